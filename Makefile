@@ -1,0 +1,62 @@
+# One entry point: setup, run, test, services, bench, lint.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-fast services services-stop bench lint browser-deps clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The runtime install: the dashboard and its eight mandated packages.
+$(VENV)/.run-stamp: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# Everything the tests need: dev tools, real Swift + Keystone, Playwright.
+$(VENV)/.dev-stamp: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,services]'
+	touch $(VENV)/.run-stamp $@
+
+## make run [PORT=9000]: the dashboard (embedded local store with demo data unless .env names Swift)
+run: $(VENV)/.run-stamp
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address 0.0.0.0
+
+## make test: install what the tests need, then run every test (unit, real Swift + Keystone, browser)
+test: $(VENV)/.dev-stamp browser-deps
+	@$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
+	exit $$rc
+
+## make test-fast: unit tests only (no real services, no browser)
+test-fast: $(VENV)/.dev-stamp
+	$(PY) -m pytest -m "not swift and not browser"
+
+# Debian's chromium for the Playwright tests (Playwright cannot download its own browser here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
+
+## make services: real Keystone + Swift on loopback in the background; writes .services/credentials.env
+services: $(VENV)/.dev-stamp
+	$(PY) -m stack start --dir .services
+
+services-stop:
+	-$(PY) -m stack stop --dir .services
+
+## make bench: benchmarks with baselines measured in the same run; writes bench/results.json
+bench: $(VENV)/.dev-stamp
+	$(PY) -m bench
+
+lint: $(VENV)/.dev-stamp
+	$(VENV)/bin/ruff check core dashboard tests bench stack
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .services .data

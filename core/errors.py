@@ -1,0 +1,136 @@
+"""The one exception tree of the monitor.
+
+Every failure a page can show derives from :class:`MonitorError`. Storage errors carry the bucket and object they
+concern and, for Swift, the transaction id, so a message names what went wrong where. No message ever contains a
+password or a token: messages are built from names only, never from request headers or credentials.
+
+::
+
+    MonitorError
+    ├── SettingsError            a setting has a wrong value (names the key)
+    ├── StoreError               anything storage says (bucket, object, transaction id)
+    │   ├── AuthenticationFailed   Keystone refused the credentials
+    │   ├── TokenExpired           a pre-authenticated token expired and cannot be renewed
+    │   ├── Forbidden              authenticated, but not allowed (another project's bucket)
+    │   ├── NotFound               no such bucket or object
+    │   ├── Conflict               the object exists and overwrite was not asked for; or a write race was lost
+    │   ├── InvalidName            a bucket or object name storage would refuse or that escapes the store
+    │   └── StoreUnavailable       storage or Keystone did not answer (down, timeout, 5xx)
+    ├── SacctParseError (also ValueError)    input is not sacct output at all
+    ├── UnsafePickleError (also ValueError)  a pickle tried to import or call something
+    └── InputTooLarge (also ValueError)      an upload over the size limit
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor raises on purpose."""
+
+
+class SettingsError(MonitorError, ValueError):
+    """A setting is missing or has a wrong value; ``key`` names it."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        """Build the error for setting ``key``."""
+        self.key = key
+        self.reason = reason
+        super().__init__(f"setting {key}: {reason}")
+
+
+class StoreError(MonitorError):
+    """A storage operation failed.
+
+    Attributes:
+        bucket: the bucket (Swift container) concerned, if any.
+        obj: the object name concerned, if any.
+        transaction_id: Swift's ``X-Trans-Id`` of the failed request, if known.
+    """
+
+    default_reason = "storage error"
+
+    def __init__(
+        self,
+        reason: str | None = None,
+        *,
+        bucket: str | None = None,
+        obj: str | None = None,
+        transaction_id: str | None = None,
+    ) -> None:
+        """Build the error; the message is derived from the reason and the names."""
+        self.reason = reason or self.default_reason
+        self.bucket = bucket
+        self.obj = obj
+        self.transaction_id = transaction_id
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = ""
+        if self.bucket is not None and self.obj is not None:
+            where = f" (object {self.bucket}/{self.obj})"
+        elif self.bucket is not None:
+            where = f" (bucket {self.bucket})"
+        elif self.obj is not None:
+            where = f" (object {self.obj})"
+        trans = f" [transaction {self.transaction_id}]" if self.transaction_id else ""
+        return f"{self.reason}{where}{trans}"
+
+
+class AuthenticationFailed(StoreError):
+    """Keystone refused the credentials (wrong user, password or project)."""
+
+    default_reason = "authentication failed"
+
+
+class TokenExpired(StoreError):
+    """The token expired and there are no credentials to get a new one."""
+
+    default_reason = "the access token has expired; sign in again"
+
+
+class Forbidden(StoreError):
+    """Authenticated, but this user may not do that (e.g. another project's bucket)."""
+
+    default_reason = "access forbidden"
+
+
+class NotFound(StoreError):
+    """No such bucket or object."""
+
+    default_reason = "not found"
+
+
+class Conflict(StoreError):
+    """The object exists and overwriting was not asked for, or a concurrent write won."""
+
+    default_reason = "object already exists"
+
+
+class InvalidName(StoreError, ValueError):
+    """A bucket or object name that storage would refuse, or that would escape the store's root."""
+
+    default_reason = "invalid name"
+
+
+class StoreUnavailable(StoreError):
+    """Storage (or Keystone) did not answer in time or answered with a server error."""
+
+    default_reason = "object storage is unavailable"
+
+
+class SacctParseError(MonitorError, ValueError):
+    """The input has no recognisable sacct header: prose, binary, empty, or an unknown layout."""
+
+
+class UnsafePickleError(MonitorError, ValueError):
+    """A pickle tried to import or call something other than builtin containers and scalars."""
+
+
+class InputTooLarge(MonitorError, ValueError):
+    """An uploaded input is over the configured size limit."""
+
+    def __init__(self, size: int, limit: int, what: str = "input") -> None:
+        """Build the error with the size and the limit in bytes."""
+        self.size = size
+        self.limit = limit
+        super().__init__(f"{what} is {size:,} bytes; the limit is {limit:,} bytes")

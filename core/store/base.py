@@ -1,0 +1,151 @@
+"""The ``ObjectStore`` protocol: the only way the rest of the code reaches storage.
+
+Two backends implement it: :class:`core.store.swift.SwiftStore` (OpenStack Swift behind Keystone, e.g. CSC Allas)
+and :class:`core.store.local.LocalStore` (a directory; the embedded default). Both raise only the errors of
+:mod:`core.errors`, and one behavioural test suite runs against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+#: A decoded custom metadata value (see :mod:`core.metadata`).
+MetaValue = str | int | float | list[int] | list[str]
+
+#: Swift pages container listings at 10,000 names.
+SWIFT_PAGE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    """A bucket (Swift container) with the counts its HEAD reports, without listing its objects."""
+
+    name: str
+    object_count: int
+    bytes_used: int
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    """One object in a listing."""
+
+    name: str
+    bytes: int
+    hash: str
+    last_modified: datetime | None
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class FolderEntry:
+    """A pseudo-folder in a delimited listing; ``prefix`` ends with the delimiter (``ARTIFACTS/``)."""
+
+    prefix: str
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    """One page of a listing: objects and folders in name order, and the marker for the next page.
+
+    ``next_marker`` is ``None`` on the last page.
+    """
+
+    objects: list[ObjectEntry]
+    folders: list[FolderEntry]
+    next_marker: str | None
+
+
+@dataclass(frozen=True)
+class ObjectMetadata:
+    """What a HEAD of an object tells.
+
+    ``general`` holds the non-custom headers as storage sent them (lower-case names); ``custom`` the decoded
+    ``x-object-meta-*`` values with the prefix removed.
+    """
+
+    bucket: str
+    name: str
+    size: int
+    etag: str
+    content_type: str
+    last_modified: datetime | None
+    general: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, MetaValue] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Operations every backend offers. Errors are those of :mod:`core.errors`."""
+
+    #: ``"local"`` or ``"swift"``.
+    kind: str
+
+    def list_buckets(self) -> list[BucketInfo]:
+        """All buckets of the account with counts and bytes (from HEADs, never by listing objects)."""
+        ...
+
+    def head_bucket(self, bucket: str) -> BucketInfo:
+        """Counts of one bucket; NotFound if it does not exist."""
+        ...
+
+    def create_bucket(self, bucket: str) -> None:
+        """Create a bucket; no error if it exists."""
+        ...
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        marker: str | None = None,
+        limit: int = SWIFT_PAGE_LIMIT,
+    ) -> ObjectPage:
+        """One page of names after ``marker`` that start with ``prefix``.
+
+        With a ``delimiter``, names with the delimiter after the prefix collapse into :class:`FolderEntry` items.
+        """
+        ...
+
+    def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
+        """Every object under ``prefix``, paging past the 10,000-name limit."""
+        ...
+
+    def head_object(self, bucket: str, name: str) -> ObjectMetadata:
+        """Metadata of one object; NotFound if absent."""
+        ...
+
+    def get_object(self, bucket: str, name: str) -> tuple[ObjectMetadata, bytes]:
+        """Metadata and whole content of one object."""
+        ...
+
+    def stream_object(
+        self, bucket: str, name: str, *, chunk_size: int = 1 << 20
+    ) -> tuple[ObjectMetadata, Iterator[bytes]]:
+        """Metadata and the content in chunks, for large objects."""
+        ...
+
+    def put_object(
+        self,
+        bucket: str,
+        name: str,
+        data: bytes,
+        *,
+        metadata: Mapping[str, MetaValue] | None = None,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+    ) -> None:
+        """Store ``data`` at ``name`` atomically, creating the bucket if missing.
+
+        A reader sees the old object or the new one, never a part. With ``if_none_match`` the write only happens if
+        no object of that name exists; otherwise :class:`core.errors.Conflict` is raised and nothing changes.
+        """
+        ...
+
+    def delete_object(self, bucket: str, name: str) -> None:
+        """Delete one object; NotFound if absent."""
+        ...
