@@ -1,0 +1,117 @@
+"""One typed settings object, read with python-decouple from the environment and ``.env``.
+
+The process environment wins over ``.env``. Secrets are ``SecretStr``: they never appear in ``repr``, ``str`` or a
+JSON dump. A wrong value raises :class:`core.errors.SettingsError` naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from decouple import Config, RepositoryEmpty, RepositoryEnv
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from core.errors import SettingsError
+
+#: Setting field → environment variable.
+ENV_NAMES: dict[str, str] = {
+    "csc_username": "CSC_USERNAME",
+    "csc_password": "CSC_PASSWORD",
+    "csc_project_name": "CSC_PROJECT_NAME",
+    "csc_user_domain_name": "CSC_USER_DOMAIN_NAME",
+    "csc_project_domain_name": "CSC_PROJECT_DOMAIN_NAME",
+    "csc_auth_url": "CSC_AUTH_URL",
+    "bucket_prefix": "BUCKET_PREFIX",
+    "store": "STORE",
+    "local_store_path": "LOCAL_STORE_PATH",
+    "sacct_timezone": "SACCT_TIMEZONE",
+    "pipeline_user": "PIPELINE_USER",
+    "upload_limit_mb": "UPLOAD_LIMIT_MB",
+}
+
+
+class Settings(BaseModel):
+    """Everything the monitor is configured with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    csc_username: str | None = None
+    csc_password: SecretStr | None = None
+    csc_project_name: str | None = None
+    csc_user_domain_name: str = "Default"
+    csc_project_domain_name: str | None = None
+    csc_auth_url: str = "https://pouta.csc.fi:5001/v3"
+    bucket_prefix: str = "mlch"
+    store: Literal["local", "swift"] = "local"
+    local_store_path: Path = Path(".data/store")
+    sacct_timezone: str = "UTC"
+    pipeline_user: str = "user@example.com"
+    upload_limit_mb: int = Field(100, gt=0, le=4096)
+
+    @field_validator("csc_auth_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("bucket_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or "/" in value or len(value) > 64:
+            raise ValueError("must be 1-64 characters without '/'")
+        return value
+
+    @field_validator("sacct_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Helsinki)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _project_domain(self) -> Settings:
+        if not self.csc_project_domain_name:
+            object.__setattr__(self, "csc_project_domain_name", self.csc_user_domain_name)
+        return self
+
+    @property
+    def swift_configured(self) -> bool:
+        """Whether the settings name a Swift store with complete credentials."""
+        return bool(
+            self.store == "swift" and self.csc_username and self.csc_password and self.csc_project_name
+        )
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return self.upload_limit_mb * 1024 * 1024
+
+
+def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default: the process environment) over ``env_file`` if it exists."""
+    import os
+
+    repository = RepositoryEnv(str(env_file)) if env_file and Path(env_file).is_file() else RepositoryEmpty()
+    config = Config(repository)
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field, name in ENV_NAMES.items():
+        if name in env:
+            raw: str | None = env[name]
+        else:
+            raw = config(name, default=None)
+        if raw is not None and str(raw).strip() != "":
+            values[field] = str(raw).strip()
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        # Never echo the input value: it may be the password.
+        raise SettingsError(ENV_NAMES.get(field, field), error["msg"]) from None
