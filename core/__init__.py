@@ -1,0 +1,1 @@
+"""The domain core of the HPC MLOps monitor (no streamlit here)."""

@@ -26,7 +26,8 @@ def parse_size(text: str | None, *, binary: bool) -> int | None:
         return None
     number, suffix = match.groups()
     base = 1024 if binary else 1000
-    return round(float(number) * base ** _POWERS[suffix.upper()])
+    value: int = round(float(number) * base ** _POWERS[suffix.upper()])
+    return value
 
 
 def human_bytes(n: float | None) -> str:

@@ -1,0 +1,1 @@
+"""Services: what dashboard pages call."""

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from core.workspaces import parse_workspaces
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "workspaces"
+
+
+def test_puhti_listing_matches_the_seed() -> None:
+    listing = parse_workspaces((DATA / "puhti.txt").read_text())
+    assert listing.problems == []
+    assert len(listing.workspaces) == 7
+    first = listing.workspaces[0]
+    assert (first.path, first.used_capacity, first.max_capacity, first.used_files, first.max_files) == (
+        "/users/csc", "2.2M", "10G", "37", "100K")
+    assert first.max_capacity_bytes == 10 * 1024**3
+    scratch = listing.workspaces[2]
+    assert scratch.max_capacity == "1.0T" and scratch.max_files_count == 1_000_000
+
+
+def test_mahti_lower_case_suffixes() -> None:
+    listing = parse_workspaces((DATA / "mahti.txt").read_text())
+    assert [w.used_files_count for w in listing.workspaces][:4] == [2420, 0, 0, 970]
+    assert listing.workspaces[0].used_capacity_bytes == round(3.045 * 1024**3)
+
+
+def test_broken_rows_are_reported_with_line_numbers() -> None:
+    text = "Disk area  Capacity  Files\n/users/csc  2.2M/10G  37/100K  home\n/scratch/project_x  lots/1T  1/2\n"
+    listing = parse_workspaces(text)
+    assert len(listing.workspaces) == 1
+    assert [p.line for p in listing.problems] == [3]
+    assert "lots/1T" in listing.problems[0].message
