@@ -23,7 +23,7 @@ def frame_to_parquet(df: pd.DataFrame, *, compression: str | None = DEFAULT_COMP
     table = pa.Table.from_pandas(df, preserve_index=None)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression=compression or "none")
-    return bytes(sink.getvalue().to_pybytes())
+    return bytes(memoryview(sink.getvalue()))
 
 
 def parquet_to_frame(data: bytes) -> pd.DataFrame:

@@ -37,7 +37,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -53,7 +53,7 @@ def start_app(workdir: Path, extra_env: Mapping[str, str]) -> Iterator[str]:
     env.update({"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store"), **extra_env})
     log = workdir / "streamlit.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 (our own interpreter and app)
+        proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -1,0 +1,800 @@
+"""Parse Slurm ``sacct`` output into a typed table, and compute per-job efficiency.
+
+Formats are detected from the text: fixed width (a header line, a dashes line, right-aligned values), ``--parsable``
+(every line ends with the delimiter), ``--parsable2`` and ``--json`` (Slurm 21.08 or later). Headerless input
+(``--noheader``) needs ``fields=``; the delimiter (``|`` or any ``--delimiter``) is detected.
+
+Columns are the seed's kebab-case field names (``AveCPUFreq`` → ``ave-cpu-freq``) with a unit suffix for the fields
+the seed lists (``Elapsed`` → ``elapsed-seconds``, ``Submit`` → ``submit-time``, ``AveDiskRead`` →
+``ave-disk-read-bytes``, ...); ``JobID`` becomes ``job-id`` (the id as printed, without its step) and ``step``.
+
+Values: durations → seconds (float); timestamps → epoch seconds read in the given time zone; sizes with K/M/G/T/P
+suffixes → 1024-based for byte fields (memory, RSS, VM size, disk read/write), 1000-based otherwise (frequencies,
+pages, energy); counts → nullable integers. ``Unknown``, ``None``, ``UNLIMITED``, ``Partition_Limit``, ``INVALID``
+and empty → null, never 0. ``state`` is the state word (``CANCELLED by 123`` → ``CANCELLED``).
+
+The work is vectorised (pyarrow's CSV reader and pandas string operations on whole columns); Python loops run
+only over the rare rows that need a decision (truncated fixed-width values, rows with the wrong field count).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from core.errors import SacctParseError
+
+# --- Field names --------------------------------------------------------------------------------------------------
+
+#: Fields sacct can print (``sacct --helpformat``), in their canonical spelling.
+KNOWN_FIELDS: tuple[str, ...] = (
+    "Account", "AdminComment", "AllocCPUS", "AllocNodes", "AllocTRES", "AssocID", "AveCPU", "AveCPUFreq",
+    "AveDiskRead", "AveDiskWrite", "AvePages", "AveRSS", "AveVMSize", "BlockID", "Cluster", "Comment", "Constraints",
+    "ConsumedEnergy", "ConsumedEnergyRaw", "Container", "CPUTime", "CPUTimeRAW", "DBIndex", "DerivedExitCode",
+    "Elapsed", "ElapsedRaw", "Eligible", "End", "ExitCode", "Extra", "FailedNode", "Flags", "GID", "Group", "JobID",
+    "JobIDRaw", "JobName", "Layout", "Licenses", "MaxDiskRead", "MaxDiskReadNode", "MaxDiskReadTask", "MaxDiskWrite",
+    "MaxDiskWriteNode", "MaxDiskWriteTask", "MaxPages", "MaxPagesNode", "MaxPagesTask", "MaxRSS", "MaxRSSNode",
+    "MaxRSSTask", "MaxVMSize", "MaxVMSizeNode", "MaxVMSizeTask", "McsLabel", "MinCPU", "MinCPUNode", "MinCPUTask",
+    "NCPUS", "NNodes", "NodeList", "NTasks", "Partition", "Planned", "PlannedCPU", "PlannedCPURAW", "Priority", "QOS",
+    "QOSRAW", "Reason", "ReqCPUFreq", "ReqCPUFreqGov", "ReqCPUFreqMax", "ReqCPUFreqMin", "ReqCPUS", "ReqMem",
+    "ReqNodes", "ReqTRES", "Reservation", "ReservationId", "Reserved", "ResvCPU", "ResvCPURAW", "Start", "State",
+    "Submit", "SubmitLine", "Suspended", "SystemComment", "SystemCPU", "Timelimit", "TimelimitRaw", "TotalCPU",
+    "TRESUsageInAve", "TRESUsageInMax", "TRESUsageInMaxNode", "TRESUsageInMaxTask", "TRESUsageInMin",
+    "TRESUsageInMinNode", "TRESUsageInMinTask", "TRESUsageInTot", "TRESUsageOutAve", "TRESUsageOutMax",
+    "TRESUsageOutMaxNode", "TRESUsageOutMaxTask", "TRESUsageOutMin", "TRESUsageOutMinNode", "TRESUsageOutMinTask",
+    "TRESUsageOutTot", "UID", "User", "UserCPU", "WCKey", "WCKeyID", "WorkDir",
+)
+_CANONICAL = {name.lower(): name for name in KNOWN_FIELDS}
+
+#: The seed's unit suffixes (``metric_units`` in its ``parse_sacct_dict``).
+UNIT_SUFFIXES: dict[str, str] = {
+    "ave-cpu": "seconds", "ave-cpu-freq": "khz", "ave-disk-read": "bytes", "ave-disk-write": "bytes",
+    "timelimit": "seconds", "elapsed": "seconds", "planned": "seconds", "planned-cpu": "seconds",
+    "cpu-time": "seconds", "total-cpu": "seconds", "submit": "time", "start": "time", "end": "time",
+}
+
+_DURATION_FIELDS = {"AveCPU", "Timelimit", "Elapsed", "Planned", "PlannedCPU", "CPUTime", "TotalCPU", "UserCPU",
+                    "SystemCPU", "MinCPU", "Suspended", "Reserved", "ResvCPU"}
+_TIME_FIELDS = {"Submit", "Start", "End", "Eligible"}
+_BYTE_FIELDS = {"MaxRSS", "AveRSS", "MaxVMSize", "AveVMSize", "ReqMem", "AveDiskRead", "AveDiskWrite",
+                "MaxDiskRead", "MaxDiskWrite"}
+_DECIMAL_FIELDS = {"AveCPUFreq", "ReqCPUFreq", "ReqCPUFreqMin", "ReqCPUFreqMax", "AvePages", "MaxPages",
+                   "ConsumedEnergy", "ConsumedEnergyRaw", "CPUTimeRAW", "ElapsedRaw", "PlannedCPURAW", "ResvCPURAW"}
+_COUNT_FIELDS = {"AllocCPUS", "NCPUS", "ReqCPUS", "AllocNodes", "NNodes", "ReqNodes", "NTasks", "Priority", "UID",
+                 "GID", "MaxRSSTask", "MaxVMSizeTask", "MaxDiskReadTask", "MaxDiskWriteTask", "MaxPagesTask",
+                 "MinCPUTask", "TimelimitRaw", "AssocID", "QOSRAW", "WCKeyID"}
+
+#: Printed values that mean "no value": they become null, never 0.
+NULL_TOKENS = ("", "Unknown", "None", "UNLIMITED", "Partition_Limit", "INVALID", "None assigned", "(null)")
+
+#: Slurm job states, used to expand fixed-width truncation (``CANCELLED+``).
+JOB_STATES = ("BOOT_FAIL", "CANCELLED", "COMPLETED", "COMPLETING", "CONFIGURING", "DEADLINE", "FAILED", "NODE_FAIL",
+              "OUT_OF_MEMORY", "PENDING", "PREEMPTED", "REQUEUED", "RESIZING", "REVOKED", "RUNNING", "SUSPENDED",
+              "TIMEOUT", "REQUEUE_FED", "REQUEUE_HOLD", "SPECIAL_EXIT", "STOPPED", "SIGNALING", "STAGE_OUT")
+#: Named steps, used to expand ``.ba+`` → ``batch``.
+STEP_NAMES = ("batch", "extern", "interactive")
+
+
+def kebab(name: str) -> str:
+    """The seed's kebab-case conversion of a field name (``AveCPUFreq`` → ``ave-cpu-freq``)."""
+    out: list[str] = []
+    for i, char in enumerate(name):
+        if char.isupper() and i > 0:
+            prev_lower = name[i - 1].islower() or name[i - 1].isdigit()
+            next_lower = i + 1 < len(name) and name[i + 1].islower()
+            if prev_lower or (name[i - 1].isupper() and next_lower):
+                out.append("-")
+        out.append(char)
+    return "".join(out).lower()
+
+
+def canonical_field(name: str) -> str:
+    """The canonical sacct spelling of a field name in any case (unknown names are kept)."""
+    return _CANONICAL.get(name.strip().lower(), name.strip())
+
+
+def column_name(sacct_field: str) -> str:
+    """The frame column of a sacct field: kebab case plus the seed's unit suffix where it has one."""
+    base = kebab(canonical_field(sacct_field))
+    suffix = UNIT_SUFFIXES.get(base)
+    return f"{base}-{suffix}" if suffix else base
+
+
+_FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
+
+
+# --- Results ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something the parser skipped or could not read; ``line`` is 1-based in the input."""
+
+    line: int
+    message: str
+
+
+@dataclass
+class ParsedSacct:
+    """The parsed table (one row per sacct record, in input order), the warnings and the detected format."""
+
+    frame: pd.DataFrame
+    warnings: list[ParseWarning] = field(default_factory=list)
+    format: str = "parsable2"
+
+
+@dataclass
+class _Table:
+    """Raw string columns of one text table, with the input line of every row."""
+
+    fields: list[str]
+    columns: dict[str, pd.Series]
+    lines: np.ndarray
+    truncated: bool = False
+
+
+# --- Entry point --------------------------------------------------------------------------------------------------
+
+
+def parse_sacct(
+    text: str | bytes,
+    *,
+    timezone: str = "UTC",
+    fields: Sequence[str] | None = None,
+    delimiter: str | None = None,
+) -> ParsedSacct:
+    """Parse sacct output in any supported format.
+
+    Args:
+        text: the output, as text or UTF-8 bytes.
+        timezone: IANA zone the cluster printed its timestamps in (sacct prints local time without a zone).
+        fields: the field list, for ``--noheader`` output.
+        delimiter: the ``--delimiter`` of parsable output; detected when not given.
+
+    Returns:
+        The frame, the warnings (skipped or unreadable lines with their line numbers) and the format.
+
+    Raises:
+        SacctParseError: the input is not sacct output (binary, empty, prose) or the time zone is unknown.
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SacctParseError(f"unknown time zone {timezone!r}") from None
+    body = _decode(text)
+    warnings: list[ParseWarning] = []
+    if body.lstrip().startswith("{"):
+        frame = _parse_json(body, warnings)
+        return ParsedSacct(_order(frame), warnings, "json")
+    lines = body.splitlines()
+    table, fmt = _read_text(lines, fields, delimiter, warnings)
+    frame = _convert(table, zone, warnings)
+    return ParsedSacct(frame, warnings, fmt)
+
+
+def _decode(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        if b"\x00" in text[:65536]:
+            raise SacctParseError("expected sacct text output, got binary data (NUL bytes)")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SacctParseError(f"expected UTF-8 sacct text; byte {exc.start} is not UTF-8") from None
+    if "\x00" in text[:65536]:
+        raise SacctParseError("expected sacct text output, got binary data (NUL characters)")
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise SacctParseError("the input is empty: expected sacct output with a header line")
+    return text
+
+
+_EXPECTED = (
+    "expected sacct output: a header line of field names (e.g. 'JobID|JobName|State|Elapsed') in parsable or "
+    "fixed-width form, or --json output; for --noheader output give the field list"
+)
+
+
+def _is_header(tokens: Sequence[str]) -> bool:
+    names = [t.strip() for t in tokens if t.strip()]
+    known = sum(1 for t in names if t.lower() in _CANONICAL)
+    return bool(names) and known >= max(1, (len(names) + 1) // 2)
+
+
+_DASHES = re.compile(r"^\s*-+(?: +-+)*\s*$")
+
+
+def _read_text(
+    lines: list[str], fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
+) -> tuple[_Table, str]:
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:  # pragma: no cover - _decode refuses blank input
+        raise SacctParseError(_EXPECTED)
+    # Fixed width: a header followed by a dashes line, anywhere (tables may carry labels such as "Time:").
+    pairs = [i for i in range(len(lines) - 1) if _DASHES.match(lines[i + 1]) and _is_header(lines[i].split())]
+    if pairs:
+        return _fixed_width(lines, pairs, warnings), "fixed-width"
+    head = lines[first]
+    delim = delimiter or _detect_delimiter(head, fields)
+    if delim is not None:
+        tokens = head.split(delim)
+        if _is_header(tokens):
+            trailing = tokens[-1] == ""
+            names = tokens[:-1] if trailing else tokens
+            table = _delimited(lines, first + 1, names, delim, trailing, warnings)
+            return table, "parsable" if trailing else "parsable2"
+        if fields:
+            names = [canonical_field(f) for f in fields]
+            pieces = len(tokens)
+            trailing = pieces == len(names) + 1 and all(
+                line.endswith(delim) for line in lines[first : first + 50] if line.strip()
+            )
+            table = _delimited(lines, first, names, delim, trailing, warnings)
+            return table, "parsable" if trailing else "parsable2"
+    raise SacctParseError(_EXPECTED)
+
+
+def _detect_delimiter(head: str, fields: Sequence[str] | None) -> str | None:
+    if fields:
+        want = len(fields)
+        candidates = ["|", *sorted({c for c in head if not c.isalnum() and c not in " _-.:+[]()@=,"})]
+        for cand in candidates:
+            if len(head.split(cand)) in (want, want + 1):
+                return cand
+        return None
+    if "|" in head:
+        return "|"
+    for cand in sorted({c for c in head if not c.isalnum() and not c.isspace()}):
+        if _is_header(head.split(cand)) and len(head.split(cand)) > 1:
+            return cand
+    return None
+
+
+def _line_numbers_of(lines: list[str], start: int, texts: Iterable[str]) -> list[int]:
+    wanted: dict[str, list[int]] = {}
+    for text in texts:
+        wanted.setdefault(text, [])
+    for i in range(start, len(lines)):
+        if lines[i] in wanted:
+            wanted[lines[i]].append(i + 1)
+    out: list[int] = []
+    for text in texts:
+        found = wanted.get(text) or [0]
+        out.append(found.pop(0) if len(found) > 1 else found[0])
+    return out
+
+
+def _delimited(
+    lines: list[str], start: int, names: Sequence[str], delim: str, trailing: bool, warnings: list[ParseWarning]
+) -> _Table:
+    fields = [canonical_field(n) for n in names]
+    columns = [f"c{i}" for i in range(len(fields) + (1 if trailing else 0))]
+    data_lines = lines[start:]
+    blob = "\n".join(data_lines)
+    sep = delim
+    if len(delim.encode("utf-8")) != 1:  # pyarrow wants a one-byte delimiter
+        sep = "\x1f"
+        blob = blob.replace(delim, sep)
+    bad: list[str] = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append(str(row.text))
+        return "skip"
+
+    if not blob.strip():
+        return _Table(fields, {f: pd.Series([], dtype=pd.StringDtype("pyarrow")) for f in fields},
+                      np.zeros(0, dtype=np.int64))
+    try:
+        table = _read_csv(blob, columns, sep, on_invalid)
+    except pa.ArrowInvalid as exc:
+        raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
+    if bad:
+        texts = [t.replace(sep, delim) for t in bad]
+        for number, text in zip(_line_numbers_of(lines, start, texts), texts, strict=True):
+            got = len(text.split(delim))
+            warnings.append(ParseWarning(number, f"expected {len(columns)} fields, found {got}; line skipped"))
+    # Line numbers of the kept rows: non-blank lines minus the skipped ones.
+    kept = [i + 1 for i in range(start, len(lines)) if lines[i].strip()]
+    if bad:
+        skipped = {w.line for w in warnings}
+        kept = [n for n in kept if n not in skipped]
+    out = {
+        f: table.column(i).to_pandas(types_mapper=_str_mapper) for i, f in enumerate(fields)
+    }
+    return _Table(fields, out, np.asarray(kept[: table.num_rows], dtype=np.int64))
+
+
+def _read_csv(blob: str, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
+    return pacsv.read_csv(
+        pa.BufferReader(blob.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=columns, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            delimiter=sep, quote_char=False, escape_char=False, double_quote=False, newlines_in_values=False,
+            ignore_empty_lines=True, invalid_row_handler=on_invalid,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _str_mapper(dtype: pa.DataType) -> Any:
+    return pd.StringDtype("pyarrow") if dtype == pa.string() else None
+
+
+def _fixed_width(lines: list[str], pairs: list[int], warnings: list[ParseWarning]) -> _Table:
+    tables: list[_Table] = []
+    bounds = [*pairs[1:], len(lines)]
+    for header_at, end in zip(pairs, bounds, strict=True):
+        tables.append(_one_fixed_table(lines, header_at, end, warnings))
+    if len(tables) == 1:
+        return tables[0]
+    if len({len(t.lines) for t in tables}) == 1:
+        # Several tables pasted one after another (e.g. "Resources:" and "Time:" of the same job): row i of each
+        # table is the same record, so the columns are joined side by side.
+        merged = _Table([], {}, tables[0].lines, any(t.truncated for t in tables))
+        for t in tables:
+            for f in t.fields:
+                if f not in merged.columns:
+                    merged.fields.append(f)
+                    merged.columns[f] = t.columns[f].reset_index(drop=True)
+        return merged
+    warnings.append(ParseWarning(pairs[1] + 1, "a second table with a different number of rows was ignored"))
+    return tables[0]
+
+
+def _one_fixed_table(lines: list[str], header_at: int, end: int, warnings: list[ParseWarning]) -> _Table:
+    header, dashes = lines[header_at], lines[header_at + 1]
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
+    names = header.split()
+    if len(names) != len(spans):
+        raise SacctParseError(
+            f"line {header_at + 1}: {len(names)} field names but {len(spans)} dash columns on line {header_at + 2}"
+        )
+    fields = [canonical_field(n) for n in names]
+    width = spans[-1][1]
+    numbers: list[int] = []
+    rows: list[str] = []
+    for i in range(header_at + 2, end):
+        line = lines[i]
+        stripped = line.rstrip()
+        if not stripped:
+            continue
+        if stripped.endswith(":") and " " not in stripped.strip():  # a label such as "Time:"
+            continue
+        if not line.isascii():
+            # Columns are byte offsets: re-cut multi-byte lines by bytes so later columns stay aligned.
+            raw = line.encode("utf-8")
+            line = "".join(
+                raw[s:e].decode("utf-8", "replace").rjust(e - s) + " " for s, e in spans
+            )
+            stripped = line.rstrip()
+        if len(stripped) > width + 1:
+            warnings.append(ParseWarning(i + 1, f"line is longer than the table ({len(stripped)} > {width}); skipped"))
+            continue
+        numbers.append(i + 1)
+        rows.append(line)
+    series = pd.Series(rows, dtype=pd.StringDtype("pyarrow"))
+    columns = {f: series.str.slice(s, e).str.strip() for f, (s, e) in zip(fields, spans, strict=True)}
+    return _Table(fields, columns, np.asarray(numbers, dtype=np.int64), truncated=True)
+
+
+# --- Conversion ---------------------------------------------------------------------------------------------------
+
+_DURATION = r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$"
+_SIZE = r"^(?P<n>\d*\.?\d+)(?P<u>[KMGTPE]?)(?P<scope>[nc]?)$"
+_POWER = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+
+
+def _nullify(s: pd.Series) -> pd.Series:
+    return s.mask(s.isin(NULL_TOKENS))
+
+
+def durations_to_seconds(s: pd.Series) -> pd.Series:
+    """``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS`` and ``MM:SS.mmm`` → float seconds; anything else → NaN."""
+    parts = s.astype(pd.StringDtype("pyarrow")).str.extract(_DURATION)
+    values = [pd.to_numeric(parts[k], errors="coerce").astype("float64") for k in ("d", "h", "m", "s")]
+    days, hours, minutes, seconds = (v.fillna(0.0) for v in values)
+    total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+    return total.where(values[3].notna()).astype("float64")
+
+
+def sizes_to_numbers(s: pd.Series, *, binary: bool) -> tuple[pd.Series, pd.Series]:
+    """Sizes with optional K/M/G/T/P/E suffix → numbers (1024- or 1000-based), and the ``n``/``c`` scope suffix."""
+    parts = s.astype(pd.StringDtype("pyarrow")).str.extract(_SIZE)
+    number = pd.to_numeric(parts["n"], errors="coerce").astype("float64")
+    base = 1024.0 if binary else 1000.0
+    factor = parts["u"].map(lambda u: base ** _POWER[u] if isinstance(u, str) else np.nan).astype("float64")
+    return number * factor, parts["scope"].fillna("").astype(object)
+
+
+def timestamps_to_epoch(s: pd.Series, zone: ZoneInfo) -> pd.Series:
+    """``YYYY-MM-DDTHH:MM:SS`` read in ``zone`` → epoch seconds (float); unreadable → NaN.
+
+    A wall time that occurs twice when clocks go back is read as the later (standard time) one; one that does not
+    exist when clocks go forward is moved forward.
+    """
+    parsed = pd.to_datetime(s, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+    local = parsed.dt.tz_localize(zone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward")
+    epoch = (local.dt.tz_convert("UTC").dt.tz_localize(None) - pd.Timestamp(0)).dt.total_seconds()
+    return epoch.astype("float64")
+
+
+def _prefix_map(names: Sequence[str]) -> dict[str, str]:
+    """Truncated forms (``CANCELLED+``, ``ba+``) → full name, only where one name has that prefix."""
+    out: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for name in names:
+        for i in range(1, len(name) + 1):  # the whole name too: "CANCELLED+" is "CANCELLED by ..."
+            key = name[:i] + "+"
+            if key in out and out[key] != name:
+                ambiguous.add(key)
+            out[key] = name
+    return {k: v for k, v in out.items() if k not in ambiguous}
+
+
+_STATE_PREFIX = _prefix_map(JOB_STATES)
+_STEP_PREFIX = _prefix_map(STEP_NAMES)
+
+
+def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    raw = {f: _nullify(s.reset_index(drop=True)) for f, s in table.columns.items()}
+    lines = table.lines
+    out: dict[str, pd.Series] = {}
+    if "JobID" in raw:
+        out["job-id"], out["step"] = _split_job_ids(raw["JobID"], raw.get("JobName"), lines, table.truncated, warnings)
+    for f in table.fields:
+        if f == "JobID":
+            continue
+        s = raw[f]
+        name = column_name(f)
+        if table.truncated:
+            cut = s.str.endswith("+").fillna(False).to_numpy(dtype=bool)
+        else:
+            cut = np.zeros(len(s), dtype=bool)
+        if f == "State":
+            word = s.str.extract(r"^([A-Z_]+\+?)")[0]
+            if cut.any():
+                word = word.where(~cut, word.map(lambda v: _STATE_PREFIX.get(v, v)))
+            out[name] = word.astype(pd.StringDtype("pyarrow"))
+            continue
+        if f in _DURATION_FIELDS:
+            out[name] = durations_to_seconds(s)
+        elif f in _TIME_FIELDS:
+            out[name] = timestamps_to_epoch(s, zone)
+        elif f in _BYTE_FIELDS:
+            out[name], scope = sizes_to_numbers(s, binary=True)
+            if f == "ReqMem":
+                out["req-mem-scope"] = scope.replace({"c": "cpu", "n": "node"}).astype(pd.StringDtype("pyarrow"))
+        elif f in _DECIMAL_FIELDS:
+            out[name] = sizes_to_numbers(s, binary=False)[0]
+        elif f in _COUNT_FIELDS:
+            out[name] = pd.to_numeric(s, errors="coerce").astype("Int64")
+        else:
+            if f == "JobName" and cut.any():
+                out[name] = s
+                continue  # a truncated name is still the best name there is
+            out[name] = s.astype(pd.StringDtype("pyarrow"))
+            continue
+        if cut.any():
+            out[name] = out[name].mask(cut)
+            for line, value in zip(lines[cut], s[cut], strict=True):
+                warnings.append(ParseWarning(int(line), f"{f} value {value!r} is truncated by the column width"))
+    frame = pd.DataFrame(out)
+    frame.attrs["sacct_fields"] = list(table.fields)
+    frame.attrs["lines"] = lines.tolist()
+    warnings.sort(key=lambda w: w.line)
+    return _order(frame)
+
+
+def _split_job_ids(
+    ids: pd.Series, names: pd.Series | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
+) -> tuple[pd.Series, pd.Series]:
+    parts = ids.str.extract(r"^(?P<job>[^.]*)(?:\.(?P<step>.*))?$")
+    job = parts["job"].astype(object)
+    step = parts["step"].fillna("").astype(object)
+    if truncated:
+        step_cut = step.str.endswith("+").fillna(False)
+        if step_cut.any():
+            step = step.where(~step_cut, step.map(lambda v: _STEP_PREFIX.get(v, v)))
+            if names is not None:
+                # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
+                still = step.str.endswith("+").fillna(False) & names.isin(STEP_NAMES).fillna(False).astype(bool)
+                step = step.where(~still, names.astype(object))
+        job_cut = job.str.endswith("+").fillna(False) & (step == "")
+        for i in np.flatnonzero(job_cut.to_numpy(dtype=bool)):
+            # "16325776_10+" lost its ".batch": a step of the job above it when that job's id starts the same way.
+            stem = str(job.iat[i])[:-1]
+            previous = next((str(job.iat[j]) for j in range(i - 1, -1, -1) if step.iat[j] == ""), None)
+            name = str(names.iat[i]) if names is not None and isinstance(names.iat[i], str) else ""
+            if previous is not None and previous.startswith(stem) and name in STEP_NAMES:
+                job.iat[i], step.iat[i] = previous, name
+            else:
+                warnings.append(ParseWarning(int(lines[i]), f"JobID {ids.iat[i]!r} is truncated; kept as printed"))
+    return job.astype(pd.StringDtype("pyarrow")), step.astype(pd.StringDtype("pyarrow"))
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    first = [c for c in ("job-id", "step") if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A Slurm JSON number: plain, or ``{"set": .., "infinite": .., "number": ..}``; unset or infinite → None."""
+    if isinstance(value, dict):
+        if not value.get("set", True) or value.get("infinite", False):
+            return None
+        value = value.get("number")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or value >= 2**62:  # sentinels such as NO_VAL64 or flag bits
+        return None
+    return float(value)
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, dict) and ("seconds" in value or "microseconds" in value):
+        seconds = _number(value.get("seconds", 0)) or 0.0
+        micro = _number(value.get("microseconds", 0)) or 0.0
+        return seconds + micro / 1e6
+    return _number(value)
+
+
+def _epoch(value: Any) -> float | None:
+    number = _number(value)
+    return number if number else None  # 0 means "not set" (a pending job's start)
+
+
+def _state(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("current")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value).split()[0] if value else None
+
+
+def _exit_code(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    code = _number(value.get("return_code"))
+    signal = value.get("signal", {})
+    sig = _number(signal.get("id")) if isinstance(signal, dict) else None
+    return f"{int(code or 0)}:{int(sig or 0)}"
+
+
+def _tres(items: Any, kind: str) -> float | None:
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and item.get("type") == kind:
+                return _number(item.get("count"))
+    return None
+
+
+def _job_id(job: dict[str, Any]) -> str:
+    array = job.get("array") or {}
+    task = _number(array.get("task_id"))
+    if array.get("job_id") and task is not None:
+        return f"{array['job_id']}_{int(task)}"
+    het = job.get("het") or {}
+    offset = _number(het.get("job_offset"))
+    if het.get("job_id") and offset is not None:
+        return f"{het['job_id']}+{int(offset)}"
+    return str(job.get("job_id", ""))
+
+
+def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise SacctParseError(f"line {exc.lineno}: not valid JSON ({exc.msg}); {_EXPECTED}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
+        raise SacctParseError("JSON without a 'jobs' list: " + _EXPECTED)
+    rows: list[dict[str, Any]] = []
+    for job in document["jobs"]:
+        if not isinstance(job, dict):
+            warnings.append(ParseWarning(1, "a 'jobs' entry is not an object; skipped"))
+            continue
+        job_id = _job_id(job)
+        time = job.get("time") or {}
+        required = job.get("required") or {}
+        tres = job.get("tres") or {}
+        per_cpu, per_node = _number(required.get("memory_per_cpu")), _number(required.get("memory_per_node"))
+        memory = per_cpu or per_node  # MiB
+        cpus = _tres(tres.get("allocated"), "cpu") or _number(required.get("CPUs"))
+        limit = _number(time.get("limit"))
+        rows.append({
+            "job-id": job_id, "step": "", "job-name": job.get("name"), "partition": job.get("partition") or None,
+            "account": job.get("account") or None, "user": job.get("user") or None, "state": _state(job.get("state")),
+            "exit-code": _exit_code(job.get("exit_code")), "alloc-cpus": cpus,
+            "n-nodes": _number(job.get("allocation_nodes")), "n-tasks": None,
+            "submit-time": _epoch(time.get("submission")), "start-time": _epoch(time.get("start")),
+            "end-time": _epoch(time.get("end")), "elapsed-seconds": _number(time.get("elapsed")),
+            "timelimit-seconds": limit * 60 if limit is not None else None,
+            "total-cpu-seconds": _seconds(time.get("total")), "user-cpu": _seconds(time.get("user")),
+            "system-cpu": _seconds(time.get("system")),
+            "req-mem": memory * 1024**2 if memory else None,
+            "req-mem-scope": "cpu" if per_cpu else ("node" if per_node else None),
+            "max-rss": None, "node-list": job.get("nodes") or None,
+        })
+        for step in job.get("steps") or []:
+            if not isinstance(step, dict):
+                continue
+            ident = (step.get("step") or {}).get("id")
+            step_name = (
+                str(ident.get("step_id", "")) if isinstance(ident, dict) else str(ident or "").split(".", 1)[-1]
+            )
+            stime = step.get("time") or {}
+            stres = step.get("tres") or {}
+            max_rss = _tres((stres.get("requested") or {}).get("max"), "mem")
+            rows.append({
+                "job-id": job_id, "step": step_name.lower() if not step_name.isdigit() else step_name,
+                "job-name": (step.get("step") or {}).get("name"), "partition": None, "account": None, "user": None,
+                "state": _state(step.get("state")), "exit-code": _exit_code(step.get("exit_code")),
+                "alloc-cpus": _tres(stres.get("allocated"), "cpu"),
+                "n-nodes": _number((step.get("nodes") or {}).get("count")),
+                "n-tasks": _number((step.get("tasks") or {}).get("count")),
+                "submit-time": None, "start-time": _epoch(stime.get("start")), "end-time": _epoch(stime.get("end")),
+                "elapsed-seconds": _number(stime.get("elapsed")), "timelimit-seconds": None,
+                "total-cpu-seconds": _seconds(stime.get("total")), "user-cpu": _seconds(stime.get("user")),
+                "system-cpu": _seconds(stime.get("system")), "req-mem": None, "req-mem-scope": None,
+                "max-rss": max_rss, "node-list": (step.get("nodes") or {}).get("range") or None,
+            })
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        raise SacctParseError("the JSON has no jobs")
+    for col in ("alloc-cpus", "n-nodes", "n-tasks"):
+        frame[col] = pd.array(frame[col].to_numpy(dtype="float64"), dtype="Float64").astype("Int64")
+    for col in ("job-id", "step", "job-name", "partition", "account", "user", "state", "exit-code", "req-mem-scope",
+                "node-list"):
+        frame[col] = frame[col].astype(pd.StringDtype("pyarrow"))
+    float_cols = [c for c in frame.columns if c.endswith(("-seconds", "-time")) or c in ("user-cpu", "system-cpu",
+                                                                                          "req-mem", "max-rss")]
+    frame[float_cols] = frame[float_cols].astype("float64")
+    return frame
+
+
+# --- Per-job metrics ----------------------------------------------------------------------------------------------
+
+
+def parent_job_id(job_ids: pd.Series) -> pd.Series:
+    """The job an id belongs to: ``123_4`` and ``123_[1-5]`` → ``123`` (array), ``176+0`` → ``176`` (het job)."""
+    return job_ids.astype(pd.StringDtype("pyarrow")).str.extract(r"^(\d+)")[0].fillna(job_ids)
+
+
+def _col(frame: pd.DataFrame, name: str, dtype: str = "float64") -> pd.Series:
+    if name in frame.columns:
+        return frame[name].astype(dtype)
+    return pd.Series(np.nan, index=frame.index, dtype=dtype)
+
+
+def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per job record (each array task and het component), with seff-style efficiencies.
+
+    Formulas (as ``seff`` and reportseff define them):
+
+    - ``cpu-efficiency`` = TotalCPU / (Elapsed × AllocCPUS), TotalCPU from the job's own row when printed, else the
+      sum over its steps;
+    - ``time-efficiency`` = Elapsed / Timelimit;
+    - ``memory-efficiency`` = max over the job's steps of (MaxRSS × NTasks) / requested memory, where NTasks missing
+      counts as 1 and the requested memory is ReqMem × AllocCPUS for a per-CPU request (``c`` suffix) and
+      ReqMem × NNodes otherwise (``n`` suffix or none: modern Slurm prints per-node memory without a suffix);
+    - ``queue-wait-seconds`` = Start − Submit.
+
+    Every metric is null when one of its inputs is missing or its denominator is zero: a chart must not show a fake
+    zero.
+    """
+    if "job-id" not in frame.columns or frame.empty:
+        return pd.DataFrame(columns=list(_METRIC_COLUMNS))
+    step = _col(frame, "step", "object").fillna("")
+    rows = frame.assign(step=step)
+    jobs = rows[rows["step"] == ""].drop_duplicates("job-id").set_index("job-id")
+    steps = rows[rows["step"] != ""]
+    # Jobs printed only through their steps still get a row.
+    missing = pd.Index(steps["job-id"].unique()).difference(jobs.index)
+    if len(missing):
+        jobs = pd.concat([jobs, pd.DataFrame(index=missing)])
+    by_job = rows.groupby("job-id", sort=False)
+    rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
+    max_rss = rss.groupby(rows["job-id"]).max()
+    step_cpu = _col(steps, "total-cpu-seconds").groupby(steps["job-id"]).sum(min_count=1)
+    out = pd.DataFrame(index=jobs.index)
+    out.index.name = "job-id"
+    for name in ("job-name", "state", "partition"):
+        out[name] = _col(jobs, name, "object")
+    for name in ("alloc-cpus", "n-nodes"):
+        out[name] = _col(jobs, name)
+    for name in ("elapsed-seconds", "timelimit-seconds", "submit-time", "start-time", "end-time"):
+        out[name] = _col(jobs, name)
+    total = _col(jobs, "total-cpu-seconds")
+    out["total-cpu-seconds"] = total.fillna(step_cpu.reindex(out.index))
+    out["queue-wait-seconds"] = out["start-time"] - out["submit-time"]
+    out["max-rss"] = max_rss.reindex(out.index)
+    req = _col(jobs, "req-mem")
+    scope = _col(jobs, "req-mem-scope", "object").fillna("")
+    per = np.where(scope == "cpu", out["alloc-cpus"], out["n-nodes"].fillna(1))
+    out["req-mem-bytes"] = req * per
+    out["steps"] = by_job.apply(lambda g: int((g["step"] != "").sum())).reindex(out.index).astype("Int64")
+
+    def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+        den = den.where(den > 0)
+        return (num / den).astype("float64")
+
+    out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["elapsed-seconds"] * out["alloc-cpus"])
+    out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"])
+    out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"])
+    out = out.reset_index()
+    out["parent-job-id"] = parent_job_id(out["job-id"])
+    out["alloc-cpus"] = out["alloc-cpus"].astype("Int64")
+    return out[list(_METRIC_COLUMNS)]
+
+
+_METRIC_COLUMNS = (
+    "job-id", "parent-job-id", "job-name", "state", "partition", "alloc-cpus", "elapsed-seconds", "timelimit-seconds",
+    "total-cpu-seconds", "submit-time", "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency",
+    "time-efficiency", "memory-efficiency", "max-rss", "req-mem-bytes", "steps",
+)
+
+
+# --- Writing back -------------------------------------------------------------------------------------------------
+
+
+def _format_duration(values: pd.Series) -> pd.Series:
+    def one(v: float) -> str:
+        if pd.isna(v):
+            return ""
+        days, rest = divmod(float(v), 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, seconds = divmod(rest, 60)
+        sec = f"{seconds:06.3f}" if seconds != int(seconds) else f"{int(seconds):02d}"
+        text = f"{int(hours):02d}:{int(minutes):02d}:{sec}"
+        return f"{int(days)}-{text}" if days else text
+
+    return values.map(one)
+
+
+def to_parsable2(frame: pd.DataFrame, *, timezone: str = "UTC") -> str:
+    """Write a parsed frame back as ``--parsable2`` text that :func:`parse_sacct` reads to the same values."""
+    zone = ZoneInfo(timezone)
+    header: list[str] = []
+    columns: list[pd.Series] = []
+    if "job-id" in frame.columns:
+        job = frame["job-id"].fillna("").astype(str)
+        step = frame["step"].fillna("") if "step" in frame.columns else pd.Series("", index=frame.index)
+        header.append("JobID")
+        columns.append(job.where(step == "", job + "." + step.astype(str)))
+    for col in frame.columns:
+        if col in ("job-id", "step", "req-mem-scope"):
+            continue
+        field_name = _FIELD_OF_COLUMN.get(col)
+        if field_name is None:
+            continue
+        s = frame[col]
+        if field_name in _DURATION_FIELDS:
+            text = _format_duration(s)
+        elif field_name in _TIME_FIELDS:
+            stamps = pd.to_datetime(s, unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%Y-%m-%dT%H:%M:%S")
+            text = stamps.fillna("")
+        elif field_name in _BYTE_FIELDS or field_name in _DECIMAL_FIELDS:
+            text = s.map(lambda v: "" if pd.isna(v) else repr(float(v)).removesuffix(".0"))
+            if field_name == "ReqMem" and "req-mem-scope" in frame.columns:
+                scope = frame["req-mem-scope"].fillna("").map({"cpu": "c", "node": "n"}).fillna("")
+                text = text + scope.where(text != "", "")
+        else:
+            text = s.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+        header.append(field_name)
+        columns.append(text.astype(str))
+    body = pd.concat(columns, axis=1).astype(str).agg("|".join, axis=1) if columns else pd.Series(dtype=str)
+    return "\n".join(["|".join(header), *body.tolist()]) + "\n"
