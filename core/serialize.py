@@ -38,7 +38,8 @@ def parquet_to_frame(data: bytes) -> pd.DataFrame:
 
 def frame_to_csv(df: pd.DataFrame) -> bytes:
     """The frame as UTF-8 CSV without the index."""
-    return df.to_csv(index=False).encode("utf-8")
+    text: str = df.to_csv(index=False)
+    return text.encode("utf-8")
 
 
 class _PlainDataUnpickler(pickle.Unpickler):
