@@ -1,0 +1,336 @@
+"""OpenStack Swift (CSC Allas) behind Keystone, through python-swiftclient.
+
+Two ways in:
+
+- :meth:`SwiftStore.from_credentials`: a keystoneauth1 password session (``Connection(session=...)``), which renews
+  its token by itself;
+- :meth:`SwiftStore.from_token`: the seed's pre-authenticated storage URL + token. When that token expires (401) the
+  store rebuilds its connection from credentials if it has them, else raises :class:`core.errors.TokenExpired`.
+
+Every swiftclient/keystoneauth failure becomes an error of :mod:`core.errors` naming the bucket, the object and the
+transaction id; requests have a timeout and no retries, so a Swift that is down is reported within seconds. Neither
+the password nor the token is ever part of a message, and swiftclient's request logging (which prints headers) is
+kept below WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import swiftclient
+from keystoneauth1 import exceptions as ks_exceptions
+from swiftclient.exceptions import ClientException
+
+from core.auth import TIMEOUT, Credentials, keystone_session, map_keystone_error
+from core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    Forbidden,
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+    TokenExpired,
+)
+from core.metadata import encode_metadata, split_headers
+from core.naming import validate_bucket_name, validate_object_name
+from core.store.base import (
+    SWIFT_PAGE_LIMIT,
+    BucketInfo,
+    FolderEntry,
+    MetaValue,
+    ObjectEntry,
+    ObjectMetadata,
+    ObjectPage,
+)
+
+# swiftclient logs requests with their headers at INFO/DEBUG; tokens must not reach any log.
+logging.getLogger("swiftclient").setLevel(logging.WARNING)
+
+T = TypeVar("T")
+
+
+def _listing_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _header_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _timestamp_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(text), tz=UTC) if text else None
+    except ValueError:
+        return None
+
+
+class SwiftStore:
+    """An :class:`core.store.base.ObjectStore` on OpenStack Swift."""
+
+    kind = "swift"
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials | None = None,
+        storage_url: str | None = None,
+        token: str | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        """Prefer :meth:`from_credentials` or :meth:`from_token`."""
+        if credentials is None and not (storage_url and token):
+            raise AuthenticationFailed("Swift needs credentials or a storage URL and token")
+        self._credentials = credentials
+        self._storage_url = storage_url
+        self._token = token
+        self._timeout = timeout
+        self._connection = self._connect(prefer_token=bool(token))
+
+    @classmethod
+    def from_credentials(cls, credentials: Credentials, *, timeout: float = TIMEOUT) -> SwiftStore:
+        """A store on a keystoneauth1 session that renews its own token."""
+        return cls(credentials=credentials, timeout=timeout)
+
+    @classmethod
+    def from_token(
+        cls, storage_url: str, token: str, credentials: Credentials | None = None, *, timeout: float = TIMEOUT
+    ) -> SwiftStore:
+        """A store on a pre-authenticated URL and token; ``credentials`` (optional) let it renew an expired token."""
+        return cls(credentials=credentials, storage_url=storage_url, token=token, timeout=timeout)
+
+    def __repr__(self) -> str:
+        who = self._credentials.username if self._credentials else "token"
+        return f"SwiftStore(user={who!r}, url={self._storage_url!r})"
+
+    @property
+    def identity(self) -> str:
+        """A string naming this account and user (for cache keys); no secret in it."""
+        user = self._credentials.username if self._credentials else "pre-authenticated"
+        return f"swift:{self.storage_url}:{user}"
+
+    @property
+    def storage_url(self) -> str:
+        """The account's storage URL."""
+        if self._storage_url is None:
+            self._storage_url, self._token = self._call(lambda: self._connection.get_auth())
+        return str(self._storage_url)
+
+    def current_token(self) -> tuple[str, str]:
+        """The storage URL and the token in use (for a browser session to keep; never for display)."""
+        url, token = self._call(lambda: self._connection.get_auth())
+        self._storage_url = url
+        return str(url), str(token)
+
+    def _connect(self, *, prefer_token: bool) -> Any:
+        if prefer_token:
+            return swiftclient.Connection(
+                preauthurl=self._storage_url, preauthtoken=self._token, retries=0, timeout=self._timeout
+            )
+        assert self._credentials is not None
+        session = keystone_session(self._credentials, timeout=self._timeout)
+        options = {"object_storage_url": self._storage_url} if self._storage_url else {}
+        return swiftclient.Connection(session=session, os_options=options, retries=0, timeout=self._timeout)
+
+    # --- error mapping ----------------------------------------------------------------------------------------
+
+    def _call(self, action: Callable[[], T], *, bucket: str | None = None, obj: str | None = None) -> T:
+        try:
+            return action()
+        except ClientException as exc:
+            if exc.http_status == 401 and self._credentials is not None:
+                # The token expired or was revoked: rebuild on a fresh session and try once more.
+                self._token = None
+                self._connection = self._connect(prefer_token=False)
+                try:
+                    return action()
+                except ClientException as again:
+                    raise self._map(again, bucket, obj) from None
+                except ks_exceptions.ClientException as again:
+                    raise map_keystone_error(again, self._credentials) from None
+            raise self._map(exc, bucket, obj) from None
+        except ks_exceptions.ClientException as exc:
+            if self._credentials is None:  # pragma: no cover - keystone is only used with credentials
+                raise StoreUnavailable("authentication failed") from None
+            raise map_keystone_error(exc, self._credentials) from None
+        except OSError as exc:
+            raise StoreUnavailable(f"Swift did not answer ({type(exc).__name__})", bucket=bucket, obj=obj) from None
+
+    def _map(self, exc: ClientException, bucket: str | None, obj: str | None) -> StoreError:
+        status = exc.http_status
+        trans = getattr(exc, "transaction_id", None)
+        where: dict[str, Any] = {"bucket": bucket, "obj": obj, "transaction_id": trans}
+        if status == 401:
+            if self._credentials is None:
+                return TokenExpired(**where)
+            return AuthenticationFailed("Swift refused the token", **where)
+        if status == 403:
+            return Forbidden("access forbidden: this bucket belongs to another project or user", **where)
+        if status == 404:
+            return NotFound("no such object" if obj else "no such bucket", **where)
+        if status == 412:
+            return Conflict(**where)
+        if status is None or status >= 500:
+            reason = f"HTTP {status}" if status else "no answer"
+            return StoreUnavailable(f"object storage is unavailable ({reason})", **where)
+        return StoreError(f"Swift answered HTTP {status} {exc.http_reason or ''}".strip(), **where)
+
+    # --- buckets ----------------------------------------------------------------------------------------------
+
+    def list_buckets(self) -> list[BucketInfo]:
+        """The account's containers with counts and bytes (account listing, no object listing)."""
+        _, containers = self._call(lambda: self._connection.get_account(full_listing=True))
+        return [
+            BucketInfo(c["name"], int(c.get("count", 0)), int(c.get("bytes", 0)), _listing_time(c.get("last_modified")))
+            for c in containers
+        ]
+
+    def head_bucket(self, bucket: str) -> BucketInfo:
+        """Counts from the container HEAD."""
+        validate_bucket_name(bucket)
+        headers = self._call(lambda: self._connection.head_container(bucket), bucket=bucket)
+        modified = _header_time(headers.get("last-modified")) or _timestamp_time(headers.get("x-timestamp"))
+        return BucketInfo(
+            bucket, int(headers.get("x-container-object-count", 0)), int(headers.get("x-container-bytes-used", 0)),
+            modified,
+        )
+
+    def create_bucket(self, bucket: str) -> None:
+        """PUT the container (idempotent in Swift)."""
+        validate_bucket_name(bucket)
+        self._call(lambda: self._connection.put_container(bucket), bucket=bucket)
+
+    # --- listing ----------------------------------------------------------------------------------------------
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        marker: str | None = None,
+        limit: int = SWIFT_PAGE_LIMIT,
+    ) -> ObjectPage:
+        """One GET of the container listing (asks for one more entry to know whether a next page exists)."""
+        validate_bucket_name(bucket)
+        ask = min(limit + 1, SWIFT_PAGE_LIMIT) if limit < SWIFT_PAGE_LIMIT else SWIFT_PAGE_LIMIT
+        _, items = self._call(
+            lambda: self._connection.get_container(
+                bucket, prefix=prefix or None, delimiter=delimiter, marker=marker or "", limit=ask
+            ),
+            bucket=bucket,
+        )
+        more = len(items) > limit or (limit >= SWIFT_PAGE_LIMIT and len(items) == SWIFT_PAGE_LIMIT)
+        items = items[:limit]
+        objects: list[ObjectEntry] = []
+        folders: list[FolderEntry] = []
+        last = None
+        for item in items:
+            if "subdir" in item:
+                folders.append(FolderEntry(item["subdir"]))
+                last = item["subdir"]
+            else:
+                objects.append(ObjectEntry(
+                    name=item["name"], bytes=int(item.get("bytes", 0)), hash=item.get("hash", ""),
+                    last_modified=_listing_time(item.get("last_modified")),
+                    content_type=item.get("content_type", "application/octet-stream"),
+                ))
+                last = item["name"]
+        return ObjectPage(objects, folders, last if more else None)
+
+    def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
+        """Every object, paging with markers past the 10,000-name limit."""
+        marker: str | None = None
+        while True:
+            page = self.list_objects(bucket, prefix=prefix, marker=marker)
+            yield from page.objects
+            if page.next_marker is None:
+                return
+            marker = page.next_marker
+
+    # --- objects ----------------------------------------------------------------------------------------------
+
+    def _metadata(self, bucket: str, name: str, headers: Mapping[str, str]) -> ObjectMetadata:
+        general, custom = split_headers(headers)
+        return ObjectMetadata(
+            bucket=bucket, name=name, size=int(general.get("content-length", 0)),
+            etag=general.get("etag", "").strip('"'), content_type=general.get("content-type", ""),
+            last_modified=_header_time(general.get("last-modified")), general=general, custom=custom,
+        )
+
+    def head_object(self, bucket: str, name: str) -> ObjectMetadata:
+        """HEAD of the object, custom metadata decoded."""
+        validate_bucket_name(bucket)
+        validate_object_name(name, bucket=bucket)
+        headers = self._call(lambda: self._connection.head_object(bucket, name), bucket=bucket, obj=name)
+        return self._metadata(bucket, name, headers)
+
+    def get_object(self, bucket: str, name: str) -> tuple[ObjectMetadata, bytes]:
+        """GET of the whole object."""
+        validate_bucket_name(bucket)
+        validate_object_name(name, bucket=bucket)
+        headers, body = self._call(lambda: self._connection.get_object(bucket, name), bucket=bucket, obj=name)
+        return self._metadata(bucket, name, headers), bytes(body)
+
+    def stream_object(
+        self, bucket: str, name: str, *, chunk_size: int = 1 << 20
+    ) -> tuple[ObjectMetadata, Iterator[bytes]]:
+        """GET with the body in chunks."""
+        validate_bucket_name(bucket)
+        validate_object_name(name, bucket=bucket)
+        headers, body = self._call(
+            lambda: self._connection.get_object(bucket, name, resp_chunk_size=chunk_size), bucket=bucket, obj=name
+        )
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from body
+            except (ClientException, OSError) as exc:
+                raise StoreUnavailable("the download broke off", bucket=bucket, obj=name) from exc
+
+        return self._metadata(bucket, name, headers), chunks()
+
+    def put_object(
+        self,
+        bucket: str,
+        name: str,
+        data: bytes,
+        *,
+        metadata: Mapping[str, MetaValue] | None = None,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+    ) -> None:
+        """PUT the object (atomic in Swift), creating the container on a 404."""
+        validate_bucket_name(bucket)
+        validate_object_name(name, bucket=bucket)
+        headers = encode_metadata(metadata or {})
+        if if_none_match:
+            headers["If-None-Match"] = "*"
+
+        def put() -> None:
+            self._connection.put_object(bucket, name, data, content_type=content_type, headers=headers)
+
+        try:
+            self._call(put, bucket=bucket, obj=name)
+        except NotFound:
+            self.create_bucket(bucket)
+            self._call(put, bucket=bucket, obj=name)
+
+    def delete_object(self, bucket: str, name: str) -> None:
+        """DELETE the object."""
+        validate_bucket_name(bucket)
+        validate_object_name(name, bucket=bucket)
+        self._call(lambda: self._connection.delete_object(bucket, name), bucket=bucket, obj=name)
