@@ -83,6 +83,9 @@ class ObjectStore(Protocol):
 
     #: ``"local"`` or ``"swift"``.
     kind: str
+    #: Whether ``put_object(..., if_none_match=True)`` is atomic under concurrent writers. It is for a directory
+    #: (a hard link); in Swift the check happens when a PUT starts, so two PUTs in flight at once can both pass.
+    atomic_create: bool
 
     def list_buckets(self) -> list[BucketInfo]:
         """All buckets of the account with counts and bytes (from HEADs, never by listing objects)."""

@@ -59,6 +59,7 @@ class LocalStore:
     """An :class:`core.store.base.ObjectStore` over a directory."""
 
     kind = "local"
+    atomic_create = True
 
     def __init__(self, root: Path | str) -> None:
         """Use ``root`` (created if missing)."""

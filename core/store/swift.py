@@ -82,6 +82,7 @@ class SwiftStore:
     """An :class:`core.store.base.ObjectStore` on OpenStack Swift."""
 
     kind = "swift"
+    atomic_create = False
 
     def __init__(
         self,
@@ -181,7 +182,7 @@ class SwiftStore:
             return Forbidden("access forbidden: this bucket belongs to another project or user", **where)
         if status == 404:
             return NotFound("no such object" if obj else "no such bucket", **where)
-        if status == 412:
+        if status in (409, 412):  # 412: If-None-Match found the object; 409: a newer write already landed
             return Conflict(**where)
         if status is None or status >= 500:
             reason = f"HTTP {status}" if status else "no answer"

@@ -1,0 +1,177 @@
+"""One behavioural contract, run against LocalStore and against the real Swift."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from core.errors import Conflict, InvalidName, NotFound
+from core.store.base import ObjectStore
+from core.store.interaction import ObjectAddress, check, get, send
+from core.store.local import LocalStore
+from core.store.versioning import get_version, list_versions, put_versioned
+
+
+@pytest.fixture(params=["local", pytest.param("swift", marks=pytest.mark.swift)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    if request.param == "local":
+        yield LocalStore(tmp_path / "store")
+    else:
+        openstack = request.getfixturevalue("openstack")
+        yield openstack.store_for(openstack.users[0])
+
+
+@pytest.fixture()
+def bucket() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def test_put_head_get_with_metadata(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, "MANAGEMENT/1.json", b'{"a": 1}', metadata={"version": 1, "tags": ["x", "y"]},
+                     content_type="application/json")
+    meta = store.head_object(bucket, "MANAGEMENT/1.json")
+    assert (meta.size, meta.content_type, meta.custom) == (8, "application/json", {"version": 1, "tags": ["x", "y"]})
+    assert meta.etag == "2a6c4f15c9d0c2a8ae1d8a2fd5a0c8b0" or len(meta.etag) == 32
+    assert meta.last_modified is not None
+    got_meta, data = store.get_object(bucket, "MANAGEMENT/1.json")
+    assert data == b'{"a": 1}' and got_meta.custom["version"] == 1
+    _, chunks = store.stream_object(bucket, "MANAGEMENT/1.json", chunk_size=3)
+    assert b"".join(chunks) == b'{"a": 1}'
+
+
+def test_missing_things_are_not_found_and_named(store: ObjectStore, bucket: str) -> None:
+    with pytest.raises(NotFound) as info:
+        store.head_bucket(bucket)
+    assert bucket in str(info.value)
+    store.create_bucket(bucket)
+    with pytest.raises(NotFound) as info:
+        store.get_object(bucket, "LOGS/nothing.out")
+    assert "LOGS/nothing.out" in str(info.value)
+    with pytest.raises(NotFound):
+        store.delete_object(bucket, "LOGS/nothing.out")
+
+
+def test_folders_and_paging_follow_swift(store: ObjectStore, bucket: str) -> None:
+    names = ["ARTIFACTS/SACCT/a.parquet", "ARTIFACTS/SACCT/b.parquet", "ARTIFACTS/TASKS/t1", "LOGS/slurm-1.out",
+             "LOGS/slurm-2.out", "MANAGEMENT/1.pkl", "readme.txt"]
+    for name in names:
+        store.put_object(bucket, name, name.encode())
+    top = store.list_objects(bucket, delimiter="/")
+    assert [f.prefix for f in top.folders] == ["ARTIFACTS/", "LOGS/", "MANAGEMENT/"]
+    assert [o.name for o in top.objects] == ["readme.txt"] and top.next_marker is None
+    inner = store.list_objects(bucket, prefix="ARTIFACTS/", delimiter="/")
+    assert [f.prefix for f in inner.folders] == ["ARTIFACTS/SACCT/", "ARTIFACTS/TASKS/"] and inner.objects == []
+    sacct = store.list_objects(bucket, prefix="ARTIFACTS/SACCT/", delimiter="/")
+    assert [o.name for o in sacct.objects] == names[:2] and sacct.objects[0].bytes == len(names[0])
+    # Pages of two, following markers, give every name once in order.
+    seen, marker = [], None
+    while True:
+        page = store.list_objects(bucket, limit=2, marker=marker)
+        seen += [o.name for o in page.objects]
+        if page.next_marker is None:
+            break
+        marker = page.next_marker
+    assert seen == names
+    # A folder used as a marker is not given again.
+    after = store.list_objects(bucket, delimiter="/", marker="ARTIFACTS/")
+    assert [f.prefix for f in after.folders] == ["LOGS/", "MANAGEMENT/"]
+    assert [o.name for o in store.iter_objects(bucket, prefix="LOGS/")] == names[3:5]
+
+
+def test_bucket_counts(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, "a", b"12345")
+    store.put_object(bucket, "b/c", b"123")
+    info = store.head_bucket(bucket)
+    assert (info.name, info.object_count, info.bytes_used) == (bucket, 2, 8)
+    assert bucket in {b.name for b in store.list_buckets()}
+
+
+def test_if_none_match_never_replaces(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, "slot", b"first", if_none_match=True)
+    with pytest.raises(Conflict):
+        store.put_object(bucket, "slot", b"second", if_none_match=True)
+    assert store.get_object(bucket, "slot")[1] == b"first"
+
+
+def test_replace_and_delete(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, "x", b"old", metadata={"version": 1})
+    store.put_object(bucket, "x", b"new", metadata={"version": 2})
+    meta, data = store.get_object(bucket, "x")
+    assert data == b"new" and meta.custom == {"version": 2}
+    store.delete_object(bucket, "x")
+    with pytest.raises(NotFound):
+        store.head_object(bucket, "x")
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs", "a//b", "a/./b", "nul\x00byte", "", "a/.."])
+def test_bad_object_names_are_refused(store: ObjectStore, bucket: str, name: str) -> None:
+    with pytest.raises(InvalidName):
+        store.put_object(bucket, name, b"x")
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "x" * 257])
+def test_bad_bucket_names_are_refused(store: ObjectStore, bad: str) -> None:
+    with pytest.raises(InvalidName):
+        store.put_object(bad, "x", b"x")
+
+
+def test_unicode_and_odd_names_round_trip(store: ObjectStore, bucket: str) -> None:
+    names = ["DATA/ä ö/—N %20 #?.txt", "DATA/" + "n" * 300, ".hidden", "DATA/a+b=c&d"]
+    for name in names:
+        store.put_object(bucket, name, name.encode())
+    assert sorted(o.name for o in store.iter_objects(bucket)) == sorted(names)
+    for name in names:
+        assert store.get_object(bucket, name)[1] == name.encode()
+
+
+def test_versioned_writes_are_numbered_and_kept(store: ObjectStore, bucket: str) -> None:
+    name = "ARTIFACTS/SACCT/user-run.parquet"
+    versions = [put_versioned(store, bucket, name, f"v{i}".encode(), metadata={"owner": "u"}) for i in range(3)]
+    assert versions == [1, 2, 3]
+    assert list_versions(store, bucket, name) == [1, 2, 3]
+    meta, data = store.get_object(bucket, name)
+    assert data == b"v2" and meta.custom == {"owner": "u", "version": 3}
+    assert get_version(store, bucket, name, 1)[1] == b"v0"
+
+
+def test_versioning_continues_from_a_seed_written_object(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, "TIMES/run-1.parquet", b"seed", metadata={"version": 4})
+    assert put_versioned(store, bucket, "TIMES/run-1.parquet", b"ours") == 5
+
+
+def test_concurrent_versioned_writers(store: ObjectStore, bucket: str) -> None:
+    name = "MANAGEMENT/orchestration.json"
+    store.create_bucket(bucket)
+    payloads = [f"writer-{i}".encode() * 100 for i in range(8)]
+    kind = store.kind
+    factory = (lambda: store) if kind == "local" else None
+
+    def write(data: bytes) -> int:
+        own = factory() if factory else type(store).from_token(*store.current_token())  # type: ignore[attr-defined]
+        return put_versioned(own, bucket, name, data)
+
+    with ThreadPoolExecutor(8) as pool:
+        versions = list(pool.map(write, payloads))
+    assert sorted(versions) == list(range(1, 9))
+    assert list_versions(store, bucket, name) == list(range(1, 9))
+    by_version = dict(zip(versions, payloads, strict=True))
+    for version, data in by_version.items():
+        assert get_version(store, bucket, name, version)[1] == data
+    meta, current = store.get_object(bucket, name)
+    assert meta.custom["version"] == 8 and current == by_version[8]
+
+
+def test_seed_interaction_check_send_get(store: ObjectStore) -> None:
+    address = ObjectAddress("submitter", f"t{uuid.uuid4().hex[:6]}", "User@Example.com", "mana", {"name": "1.pkl"})
+    assert address.bucket.endswith("-sub-air-user-example-com") and address.path == "MANAGEMENT/1.pkl"
+    assert check(store, address) is None and get(store, address) is None
+    assert send(store, address, b"one", {"version": 1}, overwrite=False) is True
+    assert send(store, address, b"two", {"version": 2}, overwrite=False) is False
+    data, general, custom = get(store, address) or (b"", {}, {})
+    assert data == b"one" and custom == {"version": 1} and general["content-length"] == "3"
+    assert send(store, address, b"two", {"version": 2}, overwrite=True) is True
+    assert get(store, address)[0] == b"two"  # type: ignore[index]
