@@ -714,8 +714,9 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     out.index.name = "job-id"
     for name in ("job-name", "state", "partition"):
         out[name] = _col(jobs, name, "object")
-    for name in ("alloc-cpus", "n-nodes"):
-        out[name] = _col(jobs, name)
+    # NCPUS is AllocCPUS under another name (sacct prints either); use it when AllocCPUS was not asked for.
+    out["alloc-cpus"] = _col(jobs, "alloc-cpus").fillna(_col(jobs, "ncpus"))
+    out["n-nodes"] = _col(jobs, "n-nodes")
     for name in ("elapsed-seconds", "timelimit-seconds", "submit-time", "start-time", "end-time"):
         out[name] = _col(jobs, name)
     total = _col(jobs, "total-cpu-seconds")

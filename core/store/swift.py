@@ -99,6 +99,8 @@ class SwiftStore:
         self._storage_url = storage_url
         self._token = token
         self._timeout = timeout
+        #: Set when an expired pre-authenticated token was replaced from the credentials.
+        self.renewed = False
         self._connection = self._connect(prefer_token=bool(token))
 
     @classmethod
@@ -156,6 +158,7 @@ class SwiftStore:
                 # The token expired or was revoked: rebuild on a fresh session and try once more.
                 self._token = None
                 self._connection = self._connect(prefer_token=False)
+                self.renewed = True
                 try:
                     return action()
                 except ClientException as again:

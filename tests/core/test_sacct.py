@@ -311,3 +311,10 @@ def test_job_metrics_formulas_with_per_cpu_memory_and_steps_total() -> None:
     assert ten["queue-wait-seconds"] == 600
     eleven = m.loc["11"]
     assert all(math.isnan(eleven[c]) for c in ("cpu-efficiency", "time-efficiency", "memory-efficiency"))
+
+
+def test_cpu_efficiency_uses_ncpus_when_alloccpus_was_not_asked_for() -> None:
+    text = "JobID|NCPUS|Elapsed|TotalCPU|State\n7|4|00:10:00|00:20:00|COMPLETED\n"
+    jobs = job_metrics(parse_sacct(text).frame)
+    assert jobs.loc[0, "alloc-cpus"] == 4
+    assert jobs.loc[0, "cpu-efficiency"] == pytest.approx(0.5)

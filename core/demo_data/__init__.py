@@ -1,0 +1,1 @@
+"""Demo inputs: copies of public sacct outputs, Slurm logs and workspace listings (see SOURCES-*.md)."""

@@ -1,0 +1,118 @@
+"""Sign-in and the store of one browser session.
+
+A browser session keeps a small serialisable dict (``SessionState``) in its own Streamlit session state: which
+store, and for Swift the user's credentials, storage URL and current token. Nothing is shared between sessions: the
+store object is rebuilt from that dict on every run (cheap: no request is made until a page asks for data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+
+from core.auth import Credentials, authenticate, map_keystone_error, storage_endpoint
+from core.errors import AuthenticationFailed, SettingsError
+from core.settings import Settings
+from core.store.base import ObjectStore
+from core.store.local import LocalStore
+from core.store.swift import SwiftStore
+
+#: Keys of the per-session dict.
+SessionState = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ActiveStore:
+    """What the sidebar shows: the store kind, where it is and who is signed in (never a secret)."""
+
+    kind: str
+    location: str
+    user: str
+    pipeline_user: str
+
+
+def local_session() -> SessionState:
+    """The session of the embedded local store."""
+    return {"kind": "local"}
+
+
+def default_session(settings: Settings) -> SessionState | None:
+    """The session a new browser starts with: the local store unless the settings name Swift (then sign in)."""
+    return local_session() if settings.store == "local" else None
+
+
+def sign_in_swift(
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    project_name: str,
+    user_domain_name: str | None = None,
+    project_domain_name: str | None = None,
+    auth_url: str | None = None,
+) -> SessionState:
+    """Authenticate against Keystone now and return the session dict (raises AuthenticationFailed/StoreUnavailable)."""
+    if not username or not password or not project_name:
+        raise AuthenticationFailed("user name, password and project are all needed to sign in")
+    try:
+        credentials = Credentials(
+            auth_url=(auth_url or settings.csc_auth_url).rstrip("/"),
+            username=username.strip(),
+            password=SecretStr(password),
+            project_name=project_name.strip(),
+            user_domain_name=(user_domain_name or settings.csc_user_domain_name).strip(),
+            project_domain_name=(project_domain_name or settings.csc_project_domain_name or "Default").strip(),
+        )
+    except ValueError:
+        raise SettingsError("CSC_AUTH_URL", "not a usable Keystone URL") from None
+    session = authenticate(credentials)
+    try:
+        url, token = storage_endpoint(session)
+    except Exception as exc:  # keystoneauth failures while reading the catalog
+        raise map_keystone_error(exc, credentials) from None
+    return {
+        "kind": "swift",
+        "auth_url": credentials.auth_url,
+        "username": credentials.username,
+        "password": password,
+        "project_name": credentials.project_name,
+        "user_domain_name": credentials.user_domain_name,
+        "project_domain_name": credentials.project_domain_name,
+        "storage_url": url,
+        "token": token,
+    }
+
+
+def credentials_of(state: Mapping[str, Any]) -> Credentials:
+    """The credentials kept in a Swift session dict."""
+    return Credentials(
+        auth_url=state["auth_url"], username=state["username"], password=SecretStr(state["password"]),
+        project_name=state["project_name"], user_domain_name=state["user_domain_name"],
+        project_domain_name=state["project_domain_name"],
+    )
+
+
+def build_store(settings: Settings, state: Mapping[str, Any]) -> ObjectStore:
+    """The store of a session dict; a Swift store renews an expired token from the session's credentials."""
+    if state.get("kind") == "swift":
+        return SwiftStore.from_token(state["storage_url"], state["token"], credentials_of(state))
+    return LocalStore(settings.local_store_path)
+
+
+def describe(settings: Settings, state: Mapping[str, Any] | None) -> ActiveStore | None:
+    """The sidebar's description of a session (``None`` when nobody is signed in)."""
+    if not state:
+        return None
+    if state.get("kind") == "swift":
+        return ActiveStore("Swift", state["storage_url"], f"{state['username']} ({state['project_name']})",
+                           settings.pipeline_user)
+    return ActiveStore("Local store", str(settings.local_store_path), "local demo", settings.pipeline_user)
+
+
+def refresh_token(store: ObjectStore, state: dict[str, Any]) -> None:
+    """Keep the session's token current after a store renewed it, so later runs reuse the new one."""
+    if isinstance(store, SwiftStore) and store.renewed and state.get("kind") == "swift":
+        state["storage_url"], state["token"] = store.current_token()

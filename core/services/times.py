@@ -1,0 +1,70 @@
+"""Times page: stage timings of pipeline runs (TIMES/<run>.parquet in the pipeline bucket)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.errors import NotFound
+from core.naming import bucket_name
+from core.serialize import parquet_to_frame
+from core.settings import Settings
+from core.store.base import ObjectStore
+
+TIMES_PREFIX = "TIMES/"
+STAGES = ("start", "config", "run", "cancel", "store")
+
+
+def pipeline_bucket(settings: Settings) -> str:
+    """The pipeline bucket of the configured user."""
+    return bucket_name("pipeline", settings.bucket_prefix, settings.pipeline_user)
+
+
+def list_runs(store: ObjectStore, settings: Settings) -> list[str]:
+    """Run names (``run-1`` for ``TIMES/run-1.parquet``)."""
+    try:
+        objects = store.iter_objects(pipeline_bucket(settings), prefix=TIMES_PREFIX)
+        return sorted(o.name[len(TIMES_PREFIX):].removesuffix(".parquet") for o in objects
+                      if o.name.endswith(".parquet"))
+    except NotFound:
+        return []
+
+
+def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.DataFrame:
+    """Stage timings of the runs in long form: run, stage, begin, end, total (seconds), start/finish datetimes."""
+    bucket = pipeline_bucket(settings)
+    frames = []
+    for run in runs:
+        name = f"{TIMES_PREFIX}{run}.parquet"
+        frame = parquet_to_frame(store.get_object(bucket, name)[1])
+        missing = {"begin", "end", "total"} - set(frame.columns)
+        if missing:
+            raise ValueError(f"{bucket}/{name} has no {', '.join(sorted(missing))} column")
+        frame = frame.rename_axis("stage").reset_index()
+        frame.insert(0, "run", run)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["run", "stage", "begin", "end", "total", "offset", "start", "finish"])
+    out = pd.concat(frames, ignore_index=True)
+    order = {s: i for i, s in enumerate(STAGES)}
+    out["order"] = out["stage"].map(order).fillna(len(STAGES))
+    out = out.sort_values(["run", "order"]).drop(columns="order").reset_index(drop=True)
+    timed = out["total"] > 0
+    first = out["begin"].where(timed).groupby(out["run"]).transform("min")
+    out["offset"] = (out["begin"] - first).where(timed, 0.0)  # seconds since the run's first stage began
+    out["start"] = pd.to_datetime(out["begin"], unit="s", utc=True)
+    out["finish"] = pd.to_datetime(out["end"], unit="s", utc=True)
+    return out
+
+
+def run_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per run: total seconds over stages, wall time from first begin to last end, the slowest stage."""
+    if frame.empty:
+        return pd.DataFrame(columns=["run", "stages total", "wall time", "slowest stage"])
+    grouped = frame.groupby("run", sort=True)
+    timed = frame[frame["total"] > 0].groupby("run", sort=True)  # a stage that did not run has begin = end = 0
+    slowest = frame.loc[grouped["total"].idxmax(), ["run", "stage"]].set_index("run")["stage"]
+    return pd.DataFrame({
+        "stages total": grouped["total"].sum(),
+        "wall time": timed["end"].max() - timed["begin"].min(),
+        "slowest stage": slowest,
+    }).reset_index()

@@ -1,0 +1,105 @@
+"""Upload page: raw sacct text in, a validated table out, stored as a new parquet version."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.errors import Conflict, InputTooLarge, NotFound
+from core.naming import format_user, validate_object_name
+from core.sacct import ParsedSacct, parse_sacct
+from core.serialize import frame_to_parquet
+from core.services.sacct import SACCT_PREFIX, forwarder_bucket, metrics
+from core.settings import Settings
+from core.store.base import ObjectStore
+from core.store.versioning import put_versioned
+
+__all__ = ["ParsedSacct", "StoredRun", "check_size", "current_version", "parse_fields", "parse_upload",
+           "preview_jobs", "run_name", "run_object", "store_run"]
+
+log = logging.getLogger(__name__)
+_RUN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+def check_size(size: int, settings: Settings) -> None:
+    """Refuse inputs over the upload limit before reading them."""
+    if size > settings.upload_limit_bytes:
+        raise InputTooLarge(size, settings.upload_limit_bytes, "the sacct input")
+
+
+def parse_fields(text: str) -> list[str] | None:
+    """A field list typed as ``JobID,State,...`` (commas, spaces or ``|``); ``None`` when empty."""
+    fields = [f for f in re.split(r"[\s,|]+", text.strip()) if f]
+    return fields or None
+
+
+def parse_upload(
+    data: bytes | str, settings: Settings, *, fields: Sequence[str] | None = None, source: str = "input"
+) -> ParsedSacct:
+    """Check the size, then parse (SacctParseError says what was expected; warnings name lines)."""
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    check_size(size, settings)
+    parsed = parse_sacct(data, timezone=settings.sacct_timezone, fields=fields)
+    log.info("parsed %s: %s, %d rows, %d warnings", source, parsed.format, len(parsed.frame), len(parsed.warnings))
+    return parsed
+
+
+def preview_jobs(parsed: ParsedSacct) -> pd.DataFrame | None:
+    """Per-job metrics of a parsed upload for the preview charts; ``None`` when the input has no JobID column."""
+    if "job-id" not in parsed.frame.columns:
+        return None
+    return metrics(parsed.frame.assign(run="upload"))
+
+
+def run_name(text: str) -> str:
+    """A run name fit for an object name: spaces become dashes; letters, digits, ``.``, ``_``, ``-``."""
+    name = re.sub(r"\s+", "-", text.strip())
+    if not _RUN.match(name):
+        raise ValueError("a run name is 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return name
+
+
+def run_object(settings: Settings, run: str) -> str:
+    """``ARTIFACTS/SACCT/<user>-<run>.parquet`` (the seed's file name)."""
+    return validate_object_name(f"{SACCT_PREFIX}{format_user(settings.pipeline_user)}-{run_name(run)}.parquet")
+
+
+def current_version(store: ObjectStore, settings: Settings, run: str) -> int | None:
+    """The stored version of the run, ``None`` when it was never stored."""
+    try:
+        meta = store.head_object(forwarder_bucket(settings), run_object(settings, run))
+    except NotFound:
+        return None
+    version = meta.custom.get("version", 1)
+    return version if isinstance(version, int) else 1
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """Where an upload was stored, and as which version."""
+
+    bucket: str
+    object: str
+    version: int
+    rows: int
+
+
+def store_run(
+    store: ObjectStore, settings: Settings, run: str, parsed: ParsedSacct, *, replace: bool = False
+) -> StoredRun:
+    """Store the parsed table as the next version; an existing run is only replaced when ``replace`` is true.
+
+    The previous version stays stored under ``.versions/`` and readable until the new one is complete.
+    """
+    bucket, name = forwarder_bucket(settings), run_object(settings, run)
+    if not replace and current_version(store, settings, run) is not None:
+        raise Conflict("this run is already stored; confirm to store a new version", bucket=bucket, obj=name)
+    data = frame_to_parquet(parsed.frame)
+    version = put_versioned(store, bucket, name, data, content_type="application/vnd.apache.parquet",
+                            metadata={"format": parsed.format, "rows": len(parsed.frame)})
+    log.info("stored %s/%s version %d (%d rows)", bucket, name, version, len(parsed.frame))
+    return StoredRun(bucket, name, version, len(parsed.frame))

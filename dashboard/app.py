@@ -1,0 +1,53 @@
+"""The HPC MLOps monitor: ``streamlit run dashboard/app.py``."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from core.demo import seed_demo
+from core.services import session as session_service
+from core.store.local import LocalStore
+from dashboard import components
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="HPC MLOps monitor", page_icon=":material/monitoring:", layout="wide")
+
+
+@st.cache_resource(show_spinner="Preparing the demo data…")
+def _seed_local_store(root: str, prefix: str, user: str, timezone: str) -> int:
+    """Seed the embedded store once per process and root (idempotent: only missing objects are written)."""
+    settings = components.settings()
+    return len(seed_demo(LocalStore(root), settings).written)
+
+
+settings = components.settings()
+if settings.store == "local":
+    _seed_local_store(str(settings.local_store_path.resolve()), settings.bucket_prefix, settings.pipeline_user,
+                      settings.sacct_timezone)
+
+pages = [
+    st.Page("pages/buckets.py", title="Buckets", icon=":material/inventory_2:", url_path="buckets", default=True),
+    st.Page("pages/management.py", title="Management", icon=":material/account_tree:", url_path="management"),
+    st.Page("pages/times.py", title="Times", icon=":material/timer:", url_path="times"),
+    st.Page("pages/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
+    st.Page("pages/upload.py", title="Upload sacct", icon=":material/upload_file:", url_path="upload"),
+    st.Page("pages/logs.py", title="Logs", icon=":material/article:", url_path="logs"),
+    st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    active = session_service.describe(settings, components.session_state())
+    if active is None:
+        st.warning("Not signed in", icon=":material/lock:")
+    else:
+        st.subheader(active.kind, divider="gray")
+        st.text(f"{active.location}\nsigned in as {active.user}\npipeline user {active.pipeline_user}")
+        if active.kind == "Swift" and st.button("Sign out", icon=":material/logout:"):
+            st.session_state[components.SESSION_KEY] = None
+            st.rerun()
+
+navigation.run()

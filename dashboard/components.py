@@ -1,0 +1,90 @@
+"""Pieces every page uses: settings, the session's store, error display, small widgets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import AuthenticationFailed, MonitorError, TokenExpired
+from core.services import sacct as sacct_service
+from core.services import session as session_service
+from core.settings import Settings, load_settings
+from core.store.base import ObjectStore
+
+log = logging.getLogger("dashboard")
+SESSION_KEY = "monitor_session"
+
+
+def settings() -> Settings:
+    """The settings from the environment and .env (read per run: cheap, and never cached with the password)."""
+    return load_settings()
+
+
+def session_state() -> dict[str, Any] | None:
+    """This browser session's store dict; a new session starts on the local store unless .env names Swift."""
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = session_service.default_session(settings())
+    value = st.session_state[SESSION_KEY]
+    return value if isinstance(value, dict) else None
+
+
+def store() -> ObjectStore:
+    """The store of this session, or a pointer to the sign-in page and a stop."""
+    state = session_state()
+    if state is None:
+        st.info("Sign in to an object store first (Sign in page).")
+        st.page_link("pages/sign_in.py", label="Sign in", icon=":material/login:")
+        st.stop()
+    return session_service.build_store(settings(), state)
+
+
+def after_run(current: ObjectStore) -> None:
+    """Keep a renewed token in this session so the next run does not authenticate again."""
+    state = session_state()
+    if state is not None:
+        session_service.refresh_token(current, state)
+
+
+@contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page."""
+    try:
+        yield
+    except (TokenExpired, AuthenticationFailed) as exc:
+        log.warning("%s: %s", what, exc)
+        st.error(f"{what}: {exc}", icon=":material/lock:")
+        st.page_link("pages/sign_in.py", label="Sign in again", icon=":material/login:")
+        st.stop()
+    except (MonitorError, ValueError) as exc:
+        log.warning("%s: %s", what, exc)
+        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.stop()
+
+
+def header(title: str, caption: str) -> None:
+    """Page title and one line of what it shows."""
+    st.title(title)
+    st.caption(caption)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
+    """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
+    account's data from the cache, and a new version (new etag) is read again."""
+    return sacct_service.load_run(_store, bucket, name)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.DataFrame) -> pd.DataFrame:
+    """Per-job metrics of the loaded runs, cached on the same keys as the runs."""
+    return sacct_service.metrics(_frame)
+
+
+def store_identity(current: ObjectStore) -> str:
+    """The cache identity of a store (never a secret)."""
+    return str(getattr(current, "identity", current.kind))

@@ -1,0 +1,81 @@
+"""Management: the orchestration state of every HPC platform (jobs, configs, transfers, workspace quotas)."""
+
+import streamlit as st
+
+from core.services import charts
+from core.services import management as service
+from dashboard import components
+
+components.header("Management", "Orchestration state per HPC platform, from MANAGEMENT/ in the submitter bucket.")
+settings = components.settings()
+store = components.store()
+bucket = service.submitter_bucket(settings)
+
+with components.guard(f"Could not list {bucket}/MANAGEMENT/"):
+    names = service.list_management(store, settings)
+if not names:
+    st.info(f"No management object in {bucket}/MANAGEMENT/ yet. The forwarder writes one when a pipeline starts.")
+    st.stop()
+name = st.selectbox("Management object", names, index=len(names) - 1)
+refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
+
+
+def _status_style(value: object) -> str:
+    colour = service.PHASE_COLOURS.get(str(value))
+    return f"background-color: {colour}; color: white; font-weight: 600" if colour else ""
+
+
+@st.fragment(run_every=30 if refresh else None)
+def show() -> None:
+    with components.guard(f"Could not read {bucket}/{name}"):
+        orchestration = service.load_orchestration(store, bucket, name)
+    platforms = service.platform_order(orchestration)
+    counts = service.phase_counts(orchestration)
+    cols = st.columns(4)
+    cols[0].metric("Platforms", len(platforms))
+    cols[1].metric("Jobs", int(counts["jobs"].sum()) if not counts.empty else 0)
+    running = counts[counts["status"].isin(["running", "pending", "submitted"])]["jobs"].sum()
+    cols[2].metric("Active", int(running))
+    cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
+    st.plotly_chart(charts.phase_bars(counts), width="stretch")
+    st.caption(f"{orchestration.name} · {bucket}/{name}")
+    for tab, platform_name in zip(st.tabs(platforms), platforms, strict=True):
+        platform = orchestration.platforms[platform_name]
+        with tab:
+            jobs = service.job_table(platform)
+            st.subheader("Jobs")
+            if jobs.empty:
+                st.info("No jobs on this platform.")
+            else:
+                st.dataframe(jobs.style.map(_status_style, subset=["status"]), hide_index=True, width="stretch")
+            left, right = st.columns(2)
+            with left:
+                st.subheader("Configs")
+                configs = service.configs_view(platform)
+                if configs is None:
+                    st.info("No configs given for this platform.")
+                else:
+                    st.text("Modules: " + ", ".join(configs.modules))
+                    st.text(f"Venv: {configs.venv_name} at {configs.venv_path}")
+                    st.text("Venv modules: " + ", ".join(configs.venv_modules))
+                    st.text("Packages: " + ", ".join(configs.venv_packages))
+            with right:
+                st.subheader("File transfers")
+                transfers = service.transfer_table(platform)
+                if transfers.empty:
+                    st.info("No file transfers.")
+                else:
+                    st.dataframe(transfers, hide_index=True, width="stretch")
+            st.subheader("Workspaces")
+            spaces = service.workspace_table(platform)
+            if spaces.empty:
+                st.info("No workspace quotas yet: the submitter adds them after its first visit to the platform.")
+            else:
+                st.dataframe(spaces, hide_index=True, width="stretch", column_config={
+                    "capacity used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                    "files used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                })
+
+
+show()
+components.after_run(store)

@@ -1,0 +1,38 @@
+"""Times: stage timings of pipeline runs, one run or several side by side."""
+
+import streamlit as st
+
+from core.services import charts
+from core.services import times as service
+from dashboard import components
+
+components.header("Times", "Stage timings (start, config, run, cancel, store) from TIMES/ in the pipeline bucket.")
+settings = components.settings()
+store = components.store()
+bucket = service.pipeline_bucket(settings)
+
+with components.guard(f"Could not list {bucket}/TIMES/"):
+    runs = service.list_runs(store, settings)
+if not runs:
+    st.info(f"No TIMES objects in {bucket}/TIMES/ yet. Pipeline runs write TIMES/<run>.parquet when they finish.")
+    st.stop()
+chosen = st.multiselect("Runs", runs, default=runs)
+if not chosen:
+    st.info("Pick one or more runs to compare.")
+    st.stop()
+with components.guard("Could not read the TIMES objects"):
+    frame = service.load_runs(store, settings, chosen)
+summary = service.run_summary(frame)
+cols = st.columns(3)
+cols[0].metric("Runs", len(chosen))
+cols[1].metric("Median wall time", f"{summary['wall time'].median():.0f} s")
+cols[2].metric("Slowest stage (most runs)", summary["slowest stage"].mode().iat[0])
+st.plotly_chart(charts.times_timeline(frame), width="stretch")
+st.plotly_chart(charts.stage_bars(frame), width="stretch")
+st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    "stages total": st.column_config.NumberColumn(format="%.1f s"),
+    "wall time": st.column_config.NumberColumn(format="%.1f s"),
+})
+with st.expander("Stage table"):
+    st.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")
+components.after_run(store)
