@@ -133,4 +133,5 @@ class InputTooLarge(MonitorError, ValueError):
         """Build the error with the size and the limit in bytes."""
         self.size = size
         self.limit = limit
-        super().__init__(f"{what} is {size:,} bytes; the limit is {limit:,} bytes")
+        super().__init__(f"{what} is {size / 2**20:,.1f} MB ({size:,} bytes); the limit is {limit / 2**20:,.0f} MB "
+                         f"(UPLOAD_LIMIT_MB)")

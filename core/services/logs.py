@@ -80,7 +80,8 @@ def search(text: str, query: str, *, limit: int = 500) -> list[tuple[int, str]]:
 
 
 def highlights(text: str) -> dict[str, int]:
-    """Counts of lines that usually matter in a Slurm log."""
-    lower = text.lower()
-    return {"errors": lower.count("error"), "warnings": lower.count("warning"),
-            "cancelled": lower.count("cancelled"), "lines": text.count("\n") + (1 if text else 0)}
+    """Line counts that usually matter in a Slurm log: all lines, and lines mentioning errors, warnings, cancels."""
+    lines = text.lower().splitlines()
+    return {"lines": len(lines), "errors": sum("error" in line for line in lines),
+            "warnings": sum("warning" in line for line in lines),
+            "cancelled": sum("cancelled" in line for line in lines)}

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from core.errors import NotFound
 from core.models import Orchestration, Platform
 from core.naming import bucket_name
-from core.serialize import load_management
+from core.services.objects import read_management
 from core.settings import Settings
 from core.store.base import ObjectStore
 
@@ -42,7 +42,7 @@ def list_management(store: ObjectStore, settings: Settings) -> list[str]:
 
 def load_orchestration(store: ObjectStore, bucket: str, name: str) -> Orchestration:
     """Read and validate one management object (pickle read safely, or JSON)."""
-    content = load_management(store.get_object(bucket, name)[1])
+    content = read_management(store, bucket, name)
     try:
         return Orchestration.model_validate(content)
     except ValidationError as exc:

@@ -9,7 +9,7 @@ import pandas as pd
 from core.errors import NotFound
 from core.naming import bucket_name
 from core.sacct import job_metrics, parent_job_id
-from core.serialize import parquet_to_frame
+from core.services.objects import read_frame
 from core.settings import Settings
 from core.store.base import ObjectStore
 
@@ -48,7 +48,7 @@ def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
 
 def load_run(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
     """One run's frame, with a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs."""
-    frame = parquet_to_frame(store.get_object(bucket, name)[1])
+    frame = read_frame(store, bucket, name)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:

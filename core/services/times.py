@@ -6,7 +6,7 @@ import pandas as pd
 
 from core.errors import NotFound
 from core.naming import bucket_name
-from core.serialize import parquet_to_frame
+from core.services.objects import read_frame
 from core.settings import Settings
 from core.store.base import ObjectStore
 
@@ -35,7 +35,7 @@ def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.Dat
     frames = []
     for run in runs:
         name = f"{TIMES_PREFIX}{run}.parquet"
-        frame = parquet_to_frame(store.get_object(bucket, name)[1])
+        frame = read_frame(store, bucket, name)
         missing = {"begin", "end", "total"} - set(frame.columns)
         if missing:
             raise ValueError(f"{bucket}/{name} has no {', '.join(sorted(missing))} column")

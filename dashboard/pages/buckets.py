@@ -65,8 +65,8 @@ if page.next_marker and next_col.button("Next →", key="next"):
     st.rerun()
 
 if not page.objects.empty:
-    name = st.selectbox("Object", page.objects["object"].tolist(), key="object",
-                        format_func=lambda n: n[len(nav["prefix"]):])
+    names = {full[len(nav["prefix"]):]: full for full in page.objects["object"].tolist()}
+    name = names[st.selectbox("Object", list(names), key="object")]
     with components.guard(f"Could not read {bucket}/{name}"):
         detail = service.object_detail(store, bucket, name)
     st.subheader("Object")

@@ -19,6 +19,7 @@ from core.settings import load_settings
 from core.store.local import LocalStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+_UNSET = object()
 _CLEARED = ("CSC_USERNAME", "CSC_PASSWORD", "CSC_PROJECT_NAME", "CSC_AUTH_URL", "CSC_USER_DOMAIN_NAME",
             "CSC_PROJECT_DOMAIN_NAME", "BUCKET_PREFIX", "PIPELINE_USER", "UPLOAD_LIMIT_MB", "SACCT_TIMEZONE")
 
@@ -50,9 +51,9 @@ def store_dir(seeded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def open_page(store_dir: Path) -> Callable[..., AppTest]:
     """``open_page("pages/sacct.py")``: the app run once, then switched to that page and run again."""
 
-    def _open(page: str | None = None, *, session: dict[str, object] | None = None) -> AppTest:
+    def _open(page: str | None = None, *, session: object = _UNSET) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
-        if session is not None:
+        if session is not _UNSET:
             at.session_state["monitor_session"] = session
         at.run()
         if page is not None:

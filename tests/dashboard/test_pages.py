@@ -1,0 +1,230 @@
+"""Every page of the real app, rendered by AppTest on the seeded demo store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.serialize import load_management, parquet_to_frame
+from core.store.local import LocalStore
+from tests.dashboard.conftest import texts
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+OpenPage = Callable[..., AppTest]
+
+
+def _no_trouble(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: OpenPage, store_dir: Path) -> None:
+    at = open_page()
+    _no_trouble(at)
+    store = LocalStore(store_dir)
+    buckets = store.list_buckets()
+    metrics = _metrics(at)
+    assert metrics["Buckets"] == str(len(buckets)) == "4"
+    assert metrics["Objects"] == f"{sum(b.object_count for b in buckets):,}"
+    table = at.dataframe[0].value
+    assert sorted(table["bucket"]) == sorted(b.name for b in buckets)
+    assert "mlch-sub-air-user-example-com" in table["bucket"].tolist()
+    # The first bucket holding objects is shown first; its top level is one folder.
+    assert at.selectbox(key="bucket").value == "mlch-for-air"
+    assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
+
+
+def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage) -> None:
+    at = open_page()
+    at.button(key="folder-ARTIFACTS/").click().run()
+    at.button(key="folder-SACCT/").click().run()
+    _no_trouble(at)
+    assert [b.label for b in at.button if b.key and b.key.startswith("crumb-")] == [
+        "mlch-for-air /", "ARTIFACTS /", "SACCT /"]
+    objects = at.selectbox(key="object")
+    assert any(o.endswith("hyak-default.parquet") for o in objects.options)
+    objects.set_value(next(o for o in objects.options if o.endswith("hyak-default.parquet"))).run()
+    _no_trouble(at)
+    shown = texts(at)
+    assert "mlch-for-air/ARTIFACTS/SACCT/user-example-com-hyak-default.parquet" in shown
+    preview = at.dataframe[-1].value
+    assert {"job-id", "state", "alloc-cpus"} <= set(preview.columns)
+    assert len(preview) == 200  # the first rows of 2292
+    custom = at.dataframe[-2].value
+    assert dict(zip(custom.iloc[:, 0], custom.iloc[:, 1], strict=True))["version"] == "1"
+    assert at.get("download_button")
+
+
+def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPage) -> None:
+    at = open_page()
+    at.button(key="folder-ARTIFACTS/").click().run()
+    at.button(key="crumb-0").click().run()
+    assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
+
+
+def test_management_page_has_a_tab_per_platform_with_every_status(open_page: OpenPage, store_dir: Path) -> None:
+    at = open_page("pages/management.py")
+    _no_trouble(at)
+    assert [t.label for t in at.tabs] == ["puhti", "mahti", "lumi"]
+    stored = load_management(LocalStore(store_dir).get_object("mlch-sub-air-user-example-com",
+                                                                "MANAGEMENT/1.json")[1])
+    jobs = sum(len(p["jobs"]) for p in stored["platforms"].values())
+    assert _metrics(at)["Jobs"] == str(jobs)
+    statuses: set[str] = set()
+    for frame in (d.value for d in at.dataframe):
+        data = getattr(frame, "data", frame)  # a Styler keeps its frame in .data
+        if "status" in data.columns:
+            statuses |= set(data["status"])
+    assert {"pending", "running", "failed", "complete", "cancelled", "stored"} <= statuses
+    shown = texts(at)
+    assert "Modules:" in shown and "Packages:" in shown
+
+
+def test_times_page_compares_every_run(open_page: OpenPage) -> None:
+    at = open_page("pages/times.py")
+    _no_trouble(at)
+    runs = at.multiselect[0]
+    assert runs.value == ["run-1", "run-2", "run-3", "run-4"]
+    assert _metrics(at)["Runs"] == "4"
+    assert len(at.get("plotly_chart")) == 2
+    runs.set_value(["run-2"]).run()
+    assert _metrics(at)["Runs"] == "1"
+    assert at.dataframe[0].value["run"].tolist() == ["run-2"]
+
+
+def test_times_page_explains_an_empty_selection(open_page: OpenPage) -> None:
+    at = open_page("pages/times.py")
+    at.multiselect[0].set_value([]).run()
+    assert "Pick one or more runs" in texts(at)
+
+
+def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPage) -> None:
+    at = open_page("pages/sacct.py")
+    _no_trouble(at)
+    assert len(at.multiselect[0].value) == 6
+    assert [t.label for t in at.tabs] == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O",
+                                          "Table"]
+    assert len(at.get("plotly_chart")) == 7
+    before = int(_metrics(at)["Jobs"].replace(",", ""))
+    at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
+    assert _metrics(at)["Jobs"] == "753"  # SOURCES.md: 753 job records in the Hyak sample
+    at.multiselect[1].set_value(["TIMEOUT"]).run()
+    _no_trouble(at)
+    timeouts = int(_metrics(at)["Jobs"].replace(",", ""))
+    assert 0 < timeouts < 753 < before
+    table = at.dataframe[0].value
+    assert set(table["state"]) == {"TIMEOUT"}
+
+
+def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
+    at = open_page("pages/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
+    at.radio[0].set_value("All sacct rows").run()
+    assert len(at.dataframe[0].value) == 2292
+
+
+def test_logs_page_searches_and_tails_a_log(open_page: OpenPage) -> None:
+    at = open_page("pages/logs.py")
+    _no_trouble(at)
+    assert [o.split(" · ")[0] for o in at.selectbox[0].options] == ["3459879", "3459879", "3461753"]
+    # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
+    source = (DATA / "logs" / "ray_slurm_artifacts_2.txt").read_text()
+    metrics = _metrics(at)
+    assert metrics["Lines"] == f"{len(source.splitlines()):,}"
+    assert metrics["Errors"] == str(sum("error" in line.lower() for line in source.splitlines()))
+    at.text_input[0].input("CANCELLED AT").run()
+    hits = at.code[0].value.splitlines()
+    assert len(hits) == 3 and all("CANCELLED AT" in line for line in hits)
+    assert hits[-1].split()[0].isdigit()  # each hit carries its line number
+    at.slider[0].set_value(20).run()
+    assert at.code[-1].value.splitlines() == source.splitlines()[-20:]
+    at.selectbox[0].set_value(next(o for o in at.selectbox[0].options if "slurm-3459879" in o)).run()
+    assert _metrics(at)["Errors"] == "0"
+
+
+def test_sign_in_page_offers_both_stores_and_never_prefills_a_password(
+    open_page: OpenPage, monkeypatch: object
+) -> None:
+    at = open_page("pages/sign_in.py")
+    _no_trouble(at)
+    assert at.button[0].label == "Use the local store"
+    at.radio[0].set_value("Swift + Keystone (CSC Allas)").run()
+    fields = {t.label: t.value for t in at.text_input}
+    assert fields["Password"] == ""
+    assert fields["Keystone URL"] == "https://pouta.csc.fi:5001/v3"
+
+
+def _upload(at: AppTest, text: str, run: str = "") -> AppTest:
+    at.text_area(key="upload_text").input(text)
+    if run:
+        at.text_input(key="upload_run").input(run)
+    return at.button(key="parse").click().run()
+
+
+def test_upload_parses_stores_and_versions_a_run(open_page: OpenPage, store_dir: Path) -> None:
+    text = (DATA / "sacct" / "01_hyak_default_fixedwidth.txt").read_text()
+    at = _upload(open_page("pages/upload.py"), text, run="hyak march")
+    _no_trouble(at)
+    assert "2,292 rows in fixed-width format" in texts(at)
+    assert len(at.get("plotly_chart")) == 2
+    at.button(key="store").click().run()
+    _no_trouble(at)
+    assert "as version 1" in texts(at)
+    store = LocalStore(store_dir)
+    name = "ARTIFACTS/SACCT/user-example-com-hyak-march.parquet"
+    meta, data = store.get_object("mlch-for-air", name)
+    assert meta.custom["version"] == 1
+    assert len(parquet_to_frame(data)) == 2292
+    # Storing the same run again asks first, then keeps version 1 and adds version 2.
+    at.button(key="store").click().run()
+    assert "already stored (version 1)" in texts(at)
+    assert store.head_object("mlch-for-air", name).custom["version"] == 1
+    at.button(key="confirm").click().run()
+    _no_trouble(at)
+    assert "as version 2" in texts(at)
+    assert store.head_object("mlch-for-air", name).custom["version"] == 2
+    versions = [o.name for o in store.iter_objects("mlch-for-air", prefix=f".versions/{name}/")]
+    assert len(versions) == 2
+
+
+def test_upload_shows_warnings_with_line_numbers(open_page: OpenPage) -> None:
+    text = "JobID|State|Elapsed\n1|COMPLETED|00:01:00\n2|FAILED\n3|COMPLETED|00:02:00\n"
+    at = _upload(open_page("pages/upload.py"), text)
+    _no_trouble(at)
+    assert "2 rows in parsable2 format" in texts(at)
+    warnings = at.dataframe[0].value
+    assert warnings["line"].tolist() == [3]
+
+
+def test_upload_refuses_prose_with_a_clear_message(open_page: OpenPage, store_dir: Path) -> None:
+    before = sorted(p.name for p in store_dir.rglob("*"))
+    at = _upload(open_page("pages/upload.py"), "Dear admin,\nmy job failed yesterday.\n", run="x")
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "The sacct input was not accepted" in at.error[0].value
+    assert "header" in at.error[0].value.lower()
+    assert sorted(p.name for p in store_dir.rglob("*")) == before
+
+
+def test_upload_refuses_input_over_the_limit(open_page: OpenPage, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("UPLOAD_LIMIT_MB", "1")
+    line = "1|COMPLETED|00:01:00\n"
+    at = _upload(open_page("pages/upload.py"), "JobID|State|Elapsed\n" + line * 60_000)
+    assert not at.exception
+    assert "MB" in at.error[0].value and "limit" in at.error[0].value.lower()
+
+
+def test_upload_refuses_a_bad_run_name(open_page: OpenPage) -> None:
+    at = _upload(open_page("pages/upload.py"), "JobID|State\n1|COMPLETED\n", run="../../etc")
+    at.button(key="store").click().run()
+    assert not at.exception
+    assert "run name" in at.error[0].value
