@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +18,7 @@ from core.store.base import ObjectStore
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+T = TypeVar("T")
 
 
 def settings() -> Settings:
@@ -64,6 +65,15 @@ def guard(what: str) -> Iterator[None]:
         log.warning("%s: %s", what, exc)
         st.error(f"{what}: {exc}", icon=":material/error:")
         st.stop()
+
+
+def attempt(what: str, action: Callable[[], T]) -> T | str:
+    """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised."""
+    try:
+        return action()
+    except (MonitorError, ValueError) as exc:
+        log.warning("%s: %s", what, exc)
+        return f"{what}: {exc}"
 
 
 def header(title: str, caption: str) -> None:

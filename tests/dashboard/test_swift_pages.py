@@ -1,0 +1,121 @@
+"""The app against the real Keystone + Swift of the ``openstack`` fixture, through AppTest."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.serialize import parquet_to_frame
+from tests.conftest import OpenStack
+from tests.dashboard.conftest import APP, texts
+
+pytestmark = pytest.mark.swift
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture()
+def swift_env(openstack: OpenStack, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> OpenStack:
+    """The app configured for Swift (as after copying .services/credentials.env to .env), minus the password."""
+    alice = openstack.users[0]
+    for key, value in openstack.info.env_for(alice).items():
+        if key != "CSC_PASSWORD":
+            monkeypatch.setenv(key, value)
+    return openstack
+
+
+def _sign_in(at: AppTest, username: str, password: str, project: str) -> AppTest:
+    at.run()
+    at.switch_page("pages/sign_in.py").run()
+    assert at.radio[0].value.startswith("Swift")  # STORE=swift preselects Swift
+    fields = {t.label: t for t in at.text_input}
+    fields["User name"].input(username)
+    fields["Password"].input(password)
+    fields["Project"].input(project)
+    return at.button[0].click().run()
+
+
+def _all_text(at: AppTest) -> str:
+    return texts(at) + "\n".join(str(t.value) for t in at.text_input)
+
+
+def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
+    swift_env: OpenStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    alice = swift_env.users[0]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert "Sign in" in at.info[0].value  # .env names Swift: nobody is signed in yet
+    _sign_in(at, alice.username, alice.password, alice.project)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert f"Signed in as {alice.username} ({alice.project})" in texts(at)
+    session = at.session_state["monitor_session"]
+    token = session["token"]
+    assert at.text_input[2].value == ""  # the password field is not filled back
+
+    at.switch_page("pages/upload.py").run()
+    at.text_area(key="upload_text").input((DATA / "sacct" / "05_torchx_hetjob_parsable.txt").read_text())
+    at.text_input(key="upload_run").input("hetjob")
+    at.button(key="parse").click().run()
+    at.button(key="store").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "as version 1" in texts(at)
+    store = swift_env.store_for(alice)
+    meta, data = store.get_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-hetjob.parquet")
+    assert meta.custom["version"] == 1 and len(parquet_to_frame(data)) > 0
+
+    at.switch_page("pages/buckets.py").run()
+    assert not at.exception and not at.error
+    assert "mlch-for-air" in at.dataframe[0].value["bucket"].tolist()
+    at.switch_page("pages/sacct.py").run()
+    assert not at.error
+    assert at.multiselect[0].value == ["user-example-com-hetjob"]
+
+    shown = _all_text(at)
+    assert alice.password not in shown and token not in shown
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert alice.password not in logged and token not in logged
+
+
+def test_a_wrong_password_is_a_clear_message(swift_env: OpenStack) -> None:
+    alice = swift_env.users[0]
+    at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, "wrong-password-9", alice.project)
+    assert not at.exception
+    assert "Sign-in failed" in at.error[0].value
+    assert "wrong-password-9" not in _all_text(at)
+    assert at.session_state["monitor_session"] is None
+    fields = {t.label: t.value for t in at.text_input}
+    assert fields["User name"] == alice.username and fields["Password"] == ""  # try again without retyping all
+
+
+def test_an_unreachable_keystone_is_a_clear_message(swift_env: OpenStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stack import free_port
+
+    monkeypatch.setenv("CSC_AUTH_URL", f"http://127.0.0.1:{free_port()}/v3")
+    alice = swift_env.users[0]
+    at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
+    assert not at.exception
+    assert "Sign-in failed" in at.error[0].value and "did not answer" in at.error[0].value
+
+
+def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack) -> None:
+    alice, bob = swift_env.users[0], swift_env.users[1]
+    a = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
+    swift_env.store_for(alice).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-only-alice.parquet",
+                                          b"x")
+    b = _sign_in(AppTest.from_file(APP, default_timeout=60), bob.username, bob.password, bob.project)
+    b.switch_page("pages/sacct.py").run()
+    assert not b.exception and not b.error
+    assert "No SACCT runs" in b.info[0].value  # Bob's account, not Alice's
+    assert b.session_state["monitor_session"]["username"] == bob.username
+    assert a.session_state["monitor_session"]["username"] == alice.username
+
+    # A token that Keystone no longer accepts is replaced from the session's own credentials.
+    a.session_state["monitor_session"]["token"] = "gAAAAAB-not-a-token"
+    a.switch_page("pages/buckets.py").run()
+    assert not a.exception and not a.error, [e.value for e in a.error]
+    assert "mlch-for-air" in a.dataframe[0].value["bucket"].tolist()
+    assert a.session_state["monitor_session"]["token"] != "gAAAAAB-not-a-token"
