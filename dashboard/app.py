@@ -29,13 +29,13 @@ if settings.store == "local":
                       settings.sacct_timezone)
 
 pages = [
-    st.Page("pages/buckets.py", title="Buckets", icon=":material/inventory_2:", url_path="buckets", default=True),
-    st.Page("pages/management.py", title="Management", icon=":material/account_tree:", url_path="management"),
-    st.Page("pages/times.py", title="Times", icon=":material/timer:", url_path="times"),
-    st.Page("pages/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
-    st.Page("pages/upload.py", title="Upload sacct", icon=":material/upload_file:", url_path="upload"),
-    st.Page("pages/logs.py", title="Logs", icon=":material/article:", url_path="logs"),
-    st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
+    st.Page("views/buckets.py", title="Buckets", icon=":material/inventory_2:", url_path="buckets", default=True),
+    st.Page("views/management.py", title="Management", icon=":material/account_tree:", url_path="management"),
+    st.Page("views/times.py", title="Times", icon=":material/timer:", url_path="times"),
+    st.Page("views/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
+    st.Page("views/upload.py", title="Upload sacct", icon=":material/upload_file:", url_path="upload"),
+    st.Page("views/logs.py", title="Logs", icon=":material/article:", url_path="logs"),
+    st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
 ]
 navigation = st.navigation(pages)
 

@@ -39,7 +39,7 @@ def store() -> ObjectStore:
     state = session_state()
     if state is None:
         st.info("Sign in to an object store first (Sign in page).")
-        st.page_link("pages/sign_in.py", label="Sign in", icon=":material/login:")
+        st.page_link("views/sign_in.py", label="Sign in", icon=":material/login:")
         st.stop()
     return session_service.build_store(settings(), state)
 
@@ -59,7 +59,7 @@ def guard(what: str) -> Iterator[None]:
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
         st.error(f"{what}: {exc}", icon=":material/lock:")
-        st.page_link("pages/sign_in.py", label="Sign in again", icon=":material/login:")
+        st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
         log.warning("%s: %s", what, exc)

@@ -170,4 +170,6 @@ def phase_bars(counts: pd.DataFrame) -> go.Figure:
     if counts.empty:
         return _empty("Jobs by status", "no jobs")
     fig = px.bar(counts, x="platform", y="jobs", color="status", color_discrete_map=PHASE_COLOURS, text="jobs")
+    tallest = int(counts.groupby("platform")["jobs"].sum().max())
+    fig.update_yaxes(dtick=1 if tallest <= 10 else None, tickformat=",d")  # job counts are whole numbers
     return _finish(fig, "Jobs by status per platform")

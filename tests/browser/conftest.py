@@ -77,6 +77,14 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def swift_app_server(openstack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard configured for the real Swift + Keystone (.env as from `make services`, minus the password)."""
+    alice = openstack.users[0]  # type: ignore[attr-defined]
+    env = {k: v for k, v in openstack.info.env_for(alice).items() if k != "CSC_PASSWORD"}  # type: ignore[attr-defined]
+    yield from start_app(tmp_path_factory.mktemp("swift-app"), env)
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless Debian chromium driven by Playwright (Playwright cannot download its own browser here)."""
     from playwright.sync_api import sync_playwright
@@ -106,9 +114,24 @@ def page(browser: object) -> Iterator[object]:
         context.close()
 
 
+def wait_idle(page: object, heading: str | None = None) -> None:
+    """Wait until the app finished its run (no "running" widget) and, if given, the page title is shown."""
+    if heading is not None:
+        page.get_by_role("heading", name=heading, exact=True).first.wait_for()  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")  # type: ignore[attr-defined]
+    page.locator('[data-testid="stSkeleton"]').first.wait_for(state="detached")  # type: ignore[attr-defined]
+
+
 def screenshot(page: object, name: str) -> Path:
-    """Save a full-page screenshot to docs/screenshots/<name>.png and return its path."""
+    """Save the whole page (main area grown to its content) to docs/screenshots/<name>.png and return the path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size  # type: ignore[attr-defined]
+    height = page.evaluate(  # type: ignore[attr-defined]
+        "() => { const m = document.querySelector('[data-testid=stMain]'); return m ? m.scrollHeight : 1000; }")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 5000))})  # type: ignore[attr-defined]
+    page.wait_for_timeout(400)  # type: ignore[attr-defined]
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.set_viewport_size(size)  # type: ignore[attr-defined]
     return path

@@ -49,7 +49,7 @@ def store_dir(seeded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.fixture()
 def open_page(store_dir: Path) -> Callable[..., AppTest]:
-    """``open_page("pages/sacct.py")``: the app run once, then switched to that page and run again."""
+    """``open_page("views/sacct.py")``: the app run once, then switched to that page and run again."""
 
     def _open(page: str | None = None, *, session: object = _UNSET) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)

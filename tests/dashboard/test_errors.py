@@ -14,7 +14,7 @@ from core.errors import Forbidden, NotFound, StoreError, StoreUnavailable, Token
 from core.services import session as session_service
 from core.store.local import LocalStore
 
-PAGES = [None, "pages/management.py", "pages/times.py", "pages/sacct.py", "pages/logs.py"]
+PAGES = [None, "views/management.py", "views/times.py", "views/sacct.py", "views/logs.py"]
 OpenPage = Callable[..., AppTest]
 
 
@@ -43,7 +43,7 @@ ERRORS = {
 }
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: (p or "buckets").removeprefix("pages/"))
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: (p or "buckets").removeprefix("views/"))
 @pytest.mark.parametrize("kind", list(ERRORS))
 def test_store_errors_are_clear_messages_on_every_page(
     open_page: OpenPage, store_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
@@ -68,14 +68,14 @@ def test_a_bucket_deleted_meanwhile_is_an_empty_state_not_an_error(
 ) -> None:
     monkeypatch.setattr(session_service, "build_store",
                         lambda settings, state: FailingStore(store_dir, NotFound(bucket="mlch-for-air")))
-    at = open_page("pages/sacct.py")
+    at = open_page("views/sacct.py")
     assert not at.exception and not at.error
     assert "No SACCT runs" in at.info[0].value
 
 
 def test_a_corrupt_parquet_object_names_the_object(open_page: OpenPage, store_dir: Path) -> None:
     LocalStore(store_dir).put_object("mlch-pipe-user-example-com", "TIMES/broken.parquet", b"PAR1 not really")
-    at = open_page("pages/times.py")
+    at = open_page("views/times.py")
     assert not at.exception
     assert len(at.error) == 1
     assert "TIMES/broken.parquet" in at.error[0].value
@@ -94,6 +94,6 @@ def test_a_hostile_object_name_is_shown_as_text_not_html(open_page: OpenPage, st
 
 
 def test_no_session_means_a_sign_in_pointer(open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_page("pages/sacct.py", session=None)
+    at = open_page("views/sacct.py", session=None)
     assert not at.exception
     assert "Sign in" in at.info[0].value

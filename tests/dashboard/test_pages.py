@@ -69,7 +69,7 @@ def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPag
 
 
 def test_management_page_has_a_tab_per_platform_with_every_status(open_page: OpenPage, store_dir: Path) -> None:
-    at = open_page("pages/management.py")
+    at = open_page("views/management.py")
     _no_trouble(at)
     assert [t.label for t in at.tabs] == ["puhti", "mahti", "lumi"]
     stored = load_management(LocalStore(store_dir).get_object("mlch-sub-air-user-example-com",
@@ -87,7 +87,7 @@ def test_management_page_has_a_tab_per_platform_with_every_status(open_page: Ope
 
 
 def test_times_page_compares_every_run(open_page: OpenPage) -> None:
-    at = open_page("pages/times.py")
+    at = open_page("views/times.py")
     _no_trouble(at)
     runs = at.multiselect[0]
     assert runs.value == ["run-1", "run-2", "run-3", "run-4"]
@@ -99,13 +99,13 @@ def test_times_page_compares_every_run(open_page: OpenPage) -> None:
 
 
 def test_times_page_explains_an_empty_selection(open_page: OpenPage) -> None:
-    at = open_page("pages/times.py")
+    at = open_page("views/times.py")
     at.multiselect[0].set_value([]).run()
     assert "Pick one or more runs" in texts(at)
 
 
 def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPage) -> None:
-    at = open_page("pages/sacct.py")
+    at = open_page("views/sacct.py")
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
     assert [t.label for t in at.tabs] == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O",
@@ -123,14 +123,14 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
 
 
 def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
-    at = open_page("pages/sacct.py")
+    at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
     at.radio[0].set_value("All sacct rows").run()
     assert len(at.dataframe[0].value) == 2292
 
 
 def test_logs_page_searches_and_tails_a_log(open_page: OpenPage) -> None:
-    at = open_page("pages/logs.py")
+    at = open_page("views/logs.py")
     _no_trouble(at)
     assert [o.split(" · ")[0] for o in at.selectbox[0].options] == ["3459879", "3459879", "3461753"]
     # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
@@ -151,7 +151,7 @@ def test_logs_page_searches_and_tails_a_log(open_page: OpenPage) -> None:
 def test_sign_in_page_offers_both_stores_and_never_prefills_a_password(
     open_page: OpenPage, monkeypatch: object
 ) -> None:
-    at = open_page("pages/sign_in.py")
+    at = open_page("views/sign_in.py")
     _no_trouble(at)
     assert at.button[0].label == "Use the local store"
     at.radio[0].set_value("Swift + Keystone (CSC Allas)").run()
@@ -169,7 +169,7 @@ def _upload(at: AppTest, text: str, run: str = "") -> AppTest:
 
 def test_upload_parses_stores_and_versions_a_run(open_page: OpenPage, store_dir: Path) -> None:
     text = (DATA / "sacct" / "01_hyak_default_fixedwidth.txt").read_text()
-    at = _upload(open_page("pages/upload.py"), text, run="hyak march")
+    at = _upload(open_page("views/upload.py"), text, run="hyak march")
     _no_trouble(at)
     assert "2,292 rows in fixed-width format" in texts(at)
     assert len(at.get("plotly_chart")) == 2
@@ -195,7 +195,7 @@ def test_upload_parses_stores_and_versions_a_run(open_page: OpenPage, store_dir:
 
 def test_upload_shows_warnings_with_line_numbers(open_page: OpenPage) -> None:
     text = "JobID|State|Elapsed\n1|COMPLETED|00:01:00\n2|FAILED\n3|COMPLETED|00:02:00\n"
-    at = _upload(open_page("pages/upload.py"), text)
+    at = _upload(open_page("views/upload.py"), text)
     _no_trouble(at)
     assert "2 rows in parsable2 format" in texts(at)
     warnings = at.dataframe[0].value
@@ -204,7 +204,7 @@ def test_upload_shows_warnings_with_line_numbers(open_page: OpenPage) -> None:
 
 def test_upload_refuses_prose_with_a_clear_message(open_page: OpenPage, store_dir: Path) -> None:
     before = sorted(p.name for p in store_dir.rglob("*"))
-    at = _upload(open_page("pages/upload.py"), "Dear admin,\nmy job failed yesterday.\n", run="x")
+    at = _upload(open_page("views/upload.py"), "Dear admin,\nmy job failed yesterday.\n", run="x")
     assert not at.exception
     assert len(at.error) == 1
     assert "The sacct input was not accepted" in at.error[0].value
@@ -218,13 +218,13 @@ def test_upload_refuses_input_over_the_limit(open_page: OpenPage, monkeypatch: o
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     monkeypatch.setenv("UPLOAD_LIMIT_MB", "1")
     line = "1|COMPLETED|00:01:00\n"
-    at = _upload(open_page("pages/upload.py"), "JobID|State|Elapsed\n" + line * 60_000)
+    at = _upload(open_page("views/upload.py"), "JobID|State|Elapsed\n" + line * 60_000)
     assert not at.exception
     assert "MB" in at.error[0].value and "limit" in at.error[0].value.lower()
 
 
 def test_upload_refuses_a_bad_run_name(open_page: OpenPage) -> None:
-    at = _upload(open_page("pages/upload.py"), "JobID|State\n1|COMPLETED\n", run="../../etc")
+    at = _upload(open_page("views/upload.py"), "JobID|State\n1|COMPLETED\n", run="../../etc")
     at.button(key="store").click().run()
     assert not at.exception
     assert "run name" in at.error[0].value

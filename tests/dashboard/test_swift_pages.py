@@ -28,7 +28,7 @@ def swift_env(openstack: OpenStack, store_dir: Path, monkeypatch: pytest.MonkeyP
 
 def _sign_in(at: AppTest, username: str, password: str, project: str) -> AppTest:
     at.run()
-    at.switch_page("pages/sign_in.py").run()
+    at.switch_page("views/sign_in.py").run()
     assert at.radio[0].value.startswith("Swift")  # STORE=swift preselects Swift
     fields = {t.label: t for t in at.text_input}
     fields["User name"].input(username)
@@ -56,7 +56,7 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     token = session["token"]
     assert at.text_input[2].value == ""  # the password field is not filled back
 
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("views/upload.py").run()
     at.text_area(key="upload_text").input((DATA / "sacct" / "05_torchx_hetjob_parsable.txt").read_text())
     at.text_input(key="upload_run").input("hetjob")
     at.button(key="parse").click().run()
@@ -67,10 +67,10 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     meta, data = store.get_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-hetjob.parquet")
     assert meta.custom["version"] == 1 and len(parquet_to_frame(data)) > 0
 
-    at.switch_page("pages/buckets.py").run()
+    at.switch_page("views/buckets.py").run()
     assert not at.exception and not at.error
     assert "mlch-for-air" in at.dataframe[0].value["bucket"].tolist()
-    at.switch_page("pages/sacct.py").run()
+    at.switch_page("views/sacct.py").run()
     assert not at.error
     assert at.multiselect[0].value == ["user-example-com-hetjob"]
 
@@ -107,7 +107,7 @@ def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack)
     swift_env.store_for(alice).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-only-alice.parquet",
                                           b"x")
     b = _sign_in(AppTest.from_file(APP, default_timeout=60), bob.username, bob.password, bob.project)
-    b.switch_page("pages/sacct.py").run()
+    b.switch_page("views/sacct.py").run()
     assert not b.exception and not b.error
     assert "No SACCT runs" in b.info[0].value  # Bob's account, not Alice's
     assert b.session_state["monitor_session"]["username"] == bob.username
@@ -115,7 +115,7 @@ def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack)
 
     # A token that Keystone no longer accepts is replaced from the session's own credentials.
     a.session_state["monitor_session"]["token"] = "gAAAAAB-not-a-token"
-    a.switch_page("pages/buckets.py").run()
+    a.switch_page("views/buckets.py").run()
     assert not a.exception and not a.error, [e.value for e in a.error]
     assert "mlch-for-air" in a.dataframe[0].value["bucket"].tolist()
     assert a.session_state["monitor_session"]["token"] != "gAAAAAB-not-a-token"

@@ -16,7 +16,7 @@ with components.guard(f"Could not list {bucket}/ARTIFACTS/SACCT/"):
     runs = service.list_runs(store, settings)
 if not runs:
     st.info(f"No SACCT runs in {bucket}/ARTIFACTS/SACCT/ yet: store one on the Upload sacct page.")
-    st.page_link("pages/upload.py", label="Upload sacct", icon=":material/upload_file:")
+    st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
     st.stop()
 by_name = {r.name: r for r in runs}
 chosen = st.multiselect("Runs", list(by_name), default=service.default_runs(runs))

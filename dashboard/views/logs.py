@@ -30,9 +30,10 @@ query = st.text_input("Search", placeholder="e.g. error, CANCELLED, Traceback")
 if query:
     hits = service.search(text, query)
     st.caption(f"{len(hits)} matching lines" + (" (first 500)" if len(hits) == 500 else ""))
-    st.code("\n".join(f"{n:>6}  {line}" for n, line in hits) or "(no match)", language=None)
+    st.code("\n".join(f"{n:>6}  {line}" for n, line in hits) or "(no match)", language=None,
+            height=320 if len(hits) > 14 else "content")
 lines = st.slider("Tail: last lines", min_value=20, max_value=2000, value=200, step=20)
-st.code(service.tail(text, lines), language=None)
+st.code(service.tail(text, lines), language=None, height=560)
 st.download_button("Download log", data=text.encode("utf-8"), file_name=ref.object.rsplit("/", 1)[-1],
                    icon=":material/download:")
 components.after_run(store)
