@@ -58,3 +58,29 @@ def test_ci_script_runs_the_readme_test_command() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     # pytest's "collected nothing" (exit 5) must be reported and fail, not be swallowed.
     assert "rc -eq 5" in makefile and "exit $$rc" in makefile
+
+
+def test_env_example_documents_every_setting_and_loads() -> None:
+    from core.settings import ENV_NAMES, load_settings
+
+    example = ROOT / ".env.example"
+    keys = {line.split("=", 1)[0] for line in example.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")}
+    assert keys == set(ENV_NAMES.values())
+    assert load_settings(example, {}).store == "local"
+
+
+def test_readme_starts_with_exactly_the_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = readme.split("```")[1]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
+    assert commands == ["make run", "make test"]
+
+
+def test_pages_only_reach_storage_through_core_services() -> None:
+    allowed = {"streamlit", "core", "dashboard", "__future__", "collections", "typing", "logging", "contextlib"}
+    for path in sorted((ROOT / "dashboard").rglob("*.py")):
+        extra = _imported_modules(path) - allowed
+        if path.name == "components.py":
+            extra -= {"pandas"}  # type hints of the cached loaders
+        assert not extra, f"{path.relative_to(ROOT)} imports {sorted(extra)}"
