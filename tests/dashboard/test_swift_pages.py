@@ -119,3 +119,15 @@ def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack)
     assert not a.exception and not a.error, [e.value for e in a.error]
     assert "mlch-for-air" in a.dataframe[0].value["bucket"].tolist()
     assert a.session_state["monitor_session"]["token"] != "gAAAAAB-not-a-token"
+
+
+def test_sign_out_forgets_the_credentials(swift_env: OpenStack) -> None:
+    alice = swift_env.users[0]
+    at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
+    assert "Swift" in [s.value for s in at.sidebar.subheader]
+    sign_out = next(b for b in at.sidebar.button if b.label == "Sign out")
+    sign_out.click().run()
+    assert at.session_state["monitor_session"] is None
+    assert "Not signed in" in [w.value for w in at.sidebar.warning]
+    at.switch_page("views/buckets.py").run()
+    assert "Sign in" in at.info[0].value
