@@ -144,10 +144,15 @@ def object_detail(store: ObjectStore, bucket: str, name: str) -> ObjectDetail:
 def _read_head(store: ObjectStore, bucket: str, name: str, limit: int) -> bytes:
     _, chunks = store.stream_object(bucket, name, chunk_size=64 * 1024)
     buffer = io.BytesIO()
-    for chunk in chunks:
-        buffer.write(chunk)
-        if buffer.tell() >= limit:
-            break
+    try:
+        for chunk in chunks:
+            buffer.write(chunk)
+            if buffer.tell() >= limit:
+                break
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # stop reading the rest (frees the connection of a large Swift object)
     return buffer.getvalue()[:limit]
 
 

@@ -18,9 +18,11 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, unquote
 
 from core.errors import Conflict, InvalidName, NotFound, StoreUnavailable
@@ -40,6 +42,8 @@ _META_DIR = ".meta"
 _TMP_PREFIX = ".tmp-"
 _HASHED = "~h"
 _MAX_FILE_NAME = 240
+#: Reads retried while a concurrent write is between its sidecar and its data (each retry waits 1 ms).
+_CONSISTENT_READ_TRIES = 1000
 
 
 def _encode(name: str) -> str:
@@ -198,13 +202,33 @@ class LocalStore:
 
     def head_object(self, bucket: str, name: str) -> ObjectMetadata:
         """Metadata from the file and its sidecar."""
+        meta, handle = self._open_consistent(bucket, name)
+        handle.close()
+        return meta
+
+    def _open_consistent(self, bucket: str, name: str) -> tuple[ObjectMetadata, BinaryIO]:
+        """An open data file and the metadata written with it.
+
+        A write replaces the sidecar, then the data file; a reader between the two would pair new metadata with old
+        data. The sidecar records the inode of the data file it was written with, so a mismatch is seen and the
+        read is retried until both belong to the same write.
+        """
         self._existing_bucket(bucket)
         _, data_path, meta_path = self._paths(bucket, name)
-        try:
-            stat = data_path.stat()
-        except FileNotFoundError:
-            raise NotFound("no such object", bucket=bucket, obj=name) from None
-        sidecar = self._read_sidecar(meta_path)
+        for _ in range(_CONSISTENT_READ_TRIES):
+            try:
+                handle = data_path.open("rb")
+            except FileNotFoundError:
+                raise NotFound("no such object", bucket=bucket, obj=name) from None
+            stat = os.fstat(handle.fileno())
+            sidecar = self._read_sidecar(meta_path)
+            inode = sidecar.get("inode")
+            if inode is None or inode == stat.st_ino:
+                break
+            handle.close()
+            time.sleep(0.001)
+        else:
+            raise StoreUnavailable("object is being rewritten; try again", bucket=bucket, obj=name)
         headers = sidecar.get("headers", {})
         custom = decode_metadata(headers if isinstance(headers, dict) else {})
         etag = str(sidecar.get("etag", ""))
@@ -216,25 +240,22 @@ class LocalStore:
             "content-type": content_type,
             "last-modified": modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         }
-        return ObjectMetadata(bucket, name, stat.st_size, etag, content_type, modified, general, custom)
+        return ObjectMetadata(bucket, name, stat.st_size, etag, content_type, modified, general, custom), handle
 
     def get_object(self, bucket: str, name: str) -> tuple[ObjectMetadata, bytes]:
-        """Metadata and content."""
-        meta = self.head_object(bucket, name)
-        try:
-            return meta, self._paths(bucket, name)[1].read_bytes()
-        except FileNotFoundError:
-            raise NotFound("no such object", bucket=bucket, obj=name) from None
+        """Metadata and content (of the same write)."""
+        meta, handle = self._open_consistent(bucket, name)
+        with handle:
+            return meta, handle.read()
 
     def stream_object(
         self, bucket: str, name: str, *, chunk_size: int = 1 << 20
     ) -> tuple[ObjectMetadata, Iterator[bytes]]:
-        """Metadata and the content in chunks."""
-        meta = self.head_object(bucket, name)
-        path = self._paths(bucket, name)[1]
+        """Metadata and the content in chunks (of the same write)."""
+        meta, handle = self._open_consistent(bucket, name)
 
         def chunks() -> Iterator[bytes]:
-            with path.open("rb") as handle:
+            with handle:
                 while block := handle.read(chunk_size):
                     yield block
 
@@ -254,7 +275,7 @@ class LocalStore:
         base, data_path, meta_path = self._paths(bucket, name)
         headers = encode_metadata(metadata or {})
         self.create_bucket(bucket)
-        sidecar = {
+        sidecar: dict[str, object] = {
             "name": name,
             "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
             "content_type": content_type or "application/octet-stream",
@@ -262,6 +283,7 @@ class LocalStore:
         }
         tmp_data = self._write_temp(base, data)
         try:
+            sidecar["inode"] = os.stat(tmp_data).st_ino  # ties the sidecar to this data file (see _open_consistent)
             tmp_meta = self._write_temp(base, json.dumps(sidecar).encode("utf-8"))
             try:
                 if if_none_match:

@@ -52,7 +52,7 @@ def test_every_page_renders_with_demo_data(app_server: str, page: Page, path: st
     if title == "Buckets":
         expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("mlch-for-air")
     elif title in ("Times", "SACCT"):
-        expect(page.locator(".js-plotly-plot")).to_have_count(2 if title == "Times" else 1)
+        expect(page.locator(".js-plotly-plot")).to_have_count(2 if title == "Times" else 7)  # SACCT: 7 in tabs
     elif title == "Logs":
         expect(main.locator('[data-testid="stCode"]').last).to_contain_text("CANCELLED AT")
     elif title == "Sign in":
@@ -91,8 +91,10 @@ def test_upload_a_sacct_file_then_see_its_jobs_chart_and_stored_object(
     sample = DATA / "sacct" / "09_tdhock_parsable2_multiuser.txt"
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(sample))
     expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text("19.1KB")
+    wait_idle(page)
     page.get_by_label("Run name").fill("browser check")
     page.get_by_label("Run name").press("Enter")
+    wait_idle(page)
     page.get_by_role("button", name="Parse").click()
     page.get_by_text("572 rows in parsable2 format").wait_for()
     wait_idle(page)
@@ -147,8 +149,11 @@ def test_sign_in_and_upload_against_real_swift(swift_app_server: str, openstack:
     _nav(page, "Upload sacct")
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(DATA / "sacct" / "01_hyak_default_fixedwidth.txt"))
+    expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text("KB")
+    wait_idle(page)
     page.get_by_label("Run name").fill("hyak")
     page.get_by_label("Run name").press("Enter")
+    wait_idle(page)
     page.get_by_role("button", name="Parse").click()
     page.get_by_text("2,292 rows in fixed-width format").wait_for()
     page.get_by_role("button", name="Store").click()

@@ -1,0 +1,36 @@
+"""LocalStore specifics: a read never pairs one write's metadata with another write's data."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from core.store.local import LocalStore
+
+
+def test_reads_during_rewrites_see_metadata_and_data_of_the_same_write(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put_object("b", "o", b"0", metadata={"version": 0})
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            store.put_object("b", "o", str(i).encode(), metadata={"version": i})
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    mismatches = []
+    try:
+        for _ in range(3000):
+            meta, data = store.get_object("b", "o")
+            if str(meta.custom["version"]).encode() != data:
+                mismatches.append((meta.custom["version"], data))
+            streamed_meta, chunks = store.stream_object("b", "o")
+            if str(streamed_meta.custom["version"]).encode() != b"".join(chunks):
+                mismatches.append(("stream", streamed_meta.custom["version"]))
+    finally:
+        stop.set()
+        writer.join()
+    assert mismatches == []
