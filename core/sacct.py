@@ -20,8 +20,10 @@ only over the rare rows that need a decision (truncated fixed-width values, rows
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from core.errors import SacctParseError
@@ -175,8 +178,11 @@ def parse_sacct(
     if body.lstrip().startswith("{"):
         frame = _parse_json(body, warnings)
         return ParsedSacct(_order(frame), warnings, "json")
-    lines = body.splitlines()
-    table, fmt = _read_text(lines, fields, delimiter, warnings)
+    fast = _read_parsable_fast(body, fields, delimiter, warnings)
+    if fast is not None:
+        table, fmt = fast
+    else:
+        table, fmt = _read_text(body.splitlines(), fields, delimiter, warnings)
     frame = _convert(table, zone, warnings)
     return ParsedSacct(frame, warnings, fmt)
 
@@ -240,6 +246,104 @@ def _read_text(
             table = _delimited(lines, first, names, delim, trailing, warnings)
             return table, "parsable" if trailing else "parsable2"
     raise SacctParseError(_EXPECTED)
+
+
+#: Line breaks other than "\n" (and "\r\n") that str.splitlines knows; inputs with them take the general path.
+_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _has_odd_breaks(body: str) -> bool:
+    if any(c in body for c in _ODD_BREAKS):
+        return True
+    return "\r" in body and body.count("\r") != body.count("\r\n")  # a lone carriage return
+
+
+def _read_parsable_fast(
+    body: str, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
+) -> tuple[_Table, str] | None:
+    """Delimited output read without splitting it into Python lines (the common, large case).
+
+    Returns ``None`` for anything else (fixed width, unusual line breaks, a multi-byte delimiter, or no header),
+    which the general path then reads.
+    """
+    if _has_odd_breaks(body):
+        return None
+    first = re.search(r"\S", body)
+    if first is None:  # pragma: no cover - _decode refuses blank input
+        return None
+    line_start = body.rfind("\n", 0, first.start()) + 1
+    line_end = body.find("\n", first.start())
+    line_end = len(body) if line_end < 0 else line_end
+    head = body[line_start:line_end].rstrip("\r")
+    following = body[line_end + 1:body.find("\n", line_end + 1) if body.find("\n", line_end + 1) >= 0 else None]
+    if _DASHES.match(following.rstrip("\r")) or _DASHES.match(head):
+        return None  # fixed width (and stacked tables are found by the general path)
+    first_no = body.count("\n", 0, line_start)  # 0-based line index of the header (or first data line)
+    delim = delimiter or _detect_delimiter(head, fields)
+    if delim is None or len(delim.encode("utf-8")) != 1:
+        return None
+    tokens = head.split(delim)
+    if _is_header(tokens):
+        trailing = tokens[-1] == ""
+        names = tokens[:-1] if trailing else tokens
+        data_at, data_no = line_end + 1, first_no + 1
+    elif fields:
+        names = [canonical_field(f) for f in fields]
+        sample = [line for line in body[line_start:line_start + 1 << 16].splitlines()[:50] if line.strip()]
+        trailing = len(tokens) == len(names) + 1 and all(line.endswith(delim) for line in sample)
+        data_at, data_no = line_start, first_no
+    else:
+        return None
+    blob = body[data_at:].encode("utf-8") if data_at < len(body) else b""
+    table = _delimited_bytes(blob, data_no, names, delim, trailing, warnings)
+    return table, "parsable" if trailing else "parsable2"
+
+
+def _line_spans(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start offset and length (without carriage return) of every line of ``blob``, computed with numpy."""
+    buf = np.frombuffer(blob, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(buf)]))
+    if len(buf) and buf[-1] == 10:  # the text ends with a line break: no last, empty line
+        starts, ends = starts[:-1], ends[:-1]
+    lengths = ends - starts
+    has_cr = np.zeros(len(ends), dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = buf[ends[nonempty] - 1] == 13
+    return starts, lengths - has_cr
+
+
+def _delimited_bytes(
+    blob: bytes, start: int, names: Sequence[str], delim: str, trailing: bool, warnings: list[ParseWarning]
+) -> _Table:
+    """Delimited rows (``start`` is the 0-based line index of the blob's first line) read by pyarrow."""
+    fields = [canonical_field(n) for n in names]
+    columns = [f"c{i}" for i in range(len(fields) + (1 if trailing else 0))]
+    starts, lengths = _line_spans(blob)
+    numbers = np.arange(start + 1, start + 1 + len(starts), dtype=np.int64)
+    kept = numbers[lengths > 0]  # pyarrow skips empty lines
+    if not len(kept):
+        return _Table(fields, {f: pd.Series([], dtype=_STRING) for f in fields}, np.zeros(0, dtype=np.int64))
+    bad: list[str] = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append(str(row.text))  # (row.number is unknown when pyarrow reads blocks in parallel)
+        return "skip"
+
+    try:
+        table = _read_csv_bytes(blob, columns, delim, on_invalid)
+    except pa.ArrowInvalid as exc:
+        raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
+    if bad:
+        lines = blob.decode("utf-8").splitlines()
+        numbers_of_bad = [n + start for n in _line_numbers_of(lines, 0, bad)]
+        for number, text in zip(numbers_of_bad, bad, strict=True):
+            got = len(text.split(delim))
+            warnings.append(ParseWarning(number, f"expected {len(columns)} fields, found {got}; line skipped"))
+        kept = kept[~np.isin(kept, numbers_of_bad)]
+    out = {f: table.column(i).to_pandas(types_mapper=_str_mapper) for i, f in enumerate(fields)}
+    return _Table(fields, out, kept[: table.num_rows])
 
 
 def _detect_delimiter(head: str, fields: Sequence[str] | None) -> str | None:
@@ -313,8 +417,12 @@ def _delimited(
 
 
 def _read_csv(blob: str, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
+    return _read_csv_bytes(blob.encode("utf-8"), columns, sep, on_invalid)
+
+
+def _read_csv_bytes(blob: bytes, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
     return pacsv.read_csv(
-        pa.BufferReader(blob.encode("utf-8")),
+        pa.BufferReader(blob),
         read_options=pacsv.ReadOptions(column_names=columns, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(
             delimiter=sep, quote_char=False, escape_char=False, double_quote=False, newlines_in_values=False,
@@ -393,29 +501,86 @@ def _one_fixed_table(lines: list[str], header_at: int, end: int, warnings: list[
 
 _DURATION = r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$"
 _SIZE = r"^(?P<n>\d*\.?\d+)(?P<u>[KMGTPE]?)(?P<scope>[nc]?)$"
-_POWER = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+_UNITS = pa.array(["", "K", "M", "G", "T", "P", "E"])  # index = power of the base
+_STRING = pd.StringDtype("pyarrow")
 
 
 def _nullify(s: pd.Series) -> pd.Series:
     return s.mask(s.isin(NULL_TOKENS))
 
 
+def _arrow(s: pd.Series) -> pa.Array:
+    """A column as one Arrow string array (no copy for Arrow-backed strings)."""
+    array = pa.array(s.astype(_STRING), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.string():  # an empty or all-null column comes back typed null
+        array = array.cast(pa.string())
+    return array
+
+
+def _distinct(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The distinct values of a column and, per row, the index of its value (-1 for null).
+
+    sacct output repeats itself (steps share their job's times, states and sizes), so converting each distinct
+    value once and gathering the results is several times faster than converting every row.
+    """
+    encoded = pc.dictionary_encode(_arrow(s))
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    values = encoded.dictionary.to_pandas(types_mapper=_str_mapper)
+    return values, indices
+
+
+def _gather(values: np.ndarray, indices: np.ndarray, index: pd.Index, fill: Any = np.nan) -> pd.Series:
+    """Per-row results from per-distinct-value results (``fill`` where the row was null)."""
+    padded = np.append(values, np.asarray([fill], dtype=values.dtype))
+    return pd.Series(padded[indices], index=index)  # -1 picks the fill value appended last
+
+
+def _groups(s: pd.Series, pattern: str) -> dict[str, pa.ChunkedArray]:
+    """The named groups of ``pattern`` in every value, matched in Arrow's C++ (RE2): null where it does not match."""
+    found = pc.extract_regex(_arrow(s), pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    return {name: pc.struct_field(found, name) for name in names}
+
+
+def _float(strings: pa.Array) -> pa.Array:
+    """Digits as float64; an empty (optional, absent) group becomes null."""
+    return pc.cast(pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings), pa.float64())
+
+
+def _numpy(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
+
+
 def durations_to_seconds(s: pd.Series) -> pd.Series:
     """``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS`` and ``MM:SS.mmm`` → float seconds; anything else → NaN."""
-    parts = s.astype(pd.StringDtype("pyarrow")).str.extract(_DURATION)
-    values = [pd.to_numeric(parts[k], errors="coerce").astype("float64") for k in ("d", "h", "m", "s")]
-    days, hours, minutes, seconds = (v.fillna(0.0) for v in values)
-    total = days * 86400 + hours * 3600 + minutes * 60 + seconds
-    return total.where(values[3].notna()).astype("float64")
+    values, indices = _distinct(s)
+    g = _groups(values, _DURATION)
+    days, hours, minutes = (pc.coalesce(_float(g[k]), 0.0) for k in ("d", "h", "m"))
+    total = pc.add(pc.add(pc.add(pc.multiply(days, 86400.0), pc.multiply(hours, 3600.0)),
+                          pc.multiply(minutes, 60.0)), _float(g["s"]))  # null seconds: no match, stays null
+    return _gather(_numpy(total), indices, s.index).astype("float64")
 
 
 def sizes_to_numbers(s: pd.Series, *, binary: bool) -> tuple[pd.Series, pd.Series]:
     """Sizes with optional K/M/G/T/P/E suffix → numbers (1024- or 1000-based), and the ``n``/``c`` scope suffix."""
-    parts = s.astype(pd.StringDtype("pyarrow")).str.extract(_SIZE)
-    number = pd.to_numeric(parts["n"], errors="coerce").astype("float64")
-    base = 1024.0 if binary else 1000.0
-    factor = parts["u"].map(lambda u: base ** _POWER[u] if isinstance(u, str) else np.nan).astype("float64")
-    return number * factor, parts["scope"].fillna("").astype(object)
+    values, indices = _distinct(s)
+    g = _groups(values, _SIZE)
+    power = pc.cast(pc.index_in(g["u"], value_set=_UNITS), pa.float64())
+    number = pc.multiply(_float(g["n"]), pc.power(1024.0 if binary else 1000.0, power))
+    scope = np.asarray(g["scope"].fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+    return (_gather(_numpy(number), indices, s.index).astype("float64"),
+            _gather(scope, indices, s.index, fill=""))
+
+
+def counts_to_integers(s: pd.Series) -> pd.Series:
+    """Whole numbers (``Int64``); anything else → null."""
+    values, indices = _distinct(s)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    out = _gather(numbers, indices, s.index)
+    whole = out.where(out == np.floor(out))
+    return whole.astype("Int64")
 
 
 def timestamps_to_epoch(s: pd.Series, zone: ZoneInfo) -> pd.Series:
@@ -424,10 +589,10 @@ def timestamps_to_epoch(s: pd.Series, zone: ZoneInfo) -> pd.Series:
     A wall time that occurs twice when clocks go back is read as the later (standard time) one; one that does not
     exist when clocks go forward is moved forward.
     """
-    parsed = pd.to_datetime(s, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
-    local = parsed.dt.tz_localize(zone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward")
-    epoch = (local.dt.tz_convert("UTC").dt.tz_localize(None) - pd.Timestamp(0)).dt.total_seconds()
-    return epoch.astype("float64")
+    local = pc.strptime(_arrow(s), format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+    utc = pc.assume_timezone(local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
+    epoch = pc.cast(pc.cast(utc, pa.int64()), pa.float64())
+    return pd.Series(_numpy(epoch), index=s.index, dtype="float64")
 
 
 def _prefix_map(names: Sequence[str]) -> dict[str, str]:
@@ -447,66 +612,86 @@ _STATE_PREFIX = _prefix_map(JOB_STATES)
 _STEP_PREFIX = _prefix_map(STEP_NAMES)
 
 
+#: Rows from which columns are converted on several threads (Arrow's kernels release the GIL).
+_PARALLEL_ROWS = 50_000
+
+
 def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
     raw = {f: _nullify(s.reset_index(drop=True)) for f, s in table.columns.items()}
     lines = table.lines
     out: dict[str, pd.Series] = {}
     if "JobID" in raw:
         out["job-id"], out["step"] = _split_job_ids(raw["JobID"], raw.get("JobName"), lines, table.truncated, warnings)
-    for f in table.fields:
-        if f == "JobID":
-            continue
-        s = raw[f]
-        name = column_name(f)
-        if table.truncated:
-            cut = s.str.endswith("+").fillna(False).to_numpy(dtype=bool)
-        else:
-            cut = np.zeros(len(s), dtype=bool)
-        if f == "State":
-            word = s.str.extract(r"^([A-Z_]+\+?)")[0]
-            if cut.any():
-                word = word.where(~cut, word.map(lambda v: _STATE_PREFIX.get(v, v)))
-            out[name] = word.astype(pd.StringDtype("pyarrow"))
-            continue
-        if f in _DURATION_FIELDS:
-            out[name] = durations_to_seconds(s)
-        elif f in _TIME_FIELDS:
-            out[name] = timestamps_to_epoch(s, zone)
-        elif f in _BYTE_FIELDS:
-            out[name], scope = sizes_to_numbers(s, binary=True)
-            if f == "ReqMem":
-                out["req-mem-scope"] = scope.replace({"c": "cpu", "n": "node"}).astype(pd.StringDtype("pyarrow"))
-        elif f in _DECIMAL_FIELDS:
-            out[name] = sizes_to_numbers(s, binary=False)[0]
-        elif f in _COUNT_FIELDS:
-            out[name] = pd.to_numeric(s, errors="coerce").astype("Int64")
-        else:
-            if f == "JobName" and cut.any():
-                out[name] = s
-                continue  # a truncated name is still the best name there is
-            out[name] = s.astype(pd.StringDtype("pyarrow"))
-            continue
-        if cut.any():
-            out[name] = out[name].mask(cut)
-            for line, value in zip(lines[cut], s[cut], strict=True):
-                warnings.append(ParseWarning(int(line), f"{f} value {value!r} is truncated by the column width"))
+    fields = [f for f in table.fields if f != "JobID"]
+
+    def convert(f: str) -> tuple[dict[str, pd.Series], list[ParseWarning]]:
+        return _convert_field(f, raw[f], zone, lines, table.truncated)
+
+    if len(lines) >= _PARALLEL_ROWS and len(fields) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(fields), os.cpu_count() or 1)) as pool:
+            results = list(pool.map(convert, fields))
+    else:
+        results = [convert(f) for f in fields]
+    for columns, field_warnings in results:
+        out.update(columns)
+        warnings.extend(field_warnings)
     frame = pd.DataFrame(out)
     frame.attrs["sacct_fields"] = list(table.fields)
-    frame.attrs["lines"] = lines.tolist()
     warnings.sort(key=lambda w: w.line)
     return _order(frame)
+
+
+def _convert_field(
+    f: str, s: pd.Series, zone: ZoneInfo, lines: np.ndarray, truncated: bool
+) -> tuple[dict[str, pd.Series], list[ParseWarning]]:
+    """One sacct field's column(s), and warnings for its values cut by a fixed-width column."""
+    name = column_name(f)
+    cut = s.str.endswith("+").fillna(False).to_numpy(dtype=bool) if truncated else np.zeros(len(s), dtype=bool)
+    out: dict[str, pd.Series] = {}
+    if f == "State":
+        values, indices = _distinct(s)
+        words = _groups(values, r"^(?P<w>[A-Z_]+\+?)")["w"].to_pylist()
+        # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
+        expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
+        out[name] = _gather(np.asarray(expanded, dtype=object), indices, s.index, fill=None).astype(_STRING)
+        return out, []
+    if f in _DURATION_FIELDS:
+        out[name] = durations_to_seconds(s)
+    elif f in _TIME_FIELDS:
+        out[name] = timestamps_to_epoch(s, zone)
+    elif f in _BYTE_FIELDS:
+        out[name], scope = sizes_to_numbers(s, binary=True)
+        if f == "ReqMem":
+            out["req-mem-scope"] = scope.replace({"c": "cpu", "n": "node"}).astype(_STRING)
+    elif f in _DECIMAL_FIELDS:
+        out[name] = sizes_to_numbers(s, binary=False)[0]
+    elif f in _COUNT_FIELDS:
+        out[name] = counts_to_integers(s)
+    else:
+        # Text; a truncated JobName is still the best name there is.
+        out[name] = s if f == "JobName" and cut.any() else s.astype(_STRING)
+        return out, []
+    if not cut.any():
+        return out, []
+    out[name] = out[name].mask(cut)
+    return out, [ParseWarning(int(line), f"{f} value {value!r} is truncated by the column width")
+                 for line, value in zip(lines[cut], s[cut], strict=True)]
 
 
 def _split_job_ids(
     ids: pd.Series, names: pd.Series | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
 ) -> tuple[pd.Series, pd.Series]:
-    parts = ids.str.extract(r"^(?P<job>[^.]*)(?:\.(?P<step>.*))?$")
-    job = parts["job"].astype(object)
-    step = parts["step"].fillna("").astype(object)
+    parts = _groups(ids, r"^(?P<job>[^.]*)(?:\.(?P<step>.*))?$")
+    if not truncated:  # parsable output: nothing to repair, stay in Arrow
+        return (parts["job"].to_pandas(types_mapper=_str_mapper),
+                parts["step"].fill_null("").to_pandas(types_mapper=_str_mapper))
+    job = pd.Series(parts["job"].to_numpy(zero_copy_only=False), dtype=object)
+    step = pd.Series(parts["step"].to_numpy(zero_copy_only=False), dtype=object).fillna("")
     if truncated:
         step_cut = step.str.endswith("+").fillna(False)
         if step_cut.any():
-            step = step.where(~step_cut, step.map(lambda v: _STEP_PREFIX.get(v, v)))
+            at = np.flatnonzero(step_cut.to_numpy(dtype=bool))
+            step.iloc[at] = [_STEP_PREFIX.get(v, v) for v in step.iloc[at]]
             if names is not None:
                 # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
                 still = step.str.endswith("+").fillna(False) & names.isin(STEP_NAMES).fillna(False).astype(bool)
