@@ -34,3 +34,12 @@ def test_reads_during_rewrites_see_metadata_and_data_of_the_same_write(tmp_path:
         stop.set()
         writer.join()
     assert mismatches == []
+
+
+def test_a_copied_store_is_still_readable(tmp_path: Path) -> None:
+    import shutil
+
+    LocalStore(tmp_path / "a").put_object("b", "o", b"payload", metadata={"version": 2})
+    shutil.copytree(tmp_path / "a", tmp_path / "copy")
+    meta, data = LocalStore(tmp_path / "copy").get_object("b", "o")
+    assert data == b"payload" and meta.custom["version"] == 2
