@@ -225,9 +225,11 @@ def _read_text(
     if first is None:  # pragma: no cover - _decode refuses blank input
         raise SacctParseError(_EXPECTED)
     # Fixed width: a header followed by a dashes line, anywhere (tables may carry labels such as "Time:").
-    pairs = [i for i in range(len(lines) - 1) if _DASHES.match(lines[i + 1]) and _is_header(lines[i].split())]
+    texts = pa.array(lines, type=pa.string())
+    dashes = np.flatnonzero(pc.match_substring_regex(texts, _DASHES.pattern).to_numpy(zero_copy_only=False))
+    pairs = [int(i) - 1 for i in dashes if i > 0 and _is_header(lines[i - 1].split())]
     if pairs:
-        return _fixed_width(lines, pairs, warnings), "fixed-width"
+        return _fixed_width(lines, texts, pairs, warnings), "fixed-width"
     head = lines[first]
     delim = delimiter or _detect_delimiter(head, fields)
     if delim is not None:
@@ -440,11 +442,11 @@ def _str_mapper(dtype: pa.DataType) -> Any:
     return pd.StringDtype("pyarrow") if dtype == pa.string() else None
 
 
-def _fixed_width(lines: list[str], pairs: list[int], warnings: list[ParseWarning]) -> _Table:
+def _fixed_width(lines: list[str], texts: pa.Array, pairs: list[int], warnings: list[ParseWarning]) -> _Table:
     tables: list[_Table] = []
     bounds = [*pairs[1:], len(lines)]
     for header_at, end in zip(pairs, bounds, strict=True):
-        tables.append(_one_fixed_table(lines, header_at, end, warnings))
+        tables.append(_one_fixed_table(lines, texts, header_at, end, warnings))
     if len(tables) == 1:
         return tables[0]
     if len({len(t.lines) for t in tables}) == 1:
@@ -461,7 +463,14 @@ def _fixed_width(lines: list[str], pairs: list[int], warnings: list[ParseWarning
     return tables[0]
 
 
-def _one_fixed_table(lines: list[str], header_at: int, end: int, warnings: list[ParseWarning]) -> _Table:
+def _one_fixed_table(
+    lines: list[str], texts: pa.Array, header_at: int, end: int, warnings: list[ParseWarning]
+) -> _Table:
+    """One fixed-width table, cut into columns in Arrow.
+
+    Columns are byte offsets (sacct pads by bytes), so ASCII rows are cut with ``binary_slice``; the rare rows
+    with multi-byte characters are cut in Python from their bytes.
+    """
     header, dashes = lines[header_at], lines[header_at + 1]
     spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
     names = header.split()
@@ -471,30 +480,59 @@ def _one_fixed_table(lines: list[str], header_at: int, end: int, warnings: list[
         )
     fields = [canonical_field(n) for n in names]
     width = spans[-1][1]
-    numbers: list[int] = []
-    rows: list[str] = []
-    for i in range(header_at + 2, end):
-        line = lines[i]
-        stripped = line.rstrip()
-        if not stripped:
-            continue
-        if stripped.endswith(":") and " " not in stripped.strip():  # a label such as "Time:"
-            continue
-        if not line.isascii():
-            # Columns are byte offsets: re-cut multi-byte lines by bytes so later columns stay aligned.
-            raw = line.encode("utf-8")
-            line = "".join(
-                raw[s:e].decode("utf-8", "replace").rjust(e - s) + " " for s, e in spans
-            )
-            stripped = line.rstrip()
-        if len(stripped) > width + 1:
-            warnings.append(ParseWarning(i + 1, f"line is longer than the table ({len(stripped)} > {width}); skipped"))
-            continue
-        numbers.append(i + 1)
-        rows.append(line)
-    series = pd.Series(rows, dtype=pd.StringDtype("pyarrow"))
-    columns = {f: series.str.slice(s, e).str.strip() for f, (s, e) in zip(fields, spans, strict=True)}
-    return _Table(fields, columns, np.asarray(numbers, dtype=np.int64), truncated=True)
+    rows = texts.slice(header_at + 2, max(0, end - header_at - 2))
+    numbers = np.arange(header_at + 3, header_at + 3 + len(rows), dtype=np.int64)
+    blank = _bools(pc.match_substring_regex(rows, r"^\s*$"))
+    # A label such as "Time:" (checked on the few lines that end with a colon).
+    label = _bools(pc.match_substring_regex(rows, r":\s*$"))
+    if label.any():
+        at = np.flatnonzero(label)
+        label[at] = _bools(pc.match_substring_regex(rows.take(pa.array(at)), r"^\s*[^ ]*:\s*$"))
+    ascii_ = _bools(pc.string_is_ascii(rows))
+    keep = ~(blank | label)
+    too_long = _bools(pc.greater(pc.binary_length(rows), width + 1)) & ascii_
+    if too_long.any():  # trailing blanks do not count
+        at = np.flatnonzero(too_long)
+        too_long[at] = _bools(pc.greater(pc.binary_length(pc.utf8_rtrim_whitespace(rows.take(pa.array(at)))),
+                                         width + 1))
+    # Multi-byte rows: re-cut by bytes, as sacct laid them out.
+    odd = np.flatnonzero(keep & ~ascii_)
+    recut: dict[int, list[str]] = {}
+    for i in odd.tolist():
+        raw = lines[header_at + 2 + i].encode("utf-8")
+        cells = [raw[s:e].decode("utf-8", "replace") for s, e in spans]
+        line = "".join(c.rjust(e - s) + " " for c, (s, e) in zip(cells, spans, strict=True)).rstrip()
+        if len(line) > width + 1:
+            too_long[i] = True
+        else:
+            recut[i] = [c.strip() for c in cells]
+    for i in np.flatnonzero(keep & too_long).tolist():
+        length = len(lines[header_at + 2 + i].rstrip())
+        warnings.append(ParseWarning(int(numbers[i]), f"line is longer than the table ({length} > {width}); skipped"))
+    keep &= ~too_long
+    kept = pc.filter(rows, pa.array(keep))
+    odd_kept = np.zeros(len(kept), dtype=bool)
+    positions = np.cumsum(keep) - 1
+    odd_rows = sorted(recut)
+    odd_kept[positions[odd_rows]] = True
+    binary = kept.cast(pa.binary())
+    if odd_rows:
+        binary = pc.replace_with_mask(binary, pa.array(odd_kept), pa.array([b""] * len(odd_rows), type=pa.binary()))
+    columns: dict[str, pd.Series] = {}
+    for k, (f, (s, e)) in enumerate(zip(fields, spans, strict=True)):
+        # Every row left is ASCII (multi-byte rows were emptied above), so no UTF-8 check is needed.
+        cell = pc.ascii_trim_whitespace(pc.cast(pc.binary_slice(binary, s, e), options=_ASCII_TEXT))
+        if odd_rows:
+            cell = pc.replace_with_mask(cell, pa.array(odd_kept), pa.array([recut[i][k] for i in odd_rows]))
+        columns[f] = cell.to_pandas(types_mapper=_str_mapper)
+    return _Table(fields, columns, numbers[keep], truncated=True)
+
+
+_ASCII_TEXT = pc.CastOptions(target_type=pa.string(), allow_invalid_utf8=True)
+
+
+def _bools(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 # --- Conversion ---------------------------------------------------------------------------------------------------
@@ -685,28 +723,40 @@ def _split_job_ids(
     if not truncated:  # parsable output: nothing to repair, stay in Arrow
         return (parts["job"].to_pandas(types_mapper=_str_mapper),
                 parts["step"].fill_null("").to_pandas(types_mapper=_str_mapper))
-    job = pd.Series(parts["job"].to_numpy(zero_copy_only=False), dtype=object)
-    step = pd.Series(parts["step"].to_numpy(zero_copy_only=False), dtype=object).fillna("")
-    if truncated:
-        step_cut = step.str.endswith("+").fillna(False)
-        if step_cut.any():
-            at = np.flatnonzero(step_cut.to_numpy(dtype=bool))
-            step.iloc[at] = [_STEP_PREFIX.get(v, v) for v in step.iloc[at]]
-            if names is not None:
-                # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
-                still = step.str.endswith("+").fillna(False) & names.isin(STEP_NAMES).fillna(False).astype(bool)
-                step = step.where(~still, names.astype(object))
-        job_cut = job.str.endswith("+").fillna(False) & (step == "")
-        for i in np.flatnonzero(job_cut.to_numpy(dtype=bool)):
-            # "16325776_10+" lost its ".batch": a step of the job above it when that job's id starts the same way.
-            stem = str(job.iat[i])[:-1]
-            previous = next((str(job.iat[j]) for j in range(i - 1, -1, -1) if step.iat[j] == ""), None)
-            name = str(names.iat[i]) if names is not None and isinstance(names.iat[i], str) else ""
+    # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").
+    job = parts["job"]
+    values, indices = _distinct(parts["step"].fill_null("").to_pandas(types_mapper=_str_mapper))
+    expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in values.tolist()]
+    lookup = pa.array([*expanded, ""], type=pa.string())  # the last entry serves null steps
+    slot = np.where(indices < 0, len(expanded), indices)
+    step = lookup.take(pa.array(slot))
+    cut_still = np.array([v.endswith("+") for v in expanded] + [False], dtype=bool)[slot]
+    if names is not None and cut_still.any():
+        # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
+        named = cut_still & _bools(pc.is_in(_arrow(names), value_set=pa.array(STEP_NAMES)))
+        step = pc.if_else(pa.array(named), _arrow(names), step)
+    is_job_row = _bools(pc.equal(step, ""))
+    job_cut = np.flatnonzero(_bools(pc.ends_with(job, "+")) & is_job_row)
+    if len(job_cut):
+        # "16325776_10+" lost its ".batch": a step of the job above it when that job's id starts the same way.
+        row = np.arange(len(is_job_row))
+        last_job_row = np.maximum.accumulate(np.where(is_job_row, row, -1))
+        job_list, step_list = job.to_pylist(), step.to_pylist()
+        name_list = names.tolist() if names is not None else None
+        fixed: list[int] = []
+        for i in job_cut.tolist():
+            stem = str(job_list[i])[:-1]
+            above = int(last_job_row[i - 1]) if i > 0 else -1
+            previous = str(job_list[above]) if above >= 0 else None
+            name = name_list[i] if name_list is not None and isinstance(name_list[i], str) else ""
             if previous is not None and previous.startswith(stem) and name in STEP_NAMES:
-                job.iat[i], step.iat[i] = previous, name
+                job_list[i], step_list[i] = previous, name
+                fixed.append(i)
             else:
                 warnings.append(ParseWarning(int(lines[i]), f"JobID {ids.iat[i]!r} is truncated; kept as printed"))
-    return job.astype(pd.StringDtype("pyarrow")), step.astype(pd.StringDtype("pyarrow"))
+        if fixed:
+            job, step = pa.array(job_list, type=pa.string()), pa.array(step_list, type=pa.string())
+    return job.to_pandas(types_mapper=_str_mapper), step.to_pandas(types_mapper=_str_mapper)
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
