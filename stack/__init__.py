@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import secrets
 import signal
 import socket
@@ -159,6 +160,7 @@ backend = dogpile.cache.memory
 
 def _swift_confs(base: Path, ports: dict[str, int], auth_url: str, swift_password: str) -> dict[str, str]:
     common = f"""[DEFAULT]
+user = {pwd.getpwuid(os.getuid()).pw_name}
 bind_ip = 127.0.0.1
 workers = 0
 swift_dir = {base}
@@ -332,7 +334,8 @@ def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
     for kind in ("account", "container", "object"):
         _record(base, kind, _spawn(base, kind, [str(BIN / f"swift-{kind}-server"), str(sbase / f"{kind}.conf")]))
     _record(base, "container-updater", _spawn(base, "container-updater", [
-        str(BIN / "swift-container-updater"), str(sbase / "container.conf")]))
+        sys.executable, "-m", "stack.updater", str(sbase / "container.conf"), str(sbase)],
+        {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}))
 
     _wait(lambda: _http_ok(auth_url), "Keystone", base / "keystone.log")
     users = _create_accounts(auth_url, admin_password, swift_password, ports["proxy"])

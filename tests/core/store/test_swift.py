@@ -180,3 +180,17 @@ def test_swift_down_or_silent_is_unavailable_quickly(openstack: OpenStack) -> No
                                 project_name="p")
     with pytest.raises(StoreUnavailable):
         authenticate(dead_keystone, timeout=2)
+
+
+def test_bucket_counts_come_from_the_account_listing(openstack: OpenStack) -> None:
+    store = openstack.store_for(openstack.users[0])
+    bucket = _bucket()
+    store.put_object(bucket, "a", b"x" * 10)
+    store.put_object(bucket, "DATA/b", b"y")
+    deadline = time.monotonic() + 20
+    while True:  # the container updater folds container stats into the account every second
+        info = next(b for b in store.list_buckets() if b.name == bucket)
+        if info.object_count == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert (info.object_count, info.bytes_used) == (2, 11)
