@@ -674,7 +674,6 @@ def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.
         out.update(columns)
         warnings.extend(field_warnings)
     frame = pd.DataFrame(out)
-    frame.attrs["sacct_fields"] = list(table.fields)
     warnings.sort(key=lambda w: w.line)
     return _order(frame)
 
@@ -941,7 +940,6 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     missing = pd.Index(steps["job-id"].unique()).difference(jobs.index)
     if len(missing):
         jobs = pd.concat([jobs, pd.DataFrame(index=missing)])
-    by_job = rows.groupby("job-id", sort=False)
     rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
     max_rss = rss.groupby(rows["job-id"]).max()
     step_cpu = _col(steps, "total-cpu-seconds").groupby(steps["job-id"]).sum(min_count=1)
@@ -962,7 +960,7 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     scope = _col(jobs, "req-mem-scope", "object").fillna("")
     per = np.where(scope == "cpu", out["alloc-cpus"], out["n-nodes"].fillna(1))
     out["req-mem-bytes"] = req * per
-    out["steps"] = by_job.apply(lambda g: int((g["step"] != "").sum())).reindex(out.index).astype("Int64")
+    out["steps"] = (rows["step"] != "").groupby(rows["job-id"]).sum().reindex(out.index).fillna(0).astype("Int64")
 
     def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
         den = den.where(den > 0)
