@@ -55,23 +55,25 @@ if filtered.empty:
     st.info("No rows match these filters.")
     st.stop()
 
-tabs = st.tabs(["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Table"])
-with tabs[0]:
+# One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
+VIEWS = ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Table"]
+view = st.segmented_control("View", VIEWS, default="States", key="sacct_view", label_visibility="collapsed") or "States"
+if view == "States":
     st.plotly_chart(charts.state_counts(jobs), width="stretch")
-with tabs[1]:
+elif view == "Elapsed":
     st.plotly_chart(charts.elapsed_per_job(jobs), width="stretch")
-with tabs[2]:
+elif view == "Efficiency":
     st.plotly_chart(charts.efficiency(jobs), width="stretch")
     st.plotly_chart(charts.cpu_vs_memory(jobs), width="stretch")
-with tabs[3]:
+elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
-with tabs[4]:
+elif view == "Queue wait":
     st.plotly_chart(charts.queue_wait(jobs), width="stretch")
-with tabs[5]:
+elif view == "Disk I/O":
     st.plotly_chart(charts.disk_io(filtered), width="stretch")
-with tabs[6]:
-    view = st.radio("Rows", ["Jobs with efficiency", "All sacct rows"], horizontal=True)
-    table = jobs if view.startswith("Jobs") else filtered
+else:
+    rows = st.radio("Rows", ["Jobs with efficiency", "All sacct rows"], horizontal=True)
+    table = jobs if rows.startswith("Jobs") else filtered
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         **{c: st.column_config.NumberColumn(format="%.0f s") for c in table.columns if c.endswith("-seconds")},
         **{c: st.column_config.NumberColumn(format="percent") for c in table.columns if c.endswith("-efficiency")},

@@ -52,7 +52,7 @@ def test_every_page_renders_with_demo_data(app_server: str, page: Page, path: st
     if title == "Buckets":
         expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("mlch-for-air")
     elif title in ("Times", "SACCT"):
-        expect(page.locator(".js-plotly-plot")).to_have_count(2 if title == "Times" else 7)  # SACCT: 7 in tabs
+        expect(page.locator(".js-plotly-plot")).to_have_count(2 if title == "Times" else 1)  # SACCT: one view
     elif title == "Logs":
         expect(main.locator('[data-testid="stCode"]').last).to_contain_text("CANCELLED AT")
     elif title == "Sign in":

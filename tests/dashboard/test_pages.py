@@ -108,9 +108,13 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     at = open_page("views/sacct.py")
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
-    assert [t.label for t in at.tabs] == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O",
-                                          "Table"]
-    assert len(at.get("plotly_chart")) == 7
+    views = at.segmented_control(key="sacct_view")
+    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Table"]
+    assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
+    for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
+        views.set_value(view).run()
+        assert not at.exception and len(at.get("plotly_chart")) == charts
+    views.set_value("Table").run()
     before = int(_metrics(at)["Jobs"].replace(",", ""))
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
     assert _metrics(at)["Jobs"] == "753"  # SOURCES.md: 753 job records in the Hyak sample
@@ -125,6 +129,7 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
 def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
+    at.segmented_control(key="sacct_view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
     assert len(at.dataframe[0].value) == 2292
 
