@@ -178,7 +178,7 @@ def parse_sacct(
     if body.lstrip().startswith("{"):
         frame = _parse_json(body, warnings)
         return ParsedSacct(_order(frame), warnings, "json")
-    fast = _read_parsable_fast(body, fields, delimiter, warnings)
+    fast = _read_parsable_fast(body, fields, delimiter, warnings, text if isinstance(text, bytes) else None)
     if fast is not None:
         table, fmt = fast
     else:
@@ -261,7 +261,8 @@ def _has_odd_breaks(body: str) -> bool:
 
 
 def _read_parsable_fast(
-    body: str, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
+    body: str, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning],
+    raw: bytes | None = None,
 ) -> tuple[_Table, str] | None:
     """Delimited output read without splitting it into Python lines (the common, large case).
 
@@ -296,12 +297,17 @@ def _read_parsable_fast(
         data_at, data_no = line_start, first_no
     else:
         return None
-    blob = body[data_at:].encode("utf-8") if data_at < len(body) else b""
+    if raw is not None and body.isascii() and len(raw) == len(body) + (3 if raw.startswith(b"\xef\xbb\xbf") else 0):
+        # The caller's bytes, without a copy: offsets in the text are offsets in the bytes (after any BOM).
+        bom = len(raw) - len(body)
+        blob: bytes | memoryview = memoryview(raw)[bom + data_at:]
+    else:
+        blob = body[data_at:].encode("utf-8") if data_at < len(body) else b""
     table = _delimited_bytes(blob, data_no, names, delim, trailing, warnings)
     return table, "parsable" if trailing else "parsable2"
 
 
-def _line_spans(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _line_spans(blob: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
     """Start offset and length (without carriage return) of every line of ``blob``, computed with numpy."""
     buf = np.frombuffer(blob, dtype=np.uint8)
     breaks = np.flatnonzero(buf == 10)
@@ -317,7 +323,8 @@ def _line_spans(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _delimited_bytes(
-    blob: bytes, start: int, names: Sequence[str], delim: str, trailing: bool, warnings: list[ParseWarning]
+    blob: bytes | memoryview, start: int, names: Sequence[str], delim: str, trailing: bool,
+    warnings: list[ParseWarning],
 ) -> _Table:
     """Delimited rows (``start`` is the 0-based line index of the blob's first line) read by pyarrow."""
     fields = [canonical_field(n) for n in names]
@@ -338,7 +345,7 @@ def _delimited_bytes(
     except pa.ArrowInvalid as exc:
         raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
     if bad:
-        lines = blob.decode("utf-8").splitlines()
+        lines = bytes(blob).decode("utf-8").splitlines()
         numbers_of_bad = [n + start for n in _line_numbers_of(lines, 0, bad)]
         for number, text in zip(numbers_of_bad, bad, strict=True):
             got = len(text.split(delim))
@@ -422,9 +429,9 @@ def _read_csv(blob: str, columns: list[str], sep: str, on_invalid: Any) -> pa.Ta
     return _read_csv_bytes(blob.encode("utf-8"), columns, sep, on_invalid)
 
 
-def _read_csv_bytes(blob: bytes, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
+def _read_csv_bytes(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
     return pacsv.read_csv(
-        pa.BufferReader(blob),
+        pa.BufferReader(pa.py_buffer(blob)),
         read_options=pacsv.ReadOptions(column_names=columns, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(
             delimiter=sep, quote_char=False, escape_char=False, double_quote=False, newlines_in_values=False,
