@@ -289,6 +289,47 @@ def load(directory: Path | str) -> StackInfo:
     return StackInfo(base, data["auth_url"], data["proxy_url"], users, data["ports"])
 
 
+_PYTHONPATH = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+
+def _spawn_keystone(base: Path, ports: dict[str, int]) -> None:
+    env = {"OS_KEYSTONE_CONFIG_DIR": str(base / "keystone"), **_PYTHONPATH}
+    _record(base, "keystone", _spawn(base, "keystone", [
+        str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{ports['keystone']}", "--workers", "1", "--threads", "8",
+        "--timeout", "120", "stack.keystone_app:application"], env))
+
+
+def _spawn_swift_servers(base: Path) -> None:
+    sbase = base / "swift"
+    for kind in ("account", "container", "object"):
+        _record(base, kind, _spawn(base, kind, [str(BIN / f"swift-{kind}-server"), str(sbase / f"{kind}.conf")]))
+    _record(base, "container-updater", _spawn(base, "container-updater", [
+        sys.executable, "-m", "stack.updater", str(sbase / "container.conf"), str(sbase)], _PYTHONPATH))
+
+
+def _spawn_proxy_and_wait(base: Path, ports: dict[str, int]) -> None:
+    _record(base, "proxy", _spawn(base, "proxy", [
+        str(BIN / "swift-proxy-server"), str(base / "swift" / "proxy.conf")]))
+    for kind in ("account", "container", "object"):
+        _wait(lambda k=kind: _tcp_open(ports[k]), f"Swift {kind} server", base / f"{kind}.log")
+    _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['proxy']}/healthcheck"), "Swift proxy", base / "proxy.log")
+
+
+def resume(directory: Path | str) -> StackInfo:
+    """Start the processes of a stack stopped earlier in ``directory`` again: same ports, users and data."""
+    base = Path(directory).resolve()
+    stop(base)
+    info = load(base)
+    busy = [name for name, port in info.ports.items() if name != "memcache" and _tcp_open(port)]
+    if busy:
+        raise RuntimeError(f"cannot resume the stack in {base}: ports of {', '.join(busy)} are in use")
+    _spawn_keystone(base, info.ports)
+    _spawn_swift_servers(base)
+    _wait(lambda: _http_ok(info.auth_url), "Keystone", base / "keystone.log")
+    _spawn_proxy_and_wait(base, info.ports)
+    return info
+
+
 def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
     """Start Keystone and Swift in ``directory`` (stopping an earlier stack there first) and create the users."""
     base = Path(directory).resolve()
@@ -315,10 +356,7 @@ def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
         result = subprocess.run([*manage, *step], capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"keystone-manage {step[0]} failed:\n{result.stderr[-3000:]}")
-    env = {"OS_KEYSTONE_CONFIG_DIR": str(kbase), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    _record(base, "keystone", _spawn(base, "keystone", [
-        str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{ports['keystone']}", "--workers", "1", "--threads", "8",
-        "--timeout", "120", "stack.keystone_app:application"], env))
+    _spawn_keystone(base, ports)
 
     # Swift: rings and configs while Keystone starts.
     sbase = base / "swift"
@@ -331,20 +369,13 @@ def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
     confs = _swift_confs(sbase, ports, auth_url, swift_password)
     for kind, text in confs.items():
         (sbase / f"{kind}.conf").write_text(text)
-    for kind in ("account", "container", "object"):
-        _record(base, kind, _spawn(base, kind, [str(BIN / f"swift-{kind}-server"), str(sbase / f"{kind}.conf")]))
-    _record(base, "container-updater", _spawn(base, "container-updater", [
-        sys.executable, "-m", "stack.updater", str(sbase / "container.conf"), str(sbase)],
-        {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}))
+    _spawn_swift_servers(base)
 
     _wait(lambda: _http_ok(auth_url), "Keystone", base / "keystone.log")
     users = _create_accounts(auth_url, admin_password, swift_password, ports["proxy"])
 
-    _record(base, "proxy", _spawn(base, "proxy", [str(BIN / "swift-proxy-server"), str(sbase / "proxy.conf")]))
     proxy_url = f"http://127.0.0.1:{ports['proxy']}"
-    for kind in ("account", "container", "object"):
-        _wait(lambda k=kind: _tcp_open(ports[k]), f"Swift {kind} server", base / f"{kind}.log")
-    _wait(lambda: _http_ok(f"{proxy_url}/healthcheck"), "Swift proxy", base / "proxy.log")
+    _spawn_proxy_and_wait(base, ports)
 
     info = {"auth_url": auth_url, "proxy_url": proxy_url, "ports": ports,
             "users": [u.__dict__ for u in users]}
