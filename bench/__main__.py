@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 
 from bench import listing, pages, parse, serialize, upload
-from bench.results import RESULTS_PATH, Results, machine_info
+from bench.results import RESULTS_PATH, Results, machine_info, update_readme
 
 AREAS = ("parse", "list", "pages", "upload", "serialize")
 
@@ -62,9 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(missed)} target(s) missed" + (": " + ", ".join(f.name for f in missed) if missed else ""))
     from pathlib import Path
 
+    finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     path = results.save(Path(args.output), {"mode": "quick" if args.quick else "full", "areas": only,
-                                            "area_seconds": durations, "failed_areas": failed})
+                                            "area_seconds": durations, "failed_areas": failed,
+                                            "finished": finished})
     print(f"results written to {path}")
+    if path.resolve() == RESULTS_PATH and not args.quick and len(only) == len(AREAS) and not failed:
+        update_readme(path)
+        print("README.md benchmark table updated")
     return 1 if failed else 0
 
 

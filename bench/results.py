@@ -103,3 +103,31 @@ def machine_info() -> dict[str, Any]:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {"cpu_count": os.cpu_count(), "cpu_usable": affinity, "cpu_model": model,
             "python": sys.version.split()[0], "platform": platform.platform()}
+
+
+README_PATH = Path(__file__).resolve().parents[1] / "README.md"
+README_MARK = "<!-- bench-table -->"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The README table of a results.json: machine, then one row per figure."""
+    machine = results["machine"]
+    rows = [f"Machine: {machine['cpu_count']} CPUs ({machine['cpu_model']}), Python {machine['python']}, "
+            f"{machine['platform']}; run at {results.get('finished', '?')}.", "",
+            "| figure | value | unit | target | status |", "|---|---:|---|---|---|"]
+    for name, fig in results["figures"].items():
+        status = "" if fig["met"] is None else ("met" if fig["met"] else "**missed**")
+        rows.append(f"| {name} | {_fmt(fig['value'])} | {fig['unit']} | {fig['target'] or ''} | {status} |")
+    if results.get("notes"):
+        rows += ["", *(f"- {note}" for note in results["notes"])]
+    return "\n".join(rows) + "\n"
+
+
+def update_readme(results_path: Path = RESULTS_PATH, readme: Path = README_PATH) -> None:
+    """Replace everything after the README's bench mark with the table of ``results_path``."""
+    text = readme.read_text(encoding="utf-8")
+    head, mark, _ = text.partition(README_MARK)
+    if not mark:
+        raise ValueError(f"{readme} has no {README_MARK} line")
+    table = markdown(json.loads(results_path.read_text(encoding="utf-8")))
+    readme.write_text(f"{head}{README_MARK}\n{table}", encoding="utf-8")
