@@ -173,15 +173,17 @@ def parse_sacct(
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SacctParseError(f"unknown time zone {timezone!r}") from None
-    body = _decode(text)
     warnings: list[ParseWarning] = []
-    if body.lstrip().startswith("{"):
-        frame = _parse_json(body, warnings)
-        return ParsedSacct(_order(frame), warnings, "json")
-    fast = _read_parsable_fast(body, fields, delimiter, warnings, text if isinstance(text, bytes) else None)
+    fast = _read_parsable_fast(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"),
+                               fields, delimiter, warnings)
     if fast is not None:
         table, fmt = fast
     else:
+        warnings.clear()
+        body = _decode(text)
+        if body.lstrip().startswith("{"):
+            frame = _parse_json(body, warnings)
+            return ParsedSacct(_order(frame), warnings, "json")
         table, fmt = _read_text(body.splitlines(), fields, delimiter, warnings)
     frame = _convert(table, zone, warnings)
     return ParsedSacct(frame, warnings, fmt)
@@ -250,38 +252,39 @@ def _read_text(
     raise SacctParseError(_EXPECTED)
 
 
-#: Line breaks other than "\n" (and "\r\n") that str.splitlines knows; inputs with them take the general path.
-_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-
-
-def _has_odd_breaks(body: str) -> bool:
-    if any(c in body for c in _ODD_BREAKS):
-        return True
-    return "\r" in body and body.count("\r") != body.count("\r\n")  # a lone carriage return
+#: Line breaks other than "\n" (and "\r\n") that str.splitlines knows, as UTF-8: such inputs take the general path.
+_ODD_BREAK_BYTES = tuple(c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def _read_parsable_fast(
-    body: str, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning],
-    raw: bytes | None = None,
+    raw: bytes, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
 ) -> tuple[_Table, str] | None:
-    """Delimited output read without splitting it into Python lines (the common, large case).
+    """Delimited output read straight from its bytes, without decoding it or splitting it into Python lines.
 
-    Returns ``None`` for anything else (fixed width, unusual line breaks, a multi-byte delimiter, or no header),
-    which the general path then reads.
+    Returns ``None`` for anything else (JSON, fixed width, binary, unusual line breaks, a multi-byte delimiter, no
+    header, text that is not UTF-8), which the general path then reads or explains. pyarrow checks the UTF-8 of
+    every field.
     """
-    if _has_odd_breaks(body):
+    if b"\x00" in raw[:65536] or any(b in raw for b in _ODD_BREAK_BYTES):
         return None
-    first = re.search(r"\S", body)
-    if first is None:  # pragma: no cover - _decode refuses blank input
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # a lone carriage return
+    offset = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    first = re.compile(rb"\S").search(raw, offset)
+    if first is None or raw[first.start():first.start() + 1] == b"{":
         return None
-    line_start = body.rfind("\n", 0, first.start()) + 1
-    line_end = body.find("\n", first.start())
-    line_end = len(body) if line_end < 0 else line_end
-    head = body[line_start:line_end].rstrip("\r")
-    following = body[line_end + 1:body.find("\n", line_end + 1) if body.find("\n", line_end + 1) >= 0 else None]
-    if _DASHES.match(following.rstrip("\r")) or _DASHES.match(head):
+    line_start = raw.rfind(b"\n", 0, first.start()) + 1
+    line_end = raw.find(b"\n", first.start())
+    line_end = len(raw) if line_end < 0 else line_end
+    next_end = raw.find(b"\n", line_end + 1)
+    try:
+        head = raw[line_start:line_end].decode("utf-8").rstrip("\r").removeprefix("\ufeff")
+        following = raw[line_end + 1:next_end if next_end >= 0 else None].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    if _DASHES.match(following) or _DASHES.match(head):
         return None  # fixed width (and stacked tables are found by the general path)
-    first_no = body.count("\n", 0, line_start)  # 0-based line index of the header (or first data line)
+    first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     delim = delimiter or _detect_delimiter(head, fields)
     if delim is None or len(delim.encode("utf-8")) != 1:
         return None
@@ -292,19 +295,22 @@ def _read_parsable_fast(
         data_at, data_no = line_end + 1, first_no + 1
     elif fields:
         names = [canonical_field(f) for f in fields]
-        sample = [line for line in body[line_start:line_start + 1 << 16].splitlines()[:50] if line.strip()]
+        prefix = raw[line_start:line_start + (1 << 16)].decode("utf-8", "replace")
+        sample = [line for line in prefix.splitlines()[:50] if line.strip()]
         trailing = len(tokens) == len(names) + 1 and all(line.endswith(delim) for line in sample)
         data_at, data_no = line_start, first_no
     else:
         return None
-    if raw is not None and body.isascii() and len(raw) == len(body) + (3 if raw.startswith(b"\xef\xbb\xbf") else 0):
-        # The caller's bytes, without a copy: offsets in the text are offsets in the bytes (after any BOM).
-        bom = len(raw) - len(body)
-        blob: bytes | memoryview = memoryview(raw)[bom + data_at:]
-    else:
-        blob = body[data_at:].encode("utf-8") if data_at < len(body) else b""
-    table = _delimited_bytes(blob, data_no, names, delim, trailing, warnings)
+    blob = memoryview(raw)[min(data_at, len(raw)):]
+    try:
+        table = _delimited_bytes(blob, data_no, names, delim, trailing, warnings)
+    except _NotUtf8:
+        return None  # the general path names the first byte that is not UTF-8
     return table, "parsable" if trailing else "parsable2"
+
+
+class _NotUtf8(Exception):
+    """pyarrow found a field that is not UTF-8."""
 
 
 def _line_spans(blob: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
@@ -343,6 +349,8 @@ def _delimited_bytes(
     try:
         table = _read_csv_bytes(blob, columns, delim, on_invalid)
     except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "UTF-8" in str(exc):
+            raise _NotUtf8 from None
         raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
     if bad:
         lines = bytes(blob).decode("utf-8").splitlines()
@@ -662,7 +670,11 @@ _PARALLEL_ROWS = 50_000
 
 
 def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
-    raw = {f: _nullify(s.reset_index(drop=True)) for f, s in table.columns.items()}
+    # Typed fields turn "Unknown", "UNLIMITED", ... into null by themselves (they match no number, duration or
+    # time); only text fields are masked, which saves a copy of every other column.
+    typed = _DURATION_FIELDS | _TIME_FIELDS | _BYTE_FIELDS | _DECIMAL_FIELDS | _COUNT_FIELDS
+    raw = {f: s.reset_index(drop=True) if f in typed else _nullify(s.reset_index(drop=True))
+           for f, s in table.columns.items()}
     lines = table.lines
     out: dict[str, pd.Series] = {}
     if "JobID" in raw:

@@ -318,3 +318,19 @@ def test_cpu_efficiency_uses_ncpus_when_alloccpus_was_not_asked_for() -> None:
     jobs = job_metrics(parse_sacct(text).frame)
     assert jobs.loc[0, "alloc-cpus"] == 4
     assert jobs.loc[0, "cpu-efficiency"] == pytest.approx(0.5)
+
+
+def test_line_endings_bom_and_blank_lines_keep_line_numbers() -> None:
+    text = "\ufeffJobID|State|Elapsed\r\n1|COMPLETED|00:01:00\r\n\r\n2|FAILED\r\n3|RUNNING|00:00:05\r\n"
+    parsed = parse_sacct(text.encode("utf-8"))
+    assert parsed.frame["job-id"].tolist() == ["1", "3"]
+    assert parsed.frame["state"].tolist() == ["COMPLETED", "RUNNING"]
+    assert [(w.line, "expected 3 fields" in w.message) for w in parsed.warnings] == [(4, True)]
+
+
+def test_text_that_is_not_utf8_deep_inside_names_the_byte() -> None:
+    good = b"JobID|State\n" + b"".join(b"%d|COMPLETED\n" % i for i in range(5000))
+    bad = good + b"5001|COMPL\xffETED\n"
+    with pytest.raises(SacctParseError, match=f"byte {len(good) + 10} is not UTF-8"):
+        parse_sacct(bad)
+    assert len(parse_sacct(good).frame) == 5000
