@@ -396,45 +396,13 @@ def _line_numbers_of(lines: list[str], start: int, texts: Iterable[str]) -> list
 def _delimited(
     lines: list[str], start: int, names: Sequence[str], delim: str, trailing: bool, warnings: list[ParseWarning]
 ) -> _Table:
-    fields = [canonical_field(n) for n in names]
-    columns = [f"c{i}" for i in range(len(fields) + (1 if trailing else 0))]
-    data_lines = lines[start:]
-    blob = "\n".join(data_lines)
+    """Delimited rows from already split lines (inputs with unusual line breaks or a multi-byte delimiter)."""
+    blob = "\n".join(lines[start:])
     sep = delim
     if len(delim.encode("utf-8")) != 1:  # pyarrow wants a one-byte delimiter
         sep = "\x1f"
         blob = blob.replace(delim, sep)
-    bad: list[str] = []
-
-    def on_invalid(row: Any) -> str:
-        bad.append(str(row.text))
-        return "skip"
-
-    if not blob.strip():
-        return _Table(fields, {f: pd.Series([], dtype=pd.StringDtype("pyarrow")) for f in fields},
-                      np.zeros(0, dtype=np.int64))
-    try:
-        table = _read_csv(blob, columns, sep, on_invalid)
-    except pa.ArrowInvalid as exc:
-        raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
-    if bad:
-        texts = [t.replace(sep, delim) for t in bad]
-        for number, text in zip(_line_numbers_of(lines, start, texts), texts, strict=True):
-            got = len(text.split(delim))
-            warnings.append(ParseWarning(number, f"expected {len(columns)} fields, found {got}; line skipped"))
-    # Line numbers of the kept rows: non-blank lines minus the skipped ones.
-    kept = [i + 1 for i in range(start, len(lines)) if lines[i].strip()]
-    if bad:
-        skipped = {w.line for w in warnings}
-        kept = [n for n in kept if n not in skipped]
-    out = {
-        f: table.column(i).to_pandas(types_mapper=_str_mapper) for i, f in enumerate(fields)
-    }
-    return _Table(fields, out, np.asarray(kept[: table.num_rows], dtype=np.int64))
-
-
-def _read_csv(blob: str, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
-    return _read_csv_bytes(blob.encode("utf-8"), columns, sep, on_invalid)
+    return _delimited_bytes(blob.encode("utf-8", "replace"), start, names, sep, trailing, warnings)
 
 
 def _read_csv_bytes(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
