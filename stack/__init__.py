@@ -339,8 +339,9 @@ def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
         subprocess.run(["rm", "-rf", str(base / stale)], check=True)
     ports = {name: free_port() for name in ("keystone", "proxy", "account", "container", "object", "memcache")}
     auth_url = f"http://127.0.0.1:{ports['keystone']}/v3"
-    admin_password = secrets.token_urlsafe(16)
-    swift_password = secrets.token_urlsafe(16)
+    # Passwords never start with "-" (a command line would read one as an option).
+    admin_password = "a" + secrets.token_urlsafe(16)
+    swift_password = "s" + secrets.token_urlsafe(16)
 
     # Keystone: configure, migrate, bootstrap, serve.
     kbase = base / "keystone"
@@ -350,7 +351,7 @@ def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
     uid, gid = str(os.getuid()), str(os.getgid())
     for step in (["db_sync"], ["fernet_setup", "--keystone-user", uid, "--keystone-group", gid],
                  ["credential_setup", "--keystone-user", uid, "--keystone-group", gid],
-                 ["bootstrap", "--bootstrap-password", admin_password, "--bootstrap-admin-url", auth_url,
+                 ["bootstrap", f"--bootstrap-password={admin_password}", "--bootstrap-admin-url", auth_url,
                   "--bootstrap-public-url", auth_url, "--bootstrap-internal-url", auth_url,
                   "--bootstrap-region-id", "RegionOne"]):
         result = subprocess.run([*manage, *step], capture_output=True, text=True, check=False)
@@ -414,7 +415,7 @@ def _create_accounts(auth_url: str, admin_password: str, swift_password: str, pr
     grant(service, create("user", {"name": "swift", "password": swift_password, "domain_id": "default"}), admin_role)
     users = []
     for username, project in USERS:
-        password = secrets.token_urlsafe(12)
+        password = "p" + secrets.token_urlsafe(12)
         project_id = create("project", {"name": project, "domain_id": "default"})
         grant(project_id, create("user", {"name": username, "password": password, "domain_id": "default"}),
               member_role)

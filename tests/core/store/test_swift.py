@@ -194,3 +194,17 @@ def test_bucket_counts_come_from_the_account_listing(openstack: OpenStack) -> No
             break
         time.sleep(0.5)
     assert (info.object_count, info.bytes_used) == (2, 11)
+
+
+def test_credentials_env_is_a_working_swift_configuration(openstack: OpenStack) -> None:
+    from core.settings import load_settings
+
+    path = openstack.directory / "credentials.env"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    settings = load_settings(path, {})
+    assert settings.store == "swift" and settings.csc_username == openstack.users[0].username
+    store = open_store(settings)
+    store.put_object("from-credentials-env", "hello.txt", b"hi")
+    assert store.get_object("from-credentials-env", "hello.txt")[1] == b"hi"
+    assert settings.csc_password is not None
+    assert settings.csc_password.get_secret_value() not in repr(settings)
