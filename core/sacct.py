@@ -184,7 +184,9 @@ def parse_sacct(
         if body.lstrip().startswith("{"):
             frame = _parse_json(body, warnings)
             return ParsedSacct(_order(frame), warnings, "json")
-        table, fmt = _read_text(body.splitlines(), fields, delimiter, warnings)
+        lines = body.splitlines()
+        del body  # the lines hold the text now: do not keep it twice
+        table, fmt = _read_text(lines, fields, delimiter, warnings)
     frame = _convert(table, zone, warnings)
     return ParsedSacct(frame, warnings, fmt)
 
@@ -265,10 +267,8 @@ def _read_parsable_fast(
     header, text that is not UTF-8), which the general path then reads or explains. pyarrow checks the UTF-8 of
     every field.
     """
-    if b"\x00" in raw[:65536] or any(b in raw for b in _ODD_BREAK_BYTES):
+    if b"\x00" in raw[:65536]:
         return None
-    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
-        return None  # a lone carriage return
     offset = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     first = re.compile(rb"\S").search(raw, offset)
     if first is None or raw[first.start():first.start() + 1] == b"{":
@@ -284,10 +284,13 @@ def _read_parsable_fast(
         return None
     if _DASHES.match(following) or _DASHES.match(head):
         return None  # fixed width (and stacked tables are found by the general path)
-    first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     delim = delimiter or _detect_delimiter(head, fields)
     if delim is None or len(delim.encode("utf-8")) != 1:
         return None
+    # Whole-input scans last, once the head says this is delimited output.
+    if any(b in raw for b in _ODD_BREAK_BYTES) or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+        return None  # line breaks that str.splitlines knows and pyarrow does not (or a lone carriage return)
+    first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     tokens = head.split(delim)
     if _is_header(tokens):
         trailing = tokens[-1] == ""
@@ -493,20 +496,21 @@ def _one_fixed_table(
         length = len(lines[header_at + 2 + i].rstrip())
         warnings.append(ParseWarning(int(numbers[i]), f"line is longer than the table ({length} > {width}); skipped"))
     keep &= ~too_long
-    kept = pc.filter(rows, pa.array(keep))
-    odd_kept = np.zeros(len(kept), dtype=bool)
-    positions = np.cumsum(keep) - 1
     odd_rows = sorted(recut)
-    odd_kept[positions[odd_rows]] = True
-    binary = kept.cast(pa.binary())
+    odd = np.zeros(len(rows), dtype=bool)
+    odd[odd_rows] = True
+    binary = rows.cast(pa.binary())  # no copy
     if odd_rows:
-        binary = pc.replace_with_mask(binary, pa.array(odd_kept), pa.array([b""] * len(odd_rows), type=pa.binary()))
+        binary = pc.replace_with_mask(binary, pa.array(odd), pa.array([b""] * len(odd_rows), type=pa.binary()))
+    keep_mask, odd_kept = pa.array(keep), pa.array(odd[keep])
     columns: dict[str, pd.Series] = {}
     for k, (f, (s, e)) in enumerate(zip(fields, spans, strict=True)):
-        # Every row left is ASCII (multi-byte rows were emptied above), so no UTF-8 check is needed.
-        cell = pc.ascii_trim_whitespace(pc.cast(pc.binary_slice(binary, s, e), options=_ASCII_TEXT))
+        # Cut every row (a column is small), then keep the table's rows; every row is ASCII here (multi-byte rows
+        # were emptied above), so no UTF-8 check is needed.
+        cell = pc.filter(pc.cast(pc.binary_slice(binary, s, e), options=_ASCII_TEXT), keep_mask)
+        cell = pc.ascii_trim_whitespace(cell)
         if odd_rows:
-            cell = pc.replace_with_mask(cell, pa.array(odd_kept), pa.array([recut[i][k] for i in odd_rows]))
+            cell = pc.replace_with_mask(cell, odd_kept, pa.array([recut[i][k] for i in odd_rows]))
         columns[f] = cell.to_pandas(types_mapper=_str_mapper)
     return _Table(fields, columns, numbers[keep], truncated=True)
 
@@ -677,7 +681,9 @@ def _convert_field(
         words = _groups(values, r"^(?P<w>[A-Z_]+\+?)")["w"].to_pylist()
         # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
-        out[name] = _gather(np.asarray(expanded, dtype=object), indices, s.index, fill=None).astype(_STRING)
+        lookup = pa.array([*expanded, None], type=pa.string())  # the last entry serves null rows
+        word = lookup.take(pa.array(np.where(indices < 0, len(expanded), indices)))
+        out[name] = pd.Series(word.to_pandas(types_mapper=_str_mapper).array, index=s.index)
         return out, []
     if f in _DURATION_FIELDS:
         out[name] = durations_to_seconds(s)
