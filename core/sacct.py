@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,18 +177,18 @@ def parse_sacct(
     fast = _read_parsable_fast(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"),
                                fields, delimiter, warnings)
     if fast is not None:
-        table, fmt = fast
-    else:
-        warnings.clear()
-        body = _decode(text)
-        if body.lstrip().startswith("{"):
-            frame = _parse_json(body, warnings)
-            return ParsedSacct(_order(frame), warnings, "json")
-        lines = body.splitlines()
-        del body  # the lines hold the text now: do not keep it twice
-        table, fmt = _read_text(lines, fields, delimiter, warnings)
-    frame = _convert(table, zone, warnings)
-    return ParsedSacct(frame, warnings, fmt)
+        try:
+            return ParsedSacct(_convert_table(fast[0], zone, warnings), warnings, fast[1])
+        except _NotUtf8:
+            warnings.clear()  # the general path names the first byte that is not UTF-8
+    body = _decode(text)
+    if body.lstrip().startswith("{"):
+        frame = _parse_json(body, warnings)
+        return ParsedSacct(_order(frame), warnings, "json")
+    lines = body.splitlines()
+    del body  # the lines hold the text now: do not keep it twice
+    table, fmt = _read_text(lines, fields, delimiter, warnings)
+    return ParsedSacct(_convert_table(table, zone, warnings), warnings, fmt)
 
 
 def _decode(text: str | bytes) -> str:
@@ -224,7 +224,7 @@ _DASHES = re.compile(r"^\s*-+(?: +-+)*\s*$")
 
 def _read_text(
     lines: list[str], fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
-) -> tuple[_Table, str]:
+) -> tuple[_Table | _Batches, str]:
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:  # pragma: no cover - _decode refuses blank input
         raise SacctParseError(_EXPECTED)
@@ -260,7 +260,7 @@ _ODD_BREAK_BYTES = tuple(c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2
 
 def _read_parsable_fast(
     raw: bytes, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
-) -> tuple[_Table, str] | None:
+) -> tuple[_Batches, str] | None:
     """Delimited output read straight from its bytes, without decoding it or splitting it into Python lines.
 
     Returns ``None`` for anything else (JSON, fixed width, binary, unusual line breaks, a multi-byte delimiter, no
@@ -305,11 +305,7 @@ def _read_parsable_fast(
     else:
         return None
     blob = memoryview(raw)[min(data_at, len(raw)):]
-    try:
-        table = _delimited_bytes(blob, data_no, names, delim, trailing, warnings)
-    except _NotUtf8:
-        return None  # the general path names the first byte that is not UTF-8
-    return table, "parsable" if trailing else "parsable2"
+    return _delimited_bytes(blob, data_no, names, delim, trailing, warnings), "parsable" if trailing else "parsable2"
 
 
 class _NotUtf8(Exception):
@@ -331,18 +327,35 @@ def _line_spans(blob: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
     return starts, lengths - has_cr
 
 
+#: Bytes of delimited text read and converted at a time: the peak memory of a parse grows with it, not the input.
+BLOCK_SIZE = 1 << 24
+
+
+@dataclass
+class _Batches:
+    """A delimited table read lazily in blocks: each block is converted and freed before the next is read."""
+
+    fields: list[str]
+    batches: Iterator[_Table]
+
+
 def _delimited_bytes(
     blob: bytes | memoryview, start: int, names: Sequence[str], delim: str, trailing: bool,
     warnings: list[ParseWarning],
-) -> _Table:
-    """Delimited rows (``start`` is the 0-based line index of the blob's first line) read by pyarrow."""
+) -> _Batches:
+    """Delimited rows (``start`` is the 0-based line index of the blob's first line) read by pyarrow in blocks."""
     fields = [canonical_field(n) for n in names]
+    return _Batches(fields, _read_batches(blob, start, fields, delim, trailing, warnings))
+
+
+def _read_batches(
+    blob: bytes | memoryview, start: int, fields: list[str], delim: str, trailing: bool,
+    warnings: list[ParseWarning],
+) -> Iterator[_Table]:
     columns = [f"c{i}" for i in range(len(fields) + (1 if trailing else 0))]
-    starts, lengths = _line_spans(blob)
-    numbers = np.arange(start + 1, start + 1 + len(starts), dtype=np.int64)
-    kept = numbers[lengths > 0]  # pyarrow skips empty lines
-    if not len(kept):
-        return _Table(fields, {f: pd.Series([], dtype=_STRING) for f in fields}, np.zeros(0, dtype=np.int64))
+    if not re.search(rb"\S", blob):  # nothing but blank lines
+        yield _Table(fields, {f: pd.Series([], dtype=_STRING) for f in fields}, np.zeros(0, dtype=np.int64))
+        return
     bad: list[str] = []
 
     def on_invalid(row: Any) -> str:
@@ -350,20 +363,19 @@ def _delimited_bytes(
         return "skip"
 
     try:
-        table = _read_csv_bytes(blob, columns, delim, on_invalid)
+        for batch in _open_csv(blob, columns, delim, on_invalid):
+            # Line numbers only matter for fixed-width warnings; delimited rows need just their count here.
+            out = {f: batch.column(i).to_pandas(types_mapper=_str_mapper) for i, f in enumerate(fields)}
+            yield _Table(fields, out, np.zeros(batch.num_rows, dtype=np.int64))
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "UTF-8" in str(exc):
             raise _NotUtf8 from None
         raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
     if bad:
         lines = bytes(blob).decode("utf-8").splitlines()
-        numbers_of_bad = [n + start for n in _line_numbers_of(lines, 0, bad)]
-        for number, text in zip(numbers_of_bad, bad, strict=True):
+        for number, text in zip(_line_numbers_of(lines, 0, bad), bad, strict=True):
             got = len(text.split(delim))
-            warnings.append(ParseWarning(number, f"expected {len(columns)} fields, found {got}; line skipped"))
-        kept = kept[~np.isin(kept, numbers_of_bad)]
-    out = {f: table.column(i).to_pandas(types_mapper=_str_mapper) for i, f in enumerate(fields)}
-    return _Table(fields, out, kept[: table.num_rows])
+            warnings.append(ParseWarning(number + start, f"expected {len(columns)} fields, found {got}; line skipped"))
 
 
 def _detect_delimiter(head: str, fields: Sequence[str] | None) -> str | None:
@@ -398,7 +410,7 @@ def _line_numbers_of(lines: list[str], start: int, texts: Iterable[str]) -> list
 
 def _delimited(
     lines: list[str], start: int, names: Sequence[str], delim: str, trailing: bool, warnings: list[ParseWarning]
-) -> _Table:
+) -> _Batches:
     """Delimited rows from already split lines (inputs with unusual line breaks or a multi-byte delimiter)."""
     blob = "\n".join(lines[start:])
     sep = delim
@@ -408,10 +420,11 @@ def _delimited(
     return _delimited_bytes(blob.encode("utf-8", "replace"), start, names, sep, trailing, warnings)
 
 
-def _read_csv_bytes(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
-    return pacsv.read_csv(
+def _open_csv(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid: Any) -> Iterator[pa.RecordBatch]:
+    """Pyarrow's streaming CSV reader: every field a string, blocks of :data:`BLOCK_SIZE` bytes."""
+    reader = pacsv.open_csv(
         pa.BufferReader(pa.py_buffer(blob)),
-        read_options=pacsv.ReadOptions(column_names=columns, block_size=1 << 24),
+        read_options=pacsv.ReadOptions(column_names=columns, block_size=BLOCK_SIZE),
         parse_options=pacsv.ParseOptions(
             delimiter=sep, quote_char=False, escape_char=False, double_quote=False, newlines_in_values=False,
             ignore_empty_lines=True, invalid_row_handler=on_invalid,
@@ -422,6 +435,7 @@ def _read_csv_bytes(blob: bytes | memoryview, columns: list[str], sep: str, on_i
             quoted_strings_can_be_null=False,
         ),
     )
+    yield from reader
 
 
 def _str_mapper(dtype: pa.DataType) -> Any:
@@ -637,6 +651,21 @@ _STATE_PREFIX = _prefix_map(JOB_STATES)
 _STEP_PREFIX = _prefix_map(STEP_NAMES)
 
 
+def _convert_table(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """Convert a table, or block by block a table read in blocks (then join the blocks column by column)."""
+    if isinstance(table, _Table):
+        return _convert(table, zone, warnings)
+    parts = [_convert(batch, zone, warnings) for batch in table.batches]
+    warnings.sort(key=lambda w: w.line)
+    if not parts:  # every line was skipped
+        empty = {f: pd.Series([], dtype=_STRING) for f in table.fields}
+        return _convert(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, warnings)
+    if len(parts) == 1:
+        return parts[0]
+    # Column by column, each block's column is released as soon as it is joined.
+    return pd.DataFrame({c: pd.concat([p.pop(c) for p in parts], ignore_index=True) for c in list(parts[0].columns)})
+
+
 #: Rows from which columns are converted on several threads (Arrow's kernels release the GIL).
 _PARALLEL_ROWS = 50_000
 
@@ -645,16 +674,25 @@ def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.
     # Typed fields turn "Unknown", "UNLIMITED", ... into null by themselves (they match no number, duration or
     # time); only text fields are masked, which saves a copy of every other column.
     typed = _DURATION_FIELDS | _TIME_FIELDS | _BYTE_FIELDS | _DECIMAL_FIELDS | _COUNT_FIELDS
-    raw = {f: s.reset_index(drop=True) if f in typed else _nullify(s.reset_index(drop=True))
-           for f, s in table.columns.items()}
+    # Raw columns are taken out of the table as they are converted, so each is freed once done.
+    raw = table.columns
+
+    def take(f: str) -> pd.Series:
+        s = raw.pop(f)
+        if not isinstance(s.index, pd.RangeIndex) or s.index.start != 0:
+            s = s.reset_index(drop=True)
+        return s if f in typed else _nullify(s)
+
     lines = table.lines
     out: dict[str, pd.Series] = {}
     if "JobID" in raw:
-        out["job-id"], out["step"] = _split_job_ids(raw["JobID"], raw.get("JobName"), lines, table.truncated, warnings)
+        names = _nullify(raw["JobName"].reset_index(drop=True)) if "JobName" in raw else None
+        out["job-id"], out["step"] = _split_job_ids(take("JobID"), names, lines, table.truncated, warnings)
+        del names
     fields = [f for f in table.fields if f != "JobID"]
 
     def convert(f: str) -> tuple[dict[str, pd.Series], list[ParseWarning]]:
-        return _convert_field(f, raw[f], zone, lines, table.truncated)
+        return _convert_field(f, take(f), zone, lines, table.truncated)
 
     if len(lines) >= _PARALLEL_ROWS and len(fields) > 1:
         with ThreadPoolExecutor(max_workers=min(len(fields), os.cpu_count() or 1)) as pool:

@@ -334,3 +334,15 @@ def test_text_that_is_not_utf8_deep_inside_names_the_byte() -> None:
     with pytest.raises(SacctParseError, match=f"byte {len(good) + 10} is not UTF-8"):
         parse_sacct(bad)
     assert len(parse_sacct(good).frame) == 5000
+
+
+def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.sacct
+
+    text = sample("09_tdhock_parsable2_multiuser.txt") + b"1|0:0|BROKEN\n"  # plus one line with a field missing
+    whole = parse_sacct(text)
+    monkeypatch.setattr(core.sacct, "BLOCK_SIZE", 1024)  # about 30 blocks
+    blocks = parse_sacct(text)
+    pd.testing.assert_frame_equal(blocks.frame, whole.frame)
+    assert [(w.line, w.message) for w in blocks.warnings] == [(w.line, w.message) for w in whole.warnings]
+    assert [w.line for w in blocks.warnings] == [574]
