@@ -185,9 +185,10 @@ def parse_sacct(
     if body.lstrip().startswith("{"):
         frame = _parse_json(body, warnings)
         return ParsedSacct(_order(frame), warnings, "json")
-    lines = body.splitlines()
-    del body  # the lines hold the text now: do not keep it twice
-    table, fmt = _read_text(lines, fields, delimiter, warnings)
+    # The lines are handed over without a name here, so the reader can free them once it holds the text otherwise.
+    split = [body.splitlines()]
+    del body
+    table, fmt = _read_text(split.pop(), fields, delimiter, warnings)
     return ParsedSacct(_convert_table(table, zone, warnings), warnings, fmt)
 
 
@@ -233,7 +234,8 @@ def _read_text(
     dashes = np.flatnonzero(pc.match_substring_regex(texts, _DASHES.pattern).to_numpy(zero_copy_only=False))
     pairs = [int(i) - 1 for i in dashes if i > 0 and _is_header(lines[i - 1].split())]
     if pairs:
-        return _fixed_width(lines, texts, pairs, warnings), "fixed-width"
+        del lines  # the Arrow array holds the text from here on (the caller keeps no reference to the list)
+        return _fixed_width(texts, pairs, warnings), "fixed-width"
     head = lines[first]
     delim = delimiter or _detect_delimiter(head, fields)
     if delim is not None:
@@ -442,11 +444,11 @@ def _str_mapper(dtype: pa.DataType) -> Any:
     return pd.StringDtype("pyarrow") if dtype == pa.string() else None
 
 
-def _fixed_width(lines: list[str], texts: pa.Array, pairs: list[int], warnings: list[ParseWarning]) -> _Table:
+def _fixed_width(texts: pa.Array, pairs: list[int], warnings: list[ParseWarning]) -> _Table:
     tables: list[_Table] = []
-    bounds = [*pairs[1:], len(lines)]
+    bounds = [*pairs[1:], len(texts)]
     for header_at, end in zip(pairs, bounds, strict=True):
-        tables.append(_one_fixed_table(lines, texts, header_at, end, warnings))
+        tables.append(_one_fixed_table(texts, header_at, end, warnings))
     if len(tables) == 1:
         return tables[0]
     if len({len(t.lines) for t in tables}) == 1:
@@ -463,15 +465,13 @@ def _fixed_width(lines: list[str], texts: pa.Array, pairs: list[int], warnings: 
     return tables[0]
 
 
-def _one_fixed_table(
-    lines: list[str], texts: pa.Array, header_at: int, end: int, warnings: list[ParseWarning]
-) -> _Table:
+def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[ParseWarning]) -> _Table:
     """One fixed-width table, cut into columns in Arrow.
 
     Columns are byte offsets (sacct pads by bytes), so ASCII rows are cut with ``binary_slice``; the rare rows
     with multi-byte characters are cut in Python from their bytes.
     """
-    header, dashes = lines[header_at], lines[header_at + 1]
+    header, dashes = texts[header_at].as_py(), texts[header_at + 1].as_py()
     spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
     names = header.split()
     if len(names) != len(spans):
@@ -499,7 +499,7 @@ def _one_fixed_table(
     odd = np.flatnonzero(keep & ~ascii_)
     recut: dict[int, list[str]] = {}
     for i in odd.tolist():
-        raw = lines[header_at + 2 + i].encode("utf-8")
+        raw = texts[header_at + 2 + i].as_py().encode("utf-8")
         cells = [raw[s:e].decode("utf-8", "replace") for s, e in spans]
         line = "".join(c.rjust(e - s) + " " for c, (s, e) in zip(cells, spans, strict=True)).rstrip()
         if len(line) > width + 1:
@@ -507,7 +507,7 @@ def _one_fixed_table(
         else:
             recut[i] = [c.strip() for c in cells]
     for i in np.flatnonzero(keep & too_long).tolist():
-        length = len(lines[header_at + 2 + i].rstrip())
+        length = len(texts[header_at + 2 + i].as_py().rstrip())
         warnings.append(ParseWarning(int(numbers[i]), f"line is longer than the table ({length} > {width}); skipped"))
     keep &= ~too_long
     odd_rows = sorted(recut)
