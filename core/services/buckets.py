@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 
 from core.errors import NotFound
-from core.serialize import load_management, parquet_to_frame
+from core.serialize import load_management
+from core.services.objects import read_frame
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
 from core.units import human_bytes
 
@@ -118,7 +119,7 @@ def object_detail(store: ObjectStore, bucket: str, name: str) -> ObjectDetail:
             detail.note = f"{human_bytes(meta.size)} is too large to preview as a table; download it instead."
             return detail
         try:
-            frame = parquet_to_frame(store.get_object(bucket, name)[1])
+            frame = read_frame(store, bucket, name)
         except ValueError as exc:
             detail.note = str(exc)
             return detail
