@@ -41,6 +41,18 @@ def _nav(page: Page, label: str) -> None:
     wait_idle(page, label)
 
 
+def _upload_and_parse(page: Page, sample: str, run: str, parsed: str, size: str = "KB") -> None:
+    """Upload page: choose a sample file (shown with ``size``), name the run, press Parse, wait for ``parsed``."""
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(DATA / "sacct" / sample))
+    expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text(size)
+    wait_idle(page)
+    page.get_by_label("Run name").fill(run)
+    page.get_by_label("Run name").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Parse").click()
+    page.get_by_text(parsed).wait_for()
+
+
 @pytest.mark.parametrize(("path", "title", "shot"), PAGES, ids=[p[2] for p in PAGES])
 def test_every_page_renders_with_demo_data(app_server: str, page: Page, path: str, title: str, shot: str) -> None:
     page.goto(f"{app_server}/{path}")
@@ -88,15 +100,8 @@ def test_upload_a_sacct_file_then_see_its_jobs_chart_and_stored_object(
 ) -> None:
     page.goto(f"{app_server}/upload")
     wait_idle(page, "Upload sacct")
-    sample = DATA / "sacct" / "09_tdhock_parsable2_multiuser.txt"
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(sample))
-    expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text("19.1KB")
-    wait_idle(page)
-    page.get_by_label("Run name").fill("browser check")
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    page.get_by_text("572 rows in parsable2 format").wait_for()
+    _upload_and_parse(page, "09_tdhock_parsable2_multiuser.txt", "browser check", "572 rows in parsable2 format",
+                      size="19.1KB")
     wait_idle(page)
     _no_error(page)
     main = page.locator('[data-testid="stMain"]')
@@ -147,15 +152,7 @@ def test_sign_in_and_upload_against_real_swift(swift_app_server: str, openstack:
     print(screenshot(page, "sign-in-swift"))
 
     _nav(page, "Upload sacct")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        str(DATA / "sacct" / "01_hyak_default_fixedwidth.txt"))
-    expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text("KB")
-    wait_idle(page)
-    page.get_by_label("Run name").fill("hyak")
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    page.get_by_text("2,292 rows in fixed-width format").wait_for()
+    _upload_and_parse(page, "01_hyak_default_fixedwidth.txt", "hyak", "2,292 rows in fixed-width format")
     page.get_by_role("button", name="Store").click()
     page.get_by_text(re.compile(r"as version 1\.")).wait_for()
     meta = openstack.store_for(alice).head_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-hyak.parquet")
