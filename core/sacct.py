@@ -314,21 +314,6 @@ class _NotUtf8(Exception):
     """pyarrow found a field that is not UTF-8."""
 
 
-def _line_spans(blob: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
-    """Start offset and length (without carriage return) of every line of ``blob``, computed with numpy."""
-    buf = np.frombuffer(blob, dtype=np.uint8)
-    breaks = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], breaks + 1))
-    ends = np.concatenate((breaks, [len(buf)]))
-    if len(buf) and buf[-1] == 10:  # the text ends with a line break: no last, empty line
-        starts, ends = starts[:-1], ends[:-1]
-    lengths = ends - starts
-    has_cr = np.zeros(len(ends), dtype=bool)
-    nonempty = lengths > 0
-    has_cr[nonempty] = buf[ends[nonempty] - 1] == 13
-    return starts, lengths - has_cr
-
-
 #: Bytes of delimited text read and converted at a time: the peak memory of a parse grows with it, not the input.
 BLOCK_SIZE = 1 << 24
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from core.errors import NotFound
 from core.serialize import load_management
 from core.services.objects import read_frame
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
@@ -95,7 +94,6 @@ class ObjectDetail:
     preview: Any = None
     note: str = ""
     hex_head: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _hex_dump(data: bytes, width: int = 16) -> str:
@@ -177,12 +175,3 @@ def metadata_rows(values: dict[str, Any]) -> pd.DataFrame:
     """Metadata as a two-column text table (values rendered as text, never as HTML)."""
     return pd.DataFrame({"key": list(values), "value": [
         json.dumps(v) if isinstance(v, list) else str(v) for v in values.values()]})
-
-
-def find_object(store: ObjectStore, bucket: str, name: str) -> bool:
-    """Whether the object exists."""
-    try:
-        store.head_object(bucket, name)
-    except NotFound:
-        return False
-    return True
