@@ -140,7 +140,7 @@ class _Table:
     """Raw string columns of one text table, with the input line of every row."""
 
     fields: list[str]
-    columns: dict[str, pd.Series]
+    columns: dict[str, pa.Array]
     lines: np.ndarray
     truncated: bool = False
 
@@ -290,7 +290,7 @@ def _read_parsable_fast(
     if delim is None or len(delim.encode("utf-8")) != 1:
         return None
     # Whole-input scans last, once the head says this is delimited output.
-    if any(b in raw for b in _ODD_BREAK_BYTES) or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+    if _odd_breaks(raw) or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         return None  # line breaks that str.splitlines knows and pyarrow does not (or a lone carriage return)
     first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     tokens = head.split(delim)
@@ -308,6 +308,11 @@ def _read_parsable_fast(
         return None
     blob = memoryview(raw)[min(data_at, len(raw)):]
     return _delimited_bytes(blob, data_no, names, delim, trailing, warnings), "parsable" if trailing else "parsable2"
+
+
+def _odd_breaks(raw: bytes) -> bool:
+    """Whether ``raw`` holds a line break that pyarrow would not see (a first byte is looked for first: fast)."""
+    return any(b[:1] in raw and b in raw for b in _ODD_BREAK_BYTES)
 
 
 class _NotUtf8(Exception):
@@ -341,7 +346,7 @@ def _read_batches(
 ) -> Iterator[_Table]:
     columns = [f"c{i}" for i in range(len(fields) + (1 if trailing else 0))]
     if not re.search(rb"\S", blob):  # nothing but blank lines
-        yield _Table(fields, {f: pd.Series([], dtype=_STRING) for f in fields}, np.zeros(0, dtype=np.int64))
+        yield _Table(fields, {f: pa.array([], pa.string()) for f in fields}, np.zeros(0, dtype=np.int64))
         return
     bad: list[str] = []
 
@@ -352,7 +357,7 @@ def _read_batches(
     try:
         for batch in _open_csv(blob, columns, delim, on_invalid):
             # Line numbers only matter for fixed-width warnings; delimited rows need just their count here.
-            out = {f: batch.column(i).to_pandas(types_mapper=_str_mapper) for i, f in enumerate(fields)}
+            out = {f: batch.column(i) for i, f in enumerate(fields)}
             yield _Table(fields, out, np.zeros(batch.num_rows, dtype=np.int64))
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "UTF-8" in str(exc):
@@ -444,7 +449,7 @@ def _fixed_width(texts: pa.Array, pairs: list[int], warnings: list[ParseWarning]
             for f in t.fields:
                 if f not in merged.columns:
                     merged.fields.append(f)
-                    merged.columns[f] = t.columns[f].reset_index(drop=True)
+                    merged.columns[f] = t.columns[f]
         return merged
     warnings.append(ParseWarning(pairs[1] + 1, "a second table with a different number of rows was ignored"))
     return tables[0]
@@ -502,7 +507,7 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
     if odd_rows:
         binary = pc.replace_with_mask(binary, pa.array(odd), pa.array([b""] * len(odd_rows), type=pa.binary()))
     keep_mask, odd_kept = pa.array(keep), pa.array(odd[keep])
-    columns: dict[str, pd.Series] = {}
+    columns: dict[str, pa.Array] = {}
     for k, (f, (s, e)) in enumerate(zip(fields, spans, strict=True)):
         # Cut every row (a column is small), then keep the table's rows; every row is ASCII here (multi-byte rows
         # were emptied above), so no UTF-8 check is needed.
@@ -510,7 +515,7 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
         cell = pc.ascii_trim_whitespace(cell)
         if odd_rows:
             cell = pc.replace_with_mask(cell, odd_kept, pa.array([recut[i][k] for i in odd_rows]))
-        columns[f] = cell.to_pandas(types_mapper=_str_mapper)
+        columns[f] = cell
     return _Table(fields, columns, numbers[keep], truncated=True)
 
 
@@ -525,98 +530,142 @@ def _bools(values: pa.Array) -> np.ndarray:
 
 _DURATION = r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$"
 _SIZE = r"^(?P<n>\d*\.?\d+)(?P<u>[KMGTPE]?)(?P<scope>[nc]?)$"
-_UNITS = pa.array(["", "K", "M", "G", "T", "P", "E"])  # index = power of the base
+_UNIT_LETTERS = pa.array(["K", "M", "G", "T", "P", "E"])  # index + 1 = power of the base
 _STRING = pd.StringDtype("pyarrow")
+_NULL_STRING = pa.scalar(None, pa.string())
+_NULL_SET = pa.array(NULL_TOKENS)
+
+#: A converted column: float64 values (NaN for none) or an Arrow array (strings, nullable integers).
+_Values = np.ndarray | pa.Array
 
 
-def _nullify(s: pd.Series) -> pd.Series:
-    return s.mask(s.isin(NULL_TOKENS))
+def _nullify(a: pa.Array) -> pa.Array:
+    """Text with the "no value" tokens made null."""
+    return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
 
 
-def _arrow(s: pd.Series) -> pa.Array:
-    """A column as one Arrow string array (no copy for Arrow-backed strings)."""
-    array = pa.array(s.astype(_STRING), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.string():  # an empty or all-null column comes back typed null
-        array = array.cast(pa.string())
-    return array
+def _text(values: Any) -> pa.Array:
+    """Strings as one Arrow string array (pandas strings, lists and chunked arrays are accepted)."""
+    if isinstance(values, pd.Series):
+        values = pa.array(values.astype(_STRING), from_pandas=True)
+    elif not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, type=pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.string():  # an empty or all-null column comes back typed null
+        values = values.cast(pa.string())
+    return values
 
 
-def _distinct(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _distinct(a: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """The distinct values of a column and, per row, the index of its value (-1 for null).
 
     sacct output repeats itself (steps share their job's times, states and sizes), so converting each distinct
     value once and gathering the results is several times faster than converting every row.
     """
-    encoded = pc.dictionary_encode(_arrow(s))
+    encoded = pc.dictionary_encode(a)
     indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    values = encoded.dictionary.to_pandas(types_mapper=_str_mapper)
-    return values, indices
+    return encoded.dictionary, indices
 
 
-def _gather(values: np.ndarray, indices: np.ndarray, index: pd.Index, fill: Any = np.nan) -> pd.Series:
+def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.ndarray:
     """Per-row results from per-distinct-value results (``fill`` where the row was null)."""
     padded = np.append(values, np.asarray([fill], dtype=values.dtype))
-    return pd.Series(padded[indices], index=index)  # -1 picks the fill value appended last
+    return padded[indices]  # -1 picks the fill value appended last
 
 
-def _groups(s: pd.Series, pattern: str) -> dict[str, pa.ChunkedArray]:
+def _groups(a: pa.Array, pattern: str) -> dict[str, pa.Array]:
     """The named groups of ``pattern`` in every value, matched in Arrow's C++ (RE2): null where it does not match."""
-    found = pc.extract_regex(_arrow(s), pattern)
+    found = pc.extract_regex(a, pattern)
     names = [found.type.field(i).name for i in range(found.type.num_fields)]
     return {name: pc.struct_field(found, name) for name in names}
 
 
 def _float(strings: pa.Array) -> pa.Array:
     """Digits as float64; an empty (optional, absent) group becomes null."""
-    return pc.cast(pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings), pa.float64())
+    return pc.cast(pc.if_else(pc.equal(strings, ""), _NULL_STRING, strings), pa.float64())
 
 
 def _numpy(values: pa.Array) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
 
 
-def durations_to_seconds(s: pd.Series) -> pd.Series:
+def _few_distinct(a: pa.Array, sample: int = 20_000) -> bool:
+    """Whether a column repeats its values enough (judged on its first rows) to convert each distinct value once."""
+    head = a.slice(0, sample)
+    return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) // 4
+
+
+def _per_value(a: pa.Array, convert: Any, *, always: bool = False) -> np.ndarray:
+    """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row."""
+    if always or _few_distinct(a):
+        distinct, indices = _distinct(a)
+        return _gather(convert(distinct), indices)
+    return np.asarray(convert(a), dtype="float64")
+
+
+def durations_to_seconds(values: Any) -> np.ndarray:
     """``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS`` and ``MM:SS.mmm`` → float seconds; anything else → NaN."""
-    values, indices = _distinct(s)
-    g = _groups(values, _DURATION)
+    return _per_value(_text(values), _durations, always=True)  # extracting groups costs more than encoding
+
+
+def _durations(a: pa.Array) -> np.ndarray:
+    g = _groups(a, _DURATION)
     days, hours, minutes = (pc.coalesce(_float(g[k]), 0.0) for k in ("d", "h", "m"))
     total = pc.add(pc.add(pc.add(pc.multiply(days, 86400.0), pc.multiply(hours, 3600.0)),
                           pc.multiply(minutes, 60.0)), _float(g["s"]))  # null seconds: no match, stays null
-    return _gather(_numpy(total), indices, s.index).astype("float64")
+    return _numpy(total)
 
 
-def sizes_to_numbers(s: pd.Series, *, binary: bool) -> tuple[pd.Series, pd.Series]:
-    """Sizes with optional K/M/G/T/P/E suffix → numbers (1024- or 1000-based), and the ``n``/``c`` scope suffix."""
-    values, indices = _distinct(s)
-    g = _groups(values, _SIZE)
-    power = pc.cast(pc.index_in(g["u"], value_set=_UNITS), pa.float64())
-    number = pc.multiply(_float(g["n"]), pc.power(1024.0 if binary else 1000.0, power))
-    scope = np.asarray(g["scope"].fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-    return (_gather(_numpy(number), indices, s.index).astype("float64"),
-            _gather(scope, indices, s.index, fill=""))
+def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
+    """Sizes with optional K/M/G/T/P/E suffix (and ``n``/``c`` scope) → numbers, 1024- or 1000-based."""
+    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0))
 
 
-def counts_to_integers(s: pd.Series) -> pd.Series:
-    """Whole numbers (``Int64``); anything else → null."""
-    values, indices = _distinct(s)
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    out = _gather(numbers, indices, s.index)
-    whole = out.where(out == np.floor(out))
-    return whole.astype("Int64")
+def _sizes(a: pa.Array, base: float) -> np.ndarray:
+    valid = pc.match_substring_regex(a, _SIZE)  # matching is cheap; extracting groups is not
+    a = pc.if_else(valid, a, _NULL_STRING)
+    unscoped = pc.utf8_rtrim(a, characters="nc")
+    last = pc.utf8_slice_codeunits(unscoped, -1)
+    power = pc.cast(pc.add(pc.fill_null(pc.index_in(last, value_set=_UNIT_LETTERS), -1), 1), pa.float64())
+    number = pc.cast(pc.utf8_rtrim(unscoped, characters="KMGTPE"), pa.float64())
+    return _numpy(pc.multiply(number, pc.power(base, power)))
 
 
-def timestamps_to_epoch(s: pd.Series, zone: ZoneInfo) -> pd.Series:
+def size_scopes(values: Any) -> pa.Array:
+    """The scope of a ``ReqMem`` value: ``4000Mc`` → ``cpu``, ``4000Mn`` → ``node``, else null."""
+    a = _text(values)
+    scope = pc.if_else(pc.match_substring_regex(a, _SIZE), pc.utf8_slice_codeunits(a, -1), _NULL_STRING)
+    return pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
+
+
+def counts_to_integers(values: Any) -> pa.Array:
+    """Whole numbers as nullable int64; anything else → null."""
+    a = _nullify(_text(values))
+    try:
+        return pc.cast(a, pa.int64())  # the common case: digits or nothing
+    except pa.ArrowInvalid:
+        pass
+    distinct, indices = _distinct(a)
+    numbers = pd.to_numeric(distinct.to_pandas(types_mapper=_str_mapper), errors="coerce")
+    floats = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    out = _gather(floats, indices)
+    whole = np.isfinite(out) & (out == np.floor(out))
+    return pa.array(np.where(whole, out, 0).astype(np.int64), mask=~whole)
+
+
+def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
     """``YYYY-MM-DDTHH:MM:SS`` read in ``zone`` → epoch seconds (float); unreadable → NaN.
 
     A wall time that occurs twice when clocks go back is read as the later (standard time) one; one that does not
     exist when clocks go forward is moved forward.
     """
-    local = pc.strptime(_arrow(s), format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
-    utc = pc.assume_timezone(local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
-    epoch = pc.cast(pc.cast(utc, pa.int64()), pa.float64())
-    return pd.Series(_numpy(epoch), index=s.index, dtype="float64")
+    def convert(a: pa.Array) -> np.ndarray:
+        local = pc.strptime(a, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+        utc = pc.assume_timezone(local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
+        return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
+
+    return _per_value(_text(values), convert)
 
 
 def _prefix_map(names: Sequence[str]) -> dict[str, str]:
@@ -637,47 +686,51 @@ _STEP_PREFIX = _prefix_map(STEP_NAMES)
 
 
 def _convert_table(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
-    """Convert a table, or block by block a table read in blocks (then join the blocks column by column)."""
+    """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks)."""
     if isinstance(table, _Table):
-        return _convert(table, zone, warnings)
-    parts = [_convert(batch, zone, warnings) for batch in table.batches]
+        parts = [_convert(table, zone, warnings)]
+    else:
+        parts = [_convert(batch, zone, warnings) for batch in table.batches]
+        if not parts:  # every line was skipped
+            empty = {f: pa.array([], pa.string()) for f in table.fields}
+            parts = [_convert(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, warnings)]
     warnings.sort(key=lambda w: w.line)
-    if not parts:  # every line was skipped
-        empty = {f: pd.Series([], dtype=_STRING) for f in table.fields}
-        return _convert(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, warnings)
-    if len(parts) == 1:
-        return parts[0]
-    # Column by column, each block's column is released as soon as it is joined.
-    return pd.DataFrame({c: pd.concat([p.pop(c) for p in parts], ignore_index=True) for c in list(parts[0].columns)})
+    names = list(parts[0])
+    columns: dict[str, Any] = {}
+    for name in names:
+        # Column by column, each block's column is released as soon as it is joined.
+        chunks = [part.pop(name) for part in parts]
+        if isinstance(chunks[0], np.ndarray):
+            columns[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        else:
+            kind = _STRING if chunks[0].type == pa.string() else pd.Int64Dtype()
+            columns[name] = pd.Series(pa.chunked_array(chunks, type=chunks[0].type), dtype=kind, copy=False) \
+                if kind == _STRING else pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
+    return _order(pd.DataFrame(columns, copy=False))
+
+
+def _int_mapper(dtype: pa.DataType) -> Any:
+    return pd.Int64Dtype() if dtype == pa.int64() else None
 
 
 #: Rows from which columns are converted on several threads (Arrow's kernels release the GIL).
 _PARALLEL_ROWS = 50_000
 
 
-def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
-    # Typed fields turn "Unknown", "UNLIMITED", ... into null by themselves (they match no number, duration or
-    # time); only text fields are masked, which saves a copy of every other column.
-    typed = _DURATION_FIELDS | _TIME_FIELDS | _BYTE_FIELDS | _DECIMAL_FIELDS | _COUNT_FIELDS
+def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> dict[str, _Values]:
     # Raw columns are taken out of the table as they are converted, so each is freed once done.
     raw = table.columns
-
-    def take(f: str) -> pd.Series:
-        s = raw.pop(f)
-        if not isinstance(s.index, pd.RangeIndex) or s.index.start != 0:
-            s = s.reset_index(drop=True)
-        return s if f in typed else _nullify(s)
-
     lines = table.lines
-    out: dict[str, pd.Series] = {}
+    out: dict[str, _Values] = {}
     if "JobID" in raw:
-        names = _nullify(raw["JobName"].reset_index(drop=True)) if "JobName" in raw else None
-        out["job-id"], out["step"] = _split_job_ids(take("JobID"), names, lines, table.truncated, warnings)
+        names = _nullify(raw["JobName"]) if "JobName" in raw and table.truncated else None
+        out["job-id"], out["step"] = _split_job_ids(_nullify(raw.pop("JobID")), names, lines, table.truncated,
+                                                    warnings)
         del names
     fields = [f for f in table.fields if f != "JobID"]
 
-    def convert(f: str) -> tuple[dict[str, pd.Series], list[ParseWarning]]:
-        return _convert_field(f, take(f), zone, lines, table.truncated)
+    def convert(f: str) -> tuple[dict[str, _Values], list[ParseWarning]]:
+        return _convert_field(f, raw.pop(f), zone, lines, table.truncated)
 
     if len(lines) >= _PARALLEL_ROWS and len(fields) > 1:
         with ThreadPoolExecutor(max_workers=min(len(fields), os.cpu_count() or 1)) as pool:
@@ -687,69 +740,71 @@ def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.
     for columns, field_warnings in results:
         out.update(columns)
         warnings.extend(field_warnings)
-    frame = pd.DataFrame(out)
-    warnings.sort(key=lambda w: w.line)
-    return _order(frame)
+    return out
 
 
 def _convert_field(
-    f: str, s: pd.Series, zone: ZoneInfo, lines: np.ndarray, truncated: bool
-) -> tuple[dict[str, pd.Series], list[ParseWarning]]:
+    f: str, a: pa.Array, zone: ZoneInfo, lines: np.ndarray, truncated: bool
+) -> tuple[dict[str, _Values], list[ParseWarning]]:
     """One sacct field's column(s), and warnings for its values cut by a fixed-width column."""
     name = column_name(f)
-    cut = s.str.endswith("+").fillna(False).to_numpy(dtype=bool) if truncated else np.zeros(len(s), dtype=bool)
-    out: dict[str, pd.Series] = {}
+    cut = _bools(pc.ends_with(a, "+")) if truncated else None
+    out: dict[str, _Values] = {}
     if f == "State":
-        values, indices = _distinct(s)
-        words = _groups(values, r"^(?P<w>[A-Z_]+\+?)")["w"].to_pylist()
+        distinct, indices = _distinct(a)
+        words = _groups(distinct, r"^(?P<w>[A-Z_]+\+?)")["w"].to_pylist()
         # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
         lookup = pa.array([*expanded, None], type=pa.string())  # the last entry serves null rows
-        word = lookup.take(pa.array(np.where(indices < 0, len(expanded), indices)))
-        out[name] = pd.Series(word.to_pandas(types_mapper=_str_mapper).array, index=s.index)
+        out[name] = lookup.take(pa.array(np.where(indices < 0, len(expanded), indices)))
         return out, []
     if f in _DURATION_FIELDS:
-        out[name] = durations_to_seconds(s)
+        out[name] = durations_to_seconds(a)
     elif f in _TIME_FIELDS:
-        out[name] = timestamps_to_epoch(s, zone)
+        out[name] = timestamps_to_epoch(a, zone)
     elif f in _BYTE_FIELDS:
-        out[name], scope = sizes_to_numbers(s, binary=True)
+        out[name] = sizes_to_numbers(a, binary=True)
         if f == "ReqMem":
-            out["req-mem-scope"] = scope.replace({"c": "cpu", "n": "node"}).astype(_STRING)
+            out["req-mem-scope"] = size_scopes(a)
     elif f in _DECIMAL_FIELDS:
-        out[name] = sizes_to_numbers(s, binary=False)[0]
+        out[name] = sizes_to_numbers(a, binary=False)
     elif f in _COUNT_FIELDS:
-        out[name] = counts_to_integers(s)
+        out[name] = counts_to_integers(a)
     else:
-        # Text; a truncated JobName is still the best name there is.
-        out[name] = s if f == "JobName" and cut.any() else s.astype(_STRING)
+        # Text ("Unknown", "None", ... become null); a truncated JobName is still the best name there is.
+        out[name] = _nullify(a)
         return out, []
-    if not cut.any():
+    if cut is None or not cut.any():
         return out, []
-    out[name] = out[name].mask(cut)
-    return out, [ParseWarning(int(line), f"{f} value {value!r} is truncated by the column width")
-                 for line, value in zip(lines[cut], s[cut], strict=True)]
+    values = out[name]
+    if isinstance(values, np.ndarray):
+        values[cut] = np.nan
+    else:
+        out[name] = pc.if_else(pa.array(cut), pa.scalar(None, values.type), values)
+    at = np.flatnonzero(cut)
+    texts = a.take(pa.array(at)).to_pylist()
+    return out, [ParseWarning(int(lines[i]), f"{f} value {value!r} is truncated by the column width")
+                 for i, value in zip(at.tolist(), texts, strict=True)]
 
 
 def _split_job_ids(
-    ids: pd.Series, names: pd.Series | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
-) -> tuple[pd.Series, pd.Series]:
+    ids: pa.Array, names: pa.Array | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
+) -> tuple[pa.Array, pa.Array]:
     parts = _groups(ids, r"^(?P<job>[^.]*)(?:\.(?P<step>.*))?$")
-    if not truncated:  # parsable output: nothing to repair, stay in Arrow
-        return (parts["job"].to_pandas(types_mapper=_str_mapper),
-                parts["step"].fill_null("").to_pandas(types_mapper=_str_mapper))
+    if not truncated:  # parsable output: nothing to repair
+        return parts["job"], parts["step"].fill_null("")
     # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").
     job = parts["job"]
-    values, indices = _distinct(parts["step"].fill_null("").to_pandas(types_mapper=_str_mapper))
-    expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in values.tolist()]
+    distinct, indices = _distinct(parts["step"].fill_null(""))
+    expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in distinct.to_pylist()]
     lookup = pa.array([*expanded, ""], type=pa.string())  # the last entry serves null steps
     slot = np.where(indices < 0, len(expanded), indices)
     step = lookup.take(pa.array(slot))
     cut_still = np.array([v.endswith("+") for v in expanded] + [False], dtype=bool)[slot]
     if names is not None and cut_still.any():
         # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
-        named = cut_still & _bools(pc.is_in(_arrow(names), value_set=pa.array(STEP_NAMES)))
-        step = pc.if_else(pa.array(named), _arrow(names), step)
+        named = cut_still & _bools(pc.is_in(names, value_set=pa.array(STEP_NAMES)))
+        step = pc.if_else(pa.array(named), names, step)
     is_job_row = _bools(pc.equal(step, ""))
     job_cut = np.flatnonzero(_bools(pc.ends_with(job, "+")) & is_job_row)
     if len(job_cut):
@@ -757,7 +812,7 @@ def _split_job_ids(
         row = np.arange(len(is_job_row))
         last_job_row = np.maximum.accumulate(np.where(is_job_row, row, -1))
         job_list, step_list = job.to_pylist(), step.to_pylist()
-        name_list = names.tolist() if names is not None else None
+        name_list = names.to_pylist() if names is not None else None
         fixed: list[int] = []
         for i in job_cut.tolist():
             stem = str(job_list[i])[:-1]
@@ -768,10 +823,10 @@ def _split_job_ids(
                 job_list[i], step_list[i] = previous, name
                 fixed.append(i)
             else:
-                warnings.append(ParseWarning(int(lines[i]), f"JobID {ids.iat[i]!r} is truncated; kept as printed"))
+                warnings.append(ParseWarning(int(lines[i]), f"JobID {ids[i].as_py()!r} is truncated; kept as printed"))
         if fixed:
             job, step = pa.array(job_list, type=pa.string()), pa.array(step_list, type=pa.string())
-    return job.to_pandas(types_mapper=_str_mapper), step.to_pandas(types_mapper=_str_mapper)
+    return job, step
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
