@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -536,7 +536,7 @@ _NULL_STRING = pa.scalar(None, pa.string())
 _NULL_SET = pa.array(NULL_TOKENS)
 
 #: A converted column: float64 values (NaN for none) or an Arrow array (strings, nullable integers).
-_Values = np.ndarray | pa.Array
+_Values: TypeAlias = np.ndarray | pa.Array
 
 
 def _nullify(a: pa.Array) -> pa.Array:
@@ -571,7 +571,8 @@ def _distinct(a: pa.Array) -> tuple[pa.Array, np.ndarray]:
 def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.ndarray:
     """Per-row results from per-distinct-value results (``fill`` where the row was null)."""
     padded = np.append(values, np.asarray([fill], dtype=values.dtype))
-    return padded[indices]  # -1 picks the fill value appended last
+    gathered: np.ndarray = padded[indices]  # -1 picks the fill value appended last
+    return gathered
 
 
 def _groups(a: pa.Array, pattern: str) -> dict[str, pa.Array]:
