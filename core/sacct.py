@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -135,12 +136,20 @@ class ParsedSacct:
     format: str = "parsable2"
 
 
+#: A raw column: its strings, or a function that cuts them out of the input when the column is converted.
+_Column: TypeAlias = pa.Array | Callable[[], pa.Array]
+
+
+def _strings_of(column: _Column) -> pa.Array:
+    return column() if callable(column) else column
+
+
 @dataclass
 class _Table:
     """Raw string columns of one text table, with the input line of every row."""
 
     fields: list[str]
-    columns: dict[str, pa.Array]
+    columns: dict[str, _Column]
     lines: np.ndarray
     truncated: bool = False
 
@@ -231,8 +240,7 @@ def _read_text(
         raise SacctParseError(_EXPECTED)
     # Fixed width: a header followed by a dashes line, anywhere (tables may carry labels such as "Time:").
     texts = pa.array(lines, type=pa.string())
-    dashes = np.flatnonzero(pc.match_substring_regex(texts, _DASHES.pattern).to_numpy(zero_copy_only=False))
-    pairs = [int(i) - 1 for i in dashes if i > 0 and _is_header(lines[i - 1].split())]
+    pairs = _fixed_headers(texts)
     if pairs:
         del lines  # the Arrow array holds the text from here on (the caller keeps no reference to the list)
         return _fixed_width(texts, pairs, warnings), "fixed-width"
@@ -256,16 +264,22 @@ def _read_text(
     raise SacctParseError(_EXPECTED)
 
 
+def _fixed_headers(texts: pa.Array) -> list[int]:
+    """Indices of the lines that head a fixed-width table: field names followed by a line of dashes."""
+    dashes = np.flatnonzero(_bools(pc.match_substring_regex(texts, _DASHES.pattern)))
+    return [int(i) - 1 for i in dashes if i > 0 and _is_header(texts[int(i) - 1].as_py().split())]
+
+
 #: Line breaks other than "\n" (and "\r\n") that str.splitlines knows, as UTF-8: such inputs take the general path.
 _ODD_BREAK_BYTES = tuple(c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def _read_parsable_fast(
     raw: bytes, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
-) -> tuple[_Batches, str] | None:
-    """Delimited output read straight from its bytes, without decoding it or splitting it into Python lines.
+) -> tuple[_Table | _Batches, str] | None:
+    """Delimited or fixed-width output read straight from its bytes, without decoding it into Python lines.
 
-    Returns ``None`` for anything else (JSON, fixed width, binary, unusual line breaks, a multi-byte delimiter, no
+    Returns ``None`` for anything else (JSON, binary, unusual line breaks, a multi-byte delimiter, no
     header, text that is not UTF-8), which the general path then reads or explains. pyarrow checks the UTF-8 of
     every field.
     """
@@ -284,14 +298,15 @@ def _read_parsable_fast(
         following = raw[line_end + 1:next_end if next_end >= 0 else None].decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return None
-    if _DASHES.match(following) or _DASHES.match(head):
-        return None  # fixed width (and stacked tables are found by the general path)
-    delim = delimiter or _detect_delimiter(head, fields)
-    if delim is None or len(delim.encode("utf-8")) != 1:
+    fixed = bool(_DASHES.match(following) or _DASHES.match(head))
+    delim = None if fixed else delimiter or _detect_delimiter(head, fields)
+    if not fixed and (delim is None or len(delim.encode("utf-8")) != 1):
         return None
-    # Whole-input scans last, once the head says this is delimited output.
+    # Whole-input scans last, once the head says what the input is.
     if _odd_breaks(raw) or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         return None  # line breaks that str.splitlines knows and pyarrow does not (or a lone carriage return)
+    if fixed or delim is None:
+        return _read_fixed_fast(raw, offset, warnings)
     first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     tokens = head.split(delim)
     if _is_header(tokens):
@@ -313,6 +328,37 @@ def _read_parsable_fast(
 def _odd_breaks(raw: bytes) -> bool:
     """Whether ``raw`` holds a line break that pyarrow would not see (a first byte is looked for first: fast)."""
     return any(b[:1] in raw and b in raw for b in _ODD_BREAK_BYTES)
+
+
+#: Bytes that can split lines for pyarrow's reader when the input has none of them (any field byte will do).
+_LINE_SPLITTERS = (b"\x1f", b"\x01", b"\x02", b"\x03", b"\x1e", b"\t")
+
+
+def _read_fixed_fast(raw: bytes, offset: int, warnings: list[ParseWarning]) -> tuple[_Table, str] | None:
+    """Fixed-width output cut into lines by pyarrow's CSV reader (one field per line, on several threads).
+
+    Returns ``None`` when the input is not fixed width after all, or not UTF-8 (the general path names the byte).
+    """
+    splitter = next((b for b in _LINE_SPLITTERS if b not in raw), None)
+    if splitter is None:
+        return None
+    reader_input = pa.BufferReader(pa.py_buffer(memoryview(raw)[offset:]))
+    try:
+        texts = pacsv.read_csv(
+            reader_input,
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=BLOCK_SIZE),
+            parse_options=pacsv.ParseOptions(
+                delimiter=splitter.decode(), quote_char=False, escape_char=False, double_quote=False,
+                newlines_in_values=False, ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
+        ).column(0).combine_chunks()
+    except pa.ArrowInvalid:
+        return None
+    pairs = _fixed_headers(texts)
+    if not pairs:
+        return None
+    return _fixed_width(texts, pairs, warnings), "fixed-width"
 
 
 class _NotUtf8(Exception):
@@ -506,16 +552,22 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
     binary = rows.cast(pa.binary())  # no copy
     if odd_rows:
         binary = pc.replace_with_mask(binary, pa.array(odd), pa.array([b""] * len(odd_rows), type=pa.binary()))
-    keep_mask, odd_kept = pa.array(keep), pa.array(odd[keep])
-    columns: dict[str, pa.Array] = {}
-    for k, (f, (s, e)) in enumerate(zip(fields, spans, strict=True)):
+    keep_mask = None if keep.all() else pa.array(keep)
+    odd_kept = pa.array(odd[keep])
+
+    def cut(k: int, start: int, end: int) -> pa.Array:
         # Cut every row (a column is small), then keep the table's rows; every row is ASCII here (multi-byte rows
         # were emptied above), so no UTF-8 check is needed.
-        cell = pc.filter(pc.cast(pc.binary_slice(binary, s, e), options=_ASCII_TEXT), keep_mask)
-        cell = pc.ascii_trim_whitespace(cell)
+        cell = pc.cast(pc.binary_slice(binary, start, end), options=_ASCII_TEXT)
+        cell = pc.ascii_trim_whitespace(cell if keep_mask is None else pc.filter(cell, keep_mask))
         if odd_rows:
             cell = pc.replace_with_mask(cell, odd_kept, pa.array([recut[i][k] for i in odd_rows]))
-        columns[f] = cell
+        return cell
+
+    # Columns are cut when they are converted (on the conversion's threads), each from the shared lines.
+    columns: dict[str, _Column] = {
+        f: partial(cut, k, s, e) for k, (f, (s, e)) in enumerate(zip(fields, spans, strict=True))
+    }
     return _Table(fields, columns, numbers[keep], truncated=True)
 
 
@@ -724,14 +776,14 @@ def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> dic
     lines = table.lines
     out: dict[str, _Values] = {}
     if "JobID" in raw:
-        names = _nullify(raw["JobName"]) if "JobName" in raw and table.truncated else None
-        out["job-id"], out["step"] = _split_job_ids(_nullify(raw.pop("JobID")), names, lines, table.truncated,
-                                                    warnings)
+        names = _nullify(_strings_of(raw["JobName"])) if "JobName" in raw and table.truncated else None
+        out["job-id"], out["step"] = _split_job_ids(_nullify(_strings_of(raw.pop("JobID"))), names, lines,
+                                                    table.truncated, warnings)
         del names
     fields = [f for f in table.fields if f != "JobID"]
 
     def convert(f: str) -> tuple[dict[str, _Values], list[ParseWarning]]:
-        return _convert_field(f, raw.pop(f), zone, lines, table.truncated)
+        return _convert_field(f, _strings_of(raw.pop(f)), zone, lines, table.truncated)
 
     if len(lines) >= _PARALLEL_ROWS and len(fields) > 1:
         with ThreadPoolExecutor(max_workers=min(len(fields), os.cpu_count() or 1)) as pool:
