@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -119,9 +120,12 @@ _FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
 # --- Results ------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParseWarning:
-    """Something the parser skipped or could not read; ``line`` is 1-based in the input."""
+class ParseWarning(NamedTuple):
+    """Something the parser skipped or could not read; ``line`` is 1-based in the input.
+
+    A named tuple: a fixed-width parse can warn about hundreds of thousands of cut values, and tuples are made
+    in bulk (``ParseWarning._make``) several times faster than dataclass instances.
+    """
 
     line: int
     message: str
@@ -739,26 +743,34 @@ _STEP_PREFIX = _prefix_map(STEP_NAMES)
 
 
 def _convert_table(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
-    """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks)."""
-    if isinstance(table, _Table):
-        parts = [_convert(table, zone, warnings)]
-    else:
-        parts = [_convert(batch, zone, warnings) for batch in table.batches]
-        if not parts:  # every line was skipped
-            empty = {f: pa.array([], pa.string()) for f in table.fields}
-            parts = [_convert(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, warnings)]
+    """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks).
+
+    Columns are converted on a thread pool (Arrow's kernels release the GIL) while the next block is read; at most
+    :data:`_BLOCKS_IN_FLIGHT` blocks are held at a time, so memory stays bounded by the block size.
+    """
+    blocks = iter([table]) if isinstance(table, _Table) else table.batches
+    parts: list[dict[str, _Values]] = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        pending: deque[list[Future[_Converted]]] = deque()
+        for block in blocks:
+            pending.append(_submit(block, zone, pool))
+            if len(pending) > _BLOCKS_IN_FLIGHT:
+                parts.append(_collect(pending.popleft(), warnings))
+        parts.extend(_collect(futures, warnings) for futures in pending)
+    if not parts:  # every line was skipped
+        empty: dict[str, _Column] = {f: pa.array([], pa.string()) for f in table.fields}
+        parts = [_collect(_submit(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
     warnings.sort(key=lambda w: w.line)
-    names = list(parts[0])
     columns: dict[str, Any] = {}
-    for name in names:
+    for name in list(parts[0]):
         # Column by column, each block's column is released as soon as it is joined.
         chunks = [part.pop(name) for part in parts]
         if isinstance(chunks[0], np.ndarray):
             columns[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        elif chunks[0].type == pa.string():
+            columns[name] = pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
         else:
-            kind = _STRING if chunks[0].type == pa.string() else pd.Int64Dtype()
-            columns[name] = pd.Series(pa.chunked_array(chunks, type=chunks[0].type), dtype=kind, copy=False) \
-                if kind == _STRING else pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
+            columns[name] = pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
     return _order(pd.DataFrame(columns, copy=False))
 
 
@@ -766,33 +778,52 @@ def _int_mapper(dtype: pa.DataType) -> Any:
     return pd.Int64Dtype() if dtype == pa.int64() else None
 
 
-#: Rows from which columns are converted on several threads (Arrow's kernels release the GIL).
+#: Rows from which a block's columns are converted on the thread pool rather than in the calling thread.
 _PARALLEL_ROWS = 50_000
+#: Blocks read ahead of the conversion.
+_BLOCKS_IN_FLIGHT = 2
+#: One conversion task's columns and warnings.
+_Converted: TypeAlias = tuple[dict[str, _Values], list[ParseWarning]]
 
 
-def _convert(table: _Table, zone: ZoneInfo, warnings: list[ParseWarning]) -> dict[str, _Values]:
-    # Raw columns are taken out of the table as they are converted, so each is freed once done.
+def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> list[Future[_Converted]]:
+    """Start converting one block's columns: job ids first, then each field, in the table's order."""
+    # Raw columns are taken out of the table by their task, so each is freed once converted.
     raw = table.columns
-    lines = table.lines
+    lines, truncated = table.lines, table.truncated
+    # Truncated ids are repaired with JobName: cut it once here, for the job-id task and its own.
+    job_names = _strings_of(raw["JobName"]) if "JobName" in raw and "JobID" in raw and truncated else None
+    if job_names is not None:
+        raw["JobName"] = job_names
+
+    def job_ids() -> _Converted:
+        names = _nullify(job_names) if job_names is not None else None
+        found: list[ParseWarning] = []
+        job, step = _split_job_ids(_nullify(_strings_of(raw.pop("JobID"))), names, lines, truncated, found)
+        return {"job-id": job, "step": step}, found
+
+    def convert(f: str) -> _Converted:
+        return _convert_field(f, _strings_of(raw.pop(f)), zone, lines, truncated)
+
+    tasks: list[Callable[[], _Converted]] = [job_ids] if "JobID" in raw else []
+    tasks += [partial(convert, f) for f in table.fields if f != "JobID"]
+    if pool is None or len(lines) < _PARALLEL_ROWS:
+        return [_done(task()) for task in tasks]
+    return [pool.submit(task) for task in tasks]
+
+
+def _done(result: _Converted) -> Future[_Converted]:
+    future: Future[_Converted] = Future()
+    future.set_result(result)
+    return future
+
+
+def _collect(futures: list[Future[_Converted]], warnings: list[ParseWarning]) -> dict[str, _Values]:
     out: dict[str, _Values] = {}
-    if "JobID" in raw:
-        names = _nullify(_strings_of(raw["JobName"])) if "JobName" in raw and table.truncated else None
-        out["job-id"], out["step"] = _split_job_ids(_nullify(_strings_of(raw.pop("JobID"))), names, lines,
-                                                    table.truncated, warnings)
-        del names
-    fields = [f for f in table.fields if f != "JobID"]
-
-    def convert(f: str) -> tuple[dict[str, _Values], list[ParseWarning]]:
-        return _convert_field(f, _strings_of(raw.pop(f)), zone, lines, table.truncated)
-
-    if len(lines) >= _PARALLEL_ROWS and len(fields) > 1:
-        with ThreadPoolExecutor(max_workers=min(len(fields), os.cpu_count() or 1)) as pool:
-            results = list(pool.map(convert, fields))
-    else:
-        results = [convert(f) for f in fields]
-    for columns, field_warnings in results:
+    for future in futures:
+        columns, found = future.result()
         out.update(columns)
-        warnings.extend(field_warnings)
+        warnings.extend(found)
     return out
 
 
@@ -835,9 +866,8 @@ def _convert_field(
     else:
         out[name] = pc.if_else(pa.array(cut), pa.scalar(None, values.type), values)
     at = np.flatnonzero(cut)
-    texts = a.take(pa.array(at)).to_pylist()
-    return out, [ParseWarning(int(lines[i]), f"{f} value {value!r} is truncated by the column width")
-                 for i, value in zip(at.tolist(), texts, strict=True)]
+    messages = [f"{f} value {value!r} is truncated by the column width" for value in a.take(pa.array(at)).to_pylist()]
+    return out, list(map(ParseWarning._make, zip(lines[at].tolist(), messages, strict=True)))
 
 
 def _split_job_ids(
