@@ -718,11 +718,32 @@ def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
     exist when clocks go forward is moved forward.
     """
     def convert(a: pa.Array) -> np.ndarray:
-        local = pc.strptime(a, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+        local = _iso_seconds(a)
+        if local is None:  # some value is not in sacct's layout: the format decides, and such values are null
+            local = pc.strptime(a, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
         utc = pc.assume_timezone(local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
         return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
 
     return _per_value(_text(values), convert)
+
+
+def _iso_seconds(a: pa.Array) -> pa.Array | None:
+    """Timestamps when every value is ``YYYY-MM-DDTHH:MM:SS`` or a null token, read by Arrow's ISO 8601 cast.
+
+    The cast is several times faster than ``strptime`` but also reads other ISO forms, so it is used only when
+    every value has the format's length and its ``T``; any value it cannot read sends the column back to
+    ``strptime`` (``None``).
+    """
+    stamps = _nullify(a)
+    lengths = pc.min_max(pc.binary_length(stamps))
+    if stamps.null_count == len(stamps) or lengths["min"].as_py() != 19 or lengths["max"].as_py() != 19:
+        return None
+    if not pc.all(pc.equal(pc.binary_slice(stamps.cast(pa.binary()), 10, 11), b"T")).as_py():
+        return None
+    try:
+        return pc.cast(stamps, pa.timestamp("s"))
+    except pa.ArrowInvalid:
+        return None
 
 
 def _prefix_map(names: Sequence[str]) -> dict[str, str]:

@@ -214,6 +214,8 @@ def test_byte_fields_are_1024_based_other_fields_1000_based() -> None:
     f = parse_sacct("JobID|MaxRSS|ReqMem|AveCPUFreq|MaxDiskRead\n1|2G|4000Mc|2.5M|1K\n").frame
     assert f["max-rss"].iloc[0] == 2 * 1024**3
     assert f["req-mem"].iloc[0] == 4000 * 1024**2 and f["req-mem-scope"].iloc[0] == "cpu"
+    bare = parse_sacct("JobID|ReqMem\n1|4000M\n2|2Gn\n").frame["req-mem-scope"]
+    assert pd.isna(bare.iloc[0]) and bare.iloc[1] == "node"  # no suffix: no scope, not an empty string
     assert f["ave-cpu-freq-khz"].iloc[0] == 2.5e6
     assert f["max-disk-read"].iloc[0] == 1024
 
@@ -346,3 +348,53 @@ def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest
     pd.testing.assert_frame_equal(blocks.frame, whole.frame)
     assert [(w.line, w.message) for w in blocks.warnings] == [(w.line, w.message) for w in whole.warnings]
     assert [w.line for w in blocks.warnings] == [574]
+
+
+def test_blocks_converted_on_the_pool_while_reading_give_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.sacct
+
+    text = sample("09_tdhock_parsable2_multiuser.txt") + b"1|0:0|BROKEN\n"
+    whole = parse_sacct(text)
+    monkeypatch.setattr(core.sacct, "BLOCK_SIZE", 1024)
+    monkeypatch.setattr(core.sacct, "_PARALLEL_ROWS", 1)  # every block's columns go to the thread pool
+    pooled = parse_sacct(text)
+    pd.testing.assert_frame_equal(pooled.frame, whole.frame)
+    assert [(w.line, w.message) for w in pooled.warnings] == [(w.line, w.message) for w in whole.warnings]
+
+
+TRUNCATED = (b"       JobID    Elapsed  AllocCPUS      State \n"
+             b"------------ ---------- ---------- ---------- \n"
+             b"         123   00:01:00          4  COMPLETED \n"
+             b"\n"
+             b"   123.batch 10000-00:+   1234567+ OUT_OF_ME+ \n"
+             b"         124   00:00:0\xc3\xa9          4    RUNNING \n")
+
+
+@pytest.mark.parametrize("text", [sample("01_hyak_default_fixedwidth.txt"), TRUNCATED], ids=["hyak", "truncated"])
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_fixed_width_read_from_bytes_matches_the_line_reader(
+    monkeypatch: pytest.MonkeyPatch, text: bytes, newline: bytes
+) -> None:
+    import core.sacct
+
+    text = b"\xef\xbb\xbf" + text.replace(b"\n", newline) + newline + b"   " + newline
+    read_fast = core.sacct._read_fixed_fast
+    taken: list[bool] = []
+    monkeypatch.setattr(core.sacct, "_read_fixed_fast", lambda *a: taken.append(True) or read_fast(*a))
+    fast = parse_sacct(text)
+    assert taken
+    monkeypatch.setattr(core.sacct, "_read_fixed_fast", lambda *args: None)
+    lines = parse_sacct(text)
+    assert fast.format == lines.format == "fixed-width"
+    pd.testing.assert_frame_equal(fast.frame, lines.frame)
+    assert fast.warnings == lines.warnings
+    if text.startswith(b"\xef\xbb\xbf       JobID"):
+        assert [w.line for w in fast.warnings] == [5, 5]  # the cut numbers, named by line (after a blank one)
+
+
+@pytest.mark.parametrize("odd", ["", "2024-07-15 12:00:00", "2024-07-15T12:00", "2024-07-15T12:00:00Z", "x" * 19])
+def test_timestamps_outside_sacct_layout_are_null(odd: str) -> None:
+    text = f"JobID|Submit\n1|2024-01-15T12:00:00\n2|Unknown\n3|2024-07-15T12:00:00\n4|{odd}\n"
+    stamps = parse_sacct(text, timezone="Europe/Helsinki").frame["submit-time"]
+    winter, summer = pd.Timestamp("2024-01-15T10:00:00Z"), pd.Timestamp("2024-07-15T09:00:00Z")
+    assert [None if math.isnan(v) else v for v in stamps] == [winter.timestamp(), None, summer.timestamp(), None]
