@@ -124,11 +124,15 @@ class ParseWarning(NamedTuple):
     """Something the parser skipped or could not read; ``line`` is 1-based in the input.
 
     A named tuple: a fixed-width parse can warn about hundreds of thousands of cut values, and tuples are made
-    in bulk (``ParseWarning._make``) several times faster than dataclass instances.
+    in bulk several times faster than dataclass instances.
     """
 
     line: int
     message: str
+
+
+#: ``ParseWarning`` from a ``(line, message)`` pair, made in C (``ParseWarning._make`` runs Python per call).
+_new_warning = partial(tuple.__new__, ParseWarning)
 
 
 @dataclass
@@ -888,7 +892,7 @@ def _convert_field(
         out[name] = pc.if_else(pa.array(cut), pa.scalar(None, values.type), values)
     at = np.flatnonzero(cut)
     messages = [f"{f} value {value!r} is truncated by the column width" for value in a.take(pa.array(at)).to_pylist()]
-    return out, list(map(ParseWarning._make, zip(lines[at].tolist(), messages, strict=True)))
+    return out, list(map(_new_warning, zip(lines[at].tolist(), messages, strict=True)))
 
 
 def _split_job_ids(
