@@ -310,11 +310,11 @@ def _read_parsable_fast(
     delim = None if fixed else delimiter or _detect_delimiter(head, fields)
     if not fixed and (delim is None or len(delim.encode("utf-8")) != 1):
         return None
-    # Whole-input scans last, once the head says what the input is.
-    if _odd_breaks(raw) or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
-        return None  # line breaks that str.splitlines knows and pyarrow does not (or a lone carriage return)
     if fixed or delim is None:
         return _read_fixed_fast(raw, offset, warnings)
+    # Whole-input scans last, once the head says what the input is.
+    if _unusual_breaks(raw):
+        return None
     first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     tokens = head.split(delim)
     if _is_header(tokens):
@@ -333,9 +333,11 @@ def _read_parsable_fast(
     return _delimited_bytes(blob, data_no, names, delim, trailing, warnings), "parsable" if trailing else "parsable2"
 
 
-def _odd_breaks(raw: bytes) -> bool:
-    """Whether ``raw`` holds a line break that pyarrow would not see (a first byte is looked for first: fast)."""
-    return any(b[:1] in raw and b in raw for b in _ODD_BREAK_BYTES)
+def _unusual_breaks(raw: bytes) -> bool:
+    """Whether ``raw`` has line breaks that str.splitlines knows and pyarrow does not, or a lone carriage return."""
+    # A multi-byte break's first byte is looked for first: a one-byte search is several times faster.
+    return any(b[:1] in raw and b in raw for b in _ODD_BREAK_BYTES) or (
+        b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"))
 
 
 #: Bytes that can split lines for pyarrow's reader when the input has none of them (any field byte will do).
@@ -351,8 +353,21 @@ def _read_fixed_fast(raw: bytes, offset: int, warnings: list[ParseWarning]) -> t
     if splitter is None:
         return None
     reader_input = pa.BufferReader(pa.py_buffer(memoryview(raw)[offset:]))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        unusual = pool.submit(_unusual_breaks, raw)  # scanned while pyarrow reads (its threads need no GIL)
+        texts = _read_lines(reader_input, splitter)
+        if unusual.result() or texts is None:
+            return None
+    pairs = _fixed_headers(texts)
+    if not pairs:
+        return None
+    return _fixed_width(texts, pairs, warnings), "fixed-width"
+
+
+def _read_lines(reader_input: pa.BufferReader, splitter: bytes) -> pa.Array | None:
+    """Every line of the input as one string (line breaks removed), or None when it is not UTF-8."""
     try:
-        texts = pacsv.read_csv(
+        return pacsv.read_csv(
             reader_input,
             read_options=pacsv.ReadOptions(column_names=["line"], block_size=BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(
@@ -363,10 +378,6 @@ def _read_fixed_fast(raw: bytes, offset: int, warnings: list[ParseWarning]) -> t
         ).column(0).combine_chunks()
     except pa.ArrowInvalid:
         return None
-    pairs = _fixed_headers(texts)
-    if not pairs:
-        return None
-    return _fixed_width(texts, pairs, warnings), "fixed-width"
 
 
 class _NotUtf8(Exception):
@@ -526,13 +537,13 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
     width = spans[-1][1]
     rows = texts.slice(header_at + 2, max(0, end - header_at - 2))
     numbers = np.arange(header_at + 3, header_at + 3 + len(rows), dtype=np.int64)
-    blank = _bools(pc.match_substring_regex(rows, r"^\s*$"))
-    # A label such as "Time:" (checked on the few lines that end with a colon).
-    label = _bools(pc.match_substring_regex(rows, r":\s*$"))
+    with ThreadPoolExecutor(max_workers=3) as pool:  # three scans of every row at once
+        # Blank lines, lines ending with a colon (maybe a label such as "Time:"), and lines of ASCII only.
+        scans = [pool.submit(lambda check: _bools(check(rows)), check) for check in _ROW_SCANS]
+        blank, label, ascii_ = (scan.result() for scan in scans)
     if label.any():
         at = np.flatnonzero(label)
         label[at] = _bools(pc.match_substring_regex(rows.take(pa.array(at)), r"^\s*[^ ]*:\s*$"))
-    ascii_ = _bools(pc.string_is_ascii(rows))
     keep = ~(blank | label)
     too_long = _bools(pc.greater(pc.binary_length(rows), width + 1)) & ascii_
     if too_long.any():  # trailing blanks do not count
@@ -580,6 +591,11 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
 
 
 _ASCII_TEXT = pc.CastOptions(target_type=pa.string(), allow_invalid_utf8=True)
+_ROW_SCANS: tuple[Callable[[pa.Array], pa.Array], ...] = (
+    partial(pc.match_substring_regex, pattern=r"^\s*$"),
+    partial(pc.match_substring_regex, pattern=r":\s*$"),
+    pc.string_is_ascii,
+)
 
 
 def _bools(values: pa.Array) -> np.ndarray:
@@ -695,9 +711,12 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
 
 def size_scopes(values: Any) -> pa.Array:
     """The scope of a ``ReqMem`` value: ``4000Mc`` → ``cpu``, ``4000Mn`` → ``node``, else null."""
-    a = _text(values)
-    scope = pc.if_else(pc.match_substring_regex(a, _SIZE), pc.utf8_slice_codeunits(a, -1), _NULL_STRING)
-    return pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
+    distinct, indices = _distinct(_text(values))  # a handful of distinct requests
+    scope = pc.if_else(pc.match_substring_regex(distinct, _SIZE), pc.utf8_slice_codeunits(distinct, -1),
+                       _NULL_STRING)
+    words = pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
+    return pa.concat_arrays([words, pa.nulls(1, pa.string())]).take(pa.array(np.where(indices < 0, len(words),
+                                                                                      indices)))
 
 
 def counts_to_integers(values: Any) -> pa.Array:

@@ -398,3 +398,13 @@ def test_timestamps_outside_sacct_layout_are_null(odd: str) -> None:
     stamps = parse_sacct(text, timezone="Europe/Helsinki").frame["submit-time"]
     winter, summer = pd.Timestamp("2024-01-15T10:00:00Z"), pd.Timestamp("2024-07-15T09:00:00Z")
     assert [None if math.isnan(v) else v for v in stamps] == [winter.timestamp(), None, summer.timestamp(), None]
+
+
+@pytest.mark.parametrize("brk", ["\x0b", "\r", "\u2028"], ids=["vertical-tab", "lone-cr", "line-separator"])
+def test_fixed_width_with_unusual_line_breaks_splits_them_as_lines(brk: str) -> None:
+    text = ("       JobID      State \n------------ ---------- \n"
+            f"         123  COMPLETED {brk}         124     FAILED \n         125    RUNNING \n")
+    parsed = parse_sacct(text.encode("utf-8"))
+    assert parsed.frame[["job-id", "state"]].values.tolist() == [
+        ["123", "COMPLETED"], ["124", "FAILED"], ["125", "RUNNING"]]
+    assert parsed.warnings == []
