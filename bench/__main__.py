@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         listing.SWIFT_REAL_PUTS = 300
     runs: dict[str, Callable[[Results], None]] = {
-        "parse": lambda r: parse.run(r, rows, repeat=1 if args.quick else 2),
+        "parse": lambda r: parse.run(r, rows, repeat=1 if args.quick else 3),
         "list": lambda r: listing.run(r, objects),
         "pages": lambda r: pages.run(r, sacct_page_rows),
         "upload": lambda r: upload.run(r, upload_mb),
