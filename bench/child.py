@@ -76,7 +76,7 @@ def seed_rows(path: str) -> tuple[int, int]:
     """
     from bench import seed_baseline as seed
 
-    sacct_dict = seed.format_slurm_sacct(file_path=path)
+    sacct_dict: dict[str, Any] = seed.format_slurm_sacct(file_path=path)  # the seed annotates it as `any`
     rows, failed = 0, 0
     for sample in sacct_dict.values():
         try:

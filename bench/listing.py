@@ -110,13 +110,13 @@ def measure(results: Results, label: str, store: ObjectStore, n: int, *, target_
         results.note(f"{label}: head_bucket reports {head:,} objects in {BUCKET}, expected {n:,}")
 
     counting = CountingStore(store)
-    first = browse(counting, BUCKET, "LOGS/run-0001/")  # type: ignore[arg-type]
+    first = browse(counting, BUCKET, "LOGS/run-0001/")
     calls_first = counting.list_calls
     t0 = time.perf_counter()
-    second = browse(counting, BUCKET, "LOGS/run-0001/", first.next_marker)  # type: ignore[arg-type]
+    second = browse(counting, BUCKET, "LOGS/run-0001/", first.next_marker)
     browse_time = time.perf_counter() - t0
     calls_second = counting.list_calls - calls_first
-    root = browse(counting, BUCKET, "")  # type: ignore[arg-type]
+    root = browse(counting, BUCKET, "")
     calls_root = counting.list_calls - calls_first - calls_second
     assert len(first.objects) == 100 and len(second.objects) == 100 and root.folders == ["LOGS/"]
     results.add(f"list.{label}.buckets page listing calls per page", max(calls_first, calls_second, calls_root),
