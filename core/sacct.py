@@ -13,8 +13,11 @@ suffixes → 1024-based for byte fields (memory, RSS, VM size, disk read/write),
 pages, energy); counts → nullable integers. ``Unknown``, ``None``, ``UNLIMITED``, ``Partition_Limit``, ``INVALID``
 and empty → null, never 0. ``state`` is the state word (``CANCELLED by 123`` → ``CANCELLED``).
 
-The work is vectorised (pyarrow's CSV reader and pandas string operations on whole columns); Python loops run
-only over the rare rows that need a decision (truncated fixed-width values, rows with the wrong field count).
+The work is vectorised: pyarrow's CSV reader splits the bytes (into fields, or for fixed width into lines that
+``binary_slice`` cuts at sacct's byte offsets), and Arrow kernels convert whole columns, each distinct value once
+where values repeat, on a thread pool while the next block is read. Columns stay in Arrow until the frame is
+built. Python loops run only over the rare rows that need a decision (truncated fixed-width values, rows with the
+wrong field count).
 """
 
 from __future__ import annotations
