@@ -404,15 +404,29 @@ def _delimited_bytes(
     warnings: list[ParseWarning],
 ) -> _Batches:
     """Delimited rows (``start`` is the 0-based line index of the blob's first line) read by pyarrow in blocks."""
-    fields = [canonical_field(n) for n in names]
-    return _Batches(fields, _read_batches(blob, start, fields, delim, trailing, warnings))
+    fields, at = _unique_fields(names, max(start, 1), warnings)
+    return _Batches(fields, _read_batches(blob, start, len(names), fields, at, delim, trailing, warnings))
+
+
+def _unique_fields(names: Sequence[str], line: int, warnings: list[ParseWarning]) -> tuple[list[str], list[int]]:
+    """Each field once (``--format=State,State`` prints it twice), with the column it is read from: its first."""
+    fields: list[str] = []
+    at: list[int] = []
+    for i, name in enumerate(names):
+        f = canonical_field(name)
+        if f in fields:
+            warnings.append(ParseWarning(line, f"{f} appears more than once in the header; its first column is read"))
+        else:
+            fields.append(f)
+            at.append(i)
+    return fields, at
 
 
 def _read_batches(
-    blob: bytes | memoryview, start: int, fields: list[str], delim: str, trailing: bool,
+    blob: bytes | memoryview, start: int, count: int, fields: list[str], at: list[int], delim: str, trailing: bool,
     warnings: list[ParseWarning],
 ) -> Iterator[_Table]:
-    columns = [f"c{i}" for i in range(len(fields) + (1 if trailing else 0))]
+    columns = [f"c{i}" for i in range(count + (1 if trailing else 0))]
     if not re.search(rb"\S", blob):  # nothing but blank lines
         yield _Table(fields, {f: pa.array([], pa.string()) for f in fields}, np.zeros(0, dtype=np.int64))
         return
@@ -425,7 +439,7 @@ def _read_batches(
     try:
         for batch in _open_csv(blob, columns, delim, on_invalid):
             # Line numbers only matter for fixed-width warnings; delimited rows need just their count here.
-            out = {f: batch.column(i) for i, f in enumerate(fields)}
+            out = {f: batch.column(i) for f, i in zip(fields, at, strict=True)}
             yield _Table(fields, out, np.zeros(batch.num_rows, dtype=np.int64))
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "UTF-8" in str(exc):
@@ -536,7 +550,7 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
         raise SacctParseError(
             f"line {header_at + 1}: {len(names)} field names but {len(spans)} dash columns on line {header_at + 2}"
         )
-    fields = [canonical_field(n) for n in names]
+    fields, read_from = _unique_fields(names, header_at + 1, warnings)
     width = spans[-1][1]
     rows = texts.slice(header_at + 2, max(0, end - header_at - 2))
     numbers = np.arange(header_at + 3, header_at + 3 + len(rows), dtype=np.int64)
@@ -587,9 +601,7 @@ def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[P
         return cell
 
     # Columns are cut when they are converted (on the conversion's threads), each from the shared lines.
-    columns: dict[str, _Column] = {
-        f: partial(cut, k, s, e) for k, (f, (s, e)) in enumerate(zip(fields, spans, strict=True))
-    }
+    columns: dict[str, _Column] = {f: partial(cut, k, *spans[k]) for f, k in zip(fields, read_from, strict=True)}
     return _Table(fields, columns, numbers[keep], truncated=True)
 
 
@@ -852,11 +864,19 @@ def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> l
     def convert(f: str) -> _Converted:
         return _convert_field(f, _strings_of(raw.pop(f)), zone, lines, truncated)
 
-    tasks: list[Callable[[], _Converted]] = [job_ids] if "JobID" in raw else []
-    tasks += [partial(convert, f) for f in table.fields if f != "JobID"]
+    tasks: list[tuple[str, Callable[[], _Converted]]] = [("JobID", job_ids)] if "JobID" in raw else []
+    tasks += [(f, partial(convert, f)) for f in table.fields if f != "JobID"]
     if pool is None or len(lines) < _PARALLEL_ROWS:
-        return [_done(task()) for task in tasks]
-    return [pool.submit(task) for task in tasks]
+        return [_done(task()) for _, task in tasks]
+    # The costliest conversions start first, so that no long one is left running alone at the end.
+    started = {f: pool.submit(task) for f, task in sorted(tasks, key=lambda item: _cost_rank(item[0]))}
+    return [started[f] for f, _ in tasks]
+
+
+def _cost_rank(f: str) -> int:
+    """Roughly how costly a field's conversion is, costliest first: durations, job ids, sizes, times, the rest."""
+    kinds = (_DURATION_FIELDS, {"JobID"}, _BYTE_FIELDS | _DECIMAL_FIELDS, _TIME_FIELDS)
+    return next((rank for rank, kind in enumerate(kinds) if f in kind), len(kinds))
 
 
 def _done(result: _Converted) -> Future[_Converted]:

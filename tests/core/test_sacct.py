@@ -408,3 +408,14 @@ def test_fixed_width_with_unusual_line_breaks_splits_them_as_lines(brk: str) -> 
     assert parsed.frame[["job-id", "state"]].values.tolist() == [
         ["123", "COMPLETED"], ["124", "FAILED"], ["125", "RUNNING"]]
     assert parsed.warnings == []
+
+
+@pytest.mark.parametrize("text", [
+    "JobID|State|state\n1|COMPLETED|FAILED\n",
+    "JobID|State|State|\n1|COMPLETED|FAILED|\n",
+    "       JobID      State      State \n------------ ---------- ---------- \n           1  COMPLETED     FAILED \n",
+], ids=["parsable2", "parsable", "fixed-width"])
+def test_a_field_asked_for_twice_is_read_from_its_first_column_with_a_warning(text: str) -> None:
+    parsed = parse_sacct(text)
+    assert parsed.frame[["job-id", "state"]].values.tolist() == [["1", "COMPLETED"]]
+    assert [(w.line, "State appears more than once" in w.message) for w in parsed.warnings] == [(1, True)]
