@@ -666,6 +666,12 @@ def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.n
     return gathered
 
 
+def _take_rows(values: pa.Array, indices: np.ndarray) -> pa.Array:
+    """:func:`_gather` for Arrow values: per-row values from per-distinct values, null where the row was null."""
+    padded = pa.concat_arrays([values, pa.nulls(1, values.type)])
+    return padded.take(pa.array(np.where(indices < 0, len(values), indices)))
+
+
 def _groups(a: pa.Array, pattern: str) -> dict[str, pa.Array]:
     """The named groups of ``pattern`` in every value, matched in Arrow's C++ (RE2): null where it does not match."""
     found = pc.extract_regex(a, pattern)
@@ -730,8 +736,7 @@ def size_scopes(values: Any) -> pa.Array:
     scope = pc.if_else(pc.match_substring_regex(distinct, _SIZE), pc.utf8_slice_codeunits(distinct, -1),
                        _NULL_STRING)
     words = pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
-    return pa.concat_arrays([words, pa.nulls(1, pa.string())]).take(pa.array(np.where(indices < 0, len(words),
-                                                                                      indices)))
+    return _take_rows(words, indices)
 
 
 def counts_to_integers(values: Any) -> pa.Array:
@@ -846,7 +851,7 @@ _Converted: TypeAlias = tuple[dict[str, _Values], list[ParseWarning]]
 
 
 def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> list[Future[_Converted]]:
-    """Start converting one block's columns: job ids first, then each field, in the table's order."""
+    """Start converting one block's columns; the futures come in the table's order (job ids first)."""
     # Raw columns are taken out of the table by their task, so each is freed once converted.
     raw = table.columns
     lines, truncated = table.lines, table.truncated
@@ -906,8 +911,7 @@ def _convert_field(
         words = _groups(distinct, r"^(?P<w>[A-Z_]+\+?)")["w"].to_pylist()
         # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
-        lookup = pa.array([*expanded, None], type=pa.string())  # the last entry serves null rows
-        out[name] = lookup.take(pa.array(np.where(indices < 0, len(expanded), indices)))
+        out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
         return out, []
     if f in _DURATION_FIELDS:
         out[name] = durations_to_seconds(a)
@@ -945,12 +949,10 @@ def _split_job_ids(
         return parts["job"], parts["step"].fill_null("")
     # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").
     job = parts["job"]
-    distinct, indices = _distinct(parts["step"].fill_null(""))
+    distinct, indices = _distinct(parts["step"].fill_null(""))  # no null step is left
     expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in distinct.to_pylist()]
-    lookup = pa.array([*expanded, ""], type=pa.string())  # the last entry serves null steps
-    slot = np.where(indices < 0, len(expanded), indices)
-    step = lookup.take(pa.array(slot))
-    cut_still = np.array([v.endswith("+") for v in expanded] + [False], dtype=bool)[slot]
+    step = _take_rows(pa.array(expanded, type=pa.string()), indices)
+    cut_still = np.array([v.endswith("+") for v in expanded], dtype=bool)[indices]
     if names is not None and cut_still.any():
         # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
         named = cut_still & _bools(pc.is_in(names, value_set=pa.array(STEP_NAMES)))
