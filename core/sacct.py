@@ -194,8 +194,8 @@ def parse_sacct(
     except (ZoneInfoNotFoundError, ValueError):
         raise SacctParseError(f"unknown time zone {timezone!r}") from None
     warnings: list[ParseWarning] = []
-    fast = _read_parsable_fast(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"),
-                               fields, delimiter, warnings)
+    fast = _read_fast(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"),
+                      fields, delimiter, warnings)
     if fast is not None:
         try:
             return ParsedSacct(_convert_table(fast[0], zone, warnings), warnings, fast[1])
@@ -285,7 +285,7 @@ def _fixed_headers(texts: pa.Array) -> list[int]:
 _ODD_BREAK_BYTES = tuple(c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
-def _read_parsable_fast(
+def _read_fast(
     raw: bytes, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
 ) -> tuple[_Table | _Batches, str] | None:
     """Delimited or fixed-width output read straight from its bytes, without decoding it into Python lines.
@@ -694,7 +694,7 @@ def _few_distinct(a: pa.Array, sample: int = 20_000) -> bool:
     return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) // 4
 
 
-def _per_value(a: pa.Array, convert: Any, *, always: bool = False) -> np.ndarray:
+def _per_value(a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always: bool = False) -> np.ndarray:
     """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row."""
     if always or _few_distinct(a):
         distinct, indices = _distinct(a)
@@ -878,10 +878,12 @@ def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> l
     return [started[f] for f, _ in tasks]
 
 
+#: Fields by how costly their conversion is, costliest first: durations, job ids, sizes, times (then the rest).
+_COST_ORDER = (_DURATION_FIELDS, {"JobID"}, _BYTE_FIELDS | _DECIMAL_FIELDS, _TIME_FIELDS)
+
+
 def _cost_rank(f: str) -> int:
-    """Roughly how costly a field's conversion is, costliest first: durations, job ids, sizes, times, the rest."""
-    kinds = (_DURATION_FIELDS, {"JobID"}, _BYTE_FIELDS | _DECIMAL_FIELDS, _TIME_FIELDS)
-    return next((rank for rank, kind in enumerate(kinds) if f in kind), len(kinds))
+    return next((rank for rank, kind in enumerate(_COST_ORDER) if f in kind), len(_COST_ORDER))
 
 
 def _done(result: _Converted) -> Future[_Converted]:
