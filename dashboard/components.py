@@ -15,6 +15,7 @@ from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
+from core.text import markdown_plain
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
@@ -52,18 +53,26 @@ def after_run(current: ObjectStore) -> None:
 
 
 @contextmanager
-def guard(what: str) -> Iterator[None]:
-    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page."""
+def guard(what: str, progress: str | None = "Waiting for object storage…") -> Iterator[None]:
+    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page.
+
+    While the block runs, a spinner with ``progress`` and the time elapsed shows that a slow store is being waited
+    for (each request is bounded by the store's timeout); ``None`` for a block that does not reach storage.
+    """
     try:
-        yield
+        if progress is None:
+            yield
+        else:
+            with st.spinner(progress, show_time=True):
+                yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/lock:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/error:")
         st.stop()
 
 
@@ -77,7 +86,7 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
 
 
 def header(title: str, caption: str) -> None:
-    """Page title and one line of what it shows."""
+    """Page title and one line of what it shows (both written by the page, never taken from data)."""
     st.title(title)
     st.caption(caption)
 
@@ -86,7 +95,7 @@ def header(title: str, caption: str) -> None:
 def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
     """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
     account's data from the cache, and a new version (new etag) is read again."""
-    return sacct_service.load_run(_store, bucket, name)
+    return sacct_service.load_run(_store, bucket, name, settings().read_limits)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
 from core.services.management import PHASE_COLOURS
+from core.text import plotly_plain_frame
 
 #: Slurm state colours, consistent on every chart.
 STATE_COLOURS: dict[str, str] = {
@@ -23,6 +27,16 @@ MAX_BARS = 300
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_white", "legend_title_text": ""}
 
 
+def _data_as_text(chart: Callable[[pd.DataFrame], go.Figure]) -> Callable[[pd.DataFrame], go.Figure]:
+    """Job names, states, runs and the like come from files: Plotly would render their markup in hovers and labels."""
+
+    @wraps(chart)
+    def build(frame: pd.DataFrame) -> go.Figure:
+        return chart(plotly_plain_frame(frame))
+
+    return build
+
+
 def _finish(fig: go.Figure, title: str) -> go.Figure:
     fig.update_layout(title=title, **_LAYOUT)
     return fig
@@ -36,6 +50,7 @@ def _empty(title: str, why: str) -> go.Figure:
     return _finish(fig, title)
 
 
+@_data_as_text
 def state_counts(jobs: pd.DataFrame) -> go.Figure:
     """Jobs per state."""
     if jobs.empty or "state" not in jobs or jobs["state"].isna().all():
@@ -46,6 +61,7 @@ def state_counts(jobs: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Jobs by state")
 
 
+@_data_as_text
 def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
     """Elapsed time per job, array tasks and het components grouped under their parent job."""
     data = jobs.dropna(subset=["elapsed-seconds"]) if "elapsed-seconds" in jobs else jobs.iloc[0:0]
@@ -63,6 +79,7 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
     return _finish(fig, title)
 
 
+@_data_as_text
 def efficiency(jobs: pd.DataFrame) -> go.Figure:
     """CPU, time and memory efficiency of every job as box plots (100 % is the whole allocation)."""
     columns = [c for c in ("cpu-efficiency", "time-efficiency", "memory-efficiency") if c in jobs]
@@ -78,6 +95,7 @@ def efficiency(jobs: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Efficiency per job")
 
 
+@_data_as_text
 def cpu_vs_memory(jobs: pd.DataFrame) -> go.Figure:
     """CPU efficiency against memory efficiency, one point per job (WebGL for many points)."""
     data = jobs.dropna(subset=[c for c in ("cpu-efficiency", "memory-efficiency") if c in jobs] or ["job-id"])
@@ -90,6 +108,7 @@ def cpu_vs_memory(jobs: pd.DataFrame) -> go.Figure:
     return _finish(fig, "CPU vs memory efficiency")
 
 
+@_data_as_text
 def job_timeline(jobs: pd.DataFrame) -> go.Figure:
     """Each job's queue wait (submit → start) and run (start → end)."""
     needed = [c for c in ("submit-time", "start-time", "end-time") if c in jobs]
@@ -116,6 +135,7 @@ def job_timeline(jobs: pd.DataFrame) -> go.Figure:
     return _finish(fig, title)
 
 
+@_data_as_text
 def queue_wait(jobs: pd.DataFrame) -> go.Figure:
     """Distribution of queue wait (start − submit) in minutes."""
     data = jobs.dropna(subset=["queue-wait-seconds"]) if "queue-wait-seconds" in jobs else jobs.iloc[0:0]
@@ -126,6 +146,7 @@ def queue_wait(jobs: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Queue wait (minutes)")
 
 
+@_data_as_text
 def disk_io(frame: pd.DataFrame) -> go.Figure:
     """Disk read and write per job (sum over steps)."""
     pairs = [("read", c) for c in ("ave-disk-read-bytes", "max-disk-read") if c in frame][:1] + \
@@ -145,6 +166,7 @@ def disk_io(frame: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Disk read / write per job (MiB)")
 
 
+@_data_as_text
 def times_timeline(frame: pd.DataFrame) -> go.Figure:
     """Stage timeline of each run."""
     data = frame[frame["end"] > frame["begin"]] if not frame.empty else frame
@@ -156,6 +178,7 @@ def times_timeline(frame: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Stage timeline")
 
 
+@_data_as_text
 def stage_bars(frame: pd.DataFrame) -> go.Figure:
     """Seconds per stage, runs side by side."""
     if frame.empty:
@@ -165,6 +188,7 @@ def stage_bars(frame: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Stage durations (s)")
 
 
+@_data_as_text
 def phase_bars(counts: pd.DataFrame) -> go.Figure:
     """Jobs per phase on every platform."""
     if counts.empty:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.services import buckets as service
+from core.text import markdown_plain
 from core.units import human_bytes
 from dashboard import components
 
@@ -38,7 +39,7 @@ def go(prefix: str) -> None:
 crumbs = service.breadcrumbs(bucket, nav["prefix"])
 cols = st.columns(len(crumbs) + 1)
 for i, (label, prefix) in enumerate(crumbs):
-    cols[i].button(label + " /", key=f"crumb-{i}", on_click=go, args=(prefix,), type="tertiary")
+    cols[i].button(markdown_plain(label + " /"), key=f"crumb-{i}", on_click=go, args=(prefix,), type="tertiary")
 
 with components.guard(f"Could not list {bucket}/{nav['prefix']}"):
     page = service.browse(store, bucket, nav["prefix"], nav["markers"][-1])
@@ -47,8 +48,8 @@ if page.folders:
     st.caption("Folders")
     folder_cols = st.columns(min(len(page.folders), 6))
     for i, folder in enumerate(page.folders):
-        folder_cols[i % len(folder_cols)].button(folder, key=f"folder-{folder}", icon=":material/folder:",
-                                                 on_click=go, args=(nav["prefix"] + folder,))
+        folder_cols[i % len(folder_cols)].button(markdown_plain(folder), key=f"folder-{folder}",
+                                                 icon=":material/folder:", on_click=go, args=(nav["prefix"] + folder,))
 if page.objects.empty and not page.folders:
     st.info("This folder is empty.")
 if not page.objects.empty:
@@ -68,7 +69,7 @@ if not page.objects.empty:
     names = {full[len(nav["prefix"]):]: full for full in page.objects["object"].tolist()}
     name = names[st.selectbox("Object", list(names), key="object")]
     with components.guard(f"Could not read {bucket}/{name}"):
-        detail = service.object_detail(store, bucket, name)
+        detail = service.object_detail(store, bucket, name, components.settings().read_limits)
     st.subheader("Object")
     st.text(f"{bucket}/{name}")
     meta_col, custom_col = st.columns(2)
@@ -76,7 +77,7 @@ if not page.objects.empty:
     meta_col.dataframe(service.metadata_rows(detail.general), hide_index=True, width="stretch")
     custom_col.caption("Custom metadata (x-object-meta-*)")
     custom_col.dataframe(service.metadata_rows(detail.custom), hide_index=True, width="stretch")
-    st.caption("Preview" + (f" — {detail.note}" if detail.note else ""))
+    st.caption(markdown_plain("Preview" + (f" — {detail.note}" if detail.note else "")))
     if detail.kind == "table":
         st.dataframe(detail.preview, width="stretch")
     elif detail.kind == "tree":

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.services import charts
 from core.services import management as service
+from core.text import markdown_plain
 from dashboard import components
 
 components.header("Management", "Orchestration state per HPC platform, from MANAGEMENT/ in the submitter bucket.")
@@ -28,7 +29,7 @@ def _status_style(value: object) -> str:
 @st.fragment(run_every=30 if refresh else None)
 def show() -> None:
     with components.guard(f"Could not read {bucket}/{name}"):
-        orchestration = service.load_orchestration(store, bucket, name)
+        orchestration = service.load_orchestration(store, bucket, name, settings.read_limits)
     platforms = service.platform_order(orchestration)
     counts = service.phase_counts(orchestration)
     cols = st.columns(4)
@@ -38,8 +39,8 @@ def show() -> None:
     cols[2].metric("Active", int(running))
     cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
     st.plotly_chart(charts.phase_bars(counts), width="stretch")
-    st.caption(f"{orchestration.name} · {bucket}/{name}")
-    for tab, platform_name in zip(st.tabs(platforms), platforms, strict=True):
+    st.caption(markdown_plain(f"{orchestration.name} · {bucket}/{name}"))
+    for tab, platform_name in zip(st.tabs([markdown_plain(p) for p in platforms]), platforms, strict=True):
         platform = orchestration.platforms[platform_name]
         with tab:
             jobs = service.job_table(platform)

@@ -5,6 +5,7 @@ import streamlit as st
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
+from core.text import markdown_plain
 from dashboard import components
 
 components.header("Upload sacct", "Any sacct output: fixed width, --parsable, --parsable2 or --json. "
@@ -28,7 +29,8 @@ with options_col:
 if st.button("Parse", type="primary", icon=":material/play_arrow:", key="parse"):
     st.session_state.pop("upload_result", None)
     st.session_state.pop("upload_stored", None)
-    with components.guard("The sacct input was not accepted"), st.status("Parsing…", expanded=False) as status:
+    with (components.guard("The sacct input was not accepted", progress=None),
+          st.status("Parsing…", expanded=False) as status):
         if uploaded is not None:
             service.check_size(uploaded.size, settings)
             data: bytes | str = uploaded.getvalue()
@@ -38,7 +40,8 @@ if st.button("Parse", type="primary", icon=":material/play_arrow:", key="parse")
         else:
             raise ValueError("upload a file or paste sacct output first")
         parsed = service.parse_upload(data, settings, fields=service.parse_fields(fields_text), source=source)
-        status.update(label=f"Parsed {len(parsed.frame):,} rows ({parsed.format}) from {source}", state="complete")
+        status.update(label=markdown_plain(f"Parsed {len(parsed.frame):,} rows ({parsed.format}) from {source}"),
+                      state="complete")
     st.session_state["upload_result"] = {"parsed": parsed, "source": source}
 
 result = st.session_state.get("upload_result")
@@ -48,7 +51,8 @@ if result is None:
 
 parsed = result["parsed"]
 frame = parsed.frame
-st.success(f"{len(frame):,} rows in {parsed.format} format from {result['source']}.", icon=":material/check:")
+st.success(markdown_plain(f"{len(frame):,} rows in {parsed.format} format from {result['source']}."),
+           icon=":material/check:")
 if parsed.warnings:
     with st.expander(f"{len(parsed.warnings)} lines need attention", expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
@@ -62,7 +66,7 @@ if jobs is not None and not jobs.empty:
 
 stored = st.session_state.get("upload_stored")
 if stored:
-    st.success(f"Stored {stored['bucket']}/{stored['object']} as version {stored['version']}.",
+    st.success(markdown_plain(f"Stored {stored['bucket']}/{stored['object']} as version {stored['version']}."),
                icon=":material/cloud_done:")
 
 
@@ -83,8 +87,8 @@ if st.button("Store", icon=":material/cloud_upload:", key="store", disabled=not 
     else:
         st.session_state["upload_confirm"] = existing
 if st.session_state.get("upload_confirm"):
-    st.warning(f"Run {run!r} is already stored (version {st.session_state['upload_confirm']}). Storing again "
-               "keeps that version and adds a new one.", icon=":material/warning:")
+    st.warning(markdown_plain(f"Run {run!r} is already stored (version {st.session_state['upload_confirm']}). "
+                              "Storing again keeps that version and adds a new one."), icon=":material/warning:")
     if st.button("Store as a new version", type="primary", key="confirm"):
         store_now(replace=True)
 if not run:
