@@ -12,7 +12,6 @@ from pydantic import SecretStr
 
 from core.auth import Credentials, authenticate
 from core.errors import Forbidden, StoreUnavailable
-from core.store import open_store
 from core.store.swift import SwiftStore
 from core.store.versioning import put_versioned
 from stack.faultproxy import FaultProxy
@@ -23,13 +22,6 @@ pytestmark = pytest.mark.swift
 
 def _bucket() -> str:
     return f"swift-{uuid.uuid4().hex[:10]}"
-
-
-def test_open_store_from_settings(openstack: OpenStack) -> None:
-    store = open_store(openstack.settings_for(openstack.users[0]))
-    bucket = _bucket()
-    store.put_object(bucket, "a", b"1")
-    assert store.kind == "swift" and store.get_object(bucket, "a")[1] == b"1"
 
 
 def test_user_b_cannot_read_user_a(openstack: OpenStack, caplog: pytest.LogCaptureFixture) -> None:
