@@ -16,7 +16,7 @@ def test_management_tables_per_platform(store: LocalStore, settings: Settings) -
     assert management.platform_order(orchestration) == ["puhti", "mahti", "lumi"]
     mahti = orchestration.platforms["mahti"]
     jobs = management.job_table(mahti)
-    assert jobs["status"].tolist() == ["cancelled", "complete", "failed", "started"]
+    assert jobs["status"].tolist() == ["complete", "cancelled", "failed", "started"]
     transfers = management.transfer_table(mahti)
     assert set(transfers["direction"]) == {"send", "get"}
     spaces = management.workspace_table(mahti)
