@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pandas as pd
+
 from core.errors import NotFound
 from core.services.times import pipeline_bucket
 from core.settings import Settings
@@ -153,3 +155,9 @@ def window(text: str, line: int, *, context: int = 10) -> ContextBlock:
     if not 1 <= line <= len(lines):
         raise ValueError(f"line {line} is not in this log ({len(lines):,} lines)")
     return context_blocks(lines, [line - 1], context=context)[0]
+
+
+def log_table(refs: list[LogRef]) -> pd.DataFrame:
+    """The log picker's rows: job id, kind of log, object name and size."""
+    return pd.DataFrame({"job": [r.job_id for r in refs], "kind": [r.kind for r in refs],
+                         "object": [r.object[len(LOGS_PREFIX):] for r in refs], "size": [r.size for r in refs]})

@@ -5,7 +5,8 @@ import streamlit as st
 from core.serialize import frame_to_csv, frame_to_parquet
 from core.services import charts
 from core.services import sacct as service
-from dashboard import components
+from core.services.jobs import JobKey
+from dashboard import components, links
 
 components.header("SACCT", "Slurm accounting stored under ARTIFACTS/SACCT/ in the forwarder bucket.")
 settings = components.settings()
@@ -19,7 +20,11 @@ if not runs:
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
     st.stop()
 by_name = {r.name: r for r in runs}
-chosen = st.multiselect("Runs", list(by_name), default=service.default_runs(runs))
+missing = links.unknown_values("runs", list(by_name))
+if missing:
+    links.stale("the SACCT run" + ("s" if len(missing) > 1 else ""), missing, "the runs still stored")
+chosen = st.multiselect("Runs", list(by_name), default=service.default_runs(runs), key="runs",
+                        bind="query-params", persist_state="session")
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
@@ -34,10 +39,13 @@ options = service.filter_options(frame)
 with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
     c1, c2, c3, c4 = st.columns(4)
     filters = service.Filters(
-        states=c1.multiselect("State", options["states"]),
-        partitions=c2.multiselect("Partition", options["partitions"]),
-        step_kinds=c3.multiselect("Row kind", options["step_kinds"], help="job rows, batch, extern, numbered steps"),
-        job_name=c4.text_input("Job name contains"),
+        states=c1.multiselect("State", options["states"], key="state", bind="query-params",
+                              persist_state="session"),
+        partitions=c2.multiselect("Partition", options["partitions"], key="partition", bind="query-params",
+                                  persist_state="session"),
+        step_kinds=c3.multiselect("Row kind", options["step_kinds"], help="job rows, batch, extern, numbered steps",
+                                  key="kind", bind="query-params", persist_state="session"),
+        job_name=c4.text_input("Job name contains", key="name", bind="query-params", persist_state="session"),
     )
 filtered = service.apply_filters(frame, filters)
 all_jobs = components.sacct_metrics(identity, key, frame)
@@ -57,7 +65,8 @@ if filtered.empty:
 
 # One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
 VIEWS = ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Table"]
-view = st.segmented_control("View", VIEWS, default="States", key="sacct_view", label_visibility="collapsed") or "States"
+view = st.segmented_control("View", VIEWS, default="States", key="view", label_visibility="collapsed",
+                            bind="query-params", persist_state="session") or "States"
 if view == "States":
     st.plotly_chart(charts.state_counts(jobs), width="stretch")
 elif view == "Elapsed":
@@ -72,13 +81,19 @@ elif view == "Queue wait":
 elif view == "Disk I/O":
     st.plotly_chart(charts.disk_io(filtered), width="stretch")
 else:
-    rows = st.radio("Rows", ["Jobs with efficiency", "All sacct rows"], horizontal=True)
+    rows = st.radio("Rows", ["Jobs with efficiency", "All sacct rows"], horizontal=True, key="rows",
+                    bind="query-params", persist_state="session")
     table = jobs if rows.startswith("Jobs") else filtered
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    st.caption("Select a row to open its job's page.")
+    picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                          key=f"sacct-table-{rows}", column_config={
         **{c: st.column_config.NumberColumn(format="%.0f s") for c in table.columns if c.endswith("-seconds")},
         **{c: st.column_config.NumberColumn(format="percent") for c in table.columns if c.endswith("-efficiency")},
         **{c: st.column_config.NumberColumn(format="%.0f") for c in table.columns if c.endswith("-time")},
     })
+    if picked.selection.rows:
+        row = table.iloc[picked.selection.rows[0]]
+        st.switch_page(links.JOB, query_params=JobKey(str(row["job-id"]), run=str(row["run"])).query_params())
     d1, d2 = st.columns(2)
     d1.download_button("CSV", data=lambda: frame_to_csv(table), file_name="sacct.csv", mime="text/csv",
                        icon=":material/download:")
