@@ -46,11 +46,11 @@ class CountingStore:
 
 def test_demo_seeding_is_idempotent_and_never_overwrites(store: LocalStore, settings: Settings) -> None:
     first = seed_demo(store, settings)
-    assert len(first.written) == 14 and first.skipped == 0
+    assert len(first.written) == 15 and first.skipped == 0
     name = "ARTIFACTS/SACCT/user-example-com-hyak-default.parquet"
     store.put_object("mlch-for-air", name, b"the user's own version")
     again = seed_demo(store, settings)
-    assert again.written == [] and again.skipped == 14
+    assert again.written == [] and again.skipped == 15
     assert store.get_object("mlch-for-air", name)[1] == b"the user's own version"
     assert {b.name for b in store.list_buckets()} == {
         "mlch-for-air", "mlch-sub-air-user-example-com", "mlch-pipe-user-example-com", "mlch-exp-user-example-com"}
@@ -116,7 +116,7 @@ def test_management_tables_per_platform(store: LocalStore, settings: Settings) -
     assert management.platform_order(orchestration) == ["puhti", "mahti", "lumi"]
     mahti = orchestration.platforms["mahti"]
     jobs = management.job_table(mahti)
-    assert jobs["status"].tolist() == ["cancelled", "complete", "failed", "started"]
+    assert jobs["status"].tolist() == ["complete", "cancelled", "failed", "started"]
     transfers = management.transfer_table(mahti)
     assert set(transfers["direction"]) == {"send", "get"}
     spaces = management.workspace_table(mahti)
