@@ -147,4 +147,3 @@ if opened is not None:
     st.download_button("Download", data=lambda: service.download(store, bucket, name),
                        file_name=opened.rsplit("/", 1)[-1], icon=":material/download:",
                        mime=detail.metadata.content_type or None)
-components.after_run(store)

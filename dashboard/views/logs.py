@@ -86,4 +86,3 @@ with st.container(height=560, autoscroll=True):
     st.code(service.tail(text, tail), language=None)
 st.download_button("Download log", data=text.encode("utf-8"), file_name=ref.object.rsplit("/", 1)[-1],
                    icon=":material/download:")
-components.after_run(store)

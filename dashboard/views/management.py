@@ -97,4 +97,3 @@ def show() -> None:
 
 
 show()
-components.after_run(store)
