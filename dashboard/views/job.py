@@ -15,7 +15,7 @@ try:
     job_id = service.parse_job_id(view.get("job"))
 except ValueError as exc:
     components.header("Job", "One Slurm job: its Management entry, its accounting and its logs.")
-    st.error(f"This link does not name a job: {exc}.", icon=":material/link_off:")
+    st.error(f"This link does not name a job: {links.plain(str(exc))}.", icon=":material/link_off:")
     st.caption("Open a job from a row of the Management jobs table, the SACCT table or the Logs page.")
     for page, label in ((links.MANAGEMENT, "Management"), (links.SACCT, "SACCT"), (links.LOGS, "Logs")):
         st.page_link(page, label=label, icon=":material/arrow_back:")
@@ -102,7 +102,8 @@ for ref in job.logs:
             continue
         blocks = logs_service.error_blocks(text)
         if blocks:
-            st.caption(f"{sum(len(b.hit_lines) for b in blocks)} error lines in {len(blocks)} places "
+            places = f"{len(blocks)} place" + ("s" if len(blocks) > 1 else "")
+            st.caption(f"{sum(len(b.hit_lines) for b in blocks)} error lines in {places} "
                        "(marked with >, two lines of context either side)")
             st.code("\n…\n".join(b.as_text() for b in blocks), language=None,
                     height=400 if sum(len(b.lines) for b in blocks) > 20 else "content")
@@ -111,4 +112,3 @@ for ref in job.logs:
                        "time limit).")
         st.caption("Last 30 lines")
         st.code(logs_service.tail(text, 30), language=None)
-components.after_run(store)
