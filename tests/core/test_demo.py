@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,17 @@ def test_demo_runs_record_their_platform_and_cluster(seeded: LocalStore) -> None
         assert meta.get("cluster") == RUN_CLUSTERS[run]
         assert isinstance(meta["rows"], int) and meta["rows"] > 0
     assert set(LOGS) >= {"LOGS/slurm-3459879.out", "LOGS/seff-3459879.txt"}
+
+
+def test_demo_seeding_is_idempotent_and_never_overwrites(tmp_path: Path) -> None:
+    settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(tmp_path / "store")})
+    store = LocalStore(settings.local_store_path)
+    first = seed_demo(store, settings)
+    assert len(first.written) == 15 and first.skipped == 0
+    name = "ARTIFACTS/SACCT/user-example-com-hyak-default.parquet"
+    store.put_object("mlch-for-air", name, b"the user's own version")
+    again = seed_demo(store, settings)
+    assert again.written == [] and again.skipped == 15
+    assert store.get_object("mlch-for-air", name)[1] == b"the user's own version"
+    assert {b.name for b in store.list_buckets()} == {
+        "mlch-for-air", "mlch-sub-air-user-example-com", "mlch-pipe-user-example-com", "mlch-exp-user-example-com"}
