@@ -59,11 +59,10 @@ def show() -> None:
         st.caption(f"FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL jobs of the {view.runs_searched} newest SACCT runs.")
         if failed.empty:
             st.success("No failed job in the newest runs.", icon=":material/check:")
-        for job in failed.head(LINKS).itertuples(index=False):
-            values = job._asdict()
-            _job_link(str(values["run"]), str(values["job_id"]),
-                      f"{plain(values['state'])} · job {plain(values['job_id'])} · {plain(values['run'])} "
-                      f"({plain(values['platform'])})")
+        for job in failed.head(LINKS).to_dict("records"):
+            _job_link(str(job["run"]), str(job["job-id"]),
+                      f"{plain(job['state'])} · job {plain(job['job-id'])} · {plain(job['run'])} "
+                      f"({plain(job['platform'])})")
         if len(failed) > LINKS:
             st.caption(f"…and {len(failed) - LINKS:,} more: see the SACCT page (State filter).")
 
