@@ -45,7 +45,8 @@ def _state(value: Any) -> str | None:
         value = value.get("current")
     if isinstance(value, list):
         value = value[0] if value else None
-    return str(value).split()[0] if value else None
+    words = str(value).split() if value else []
+    return words[0].upper() if words else None
 
 
 def _exit_code(value: Any) -> str | None:
