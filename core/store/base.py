@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-#: A decoded custom metadata value (see :mod:`core.metadata`).
-MetaValue = str | int | float | list[int] | list[str]
+from core.metadata import MetaValue as MetaValue  # re-exported: the protocol's metadata values
 
 #: Swift pages container listings at 10,000 names.
 SWIFT_PAGE_LIMIT = 10_000
