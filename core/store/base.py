@@ -86,6 +86,15 @@ class ObjectStore(Protocol):
     #: (a hard link); in Swift the check happens when a PUT starts, so two PUTs in flight at once can both pass.
     atomic_create: bool
 
+    @property
+    def identity(self) -> str:
+        """Which data this store reaches: the account and the user (Swift) or the directory (local); never a secret.
+
+        Everything cached from a store is keyed by it, so two sessions share a cache entry only when they would
+        read the same object with the same rights.
+        """
+        ...
+
     def list_buckets(self) -> list[BucketInfo]:
         """All buckets of the account with counts and bytes (from HEADs, never by listing objects)."""
         ...

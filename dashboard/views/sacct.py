@@ -84,4 +84,3 @@ else:
                        icon=":material/download:")
     d2.download_button("Parquet", data=lambda: frame_to_parquet(table.reset_index(drop=True)),
                        file_name="sacct.parquet", icon=":material/download:")
-components.after_run(store)
