@@ -16,6 +16,7 @@ from decouple import Config, RepositoryEmpty, RepositoryEnv
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from core.errors import SettingsError
+from core.platforms import PLATFORMS
 
 #: Setting field → environment variable.
 ENV_NAMES: dict[str, str] = {
@@ -35,6 +36,9 @@ ENV_NAMES: dict[str, str] = {
     "read_limit_mb": "READ_LIMIT_MB",
     "management_limit_mb": "MANAGEMENT_LIMIT_MB",
     "keystone_urls": "KEYSTONE_URLS",
+    "default_platform": "DEFAULT_PLATFORM",
+    "stuck_after_minutes": "STUCK_AFTER_MINUTES",
+    "quota_alert_percent": "QUOTA_ALERT_PERCENT",
 }
 
 
@@ -75,6 +79,17 @@ class Settings(BaseModel):
     management_limit_mb: int = Field(ReadLimits.management_bytes // 2**20, gt=0)
     #: Keystone URLs the sign-in page may send credentials to besides CSC_AUTH_URL (comma-separated).
     keystone_urls: tuple[str, ...] = ()
+    default_platform: str = "other"
+    stuck_after_minutes: float = Field(120, gt=0)
+    quota_alert_percent: float = Field(90, gt=0, le=100)
+
+    @field_validator("default_platform")
+    @classmethod
+    def _platform(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name not in PLATFORMS:
+            raise ValueError(f"must be one of {', '.join(PLATFORMS)}")
+        return name
 
     @field_validator("csc_auth_url")
     @classmethod

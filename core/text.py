@@ -13,9 +13,10 @@ import re
 
 import pandas as pd
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark, and each escaped one is shown as itself;
-# escaping them all also disarms Streamlit's own ``:directive[...]`` syntax and bare-URL autolinks (``http\://``).
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# The characters Markdown and Streamlit act on (emphasis, links and images, headings, lists, tables, HTML, entities,
+# ``$`` maths, ``:directive[...]`` and ``:icon:``); a backslash makes each one literal. Escaping ``:`` and ``.`` also
+# stops bare-URL and e-mail autolinks (``http\://``, ``example\.org``).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 _PLOTLY_MARKUP = re.compile(r"[<>&]")
 
 
@@ -26,7 +27,7 @@ def markdown_plain(text: object) -> str:
         text: any value; it is converted with ``str`` first.
 
     Returns:
-        The text with every ASCII punctuation character backslash-escaped (a newline stays a newline).
+        The text with every character Markdown acts on backslash-escaped (a newline stays a newline).
     """
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
 

@@ -69,16 +69,15 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def shown(markdown: str) -> str:
-    """What Markdown made of text escaped by ``core.text.markdown_plain`` displays: the text itself."""
+    """What Markdown displays of text escaped by ``core.text.markdown_plain``: the text itself."""
     return _ESCAPED.sub(r"\1", markdown)
 
 
 def texts(at: AppTest) -> str:
     """Every message, caption, text, markdown and metric label/value the page shows, as one string."""
     parts: list[str] = []
-    for group in (at.error, at.warning, at.info, at.success, at.caption, at.markdown, at.title, at.subheader):
-        parts.extend(shown(str(e.value)) for e in group)
-    for group in (at.text, at.code):
+    for group in (at.error, at.warning, at.info, at.success, at.caption, at.text, at.markdown, at.title,
+                  at.subheader, at.code):
         parts.extend(str(e.value) for e in group)
     parts.extend(f"{m.label}={m.value}" for m in at.metric)
     return "\n".join(parts)
