@@ -50,4 +50,5 @@ with st.sidebar:
             st.session_state[components.SESSION_KEY] = None
             st.rerun()
 
-navigation.run()
+with components.run_scope():
+    navigation.run()

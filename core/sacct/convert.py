@@ -33,7 +33,7 @@ from core.sacct.fields import (
     _order,
     column_name,
 )
-from core.sacct.readers import _Batches, _bools, _Column, _strings_of, _Table
+from core.sacct.readers import _Batches, _bools, _Column, _Stacked, _strings_of, _Table
 
 
 def _str_mapper(dtype: pa.DataType) -> Any:
@@ -230,7 +230,19 @@ _STATE_PREFIX = _prefix_map(JOB_STATES)
 _STEP_PREFIX = _prefix_map(STEP_NAMES)
 
 
-def _convert_table(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+def _convert_table(table: _Table | _Batches | _Stacked, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """Convert a table, a table read in blocks, or tables that follow one another (their rows one after the other)."""
+    if isinstance(table, _Stacked):
+        frame = _stack([_convert_blocks(t, zone, warnings) for t in table.tables])
+    else:
+        frame = _convert_blocks(table, zone, warnings)
+        if isinstance(table, _Batches) and table.rejoined:
+            frame = _put_back(frame, table, zone, warnings)
+    warnings.sort(key=lambda w: w.line)
+    return frame
+
+
+def _convert_blocks(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
     """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks).
 
     Columns are converted on a thread pool (Arrow's kernels release the GIL) while the next block is read; at most
@@ -248,7 +260,6 @@ def _convert_table(table: _Table | _Batches, zone: ZoneInfo, warnings: list[Pars
     if not parts:  # every line was skipped
         empty: dict[str, _Column] = {f: pa.array([], pa.string()) for f in table.fields}
         parts = [_collect(_submit(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
-    warnings.sort(key=lambda w: w.line)
     columns: dict[str, Any] = {}
     for name in list(parts[0]):
         # Column by column, each block's column is released as soon as it is joined.
@@ -260,6 +271,32 @@ def _convert_table(table: _Table | _Batches, zone: ZoneInfo, warnings: list[Pars
         else:
             columns[name] = pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
     return _order(pd.DataFrame(columns, copy=False))
+
+
+def _put_back(frame: pd.DataFrame, table: _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """The records that a line break inside a value had split, converted and put back at their rows."""
+    records = table.rejoined
+    raw: dict[str, _Column] = {
+        f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(table.fields)}
+    lines = np.array([r.line for r in records], dtype=np.int64)
+    extra = _convert_blocks(_Table(table.fields, raw, lines), zone, warnings)
+    pieces: list[pd.DataFrame] = []
+    done = 0
+    for k, record in enumerate(records):
+        pieces += [frame.iloc[done:record.row], extra.iloc[k:k + 1]]
+        done = record.row
+    pieces.append(frame.iloc[done:])
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of different fields one after the other: every column of any, null where a frame lacks it."""
+    dtypes: dict[str, Any] = {}
+    for frame in frames:
+        for name, dtype in frame.dtypes.items():
+            dtypes.setdefault(str(name), dtype)
+    filled = [frame.reindex(columns=list(dtypes)).astype(dtypes) for frame in frames]
+    return _order(pd.concat(filled, ignore_index=True))
 
 
 def _int_mapper(dtype: pa.DataType) -> Any:
@@ -334,7 +371,8 @@ def _convert_field(
     out: dict[str, _Values] = {}
     if f == "State":
         distinct, indices = _distinct(a)
-        words = _groups(distinct, r"^(?P<w>[A-Z_]+\+?)")["w"].to_pylist()
+        # The state word in any case ("completed", "Cancelled by 123"), in Slurm's upper case.
+        words = [w.upper() if w else None for w in _groups(distinct, r"^(?P<w>[A-Za-z_]+\+?)")["w"].to_pylist()]
         # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
         out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -75,7 +75,7 @@ _DASHES = re.compile(r"^\s*-+(?: +-+)*\s*$")
 
 def _read_text(
     lines: list[str], fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
-) -> tuple[_Table | _Batches, str]:
+) -> tuple[_Table | _Batches | _Stacked, str]:
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:  # pragma: no cover - _decode refuses blank input
         raise SacctParseError(_EXPECTED)
@@ -85,23 +85,12 @@ def _read_text(
     if pairs:
         del lines  # the Arrow array holds the text from here on (the caller keeps no reference to the list)
         return _fixed_width(texts, pairs, warnings), "fixed-width"
-    head = lines[first]
-    delim = delimiter or _detect_delimiter(head, fields)
-    if delim is not None:
-        tokens = head.split(delim)
-        if _is_header(tokens):
-            trailing = tokens[-1] == ""
-            names = tokens[:-1] if trailing else tokens
-            table = _delimited(lines, first + 1, names, delim, trailing, warnings)
-            return table, "parsable" if trailing else "parsable2"
-        if fields:
-            names = [canonical_field(f) for f in fields]
-            pieces = len(tokens)
-            trailing = pieces == len(names) + 1 and all(
-                line.endswith(delim) for line in lines[first : first + 50] if line.strip()
-            )
-            table = _delimited(lines, first, names, delim, trailing, warnings)
-            return table, "parsable" if trailing else "parsable2"
+    sample = [line for line in lines[first:first + _SAMPLE_LINES] if line.strip()]
+    layout = _delimited_layout(sample, first, fields, delimiter, warnings)
+    if layout is not None:
+        data_at = first + 1 if layout.header else first
+        table = _delimited(lines, data_at, layout.names, layout.delimiter, layout.trailing, warnings)
+        return table, layout.format
     raise SacctParseError(_EXPECTED)
 
 
@@ -117,7 +106,7 @@ _ODD_BREAK_BYTES = tuple(c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2
 
 def _read_fast(
     raw: bytes, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
-) -> tuple[_Table | _Batches, str] | None:
+) -> tuple[_Table | _Batches | _Stacked, str] | None:
     """Delimited or fixed-width output read straight from its bytes, without decoding it into Python lines.
 
     Returns ``None`` for anything else (JSON, binary, unusual line breaks, a multi-byte delimiter, no
@@ -139,31 +128,30 @@ def _read_fast(
         following = raw[line_end + 1:next_end if next_end >= 0 else None].decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return None
-    fixed = bool(_DASHES.match(following) or _DASHES.match(head))
-    delim = None if fixed else delimiter or _detect_delimiter(head, fields)
-    if not fixed and (delim is None or len(delim.encode("utf-8")) != 1):
-        return None
-    if fixed or delim is None:
+    if _DASHES.match(following) or _DASHES.match(head):
+        return _read_fixed_fast(raw, offset, warnings)
+    first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
+    prefix = raw[line_start:line_start + (1 << 16)].decode("utf-8", "replace").removeprefix("\ufeff")
+    sample = [line for line in prefix.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    found: list[ParseWarning] = []  # kept only if this path reads the input (the general path would warn again)
+    layout = _delimited_layout(sample, first_no, fields, delimiter, found)
+    if layout is None:
+        # No delimited header: fixed-width tables may still follow a label line ("Resources:").
         return _read_fixed_fast(raw, offset, warnings)
     # Whole-input scans last, once the head says what the input is.
     if _unusual_breaks(raw):
         return None
-    first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
-    tokens = head.split(delim)
-    if _is_header(tokens):
-        trailing = tokens[-1] == ""
-        names = tokens[:-1] if trailing else tokens
-        data_at, data_no = line_end + 1, first_no + 1
-    elif fields:
-        names = [canonical_field(f) for f in fields]
-        prefix = raw[line_start:line_start + (1 << 16)].decode("utf-8", "replace")
-        sample = [line for line in prefix.splitlines()[:50] if line.strip()]
-        trailing = len(tokens) == len(names) + 1 and all(line.endswith(delim) for line in sample)
-        data_at, data_no = line_start, first_no
-    else:
-        return None
-    blob = memoryview(raw)[min(data_at, len(raw)):]
-    return _delimited_bytes(blob, data_no, names, delim, trailing, warnings), "parsable" if trailing else "parsable2"
+    data_at, data_no = (line_end + 1, first_no + 1) if layout.header else (line_start, first_no)
+    blob: bytes | memoryview = memoryview(raw)[min(data_at, len(raw)):]
+    sep = layout.delimiter
+    if len(sep.encode("utf-8")) != 1:
+        # pyarrow splits on one byte: a multi-byte delimiter (reportseff's "^|^") becomes a byte the input lacks.
+        free = next((b for b in _LINE_SPLITTERS if b not in raw), None)
+        if free is None:
+            return None
+        blob, sep = bytes(blob).replace(sep.encode("utf-8"), free), free.decode()
+    warnings.extend(found)
+    return _delimited_bytes(blob, data_no, layout.names, sep, layout.trailing, warnings), layout.format
 
 
 def _unusual_breaks(raw: bytes) -> bool:
@@ -177,7 +165,9 @@ def _unusual_breaks(raw: bytes) -> bool:
 _LINE_SPLITTERS = (b"\x1f", b"\x01", b"\x02", b"\x03", b"\x1e", b"\t")
 
 
-def _read_fixed_fast(raw: bytes, offset: int, warnings: list[ParseWarning]) -> tuple[_Table, str] | None:
+def _read_fixed_fast(
+    raw: bytes, offset: int, warnings: list[ParseWarning]
+) -> tuple[_Table | _Stacked, str] | None:
     """Fixed-width output cut into lines by pyarrow's CSV reader (one field per line, on several threads).
 
     Returns ``None`` when the input is not fixed width after all, or not UTF-8 (the general path names the byte).
@@ -221,12 +211,25 @@ class _NotUtf8(Exception):
 BLOCK_SIZE = 1 << 24
 
 
+class _Rejoined(NamedTuple):
+    """A record whose value held a line break: its values, and the rows read before it (where it belongs)."""
+
+    row: int
+    line: int
+    values: list[str]
+
+
 @dataclass
 class _Batches:
-    """A delimited table read lazily in blocks: each block is converted and freed before the next is read."""
+    """A delimited table read lazily in blocks: each block is converted and freed before the next is read.
+
+    ``rejoined`` is filled once the blocks are read: records split over several lines by a line break inside a
+    value, joined again, to be put back in their place.
+    """
 
     fields: list[str]
     batches: Iterator[_Table]
+    rejoined: list[_Rejoined] = field(default_factory=list)
 
 
 def _delimited_bytes(
@@ -235,7 +238,9 @@ def _delimited_bytes(
 ) -> _Batches:
     """Delimited rows (``start`` is the 0-based line index of the blob's first line) read by pyarrow in blocks."""
     fields, at = _unique_fields(names, max(start, 1), warnings)
-    return _Batches(fields, _read_batches(blob, start, len(names), fields, at, delim, trailing, warnings))
+    rejoined: list[_Rejoined] = []
+    batches = _read_batches(blob, start, len(names), fields, at, delim, trailing, warnings, rejoined)
+    return _Batches(fields, batches, rejoined)
 
 
 def _unique_fields(names: Sequence[str], line: int, warnings: list[ParseWarning]) -> tuple[list[str], list[int]]:
@@ -254,7 +259,7 @@ def _unique_fields(names: Sequence[str], line: int, warnings: list[ParseWarning]
 
 def _read_batches(
     blob: bytes | memoryview, start: int, count: int, fields: list[str], at: list[int], delim: str, trailing: bool,
-    warnings: list[ParseWarning],
+    warnings: list[ParseWarning], rejoined: list[_Rejoined],
 ) -> Iterator[_Table]:
     columns = [f"c{i}" for i in range(count + (1 if trailing else 0))]
     if not re.search(rb"\S", blob):  # nothing but blank lines
@@ -277,25 +282,144 @@ def _read_batches(
         raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
     if bad:
         lines = bytes(blob).decode("utf-8").splitlines()
-        for number, text in zip(_line_numbers_of(lines, 0, bad), bad, strict=True):
-            got = len(text.split(delim))
-            warnings.append(ParseWarning(number + start, f"expected {len(columns)} fields, found {got}; line skipped"))
+        found = sorted(zip(_line_numbers_of(lines, 0, bad), bad, strict=True))
+        rejoined.extend(_rejoin(found, lines, start, len(columns), delim, at, warnings))
 
 
-def _detect_delimiter(head: str, fields: Sequence[str] | None) -> str | None:
-    if fields:
-        want = len(fields)
-        candidates = ["|", *sorted({c for c in head if not c.isalnum() and c not in " _-.:+[]()@=,"})]
-        for cand in candidates:
-            if len(head.split(cand)) in (want, want + 1):
-                return cand
+def _rejoin(
+    bad: list[tuple[int, str]], lines: list[str], start: int, expected: int, delim: str, at: list[int],
+    warnings: list[ParseWarning],
+) -> Iterator[_Rejoined]:
+    """Records broken over consecutive lines by a line break inside a value, joined; the other bad lines warned.
+
+    ``bad`` holds the skipped lines (1-based in ``lines``) in order; a run of them whose fields add up to the
+    expected count (the break splits one field in two) is one record whose value keeps its line break.
+    """
+    # Rows read before each line: pyarrow skips empty lines, and the bad lines themselves.
+    kept = np.cumsum([bool(line) for line in lines])
+    bad_numbers = np.array([number for number, _ in bad], dtype=np.int64)
+    i = 0
+    while i < len(bad):
+        number, text = bad[i]
+        pieces, j = len(text.split(delim)), i
+        while pieces < expected and j + 1 < len(bad) and bad[j + 1][0] == bad[j][0] + 1:
+            j += 1
+            pieces += len(bad[j][1].split(delim)) - 1
+        if j > i and pieces == expected:
+            values = "\n".join(line for _, line in bad[i:j + 1]).split(delim)
+            row = int(kept[number - 2]) if number > 1 else 0
+            row -= int(np.searchsorted(bad_numbers, number))
+            warnings.append(ParseWarning(number + start, f"a value spans lines {number + start}-{bad[j][0] + start} "
+                                                         "(a line break inside it); read as one record"))
+            yield _Rejoined(row, number + start, [values[k] for k in at])
+            i = j + 1
+            continue
+        got = len(text.split(delim))
+        warnings.append(ParseWarning(number + start, f"expected {expected} fields, found {got}; line skipped"))
+        i += 1
+
+
+#: Lines looked at to detect the delimiter and the trailing delimiter of ``--parsable``.
+_SAMPLE_LINES = 50
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How delimited output is laid out: its field names, delimiter, trailing delimiter, and header line."""
+
+    names: list[str]
+    delimiter: str
+    trailing: bool
+    header: bool
+
+    @property
+    def format(self) -> str:
+        return "parsable" if self.trailing else "parsable2"
+
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _header_delimiter(head: str) -> tuple[str, bool] | None:
+    """The delimiter between the field names of a header line, and whether it also ends the line (``--parsable``).
+
+    Field names are letters and digits, so whatever separates them is the delimiter: ``|``, ``^|^``, a tab, ``;``.
+    """
+    names = _NAME.findall(head)
+    gaps = _NAME.split(head)  # the text before, between and after the names
+    if len(names) < 2 or gaps[0] != "":
         return None
-    if "|" in head:
-        return "|"
-    for cand in sorted({c for c in head if not c.isalnum() and not c.isspace()}):
-        if _is_header(head.split(cand)) and len(head.split(cand)) > 1:
-            return cand
-    return None
+    delim = gaps[1]
+    if not delim.strip(" ") or any(g != delim for g in gaps[1:-1]):
+        return None  # no gap, blanks only (fixed width), or gaps that differ
+    if gaps[-1] not in ("", delim):
+        return None
+    return delim, gaps[-1] == delim
+
+
+def _data_delimiter(sample: Sequence[str], want: int) -> str | None:
+    """The delimiter that splits most sample lines into ``want`` fields, or one more (``--parsable``).
+
+    Candidates are the runs of punctuation in the lines and their characters; the one that fits the most lines wins,
+    the longer on a tie (``^|^`` over ``|``). Lines broken by a line break inside a value fit none, so a majority
+    decides.
+    """
+    runs: set[str] = {run for line in sample for run in re.findall(r"[^A-Za-z0-9 ]+", line)}
+    candidates = runs | {c for run in runs for c in run}
+    fits = {cand: _fits(cand, sample, want) for cand in candidates}
+    best = max(fits, key=lambda c: (fits[c], len(c), c == "|"), default=None)
+    return best if best is not None and 2 * fits[best] > len(sample) else None
+
+
+def _fits(delim: str, sample: Sequence[str], want: int) -> int:
+    """How many sample lines ``delim`` splits into ``want`` fields, or one more."""
+    return sum(1 for line in sample if len(line.split(delim)) in (want, want + 1))
+
+
+def _delimited_layout(
+    sample: Sequence[str], first: int, fields: Sequence[str] | None, delimiter: str | None,
+    warnings: list[ParseWarning],
+) -> _Layout | None:
+    """The layout of delimited output from its first non-blank lines (``first`` is the 0-based index of the first).
+
+    A header line decides by itself (its delimiter wins over a different ``delimiter`` given, with a warning);
+    headerless output needs ``fields``, and its delimiter is ``delimiter`` or detected from the lines.
+    """
+    if not sample:
+        return None
+    head = sample[0]
+    found = _header_delimiter(head)
+    if found is None and delimiter and _is_header(head.split(delimiter)):
+        tokens = head.split(delimiter)
+        found = (delimiter, len(tokens) > 1 and tokens[-1] == "")
+    if found is not None:
+        delim, trailing = found
+        tokens = head.split(delim)
+        names = tokens[:-1] if trailing else tokens
+        if _is_header(names):
+            if delimiter and delimiter != delim:
+                warnings.append(ParseWarning(first + 1, f"the header is delimited by {delim!r}, not the given "
+                                                        f"{delimiter!r}; the lines are read with {delim!r}"))
+            return _Layout(names, delim, trailing, header=True)
+    if not fields:
+        return None
+    names = [canonical_field(f) for f in fields]
+    want = len(names)
+    detected = _data_delimiter(sample, want)
+    sep = delimiter or detected
+    if sep is None:
+        return None
+    if delimiter and detected and delimiter != detected and delimiter in detected and (
+            _fits(detected, sample, want) >= _fits(delimiter, sample, want)):
+        # "|" given for reportseff's "^|^": read with the whole delimiter, not with carets left on every value.
+        warnings.append(ParseWarning(first + 1, f"the lines are delimited by {detected!r}, not just {delimiter!r}; "
+                                                f"they are read with {detected!r}"))
+        sep = detected
+    # --parsable ends every line with the delimiter: one field more, empty. Most lines decide; a line of ``want``
+    # fields that ends with the delimiter does not (an empty last value, or the tail of a value broken by a newline).
+    ends = sum(1 for line in sample if len(line.split(sep)) == want + 1 and line.endswith(sep))
+    fits = sum(1 for line in sample if len(line.split(sep)) == want and not line.endswith(sep))
+    return _Layout(names, sep, trailing=ends > fits, header=False)
 
 
 def _line_numbers_of(lines: list[str], start: int, texts: Iterable[str]) -> list[int]:
@@ -342,25 +466,53 @@ def _open_csv(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid
     yield from reader
 
 
-def _fixed_width(texts: pa.Array, pairs: list[int], warnings: list[ParseWarning]) -> _Table:
+@dataclass
+class _Stacked:
+    """Tables whose rows follow one another (two ``sacct`` calls appended to one file)."""
+
+    tables: list[_Table]
+
+    @property
+    def fields(self) -> list[str]:
+        return list(dict.fromkeys(f for table in self.tables for f in table.fields))
+
+
+def _fixed_width(texts: pa.Array, pairs: list[int], warnings: list[ParseWarning]) -> _Table | _Stacked:
+    """The fixed-width tables headed at ``pairs``: side by side when they print the same records, else stacked."""
     tables: list[_Table] = []
     bounds = [*pairs[1:], len(texts)]
     for header_at, end in zip(pairs, bounds, strict=True):
         tables.append(_one_fixed_table(texts, header_at, end, warnings))
-    if len(tables) == 1:
-        return tables[0]
-    if len({len(t.lines) for t in tables}) == 1:
-        # Several tables pasted one after another (e.g. "Resources:" and "Time:" of the same job): row i of each
-        # table is the same record, so the columns are joined side by side.
-        merged = _Table([], {}, tables[0].lines, any(t.truncated for t in tables))
-        for t in tables:
-            for f in t.fields:
+    groups: list[_Table] = [tables[0]]
+    for header_at, table in zip(pairs[1:], tables[1:], strict=True):
+        if _same_records(groups[-1], table):
+            # Several tables pasted one after another (e.g. "Resources:" and "Time:" of the same job): row i of
+            # each table is the same record, so the columns are joined side by side.
+            merged = groups[-1]
+            for f in table.fields:
                 if f not in merged.columns:
                     merged.fields.append(f)
-                    merged.columns[f] = t.columns[f]
-        return merged
-    warnings.append(ParseWarning(pairs[1] + 1, "a second table with a different number of rows was ignored"))
-    return tables[0]
+                    merged.columns[f] = table.columns[f]
+            merged.truncated = merged.truncated or table.truncated
+        else:
+            if "JobID" not in table.fields or "JobID" not in groups[-1].fields:
+                warnings.append(ParseWarning(header_at + 1, "a table with other rows and no JobID to match them "
+                                                            "follows; its rows are added after the table above"))
+            groups.append(table)
+    return groups[0] if len(groups) == 1 else _Stacked(groups)
+
+
+def _same_records(table: _Table, other: _Table) -> bool:
+    """Whether two fixed-width tables print the same records row by row (their JobIDs agree, where both have one)."""
+    if len(table.lines) != len(other.lines):
+        return False
+    if "JobID" not in table.fields or "JobID" not in other.fields:
+        return True
+    ids, others = _strings_of(table.columns["JobID"]), _strings_of(other.columns["JobID"])
+    table.columns["JobID"], other.columns["JobID"] = ids, others  # cut once
+    # A narrower column may cut an id ("16290213.ba+"): the shorter one is then a prefix of the longer.
+    return all(a.rstrip("+").startswith(b.rstrip("+")) or b.rstrip("+").startswith(a.rstrip("+"))
+               for a, b in zip(ids.to_pylist(), others.to_pylist(), strict=True))
 
 
 def _one_fixed_table(texts: pa.Array, header_at: int, end: int, warnings: list[ParseWarning]) -> _Table:

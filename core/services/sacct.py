@@ -25,27 +25,34 @@ def forwarder_bucket(settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class RunRef:
-    """A stored SACCT run: its object, size, and etag (what caches key on)."""
+    """A stored SACCT run: its object, size, etag (what caches key on) and when it was stored."""
 
     name: str
     object: str
     bytes: int
     etag: str
+    stored: datetime | None = None
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
-    """Every SACCT run object (``<user>-<run>.parquet``) in name order."""
+    """Every SACCT run object (``<user>-<run>.parquet``), the newest stored first (then by name)."""
     try:
         objects = store.iter_objects(forwarder_bucket(settings), prefix=SACCT_PREFIX)
-        return [RunRef(o.name[len(SACCT_PREFIX):].removesuffix(".parquet"), o.name, o.bytes, o.hash)
+        runs = [RunRef(o.name[len(SACCT_PREFIX):].removesuffix(".parquet"), o.name, o.bytes, o.hash, o.last_modified)
                 for o in objects if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
     except NotFound:
         return []
+    runs.sort(key=lambda r: r.name)
+    runs.sort(key=lambda r: r.stored or _NEVER, reverse=True)
+    return runs
 
 
 def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
-    """The runs shown first: all of them when there are a few, else the last ``limit`` in name order."""
-    return [r.name for r in runs[-limit:]]
+    """The runs shown first: the ``limit`` newest stored (``runs`` come newest first from :func:`list_runs`)."""
+    return [r.name for r in runs[:limit]]
 
 
 def load_run(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:

@@ -89,4 +89,3 @@ if not page.objects.empty:
     st.download_button("Download", data=lambda: service.download(store, bucket, name),
                        file_name=name.rsplit("/", 1)[-1], icon=":material/download:",
                        mime=detail.metadata.content_type or None)
-components.after_run(store)

@@ -36,4 +36,3 @@ lines = st.slider("Tail: last lines", min_value=20, max_value=2000, value=200, s
 st.code(service.tail(text, lines), language=None, height=560)
 st.download_button("Download log", data=text.encode("utf-8"), file_name=ref.object.rsplit("/", 1)[-1],
                    icon=":material/download:")
-components.after_run(store)

@@ -78,4 +78,3 @@ def show() -> None:
 
 
 show()
-components.after_run(store)

@@ -91,4 +91,3 @@ else:
                        icon=":material/download:")
     d2.download_button("Parquet", data=lambda: frame_to_parquet(table.frame), file_name="sacct.parquet",
                        icon=":material/download:")
-components.after_run(store)
