@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired
+from core.naming import format_user
 from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
@@ -20,12 +21,19 @@ from core.store.base import ObjectStore
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
+PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
 
 
 def settings() -> Settings:
-    """The settings from the environment and .env (read per run: cheap, and never cached with the password)."""
-    return load_settings()
+    """The settings from the environment and .env (read per run: cheap, and never cached with the password), with
+    the pipeline user this browser session chose in the sidebar."""
+    base = load_settings()
+    chosen = st.session_state.get(PIPELINE_USER_KEY)
+    if isinstance(chosen, str) and format_user(chosen):
+        return base.model_copy(update={"pipeline_user": chosen.strip()})
+    return base
 
 
 def session_state() -> dict[str, Any] | None:

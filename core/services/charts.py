@@ -39,6 +39,10 @@ def _whole_counts(fig: go.Figure, tallest: int, axis: str = "y") -> None:
     (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**ticks)
 
 
+def _jobs(count: int) -> str:
+    return f"{count:,} job" if count == 1 else f"{count:,} jobs"
+
+
 def plain(values: pd.Series) -> pd.Series:
     """Text from a file or storage made safe for Plotly labels and hover text, which render HTML tags."""
     return values.astype("object").map(lambda v: "" if pd.isna(v) else html.escape(str(v)))
@@ -101,7 +105,7 @@ def efficiency(jobs: pd.DataFrame) -> go.Figure:
         return _empty("Efficiency", "efficiency needs finished jobs with TotalCPU, Elapsed, AllocCPUS, Timelimit "
                       "or MaxRSS and ReqMem")
     counts = long.groupby("metric")["efficiency"].size()
-    long["metric"] = long["metric"].map(lambda m: f"{EFFICIENCY_NAMES[m]} ({counts[m]:,} jobs)")
+    long["metric"] = long["metric"].map(lambda m: f"{EFFICIENCY_NAMES[m]} ({_jobs(counts[m])})")
     long["efficiency"] = long["efficiency"] * 100
     fig = px.box(long, x="metric", y="efficiency", points="outliers" if len(long) > WEBGL_POINTS else "all",
                  hover_data={"label": True, "metric": False}, color="metric")

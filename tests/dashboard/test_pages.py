@@ -25,7 +25,7 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: OpenPage, store_dir: Path) -> None:
-    at = open_page()
+    at = open_page("views/buckets.py")
     _no_trouble(at)
     store = LocalStore(store_dir)
     buckets = store.list_buckets()
@@ -41,7 +41,7 @@ def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: 
 
 
 def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage) -> None:
-    at = open_page()
+    at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="folder-SACCT/").click().run()
     _no_trouble(at)
@@ -62,7 +62,7 @@ def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: O
 
 
 def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPage) -> None:
-    at = open_page()
+    at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="crumb-0").click().run()
     assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]

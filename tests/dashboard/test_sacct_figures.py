@@ -14,7 +14,7 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from core.sacct import parse_sacct
-from core.serialize import frame_to_parquet
+from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS
 from core.store.local import LocalStore
 from tests.dashboard.conftest import texts
@@ -75,24 +75,36 @@ def _state_bars(at: AppTest) -> dict[str, int]:
     return {_values(trace["x"])[0]: int(_values(trace["y"])[0]) for trace in _figure(at)["data"]}
 
 
-def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage) -> None:
+def _rows_of(at: AppTest, store_dir: Path) -> pd.DataFrame:
+    """The stored sacct rows of the runs the page shows, read straight from the store."""
+    store = LocalStore(store_dir)
+    return pd.concat([parquet_to_frame(store.get_object(BUCKET, f"ARTIFACTS/SACCT/{run}.parquet")[1])
+                      for run in at.multiselect[0].value], ignore_index=True)
+
+
+def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage, store_dir: Path) -> None:
     at = open_page("views/sacct.py")
+    stored = _rows_of(at, store_dir)
+    job_rows = stored[stored["step"].fillna("") == ""]
+    completed = int((job_rows["state"] == "COMPLETED").sum())
+    assert 0 < completed < len(job_rows)
     _select(at, "State", ["COMPLETED"])
     assert not at.exception
     bars = _state_bars(at)
     # The headline and the chart count the same jobs: all COMPLETED (before: "Jobs 728" beside failed bars).
     assert set(bars) == {"COMPLETED"}
-    assert _metrics(at)["Jobs"] == f"{bars['COMPLETED']:,}" == "728"
+    assert _metrics(at)["Jobs"] == f"{bars['COMPLETED']:,}" == f"{completed:,}"
     assert "State, Partition and Job name select jobs" in texts(at)
     _select(at, "State", [])
     _select(at, "Row kind", ["batch"])
     # Row kind picks rows, not jobs: the jobs stay (before: "Jobs 0" beside a chart of 854 jobs).
-    assert _metrics(at)["Jobs"] == f"{sum(_state_bars(at).values()):,}" == "1,341"
-    assert _metrics(at)["Steps"] == "854"
+    batch = int((stored["step"] == "batch").sum())
+    assert _metrics(at)["Jobs"] == f"{sum(_state_bars(at).values()):,}" == f"{len(job_rows):,}"
+    assert _metrics(at)["Steps"] == f"{batch:,}"
     at.segmented_control(key="sacct_view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
     rows = at.dataframe[0].value
-    assert len(rows) == 854 and rows["JobID"].str.endswith(".batch").all()
+    assert len(rows) == batch and rows["JobID"].str.endswith(".batch").all()
 
 
 def test_headline_says_what_it_counts_and_skips_unfinished_jobs(open_page: OpenPage) -> None:
