@@ -252,6 +252,9 @@ def _unique_fields(names: Sequence[str], line: int, warnings: list[ParseWarning]
         if f in fields:
             warnings.append(ParseWarning(line, f"{f} appears more than once in the header; its first column is read"))
         else:
+            if f.lower() not in _CANONICAL:
+                warnings.append(ParseWarning(line, f"{f} is not a field sacct is known to print; its values are "
+                                                   "kept as text"))
             fields.append(f)
             at.append(i)
     return fields, at

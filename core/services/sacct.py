@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -83,9 +83,9 @@ def step_kind(steps: pd.Series) -> pd.Series:
 #: Job states that count as failed in the headline.
 FAILED_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
 #: What each filter applies to, as the page says it.
-FILTER_SCOPE = ("State, Partition and Job name select jobs by the job's own row (its steps follow it); every figure, "
-                "chart and the jobs table use those jobs. Row kind selects which of their sacct rows the Steps count, "
-                "Disk I/O and the All sacct rows table use.")
+FILTER_SCOPE = ("State, Partition, Job name and the days select jobs by the job's own row (its steps follow it); "
+                "every figure, chart and the jobs table use those jobs. Row kind selects which of their sacct rows "
+                "the Steps count, Disk I/O and the All sacct rows table use.")
 
 
 @dataclass
@@ -96,6 +96,8 @@ class Filters:
     partitions: list[str] = field(default_factory=list)
     step_kinds: list[str] = field(default_factory=list)
     job_name: str = ""
+    #: Epoch seconds ``[start, end)`` the job ran in (its Start, else Submit, else End); ``None`` leaves a side open.
+    time_range: tuple[float | None, float | None] = (None, None)
 
 
 def job_key(frame: pd.DataFrame) -> list[str]:
@@ -133,6 +135,16 @@ def select(frame: pd.DataFrame, jobs: pd.DataFrame, filters: Filters) -> Selecti
         mask &= jobs["partition"].isin(filters.partitions).fillna(False).astype(bool)
     if filters.job_name and "job-name" in jobs.columns:
         mask &= jobs["job-name"].fillna("").astype(str).str.contains(filters.job_name, case=False, regex=False)
+    start, end = filters.time_range
+    if start is not None or end is not None:
+        when = pd.Series(float("nan"), index=jobs.index, dtype="float64")
+        for column in ("start-time", "submit-time", "end-time"):
+            if column in jobs.columns:
+                when = when.fillna(jobs[column].astype("float64"))
+        if start is not None:
+            mask &= when >= start
+        if end is not None:
+            mask &= when < end
     chosen = jobs[mask]
     key = [k for k in job_key(frame) if k in chosen.columns]
     if len(chosen) == len(jobs):
@@ -158,6 +170,58 @@ def _job_labels(jobs: pd.DataFrame) -> pd.Series:
     if jobs["run"].nunique() > 1:
         label = label + " · " + jobs["run"].astype("string")
     return label
+
+
+def job_times(frame: pd.DataFrame) -> pd.Series:
+    """When each row's job ran, as epoch seconds.
+
+    The job row's Start, else its Submit, else its End (a pending job has only Submit); steps follow their job.
+    Null when sacct printed none of them.
+    """
+    when = pd.Series(float("nan"), index=frame.index, dtype="float64")
+    for column in ("start-time", "submit-time", "end-time"):
+        if column in frame.columns:
+            when = when.fillna(frame[column].astype("float64"))
+    is_job = frame["step"].fillna("") == "" if "step" in frame.columns else pd.Series(True, index=frame.index)
+    keys = [frame[c] for c in ("run", "job-id") if c in frame.columns]
+    if not keys:
+        return when
+    job_when = when.where(is_job).groupby(keys).transform("first")
+    return job_when.fillna(when)
+
+
+def in_time_range(frame: pd.DataFrame, start: float | None, end: float | None) -> pd.DataFrame:
+    """Rows whose job ran in ``[start, end)`` (epoch seconds; ``None`` leaves that side open).
+
+    With both sides open every row is kept; otherwise a job with no Start, Submit or End is left out.
+    """
+    if start is None and end is None:
+        return frame
+    when = job_times(frame)
+    mask = when.notna()
+    if start is not None:
+        mask &= when >= start
+    if end is not None:
+        mask &= when < end
+    return frame[mask.fillna(False).astype(bool)]
+
+
+def time_span(frame: pd.DataFrame, timezone: str) -> tuple[date, date] | None:
+    """The first and last day (in the cluster's zone) any job of the frame ran; ``None`` when no time is printed."""
+    when = job_times(frame).dropna()
+    if when.empty:
+        return None
+    zone = ZoneInfo(timezone)
+    first, last = (datetime.fromtimestamp(float(v), zone).date() for v in (when.min(), when.max()))
+    return first, last
+
+
+def day_range(first: date, last: date, timezone: str) -> tuple[float, float]:
+    """Epoch seconds from the start of ``first`` to the end of ``last`` (whole days in the cluster's zone)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time.min, zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone)
+    return start.timestamp(), end.timestamp()
 
 
 def metrics(frame: pd.DataFrame) -> pd.DataFrame:

@@ -109,7 +109,8 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
     views = at.segmented_control(key="sacct_view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Table"]
+    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms",
+                             "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
@@ -122,7 +123,7 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     _no_trouble(at)
     timeouts = int(_metrics(at)["Jobs"].replace(",", ""))
     assert 0 < timeouts < 753 < before
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value  # the first one lists the chosen runs
     assert set(table["State"]) == {"TIMEOUT"}
 
 
@@ -131,7 +132,7 @@ def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
     at.segmented_control(key="sacct_view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
-    assert len(at.dataframe[0].value) == 2292
+    assert len(at.dataframe[-1].value) == 2292
 
 
 def test_logs_page_searches_and_tails_a_log(open_page: OpenPage) -> None:

@@ -94,7 +94,7 @@ def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage, store_d
     # The headline and the chart count the same jobs: all COMPLETED (before: "Jobs 728" beside failed bars).
     assert set(bars) == {"COMPLETED"}
     assert _metrics(at)["Jobs"] == f"{bars['COMPLETED']:,}" == f"{completed:,}"
-    assert "State, Partition and Job name select jobs" in texts(at)
+    assert "State, Partition, Job name and the days select jobs" in texts(at)
     _select(at, "State", [])
     _select(at, "Row kind", ["batch"])
     # Row kind picks rows, not jobs: the jobs stay (before: "Jobs 0" beside a chart of 854 jobs).
@@ -103,7 +103,7 @@ def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage, store_d
     assert _metrics(at)["Steps"] == f"{batch:,}"
     at.segmented_control(key="sacct_view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
-    rows = at.dataframe[0].value
+    rows = at.dataframe[-1].value
     assert len(rows) == batch and rows["JobID"].str.endswith(".batch").all()
 
 
@@ -130,8 +130,8 @@ def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage) ->
     at.multiselect[0].set_value(["user-example-com-habrok-gpu"]).run()
     at.segmented_control(key="sacct_view").set_value("Table").run()
     assert not at.exception
-    data = at.dataframe[0].value
-    shown = _shown(at)
+    data = at.dataframe[-1].value
+    shown = _shown(at, -1)
     assert {"JobID", "State", "Elapsed", "TotalCPU", "CPU eff.", "MaxRSS × NTasks", "Submit"} <= set(data.columns)
     assert not any("-" in c and c.islower() for c in data.columns)  # no kebab-case headers
     assert pd.api.types.is_float_dtype(data["Elapsed"]) and pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
