@@ -128,15 +128,17 @@ def store_identity(current: ObjectStore) -> str:
     return current.identity
 
 
-def sacct_table(table: sacct_service.Table, *, key: str) -> None:
+def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
     """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
-    prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty."""
+    prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
+    positions of the rows the user selected."""
     frame = table.frame
     if frame.size <= int(pd.options.styler.render.max_elements):
         styled = frame.style.format(
             {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
-        st.dataframe(styled, hide_index=True, width="stretch", key=key)
-        return
+        event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
+                             selection_mode="single-row")
+        return list(event.selection.rows)
     # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers.
     config: dict[str, Any] = {}
     shown = frame.copy()
@@ -153,4 +155,6 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> None:
             config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
         elif kind == "percent":
             config[column] = st.column_config.NumberColumn(format="percent")
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
+                         selection_mode="single-row")
+    return list(event.selection.rows)
