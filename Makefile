@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast services services-stop bench lint browser-deps clean
+.PHONY: run test test-fast screenshots services services-stop bench lint browser-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(VENV)/.dev-stamp browser-deps
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
 	exit $$rc
 
+## make screenshots: run the browser tests and keep their pictures in docs/screenshots (the README shows them)
+screenshots: $(VENV)/.dev-stamp browser-deps
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -m browser tests/browser
+
 ## make test-fast: unit tests only (no real services, no browser)
 test-fast: $(VENV)/.dev-stamp
 	$(PY) -m pytest -m "not swift and not browser"
@@ -54,9 +58,11 @@ services-stop:
 bench: $(VENV)/.dev-stamp
 	$(PY) -m bench
 
+## make lint: style (ruff), types (mypy --strict) and the layers of docs/ARCHITECTURE.md (import-linter)
 lint: $(VENV)/.dev-stamp
 	$(VENV)/bin/ruff check core dashboard tests bench stack
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .services .data

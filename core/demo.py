@@ -16,6 +16,7 @@ import pandas as pd
 from core.errors import NotFound
 from core.models import Configs, Files, Job, Orchestration, Platform, Properties, Status, Venv
 from core.naming import bucket_name, format_user
+from core.platforms import OTHER, platform_of_cluster
 from core.sacct import parse_sacct
 from core.serialize import dump_management, frame_to_parquet
 from core.settings import Settings
@@ -40,6 +41,13 @@ SACCT_RUNS: dict[str, tuple[str, list[str] | None]] = {
     "cedar-queue": ("09_tdhock_parsable2_multiuser.txt", None),
     "torchx-hetjob": ("05_torchx_hetjob_parsable.txt", None),
     "alpine-array-json": ("13_slurmdog_json_slurm23.02.txt", None),
+    # Written last, so the newest stored: the SACCT page opens on it.
+    "mahti-ray": ("mahti_sacct_ray.txt", None),
+}
+#: The cluster each demo run comes from (SOURCES-sacct.md); only Mahti is one of CSC's platforms.
+RUN_CLUSTERS: dict[str, str | None] = {
+    "mahti-ray": "mahti", "habrok-gpu": "habrok", "alpine-4-months": "alpine", "hyak-default": "hyak",
+    "cedar-queue": "cedar", "torchx-hetjob": None, "alpine-array-json": "alpine",
 }
 LOGS = {"LOGS/slurm-3459879.out": "mahti_logs.txt", "LOGS/slurm-3461753.out": "ray_slurm_artifacts_2.txt",
         "LOGS/seff-3459879.txt": "mahti_seff.txt"}
@@ -62,9 +70,11 @@ _JOBS: dict[str, list[tuple[str, str, Status]]] = {
         ("/users/csc/preprocess.sh", "21538110", _status(*_FLOW, "pending")),
         ("/users/csc/eval.sh", "None", _status("start", "config")),
     ],
+    # Jobs 3459879 and 3461753 are the real Mahti jobs of the demo's sacct run, logs and seff report (the first
+    # COMPLETED, the second CANCELLED): their statuses here agree with those.
     "mahti": [
-        ("/users/csc/ray-cluster.sh", "3459879", _status(*_FLOW, "pending", "running", "cancel")),
-        ("/users/csc/ray-cluster.sh", "3461753", _status(*_FLOW, "pending", "running", "complete")),
+        ("/users/csc/ray-cluster.sh", "3459879", _status(*_FLOW, "pending", "running", "complete")),
+        ("/users/csc/ray-cluster.sh", "3461753", _status(*_FLOW, "pending", "running", "cancel")),
         ("/users/csc/hyperparam.sh", "3462001", _status(*_FLOW, "pending", "running", "failed")),
         ("/users/csc/sweep.sh", "None", _status("start")),
     ],
@@ -167,12 +177,17 @@ def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
         put(pipeline, f"TIMES/{run}.parquet", lambda f=frame: frame_to_parquet(f), "application/vnd.apache.parquet")
     prefix = format_user(user)
     for run, (sample, fields) in SACCT_RUNS.items():
-        def build(sample: str = sample, fields: list[str] | None = fields) -> bytes:
+        cluster = RUN_CLUSTERS.get(run)
+        meta: dict[str, MetaValue] = {"source": sample, "platform": platform_of_cluster(cluster) or OTHER}
+        if cluster is not None:
+            meta["cluster"] = cluster
+
+        def build(sample: str = sample, fields: list[str] | None = fields, meta: dict[str, MetaValue] = meta) -> bytes:
             parsed = parse_sacct(_sample(sample), timezone=settings.sacct_timezone, fields=fields)
+            meta.update(format=parsed.format, rows=len(parsed.frame))  # what an upload records too
             return frame_to_parquet(parsed.frame)
 
-        put(forwarder, f"ARTIFACTS/SACCT/{prefix}-{run}.parquet", build, "application/vnd.apache.parquet",
-            {"source": sample})
+        put(forwarder, f"ARTIFACTS/SACCT/{prefix}-{run}.parquet", build, "application/vnd.apache.parquet", meta)
     for name, sample in LOGS.items():
         put(pipeline, name, _sample(sample), "text/plain; charset=utf-8")
     if written:

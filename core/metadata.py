@@ -13,7 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 
-from core.store.base import MetaValue
+#: A decoded custom metadata value.
+MetaValue = str | int | float | list[int] | list[str]
 
 CUSTOM_PREFIX = "x-object-meta-"
 LIST_PREFIX = "list="

@@ -15,6 +15,7 @@ from decouple import Config, RepositoryEmpty, RepositoryEnv
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from core.errors import SettingsError
+from core.platforms import PLATFORMS
 
 #: Setting field → environment variable.
 ENV_NAMES: dict[str, str] = {
@@ -30,6 +31,9 @@ ENV_NAMES: dict[str, str] = {
     "sacct_timezone": "SACCT_TIMEZONE",
     "pipeline_user": "PIPELINE_USER",
     "upload_limit_mb": "UPLOAD_LIMIT_MB",
+    "default_platform": "DEFAULT_PLATFORM",
+    "stuck_after_minutes": "STUCK_AFTER_MINUTES",
+    "quota_alert_percent": "QUOTA_ALERT_PERCENT",
 }
 
 
@@ -50,6 +54,17 @@ class Settings(BaseModel):
     sacct_timezone: str = "UTC"
     pipeline_user: str = "user@example.com"
     upload_limit_mb: int = Field(100, gt=0, le=4096)
+    default_platform: str = "other"
+    stuck_after_minutes: float = Field(120, gt=0)
+    quota_alert_percent: float = Field(90, gt=0, le=100)
+
+    @field_validator("default_platform")
+    @classmethod
+    def _platform(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name not in PLATFORMS:
+            raise ValueError(f"must be one of {', '.join(PLATFORMS)}")
+        return name
 
     @field_validator("csc_auth_url")
     @classmethod

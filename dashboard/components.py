@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired
+from core.naming import format_user
 from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
@@ -18,12 +20,19 @@ from core.store.base import ObjectStore
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
+PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
 
 
 def settings() -> Settings:
-    """The settings from the environment and .env (read per run: cheap, and never cached with the password)."""
-    return load_settings()
+    """The settings from the environment and .env (read per run: cheap, and never cached with the password), with
+    the pipeline user this browser session chose in the sidebar."""
+    base = load_settings()
+    chosen = st.session_state.get(PIPELINE_USER_KEY)
+    if isinstance(chosen, str) and format_user(chosen):
+        return base.model_copy(update={"pipeline_user": chosen.strip()})
+    return base
 
 
 def session_state() -> dict[str, Any] | None:
@@ -34,21 +43,39 @@ def session_state() -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+#: The store of the current run: built once by :func:`store`, dropped by :func:`run_scope` when the run ends.
+_RUN_STORE: ContextVar[ObjectStore | None] = ContextVar("monitor_run_store", default=None)
+
+
+@contextmanager
+def run_scope() -> Iterator[None]:
+    """Wrap one run of the app (``navigation.run()``): the page's store lives exactly as long as the run.
+
+    A renewed Swift token is written into the session by the store itself when it is renewed (see
+    :func:`core.services.session.build_store`), so nothing has to happen at the end of a page: ``st.stop()``,
+    ``st.rerun()``, an exception or a fragment rerun (which runs only the fragment, never this scope) keep it too.
+    """
+    token = _RUN_STORE.set(None)
+    try:
+        yield
+    finally:
+        _RUN_STORE.reset(token)
+
+
 def store() -> ObjectStore:
-    """The store of this session, or a pointer to the sign-in page and a stop."""
+    """The store of this session (one per run), or a pointer to the sign-in page and a stop."""
+    current = _RUN_STORE.get()
+    if current is not None:
+        return current
     state = session_state()
     if state is None:
         st.info("Sign in to an object store first (Sign in page).")
         st.page_link("views/sign_in.py", label="Sign in", icon=":material/login:")
         st.stop()
-    return session_service.build_store(settings(), state)
-
-
-def after_run(current: ObjectStore) -> None:
-    """Keep a renewed token in this session so the next run does not authenticate again."""
-    state = session_state()
-    if state is not None:
-        session_service.refresh_token(current, state)
+    with guard("Could not open the object store"):
+        current = session_service.build_store(settings(), state)
+    _RUN_STORE.set(current)
+    return current
 
 
 @contextmanager
@@ -96,5 +123,5 @@ def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.Da
 
 
 def store_identity(current: ObjectStore) -> str:
-    """The cache identity of a store (never a secret)."""
-    return str(getattr(current, "identity", current.kind))
+    """The cache identity of a store (account and user; never a secret)."""
+    return current.identity

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -23,27 +25,34 @@ def forwarder_bucket(settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class RunRef:
-    """A stored SACCT run: its object, size, and etag (what caches key on)."""
+    """A stored SACCT run: its object, size, etag (what caches key on) and when it was stored."""
 
     name: str
     object: str
     bytes: int
     etag: str
+    stored: datetime | None = None
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
-    """Every SACCT run object (``<user>-<run>.parquet``) in name order."""
+    """Every SACCT run object (``<user>-<run>.parquet``), the newest stored first (then by name)."""
     try:
         objects = store.iter_objects(forwarder_bucket(settings), prefix=SACCT_PREFIX)
-        return [RunRef(o.name[len(SACCT_PREFIX):].removesuffix(".parquet"), o.name, o.bytes, o.hash)
+        runs = [RunRef(o.name[len(SACCT_PREFIX):].removesuffix(".parquet"), o.name, o.bytes, o.hash, o.last_modified)
                 for o in objects if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
     except NotFound:
         return []
+    runs.sort(key=lambda r: r.name)
+    runs.sort(key=lambda r: r.stored or _NEVER, reverse=True)
+    return runs
 
 
 def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
-    """The runs shown first: all of them when there are a few, else the last ``limit`` in name order."""
-    return [r.name for r in runs[-limit:]]
+    """The runs shown first: the ``limit`` newest stored (``runs`` come newest first from :func:`list_runs`)."""
+    return [r.name for r in runs[:limit]]
 
 
 def load_run(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
@@ -108,6 +117,58 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
             [frame["run"], frame["job-id"]]).transform("first")
         mask &= job_name.fillna("").str.contains(filters.job_name, case=False, regex=False)
     return frame[mask]
+
+
+def job_times(frame: pd.DataFrame) -> pd.Series:
+    """When each row's job ran, as epoch seconds.
+
+    The job row's Start, else its Submit, else its End (a pending job has only Submit); steps follow their job.
+    Null when sacct printed none of them.
+    """
+    when = pd.Series(float("nan"), index=frame.index, dtype="float64")
+    for column in ("start-time", "submit-time", "end-time"):
+        if column in frame.columns:
+            when = when.fillna(frame[column].astype("float64"))
+    is_job = frame["step"].fillna("") == "" if "step" in frame.columns else pd.Series(True, index=frame.index)
+    keys = [frame[c] for c in ("run", "job-id") if c in frame.columns]
+    if not keys:
+        return when
+    job_when = when.where(is_job).groupby(keys).transform("first")
+    return job_when.fillna(when)
+
+
+def in_time_range(frame: pd.DataFrame, start: float | None, end: float | None) -> pd.DataFrame:
+    """Rows whose job ran in ``[start, end)`` (epoch seconds; ``None`` leaves that side open).
+
+    With both sides open every row is kept; otherwise a job with no Start, Submit or End is left out.
+    """
+    if start is None and end is None:
+        return frame
+    when = job_times(frame)
+    mask = when.notna()
+    if start is not None:
+        mask &= when >= start
+    if end is not None:
+        mask &= when < end
+    return frame[mask.fillna(False).astype(bool)]
+
+
+def time_span(frame: pd.DataFrame, timezone: str) -> tuple[date, date] | None:
+    """The first and last day (in the cluster's zone) any job of the frame ran; ``None`` when no time is printed."""
+    when = job_times(frame).dropna()
+    if when.empty:
+        return None
+    zone = ZoneInfo(timezone)
+    first, last = (datetime.fromtimestamp(float(v), zone).date() for v in (when.min(), when.max()))
+    return first, last
+
+
+def day_range(first: date, last: date, timezone: str) -> tuple[float, float]:
+    """Epoch seconds from the start of ``first`` to the end of ``last`` (whole days in the cluster's zone)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time.min, zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone)
+    return start.timestamp(), end.timestamp()
 
 
 def metrics(frame: pd.DataFrame) -> pd.DataFrame:

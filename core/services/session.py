@@ -2,7 +2,8 @@
 
 A browser session keeps a small serialisable dict (``SessionState``) in its own Streamlit session state: which
 store, and for Swift the user's credentials, storage URL and current token. Nothing is shared between sessions: the
-store object is rebuilt from that dict on every run (cheap: no request is made until a page asks for data).
+store object is rebuilt from that dict on every run (cheap: no request is made until a page asks for data), and
+writes a renewed token back into it.
 """
 
 from __future__ import annotations
@@ -95,10 +96,18 @@ def credentials_of(state: Mapping[str, Any]) -> Credentials:
     )
 
 
-def build_store(settings: Settings, state: Mapping[str, Any]) -> ObjectStore:
-    """The store of a session dict; a Swift store renews an expired token from the session's credentials."""
+def build_store(settings: Settings, state: dict[str, Any]) -> ObjectStore:
+    """The store of a session dict.
+
+    A Swift store replaces an expired or revoked token from the session's credentials and writes the new token
+    into ``state`` the moment it has it, so the next run reuses it whether or not the page that made the request
+    ran to its end (``st.stop()``, an exception, a fragment rerun).
+    """
     if state.get("kind") == "swift":
-        return SwiftStore.from_token(state["storage_url"], state["token"], credentials_of(state))
+        def keep(storage_url: str, token: str) -> None:
+            state["storage_url"], state["token"] = storage_url, token
+
+        return SwiftStore.from_token(state["storage_url"], state["token"], credentials_of(state), on_renewal=keep)
     return LocalStore(settings.local_store_path)
 
 
@@ -110,9 +119,3 @@ def describe(settings: Settings, state: Mapping[str, Any] | None) -> ActiveStore
         return ActiveStore("Swift", state["storage_url"], f"{state['username']} ({state['project_name']})",
                            settings.pipeline_user)
     return ActiveStore("Local store", str(settings.local_store_path), "local demo", settings.pipeline_user)
-
-
-def refresh_token(store: ObjectStore, state: dict[str, Any]) -> None:
-    """Keep the session's token current after a store renewed it, so later runs reuse the new one."""
-    if isinstance(store, SwiftStore) and store.renewed and state.get("kind") == "swift":
-        state["storage_url"], state["token"] = store.current_token()

@@ -11,15 +11,16 @@ import pandas as pd
 
 from core.errors import Conflict, InputTooLarge, NotFound
 from core.naming import format_user, validate_object_name
+from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
 from core.sacct import ParsedSacct, parse_sacct
 from core.serialize import frame_to_parquet
 from core.services.sacct import SACCT_PREFIX, forwarder_bucket, metrics
 from core.settings import Settings
-from core.store.base import ObjectStore
+from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
 
-__all__ = ["ParsedSacct", "StoredRun", "check_size", "current_version", "parse_fields", "parse_upload",
-           "preview_jobs", "run_name", "run_object", "store_run"]
+__all__ = ["ParsedSacct", "RunPlatform", "StoredRun", "check_size", "current_version", "parse_fields",
+           "parse_upload", "preview_jobs", "run_name", "run_object", "run_platform", "store_run"]
 
 log = logging.getLogger(__name__)
 _RUN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -79,6 +80,25 @@ def current_version(store: ObjectStore, settings: Settings, run: str) -> int | N
 
 
 @dataclass(frozen=True)
+class RunPlatform:
+    """The platform a parsed run belongs to.
+
+    ``cluster`` is set when sacct's Cluster field named it: then the platform is fixed, not a choice.
+    """
+
+    platform: str
+    cluster: str | None
+
+
+def run_platform(parsed: ParsedSacct, run: str, settings: Settings) -> RunPlatform:
+    """The platform from the Cluster field when printed, else from the run name, else the configured default."""
+    platform, cluster = platform_of_frame(parsed.frame)
+    if platform is not None:
+        return RunPlatform(platform, cluster)
+    return RunPlatform(platform_of_name(run, settings.default_platform), None)
+
+
+@dataclass(frozen=True)
 class StoredRun:
     """Where an upload was stored, and as which version."""
 
@@ -89,17 +109,27 @@ class StoredRun:
 
 
 def store_run(
-    store: ObjectStore, settings: Settings, run: str, parsed: ParsedSacct, *, replace: bool = False
+    store: ObjectStore, settings: Settings, run: str, parsed: ParsedSacct, *, replace: bool = False,
+    platform: str | None = None,
 ) -> StoredRun:
     """Store the parsed table as the next version; an existing run is only replaced when ``replace`` is true.
 
-    The previous version stays stored under ``.versions/`` and readable until the new one is complete.
+    The run's platform goes into the object's metadata (``x-object-meta-platform``): the Cluster field's when sacct
+    printed it (it wins over ``platform``), else ``platform``, else the one :func:`run_platform` picks. The previous
+    version stays stored under ``.versions/`` and readable until the new one is complete.
     """
     bucket, name = forwarder_bucket(settings), run_object(settings, run)
+    where = run_platform(parsed, run, settings)
+    chosen = where.platform if where.cluster is not None or platform is None else platform.strip().lower()
+    if chosen not in PLATFORMS:
+        raise ValueError(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)}")
+    meta: dict[str, MetaValue] = {"format": parsed.format, "rows": len(parsed.frame), "platform": chosen}
+    if where.cluster is not None:
+        meta["cluster"] = where.cluster
     if not replace and current_version(store, settings, run) is not None:
         raise Conflict("this run is already stored; confirm to store a new version", bucket=bucket, obj=name)
     data = frame_to_parquet(parsed.frame)
     version = put_versioned(store, bucket, name, data, content_type="application/vnd.apache.parquet",
-                            metadata={"format": parsed.format, "rows": len(parsed.frame)})
+                            metadata=meta)
     log.info("stored %s/%s version %d (%d rows)", bucket, name, version, len(parsed.frame))
     return StoredRun(bucket, name, version, len(parsed.frame))

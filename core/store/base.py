@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-#: A decoded custom metadata value (see :mod:`core.metadata`).
-MetaValue = str | int | float | list[int] | list[str]
+from core.metadata import MetaValue as MetaValue  # re-exported: the protocol's metadata values
 
 #: Swift pages container listings at 10,000 names.
 SWIFT_PAGE_LIMIT = 10_000
@@ -86,6 +85,15 @@ class ObjectStore(Protocol):
     #: Whether ``put_object(..., if_none_match=True)`` is atomic under concurrent writers. It is for a directory
     #: (a hard link); in Swift the check happens when a PUT starts, so two PUTs in flight at once can both pass.
     atomic_create: bool
+
+    @property
+    def identity(self) -> str:
+        """Which data this store reaches: the account and the user (Swift) or the directory (local); never a secret.
+
+        Everything cached from a store is keyed by it, so two sessions share a cache entry only when they would
+        read the same object with the same rights.
+        """
+        ...
 
     def list_buckets(self) -> list[BucketInfo]:
         """All buckets of the account with counts and bytes (from HEADs, never by listing objects)."""

@@ -78,7 +78,7 @@ class LocalStore:
 
     @property
     def identity(self) -> str:
-        """A string naming this store (for cache keys): its root directory."""
+        """``local:<root directory>``: the directory is the whole account of a local store."""
         return f"local:{self.root}"
 
     # --- paths ------------------------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ class SwiftStore:
         storage_url: str | None = None,
         token: str | None = None,
         timeout: float = TIMEOUT,
+        on_renewal: Callable[[str, str], None] | None = None,
     ) -> None:
         """Prefer :meth:`from_credentials` or :meth:`from_token`."""
         if credentials is None and not (storage_url and token):
@@ -99,6 +100,7 @@ class SwiftStore:
         self._storage_url = storage_url
         self._token = token
         self._timeout = timeout
+        self._on_renewal = on_renewal
         #: Set when an expired pre-authenticated token was replaced from the credentials.
         self.renewed = False
         self._connection = self._connect(prefer_token=bool(token))
@@ -110,10 +112,26 @@ class SwiftStore:
 
     @classmethod
     def from_token(
-        cls, storage_url: str, token: str, credentials: Credentials | None = None, *, timeout: float = TIMEOUT
+        cls,
+        storage_url: str,
+        token: str,
+        credentials: Credentials | None = None,
+        *,
+        timeout: float = TIMEOUT,
+        on_renewal: Callable[[str, str], None] | None = None,
     ) -> SwiftStore:
-        """A store on a pre-authenticated URL and token; ``credentials`` (optional) let it renew an expired token."""
-        return cls(credentials=credentials, storage_url=storage_url, token=token, timeout=timeout)
+        """A store on a pre-authenticated URL and token.
+
+        Args:
+            storage_url: The account's storage URL.
+            token: A Keystone token for it.
+            credentials: Optional; they let the store replace an expired or revoked token.
+            timeout: Seconds a request may take.
+            on_renewal: Called with the storage URL and the new token right after a replacement, whatever code
+                path made the request (so a caller can keep the token without checking after every use).
+        """
+        return cls(credentials=credentials, storage_url=storage_url, token=token, timeout=timeout,
+                   on_renewal=on_renewal)
 
     def __repr__(self) -> str:
         who = self._credentials.username if self._credentials else "token"
@@ -121,7 +139,7 @@ class SwiftStore:
 
     @property
     def identity(self) -> str:
-        """A string naming this account and user (for cache keys); no secret in it."""
+        """``swift:<storage URL>:<user>``: the account (its URL names it) and the user; no secret in it."""
         user = self._credentials.username if self._credentials else "pre-authenticated"
         return f"swift:{self.storage_url}:{user}"
 
@@ -165,6 +183,8 @@ class SwiftStore:
                     raise self._map(again, bucket, obj) from None
                 except ks_exceptions.ClientException as again:
                     raise map_keystone_error(again, self._credentials) from None
+                finally:
+                    self._announce_renewal()
             raise self._map(exc, bucket, obj) from None
         except ks_exceptions.ClientException as exc:
             if self._credentials is None:  # pragma: no cover - keystone is only used with credentials
@@ -172,6 +192,16 @@ class SwiftStore:
             raise map_keystone_error(exc, self._credentials) from None
         except OSError as exc:
             raise StoreUnavailable(f"Swift did not answer ({type(exc).__name__})", bucket=bucket, obj=obj) from None
+
+    def _announce_renewal(self) -> None:
+        """Hand the new token to ``on_renewal``, also when the retried request failed for another reason (404)."""
+        if self._on_renewal is None:
+            return
+        try:
+            url, token = self.current_token()
+        except StoreError:
+            return  # authenticating failed: the retried request has raised that error already
+        self._on_renewal(url, token)
 
     def _map(self, exc: ClientException, bucket: str | None, obj: str | None) -> StoreError:
         status = exc.http_status

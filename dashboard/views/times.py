@@ -35,4 +35,3 @@ st.dataframe(summary, hide_index=True, width="stretch", column_config={
 })
 with st.expander("Stage table"):
     st.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")
-components.after_run(store)

@@ -89,4 +89,3 @@ if st.session_state.get("upload_confirm"):
         store_now(replace=True)
 if not run:
     st.caption("Name the run to store it.")
-components.after_run(store)

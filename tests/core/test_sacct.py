@@ -339,11 +339,12 @@ def test_text_that_is_not_utf8_deep_inside_names_the_byte() -> None:
 
 
 def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.sacct
+    import core.sacct.convert
+    import core.sacct.readers
 
     text = sample("09_tdhock_parsable2_multiuser.txt") + b"1|0:0|BROKEN\n"  # plus one line with a field missing
     whole = parse_sacct(text)
-    monkeypatch.setattr(core.sacct, "BLOCK_SIZE", 1024)  # about 30 blocks
+    monkeypatch.setattr(core.sacct.readers, "BLOCK_SIZE", 1024)  # about 30 blocks
     blocks = parse_sacct(text)
     pd.testing.assert_frame_equal(blocks.frame, whole.frame)
     assert [(w.line, w.message) for w in blocks.warnings] == [(w.line, w.message) for w in whole.warnings]
@@ -351,12 +352,13 @@ def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest
 
 
 def test_blocks_converted_on_the_pool_while_reading_give_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.sacct
+    import core.sacct.convert
+    import core.sacct.readers
 
     text = sample("09_tdhock_parsable2_multiuser.txt") + b"1|0:0|BROKEN\n"
     whole = parse_sacct(text)
-    monkeypatch.setattr(core.sacct, "BLOCK_SIZE", 1024)
-    monkeypatch.setattr(core.sacct, "_PARALLEL_ROWS", 1)  # every block's columns go to the thread pool
+    monkeypatch.setattr(core.sacct.readers, "BLOCK_SIZE", 1024)
+    monkeypatch.setattr(core.sacct.convert, "_PARALLEL_ROWS", 1)  # every block's columns go to the thread pool
     pooled = parse_sacct(text)
     pd.testing.assert_frame_equal(pooled.frame, whole.frame)
     assert [(w.line, w.message) for w in pooled.warnings] == [(w.line, w.message) for w in whole.warnings]
@@ -375,15 +377,16 @@ TRUNCATED = (b"       JobID    Elapsed  AllocCPUS      State \n"
 def test_fixed_width_read_from_bytes_matches_the_line_reader(
     monkeypatch: pytest.MonkeyPatch, text: bytes, newline: bytes
 ) -> None:
-    import core.sacct
+    import core.sacct.convert
+    import core.sacct.readers
 
     text = b"\xef\xbb\xbf" + text.replace(b"\n", newline) + newline + b"   " + newline
-    read_fast = core.sacct._read_fixed_fast
+    read_fast = core.sacct.readers._read_fixed_fast
     taken: list[bool] = []
-    monkeypatch.setattr(core.sacct, "_read_fixed_fast", lambda *a: taken.append(True) or read_fast(*a))
+    monkeypatch.setattr(core.sacct.readers, "_read_fixed_fast", lambda *a: taken.append(True) or read_fast(*a))
     fast = parse_sacct(text)
     assert taken
-    monkeypatch.setattr(core.sacct, "_read_fixed_fast", lambda *args: None)
+    monkeypatch.setattr(core.sacct.readers, "_read_fixed_fast", lambda *args: None)
     lines = parse_sacct(text)
     assert fast.format == lines.format == "fixed-width"
     pd.testing.assert_frame_equal(fast.frame, lines.frame)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.serialize import parquet_to_frame
+from core.demo import demo_orchestration
+from core.errors import TokenExpired
+from core.serialize import dump_management, parquet_to_frame
+from stack import User, password_token
 from tests.conftest import OpenStack
 from tests.dashboard.conftest import APP, texts
 
@@ -131,3 +137,72 @@ def test_sign_out_forgets_the_credentials(swift_env: OpenStack) -> None:
     assert "Not signed in" in [w.value for w in at.sidebar.warning]
     at.switch_page("views/buckets.py").run()
     assert "Sign in" in at.info[0].value
+
+
+def test_a_token_renewed_on_a_page_that_stops_early_is_kept(swift_env: OpenStack) -> None:
+    alice = swift_env.users[0]
+    at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
+    at.session_state["monitor_session"]["token"] = "gAAAAAB-revoked"
+    at.switch_page("views/logs.py").run()  # Alice has no logs: the page ends in st.stop()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "No logs" in at.info[0].value
+    renewed = at.session_state["monitor_session"]["token"]
+    assert renewed != "gAAAAAB-revoked" and renewed
+    # The next run uses the kept token: a fresh store on it is accepted without renewing again.
+    from core.store.swift import SwiftStore
+
+    plain = SwiftStore.from_token(at.session_state["monitor_session"]["storage_url"], renewed)
+    assert plain.list_buckets() is not None and not plain.renewed
+
+
+def _revoke(openstack: OpenStack, user: User, storage_url: str, token: str) -> None:
+    """Revoke ``token`` in Keystone and wait until Swift refuses it (authtoken may cache a validation briefly)."""
+    from core.store.swift import SwiftStore
+
+    admin, _ = password_token(openstack.auth_url, user.username, user.password, user.project)
+    request = urllib.request.Request(f"{openstack.auth_url}/auth/tokens", method="DELETE")
+    request.add_header("X-Auth-Token", admin)
+    request.add_header("X-Subject-Token", token)
+    urllib.request.urlopen(request, timeout=10).close()
+    bare = SwiftStore.from_token(storage_url, token)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            bare.list_buckets()
+        except TokenExpired:
+            return
+        assert time.monotonic() < deadline, "a revoked token kept working"
+        time.sleep(1)
+
+
+def _rerun_fragment(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """Run only the page's fragment, as the browser asks for on an auto-refresh (AppTest has no timer)."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.testing.v1 import local_script_runner
+
+    fragments = list(at._fragment_storage._fragments)  # AppTest has no public way to rerun a fragment
+    assert len(fragments) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(local_script_runner, "RerunData",
+                      functools.partial(RerunData, fragment_id_queue=fragments, is_fragment_scoped_rerun=True,
+                                        is_auto_rerun=True))
+        return at.run()
+
+
+def test_a_token_revoked_while_management_auto_refreshes_is_renewed_and_kept(
+    swift_env: OpenStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = swift_env.users[0]
+    swift_env.store_for(alice).put_object("mlch-sub-air-user-example-com", "MANAGEMENT/1.json",
+                                          dump_management(demo_orchestration()), content_type="application/json")
+    at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
+    at.switch_page("views/management.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    session = at.session_state["monitor_session"]
+    old = session["token"]
+    _revoke(swift_env, alice, session["storage_url"], old)
+
+    at = _rerun_fragment(at, monkeypatch)  # the fragment reads with the store of the full run: token revoked
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("MANAGEMENT/1.json" in c.value for c in at.caption)
+    assert at.session_state["monitor_session"]["token"] not in (old, "")

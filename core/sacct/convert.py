@@ -1,0 +1,446 @@
+"""Value conversions: raw sacct strings → seconds, epoch seconds, bytes, counts and state words, column by column.
+
+Arrow kernels convert whole columns, each distinct value once where values repeat, on a thread pool while the next
+block is read. Python loops run only over the rare rows that need a decision (truncated fixed-width values).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.sacct.fields import (
+    _BYTE_FIELDS,
+    _COUNT_FIELDS,
+    _DECIMAL_FIELDS,
+    _DURATION_FIELDS,
+    _TIME_FIELDS,
+    JOB_STATES,
+    NULL_TOKENS,
+    STEP_NAMES,
+    ParseWarning,
+    _new_warning,
+    _order,
+    column_name,
+)
+from core.sacct.readers import _Batches, _bools, _Column, _Stacked, _strings_of, _Table
+
+
+def _str_mapper(dtype: pa.DataType) -> Any:
+    return pd.StringDtype("pyarrow") if dtype == pa.string() else None
+
+
+
+# --- Conversion ---------------------------------------------------------------------------------------------------
+
+_DURATION = r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$"
+_SIZE = r"^(?P<n>\d*\.?\d+)(?P<u>[KMGTPE]?)(?P<scope>[nc]?)$"
+_UNIT_LETTERS = pa.array(["K", "M", "G", "T", "P", "E"])  # index + 1 = power of the base
+_STRING = pd.StringDtype("pyarrow")
+_NULL_STRING = pa.scalar(None, pa.string())
+_NULL_SET = pa.array(NULL_TOKENS)
+
+#: A converted column: float64 values (NaN for none) or an Arrow array (strings, nullable integers).
+_Values: TypeAlias = np.ndarray | pa.Array
+
+
+def _nullify(a: pa.Array) -> pa.Array:
+    """Text with the "no value" tokens made null."""
+    return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+
+
+def _text(values: Any) -> pa.Array:
+    """Strings as one Arrow string array (pandas strings, lists and chunked arrays are accepted)."""
+    if isinstance(values, pd.Series):
+        values = pa.array(values.astype(_STRING), from_pandas=True)
+    elif not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, type=pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.string():  # an empty or all-null column comes back typed null
+        values = values.cast(pa.string())
+    return values
+
+
+def _distinct(a: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of a column and, per row, the index of its value (-1 for null).
+
+    sacct output repeats itself (steps share their job's times, states and sizes), so converting each distinct
+    value once and gathering the results is several times faster than converting every row.
+    """
+    encoded = pc.dictionary_encode(a)
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return encoded.dictionary, indices
+
+
+def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+    """Per-row results from per-distinct-value results (``fill`` where the row was null)."""
+    padded = np.append(values, np.asarray([fill], dtype=values.dtype))
+    gathered: np.ndarray = padded[indices]  # -1 picks the fill value appended last
+    return gathered
+
+
+def _take_rows(values: pa.Array, indices: np.ndarray) -> pa.Array:
+    """:func:`_gather` for Arrow values: per-row values from per-distinct values, null where the row was null."""
+    padded = pa.concat_arrays([values, pa.nulls(1, values.type)])
+    return padded.take(pa.array(np.where(indices < 0, len(values), indices)))
+
+
+def _groups(a: pa.Array, pattern: str) -> dict[str, pa.Array]:
+    """The named groups of ``pattern`` in every value, matched in Arrow's C++ (RE2): null where it does not match."""
+    found = pc.extract_regex(a, pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    return {name: pc.struct_field(found, name) for name in names}
+
+
+def _float(strings: pa.Array) -> pa.Array:
+    """Digits as float64; an empty (optional, absent) group becomes null."""
+    return pc.cast(pc.if_else(pc.equal(strings, ""), _NULL_STRING, strings), pa.float64())
+
+
+def _numpy(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
+
+
+def _few_distinct(a: pa.Array, sample: int = 20_000) -> bool:
+    """Whether a column repeats its values enough (judged on its first rows) to convert each distinct value once."""
+    head = a.slice(0, sample)
+    return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) // 4
+
+
+def _per_value(a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always: bool = False) -> np.ndarray:
+    """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row."""
+    if always or _few_distinct(a):
+        distinct, indices = _distinct(a)
+        return _gather(convert(distinct), indices)
+    return np.asarray(convert(a), dtype="float64")
+
+
+def durations_to_seconds(values: Any) -> np.ndarray:
+    """``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS`` and ``MM:SS.mmm`` → float seconds; anything else → NaN."""
+    return _per_value(_text(values), _durations, always=True)  # extracting groups costs more than encoding
+
+
+def _durations(a: pa.Array) -> np.ndarray:
+    g = _groups(a, _DURATION)
+    days, hours, minutes = (pc.coalesce(_float(g[k]), 0.0) for k in ("d", "h", "m"))
+    total = pc.add(pc.add(pc.add(pc.multiply(days, 86400.0), pc.multiply(hours, 3600.0)),
+                          pc.multiply(minutes, 60.0)), _float(g["s"]))  # null seconds: no match, stays null
+    return _numpy(total)
+
+
+def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
+    """Sizes with optional K/M/G/T/P/E suffix (and ``n``/``c`` scope) → numbers, 1024- or 1000-based."""
+    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0))
+
+
+def _sizes(a: pa.Array, base: float) -> np.ndarray:
+    valid = pc.match_substring_regex(a, _SIZE)  # matching is cheap; extracting groups is not
+    a = pc.if_else(valid, a, _NULL_STRING)
+    unscoped = pc.utf8_rtrim(a, characters="nc")
+    last = pc.utf8_slice_codeunits(unscoped, -1)
+    power = pc.cast(pc.add(pc.fill_null(pc.index_in(last, value_set=_UNIT_LETTERS), -1), 1), pa.float64())
+    number = pc.cast(pc.utf8_rtrim(unscoped, characters="KMGTPE"), pa.float64())
+    return _numpy(pc.multiply(number, pc.power(base, power)))
+
+
+def size_scopes(values: Any) -> pa.Array:
+    """The scope of a ``ReqMem`` value: ``4000Mc`` → ``cpu``, ``4000Mn`` → ``node``, else null."""
+    distinct, indices = _distinct(_text(values))  # a handful of distinct requests
+    scope = pc.if_else(pc.match_substring_regex(distinct, _SIZE), pc.utf8_slice_codeunits(distinct, -1),
+                       _NULL_STRING)
+    words = pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
+    return _take_rows(words, indices)
+
+
+def counts_to_integers(values: Any) -> pa.Array:
+    """Whole numbers as nullable int64; anything else → null."""
+    a = _nullify(_text(values))
+    try:
+        return pc.cast(a, pa.int64())  # the common case: digits or nothing
+    except pa.ArrowInvalid:
+        pass
+    distinct, indices = _distinct(a)
+    numbers = pd.to_numeric(distinct.to_pandas(types_mapper=_str_mapper), errors="coerce")
+    floats = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    out = _gather(floats, indices)
+    whole = np.isfinite(out) & (out == np.floor(out))
+    return pa.array(np.where(whole, out, 0).astype(np.int64), mask=~whole)
+
+
+def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
+    """``YYYY-MM-DDTHH:MM:SS`` read in ``zone`` → epoch seconds (float); unreadable → NaN.
+
+    A wall time that occurs twice when clocks go back is read as the later (standard time) one; one that does not
+    exist when clocks go forward is moved forward.
+    """
+    def convert(a: pa.Array) -> np.ndarray:
+        local = _iso_seconds(a)
+        if local is None:  # some value is not in sacct's layout: the format decides, and such values are null
+            local = pc.strptime(a, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+        utc = pc.assume_timezone(local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
+        return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
+
+    return _per_value(_text(values), convert)
+
+
+def _iso_seconds(a: pa.Array) -> pa.Array | None:
+    """Timestamps when every value is ``YYYY-MM-DDTHH:MM:SS`` or a null token, read by Arrow's ISO 8601 cast.
+
+    The cast is several times faster than ``strptime`` but also reads other ISO forms, so it is used only when
+    every value has the format's length and its ``T``; any value it cannot read sends the column back to
+    ``strptime`` (``None``).
+    """
+    stamps = _nullify(a)
+    lengths = pc.min_max(pc.binary_length(stamps))
+    if stamps.null_count == len(stamps) or lengths["min"].as_py() != 19 or lengths["max"].as_py() != 19:
+        return None
+    if not pc.all(pc.equal(pc.binary_slice(stamps.cast(pa.binary()), 10, 11), b"T")).as_py():
+        return None
+    try:
+        return pc.cast(stamps, pa.timestamp("s"))
+    except pa.ArrowInvalid:
+        return None
+
+
+def _prefix_map(names: Sequence[str]) -> dict[str, str]:
+    """Truncated forms (``CANCELLED+``, ``ba+``) → full name, only where one name has that prefix."""
+    out: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for name in names:
+        for i in range(1, len(name) + 1):  # the whole name too: "CANCELLED+" is "CANCELLED by ..."
+            key = name[:i] + "+"
+            if key in out and out[key] != name:
+                ambiguous.add(key)
+            out[key] = name
+    return {k: v for k, v in out.items() if k not in ambiguous}
+
+
+_STATE_PREFIX = _prefix_map(JOB_STATES)
+_STEP_PREFIX = _prefix_map(STEP_NAMES)
+
+
+def _convert_table(table: _Table | _Batches | _Stacked, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """Convert a table, a table read in blocks, or tables that follow one another (their rows one after the other)."""
+    if isinstance(table, _Stacked):
+        frame = _stack([_convert_blocks(t, zone, warnings) for t in table.tables])
+    else:
+        frame = _convert_blocks(table, zone, warnings)
+        if isinstance(table, _Batches) and table.rejoined:
+            frame = _put_back(frame, table, zone, warnings)
+    warnings.sort(key=lambda w: w.line)
+    return frame
+
+
+def _convert_blocks(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks).
+
+    Columns are converted on a thread pool (Arrow's kernels release the GIL) while the next block is read; at most
+    :data:`_BLOCKS_IN_FLIGHT` blocks are held at a time, so memory stays bounded by the block size.
+    """
+    blocks = iter([table]) if isinstance(table, _Table) else table.batches
+    parts: list[dict[str, _Values]] = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        pending: deque[list[Future[_Converted]]] = deque()
+        for block in blocks:
+            pending.append(_submit(block, zone, pool))
+            if len(pending) > _BLOCKS_IN_FLIGHT:
+                parts.append(_collect(pending.popleft(), warnings))
+        parts.extend(_collect(futures, warnings) for futures in pending)
+    if not parts:  # every line was skipped
+        empty: dict[str, _Column] = {f: pa.array([], pa.string()) for f in table.fields}
+        parts = [_collect(_submit(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
+    columns: dict[str, Any] = {}
+    for name in list(parts[0]):
+        # Column by column, each block's column is released as soon as it is joined.
+        chunks = [part.pop(name) for part in parts]
+        if isinstance(chunks[0], np.ndarray):
+            columns[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        elif chunks[0].type == pa.string():
+            columns[name] = pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
+        else:
+            columns[name] = pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
+    return _order(pd.DataFrame(columns, copy=False))
+
+
+def _put_back(frame: pd.DataFrame, table: _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """The records that a line break inside a value had split, converted and put back at their rows."""
+    records = table.rejoined
+    raw: dict[str, _Column] = {
+        f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(table.fields)}
+    lines = np.array([r.line for r in records], dtype=np.int64)
+    extra = _convert_blocks(_Table(table.fields, raw, lines), zone, warnings)
+    pieces: list[pd.DataFrame] = []
+    done = 0
+    for k, record in enumerate(records):
+        pieces += [frame.iloc[done:record.row], extra.iloc[k:k + 1]]
+        done = record.row
+    pieces.append(frame.iloc[done:])
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of different fields one after the other: every column of any, null where a frame lacks it."""
+    dtypes: dict[str, Any] = {}
+    for frame in frames:
+        for name, dtype in frame.dtypes.items():
+            dtypes.setdefault(str(name), dtype)
+    filled = [frame.reindex(columns=list(dtypes)).astype(dtypes) for frame in frames]
+    return _order(pd.concat(filled, ignore_index=True))
+
+
+def _int_mapper(dtype: pa.DataType) -> Any:
+    return pd.Int64Dtype() if dtype == pa.int64() else None
+
+
+#: Rows from which a block's columns are converted on the thread pool rather than in the calling thread.
+_PARALLEL_ROWS = 50_000
+#: Blocks read ahead of the conversion.
+_BLOCKS_IN_FLIGHT = 2
+#: One conversion task's columns and warnings.
+_Converted: TypeAlias = tuple[dict[str, _Values], list[ParseWarning]]
+
+
+def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> list[Future[_Converted]]:
+    """Start converting one block's columns; the futures come in the table's order (job ids first)."""
+    # Raw columns are taken out of the table by their task, so each is freed once converted.
+    raw = table.columns
+    lines, truncated = table.lines, table.truncated
+    # Truncated ids are repaired with JobName: cut it once here, for the job-id task and its own.
+    job_names = _strings_of(raw["JobName"]) if "JobName" in raw and "JobID" in raw and truncated else None
+    if job_names is not None:
+        raw["JobName"] = job_names
+
+    def job_ids() -> _Converted:
+        names = _nullify(job_names) if job_names is not None else None
+        found: list[ParseWarning] = []
+        job, step = _split_job_ids(_nullify(_strings_of(raw.pop("JobID"))), names, lines, truncated, found)
+        return {"job-id": job, "step": step}, found
+
+    def convert(f: str) -> _Converted:
+        return _convert_field(f, _strings_of(raw.pop(f)), zone, lines, truncated)
+
+    tasks: list[tuple[str, Callable[[], _Converted]]] = [("JobID", job_ids)] if "JobID" in raw else []
+    tasks += [(f, partial(convert, f)) for f in table.fields if f != "JobID"]
+    if pool is None or len(lines) < _PARALLEL_ROWS:
+        return [_done(task()) for _, task in tasks]
+    # The costliest conversions start first, so that no long one is left running alone at the end.
+    started = {f: pool.submit(task) for f, task in sorted(tasks, key=lambda item: _cost_rank(item[0]))}
+    return [started[f] for f, _ in tasks]
+
+
+#: Fields by how costly their conversion is, costliest first: durations, job ids, sizes, times (then the rest).
+_COST_ORDER = (_DURATION_FIELDS, {"JobID"}, _BYTE_FIELDS | _DECIMAL_FIELDS, _TIME_FIELDS)
+
+
+def _cost_rank(f: str) -> int:
+    return next((rank for rank, kind in enumerate(_COST_ORDER) if f in kind), len(_COST_ORDER))
+
+
+def _done(result: _Converted) -> Future[_Converted]:
+    future: Future[_Converted] = Future()
+    future.set_result(result)
+    return future
+
+
+def _collect(futures: list[Future[_Converted]], warnings: list[ParseWarning]) -> dict[str, _Values]:
+    out: dict[str, _Values] = {}
+    for future in futures:
+        columns, found = future.result()
+        out.update(columns)
+        warnings.extend(found)
+    return out
+
+
+def _convert_field(
+    f: str, a: pa.Array, zone: ZoneInfo, lines: np.ndarray, truncated: bool
+) -> tuple[dict[str, _Values], list[ParseWarning]]:
+    """One sacct field's column(s), and warnings for its values cut by a fixed-width column."""
+    name = column_name(f)
+    cut = _bools(pc.ends_with(a, "+")) if truncated else None
+    out: dict[str, _Values] = {}
+    if f == "State":
+        distinct, indices = _distinct(a)
+        # The state word in any case ("completed", "Cancelled by 123"), in Slurm's upper case.
+        words = [w.upper() if w else None for w in _groups(distinct, r"^(?P<w>[A-Za-z_]+\+?)")["w"].to_pylist()]
+        # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
+        expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
+        out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
+        return out, []
+    if f in _DURATION_FIELDS:
+        out[name] = durations_to_seconds(a)
+    elif f in _TIME_FIELDS:
+        out[name] = timestamps_to_epoch(a, zone)
+    elif f in _BYTE_FIELDS:
+        out[name] = sizes_to_numbers(a, binary=True)
+        if f == "ReqMem":
+            out["req-mem-scope"] = size_scopes(a)
+    elif f in _DECIMAL_FIELDS:
+        out[name] = sizes_to_numbers(a, binary=False)
+    elif f in _COUNT_FIELDS:
+        out[name] = counts_to_integers(a)
+    else:
+        # Text ("Unknown", "None", ... become null); a truncated JobName is still the best name there is.
+        out[name] = _nullify(a)
+        return out, []
+    if cut is None or not cut.any():
+        return out, []
+    values = out[name]
+    if isinstance(values, np.ndarray):
+        values[cut] = np.nan
+    else:
+        out[name] = pc.if_else(pa.array(cut), pa.scalar(None, values.type), values)
+    at = np.flatnonzero(cut)
+    messages = [f"{f} value {value!r} is truncated by the column width" for value in a.take(pa.array(at)).to_pylist()]
+    return out, list(map(_new_warning, zip(lines[at].tolist(), messages, strict=True)))
+
+
+def _split_job_ids(
+    ids: pa.Array, names: pa.Array | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
+) -> tuple[pa.Array, pa.Array]:
+    parts = _groups(ids, r"^(?P<job>[^.]*)(?:\.(?P<step>.*))?$")
+    if not truncated:  # parsable output: nothing to repair
+        return parts["job"], parts["step"].fill_null("")
+    # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").
+    job = parts["job"]
+    distinct, indices = _distinct(parts["step"].fill_null(""))  # no null step is left
+    expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in distinct.to_pylist()]
+    step = _take_rows(pa.array(expanded, type=pa.string()), indices)
+    cut_still = np.array([v.endswith("+") for v in expanded], dtype=bool)[indices]
+    if names is not None and cut_still.any():
+        # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
+        named = cut_still & _bools(pc.is_in(names, value_set=pa.array(STEP_NAMES)))
+        step = pc.if_else(pa.array(named), names, step)
+    is_job_row = _bools(pc.equal(step, ""))
+    job_cut = np.flatnonzero(_bools(pc.ends_with(job, "+")) & is_job_row)
+    if len(job_cut):
+        # "16325776_10+" lost its ".batch": a step of the job above it when that job's id starts the same way.
+        row = np.arange(len(is_job_row))
+        last_job_row = np.maximum.accumulate(np.where(is_job_row, row, -1))
+        job_list, step_list = job.to_pylist(), step.to_pylist()
+        name_list = names.to_pylist() if names is not None else None
+        fixed: list[int] = []
+        for i in job_cut.tolist():
+            stem = str(job_list[i])[:-1]
+            above = int(last_job_row[i - 1]) if i > 0 else -1
+            previous = str(job_list[above]) if above >= 0 else None
+            name = name_list[i] if name_list is not None and isinstance(name_list[i], str) else ""
+            if previous is not None and previous.startswith(stem) and name in STEP_NAMES:
+                job_list[i], step_list[i] = previous, name
+                fixed.append(i)
+            else:
+                warnings.append(ParseWarning(int(lines[i]), f"JobID {ids[i].as_py()!r} is truncated; kept as printed"))
+        if fixed:
+            job, step = pa.array(job_list, type=pa.string()), pa.array(step_list, type=pa.string())
+    return job, step
+

@@ -1,0 +1,186 @@
+"""Slurm ``--json`` output (``sacct --json``, Slurm 20.11 through 25.x) into the same frame as the text formats.
+
+The shape changed across versions: numbers became ``{"set", "infinite", "number"}`` objects (23.02), states and exit
+statuses became lists (23.11), the step id a string (23.11), and one ``required.memory`` with a per-CPU flag bit
+became ``memory_per_cpu`` / ``memory_per_node`` (23.02). Every form of Slurm's "no value" and "infinite"
+(NO_VAL, INFINITE, their 64-bit forms, unset or infinite objects) becomes null, never a number.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from core.errors import SacctParseError
+from core.sacct.fields import ParseWarning
+from core.sacct.readers import _EXPECTED
+
+# --- JSON ---------------------------------------------------------------------------------------------------------
+
+
+#: Slurm's NO_VAL and INFINITE, and their 64-bit forms, as printed in bare numbers.
+_SENTINELS = frozenset({0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF})
+#: The flag bit that marks a per-CPU memory request in ``required.memory`` (Slurm's MEM_PER_CPU).
+_MEM_PER_CPU = 1 << 63
+
+
+def _number(value: Any) -> float | None:
+    """A Slurm JSON number: plain, or ``{"set": .., "infinite": .., "number": ..}``; no value or infinite → None."""
+    if isinstance(value, dict):
+        if not value.get("set", True) or value.get("infinite", False):
+            return None
+        value = value.get("number")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or value in _SENTINELS or value >= 2**62:  # sentinels, or flag bits in a number
+        return None
+    return float(value)
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, dict) and ("seconds" in value or "microseconds" in value):
+        seconds, micro = _number(value.get("seconds")), _number(value.get("microseconds"))
+        if seconds is None and micro is None:
+            return None
+        return (seconds or 0.0) + (micro or 0.0) / 1e6
+    return _number(value)
+
+
+def _epoch(value: Any) -> float | None:
+    number = _number(value)
+    return number if number else None  # 0 means "not set" (a pending job's start)
+
+
+def _memory(required: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The requested memory in MiB and what it is per (``cpu`` or ``node``), in any version's shape."""
+    per_cpu, per_node = _number(required.get("memory_per_cpu")), _number(required.get("memory_per_node"))
+    if per_cpu:
+        return per_cpu, "cpu"
+    if per_node:
+        return per_node, "node"
+    legacy = required.get("memory")  # before 23.02: one number, the MEM_PER_CPU bit marking a per-CPU request
+    if isinstance(legacy, bool) or not isinstance(legacy, int):
+        return None, None
+    if legacy < 0:  # the flag bit printed as a signed number
+        legacy += _MEM_PER_CPU
+        scope = "cpu"
+    elif legacy >= _MEM_PER_CPU:
+        legacy -= _MEM_PER_CPU
+        scope = "cpu"
+    else:
+        scope = "node"
+    mib = _number(legacy)
+    return (mib, scope) if mib else (None, None)
+
+
+def _state(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("current")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    words = str(value).split() if value else []
+    return words[0].upper() if words else None
+
+
+def _exit_code(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    code = _number(value.get("return_code"))
+    signal = value.get("signal", {})
+    # "signal_id" before 23.02, "id" since.
+    sig = _number(signal.get("id", signal.get("signal_id"))) if isinstance(signal, dict) else None
+    return f"{int(code or 0)}:{int(sig or 0)}"
+
+
+def _tres(items: Any, kind: str) -> float | None:
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and item.get("type") == kind:
+                return _number(item.get("count"))
+    return None
+
+
+def _job_id(job: dict[str, Any]) -> str:
+    array = job.get("array") or {}
+    task = _number(array.get("task_id"))
+    if array.get("job_id") and task is not None:
+        return f"{array['job_id']}_{int(task)}"
+    het = job.get("het") or {}
+    offset = _number(het.get("job_offset"))
+    if het.get("job_id") and offset is not None:
+        return f"{het['job_id']}+{int(offset)}"
+    return str(job.get("job_id", ""))
+
+
+def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise SacctParseError(f"line {exc.lineno}: not valid JSON ({exc.msg}); {_EXPECTED}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
+        raise SacctParseError("JSON without a 'jobs' list: " + _EXPECTED)
+    rows: list[dict[str, Any]] = []
+    for job in document["jobs"]:
+        if not isinstance(job, dict):
+            warnings.append(ParseWarning(1, "a 'jobs' entry is not an object; skipped"))
+            continue
+        job_id = _job_id(job)
+        time = job.get("time") or {}
+        required = job.get("required") or {}
+        tres = job.get("tres") or {}
+        memory, scope = _memory(required)  # MiB
+        cpus = _tres(tres.get("allocated"), "cpu") or _number(required.get("CPUs", required.get("cpus")))
+        limit = _number(time.get("limit"))
+        rows.append({
+            "job-id": job_id, "step": "", "job-name": job.get("name"), "partition": job.get("partition") or None,
+            "account": job.get("account") or None, "user": job.get("user") or None, "state": _state(job.get("state")),
+            "exit-code": _exit_code(job.get("exit_code")), "alloc-cpus": cpus,
+            "n-nodes": _number(job.get("allocation_nodes")), "n-tasks": None,
+            "submit-time": _epoch(time.get("submission")), "start-time": _epoch(time.get("start")),
+            "end-time": _epoch(time.get("end")), "elapsed-seconds": _number(time.get("elapsed")),
+            "timelimit-seconds": limit * 60 if limit is not None else None,
+            "total-cpu-seconds": _seconds(time.get("total")), "user-cpu": _seconds(time.get("user")),
+            "system-cpu": _seconds(time.get("system")),
+            "req-mem": memory * 1024**2 if memory else None,
+            "req-mem-scope": scope,
+            "max-rss": None, "node-list": job.get("nodes") or None,
+        })
+        for step in job.get("steps") or []:
+            if not isinstance(step, dict):
+                continue
+            ident = (step.get("step") or {}).get("id")
+            # {"job_id", "step_id"} (23.02), "123.batch" (23.11 on), or the bare step: "batch", 0 (before 23.02).
+            if isinstance(ident, dict):
+                ident = ident.get("step_id")
+            step_name = "" if ident is None else str(ident).split(".", 1)[-1]
+            stime = step.get("time") or {}
+            stres = step.get("tres") or {}
+            max_rss = _tres((stres.get("requested") or {}).get("max"), "mem")
+            rows.append({
+                "job-id": job_id, "step": step_name.lower() if not step_name.isdigit() else step_name,
+                "job-name": (step.get("step") or {}).get("name"), "partition": None, "account": None, "user": None,
+                "state": _state(step.get("state")), "exit-code": _exit_code(step.get("exit_code")),
+                "alloc-cpus": _tres(stres.get("allocated"), "cpu"),
+                "n-nodes": _number((step.get("nodes") or {}).get("count")),
+                "n-tasks": _number((step.get("tasks") or {}).get("count")),
+                "submit-time": None, "start-time": _epoch(stime.get("start")), "end-time": _epoch(stime.get("end")),
+                "elapsed-seconds": _number(stime.get("elapsed")), "timelimit-seconds": None,
+                "total-cpu-seconds": _seconds(stime.get("total")), "user-cpu": _seconds(stime.get("user")),
+                "system-cpu": _seconds(stime.get("system")), "req-mem": None, "req-mem-scope": None,
+                "max-rss": max_rss, "node-list": (step.get("nodes") or {}).get("range") or None,
+            })
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        raise SacctParseError("the JSON has no jobs")
+    for col in ("alloc-cpus", "n-nodes", "n-tasks"):
+        frame[col] = pd.array(frame[col].to_numpy(dtype="float64"), dtype="Float64").astype("Int64")
+    for col in ("job-id", "step", "job-name", "partition", "account", "user", "state", "exit-code", "req-mem-scope",
+                "node-list"):
+        frame[col] = frame[col].astype(pd.StringDtype("pyarrow"))
+    float_cols = [c for c in frame.columns if c.endswith(("-seconds", "-time")) or c in ("user-cpu", "system-cpu",
+                                                                                          "req-mem", "max-rss")]
+    frame[float_cols] = frame[float_cols].astype("float64")
+    return frame
+

@@ -1,0 +1,166 @@
+"""Platforms side by side: queue wait, failures, efficiency and core-hours of the chosen runs, per platform.
+
+The per-job figures are those of :func:`core.sacct.job_metrics` (through :func:`core.services.sacct.metrics`); this
+module only groups them by the platform each run was stored with, and draws every platform on the same axes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from core.platforms import platform_order
+
+#: States of a job that ended badly (the SACCT page's "Failed / timed out" count uses the same ones).
+FAILURE_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
+#: States of a job that has not ended: no efficiency, no failure yet.
+UNFINISHED_STATES = ("PENDING", "RUNNING", "REQUEUED", "SUSPENDED", "CONFIGURING", "COMPLETING", "RESIZING",
+                     "REQUEUE_HOLD", "REQUEUE_FED", "SIGNALING", "STAGE_OUT", "STOPPED")
+#: Platform colours (the same on every comparison figure).
+PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "lumi": "#2ca02c", "other": "#7f7f7f",
+                                    "unknown": "#c7c7c7"}
+
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "template": "plotly_white", "showlegend": False}
+
+
+def with_platform(jobs: pd.DataFrame, platforms: Mapping[str, str]) -> pd.DataFrame:
+    """Per-job metrics (with their ``run`` column) with a ``platform`` column from ``platforms`` (run → platform)."""
+    run = jobs["run"].astype(str) if "run" in jobs.columns else pd.Series("", index=jobs.index)
+    return jobs.assign(platform=run.map(dict(platforms)).fillna("unknown").astype(str))
+
+
+def _finished(jobs: pd.DataFrame) -> pd.Series:
+    state = jobs["state"].astype("string") if "state" in jobs.columns else pd.Series(pd.NA, index=jobs.index,
+                                                                                      dtype="string")
+    return (state.notna() & ~state.isin(UNFINISHED_STATES)).fillna(False).astype(bool)
+
+
+def core_hours(jobs: pd.DataFrame) -> pd.Series:
+    """Allocated core-hours of each job: Elapsed × AllocCPUS (null when either is missing)."""
+    if "elapsed-seconds" not in jobs.columns or "alloc-cpus" not in jobs.columns:
+        return pd.Series(float("nan"), index=jobs.index, dtype="float64")
+    return (jobs["elapsed-seconds"].astype("float64") * jobs["alloc-cpus"].astype("float64")) / 3600
+
+
+def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
+    """One row per platform (in :func:`core.platforms.platform_order`), each figure with the count it is over.
+
+    Columns: ``jobs``; ``finished`` (jobs with an end state); ``failed`` and ``failure rate`` (failed / finished);
+    ``queue wait median min`` (minutes) over ``jobs with queue wait``; ``CPU efficiency median`` and
+    ``memory efficiency median`` over the finished jobs that have them (``jobs with CPU efficiency``, ``jobs with memory
+    efficiency``); ``core-hours`` (sum over ``jobs with core-hours``).
+    """
+    columns = ["platform", "jobs", "finished", "failed", "failure rate", "jobs with queue wait",
+               "queue wait median min", "jobs with CPU efficiency", "CPU efficiency median",
+               "jobs with memory efficiency", "memory efficiency median", "jobs with core-hours", "core-hours"]
+    if jobs.empty or "platform" not in jobs.columns:
+        return pd.DataFrame(columns=columns)
+    finished = _finished(jobs)
+    failed = finished & jobs["state"].astype("string").isin(FAILURE_STATES).fillna(False).astype(bool)
+    hours = core_hours(jobs)
+    rows = []
+    for platform in platform_order(jobs["platform"].astype(str).unique()):
+        mine = jobs["platform"] == platform
+        done = mine & finished
+        wait = jobs.loc[mine, "queue-wait-seconds"].dropna() if "queue-wait-seconds" in jobs else pd.Series()
+        cpu = jobs.loc[done, "cpu-efficiency"].dropna() if "cpu-efficiency" in jobs else pd.Series()
+        mem = jobs.loc[done, "memory-efficiency"].dropna() if "memory-efficiency" in jobs else pd.Series()
+        used = hours[mine].dropna()
+        n_done = int(done.sum())
+        rows.append({
+            "platform": platform, "jobs": int(mine.sum()), "finished": n_done, "failed": int((mine & failed).sum()),
+            "failure rate": (float((mine & failed).sum()) / n_done) if n_done else None,
+            "jobs with queue wait": len(wait),
+            "queue wait median min": float(wait.median()) / 60 if len(wait) else None,
+            "jobs with CPU efficiency": len(cpu), "CPU efficiency median": float(cpu.median()) if len(cpu) else None,
+            "jobs with memory efficiency": len(mem),
+            "memory efficiency median": float(mem.median()) if len(mem) else None,
+            "jobs with core-hours": len(used), "core-hours": float(used.sum()) if len(used) else None,
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _empty(title: str, why: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=why, showarrow=False, font={"size": 14, "color": "#6b7785"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(title=title, **_LAYOUT)
+    return fig
+
+
+def _counts_label(table: pd.DataFrame, column: str, what: str) -> str:
+    return "; ".join(f"{p}: {int(n):,} {what}" for p, n in zip(table["platform"], table[column], strict=True))
+
+
+def _plain(data: pd.DataFrame) -> pd.DataFrame:
+    """Run names and job ids come from storage: escaped, since Plotly renders markup in hover text."""
+    return data.assign(**{c: data[c].astype(str).map(html.escape) for c in ("run", "job-id") if c in data.columns})
+
+
+def _finish(fig: go.Figure, title: str, order: list[str]) -> go.Figure:
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order, title="platform")
+    fig.update_layout(title=title, **_LAYOUT)
+    return fig
+
+
+def queue_wait_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
+    """Queue wait (Start − Submit) of every job with both, per platform, on one minute axis."""
+    order = table["platform"].tolist()
+    data = jobs.dropna(subset=["queue-wait-seconds"]) if "queue-wait-seconds" in jobs else jobs.iloc[0:0]
+    if data.empty:
+        return _empty("Queue wait per platform", "no job has both Submit and Start")
+    data = _plain(data.assign(minutes=data["queue-wait-seconds"] / 60))
+    fig = px.box(data, x="platform", y="minutes", color="platform", color_discrete_map=PLATFORM_COLOURS,
+                 points="outliers", hover_data=["run", "job-id"])
+    fig.update_yaxes(title="minutes in the queue", rangemode="tozero")
+    title = "Queue wait per platform — " + _counts_label(table, "jobs with queue wait", "jobs with Submit and Start")
+    return _finish(fig, title, order)
+
+
+def failure_figure(table: pd.DataFrame) -> go.Figure:
+    """Failed share of the finished jobs per platform, on a 0-100 % axis."""
+    data = table.dropna(subset=["failure rate"])
+    if data.empty:
+        return _empty("Failure rate per platform", "no finished job with a state")
+    fig = px.bar(data, x="platform", y="failure rate", color="platform", color_discrete_map=PLATFORM_COLOURS,
+                 text=[f"{f:,} of {n:,}" for f, n in zip(data["failed"], data["finished"], strict=True)])
+    fig.update_yaxes(title="failed / finished jobs", tickformat=".0%", range=[0, 1])
+    title = "Failure rate per platform — FAILED, OUT_OF_MEMORY, TIMEOUT, NODE_FAIL of the finished jobs"
+    return _finish(fig, title, table["platform"].tolist())
+
+
+def efficiency_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
+    """CPU and memory efficiency of the finished jobs per platform, on one percent axis."""
+    done = jobs[_finished(jobs)]
+    columns = [c for c in ("cpu-efficiency", "memory-efficiency") if c in done.columns]
+    long = done.melt(id_vars=["platform", "run", "job-id"], value_vars=columns, var_name="metric",
+                     value_name="efficiency").dropna(subset=["efficiency"]) if columns else done.iloc[0:0]
+    if long.empty:
+        return _empty("Efficiency per platform", "no finished job has TotalCPU and AllocCPUS, or MaxRSS and ReqMem")
+    long = _plain(long)
+    long["metric"] = long["metric"].map({"cpu-efficiency": "CPU", "memory-efficiency": "memory"})
+    fig = px.box(long, x="platform", y="efficiency", color="metric", points="outliers",
+                 hover_data=["run", "job-id"], color_discrete_map={"CPU": "#2e86c1", "memory": "#af7ac5"})
+    fig.update_yaxes(title="% of what was allocated", tickformat=".0%", rangemode="tozero")
+    fig.update_layout(showlegend=True)
+    title = ("Efficiency per platform — finished jobs: "
+             + _counts_label(table, "jobs with CPU efficiency", "with CPU efficiency") + "; "
+             + _counts_label(table, "jobs with memory efficiency", "with memory efficiency"))
+    return _finish(fig, title, table["platform"].tolist()).update_layout(showlegend=True)
+
+
+def core_hours_figure(table: pd.DataFrame) -> go.Figure:
+    """Allocated core-hours (Elapsed × AllocCPUS) per platform."""
+    data = table.dropna(subset=["core-hours"])
+    if data.empty:
+        return _empty("Core-hours per platform", "needs Elapsed and AllocCPUS")
+    fig = px.bar(data, x="platform", y="core-hours", color="platform", color_discrete_map=PLATFORM_COLOURS,
+                 text_auto=",.0f")
+    fig.update_yaxes(title="core-hours (Elapsed × AllocCPUS)", tickformat=",.0f", rangemode="tozero")
+    title = "Allocated core-hours per platform — " + _counts_label(table, "jobs with core-hours", "jobs")
+    return _finish(fig, title, table["platform"].tolist())

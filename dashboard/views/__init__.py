@@ -1,0 +1,1 @@
+"""The pages: Streamlit scripts run by ``st.navigation`` in dashboard/app.py, one per view."""

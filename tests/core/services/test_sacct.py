@@ -1,0 +1,26 @@
+"""core.services.sacct: stored sacct runs, their filters and per-job metrics."""
+
+from __future__ import annotations
+
+from core.demo import SACCT_RUNS, seed_demo
+from core.services import sacct
+from core.settings import Settings
+from core.store.local import LocalStore
+
+
+def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -> None:
+    seed_demo(store, settings)
+    runs = sacct.list_runs(store, settings)
+    assert len(runs) == len(SACCT_RUNS)
+    hyak = next(r for r in runs if r.name.endswith("hyak-default"))
+    frame = sacct.combine([sacct.load_run(store, "mlch-for-air", hyak.object)])
+    assert len(frame) == 2292
+    only_jobs = sacct.apply_filters(frame, sacct.Filters(step_kinds=["job"]))
+    assert len(only_jobs) == 753
+    timeouts = sacct.apply_filters(frame, sacct.Filters(states=["TIMEOUT"], step_kinds=["job"]))
+    assert set(timeouts["state"]) == {"TIMEOUT"}
+    jobs = sacct.metrics(frame)
+    assert len(jobs) == 753
+    # Hyak's default fields have no TotalCPU: efficiency is unknown, not zero.
+    assert jobs["cpu-efficiency"].isna().all()
+    assert sacct.summary(frame, jobs).median_cpu_efficiency is None
