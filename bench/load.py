@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import statistics
@@ -28,10 +29,23 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Every page of the app, by the ``url_path`` app.py gives it.
-PAGES = ("buckets", "management", "times", "sacct", "upload", "logs", "sign-in")
-#: The default page answers at the app's root, not under its url path.
-DEFAULT_PAGE = "buckets"
+
+
+def app_pages(app: Path = ROOT / "dashboard" / "app.py") -> tuple[tuple[str, ...], str]:
+    """The url paths of the pages in app.py's navigation (hidden ones left out), and the default page's."""
+    pages, default = [], ""
+    for call in re.findall(r"st\.Page\((.*?)\),?\n", app.read_text()):
+        path = re.search(r'url_path="([^"]+)"', call)
+        if path is None or 'visibility="hidden"' in call:
+            continue
+        pages.append(path.group(1))
+        if "default=True" in call:
+            default = path.group(1)
+    return tuple(pages), default
+
+
+#: Every page of the app by its ``url_path``; the default page answers at the app's root, not under its path.
+PAGES, DEFAULT_PAGE = app_pages()
 #: Seconds a page view may take before it counts as an error (the view is abandoned).
 VIEW_TIMEOUT = 30.0
 
