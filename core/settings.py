@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
 
+#: Largest UPLOAD_LIMIT_MB: Streamlit's server.maxUploadSize in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+
 #: Setting field → environment variable.
 ENV_NAMES: dict[str, str] = {
     "csc_username": "CSC_USERNAME",
@@ -73,7 +76,8 @@ class Settings(BaseModel):
     local_store_path: Path = Path(".data/store")
     sacct_timezone: str = "UTC"
     pipeline_user: str = "user@example.com"
-    upload_limit_mb: int = Field(100, gt=0, le=4096)
+    # The ceiling is the server's maxUploadSize (.streamlit/config.toml): the widget cannot allow more than that.
+    upload_limit_mb: int = Field(100, gt=0, le=MAX_UPLOAD_MB)
     read_limit_rows: int = Field(ReadLimits.rows, gt=0)
     read_limit_mb: int = Field(ReadLimits.bytes // 2**20, gt=0)
     management_limit_mb: int = Field(ReadLimits.management_bytes // 2**20, gt=0)
