@@ -205,3 +205,16 @@ def summary(frame: pd.DataFrame, job_frame: pd.DataFrame) -> Summary:
     return Summary(int(is_job.sum()), int((~is_job).sum()), failed,
                    None if cpu is None or pd.isna(cpu) else float(cpu) / 3600,
                    None if eff is None or pd.isna(eff) else float(eff))
+
+
+def parse_days(text: str | None, span: tuple[date, date]) -> tuple[date, date] | None:
+    """A day range from a URL (``2024-05-24..2024-05-25``) kept within ``span``; ``None`` when absent or unreadable."""
+    if not text:
+        return None
+    first, sep, last = text.partition("..")
+    try:
+        days = (date.fromisoformat(first), date.fromisoformat(last if sep else first))
+    except ValueError:
+        return None
+    low, high = max(days[0], span[0]), min(days[1], span[1])
+    return (low, high) if low <= high else None
