@@ -194,3 +194,24 @@ def test_a_field_asked_for_twice_in_headerless_output_is_read_from_its_first_col
     parsed = parse_sacct("1|COMPLETED|FAILED\n", fields=["JobID", "State", "state"])
     assert parsed.frame["state"].tolist() == ["COMPLETED"]
     assert [w.line for w in parsed.warnings] == [1] and "more than once" in parsed.warnings[0].message
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\r", "\x0b"], ids=["line-separator", "lone-cr", "vertical-tab"])
+def test_a_multibyte_delimiter_with_unusual_line_breaks(brk: str) -> None:
+    text = brk.join(["JobID^|^State^|^Elapsed", "1^|^COMPLETED^|^00:00:01", "2^|^FAILED^|^00:00:02", ""])
+    parsed = parse_sacct(text.encode())
+    assert parsed.frame[["job-id", "state", "elapsed-seconds"]].values.tolist() == [
+        ["1", "COMPLETED", 1.0], ["2", "FAILED", 2.0]]
+
+
+@pytest.mark.parametrize("layout", ["fixed-width", "reportseff"])
+def test_input_holding_the_stand_in_bytes_is_still_read(layout: str) -> None:
+    # The bytes that stand in for a multi-byte delimiter or split lines, all present in a job name.
+    noise = "\x1f\x01\x02\x03\t\x1e"  # \x1e is a line break for Python: the name is cut there
+    if layout == "fixed-width":
+        text = f"     JobID    JobName \n---------- ---------- \n         1    a{noise}b \n"
+    else:
+        text = f"JobID^|^JobName\n1^|^a{noise}b\n"
+    parsed = parse_sacct(text.encode())
+    assert parsed.frame["job-id"].tolist()[0] == "1"
+    assert parsed.frame["job-name"].tolist()[0].startswith("a\x1f\x01\x02\x03")
