@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.services import charts
+from core.services import charts, palette
 from core.services import management as service
 from core.services.jobs import JobKey
 from dashboard import components, links
@@ -27,7 +27,7 @@ refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs:
 
 def _status_style(value: object) -> str:
     colour = service.PHASE_COLOURS.get(str(value))
-    return f"background-color: {colour}; color: white; font-weight: 600" if colour else ""
+    return f"background-color: {colour}; color: {palette.text_colour(colour)}; font-weight: 600" if colour else ""
 
 
 @st.fragment(run_every=30 if refresh else None)

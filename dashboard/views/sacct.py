@@ -58,15 +58,17 @@ options = service.filter_options(frame)
 with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
     c1, c2, c3, c4 = st.columns(4)
     filters = service.Filters(
-        states=c1.multiselect("State", options["states"], key="state", bind="query-params",
-                              persist_state="session"),
-        partitions=c2.multiselect("Partition", options["partitions"], key="partition", bind="query-params",
-                                  persist_state="session"),
-        step_kinds=c3.multiselect("Row kind", options["step_kinds"], help="job rows, batch, extern, numbered steps",
+        states=c1.multiselect("State", options["states"], help="the job's state (its own row)", key="state",
+                              bind="query-params", persist_state="session"),
+        partitions=c2.multiselect("Partition", options["partitions"], help="the job's partition", key="partition",
+                                  bind="query-params", persist_state="session"),
+        step_kinds=c3.multiselect("Row kind", options["step_kinds"],
+                                  help="which sacct rows of the chosen jobs: job rows, batch, extern, numbered steps",
                                   key="kind", bind="query-params", persist_state="session"),
-        job_name=c4.text_input("Job name contains", key="name", bind="query-params", persist_state="session"),
+        job_name=c4.text_input("Job name contains", help="the job's name (its own row)", key="name",
+                               bind="query-params", persist_state="session"),
     )
-filtered = service.apply_filters(frame, filters)
+    st.caption(service.FILTER_SCOPE)
 span = service.time_span(frame, settings.sacct_timezone)
 if span is None:
     st.caption("No Submit, Start or End in these runs: no time range to filter by.")
@@ -76,20 +78,25 @@ else:
                            help=f"Days in {settings.sacct_timezone}, by each job's Start (else Submit, else End); "
                            "a job with none of them is left out once the range is narrowed.")
     if isinstance(picked, tuple) and len(picked) == 2 and tuple(picked) != span:
-        filtered = service.in_time_range(filtered, *service.day_range(picked[0], picked[1], settings.sacct_timezone))
+        filters.time_range = service.day_range(picked[0], picked[1], settings.sacct_timezone)
 all_jobs = components.sacct_metrics(identity, key, frame)
-jobs = all_jobs.merge(filtered[["run", "job-id"]].drop_duplicates(), on=["run", "job-id"])
+selection = service.select(frame, all_jobs, filters)
+jobs = selection.jobs
 
-summary = service.summary(filtered, jobs)
-m = st.columns(5)
+summary = service.summary(selection)
+m = st.columns(6)
 m[0].metric("Jobs", f"{summary.jobs:,}")
 m[1].metric("Steps", f"{summary.steps:,}")
 m[2].metric("Failed / timed out", f"{summary.failed:,}")
-m[3].metric("CPU hours", "—" if summary.cpu_hours is None else f"{summary.cpu_hours:,.1f}")
-m[4].metric("Median CPU efficiency", "—" if summary.median_cpu_efficiency is None
-            else f"{summary.median_cpu_efficiency:.0%}")
-if filtered.empty:
-    st.info("No rows match these filters.")
+m[3].metric("CPU-hours used", "—" if summary.used_cpu_hours is None else f"{summary.used_cpu_hours:,.1f}",
+            help="TotalCPU: the CPU time the jobs' processes used")
+m[4].metric("Core-hours allocated", "—" if summary.core_hours is None else f"{summary.core_hours:,.1f}",
+            help="Elapsed × AllocCPUS (sacct's CPUTime): what the allocations held, used or not")
+m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
+            else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
+st.caption(service.summary_counts(summary))
+if jobs.empty:
+    st.info("No job matches these filters.")
     st.stop()
 
 # One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
@@ -102,13 +109,14 @@ elif view == "Elapsed":
     st.plotly_chart(charts.elapsed_per_job(jobs), width="stretch")
 elif view == "Efficiency":
     st.plotly_chart(charts.efficiency(jobs), width="stretch")
+    st.caption(charts.EFFICIENCY_HELP)
     st.plotly_chart(charts.cpu_vs_memory(jobs), width="stretch")
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
 elif view == "Queue wait":
     st.plotly_chart(charts.queue_wait(jobs), width="stretch")
 elif view == "Disk I/O":
-    st.plotly_chart(charts.disk_io(filtered), width="stretch")
+    st.plotly_chart(charts.disk_io(selection.rows), width="stretch")
 elif view == "Platforms":
     by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
     compared = platforms.comparison(by_platform)
@@ -127,21 +135,20 @@ elif view == "Platforms":
         "core-hours": st.column_config.NumberColumn(format="%,.1f"),
     })
 else:
-    rows = st.radio("Rows", ["Jobs with efficiency", "All sacct rows"], horizontal=True, key="rows",
-                    bind="query-params", persist_state="session")
-    table = jobs if rows.startswith("Jobs") else filtered
-    st.caption("Select a row to open its job's page.")
-    selected = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                          key=f"sacct-table-{rows}", column_config={
-        **{c: st.column_config.NumberColumn(format="%.0f s") for c in table.columns if c.endswith("-seconds")},
-        **{c: st.column_config.NumberColumn(format="percent") for c in table.columns if c.endswith("-efficiency")},
-        **{c: st.column_config.NumberColumn(format="%.0f") for c in table.columns if c.endswith("-time")},
-    })
-    if selected.selection.rows:
-        row = table.iloc[selected.selection.rows[0]]
+    rows = st.radio("Rows", ["One row per job", "All sacct rows"], horizontal=True, key="rows",
+                    bind="query-params", persist_state="session",
+                    help="All sacct rows: the job and step rows of the chosen jobs that pass Row kind")
+    source = jobs if rows.startswith("One") else selection.rows
+    table = (service.job_table(source, settings.sacct_timezone) if rows.startswith("One")
+             else service.row_table(source, settings.sacct_timezone))
+    st.caption(f"{len(table.frame):,} rows; durations [D-]HH:MM:SS, sizes in binary units, times in "
+               f"{settings.sacct_timezone}. Select a row to open its job's page.")
+    picked_rows = components.sacct_table(table, key=f"sacct-table-{rows}")
+    if picked_rows:
+        row = source.iloc[picked_rows[0]]
         st.switch_page(links.JOB, query_params=JobKey(str(row["job-id"]), run=str(row["run"])).query_params())
     d1, d2 = st.columns(2)
-    d1.download_button("CSV", data=lambda: frame_to_csv(table), file_name="sacct.csv", mime="text/csv",
+    d1.download_button("CSV", data=lambda: frame_to_csv(table.frame), file_name="sacct.csv", mime="text/csv",
                        icon=":material/download:")
-    d2.download_button("Parquet", data=lambda: frame_to_parquet(table.reset_index(drop=True)),
-                       file_name="sacct.parquet", icon=":material/download:")
+    d2.download_button("Parquet", data=lambda: frame_to_parquet(table.frame), file_name="sacct.parquet",
+                       icon=":material/download:")

@@ -127,7 +127,7 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     timeouts = int(_metrics(at)["Jobs"].replace(",", ""))
     assert 0 < timeouts < 753 < before
     table = at.dataframe[-1].value  # the first one lists the chosen runs
-    assert set(table["state"]) == {"TIMEOUT"}
+    assert set(table["State"]) == {"TIMEOUT"}
 
 
 def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
