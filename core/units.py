@@ -1,4 +1,4 @@
-"""Sizes: parsing the printed forms (``2.2M``, ``100K``) and formatting byte counts for people."""
+"""Sizes and durations: parsing the printed sizes (``2.2M``, ``100K``), formatting bytes and Slurm durations."""
 
 from __future__ import annotations
 
@@ -40,3 +40,15 @@ def human_bytes(n: float | None) -> str:
             return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def slurm_duration(seconds: float | None) -> str:
+    """Format seconds as Slurm prints durations, ``[D-]HH:MM:SS`` (``90061`` → ``1-01:01:01``); ``None`` → ``—``."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "—"
+    total = round(seconds)
+    sign = "-" if total < 0 else ""
+    days, rest = divmod(abs(total), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{f'{days}-' if days else ''}{hours:02d}:{minutes:02d}:{secs:02d}"

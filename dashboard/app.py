@@ -37,6 +37,8 @@ pages = [
     st.Page("views/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
     st.Page("views/upload.py", title="Upload sacct", icon=":material/upload_file:", url_path="upload"),
     st.Page("views/logs.py", title="Logs", icon=":material/article:", url_path="logs"),
+    # Reached from the rows of Management, SACCT and Logs (a job needs an id), so not listed in the sidebar.
+    st.Page("views/job.py", title="Job", icon=":material/work_history:", url_path="job", visibility="hidden"),
     st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
 ]
 navigation = st.navigation(pages)

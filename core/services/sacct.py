@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -116,6 +117,58 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
             [frame["run"], frame["job-id"]]).transform("first")
         mask &= job_name.fillna("").str.contains(filters.job_name, case=False, regex=False)
     return frame[mask]
+
+
+def job_times(frame: pd.DataFrame) -> pd.Series:
+    """When each row's job ran, as epoch seconds.
+
+    The job row's Start, else its Submit, else its End (a pending job has only Submit); steps follow their job.
+    Null when sacct printed none of them.
+    """
+    when = pd.Series(float("nan"), index=frame.index, dtype="float64")
+    for column in ("start-time", "submit-time", "end-time"):
+        if column in frame.columns:
+            when = when.fillna(frame[column].astype("float64"))
+    is_job = frame["step"].fillna("") == "" if "step" in frame.columns else pd.Series(True, index=frame.index)
+    keys = [frame[c] for c in ("run", "job-id") if c in frame.columns]
+    if not keys:
+        return when
+    job_when = when.where(is_job).groupby(keys).transform("first")
+    return job_when.fillna(when)
+
+
+def in_time_range(frame: pd.DataFrame, start: float | None, end: float | None) -> pd.DataFrame:
+    """Rows whose job ran in ``[start, end)`` (epoch seconds; ``None`` leaves that side open).
+
+    With both sides open every row is kept; otherwise a job with no Start, Submit or End is left out.
+    """
+    if start is None and end is None:
+        return frame
+    when = job_times(frame)
+    mask = when.notna()
+    if start is not None:
+        mask &= when >= start
+    if end is not None:
+        mask &= when < end
+    return frame[mask.fillna(False).astype(bool)]
+
+
+def time_span(frame: pd.DataFrame, timezone: str) -> tuple[date, date] | None:
+    """The first and last day (in the cluster's zone) any job of the frame ran; ``None`` when no time is printed."""
+    when = job_times(frame).dropna()
+    if when.empty:
+        return None
+    zone = ZoneInfo(timezone)
+    first, last = (datetime.fromtimestamp(float(v), zone).date() for v in (when.min(), when.max()))
+    return first, last
+
+
+def day_range(first: date, last: date, timezone: str) -> tuple[float, float]:
+    """Epoch seconds from the start of ``first`` to the end of ``last`` (whole days in the cluster's zone)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time.min, zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone)
+    return start.timestamp(), end.timestamp()
 
 
 def metrics(frame: pd.DataFrame) -> pd.DataFrame:
