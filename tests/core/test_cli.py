@@ -59,7 +59,7 @@ def test_upload_from_stdin_and_file_stores_versions_on_swift_and_ls_shows_them(
     first = hpc_monitor(["upload-sacct", "-", "--run", "cedar may", "--platform", "Mahti"], env, tmp_path,
                         SAMPLE.read_bytes())
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == f"Stored {bucket}/{name} as version 1 (572 rows, parsable2, 0 warnings)."
+    assert first.stdout.strip() == f"Stored {bucket}/{name} as version 1 (572 rows, parsable2, no warnings)."
     swift = openstack.store_for(alice)
     meta, data = swift.get_object(bucket, name)
     assert meta.custom["version"] == 1 and meta.custom["platform"] == "mahti" and meta.custom["rows"] == 572
