@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -13,6 +14,7 @@ import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired
 from core.naming import format_user
+from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
@@ -109,6 +111,14 @@ def header(title: str, caption: str) -> None:
     st.caption(caption)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
+                    _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
+    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags
+    (``key``): a new version of any run is described again."""
+    return runs_service.describe_runs(_store, bucket, _runs)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
     """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
@@ -125,3 +135,35 @@ def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.Da
 def store_identity(current: ObjectStore) -> str:
     """The cache identity of a store (account and user; never a secret)."""
     return current.identity
+
+
+def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
+    """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
+    prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
+    positions of the rows the user selected."""
+    frame = table.frame
+    if frame.size <= int(pd.options.styler.render.max_elements):
+        styled = frame.style.format(
+            {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+        event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
+                             selection_mode="single-row")
+        return list(event.selection.rows)
+    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers.
+    config: dict[str, Any] = {}
+    shown = frame.copy()
+    for column, kind in table.kinds.items():
+        if kind == "duration":
+            shown[column] = pd.to_timedelta(frame[column].astype("float64"), unit="s")
+            config[column] = st.column_config.NumberColumn(format="compact")
+        elif kind == "size":
+            shown[column] = frame[column].astype("float64") / 1024**3
+            config[column] = st.column_config.NumberColumn(format="%.2f GiB")
+        elif kind == "time":
+            shown[column] = pd.to_datetime(frame[column].astype("float64"), unit="s", utc=True).dt.tz_convert(
+                table.zone)
+            config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
+        elif kind == "percent":
+            config[column] = st.column_config.NumberColumn(format="percent")
+    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
+                         selection_mode="single-row")
+    return list(event.selection.rows)

@@ -14,17 +14,11 @@ from core.models import Orchestration, Platform, Workspace
 from core.naming import bucket_name
 from core.platforms import platform_order as order_platforms
 from core.services.objects import read_management
+from core.services.palette import PHASE_COLOURS as PHASE_COLOURS  # the Management page's status colours
 from core.settings import Settings
 from core.store.base import ObjectStore
 
 MANAGEMENT_PREFIX = "MANAGEMENT/"
-
-#: Colour of each job phase (also used by the SACCT charts for Slurm states).
-PHASE_COLOURS: dict[str, str] = {
-    "new": "#9aa5b1", "started": "#7fb3d5", "configured": "#5dade2", "submitted": "#3498db",
-    "pending": "#f5b041", "running": "#2e86c1", "complete": "#28b463", "failed": "#e74c3c",
-    "cancelled": "#a04000", "stopped": "#7d3c98", "stored": "#117864",
-}
 
 
 def submitter_bucket(settings: Settings) -> str:
@@ -191,6 +185,11 @@ def platform_attention(name: str, platform: Platform, *, stale: bool) -> Platfor
     failed = jobs[jobs["status"] == "failed"].reset_index(drop=True)
     stuck = jobs[jobs["status"].isin(ACTIVE_PHASES)].reset_index(drop=True) if stale else jobs.iloc[0:0]
     return PlatformAttention(name, failed, stuck)
+
+
+def job_names(jobs: pd.DataFrame) -> list[str]:
+    """The Slurm ids of a job table's rows, ``without id`` for a job never submitted."""
+    return [str(j) if j is not None and not pd.isna(j) else "without id" for j in jobs["job id"]]
 
 
 def quota_alerts(orchestration: Orchestration, settings: Settings) -> pd.DataFrame:
