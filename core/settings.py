@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
 
+#: Largest UPLOAD_LIMIT_MB: Streamlit's server.maxUploadSize in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+
 #: Setting field → environment variable.
 ENV_NAMES: dict[str, str] = {
     "csc_username": "CSC_USERNAME",
@@ -65,7 +68,8 @@ class Settings(BaseModel):
     local_store_path: Path = Path(".data/store")
     sacct_timezone: str = "UTC"
     pipeline_user: str = "user@example.com"
-    upload_limit_mb: int = Field(100, gt=0, le=4096)
+    # The ceiling is the server's maxUploadSize (.streamlit/config.toml): the widget cannot allow more than that.
+    upload_limit_mb: int = Field(100, gt=0, le=MAX_UPLOAD_MB)
     default_platform: str = "other"
     stuck_after_minutes: float = Field(120, gt=0)
     quota_alert_percent: float = Field(90, gt=0, le=100)

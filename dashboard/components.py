@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired
 from core.naming import format_user
+from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
@@ -108,6 +109,14 @@ def header(title: str, caption: str) -> None:
     """Page title and one line of what it shows."""
     st.title(title)
     st.caption(caption)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
+                    _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
+    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags
+    (``key``): a new version of any run is described again."""
+    return runs_service.describe_runs(_store, bucket, _runs)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

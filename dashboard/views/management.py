@@ -1,5 +1,8 @@
 """Management: the orchestration state of every HPC platform (jobs, configs, transfers, workspace quotas)."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
 from core.services import charts, palette
@@ -42,8 +45,15 @@ def show() -> None:
     running = counts[counts["status"].isin(["running", "pending", "submitted"])]["jobs"].sum()
     cols[2].metric("Active", int(running))
     cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
-    st.plotly_chart(charts.phase_bars(counts), width="stretch")
-    st.caption(f"{orchestration.name} · {bucket}/{name}")
+    st.plotly_chart(charts.phase_bars(counts, order=platforms), width="stretch")
+    with components.guard(f"Could not read {bucket}/{name}"):
+        changed = service.last_changed(store, settings, name)
+    now = datetime.now(UTC)
+    stale = service.is_stale(changed, now, settings)
+    age = "" if changed is None else f", {int((now - changed).total_seconds() // 60):,} min ago"
+    when = "unknown" if changed is None else \
+        changed.astimezone(ZoneInfo(settings.sacct_timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+    st.caption(f"{links.plain(orchestration.name)} · {links.plain(f'{bucket}/{name}')} · last changed {when}{age}")
     missing = links.unknown_values("platform", platforms)
     if missing:
         links.stale("the platform", missing, "the first platform")
@@ -51,6 +61,20 @@ def show() -> None:
     for tab, platform_name in zip(tabs, platforms, strict=True):
         platform = orchestration.platforms[platform_name]
         with tab:
+            attention = service.platform_attention(platform_name, platform, stale=stale)
+            # Warnings, not errors: the page itself worked; an error box means the page could not do its job.
+            if not attention.failed.empty:
+                st.warning(f"{len(attention.failed)} failed: job "
+                         + ", ".join(links.plain(j) for j in service.job_names(attention.failed)),
+                         icon=":material/error:")
+            if not attention.stuck.empty:
+                count = len(attention.stuck)
+                st.warning(f"{count} active job{'s' if count > 1 else ''}, but the object has not changed for over "
+                           f"{settings.stuck_after_minutes:g} min: job "
+                           + ", ".join(links.plain(j) for j in service.job_names(attention.stuck)),
+                           icon=":material/hourglass_disabled:")
+            if attention.empty:
+                st.success("Nothing needs attention on this platform.", icon=":material/check:")
             jobs = service.job_table(platform)
             st.subheader("Jobs")
             if jobs.empty:

@@ -7,16 +7,7 @@ from core.services import charts, platforms
 from core.services import runs as runs_service
 from core.services import sacct as service
 from core.services.jobs import JobKey
-from core.store.base import ObjectStore
 from dashboard import components, links
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
-              _runs: list[service.RunRef]) -> list[runs_service.RunInfo]:
-    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and etags."""
-    return runs_service.describe_runs(_store, bucket, _runs)
-
 
 components.header("SACCT", "Slurm accounting stored under ARTIFACTS/SACCT/ in the forwarder bucket.")
 settings = components.settings()
@@ -32,7 +23,8 @@ if not runs:
 by_name = {r.name: r for r in runs}
 identity = components.store_identity(store)
 with components.guard(f"Could not read the metadata of {bucket}/ARTIFACTS/SACCT/"):
-    infos = {i.name: i for i in run_infos(identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)}
+    described = components.sacct_run_infos(identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)
+infos = {i.name: i for i in described}
 missing = links.unknown_values("runs", list(by_name))
 if missing:
     links.stale("the SACCT run" + ("s" if len(missing) > 1 else ""), missing, "the runs still stored")

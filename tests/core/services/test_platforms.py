@@ -76,6 +76,7 @@ def test_comparison_counts_each_figure_over_what_it_says() -> None:
         "run": ["a", "a", "a", "b", "b"], "job-id": ["1", "2", "3", "1", "2"],
         "state": ["COMPLETED", "FAILED", "RUNNING", "COMPLETED", "TIMEOUT"],
         "alloc-cpus": [4, 2, 8, 256, None], "elapsed-seconds": [3600.0, 1800.0, 900.0, 360.0, 7200.0],
+        "core-seconds": [4 * 3600.0, 2 * 1800.0, 8 * 900.0, 256 * 360.0, None],
         "queue-wait-seconds": [60.0, None, 120.0, 600.0, 30.0],
         "cpu-efficiency": [0.5, 0.25, None, 0.9, 0.1], "memory-efficiency": [None, 0.4, None, 0.8, None],
     })
