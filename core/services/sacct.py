@@ -401,6 +401,19 @@ def row_table(rows: pd.DataFrame, zone: str) -> Table:
     return Table(pd.DataFrame(out).reset_index(drop=True), kinds, zone)
 
 
+def parse_days(text: str | None, span: tuple[date, date]) -> tuple[date, date] | None:
+    """A day range from a URL (``2024-05-24..2024-05-25``) kept within ``span``; ``None`` when absent or unreadable."""
+    if not text:
+        return None
+    first, sep, last = text.partition("..")
+    try:
+        days = (date.fromisoformat(first), date.fromisoformat(last if sep else first))
+    except ValueError:
+        return None
+    low, high = max(days[0], span[0]), min(days[1], span[1])
+    return (low, high) if low <= high else None
+
+
 # --- Findings -----------------------------------------------------------------------------------------------------
 
 #: How findings are made and ordered, said above them.

@@ -60,7 +60,7 @@ def test_the_same_job_id_in_two_runs_is_two_jobs(open_page: OpenPage, store_dir:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-week-1", "user-example-com-week-2"]).run()
     assert _metrics(at)["Jobs"] == "2"
-    at.segmented_control(key="view").set_value("Elapsed").run()
+    at.segmented_control(key="sacct-view").set_value("Elapsed").run()
     assert not at.exception
     bars = [bar for trace in _figure(at)["data"] for bar in zip(_values(trace["x"]), _values(trace["y"]), strict=True)]
     # One 26 h bar per run, never one 52 h bar.
@@ -102,7 +102,7 @@ def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage, store_d
     batch = int((stored["step"] == "batch").sum())
     assert _metrics(at)["Jobs"] == f"{sum(_state_bars(at).values()):,}" == f"{len(job_rows):,}"
     assert _metrics(at)["Steps"] == f"{batch:,}"
-    at.segmented_control(key="view").set_value("Table").run()
+    at.segmented_control(key="sacct-view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
     rows = at.dataframe[-1].value
     assert len(rows) == batch and rows["JobID"].str.endswith(".batch").all()
@@ -122,14 +122,14 @@ def test_headline_says_what_it_counts_and_skips_unfinished_jobs(open_page: OpenP
     assert "36 jobs, 35 of them finished" in shown
     # Three of the 35 were cancelled before they started (Elapsed 0): nothing to measure.
     assert "median CPU eff. of 32 finished jobs" in shown
-    at.segmented_control(key="view").set_value("Efficiency").run()
+    at.segmented_control(key="sacct-view").set_value("Efficiency").run()
     assert "can pass 100 %" in texts(at)
 
 
 def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-habrok-gpu"]).run()
-    at.segmented_control(key="view").set_value("Table").run()
+    at.segmented_control(key="sacct-view").set_value("Table").run()
     assert not at.exception
     data = at.dataframe[-1].value
     shown = _shown(at, -1)
@@ -154,7 +154,7 @@ def test_elapsed_chart_shows_the_longest_finished_jobs_longest_first(open_page: 
     _store_run(store_dir, "many", "JobID|State|Elapsed\n" + "\n".join(lines) + "\n")
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-many"]).run()
-    at.segmented_control(key="view").set_value("Elapsed").run()
+    at.segmented_control(key="sacct-view").set_value("Elapsed").run()
     figure = _figure(at)
     assert {trace["name"] for trace in figure["data"]} == {"COMPLETED"}
     order = figure["layout"]["xaxis"]["categoryarray"]
@@ -162,7 +162,7 @@ def test_elapsed_chart_shows_the_longest_finished_jobs_longest_first(open_page: 
     assert len(order) == 300 and order[0] == "7000360" and order[-1] == "7000061"
     assert [hours[x] for x in order] == sorted(hours.values(), reverse=True)
     assert "the longest 300 of 360" in figure["layout"]["title"]["text"]
-    at.segmented_control(key="view").set_value("States").run()
+    at.segmented_control(key="sacct-view").set_value("States").run()
     assert _figure(at)["layout"]["yaxis"]["tickformat"] == ",d"
 
 
@@ -187,7 +187,7 @@ def test_upload_counts_warnings_and_lines_apart(open_page: OpenPage) -> None:
 def test_findings_view_lists_notes_worst_first_with_a_csv(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
-    at.segmented_control(key="view").set_value("Findings").run()
+    at.segmented_control(key="sacct-view").set_value("Findings").run()
     assert not at.exception and not at.error
     notes = at.dataframe[1].value  # after the runs table
     shown = _shown(at, 1)
@@ -209,7 +209,7 @@ def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: obj
     monkeypatch.setenv("ADVICE_MIN_MINUTES", "100000")
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
-    at.segmented_control(key="view").set_value("Findings").run()
+    at.segmented_control(key="sacct-view").set_value("Findings").run()
     notes = at.dataframe[1].value
     # Only the out-of-memory note is left: no job ran 100000 minutes.
     assert notes["Finding"].tolist() == ["out of memory"]
