@@ -80,3 +80,23 @@ def slurm_duration(seconds: float | None) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{sign}{f'{days}-' if days else ''}{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def iec_size(n: float | None) -> str:
+    """Format a byte count with IEC units and two decimals (``1294440 KiB`` → ``1.23 GiB``); unknown → ``""``."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024 or unit == "PiB":
+            return f"{value:.0f} B" if unit == "B" else f"{value:.2f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def slurm_memory(n: float) -> str:
+    """A memory size as an ``sbatch --mem`` value, rounded up: whole ``G`` from 1 GiB, else ``M`` in 100s."""
+    mib = n / 1024**2
+    if mib >= 1024:
+        return f"{math.ceil(mib / 1024)}G"
+    return f"{max(100, math.ceil(mib / 100) * 100)}M"

@@ -144,7 +144,7 @@ def store_identity(current: ObjectStore) -> str:
     return current.identity
 
 
-def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
+def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True) -> list[int]:
     """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
     prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
     positions of the rows the user selected."""
@@ -152,6 +152,9 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
     if frame.size <= int(pd.options.styler.render.max_elements):
         styled = frame.style.format(
             {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+        if not selectable:
+            st.dataframe(styled, hide_index=True, width="stretch", key=key)
+            return []
         event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row")
         return list(event.selection.rows)
@@ -171,6 +174,11 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
             config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
         elif kind == "percent":
             config[column] = st.column_config.NumberColumn(format="percent")
+        elif kind == "hours":
+            config[column] = st.column_config.NumberColumn(format="%,.1f")
+    if not selectable:
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+        return []
     event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
                          selection_mode="single-row")
     return list(event.selection.rows)

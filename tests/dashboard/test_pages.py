@@ -111,9 +111,9 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     at = open_page("views/sacct.py")
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
-    views = at.segmented_control(key="view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms",
-                             "Table"]
+    views = at.segmented_control(key="sacct-view")
+    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O",
+                             "Platforms", "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
@@ -133,7 +133,7 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
 def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
-    at.segmented_control(key="view").set_value("Table").run()
+    at.segmented_control(key="sacct-view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
     assert len(at.dataframe[-1].value) == 2292
 
