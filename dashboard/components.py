@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar
@@ -23,6 +23,8 @@ from core.text import markdown_plain
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: What a page shows while it waits for storage.
+STORAGE_PROGRESS = "Waiting for object storage…"
 #: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
 PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
@@ -82,18 +84,15 @@ def store() -> ObjectStore:
 
 
 @contextmanager
-def guard(what: str, progress: str | None = "Waiting for object storage…") -> Iterator[None]:
+def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
     """Show a core error as a clear message (and log it) instead of a traceback, then stop the page.
 
-    While the block runs, a spinner with ``progress`` and the time elapsed shows that a slow store is being waited
-    for (each request is bounded by the store's timeout); ``None`` for a block that does not reach storage.
+    While the block runs past half a second, ``progress`` is shown with the seconds spent: a slow object store looks
+    busy, not dead (``None`` when the block shows its own progress).
     """
     try:
-        if progress is None:
+        with st.spinner(progress, show_time=True) if progress else nullcontext():
             yield
-        else:
-            with st.spinner(progress, show_time=True):
-                yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
         st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")

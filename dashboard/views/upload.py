@@ -126,7 +126,7 @@ if stored and stored["run"] == run:
 
 
 def store_now(replace: bool) -> None:
-    with components.guard("Could not store the run"), st.status("Storing…") as status:
+    with components.guard("Could not store the run", progress=None), st.status("Storing…") as status:
         saved = service.store_run(store, settings, run, parsed, replace=replace, platform=platform)
         status.update(label=f"Stored version {saved.version}", state="complete")
     st.session_state["upload_stored"] = {"run": run, "bucket": saved.bucket, "object": saved.object,
