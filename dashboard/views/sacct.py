@@ -30,8 +30,8 @@ if missing:
     links.stale("the SACCT run" + ("s" if len(missing) > 1 else ""), missing, "the runs still stored")
 chosen = st.multiselect("Runs", list(by_name), default=service.default_runs(runs), key="runs",
                         bind="query-params", persist_state="session",
-                        format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
-                        help="Newest stored first; the page opens on the newest ones.")
+                        help="Newest stored first; the page opens on the newest ones. Their platform, rows and "
+                        "stored time are listed below.")
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
