@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar
@@ -22,6 +22,8 @@ from core.store.base import ObjectStore
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: What a page shows while it waits for storage.
+STORAGE_PROGRESS = "Waiting for object storage…"
 #: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
 PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
@@ -81,10 +83,15 @@ def store() -> ObjectStore:
 
 
 @contextmanager
-def guard(what: str) -> Iterator[None]:
-    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page."""
+def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
+    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page.
+
+    While the block runs past half a second, ``progress`` is shown with the seconds spent: a slow object store looks
+    busy, not dead (``None`` when the block shows its own progress).
+    """
     try:
-        yield
+        with st.spinner(progress, show_time=True) if progress else nullcontext():
+            yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
         st.error(f"{what}: {exc}", icon=":material/lock:")
@@ -137,7 +144,7 @@ def store_identity(current: ObjectStore) -> str:
     return current.identity
 
 
-def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
+def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True) -> list[int]:
     """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
     prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
     positions of the rows the user selected."""
@@ -145,6 +152,9 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
     if frame.size <= int(pd.options.styler.render.max_elements):
         styled = frame.style.format(
             {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+        if not selectable:
+            st.dataframe(styled, hide_index=True, width="stretch", key=key)
+            return []
         event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row")
         return list(event.selection.rows)
@@ -164,6 +174,11 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
             config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
         elif kind == "percent":
             config[column] = st.column_config.NumberColumn(format="percent")
+        elif kind == "hours":
+            config[column] = st.column_config.NumberColumn(format="%,.1f")
+    if not selectable:
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+        return []
     event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
                          selection_mode="single-row")
     return list(event.selection.rows)

@@ -20,11 +20,15 @@ with components.guard(f"Could not list {bucket}/MANAGEMENT/"):
 if not names:
     st.info(f"No management object in {bucket}/MANAGEMENT/ yet. The forwarder writes one when a pipeline starts.")
     st.stop()
-missing = links.unknown_values("object", names)
-if missing:
-    links.stale("the management object", missing, "the newest one")
-name = st.selectbox("Management object", names, index=len(names) - 1, key="object", bind="query-params",
-                    persist_state="session")
+# URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
+view = links.ViewParams("management", ("object", "platform"))
+linked = view.get("object")
+if linked is not None and linked not in names:
+    links.stale("the management object", [linked], "the newest one")
+    linked = None
+links.seed_choice("management-object", linked or names[-1], names)
+name = st.selectbox("Management object", names, key="management-object")
+view.keep("object", name, names[-1])
 refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
 
 
@@ -54,10 +58,13 @@ def show() -> None:
     when = "unknown" if changed is None else \
         changed.astimezone(ZoneInfo(settings.sacct_timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
     st.caption(f"{links.plain(orchestration.name)} · {links.plain(f'{bucket}/{name}')} · last changed {when}{age}")
-    missing = links.unknown_values("platform", platforms)
-    if missing:
-        links.stale("the platform", missing, "the first platform")
-    tabs = st.tabs(platforms, key="platform", bind="query-params")
+    linked = view.get("platform")
+    if linked is not None and linked not in platforms:
+        links.stale("the platform", [linked], "the first platform")
+        linked = None
+    tabs = st.tabs(platforms, key=f"platform-{name}", default=linked, on_change="rerun")
+    shown = next((p for tab, p in zip(tabs, platforms, strict=True) if tab.open), linked)
+    view.keep("platform", shown, platforms[0])
     for tab, platform_name in zip(tabs, platforms, strict=True):
         platform = orchestration.platforms[platform_name]
         with tab:
@@ -89,8 +96,8 @@ def show() -> None:
                     if job_id is None:
                         st.info("This job has no Slurm id yet: it was not submitted.")
                     else:
-                        st.switch_page(links.JOB, query_params=JobKey(
-                            str(job_id), platform=platform_name, management_object=name).query_params())
+                        links.open_job(JobKey(str(job_id), platform=platform_name,
+                                              management_object=name).query_params())
             left, right = st.columns(2)
             with left:
                 st.subheader("Configs")

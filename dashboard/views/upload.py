@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.platforms import PLATFORMS
+from core.serialize import frame_to_csv
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
@@ -98,6 +99,14 @@ if jobs is not None and not jobs.empty:
     left, right = st.columns(2)
     left.plotly_chart(charts.state_counts(jobs), width="stretch")
     right.plotly_chart(charts.efficiency(jobs), width="stretch")
+    notes = sacct_service.findings(jobs, settings)
+    with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
+        st.caption(sacct_service.findings_help(settings))
+        components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
+                                                          settings.sacct_timezone), key="upload_findings",
+                               selectable=False)
+        st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
+                           mime="text/csv", icon=":material/download:", key="upload_findings_csv")
 
 where = service.run_platform(parsed, run, settings)
 if where.cluster is not None:
@@ -115,7 +124,7 @@ if stored and stored["run"] == run:
 
 
 def store_now(replace: bool) -> None:
-    with components.guard("Could not store the run"), st.status("Storing…") as status:
+    with components.guard("Could not store the run", progress=None), st.status("Storing…") as status:
         saved = service.store_run(store, settings, run, parsed, replace=replace, platform=platform)
         status.update(label=f"Stored version {saved.version}", state="complete")
     st.session_state["upload_stored"] = {"run": run, "bucket": saved.bucket, "object": saved.object,

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests import samples
 from tests.browser.conftest import screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
-DATA = Path(__file__).resolve().parents[1] / "data"
 Page = Any
 
 
@@ -73,7 +72,7 @@ def test_platforms_view_compares_platforms_on_shared_axes(app_server: str, page:
 
 
 def _choose_file(page: Page, sample: str) -> None:
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(DATA / "sacct" / sample))
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
     expect(page.get_by_role("button", name=f"Remove {sample}")).to_be_visible()
     wait_idle(page)
 
@@ -89,7 +88,7 @@ def test_upload_keeps_only_what_is_shown(app_server: str, page: Page) -> None:
 
     # A file and pasted text at once: Parse asks which one.
     _choose_file(page, "05_torchx_hetjob_parsable.txt")
-    text = (DATA / "sacct" / "09_tdhock_parsable2_multiuser.txt").read_text()
+    text = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text()
     page.get_by_label("…or paste it here").fill(text)
     page.get_by_label("Run name").fill("browser-state")
     page.get_by_label("Run name").press("Enter")
