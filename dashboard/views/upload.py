@@ -93,7 +93,10 @@ if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
                      hide_index=True, width="stretch")
-st.dataframe(frame.head(500), hide_index=True, width="stretch")
+st.caption(f"{'The first 500' if len(frame) > 500 else 'All'} of {len(frame):,} rows, as sacct prints them (times in "
+           f"{settings.sacct_timezone}).")
+components.sacct_table(sacct_service.row_table(frame.head(500), settings.sacct_timezone), key="upload_rows",
+                       selectable=False)
 jobs = service.preview_jobs(parsed)
 if jobs is not None and not jobs.empty:
     left, right = st.columns(2)

@@ -223,6 +223,10 @@ def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
     at.text_input(key="upload_fields").input(",".join(_FIELDS_07))
     at.button(key="parse").click().run()
     assert not at.exception and not at.error
+    rows, shown = at.dataframe[0].value, _shown(at, 0)
+    # Fact 1: 11965642 TIMEOUT, Elapsed 12:00:26 (43226 s), ReqMem 3840M; headers in Slurm's words.
+    assert rows.loc[0, "JobID"] == "11965642" and rows.loc[0, "Elapsed"] == 43226
+    assert (shown.loc[0, "Elapsed"], shown.loc[0, "ReqMem"], shown.loc[0, "MaxRSS"]) == ("12:00:26", "3.75 GiB", "")
     label = next(e.label for e in at.expander if "findings" in e.label)
     notes = at.dataframe[-1].value  # the findings table closes the preview
     assert label == f"{len(notes):,} findings" and len(notes) > 1
