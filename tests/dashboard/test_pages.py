@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.serialize import load_management, parquet_to_frame
 from core.store.local import LocalStore
+from tests import samples
 from tests.dashboard.conftest import texts
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 OpenPage = Callable[..., AppTest]
 
 
@@ -144,7 +144,7 @@ def test_logs_page_searches_in_context_links_a_line_and_tails_a_log(open_page: O
     assert at.dataframe[0].value["job"].tolist() == ["3459879", "3459879", "3461753"]
     # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
     assert at.query_params["object"] == "LOGS/slurm-3461753.out"
-    source = (DATA / "logs" / "ray_slurm_artifacts_2.txt").read_text()
+    source = samples.log("ray_slurm_artifacts_2.txt").read_text()
     lines = source.splitlines()
     metrics = _metrics(at)
     assert metrics["Lines"] == f"{len(lines):,}"
@@ -202,7 +202,7 @@ def _upload(at: AppTest, text: str, run: str = "") -> AppTest:
 
 
 def test_upload_parses_stores_and_versions_a_run(open_page: OpenPage, store_dir: Path) -> None:
-    text = (DATA / "sacct" / "01_hyak_default_fixedwidth.txt").read_text()
+    text = samples.sacct("01_hyak_default_fixedwidth.txt").read_text()
     at = _upload(open_page("views/upload.py"), text, run="hyak march")
     _no_trouble(at)
     assert "2,292 rows in fixed-width format" in texts(at)

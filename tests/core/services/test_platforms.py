@@ -12,8 +12,7 @@ from core.demo import seed_demo
 from core.services import platforms, runs, sacct, upload
 from core.settings import Settings, load_settings
 from core.store.local import LocalStore
-
-DATA = Path(__file__).resolve().parents[2] / "data"
+from tests import samples
 
 
 @pytest.fixture()
@@ -27,7 +26,7 @@ def store(settings: Settings) -> LocalStore:
 
 
 def test_cluster_field_decides_the_platform_and_is_stored(store: LocalStore, settings: Settings) -> None:
-    parsed = upload.parse_upload((DATA / "sacct" / "07_slurmdog_parsable2_noheader_alpine.txt").read_bytes(),
+    parsed = upload.parse_upload(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_bytes(),
                                  settings, fields="JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,"
                                  "MaxRSS,ExitCode,NNodes,NTasks".split(","))
     assert upload.run_platform(parsed, "mahti-like-name", settings) == upload.RunPlatform("other", "alpine")
@@ -38,7 +37,7 @@ def test_cluster_field_decides_the_platform_and_is_stored(store: LocalStore, set
 
 
 def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settings: Settings) -> None:
-    parsed = upload.parse_upload((DATA / "sacct" / "05_torchx_hetjob_parsable.txt").read_bytes(), settings)
+    parsed = upload.parse_upload(samples.sacct("05_torchx_hetjob_parsable.txt").read_bytes(), settings)
     assert upload.run_platform(parsed, "lumi-hetjob", settings) == upload.RunPlatform("lumi", None)
     assert upload.run_platform(parsed, "hetjob", settings) == upload.RunPlatform("other", None)
     stored = upload.store_run(store, settings, "hetjob", parsed, platform="puhti")
@@ -49,7 +48,7 @@ def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settin
 
 
 def test_runs_list_newest_stored_first_with_platform_rows_and_time(store: LocalStore, settings: Settings) -> None:
-    parsed = upload.parse_upload((DATA / "sacct" / "05_torchx_hetjob_parsable.txt").read_bytes(), settings)
+    parsed = upload.parse_upload(samples.sacct("05_torchx_hetjob_parsable.txt").read_bytes(), settings)
     for name in ("zeta", "alpha", "mid"):  # stored in this order: the newest first is not name order
         upload.store_run(store, settings, name, parsed, platform="mahti")
         time.sleep(0.05)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from core.errors import Conflict, InputTooLarge
@@ -11,8 +9,7 @@ from core.serialize import parquet_to_frame
 from core.services import upload
 from core.settings import Settings
 from core.store.local import LocalStore
-
-DATA = Path(__file__).resolve().parents[2] / "data"
+from tests import samples
 
 
 def test_upload_names_sizes_versions(store: LocalStore, settings: Settings) -> None:
@@ -22,7 +19,7 @@ def test_upload_names_sizes_versions(store: LocalStore, settings: Settings) -> N
             upload.run_name(bad)
     with pytest.raises(InputTooLarge, match="UPLOAD_LIMIT_MB"):
         upload.check_size(settings.upload_limit_bytes + 1, settings)
-    parsed = upload.parse_upload((DATA / "sacct" / "09_tdhock_parsable2_multiuser.txt").read_bytes(), settings)
+    parsed = upload.parse_upload(samples.sacct("09_tdhock_parsable2_multiuser.txt").read_bytes(), settings)
     first = upload.store_run(store, settings, "cedar", parsed)
     assert first.version == 1 and first.object == "ARTIFACTS/SACCT/user-example-com-cedar.parquet"
     with pytest.raises(Conflict):
