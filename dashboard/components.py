@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar
@@ -19,9 +19,12 @@ from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
+from core.text import markdown_plain
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: What a page shows while it waits for storage.
+STORAGE_PROGRESS = "Waiting for object storage…"
 #: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
 PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
@@ -81,18 +84,23 @@ def store() -> ObjectStore:
 
 
 @contextmanager
-def guard(what: str) -> Iterator[None]:
-    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page."""
+def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
+    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page.
+
+    While the block runs past half a second, ``progress`` is shown with the seconds spent: a slow object store looks
+    busy, not dead (``None`` when the block shows its own progress).
+    """
     try:
-        yield
+        with st.spinner(progress, show_time=True) if progress else nullcontext():
+            yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/lock:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/error:")
         st.stop()
 
 
@@ -106,7 +114,7 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
 
 
 def header(title: str, caption: str) -> None:
-    """Page title and one line of what it shows."""
+    """Page title and one line of what it shows (both written by the page, never taken from data)."""
     st.title(title)
     st.caption(caption)
 
@@ -123,7 +131,7 @@ def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...]
 def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
     """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
     account's data from the cache, and a new version (new etag) is read again."""
-    return sacct_service.load_run(_store, bucket, name)
+    return sacct_service.load_run(_store, bucket, name, settings().read_limits)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
