@@ -43,7 +43,7 @@ def show() -> None:
     with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
         view = service.build_overview(store, settings, now, load=_load)
     for problem in view.problems:
-        st.warning(problem, icon=":material/error:")
+        st.warning(plain(problem), icon=":material/error:")
     st.caption(f"Read at {now.astimezone(ZoneInfo(settings.sacct_timezone)).strftime('%Y-%m-%d %H:%M:%S %Z')}.")
 
     left, right = st.columns(2)
