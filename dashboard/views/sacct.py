@@ -131,7 +131,7 @@ elif view == "Findings":
                  f"{len(jobs):,} jobs")
     components.sacct_table(service.headed_table(notes, service.FINDING_HEADERS, settings.sacct_timezone),
                            key="findings", selectable=False)
-    st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
+    st.download_button("Findings as CSV", data=lambda: service.findings_csv(notes), file_name="sacct-findings.csv",
                        mime="text/csv", icon=":material/download:")
     by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
     for by, title in (("run", "Per run"), ("platform", "Per platform")):
