@@ -19,6 +19,7 @@ from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
+from core.text import markdown_plain
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
@@ -94,12 +95,12 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
             yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/lock:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/error:")
         st.stop()
 
 
@@ -113,7 +114,7 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
 
 
 def header(title: str, caption: str) -> None:
-    """Page title and one line of what it shows."""
+    """Page title and one line of what it shows (both written by the page, never taken from data)."""
     st.title(title)
     st.caption(caption)
 
@@ -130,7 +131,7 @@ def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...]
 def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
     """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
     account's data from the cache, and a new version (new etag) is read again."""
-    return sacct_service.load_run(_store, bucket, name)
+    return sacct_service.load_run(_store, bucket, name, settings().read_limits)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.errors import NotFound
+from core.errors import DamagedObject, NotFound
 from core.naming import bucket_name
 from core.services.objects import read_frame
 from core.settings import Settings
@@ -30,15 +30,23 @@ def list_runs(store: ObjectStore, settings: Settings) -> list[str]:
 
 
 def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.DataFrame:
-    """Stage timings of the runs in long form: run, stage, begin, end, total (seconds), start/finish datetimes."""
+    """Stage timings of the runs in long form: run, stage, begin, end, total (seconds), start/finish datetimes.
+
+    Raises:
+        DamagedObject: a TIMES object is unreadable or lacks numeric begin, end and total columns (names it).
+    """
     bucket = pipeline_bucket(settings)
     frames = []
     for run in runs:
         name = f"{TIMES_PREFIX}{run}.parquet"
-        frame = read_frame(store, bucket, name)
+        frame = read_frame(store, bucket, name, settings.read_limits)
         missing = {"begin", "end", "total"} - set(frame.columns)
         if missing:
-            raise ValueError(f"{bucket}/{name} has no {', '.join(sorted(missing))} column")
+            raise DamagedObject(f"no {', '.join(sorted(missing))} column", bucket=bucket, obj=name)
+        wrong = [c for c in ("begin", "end", "total") if not _is_number(frame[c])]
+        if wrong:
+            raise DamagedObject(f"{', '.join(wrong)} should hold seconds, not {frame[wrong[0]].dtype}",
+                                bucket=bucket, obj=name)
         frame = frame.rename_axis("stage").reset_index()
         frame.insert(0, "run", run)
         frames.append(frame)
@@ -54,6 +62,10 @@ def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.Dat
     out["start"] = pd.to_datetime(out["begin"], unit="s", utc=True)
     out["finish"] = pd.to_datetime(out["end"], unit="s", utc=True)
     return out
+
+
+def _is_number(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def run_summary(frame: pd.DataFrame) -> pd.DataFrame:
