@@ -35,7 +35,8 @@ if missing:
 links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_runs, list(by_name))
 chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
-                        help="Newest stored first; the page opens on the newest ones.")
+                        help="Newest stored first; the page opens on the newest ones. Their platform, rows and "
+                        "stored time are listed below.")
 view_params.keep("runs", chosen, default_runs)
 if not chosen:
     st.info("Pick one or more runs.")
