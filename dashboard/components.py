@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -101,11 +101,38 @@ def header(title: str, caption: str) -> None:
     st.caption(caption)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
-    """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
-    account's data from the cache, and a new version (new etag) is read again."""
-    return sacct_service.load_run(_store, bucket, name)
+#: Object reads kept per process: logs are at most 20 MiB, frames and previews usually far less.
+_CACHED_READS = 48
+
+
+@st.cache_data(max_entries=_CACHED_READS, show_spinner=False)
+def _object_read(reader: str, identity: str, bucket: str, name: str, etag: str,
+                 _read: Callable[[ObjectStore, str, str], Any], _store: ObjectStore) -> Any:
+    return _read(_store, bucket, name)
+
+
+def cached_read(read: Callable[[ObjectStore, str, str], T], current: ObjectStore, bucket: str, name: str,
+                etag: str | None = None) -> T:
+    """``read(current, bucket, name)``, cached per reader, store identity, object and etag.
+
+    The key always holds ``current.identity`` (account and user), so a session only ever gets entries read with
+    its own rights, even when another account has the same bucket and object names and the same bytes. A new
+    version of the object has a new etag and is read again. ``etag=None`` asks storage for the current one (one
+    HEAD: what an auto-refresh needs); an empty etag (unknown) reads without the cache. Errors are never cached.
+    """
+    reader = f"{read.__module__}.{read.__qualname__}"
+    if "<" in reader:  # a lambda or local function has no name stable across runs to key on
+        raise TypeError(f"cached_read needs a module-level function, not {reader}")
+    if etag is None:
+        etag = current.head_object(bucket, name).etag
+    if not etag:
+        return read(current, bucket, name)
+    return cast(T, _object_read(reader, current.identity, bucket, name, etag, read, current))
+
+
+def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.DataFrame:
+    """One SACCT run (:func:`core.services.sacct.load_run`) through :func:`cached_read`."""
+    return cached_read(sacct_service.load_run, current, bucket, name, etag)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

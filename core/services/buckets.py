@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.naming import folder
 from core.serialize import load_management
 from core.services.objects import read_frame
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
@@ -125,7 +126,7 @@ def object_detail(store: ObjectStore, bucket: str, name: str) -> ObjectDetail:
         detail.note = f"{len(frame):,} rows × {frame.shape[1]} columns" + (
             f"; showing the first {PREVIEW_ROWS}" if len(frame) > PREVIEW_ROWS else "")
         return detail
-    if "MANAGEMENT/" in name or lower.endswith((".pkl", ".json")):
+    if name.startswith(folder("mana")) or lower.endswith((".pkl", ".json")):
         try:
             data = head if meta.size <= PREVIEW_BYTES else store.get_object(bucket, name)[1]
             detail.kind, detail.preview = "tree", load_management(data)

@@ -9,12 +9,12 @@ from pydantic import ValidationError
 
 from core.errors import NotFound
 from core.models import Orchestration, Platform
-from core.naming import bucket_name
+from core.naming import bucket_name, folder
 from core.services.objects import read_management
 from core.settings import Settings
 from core.store.base import ObjectStore
 
-MANAGEMENT_PREFIX = "MANAGEMENT/"
+MANAGEMENT_PREFIX = folder("mana")
 
 #: Colour of each job phase (also used by the SACCT charts for Slurm states).
 PHASE_COLOURS: dict[str, str] = {

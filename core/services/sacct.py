@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from core.errors import NotFound
-from core.naming import bucket_name
+from core.naming import bucket_name, folder
 from core.sacct import job_metrics, parent_job_id
 from core.services.objects import read_frame
 from core.settings import Settings
 from core.store.base import ObjectStore
 
-SACCT_PREFIX = "ARTIFACTS/SACCT/"
+SACCT_PREFIX = folder("arti", "SACCT")
 
 
 def forwarder_bucket(settings: Settings) -> str:

@@ -68,7 +68,8 @@ if not page.objects.empty:
     names = {full[len(nav["prefix"]):]: full for full in page.objects["object"].tolist()}
     name = names[st.selectbox("Object", list(names), key="object")]
     with components.guard(f"Could not read {bucket}/{name}"):
-        detail = service.object_detail(store, bucket, name)
+        etag = page.objects.set_index("object")["hash"].get(name, "")
+        detail = components.cached_read(service.object_detail, store, bucket, name, str(etag))
     st.subheader("Object")
     st.text(f"{bucket}/{name}")
     meta_col, custom_col = st.columns(2)

@@ -19,7 +19,7 @@ if not refs:
 labels = {r.label: r for r in refs}
 ref = labels[st.selectbox("Job", list(labels), index=len(labels) - 1)]
 with components.guard(f"Could not read {bucket}/{ref.object}"):
-    text = service.read_log(store, settings, ref.object)
+    text = components.cached_read(service.read_log_object, store, bucket, ref.object, ref.etag)
 counts = service.highlights(text)
 cols = st.columns(4)
 cols[0].metric("Lines", f"{counts['lines']:,}")

@@ -26,7 +26,7 @@ if not chosen:
 
 identity = components.store_identity(store)
 with components.guard("Could not read the SACCT runs"):
-    frames = [components.sacct_run(identity, bucket, by_name[n].object, by_name[n].etag, store) for n in chosen]
+    frames = [components.sacct_run(store, bucket, by_name[n].object, by_name[n].etag) for n in chosen]
 frame = service.combine(frames)
 key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 
