@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only parse,list,pages,upload,serialize]``: run the benchmarks, print, save."""
+"""``python -m bench [--quick] [--only AREA,...]``: run the benchmarks (areas below), print, save."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import listing, pages, parse, serialize, upload
+from bench import listing, load, network, pages, parse, serialize, upload
 from bench.results import RESULTS_PATH, Results, machine_info, update_readme
 
-AREAS = ("parse", "list", "pages", "upload", "serialize")
+AREAS = ("parse", "list", "pages", "upload", "serialize", "load", "network")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         "pages": lambda r: pages.run(r, sacct_page_rows),
         "upload": lambda r: upload.run(r, upload_mb),
         "serialize": lambda r: serialize.run(r, rows, repeat=1 if args.quick else 2),
+        "load": lambda r: load.run(r, args.quick),
+        "network": lambda r: network.run(r, args.quick),
     }
     info = machine_info()
     print(f"machine: {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}; "

@@ -136,6 +136,7 @@ class Workspace(_Model):
     max_capacity_bytes: int | None = Field(None, alias="max-capacity-bytes")
     used_files_count: int | None = Field(None, alias="used-files-count")
     max_files_count: int | None = Field(None, alias="max-files-count")
+    project: str | None = Field(None, alias="project")
 
     @model_validator(mode="after")
     def _numbers(self) -> Workspace:

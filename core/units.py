@@ -68,3 +68,15 @@ def human_duration(seconds: float | None) -> str:
     if secs or not parts:
         parts.append(f"{secs}s")
     return sign + " ".join(parts)
+
+
+def slurm_duration(seconds: float | None) -> str:
+    """Format seconds as Slurm prints durations, ``[D-]HH:MM:SS`` (``90061`` → ``1-01:01:01``); ``None`` → ``—``."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "—"
+    total = round(seconds)
+    sign = "-" if total < 0 else ""
+    days, rest = divmod(abs(total), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{f'{days}-' if days else ''}{hours:02d}:{minutes:02d}:{secs:02d}"

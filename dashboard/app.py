@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.demo import seed_demo
 from core.services import session as session_service
+from core.settings import load_settings
 from core.store.local import LocalStore
 from dashboard import components
 
@@ -19,27 +20,34 @@ st.set_page_config(page_title="HPC MLOps monitor", page_icon=":material/monitori
 @st.cache_resource(show_spinner="Preparing the demo data…")
 def _seed_local_store(root: str, prefix: str, user: str, timezone: str) -> int:
     """Seed the embedded store once per process and root (idempotent: only missing objects are written)."""
-    settings = components.settings()
-    return len(seed_demo(LocalStore(root), settings).written)
+    return len(seed_demo(LocalStore(root), load_settings()).written)
 
 
-settings = components.settings()
-if settings.store == "local":
-    _seed_local_store(str(settings.local_store_path.resolve()), settings.bucket_prefix, settings.pipeline_user,
-                      settings.sacct_timezone)
+# The demo is seeded for the configured pipeline user only, whatever user a session picks.
+configured = load_settings()
+if configured.store == "local":
+    _seed_local_store(str(configured.local_store_path.resolve()), configured.bucket_prefix, configured.pipeline_user,
+                      configured.sacct_timezone)
 
 pages = [
-    st.Page("views/buckets.py", title="Buckets", icon=":material/inventory_2:", url_path="buckets", default=True),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("views/buckets.py", title="Buckets", icon=":material/inventory_2:", url_path="buckets"),
     st.Page("views/management.py", title="Management", icon=":material/account_tree:", url_path="management"),
     st.Page("views/times.py", title="Times", icon=":material/timer:", url_path="times"),
     st.Page("views/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
     st.Page("views/upload.py", title="Upload sacct", icon=":material/upload_file:", url_path="upload"),
     st.Page("views/logs.py", title="Logs", icon=":material/article:", url_path="logs"),
+    # Reached from the rows of Management, SACCT and Logs (a job needs an id), so not listed in the sidebar.
+    st.Page("views/job.py", title="Job", icon=":material/work_history:", url_path="job", visibility="hidden"),
     st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
 ]
 navigation = st.navigation(pages)
 
 with st.sidebar:
+    st.text_input("Pipeline user", value=configured.pipeline_user, key=components.PIPELINE_USER_KEY,
+                  bind="query-params", persist_state="session",
+                  help="Whose pipeline buckets the pages show (for this browser session only).")
+    settings = components.settings()
     active = session_service.describe(settings, components.session_state())
     if active is None:
         st.warning("Not signed in", icon=":material/lock:")

@@ -6,12 +6,14 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired
+from core.naming import format_user
 from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
@@ -19,12 +21,19 @@ from core.store.base import ObjectStore
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
+PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
 
 
 def settings() -> Settings:
-    """The settings from the environment and .env (read per run: cheap, and never cached with the password)."""
-    return load_settings()
+    """The settings from the environment and .env (read per run: cheap, and never cached with the password), with
+    the pipeline user this browser session chose in the sidebar."""
+    base = load_settings()
+    chosen = st.session_state.get(PIPELINE_USER_KEY)
+    if isinstance(chosen, str) and format_user(chosen):
+        return base.model_copy(update={"pipeline_user": chosen.strip()})
+    return base
 
 
 def session_state() -> dict[str, Any] | None:
@@ -144,3 +153,35 @@ def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.Da
 def store_identity(current: ObjectStore) -> str:
     """The cache identity of a store (account and user; never a secret)."""
     return current.identity
+
+
+def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
+    """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
+    prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
+    positions of the rows the user selected."""
+    frame = table.frame
+    if frame.size <= int(pd.options.styler.render.max_elements):
+        styled = frame.style.format(
+            {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+        event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
+                             selection_mode="single-row")
+        return list(event.selection.rows)
+    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers.
+    config: dict[str, Any] = {}
+    shown = frame.copy()
+    for column, kind in table.kinds.items():
+        if kind == "duration":
+            shown[column] = pd.to_timedelta(frame[column].astype("float64"), unit="s")
+            config[column] = st.column_config.NumberColumn(format="compact")
+        elif kind == "size":
+            shown[column] = frame[column].astype("float64") / 1024**3
+            config[column] = st.column_config.NumberColumn(format="%.2f GiB")
+        elif kind == "time":
+            shown[column] = pd.to_datetime(frame[column].astype("float64"), unit="s", utc=True).dt.tz_convert(
+                table.zone)
+            config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
+        elif kind == "percent":
+            config[column] = st.column_config.NumberColumn(format="percent")
+    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
+                         selection_mode="single-row")
+    return list(event.selection.rows)

@@ -1,8 +1,9 @@
 """Parse Slurm ``sacct`` output into a typed table, and compute per-job efficiency.
 
 Formats are detected from the text: fixed width (a header line, a dashes line, right-aligned values), ``--parsable``
-(every line ends with the delimiter), ``--parsable2`` and ``--json`` (Slurm 21.08 or later). Headerless input
-(``--noheader``) needs ``fields=``; the delimiter (``|`` or any ``--delimiter``) is detected.
+(every line ends with the delimiter), ``--parsable2`` and ``--json`` (Slurm 20.11 to 25.x). Any ``--delimiter``
+(``|``, reportseff's ``^|^``, a tab, ``;``) is detected from the header; headerless input (``--noheader``) needs
+``fields=``, and its delimiter is detected from the lines or given as ``delimiter=``.
 
 Columns are the seed's kebab-case field names (``AveCPUFreq`` → ``ave-cpu-freq``) with a unit suffix for the fields
 the seed lists (``Elapsed`` → ``elapsed-seconds``, ``Submit`` → ``submit-time``, ``AveDiskRead`` →
@@ -10,14 +11,20 @@ the seed lists (``Elapsed`` → ``elapsed-seconds``, ``Submit`` → ``submit-tim
 
 Values: durations → seconds (float); timestamps → epoch seconds read in the given time zone; sizes with K/M/G/T/P
 suffixes → 1024-based for byte fields (memory, RSS, VM size, disk read/write), 1000-based otherwise (frequencies,
-pages, energy); counts → nullable integers. ``Unknown``, ``None``, ``UNLIMITED``, ``Partition_Limit``, ``INVALID``
-and empty → null, never 0. ``state`` is the state word (``CANCELLED by 123`` → ``CANCELLED``).
+pages, energy); counts → nullable integers. ``Unknown``, ``None``, ``UNLIMITED``, ``Partition_Limit``, ``INVALID``,
+Slurm JSON's NO_VAL and INFINITE, and empty → null, never 0. ``state`` is the state word in upper case
+(``CANCELLED by 123`` → ``CANCELLED``, ``completed`` → ``COMPLETED``).
+
+Modules, in the order a parse runs: :mod:`~core.sacct.fields` (the field catalogue and result types),
+:mod:`~core.sacct.readers` (format detection; bytes to raw Arrow columns), :mod:`~core.sacct.convert` (raw strings to
+numbers, column by column), :mod:`~core.sacct.slurm_json` (``--json``), then :mod:`~core.sacct.metrics` (per-job
+efficiency) and :mod:`~core.sacct.writer` (back to ``--parsable2``).
 
 The work is vectorised: pyarrow's CSV reader splits the bytes (into fields, or for fixed width into lines that
 ``binary_slice`` cuts at sacct's byte offsets), and Arrow kernels convert whole columns, each distinct value once
 where values repeat, on a thread pool while the next block is read. Columns stay in Arrow until the frame is
 built. Python loops run only over the rare rows that need a decision (truncated fixed-width values, rows with the
-wrong field count).
+wrong field count, records split by a line break inside a value).
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ from core.sacct.fields import (
     kebab,
 )
 from core.sacct.metrics import job_metrics, parent_job_id
-from core.sacct.readers import _decode, _NotUtf8, _read_fast, _read_text
+from core.sacct.readers import _EXPECTED, _decode, _NotUtf8, _read_bytes
 from core.sacct.slurm_json import _parse_json
 from core.sacct.writer import to_parsable2
 
@@ -89,20 +96,16 @@ def parse_sacct(
     except (ZoneInfoNotFoundError, ValueError):
         raise SacctParseError(f"unknown time zone {timezone!r}") from None
     warnings: list[ParseWarning] = []
-    fast = _read_fast(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"),
-                      fields, delimiter, warnings)
-    if fast is not None:
-        try:
-            return ParsedSacct(_convert_table(fast[0], zone, warnings), warnings, fast[1])
-        except _NotUtf8:
-            warnings.clear()  # the general path names the first byte that is not UTF-8
-    body = _decode(text)
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "replace")
+    try:
+        read = _read_bytes(raw, fields, delimiter, warnings)
+        if read is not None:
+            return ParsedSacct(_convert_table(read[0], zone, warnings), warnings, read[1])
+    except _NotUtf8:
+        _decode(raw)  # names the first byte that is not UTF-8
+        raise SacctParseError("expected UTF-8 sacct text") from None
+    # Not delimited or fixed-width text: JSON, or something to explain.
+    body = _decode(raw)
     if body.lstrip().startswith("{"):
-        frame = _parse_json(body, warnings)
-        return ParsedSacct(_order(frame), warnings, "json")
-    # The lines are handed over without a name here, so the reader can free them once it holds the text otherwise.
-    split = [body.splitlines()]
-    del body
-    table, fmt = _read_text(split.pop(), fields, delimiter, warnings)
-    return ParsedSacct(_convert_table(table, zone, warnings), warnings, fmt)
-
+        return ParsedSacct(_order(_parse_json(body, warnings)), warnings, "json")
+    raise SacctParseError(_EXPECTED)

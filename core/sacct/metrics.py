@@ -1,11 +1,18 @@
-"""Per-job efficiency, as ``seff`` and reportseff compute it, from a parsed sacct frame."""
+"""Per-job efficiency, as ``seff``, reportseff and jobstats compute it, from a parsed sacct frame."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-# --- Per-job metrics ----------------------------------------------------------------------------------------------
+from core.sacct.convert import sizes_to_numbers
+
+#: States of a job that has not ended: its TotalCPU and MaxRSS are only updated when a step ends, and its Elapsed
+#: still grows, so it has no CPU, memory or time efficiency yet.
+UNFINISHED_STATES = frozenset({
+    "PENDING", "RUNNING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SUSPENDED", "COMPLETING",
+    "CONFIGURING", "SIGNALING", "STAGE_OUT", "STOPPED",
+})
 
 
 def parent_job_id(job_ids: pd.Series) -> pd.Series:
@@ -19,70 +26,114 @@ def _col(frame: pd.DataFrame, name: str, dtype: str = "float64") -> pd.Series:
     return pd.Series(np.nan, index=frame.index, dtype=dtype)
 
 
+def tres_memory(tres: pd.Series) -> pd.Series:
+    """The ``mem=`` of TRES strings (``billing=1,cpu=1,mem=7996M,node=1``) in bytes; null where there is none."""
+    mem = tres.astype("string").str.extract(r"(?:^|,)mem=([0-9.]+[KMGTPE]?)(?:,|$)")[0]
+    return pd.Series(sizes_to_numbers(mem.fillna(""), binary=True), index=tres.index, dtype="float64")
+
+
+def requested_memory(req_mem: pd.Series, scope: pd.Series, alloc_cpus: pd.Series, n_nodes: pd.Series,
+                     alloc_tres: pd.Series) -> pd.Series:
+    """The job's whole memory allocation in bytes.
+
+    AllocTRES ``mem=`` is what Slurm allocated, so it wins when printed. Otherwise ReqMem: per CPU (``c`` suffix) ×
+    AllocCPUS, per node (``n`` suffix) × NNodes, and without a suffix it already is the job's total (Slurm ≥ 21.08
+    prints the total; earlier versions always printed a suffix).
+    """
+    scope = scope.astype("object").fillna("")
+    factor = np.where(scope == "cpu", alloc_cpus.astype("float64"),
+                      np.where(scope == "node", n_nodes.astype("float64").fillna(1), 1.0))
+    return tres_memory(alloc_tres).fillna(req_mem.astype("float64") * factor)
+
+
 def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per job record (each array task and het component), with seff-style efficiencies.
 
-    Formulas (as ``seff`` and reportseff define them):
+    A job is its job id, within its cluster when the frame has a Cluster column (``sacct -M`` can print the same id
+    for two clusters). Formulas (as ``seff``, reportseff and jobstats define them):
 
     - ``cpu-efficiency`` = TotalCPU / (Elapsed × AllocCPUS), TotalCPU from the job's own row when printed, else the
       sum over its steps;
     - ``time-efficiency`` = Elapsed / Timelimit;
-    - ``memory-efficiency`` = max over the job's steps of (MaxRSS × NTasks) / requested memory, where NTasks missing
-      counts as 1 and the requested memory is ReqMem × AllocCPUS for a per-CPU request (``c`` suffix) and
-      ReqMem × NNodes otherwise (``n`` suffix or none: modern Slurm prints per-node memory without a suffix);
+    - ``memory-efficiency`` = max over the job's rows of (MaxRSS × NTasks) / the job's memory allocation (see
+      :func:`requested_memory`), NTasks missing counting as 1. It can exceed 100 %: MaxRSS is each task's peak,
+      sampled at different moments, and the product assumes every task peaks at once;
+    - ``core-seconds`` = Elapsed × AllocCPUS (sacct's CPUTimeRAW: what the allocation held, used or not);
     - ``queue-wait-seconds`` = Start − Submit.
 
-    Every metric is null when one of its inputs is missing or its denominator is zero: a chart must not show a fake
-    zero.
+    ``finished`` is true when the job has ended (its state is not pending, running, requeued, suspended...; a frame
+    without State counts as ended). Efficiencies are only given for finished jobs that ran (Elapsed > 0), and every
+    metric is null when one of its inputs is missing or its denominator is zero: a chart must not show a fake zero.
+    ``out-of-memory`` is true when the job or one of its steps ended OUT_OF_MEMORY.
     """
     if "job-id" not in frame.columns or frame.empty:
-        return pd.DataFrame(columns=list(_METRIC_COLUMNS))
+        return pd.DataFrame(columns=[c for c in _METRIC_COLUMNS if c != "cluster"])
     step = _col(frame, "step", "object").fillna("")
     rows = frame.assign(step=step)
-    jobs = rows[rows["step"] == ""].drop_duplicates("job-id").set_index("job-id")
+    with_cluster = "cluster" in rows.columns
+    key = rows["job-id"].astype("string")
+    if with_cluster:
+        # The unit separator never appears in a cluster name or job id.
+        key = rows["cluster"].astype("string").fillna("") + "\x1f" + key
+    rows = rows.assign(_key=key)
+    jobs = rows[rows["step"] == ""].drop_duplicates("_key").set_index("_key")
     steps = rows[rows["step"] != ""]
     # Jobs printed only through their steps still get a row.
-    missing = pd.Index(steps["job-id"].unique()).difference(jobs.index)
+    missing = pd.Index(steps["_key"].unique()).difference(jobs.index)
     if len(missing):
-        jobs = pd.concat([jobs, pd.DataFrame(index=missing)])
+        first = steps.drop_duplicates("_key").set_index("_key").loc[missing, ["job-id"] + (["cluster"] * with_cluster)]
+        jobs = pd.concat([jobs, first])
+    by_job = rows["_key"]
     rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
-    max_rss = rss.groupby(rows["job-id"]).max()
-    step_cpu = _col(steps, "total-cpu-seconds").groupby(steps["job-id"]).sum(min_count=1)
+    step_cpu = _col(steps, "total-cpu-seconds").groupby(steps["_key"]).sum(min_count=1)
     out = pd.DataFrame(index=jobs.index)
-    out.index.name = "job-id"
-    for name in ("job-name", "state", "partition"):
+    out["job-id"] = jobs["job-id"].astype("string")
+    if with_cluster:
+        out["cluster"] = jobs["cluster"].astype("string")
+    for name in ("job-name", "state", "partition", "exit-code"):
         out[name] = _col(jobs, name, "object")
     # NCPUS is AllocCPUS under another name (sacct prints either); use it when AllocCPUS was not asked for.
     out["alloc-cpus"] = _col(jobs, "alloc-cpus").fillna(_col(jobs, "ncpus"))
     out["n-nodes"] = _col(jobs, "n-nodes")
+    out["n-tasks"] = _col(rows, "n-tasks").groupby(by_job).max().reindex(out.index)
     for name in ("elapsed-seconds", "timelimit-seconds", "submit-time", "start-time", "end-time"):
         out[name] = _col(jobs, name)
-    total = _col(jobs, "total-cpu-seconds")
-    out["total-cpu-seconds"] = total.fillna(step_cpu.reindex(out.index))
+    out["total-cpu-seconds"] = _col(jobs, "total-cpu-seconds").fillna(step_cpu.reindex(out.index))
+    out["core-seconds"] = out["elapsed-seconds"] * out["alloc-cpus"]
     out["queue-wait-seconds"] = out["start-time"] - out["submit-time"]
-    out["max-rss"] = max_rss.reindex(out.index)
-    req = _col(jobs, "req-mem")
-    scope = _col(jobs, "req-mem-scope", "object").fillna("")
-    per = np.where(scope == "cpu", out["alloc-cpus"], out["n-nodes"].fillna(1))
-    out["req-mem-bytes"] = req * per
-    out["steps"] = (rows["step"] != "").groupby(rows["job-id"]).sum().reindex(out.index).fillna(0).astype("Int64")
+    out["max-rss"] = rss.groupby(by_job).max().reindex(out.index)
+    out["req-mem-scope"] = _col(jobs, "req-mem-scope", "object")
+    out["req-mem-bytes"] = requested_memory(_col(jobs, "req-mem"), out["req-mem-scope"], out["alloc-cpus"],
+                                            out["n-nodes"], _col(jobs, "alloc-tres", "object"))
+    out["steps"] = (rows["step"] != "").groupby(by_job).sum().reindex(out.index).fillna(0).astype("Int64")
+    state = out["state"].astype("object")
+    if "state" in frame.columns:
+        out["finished"] = state.notna() & ~state.isin(UNFINISHED_STATES)
+        oom = (_col(rows, "state", "object") == "OUT_OF_MEMORY").groupby(by_job).any()
+        out["out-of-memory"] = oom.reindex(out.index).fillna(False).astype(bool)
+    else:
+        out["finished"] = True
+        out["out-of-memory"] = False
+    measured = out["finished"] & (out["elapsed-seconds"] > 0)
 
     def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-        den = den.where(den > 0)
+        den = den.where((den > 0) & measured)
         return (num / den).astype("float64")
 
-    out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["elapsed-seconds"] * out["alloc-cpus"])
+    out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["core-seconds"])
     out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"])
     out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"])
-    out = out.reset_index()
+    out = out.reset_index(drop=True)
     out["parent-job-id"] = parent_job_id(out["job-id"])
-    out["alloc-cpus"] = out["alloc-cpus"].astype("Int64")
-    return out[list(_METRIC_COLUMNS)]
+    for name in ("alloc-cpus", "n-nodes", "n-tasks"):
+        out[name] = out[name].round().astype("Int64")
+    columns = [c for c in _METRIC_COLUMNS if c != "cluster" or with_cluster]
+    return out[columns]
 
 
 _METRIC_COLUMNS = (
-    "job-id", "parent-job-id", "job-name", "state", "partition", "alloc-cpus", "elapsed-seconds", "timelimit-seconds",
-    "total-cpu-seconds", "submit-time", "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency",
-    "time-efficiency", "memory-efficiency", "max-rss", "req-mem-bytes", "steps",
+    "cluster", "job-id", "parent-job-id", "job-name", "state", "exit-code", "partition", "finished", "out-of-memory",
+    "alloc-cpus", "n-nodes", "n-tasks", "elapsed-seconds", "timelimit-seconds", "total-cpu-seconds", "core-seconds",
+    "submit-time", "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency", "time-efficiency",
+    "memory-efficiency", "max-rss", "req-mem-bytes", "req-mem-scope", "steps",
 )
-

@@ -1,9 +1,11 @@
-"""Format detection and readers: sacct text (delimited or fixed width) into raw string columns.
+"""Format detection and readers: sacct text (delimited or fixed width) from its bytes into raw Arrow string columns.
 
-Delimited output is read from its bytes by pyarrow's streaming CSV reader in blocks of :data:`BLOCK_SIZE` bytes, so a
-parse holds a bounded share of the input at a time; fixed-width output is cut into lines by the same reader and into
-columns by ``binary_slice`` at sacct's byte offsets. Inputs the byte path cannot take (unusual line breaks, a
-multi-byte delimiter) are read from their decoded lines.
+One path reads every text format: the head of the input says what it is (a header and a dashes line: fixed width; a
+header of field names and what separates them: delimited with that delimiter; no header: the field list given and the
+delimiter that splits the lines into that many fields). Delimited output is then read by pyarrow's streaming CSV
+reader in blocks of :data:`BLOCK_SIZE` bytes, so a parse holds a bounded share of the input at a time; fixed-width
+output is cut into lines by the same reader and into columns by ``binary_slice`` at sacct's byte offsets. Line
+breaks pyarrow does not know (vertical tab, U+2028, a lone carriage return) are made newlines first.
 """
 
 from __future__ import annotations
@@ -73,45 +75,23 @@ def _is_header(tokens: Sequence[str]) -> bool:
 _DASHES = re.compile(r"^\s*-+(?: +-+)*\s*$")
 
 
-def _read_text(
-    lines: list[str], fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
-) -> tuple[_Table | _Batches | _Stacked, str]:
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:  # pragma: no cover - _decode refuses blank input
-        raise SacctParseError(_EXPECTED)
-    # Fixed width: a header followed by a dashes line, anywhere (tables may carry labels such as "Time:").
-    texts = pa.array(lines, type=pa.string())
-    pairs = _fixed_headers(texts)
-    if pairs:
-        del lines  # the Arrow array holds the text from here on (the caller keeps no reference to the list)
-        return _fixed_width(texts, pairs, warnings), "fixed-width"
-    sample = [line for line in lines[first:first + _SAMPLE_LINES] if line.strip()]
-    layout = _delimited_layout(sample, first, fields, delimiter, warnings)
-    if layout is not None:
-        data_at = first + 1 if layout.header else first
-        table = _delimited(lines, data_at, layout.names, layout.delimiter, layout.trailing, warnings)
-        return table, layout.format
-    raise SacctParseError(_EXPECTED)
-
-
 def _fixed_headers(texts: pa.Array) -> list[int]:
     """Indices of the lines that head a fixed-width table: field names followed by a line of dashes."""
     dashes = np.flatnonzero(_bools(pc.match_substring_regex(texts, _DASHES.pattern)))
     return [int(i) - 1 for i in dashes if i > 0 and _is_header(texts[int(i) - 1].as_py().split())]
 
 
-#: Line breaks other than "\n" (and "\r\n") that str.splitlines knows, as UTF-8: such inputs take the general path.
+#: Line breaks other than "\n" (and "\r\n") that str.splitlines knows, as UTF-8: pyarrow does not split on them.
 _ODD_BREAK_BYTES = tuple(c.encode("utf-8") for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
-def _read_fast(
+def _read_bytes(
     raw: bytes, fields: Sequence[str] | None, delimiter: str | None, warnings: list[ParseWarning]
 ) -> tuple[_Table | _Batches | _Stacked, str] | None:
-    """Delimited or fixed-width output read straight from its bytes, without decoding it into Python lines.
+    """Delimited or fixed-width output read from its bytes into Arrow, without decoding it into Python lines.
 
-    Returns ``None`` for anything else (JSON, binary, unusual line breaks, a multi-byte delimiter, no
-    header, text that is not UTF-8), which the general path then reads or explains. pyarrow checks the UTF-8 of
-    every field.
+    Returns ``None`` for anything else (JSON, binary, no header, a head that is not UTF-8), which the caller then
+    reads or explains. pyarrow checks the UTF-8 of every field (:class:`_NotUtf8`).
     """
     if b"\x00" in raw[:65536]:
         return None
@@ -133,22 +113,22 @@ def _read_fast(
     first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
     prefix = raw[line_start:line_start + (1 << 16)].decode("utf-8", "replace").removeprefix("\ufeff")
     sample = [line for line in prefix.splitlines()[:_SAMPLE_LINES] if line.strip()]
-    found: list[ParseWarning] = []  # kept only if this path reads the input (the general path would warn again)
+    found: list[ParseWarning] = []  # kept only if this call reads the input (a second one would warn again)
     layout = _delimited_layout(sample, first_no, fields, delimiter, found)
     if layout is None:
         # No delimited header: fixed-width tables may still follow a label line ("Resources:").
         return _read_fixed_fast(raw, offset, warnings)
     # Whole-input scans last, once the head says what the input is.
-    if _unusual_breaks(raw):
-        return None
+    sep = layout.delimiter
+    multibyte = len(sep.encode("utf-8")) != 1
+    if _unusual_breaks(raw) or (multibyte and _free_byte(raw) is None):
+        plain = _plain_breaks(raw)
+        return None if plain is None else _read_bytes(plain, fields, delimiter, warnings)
     data_at, data_no = (line_end + 1, first_no + 1) if layout.header else (line_start, first_no)
     blob: bytes | memoryview = memoryview(raw)[min(data_at, len(raw)):]
-    sep = layout.delimiter
-    if len(sep.encode("utf-8")) != 1:
+    free = _free_byte(raw) if multibyte else None
+    if free is not None:
         # pyarrow splits on one byte: a multi-byte delimiter (reportseff's "^|^") becomes a byte the input lacks.
-        free = next((b for b in _LINE_SPLITTERS if b not in raw), None)
-        if free is None:
-            return None
         blob, sep = bytes(blob).replace(sep.encode("utf-8"), free), free.decode()
     warnings.extend(found)
     return _delimited_bytes(blob, data_no, layout.names, sep, layout.trailing, warnings), layout.format
@@ -161,8 +141,22 @@ def _unusual_breaks(raw: bytes) -> bool:
         b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"))
 
 
-#: Bytes that can split lines for pyarrow's reader when the input has none of them (any field byte will do).
-_LINE_SPLITTERS = (b"\x1f", b"\x01", b"\x02", b"\x03", b"\x1e", b"\t")
+def _plain_breaks(raw: bytes) -> bytes | None:
+    """``raw`` with every line break that str.splitlines knows made a newline (``None`` if it is not UTF-8)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "\n".join(text.removeprefix("\ufeff").splitlines()).encode("utf-8")
+
+
+#: Bytes that stand in for a multi-byte delimiter, or split lines for pyarrow's reader, when the input lacks one.
+#: The last three are line breaks for str.splitlines, so input whose breaks were made newlines lacks them.
+_STAND_INS = (b"\x1f", b"\x01", b"\x02", b"\x03", b"\t", b"\x1e", b"\x1d", b"\x1c")
+
+
+def _free_byte(raw: bytes) -> bytes | None:
+    return next((b for b in _STAND_INS if b not in raw), None)
 
 
 def _read_fixed_fast(
@@ -170,16 +164,20 @@ def _read_fixed_fast(
 ) -> tuple[_Table | _Stacked, str] | None:
     """Fixed-width output cut into lines by pyarrow's CSV reader (one field per line, on several threads).
 
-    Returns ``None`` when the input is not fixed width after all, or not UTF-8 (the general path names the byte).
+    Returns ``None`` when the input is not fixed width after all, or not UTF-8 (the caller names the byte).
     """
-    splitter = next((b for b in _LINE_SPLITTERS if b not in raw), None)
+    splitter = _free_byte(raw)
     if splitter is None:
-        return None
+        plain = _plain_breaks(raw)
+        return None if plain is None else _read_fixed_fast(plain, 0, warnings)
     reader_input = pa.BufferReader(pa.py_buffer(memoryview(raw)[offset:]))
     with ThreadPoolExecutor(max_workers=1) as pool:
         unusual = pool.submit(_unusual_breaks, raw)  # scanned while pyarrow reads (its threads need no GIL)
         texts = _read_lines(reader_input, splitter)
-        if unusual.result() or texts is None:
+        if unusual.result():
+            plain = _plain_breaks(raw)
+            return None if plain is None else _read_fixed_fast(plain, 0, warnings)
+        if texts is None:
             return None
     pairs = _fixed_headers(texts)
     if not pairs:
@@ -252,6 +250,9 @@ def _unique_fields(names: Sequence[str], line: int, warnings: list[ParseWarning]
         if f in fields:
             warnings.append(ParseWarning(line, f"{f} appears more than once in the header; its first column is read"))
         else:
+            if f.lower() not in _CANONICAL:
+                warnings.append(ParseWarning(line, f"{f} is not a field sacct is known to print; its values are "
+                                                   "kept as text"))
             fields.append(f)
             at.append(i)
     return fields, at
@@ -434,18 +435,6 @@ def _line_numbers_of(lines: list[str], start: int, texts: Iterable[str]) -> list
         found = wanted.get(text) or [0]
         out.append(found.pop(0) if len(found) > 1 else found[0])
     return out
-
-
-def _delimited(
-    lines: list[str], start: int, names: Sequence[str], delim: str, trailing: bool, warnings: list[ParseWarning]
-) -> _Batches:
-    """Delimited rows from already split lines (inputs with unusual line breaks or a multi-byte delimiter)."""
-    blob = "\n".join(lines[start:])
-    sep = delim
-    if len(delim.encode("utf-8")) != 1:  # pyarrow wants a one-byte delimiter
-        sep = "\x1f"
-        blob = blob.replace(delim, sep)
-    return _delimited_bytes(blob.encode("utf-8", "replace"), start, names, sep, trailing, warnings)
 
 
 def _open_csv(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid: Any) -> Iterator[pa.RecordBatch]:

@@ -1,4 +1,10 @@
-"""Slurm ``--json`` output (``sacct --json``, Slurm 21.08 or later) into the same frame as the text formats."""
+"""Slurm ``--json`` output (``sacct --json``, Slurm 20.11 through 25.x) into the same frame as the text formats.
+
+The shape changed across versions: numbers became ``{"set", "infinite", "number"}`` objects (23.02), states and exit
+statuses became lists (23.11), the step id a string (23.11), and one ``required.memory`` with a per-CPU flag bit
+became ``memory_per_cpu`` / ``memory_per_node`` (23.02). Every form of Slurm's "no value" and "infinite"
+(NO_VAL, INFINITE, their 64-bit forms, unset or infinite objects) becomes null, never a number.
+"""
 
 from __future__ import annotations
 
@@ -14,30 +20,59 @@ from core.sacct.readers import _EXPECTED
 # --- JSON ---------------------------------------------------------------------------------------------------------
 
 
+#: Slurm's NO_VAL and INFINITE, and their 64-bit forms, as printed in bare numbers.
+_SENTINELS = frozenset({0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF})
+#: The flag bit that marks a per-CPU memory request in ``required.memory`` (Slurm's MEM_PER_CPU).
+_MEM_PER_CPU = 1 << 63
+
+
 def _number(value: Any) -> float | None:
-    """A Slurm JSON number: plain, or ``{"set": .., "infinite": .., "number": ..}``; unset or infinite → None."""
+    """A Slurm JSON number: plain, or ``{"set": .., "infinite": .., "number": ..}``; no value or infinite → None."""
     if isinstance(value, dict):
         if not value.get("set", True) or value.get("infinite", False):
             return None
         value = value.get("number")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value < 0 or value >= 2**62:  # sentinels such as NO_VAL64 or flag bits
+    if value < 0 or value in _SENTINELS or value >= 2**62:  # sentinels, or flag bits in a number
         return None
     return float(value)
 
 
 def _seconds(value: Any) -> float | None:
     if isinstance(value, dict) and ("seconds" in value or "microseconds" in value):
-        seconds = _number(value.get("seconds", 0)) or 0.0
-        micro = _number(value.get("microseconds", 0)) or 0.0
-        return seconds + micro / 1e6
+        seconds, micro = _number(value.get("seconds")), _number(value.get("microseconds"))
+        if seconds is None and micro is None:
+            return None
+        return (seconds or 0.0) + (micro or 0.0) / 1e6
     return _number(value)
 
 
 def _epoch(value: Any) -> float | None:
     number = _number(value)
     return number if number else None  # 0 means "not set" (a pending job's start)
+
+
+def _memory(required: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The requested memory in MiB and what it is per (``cpu`` or ``node``), in any version's shape."""
+    per_cpu, per_node = _number(required.get("memory_per_cpu")), _number(required.get("memory_per_node"))
+    if per_cpu:
+        return per_cpu, "cpu"
+    if per_node:
+        return per_node, "node"
+    legacy = required.get("memory")  # before 23.02: one number, the MEM_PER_CPU bit marking a per-CPU request
+    if isinstance(legacy, bool) or not isinstance(legacy, int):
+        return None, None
+    if legacy < 0:  # the flag bit printed as a signed number
+        legacy += _MEM_PER_CPU
+        scope = "cpu"
+    elif legacy >= _MEM_PER_CPU:
+        legacy -= _MEM_PER_CPU
+        scope = "cpu"
+    else:
+        scope = "node"
+    mib = _number(legacy)
+    return (mib, scope) if mib else (None, None)
 
 
 def _state(value: Any) -> str | None:
@@ -54,7 +89,8 @@ def _exit_code(value: Any) -> str | None:
         return None
     code = _number(value.get("return_code"))
     signal = value.get("signal", {})
-    sig = _number(signal.get("id")) if isinstance(signal, dict) else None
+    # "signal_id" before 23.02, "id" since.
+    sig = _number(signal.get("id", signal.get("signal_id"))) if isinstance(signal, dict) else None
     return f"{int(code or 0)}:{int(sig or 0)}"
 
 
@@ -94,9 +130,8 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
         time = job.get("time") or {}
         required = job.get("required") or {}
         tres = job.get("tres") or {}
-        per_cpu, per_node = _number(required.get("memory_per_cpu")), _number(required.get("memory_per_node"))
-        memory = per_cpu or per_node  # MiB
-        cpus = _tres(tres.get("allocated"), "cpu") or _number(required.get("CPUs"))
+        memory, scope = _memory(required)  # MiB
+        cpus = _tres(tres.get("allocated"), "cpu") or _number(required.get("CPUs", required.get("cpus")))
         limit = _number(time.get("limit"))
         rows.append({
             "job-id": job_id, "step": "", "job-name": job.get("name"), "partition": job.get("partition") or None,
@@ -109,16 +144,17 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
             "total-cpu-seconds": _seconds(time.get("total")), "user-cpu": _seconds(time.get("user")),
             "system-cpu": _seconds(time.get("system")),
             "req-mem": memory * 1024**2 if memory else None,
-            "req-mem-scope": "cpu" if per_cpu else ("node" if per_node else None),
+            "req-mem-scope": scope,
             "max-rss": None, "node-list": job.get("nodes") or None,
         })
         for step in job.get("steps") or []:
             if not isinstance(step, dict):
                 continue
             ident = (step.get("step") or {}).get("id")
-            step_name = (
-                str(ident.get("step_id", "")) if isinstance(ident, dict) else str(ident or "").split(".", 1)[-1]
-            )
+            # {"job_id", "step_id"} (23.02), "123.batch" (23.11 on), or the bare step: "batch", 0 (before 23.02).
+            if isinstance(ident, dict):
+                ident = ident.get("step_id")
+            step_name = "" if ident is None else str(ident).split(".", 1)[-1]
             stime = step.get("time") or {}
             stres = step.get("tres") or {}
             max_rss = _tres((stres.get("requested") or {}).get("max"), "mem")

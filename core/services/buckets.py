@@ -9,10 +9,12 @@ from typing import Any
 
 import pandas as pd
 
+from core.errors import NotFound
 from core.naming import folder
 from core.serialize import load_management
 from core.services.objects import read_frame
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
+from core.store.versioning import VERSIONS_PREFIX
 from core.units import human_bytes
 
 #: Objects per page in the browser; a page costs one listing request whatever the bucket's size.
@@ -176,3 +178,80 @@ def metadata_rows(values: dict[str, Any]) -> pd.DataFrame:
     """Metadata as a two-column text table (values rendered as text, never as HTML)."""
     return pd.DataFrame({"key": list(values), "value": [
         json.dumps(v) if isinstance(v, list) else str(v) for v in values.values()]})
+
+
+#: Most objects counted for a folder's total; a bigger folder says "at least".
+FOLDER_COUNT_LIMIT = 10_000
+#: Most pages walked to reopen page N of a folder from a link (each page is one listing request).
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class FolderTotal:
+    """Objects and bytes under a folder, at every depth; ``complete`` is False when counting stopped at the limit."""
+
+    objects: int
+    bytes: int
+    complete: bool
+
+    def describe(self) -> str:
+        """``"12 objects, 3.4 MiB (all levels)"``, with "at least" when the count stopped at the limit."""
+        at_least = "" if self.complete else "at least "
+        return f"{at_least}{self.objects:,} objects, {at_least}{human_bytes(self.bytes)} (all levels below)"
+
+
+def folder_total(store: ObjectStore, bucket: str, prefix: str, limit: int = FOLDER_COUNT_LIMIT) -> FolderTotal:
+    """Count the objects and bytes under ``prefix`` (stops after ``limit`` objects: a listing request per 10,000)."""
+    count = size = 0
+    for entry in store.iter_objects(bucket, prefix=prefix):
+        count += 1
+        size += entry.bytes or 0
+        if count >= limit:
+            return FolderTotal(count, size, False)
+    return FolderTotal(count, size, True)
+
+
+def page_markers(store: ObjectStore, bucket: str, prefix: str, page: int, known: list[str | None]) -> list[str | None]:
+    """Markers of pages 1..``page`` (``known`` first, the rest listed); shorter when the folder has fewer pages."""
+    markers = list(known[:page]) or [None]
+    while len(markers) < min(page, MAX_PAGE):
+        listing = store.list_objects(bucket, prefix=prefix, delimiter="/", marker=markers[-1], limit=PAGE_SIZE)
+        if not listing.next_marker:
+            break
+        markers.append(listing.next_marker)
+    return markers
+
+
+def version_of(name: str) -> tuple[str, int] | None:
+    """``(object, version)`` when ``name`` is a stored version (``.versions/<object>/<n>``), else ``None``."""
+    if not name.startswith(VERSIONS_PREFIX):
+        return None
+    path, _, tail = name[len(VERSIONS_PREFIX):].rpartition("/")
+    return (path, int(tail)) if path and tail.isdigit() else None
+
+
+def label_versions(objects: pd.DataFrame) -> pd.DataFrame:
+    """Name stored versions as what they are: ``version 3 of ARTIFACTS/SACCT/run.parquet``."""
+    names = [version_of(o) for o in objects["object"].tolist()]
+    if not any(names):
+        return objects
+    labelled = objects.copy()
+    labelled["name"] = [f"version {v[1]} of {v[0]}" if v else n for v, n in zip(names, objects["name"], strict=True)]
+    return labelled
+
+
+def versions_table(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
+    """The stored versions of ``name`` (number, object holding it, size, last modified), newest first."""
+    prefix = f"{VERSIONS_PREFIX}{name}/"
+    try:
+        entries = [e for e in store.iter_objects(bucket, prefix=prefix) if e.name[len(prefix):].isdigit()]
+    except NotFound:
+        entries = []
+    entries.sort(key=lambda e: int(e.name[len(prefix):]), reverse=True)
+    return pd.DataFrame({
+        "version": pd.array([int(e.name[len(prefix):]) for e in entries], dtype="Int64"),
+        "object": [e.name for e in entries],
+        "bytes": pd.array([e.bytes for e in entries], dtype="Int64"),
+        "size": [human_bytes(e.bytes) for e in entries],
+        "last modified": pd.to_datetime([e.last_modified for e in entries], utc=True),
+    })

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.services.management import PHASE_COLOURS
+from core.services import sacct
+from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour
 
-#: Slurm state colours, consistent on every chart.
-STATE_COLOURS: dict[str, str] = {
-    "COMPLETED": "#28b463", "RUNNING": "#2e86c1", "PENDING": "#f5b041", "FAILED": "#e74c3c",
-    "TIMEOUT": "#d35400", "CANCELLED": "#a04000", "OUT_OF_MEMORY": "#8e44ad", "NODE_FAIL": "#7b241c",
-    "PREEMPTED": "#5d6d7e", "BOOT_FAIL": "#641e16", "DEADLINE": "#b03a2e", "REQUEUED": "#85c1e9",
-    "SUSPENDED": "#aab7b8",
-}
+#: Chart names of the efficiency columns, in Slurm's words.
+EFFICIENCY_NAMES = {"cpu-efficiency": "CPU eff.", "time-efficiency": "Time eff.", "memory-efficiency": "Mem eff."}
+#: What the efficiency chart shows, said under it.
+EFFICIENCY_HELP = (
+    "Only finished jobs that ran have efficiencies (TotalCPU and MaxRSS of a running job are only updated when a "
+    "step ends). CPU eff. = TotalCPU / (Elapsed × AllocCPUS); Time eff. = Elapsed / Timelimit; Mem eff. = "
+    "MaxRSS × NTasks / the job's memory (AllocTRES mem=, else ReqMem). Mem eff. can pass 100 %: MaxRSS is each "
+    "task's own peak, and multiplying it by NTasks assumes every task peaked at the same moment."
+)
 #: Above this many points, scatter plots use WebGL.
 WEBGL_POINTS = 2000
 #: Most bars or timeline rows drawn; beyond it the longest/latest are shown and the title says so.
@@ -26,6 +31,26 @@ _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_w
 def _finish(fig: go.Figure, title: str) -> go.Figure:
     fig.update_layout(title=title, **_LAYOUT)
     return fig
+
+
+def _whole_counts(fig: go.Figure, tallest: int, axis: str = "y") -> None:
+    """Count axes tick at whole numbers only (a job count of 2.5 means nothing)."""
+    ticks = {"dtick": 1 if tallest <= 10 else None, "tickformat": ",d", "rangemode": "tozero"}
+    (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**ticks)
+
+
+def _jobs(count: int) -> str:
+    return f"{count:,} job" if count == 1 else f"{count:,} jobs"
+
+
+def plain(values: pd.Series) -> pd.Series:
+    """Text from a file or storage made safe for Plotly labels and hover text, which render HTML tags."""
+    return values.astype("object").map(lambda v: "" if pd.isna(v) else html.escape(str(v)))
+
+
+def _labels(jobs: pd.DataFrame) -> pd.Series:
+    """The job label charts use as a category: ``job`` (unique across runs) when present, else the job id."""
+    return plain(jobs["job"] if "job" in jobs.columns else jobs["job-id"])
 
 
 def _empty(title: str, why: str) -> go.Figure:
@@ -41,41 +66,53 @@ def state_counts(jobs: pd.DataFrame) -> go.Figure:
     if jobs.empty or "state" not in jobs or jobs["state"].isna().all():
         return _empty("Jobs by state", "no state in this data")
     counts = jobs["state"].fillna("unknown").value_counts().rename_axis("state").reset_index(name="jobs")
+    counts["state"] = plain(counts["state"])
     fig = px.bar(counts, x="state", y="jobs", color="state", color_discrete_map=STATE_COLOURS, text="jobs")
     fig.update_layout(showlegend=False)
-    return _finish(fig, "Jobs by state")
+    _whole_counts(fig, int(counts["jobs"].max()))
+    return _finish(fig, f"Jobs by state ({len(jobs):,} jobs)")
 
 
 def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
-    """Elapsed time per job, array tasks and het components grouped under their parent job."""
-    data = jobs.dropna(subset=["elapsed-seconds"]) if "elapsed-seconds" in jobs else jobs.iloc[0:0]
+    """Elapsed time of finished jobs, longest first (the longest ``MAX_BARS`` when there are more)."""
+    finished = jobs[jobs["finished"].astype(bool)] if "finished" in jobs else jobs
+    data = finished.dropna(subset=["elapsed-seconds"]) if "elapsed-seconds" in finished else finished.iloc[0:0]
     if data.empty:
-        return _empty("Elapsed time per job", "no Elapsed in this data")
-    title = "Elapsed time per job (hours)"
-    data = data.assign(hours=data["elapsed-seconds"] / 3600)
+        return _empty("Elapsed time per job", "no finished job with an Elapsed in this selection")
+    data = data.sort_values("elapsed-seconds", ascending=False, kind="stable")
+    title = f"Elapsed per finished job, longest first ({len(data):,} jobs)"
     if len(data) > MAX_BARS:
-        data = data.nlargest(MAX_BARS, "hours")
-        title += f" — longest {MAX_BARS} of {len(jobs):,}"
-    fig = px.bar(data, x="job-id", y="hours", color="state", color_discrete_map=STATE_COLOURS,
-                 hover_data=["parent-job-id", "job-name"] if "job-name" in data else ["parent-job-id"])
-    fig.update_xaxes(type="category", categoryorder="array",
-                     categoryarray=data.sort_values(["parent-job-id", "job-id"])["job-id"].tolist())
+        title = f"Elapsed per finished job: the longest {MAX_BARS} of {len(data):,}, longest first"
+        data = data.head(MAX_BARS)
+    data = data.assign(hours=data["elapsed-seconds"] / 3600, label=_labels(data), state=plain(data["state"]),
+                       elapsed=data["elapsed-seconds"].map(sacct.duration_text),
+                       name=plain(data["job-name"]) if "job-name" in data else "")
+    fig = px.bar(data, x="label", y="hours", color="state", color_discrete_map=STATE_COLOURS,
+                 custom_data=["elapsed", "name"])
+    fig.update_traces(
+        hovertemplate="%{x}<br>Elapsed %{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=data["label"].tolist(), title="job")
+    fig.update_yaxes(title="Elapsed (hours)")
     return _finish(fig, title)
 
 
 def efficiency(jobs: pd.DataFrame) -> go.Figure:
     """CPU, time and memory efficiency of every job as box plots (100 % is the whole allocation)."""
     columns = [c for c in ("cpu-efficiency", "time-efficiency", "memory-efficiency") if c in jobs]
-    long = jobs.melt(id_vars=["job-id"], value_vars=columns, var_name="metric", value_name="efficiency").dropna()
+    data = jobs.assign(label=_labels(jobs)) if len(jobs) else jobs.assign(label=pd.Series(dtype="object"))
+    long = data.melt(id_vars=["label"], value_vars=columns, var_name="metric", value_name="efficiency").dropna()
     if long.empty:
-        return _empty("Efficiency", "efficiency needs TotalCPU, Elapsed, AllocCPUS, Timelimit or MaxRSS/ReqMem")
-    long["metric"] = long["metric"].str.replace("-efficiency", "", regex=False)
+        return _empty("Efficiency", "efficiency needs finished jobs with TotalCPU, Elapsed, AllocCPUS, Timelimit "
+                      "or MaxRSS and ReqMem")
+    counts = long.groupby("metric")["efficiency"].size()
+    long["metric"] = long["metric"].map(lambda m: f"{EFFICIENCY_NAMES[m]} ({_jobs(counts[m])})")
     long["efficiency"] = long["efficiency"] * 100
     fig = px.box(long, x="metric", y="efficiency", points="outliers" if len(long) > WEBGL_POINTS else "all",
-                 hover_data=["job-id"], color="metric")
+                 hover_data={"label": True, "metric": False}, color="metric")
     fig.update_yaxes(title="% of what was allocated")
+    fig.update_xaxes(title="")
     fig.update_layout(showlegend=False)
-    return _finish(fig, "Efficiency per job")
+    return _finish(fig, "Efficiency of finished jobs")
 
 
 def cpu_vs_memory(jobs: pd.DataFrame) -> go.Figure:
@@ -83,11 +120,12 @@ def cpu_vs_memory(jobs: pd.DataFrame) -> go.Figure:
     data = jobs.dropna(subset=[c for c in ("cpu-efficiency", "memory-efficiency") if c in jobs] or ["job-id"])
     if data.empty or "cpu-efficiency" not in data or "memory-efficiency" not in data:
         return _empty("CPU vs memory efficiency", "needs both CPU and memory efficiency")
+    data = data.assign(label=_labels(data), state=plain(data["state"]))
     fig = px.scatter(data, x="cpu-efficiency", y="memory-efficiency", color="state", color_discrete_map=STATE_COLOURS,
-                     hover_data=["job-id"], render_mode="webgl" if len(data) > WEBGL_POINTS else "svg")
-    fig.update_xaxes(tickformat=".0%")
-    fig.update_yaxes(tickformat=".0%")
-    return _finish(fig, "CPU vs memory efficiency")
+                     hover_data=["label"], render_mode="webgl" if len(data) > WEBGL_POINTS else "svg")
+    fig.update_xaxes(tickformat=".0%", title="CPU eff.")
+    fig.update_yaxes(tickformat=".0%", title="Mem eff.")
+    return _finish(fig, f"CPU vs memory efficiency ({len(data):,} finished jobs)")
 
 
 def job_timeline(jobs: pd.DataFrame) -> go.Figure:
@@ -101,16 +139,17 @@ def job_timeline(jobs: pd.DataFrame) -> go.Figure:
         data = data.nlargest(MAX_BARS, "start-time")
         title += f" — latest {MAX_BARS} of {len(jobs):,}"
     data = data.sort_values("start-time")
+    labels = _labels(data)
     start = pd.to_datetime(data["start-time"], unit="s", utc=True)
     end = pd.to_datetime(data["end-time"], unit="s", utc=True) if "end-time" in data else start
     fig = go.Figure()
     if "submit-time" in data:
         submit = pd.to_datetime(data["submit-time"], unit="s", utc=True)
-        fig.add_trace(go.Bar(y=data["job-id"], x=(start - submit).dt.total_seconds() * 1000, base=submit,
+        fig.add_trace(go.Bar(y=labels, x=(start - submit).dt.total_seconds() * 1000, base=submit,
                              orientation="h", name="queued", marker_color="#f5b041"))
-    fig.add_trace(go.Bar(y=data["job-id"], x=(end.fillna(start) - start).dt.total_seconds() * 1000, base=start,
+    fig.add_trace(go.Bar(y=labels, x=(end.fillna(start) - start).dt.total_seconds() * 1000, base=start,
                          orientation="h", name="running",
-                         marker_color=[STATE_COLOURS.get(str(s), "#2e86c1") for s in data.get("state", [])]))
+                         marker_color=[state_colour(s) for s in data["state"]] if "state" in data else None))
     fig.update_layout(barmode="overlay", xaxis_type="date", height=max(350, min(900, 18 * len(data))))
     fig.update_yaxes(type="category", autorange="reversed")
     return _finish(fig, title)
@@ -122,8 +161,10 @@ def queue_wait(jobs: pd.DataFrame) -> go.Figure:
     if data.empty:
         return _empty("Queue wait", "needs Submit and Start")
     fig = px.histogram(data.assign(minutes=data["queue-wait-seconds"] / 60), x="minutes", nbins=40,
-                       color_discrete_sequence=["#f5b041"])
-    return _finish(fig, "Queue wait (minutes)")
+                       color_discrete_sequence=[STATE_COLOURS["PENDING"]])
+    fig.update_yaxes(title="jobs")
+    _whole_counts(fig, len(data))  # no bin holds more than every job
+    return _finish(fig, f"Queue wait (minutes) of {len(data):,} started jobs")
 
 
 def disk_io(frame: pd.DataFrame) -> go.Figure:
@@ -132,17 +173,31 @@ def disk_io(frame: pd.DataFrame) -> go.Figure:
         [("write", c) for c in ("ave-disk-write-bytes", "max-disk-write") if c in frame][:1]
     if not pairs:
         return _empty("Disk I/O", "no disk read/write fields in this data")
-    grouped = frame.groupby("job-id")[[c for _, c in pairs]].sum(min_count=1).dropna(how="all")
+    key = [k for k in ("run", "cluster", "job-id") if k in frame.columns]
+    grouped = frame.groupby(key)[[c for _, c in pairs]].sum(min_count=1).dropna(how="all")
     if grouped.empty:
         return _empty("Disk I/O", "disk fields are empty")
     grouped = grouped.rename(columns={c: n for n, c in pairs}) / 1024**2
+    title = f"Disk read / write per job (MiB), {len(grouped):,} jobs"
     if len(grouped) > MAX_BARS:
+        title = f"Disk read / write per job (MiB): the {MAX_BARS} largest of {len(grouped):,} jobs"
         grouped = grouped.loc[grouped.sum(axis=1).nlargest(MAX_BARS).index]
-    long = grouped.reset_index().melt(id_vars="job-id", var_name="direction", value_name="MiB")
-    fig = px.bar(long, x="job-id", y="MiB", color="direction", barmode="group",
+    grouped = grouped.reset_index()
+    grouped["job"] = plain(_disk_labels(grouped))
+    long = grouped.drop(columns=key).melt(id_vars="job", var_name="direction", value_name="MiB")
+    fig = px.bar(long, x="job", y="MiB", color="direction", barmode="group",
                  color_discrete_map={"read": "#5dade2", "write": "#af7ac5"})
     fig.update_xaxes(type="category")
-    return _finish(fig, "Disk read / write per job (MiB)")
+    return _finish(fig, title)
+
+
+def _disk_labels(grouped: pd.DataFrame) -> pd.Series:
+    label = grouped["job-id"].astype("string")
+    if "cluster" in grouped.columns and grouped["cluster"].nunique() > 1:
+        label = grouped["cluster"].fillna("").astype("string") + ":" + label
+    if "run" in grouped.columns and grouped["run"].nunique() > 1:
+        label = label + " · " + grouped["run"].astype("string")
+    return label
 
 
 def times_timeline(frame: pd.DataFrame) -> go.Figure:
@@ -170,6 +225,5 @@ def phase_bars(counts: pd.DataFrame) -> go.Figure:
     if counts.empty:
         return _empty("Jobs by status", "no jobs")
     fig = px.bar(counts, x="platform", y="jobs", color="status", color_discrete_map=PHASE_COLOURS, text="jobs")
-    tallest = int(counts.groupby("platform")["jobs"].sum().max())
-    fig.update_yaxes(dtick=1 if tallest <= 10 else None, tickformat=",d")  # job counts are whole numbers
+    _whole_counts(fig, int(counts.groupby("platform")["jobs"].sum().max()))
     return _finish(fig, "Jobs by status per platform")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pandas as pd
+
 from core.errors import NotFound
 from core.naming import folder
 from core.services.times import pipeline_bucket
@@ -15,6 +17,14 @@ from core.units import human_bytes
 LOGS_PREFIX = folder("logs")
 #: Largest log read whole; a bigger one is read from its end.
 MAX_LOG_BYTES = 20 * 1024 * 1024
+#: Log lines that usually explain a failure (case-insensitive).
+ERROR_PATTERN = re.compile(
+    r"\w*(error|exception)\b|\btraceback\b|\bcancelled\b|\bkilled\b|out of memory|oom-kill|segmentation fault"
+    r"|due to time limit",
+    re.IGNORECASE,
+)
+#: Most blocks shown for one log: a log full of hits is summarised by its first ones.
+MAX_BLOCKS = 50
 _JOB_ID = re.compile(r"(slurm|seff)-(\d+)(_\d+)?\.(out|err|txt)$")
 
 
@@ -91,3 +101,69 @@ def highlights(text: str) -> dict[str, int]:
     return {"lines": len(lines), "errors": sum("error" in line for line in lines),
             "warnings": sum("warning" in line for line in lines),
             "cancelled": sum("cancelled" in line for line in lines)}
+
+
+@dataclass(frozen=True)
+class ContextBlock:
+    """Consecutive log lines around one or more hits: ``(line number, text, is a hit)``."""
+
+    lines: list[tuple[int, str, bool]]
+
+    @property
+    def first_line(self) -> int:
+        """Number of the block's first line."""
+        return self.lines[0][0]
+
+    @property
+    def hit_lines(self) -> list[int]:
+        """Numbers of the hit lines in this block."""
+        return [n for n, _, hit in self.lines if hit]
+
+    def as_text(self) -> str:
+        """Numbered lines, hits marked with ``>``, for a plain-text code box."""
+        return "\n".join(f"{'>' if hit else ' '}{n:>6}  {line}" for n, line, hit in self.lines)
+
+
+def context_blocks(lines: list[str], hits: list[int], *, context: int = 2,
+                   limit: int = MAX_BLOCKS) -> list[ContextBlock]:
+    """``context`` lines either side of each hit (0-based indexes into ``lines``); overlapping windows merge."""
+    hit_set = set(hits)
+    spans: list[list[int]] = []
+    for i in sorted(hit_set):
+        lo, hi = max(0, i - context), min(len(lines), i + context + 1)
+        if spans and lo <= spans[-1][1]:
+            spans[-1][1] = hi
+        elif len(spans) == limit:
+            break
+        else:
+            spans.append([lo, hi])
+    return [ContextBlock([(i + 1, lines[i], i in hit_set) for i in range(lo, hi)]) for lo, hi in spans]
+
+
+def error_blocks(text: str, *, context: int = 2) -> list[ContextBlock]:
+    """Lines that look like errors (:data:`ERROR_PATTERN`) with their context."""
+    lines = text.splitlines()
+    return context_blocks(lines, [i for i, line in enumerate(lines) if ERROR_PATTERN.search(line)], context=context)
+
+
+def search_blocks(text: str, query: str, *, context: int = 2) -> list[ContextBlock]:
+    """Lines containing ``query`` (case-insensitive, plain text) with their context."""
+    if not query:
+        return []
+    needle = query.lower()
+    lines = text.splitlines()
+    return context_blocks(lines, [i for i, line in enumerate(lines) if needle in line.lower()], context=context)
+
+
+def window(text: str, line: int, *, context: int = 10) -> ContextBlock:
+    """Lines around line number ``line`` (1-based), that line marked; a line past the end raises ValueError."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        raise ValueError(f"line {line} is not in this log ({len(lines):,} lines)")
+    return context_blocks(lines, [line - 1], context=context)[0]
+
+
+def log_table(refs: list[LogRef]) -> pd.DataFrame:
+    """The log picker's rows: job id, kind of log, object name and size."""
+    return pd.DataFrame({"job": [r.job_id for r in refs], "kind": [r.kind for r in refs],
+                         "object": [r.object[len(LOGS_PREFIX):] for r in refs], "size": [r.size for r in refs]})

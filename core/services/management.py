@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 from pydantic import ValidationError
 
 from core.errors import NotFound
-from core.models import Orchestration, Platform
+from core.models import Orchestration, Platform, Workspace
 from core.naming import bucket_name, folder
+from core.platforms import platform_order as order_platforms
 from core.services.objects import read_management
+from core.services.palette import PHASE_COLOURS as PHASE_COLOURS  # the Management page's status colours
 from core.settings import Settings
 from core.store.base import ObjectStore
 
 MANAGEMENT_PREFIX = folder("mana")
-
-#: Colour of each job phase (also used by the SACCT charts for Slurm states).
-PHASE_COLOURS: dict[str, str] = {
-    "new": "#9aa5b1", "started": "#7fb3d5", "configured": "#5dade2", "submitted": "#3498db",
-    "pending": "#f5b041", "running": "#2e86c1", "complete": "#28b463", "failed": "#e74c3c",
-    "cancelled": "#a04000", "stopped": "#7d3c98", "stored": "#117864",
-}
-#: Platforms shown first, in this order; any other platform follows.
-KNOWN_PLATFORMS = ("puhti", "mahti", "lumi")
 
 
 def submitter_bucket(settings: Settings) -> str:
@@ -52,9 +47,8 @@ def load_orchestration(store: ObjectStore, bucket: str, name: str) -> Orchestrat
 
 
 def platform_order(orchestration: Orchestration) -> list[str]:
-    """Platform names: puhti, mahti, lumi first, then any other."""
-    names = list(orchestration.platforms)
-    return [p for p in KNOWN_PLATFORMS if p in names] + sorted(p for p in names if p not in KNOWN_PLATFORMS)
+    """Platform names: puhti, mahti, lumi first, then any other (the chart and the tabs use this one order)."""
+    return order_platforms(orchestration.platforms)
 
 
 def job_table(platform: Platform) -> pd.DataFrame:
@@ -90,7 +84,7 @@ def transfer_table(platform: Platform) -> pd.DataFrame:
 
 def workspace_table(platform: Platform) -> pd.DataFrame:
     """Workspace quotas with used fractions of capacity and files (empty without properties)."""
-    columns = ["path", "capacity", "capacity used", "files", "files used"]
+    columns = ["path", "project", "capacity", "capacity used", "files", "files used"]
     if platform.properties is None:
         return pd.DataFrame(columns=columns)
     rows = []
@@ -99,8 +93,19 @@ def workspace_table(platform: Platform) -> pd.DataFrame:
             w.max_capacity_bytes else None
         files = (w.used_files_count / w.max_files_count) if w.used_files_count is not None and \
             w.max_files_count else None
-        rows.append((w.path, f"{w.used_capacity} / {w.max_capacity}", cap, f"{w.used_files} / {w.max_files}", files))
+        rows.append((w.path, workspace_project(w), f"{w.used_capacity} / {w.max_capacity}", cap,
+                     f"{w.used_files} / {w.max_files}", files))
     return pd.DataFrame(rows, columns=columns)
+
+
+def workspace_project(workspace: Workspace) -> str:
+    """The project a workspace belongs to: the listing's description or project, else the path's ``project_*``."""
+    if workspace.project:
+        return workspace.project
+    found = re.search(r"(project_[A-Za-z0-9_]+)", workspace.path)
+    if found:
+        return found.group(1)
+    return "personal" if workspace.path.startswith("/users/") else ""
 
 
 @dataclass(frozen=True)
@@ -124,3 +129,79 @@ def configs_view(platform: Platform) -> ConfigsView | None:
         venv.name if venv else "", venv.path if venv else "",
         venv.modules if venv else [], venv.packages if venv else [],
     )
+
+
+#: Phases of a job that is still on its way: it is stuck when the object has not changed for too long.
+ACTIVE_PHASES = ("started", "configured", "submitted", "pending", "running")
+
+
+@dataclass(frozen=True)
+class ManagementObject:
+    """A management object in the listing, with when it last changed."""
+
+    name: str
+    last_changed: datetime | None
+
+
+def management_objects(store: ObjectStore, settings: Settings) -> list[ManagementObject]:
+    """Management objects in the submitter bucket with their last change, the most recently changed first."""
+    try:
+        entries = list(store.iter_objects(submitter_bucket(settings), prefix=MANAGEMENT_PREFIX))
+    except NotFound:
+        return []
+    objects = [ManagementObject(e.name, e.last_modified) for e in entries]
+    objects.sort(key=lambda o: o.name)
+    objects.sort(key=lambda o: o.last_changed or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return objects
+
+
+def last_changed(store: ObjectStore, settings: Settings, name: str) -> datetime | None:
+    """When the management object last changed (its Last-Modified)."""
+    return store.head_object(submitter_bucket(settings), name).last_modified
+
+
+def is_stale(changed: datetime | None, now: datetime, settings: Settings) -> bool:
+    """Whether an object has not changed for longer than ``STUCK_AFTER_MINUTES``."""
+    return changed is not None and (now - changed).total_seconds() > settings.stuck_after_minutes * 60
+
+
+@dataclass(frozen=True)
+class PlatformAttention:
+    """What needs attention on one platform: failed jobs, and active jobs that look stuck."""
+
+    platform: str
+    failed: pd.DataFrame
+    stuck: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing needs attention."""
+        return bool(self.failed.empty and self.stuck.empty)
+
+
+def platform_attention(name: str, platform: Platform, *, stale: bool) -> PlatformAttention:
+    """Failed jobs, and (when the object is ``stale``) the jobs still in an active phase, of one platform."""
+    jobs = job_table(platform)
+    failed = jobs[jobs["status"] == "failed"].reset_index(drop=True)
+    stuck = jobs[jobs["status"].isin(ACTIVE_PHASES)].reset_index(drop=True) if stale else jobs.iloc[0:0]
+    return PlatformAttention(name, failed, stuck)
+
+
+def quota_alerts(orchestration: Orchestration, settings: Settings) -> pd.DataFrame:
+    """Workspaces whose capacity or file count is used above ``QUOTA_ALERT_PERCENT``, per platform."""
+    limit = settings.quota_alert_percent / 100
+    rows = []
+    for name in platform_order(orchestration):
+        spaces = workspace_table(orchestration.platforms[name])
+        for space in spaces.to_dict("records"):
+            capacity, files = space["capacity used"], space["files used"]
+            over = [what for what, used in (("capacity", capacity), ("files", files))
+                    if used is not None and not pd.isna(used) and used > limit]
+            if over:
+                rows.append({"platform": name, "path": space["path"], "project": space["project"],
+                             "over": " and ".join(over), "capacity used": capacity, "files used": files})
+    return pd.DataFrame(rows, columns=list(QUOTA_COLUMNS))
+
+
+#: Columns of :func:`quota_alerts`.
+QUOTA_COLUMNS = ("platform", "path", "project", "over", "capacity used", "files used")

@@ -50,12 +50,12 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
     """One row per platform (in :func:`core.platforms.platform_order`), each figure with the count it is over.
 
     Columns: ``jobs``; ``finished`` (jobs with an end state); ``failed`` and ``failure rate`` (failed / finished);
-    ``queue wait median s`` over ``jobs with queue wait``; ``CPU efficiency median`` and ``memory efficiency
-    median`` over the finished jobs that have them (``jobs with CPU efficiency``, ``jobs with memory
+    ``queue wait median min`` (minutes) over ``jobs with queue wait``; ``CPU efficiency median`` and
+    ``memory efficiency median`` over the finished jobs that have them (``jobs with CPU efficiency``, ``jobs with memory
     efficiency``); ``core-hours`` (sum over ``jobs with core-hours``).
     """
     columns = ["platform", "jobs", "finished", "failed", "failure rate", "jobs with queue wait",
-               "queue wait median s", "jobs with CPU efficiency", "CPU efficiency median",
+               "queue wait median min", "jobs with CPU efficiency", "CPU efficiency median",
                "jobs with memory efficiency", "memory efficiency median", "jobs with core-hours", "core-hours"]
     if jobs.empty or "platform" not in jobs.columns:
         return pd.DataFrame(columns=columns)
@@ -74,7 +74,8 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "platform": platform, "jobs": int(mine.sum()), "finished": n_done, "failed": int((mine & failed).sum()),
             "failure rate": (float((mine & failed).sum()) / n_done) if n_done else None,
-            "jobs with queue wait": len(wait), "queue wait median s": float(wait.median()) if len(wait) else None,
+            "jobs with queue wait": len(wait),
+            "queue wait median min": float(wait.median()) / 60 if len(wait) else None,
             "jobs with CPU efficiency": len(cpu), "CPU efficiency median": float(cpu.median()) if len(cpu) else None,
             "jobs with memory efficiency": len(mem),
             "memory efficiency median": float(mem.median()) if len(mem) else None,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from core.errors import NotFound
 from core.naming import bucket_name, folder
-from core.sacct import job_metrics, parent_job_id
+from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id
 from core.services.objects import read_frame
 from core.settings import Settings
 from core.store.base import ObjectStore
@@ -79,6 +80,14 @@ def step_kind(steps: pd.Series) -> pd.Series:
     return kind.where(s != "", "job")
 
 
+#: Job states that count as failed in the headline.
+FAILED_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
+#: What each filter applies to, as the page says it.
+FILTER_SCOPE = ("State, Partition, Job name and the days select jobs by the job's own row (its steps follow it); "
+                "every figure, chart and the jobs table use those jobs. Row kind selects which of their sacct rows "
+                "the Steps count, Disk I/O and the All sacct rows table use.")
+
+
 @dataclass
 class Filters:
     """The SACCT page's filters; empty means "all"."""
@@ -87,68 +96,312 @@ class Filters:
     partitions: list[str] = field(default_factory=list)
     step_kinds: list[str] = field(default_factory=list)
     job_name: str = ""
+    #: Epoch seconds ``[start, end)`` the job ran in (its Start, else Submit, else End); ``None`` leaves a side open.
+    time_range: tuple[float | None, float | None] = (None, None)
+
+
+def job_key(frame: pd.DataFrame) -> list[str]:
+    """The columns that identify a job: its run, its cluster when the run names one, and its job id."""
+    return ["run", *(["cluster"] if "cluster" in frame.columns else []), "job-id"]
 
 
 def filter_options(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """The values each filter can take in this frame."""
+    """The values each filter can take in this frame (states and partitions of job rows)."""
+    is_job = frame["step"].fillna("") == "" if "step" in frame.columns else pd.Series(True, index=frame.index)
+
     def values(column: str) -> list[str]:
         if column not in frame.columns:
             return []
-        return sorted(str(v) for v in frame[column].dropna().unique())
+        return sorted(str(v) for v in frame.loc[is_job, column].dropna().unique())
 
     return {"states": values("state"), "partitions": values("partition"),
             "step_kinds": sorted(step_kind(frame["step"]).unique()) if "step" in frame.columns else []}
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The jobs that pass the filters (one metrics row each) and the sacct rows of those jobs that pass Row kind."""
+
+    jobs: pd.DataFrame
+    rows: pd.DataFrame
+
+
+def select(frame: pd.DataFrame, jobs: pd.DataFrame, filters: Filters) -> Selection:
+    """Apply the filters: State, Partition and Job name to jobs (``jobs`` from :func:`metrics`), Row kind to rows."""
+    mask = pd.Series(True, index=jobs.index)
+    if filters.states and "state" in jobs.columns:
+        mask &= jobs["state"].isin(filters.states).fillna(False).astype(bool)
+    if filters.partitions and "partition" in jobs.columns:
+        mask &= jobs["partition"].isin(filters.partitions).fillna(False).astype(bool)
+    if filters.job_name and "job-name" in jobs.columns:
+        mask &= jobs["job-name"].fillna("").astype(str).str.contains(filters.job_name, case=False, regex=False)
+    start, end = filters.time_range
+    if start is not None or end is not None:
+        when = pd.Series(float("nan"), index=jobs.index, dtype="float64")
+        for column in ("start-time", "submit-time", "end-time"):
+            if column in jobs.columns:
+                when = when.fillna(jobs[column].astype("float64"))
+        if start is not None:
+            mask &= when >= start
+        if end is not None:
+            mask &= when < end
+    chosen = jobs[mask]
+    key = [k for k in job_key(frame) if k in chosen.columns]
+    if len(chosen) == len(jobs):
+        rows = frame
+    else:
+        wanted = pd.MultiIndex.from_frame(chosen[key].astype("string"))
+        rows = frame[pd.MultiIndex.from_frame(frame[key].astype("string")).isin(wanted)]
+    if filters.step_kinds and "step" in rows.columns:
+        rows = rows[step_kind(rows["step"]).isin(filters.step_kinds)]
+    return Selection(chosen.reset_index(drop=True), rows)
+
+
 def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Rows that pass every filter. A job's steps follow their job's partition (steps print none)."""
-    mask = pd.Series(True, index=frame.index)
-    if filters.states and "state" in frame.columns:
-        mask &= frame["state"].isin(filters.states).fillna(False).astype(bool)
-    if filters.partitions and "partition" in frame.columns:
-        job_partition = frame["partition"].where(frame["step"].fillna("") == "").groupby(
-            [frame["run"], frame["job-id"]]).transform("first")
-        mask &= job_partition.isin(filters.partitions).fillna(False).astype(bool)
-    if filters.step_kinds:
-        mask &= step_kind(frame["step"]).isin(filters.step_kinds)
-    if filters.job_name and "job-name" in frame.columns:
-        job_name = frame["job-name"].where(frame["step"].fillna("") == "").groupby(
-            [frame["run"], frame["job-id"]]).transform("first")
-        mask &= job_name.fillna("").str.contains(filters.job_name, case=False, regex=False)
-    return frame[mask]
+    """The sacct rows that pass the filters (see :func:`select`)."""
+    return select(frame, metrics(frame), filters).rows
+
+
+def _job_labels(jobs: pd.DataFrame) -> pd.Series:
+    """A label per job that is unique across the loaded runs: the job id, with its cluster and run where needed."""
+    label = jobs["job-id"].astype("string")
+    if "cluster" in jobs.columns and jobs["cluster"].nunique() > 1:
+        label = jobs["cluster"].fillna("").astype("string") + ":" + label
+    if jobs["run"].nunique() > 1:
+        label = label + " · " + jobs["run"].astype("string")
+    return label
+
+
+def job_times(frame: pd.DataFrame) -> pd.Series:
+    """When each row's job ran, as epoch seconds.
+
+    The job row's Start, else its Submit, else its End (a pending job has only Submit); steps follow their job.
+    Null when sacct printed none of them.
+    """
+    when = pd.Series(float("nan"), index=frame.index, dtype="float64")
+    for column in ("start-time", "submit-time", "end-time"):
+        if column in frame.columns:
+            when = when.fillna(frame[column].astype("float64"))
+    is_job = frame["step"].fillna("") == "" if "step" in frame.columns else pd.Series(True, index=frame.index)
+    keys = [frame[c] for c in ("run", "job-id") if c in frame.columns]
+    if not keys:
+        return when
+    job_when = when.where(is_job).groupby(keys).transform("first")
+    return job_when.fillna(when)
+
+
+def in_time_range(frame: pd.DataFrame, start: float | None, end: float | None) -> pd.DataFrame:
+    """Rows whose job ran in ``[start, end)`` (epoch seconds; ``None`` leaves that side open).
+
+    With both sides open every row is kept; otherwise a job with no Start, Submit or End is left out.
+    """
+    if start is None and end is None:
+        return frame
+    when = job_times(frame)
+    mask = when.notna()
+    if start is not None:
+        mask &= when >= start
+    if end is not None:
+        mask &= when < end
+    return frame[mask.fillna(False).astype(bool)]
+
+
+def time_span(frame: pd.DataFrame, timezone: str) -> tuple[date, date] | None:
+    """The first and last day (in the cluster's zone) any job of the frame ran; ``None`` when no time is printed."""
+    when = job_times(frame).dropna()
+    if when.empty:
+        return None
+    zone = ZoneInfo(timezone)
+    first, last = (datetime.fromtimestamp(float(v), zone).date() for v in (when.min(), when.max()))
+    return first, last
+
+
+def day_range(first: date, last: date, timezone: str) -> tuple[float, float]:
+    """Epoch seconds from the start of ``first`` to the end of ``last`` (whole days in the cluster's zone)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time.min, zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone)
+    return start.timestamp(), end.timestamp()
 
 
 def metrics(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per-job efficiencies (core.sacct.job_metrics) for every run in the frame."""
-    if frame.empty:
-        return job_metrics(frame)
+    """Per-job efficiencies (core.sacct.job_metrics) for every run in the frame, one row per run and job.
+
+    ``job`` labels each job uniquely across runs (charts and tables use it): the same job id in two runs is two jobs.
+    """
+    if frame.empty or "run" not in frame.columns:
+        out = job_metrics(frame)
+        out.insert(0, "run", pd.Series(dtype="string"))
+        out.insert(1, "job", pd.Series(dtype="string"))
+        return out
     parts = []
     for run, rows in frame.groupby("run", sort=False):
         m = job_metrics(rows.drop(columns=["run", "parent-job-id"], errors="ignore"))
         m.insert(0, "run", run)
         parts.append(m)
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(1, "job", _job_labels(out))
+    return out
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Headline numbers for the top of the page."""
+    """Headline numbers of the selected jobs, each with how many jobs it counts."""
 
     jobs: int
     steps: int
     failed: int
-    cpu_hours: float | None
+    finished: int
+    used_cpu_hours: float | None
+    used_cpu_jobs: int
+    core_hours: float | None
+    core_hour_jobs: int
     median_cpu_efficiency: float | None
+    cpu_efficiency_jobs: int
 
 
-def summary(frame: pd.DataFrame, job_frame: pd.DataFrame) -> Summary:
-    """Counts and medians of the (filtered) frame."""
-    is_job = frame["step"].fillna("") == "" if "step" in frame.columns else pd.Series(True, index=frame.index)
-    failed = 0
-    if "state" in frame.columns:
-        failed = int(frame.loc[is_job, "state"].isin(["FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL"]).sum())
-    cpu = job_frame["total-cpu-seconds"].sum(min_count=1) if "total-cpu-seconds" in job_frame else None
-    eff = job_frame["cpu-efficiency"].median() if "cpu-efficiency" in job_frame else None
-    return Summary(int(is_job.sum()), int((~is_job).sum()), failed,
-                   None if cpu is None or pd.isna(cpu) else float(cpu) / 3600,
-                   None if eff is None or pd.isna(eff) else float(eff))
+def _sum(values: pd.Series) -> tuple[float | None, int]:
+    known = values.dropna()
+    return (float(known.sum()) if len(known) else None), len(known)
+
+
+def summary(selection: Selection) -> Summary:
+    """Counts, sums and medians of the selected jobs; steps counted from the selected rows."""
+    jobs, rows = selection.jobs, selection.rows
+    steps = int((rows["step"].fillna("") != "").sum()) if "step" in rows.columns else 0
+    failed = int(jobs["state"].isin(FAILED_STATES).sum()) if "state" in jobs.columns else 0
+    finished = int(jobs["finished"].sum()) if "finished" in jobs.columns else len(jobs)
+    used, used_jobs = _sum(jobs["total-cpu-seconds"] / 3600) if "total-cpu-seconds" in jobs else (None, 0)
+    core, core_jobs = _sum(jobs["core-seconds"] / 3600) if "core-seconds" in jobs else (None, 0)
+    eff = jobs["cpu-efficiency"].dropna() if "cpu-efficiency" in jobs else pd.Series(dtype="float64")
+    return Summary(len(jobs), steps, failed, finished, used, used_jobs, core, core_jobs,
+                   float(eff.median()) if len(eff) else None, len(eff))
+
+
+def summary_counts(s: Summary) -> str:
+    """What each headline figure counts, said under them."""
+    return (f"{s.jobs:,} jobs, {s.finished:,} of them finished. CPU-hours used: TotalCPU of {s.used_cpu_jobs:,} jobs; "
+            f"core-hours allocated: Elapsed × AllocCPUS of {s.core_hour_jobs:,} jobs; median CPU eff. of "
+            f"{s.cpu_efficiency_jobs:,} finished jobs.")
+
+
+# --- Tables as sacct users read them ------------------------------------------------------------------------------
+
+#: How a table column is shown: ``duration`` ([D-]HH:MM:SS), ``size`` (binary units), ``time`` (a date in the
+#: cluster's zone), ``percent``, ``count`` or ``text``. Values stay numeric (so columns sort as numbers); only the
+#: shown text is formatted.
+ColumnKind = str
+
+#: Per-job table: metrics column → (header in Slurm's words, kind).
+JOB_COLUMNS: dict[str, tuple[str, ColumnKind]] = {
+    "run": ("Run", "text"), "cluster": ("Cluster", "text"), "job-id": ("JobID", "text"),
+    "job-name": ("JobName", "text"), "state": ("State", "text"), "exit-code": ("ExitCode", "text"),
+    "partition": ("Partition", "text"), "alloc-cpus": ("AllocCPUS", "count"), "n-nodes": ("NNodes", "count"),
+    "n-tasks": ("NTasks", "count"), "elapsed-seconds": ("Elapsed", "duration"),
+    "timelimit-seconds": ("Timelimit", "duration"), "total-cpu-seconds": ("TotalCPU", "duration"),
+    "core-seconds": ("CPUTime", "duration"), "cpu-efficiency": ("CPU eff.", "percent"),
+    "time-efficiency": ("Time eff.", "percent"), "memory-efficiency": ("Mem eff.", "percent"),
+    "max-rss": ("MaxRSS × NTasks", "size"), "req-mem-bytes": ("Memory allocated", "size"),
+    "submit-time": ("Submit", "time"), "start-time": ("Start", "time"), "end-time": ("End", "time"),
+    "queue-wait-seconds": ("Queue wait", "duration"), "steps": ("Steps", "count"),
+}
+_SIZE_COLUMNS = {column_name(f) for f in ("MaxRSS", "AveRSS", "MaxVMSize", "AveVMSize", "ReqMem", "AveDiskRead",
+                                          "AveDiskWrite", "MaxDiskRead", "MaxDiskWrite")}
+_TIME_COLUMNS = {column_name(f) for f in ("Submit", "Start", "End", "Eligible")}
+_DURATION_COLUMNS = {column_name(f) for f in ("AveCPU", "Timelimit", "Elapsed", "Planned", "PlannedCPU", "CPUTime",
+                                              "TotalCPU", "UserCPU", "SystemCPU", "MinCPU", "Suspended", "Reserved",
+                                              "ResvCPU")}
+_FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
+
+
+def field_name(column: str) -> str:
+    """The sacct field a frame column came from (``elapsed-seconds`` → ``Elapsed``); other columns are kept."""
+    return _FIELD_OF_COLUMN.get(column, column)
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds as Slurm prints a duration, ``[D-]HH:MM:SS``; empty when unknown."""
+    if seconds is None or pd.isna(seconds):
+        return ""
+    days, rest = divmod(round(float(seconds)), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days}-{hours:02d}:{minutes:02d}:{secs:02d}" if days else f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def size_text(size: float) -> str:
+    """Bytes in binary units (``1.5 GiB``, ``512.0 KiB``); empty when unknown."""
+    if size is None or pd.isna(size):
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024 or unit == "PiB":
+            return f"{value:.0f} B" if unit == "B" else f"{value:.2f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def time_text(epoch: float, zone: str) -> str:
+    """Epoch seconds as sacct prints a time (``2024-05-24T13:07:00``) in ``zone``; empty when unknown."""
+    if epoch is None or pd.isna(epoch):
+        return ""
+    moment = datetime.fromtimestamp(float(epoch), tz=UTC).astimezone(ZoneInfo(zone))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table ready to show: Slurm's headers, numbers kept numeric, and how each column is shown."""
+
+    frame: pd.DataFrame
+    kinds: dict[str, ColumnKind]
+    zone: str
+
+    def text(self, column: str) -> pd.Series:
+        """A column as the table shows it (empty cells empty)."""
+        kind = self.kinds[column]
+        return self.frame[column].map(lambda v: cell_text(kind, v, self.zone))
+
+
+def cell_text(kind: ColumnKind, value: object, zone: str) -> str:
+    """One value as a table of ``kind`` shows it; empty when unknown."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if kind == "text":
+        return str(value)
+    number = float(str(value))
+    if kind == "duration":
+        return duration_text(number)
+    if kind == "size":
+        return size_text(number)
+    if kind == "time":
+        return time_text(number, zone)
+    if kind == "percent":
+        return f"{number:.0%}"
+    return f"{round(number):,}"
+
+
+def job_table(jobs: pd.DataFrame, zone: str) -> Table:
+    """The per-job table: one row per job, Slurm's headers; durations, sizes and dates in ``zone`` as text."""
+    columns = {c: spec for c, spec in JOB_COLUMNS.items() if c in jobs.columns}
+    frame = pd.DataFrame({header: jobs[c] for c, (header, _) in columns.items()})
+    return Table(frame.reset_index(drop=True), {header: kind for header, kind in columns.values()}, zone)
+
+
+def row_table(rows: pd.DataFrame, zone: str) -> Table:
+    """Every sacct row as sacct prints it: field names as headers, JobID with its step."""
+    out: dict[str, pd.Series] = {}
+    kinds: dict[str, ColumnKind] = {}
+    for column in rows.columns:
+        if column in ("parent-job-id", "req-mem-scope", "step"):
+            continue
+        if column == "job-id":
+            step = rows["step"].fillna("").astype("string") if "step" in rows.columns else ""
+            job = rows["job-id"].astype("string")
+            out["JobID"], kinds["JobID"] = job.where(step == "", job + "." + step), "text"
+            continue
+        header = "Run" if column == "run" else field_name(column)
+        out[header] = rows[column]
+        kinds[header] = ("duration" if column in _DURATION_COLUMNS else "size" if column in _SIZE_COLUMNS
+                         else "time" if column in _TIME_COLUMNS else "text")
+    return Table(pd.DataFrame(out).reset_index(drop=True), kinds, zone)

@@ -20,7 +20,7 @@ from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
 
 __all__ = ["ParsedSacct", "RunPlatform", "StoredRun", "check_size", "current_version", "parse_fields",
-           "parse_upload", "preview_jobs", "run_name", "run_object", "run_platform", "store_run"]
+           "parse_upload", "preview_jobs", "run_name", "run_object", "run_platform", "store_run", "warning_heading"]
 
 log = logging.getLogger(__name__)
 _RUN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -54,6 +54,14 @@ def preview_jobs(parsed: ParsedSacct) -> pd.DataFrame | None:
     if "job-id" not in parsed.frame.columns:
         return None
     return metrics(parsed.frame.assign(run="upload"))
+
+
+def warning_heading(parsed: ParsedSacct) -> str:
+    """How many warnings there are and on how many lines (one line can carry several)."""
+    count = len(parsed.warnings)
+    lines = len({w.line for w in parsed.warnings})
+    return (f"{count:,} {'warning' if count == 1 else 'warnings'} on {lines:,} "
+            f"{'line' if lines == 1 else 'lines'}")
 
 
 def run_name(text: str) -> str:

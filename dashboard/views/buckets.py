@@ -4,9 +4,10 @@ import streamlit as st
 
 from core.services import buckets as service
 from core.units import human_bytes
-from dashboard import components
+from dashboard import components, links
 
 components.header("Buckets", "Every bucket of the account; browse folders, inspect metadata, preview and download.")
+view = links.ViewParams("buckets", ("prefix", "page", "object"), bound=("bucket",))
 store = components.store()
 
 with components.guard("Could not list the buckets"):
@@ -25,68 +26,126 @@ st.dataframe(table.drop(columns="bytes"), hide_index=True, width="stretch", colu
     "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
 })
 
-bucket = st.selectbox("Bucket", table["bucket"].tolist(), index=service.default_bucket(table), key="bucket")
-nav = st.session_state.setdefault("browse", {"bucket": bucket, "prefix": "", "markers": [None]})
-if nav["bucket"] != bucket:
-    nav.update(bucket=bucket, prefix="", markers=[None])
+names = table["bucket"].tolist()
+missing = links.unknown_values("bucket", names)
+if missing:
+    links.stale("the bucket", missing, "the first bucket holding objects")
+    for key in ("prefix", "page", "object"):
+        view.set(key, None)
 
 
-def go(prefix: str) -> None:
-    nav.update(prefix=prefix, markers=[None])
+def open_folder(prefix: str) -> None:
+    """Show ``prefix`` from its first page, no object open."""
+    view.set("prefix", prefix or None)
+    view.set("page", None)
+    view.set("object", None)
 
 
-crumbs = service.breadcrumbs(bucket, nav["prefix"])
-cols = st.columns(len(crumbs) + 1)
-for i, (label, prefix) in enumerate(crumbs):
-    cols[i].button(label + " /", key=f"crumb-{i}", on_click=go, args=(prefix,), type="tertiary")
+bucket = st.selectbox("Bucket", names, index=service.default_bucket(table), key="bucket", bind="query-params",
+                      persist_state="session", on_change=open_folder, args=("",))
+prefix = view.get("prefix") or ""
+page_text = view.get("page") or "1"
+page_number = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 1
 
-with components.guard(f"Could not list {bucket}/{nav['prefix']}"):
-    page = service.browse(store, bucket, nav["prefix"], nav["markers"][-1])
+# Breadcrumbs in a wrapping row: a deep path goes on to the next line instead of squeezing every crumb.
+with st.container(horizontal=True, gap="small"):
+    for i, (label, crumb) in enumerate(service.breadcrumbs(bucket, prefix)):
+        st.button(label + " /", key=f"crumb-{i}", on_click=open_folder, args=(crumb,), type="tertiary")
 
+markers_key = f"markers:{bucket}:{prefix}"
+with components.guard(f"Could not list {bucket}/{prefix}"):
+    markers = service.page_markers(store, bucket, prefix, page_number, st.session_state.get(markers_key, [None]))
+    if len(markers) < page_number:
+        links.stale("page", [page_text], f"page {len(markers)}, the last one")
+        page_number = len(markers)
+        view.set("page", str(page_number) if page_number > 1 else None)
+    st.session_state[markers_key] = markers
+    page = service.browse(store, bucket, prefix, markers[page_number - 1])
+    total = service.folder_total(store, bucket, prefix) if prefix else None
+
+if total is not None:
+    st.caption(f"This folder: {total.describe()}")
 if page.folders:
     st.caption("Folders")
-    folder_cols = st.columns(min(len(page.folders), 6))
-    for i, folder in enumerate(page.folders):
-        folder_cols[i % len(folder_cols)].button(folder, key=f"folder-{folder}", icon=":material/folder:",
-                                                 on_click=go, args=(nav["prefix"] + folder,))
+    with st.container(horizontal=True, gap="small"):
+        for folder in page.folders:
+            st.button(folder, key=f"folder-{folder}", icon=":material/folder:", on_click=open_folder,
+                      args=(prefix + folder,))
 if page.objects.empty and not page.folders:
-    st.info("This folder is empty.")
+    st.info("This folder is empty (or no longer exists): go back with the path above.")
+opened = view.get("object")
 if not page.objects.empty:
-    st.dataframe(page.objects.drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
-                 column_config={"last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
-prev_col, info_col, next_col = st.columns([1, 4, 1])
-if len(nav["markers"]) > 1 and prev_col.button("← Previous", key="prev"):
-    nav["markers"].pop()
-    st.rerun()
-info_col.caption(f"Page {len(nav['markers'])} · {len(page.objects)} objects, {len(page.folders)} folders "
-                 f"({service.PAGE_SIZE} per page)")
-if page.next_marker and next_col.button("Next →", key="next"):
-    nav["markers"].append(page.next_marker)
-    st.rerun()
+    objects = page.objects["object"].tolist()
+    position = objects.index(opened) if opened in objects else None
+    st.caption("Select a row to open the object.")
+    picked = st.dataframe(
+        service.label_versions(page.objects).drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
+        on_select="rerun", selection_mode="single-row", key=f"objects-{bucket}-{prefix}-{page_number}-{opened}",
+        selection_default={"selection": {"rows": [] if position is None else [position]}},
+        column_config={"last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+    if picked.selection.rows and picked.selection.rows[0] != position:
+        view.set("object", objects[picked.selection.rows[0]])
+        st.rerun()
 
-if not page.objects.empty:
-    names = {full[len(nav["prefix"]):]: full for full in page.objects["object"].tolist()}
-    name = names[st.selectbox("Object", list(names), key="object")]
-    with components.guard(f"Could not read {bucket}/{name}"):
-        etag = page.objects.set_index("object")["hash"].get(name, "")
-        detail = components.cached_read(service.object_detail, store, bucket, name, str(etag))
+
+def turn(to: int) -> None:
+    view.set("page", str(to) if to > 1 else None)
+    view.set("object", None)
+
+
+prev_col, info_col, next_col = st.columns([1, 4, 1])
+if page_number > 1:
+    prev_col.button("← Previous", key="prev", on_click=turn, args=(page_number - 1,))
+info_col.caption(f"Page {page_number} · {len(page.objects)} objects, {len(page.folders)} folders "
+                 f"({service.PAGE_SIZE} per page)")
+if page.next_marker:
+    next_col.button("Next →", key="next", on_click=turn, args=(page_number + 1,))
+
+if opened is not None:
+    name = opened
+    listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
+    found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
+        service.object_detail, store, bucket, name, listed.get(name)))  # not listed here (a version): HEAD
+    if isinstance(found, str):
+        st.warning(links.plain(found) + " It may have been removed; pick another object above.",
+                   icon=":material/link_off:")
+        st.stop()
+    detail = found
     st.subheader("Object")
-    st.text(f"{bucket}/{name}")
+    st.text(f"{bucket}/{opened}")
+    version = service.version_of(opened)
+    if version is not None:
+        st.caption(f"Stored version {version[1]} of an object")
+        st.text(version[0])
     meta_col, custom_col = st.columns(2)
     meta_col.caption("General metadata")
     meta_col.dataframe(service.metadata_rows(detail.general), hide_index=True, width="stretch")
     custom_col.caption("Custom metadata (x-object-meta-*)")
     custom_col.dataframe(service.metadata_rows(detail.custom), hide_index=True, width="stretch")
+    versions = service.versions_table(store, bucket, opened) if version is None else None
+    if versions is not None and not versions.empty:
+        st.caption(f"{len(versions)} stored versions of this object (newest first); select one to open it")
+        chosen = st.dataframe(versions.drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
+                              on_select="rerun", selection_mode="single-row", key=f"versions-{bucket}-{opened}",
+                              column_config={"version": st.column_config.NumberColumn(format="%d"),
+                                             "last modified": st.column_config.DatetimeColumn(
+                                                 format="YYYY-MM-DD HH:mm:ss")})
+        if chosen.selection.rows:
+            slot = versions["object"].iat[chosen.selection.rows[0]]
+            open_folder(slot.rsplit("/", 1)[0] + "/")
+            view.set("object", slot)
+            st.rerun()
     st.caption("Preview" + (f" — {detail.note}" if detail.note else ""))
     if detail.kind == "table":
         st.dataframe(detail.preview, width="stretch")
     elif detail.kind == "tree":
         st.json(detail.preview, expanded=2)
     elif detail.kind == "text":
-        st.code(detail.preview, language=None)
+        # A long text keeps its own scroll bar instead of stretching the page.
+        st.code(detail.preview, language=None, height=480 if detail.preview.count("\n") > 25 else "content")
     else:
         st.text(f"{detail.metadata.size:,} bytes of {detail.metadata.content_type or 'unknown type'}; first bytes:")
         st.code(detail.hex_head, language=None)
     st.download_button("Download", data=lambda: service.download(store, bucket, name),
-                       file_name=name.rsplit("/", 1)[-1], icon=":material/download:",
+                       file_name=opened.rsplit("/", 1)[-1], icon=":material/download:",
                        mime=detail.metadata.content_type or None)

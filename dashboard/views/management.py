@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core.services import charts
+from core.services import charts, palette
 from core.services import management as service
-from dashboard import components
+from core.services.jobs import JobKey
+from dashboard import components, links
 
 components.header("Management", "Orchestration state per HPC platform, from MANAGEMENT/ in the submitter bucket.")
 settings = components.settings()
@@ -16,13 +17,17 @@ with components.guard(f"Could not list {bucket}/MANAGEMENT/"):
 if not names:
     st.info(f"No management object in {bucket}/MANAGEMENT/ yet. The forwarder writes one when a pipeline starts.")
     st.stop()
-name = st.selectbox("Management object", names, index=len(names) - 1)
+missing = links.unknown_values("object", names)
+if missing:
+    links.stale("the management object", missing, "the newest one")
+name = st.selectbox("Management object", names, index=len(names) - 1, key="object", bind="query-params",
+                    persist_state="session")
 refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
 
 
 def _status_style(value: object) -> str:
     colour = service.PHASE_COLOURS.get(str(value))
-    return f"background-color: {colour}; color: white; font-weight: 600" if colour else ""
+    return f"background-color: {colour}; color: {palette.text_colour(colour)}; font-weight: 600" if colour else ""
 
 
 @st.fragment(run_every=30 if refresh else None)
@@ -39,7 +44,11 @@ def show() -> None:
     cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
     st.plotly_chart(charts.phase_bars(counts), width="stretch")
     st.caption(f"{orchestration.name} · {bucket}/{name}")
-    for tab, platform_name in zip(st.tabs(platforms), platforms, strict=True):
+    missing = links.unknown_values("platform", platforms)
+    if missing:
+        links.stale("the platform", missing, "the first platform")
+    tabs = st.tabs(platforms, key="platform", bind="query-params")
+    for tab, platform_name in zip(tabs, platforms, strict=True):
         platform = orchestration.platforms[platform_name]
         with tab:
             jobs = service.job_table(platform)
@@ -47,7 +56,17 @@ def show() -> None:
             if jobs.empty:
                 st.info("No jobs on this platform.")
             else:
-                st.dataframe(jobs.style.map(_status_style, subset=["status"]), hide_index=True, width="stretch")
+                st.caption("Select a row to open the job's page (its sacct record and logs).")
+                picked = st.dataframe(jobs.style.map(_status_style, subset=["status"]), hide_index=True,
+                                      width="stretch", on_select="rerun", selection_mode="single-row",
+                                      key=f"jobs-{name}-{platform_name}")
+                if picked.selection.rows:
+                    job_id = jobs["job id"].iat[picked.selection.rows[0]]
+                    if job_id is None:
+                        st.info("This job has no Slurm id yet: it was not submitted.")
+                    else:
+                        st.switch_page(links.JOB, query_params=JobKey(
+                            str(job_id), platform=platform_name, management_object=name).query_params())
             left, right = st.columns(2)
             with left:
                 st.subheader("Configs")

@@ -50,7 +50,7 @@ parsed = result["parsed"]
 frame = parsed.frame
 st.success(f"{len(frame):,} rows in {parsed.format} format from {result['source']}.", icon=":material/check:")
 if parsed.warnings:
-    with st.expander(f"{len(parsed.warnings)} lines need attention", expanded=True, icon=":material/warning:"):
+    with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
                      hide_index=True, width="stretch")
 st.dataframe(frame.head(500), hide_index=True, width="stretch")

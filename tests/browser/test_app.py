@@ -19,7 +19,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 Page = Any
 
 PAGES = [
-    ("", "Buckets", "buckets"),
+    ("", "Overview", "overview"),
+    ("buckets", "Buckets", "buckets"),
     ("management", "Management", "management"),
     ("times", "Times", "times"),
     ("sacct", "SACCT", "sacct"),
@@ -140,7 +141,7 @@ def test_upload_a_sacct_file_then_see_its_jobs_chart_and_stored_object(
 def test_sign_in_and_upload_against_real_swift(swift_app_server: str, openstack: OpenStack, page: Page) -> None:
     alice = openstack.users[0]
     page.goto(swift_app_server)
-    wait_idle(page, "Buckets")
+    wait_idle(page, "Overview")
     assert "Sign in" in page.locator('[data-testid="stMain"]').inner_text()
     _nav(page, "Sign in")
     page.get_by_role("textbox", name="Password").fill(alice.password)

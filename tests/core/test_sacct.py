@@ -373,26 +373,15 @@ TRUNCATED = (b"       JobID    Elapsed  AllocCPUS      State \n"
 
 
 @pytest.mark.parametrize("text", [sample("01_hyak_default_fixedwidth.txt"), TRUNCATED], ids=["hyak", "truncated"])
-@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["lf", "crlf"])
-def test_fixed_width_read_from_bytes_matches_the_line_reader(
-    monkeypatch: pytest.MonkeyPatch, text: bytes, newline: bytes
-) -> None:
-    import core.sacct.convert
-    import core.sacct.readers
-
-    text = b"\xef\xbb\xbf" + text.replace(b"\n", newline) + newline + b"   " + newline
-    read_fast = core.sacct.readers._read_fixed_fast
-    taken: list[bool] = []
-    monkeypatch.setattr(core.sacct.readers, "_read_fixed_fast", lambda *a: taken.append(True) or read_fast(*a))
-    fast = parse_sacct(text)
-    assert taken
-    monkeypatch.setattr(core.sacct.readers, "_read_fixed_fast", lambda *args: None)
-    lines = parse_sacct(text)
-    assert fast.format == lines.format == "fixed-width"
-    pd.testing.assert_frame_equal(fast.frame, lines.frame)
-    assert fast.warnings == lines.warnings
-    if text.startswith(b"\xef\xbb\xbf       JobID"):
-        assert [w.line for w in fast.warnings] == [5, 5]  # the cut numbers, named by line (after a blank one)
+@pytest.mark.parametrize("newline", [b"\r\n", b"\x0b", "\u2028".encode()], ids=["crlf", "vertical-tab", "u2028"])
+def test_fixed_width_with_a_bom_and_other_line_breaks_reads_the_same(text: bytes, newline: bytes) -> None:
+    plain = parse_sacct(text)
+    odd = parse_sacct(b"\xef\xbb\xbf" + text.replace(b"\n", newline) + newline + b"   " + newline)
+    assert odd.format == plain.format == "fixed-width"
+    pd.testing.assert_frame_equal(odd.frame, plain.frame)
+    assert odd.warnings == plain.warnings
+    if text is TRUNCATED:
+        assert [w.line for w in odd.warnings] == [5, 5]  # the cut numbers, named by line (after a blank one)
 
 
 @pytest.mark.parametrize("odd", ["", "2024-07-15 12:00:00", "2024-07-15T12:00", "2024-07-15T12:00:00Z", "x" * 19])

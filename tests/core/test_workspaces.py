@@ -29,3 +29,11 @@ def test_broken_rows_are_reported_with_line_numbers() -> None:
     assert len(listing.workspaces) == 1
     assert [p.line for p in listing.problems] == [3]
     assert "lots/1T" in listing.problems[0].message
+
+
+def test_rows_keep_their_project() -> None:
+    puhti = parse_workspaces("/projappl/project_csc          4.8G/50G          19K/100K  Ray experiments\n")
+    assert puhti.workspaces[0].project == "Ray experiments"
+    lumi = parse_workspaces("Quota for user csc\n  /users/csc   16M/22G   17/100K\nQuota for project project_462\n"
+                            "  /scratch/project_462   1.2G/50T   412/2.0M\n")
+    assert [w.project for w in lumi.workspaces] == ["personal", "project_462"]

@@ -84,7 +84,7 @@ def test_a_corrupt_parquet_object_names_the_object(open_page: OpenPage, store_di
 def test_a_hostile_object_name_is_shown_as_text_not_html(open_page: OpenPage, store_dir: Path) -> None:
     name = "<img src=x onerror=alert(1)>.txt"
     LocalStore(store_dir).put_object("mlch-exp-user-example-com", name, b"hello")
-    at = open_page()
+    at = open_page("views/buckets.py")
     at.selectbox(key="bucket").set_value("mlch-exp-user-example-com").run()
     assert not at.exception
     assert name in at.selectbox(key="object").options

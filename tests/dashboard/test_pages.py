@@ -25,7 +25,7 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: OpenPage, store_dir: Path) -> None:
-    at = open_page()
+    at = open_page("views/buckets.py")
     _no_trouble(at)
     store = LocalStore(store_dir)
     buckets = store.list_buckets()
@@ -41,15 +41,18 @@ def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: 
 
 
 def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage) -> None:
-    at = open_page()
+    at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="folder-SACCT/").click().run()
     _no_trouble(at)
     assert [b.label for b in at.button if b.key and b.key.startswith("crumb-")] == [
         "mlch-for-air /", "ARTIFACTS /", "SACCT /"]
-    objects = at.selectbox(key="object")
-    assert any(o.endswith("hyak-default.parquet") for o in objects.options)
-    objects.set_value(next(o for o in objects.options if o.endswith("hyak-default.parquet"))).run()
+    assert at.query_params["prefix"] == "ARTIFACTS/SACCT/"
+    listed = at.dataframe[1].value["name"].tolist()
+    assert "user-example-com-hyak-default.parquet" in listed
+    # A row click puts the object in the URL; AppTest cannot click a row, so it sets the URL the click would.
+    at.query_params["object"] = "ARTIFACTS/SACCT/user-example-com-hyak-default.parquet"
+    at.run()
     _no_trouble(at)
     shown = texts(at)
     assert "mlch-for-air/ARTIFACTS/SACCT/user-example-com-hyak-default.parquet" in shown
@@ -62,7 +65,7 @@ def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: O
 
 
 def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPage) -> None:
-    at = open_page()
+    at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="crumb-0").click().run()
     assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
@@ -108,8 +111,9 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     at = open_page("views/sacct.py")
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
-    views = at.segmented_control(key="sacct_view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Table"]
+    views = at.segmented_control(key="view")
+    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms",
+                             "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
@@ -122,35 +126,60 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     _no_trouble(at)
     timeouts = int(_metrics(at)["Jobs"].replace(",", ""))
     assert 0 < timeouts < 753 < before
-    table = at.dataframe[0].value
-    assert set(table["state"]) == {"TIMEOUT"}
+    table = at.dataframe[-1].value  # the first one lists the chosen runs
+    assert set(table["State"]) == {"TIMEOUT"}
 
 
 def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
-    at.segmented_control(key="sacct_view").set_value("Table").run()
+    at.segmented_control(key="view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
-    assert len(at.dataframe[0].value) == 2292
+    assert len(at.dataframe[-1].value) == 2292
 
 
-def test_logs_page_searches_and_tails_a_log(open_page: OpenPage) -> None:
+def test_logs_page_searches_in_context_links_a_line_and_tails_a_log(open_page: OpenPage) -> None:
     at = open_page("views/logs.py")
     _no_trouble(at)
-    assert [o.split(" · ")[0] for o in at.selectbox[0].options] == ["3459879", "3459879", "3461753"]
+    assert at.dataframe[0].value["job"].tolist() == ["3459879", "3459879", "3461753"]
     # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
+    assert at.query_params["object"] == "LOGS/slurm-3461753.out"
     source = (DATA / "logs" / "ray_slurm_artifacts_2.txt").read_text()
+    lines = source.splitlines()
     metrics = _metrics(at)
-    assert metrics["Lines"] == f"{len(source.splitlines()):,}"
-    assert metrics["Errors"] == str(sum("error" in line.lower() for line in source.splitlines()))
-    at.text_input[0].input("CANCELLED AT").run()
-    hits = at.code[0].value.splitlines()
+    assert metrics["Lines"] == f"{len(lines):,}"
+    assert metrics["Errors"] == str(sum("error" in line.lower() for line in lines))
+    at.text_input(key="search").input("CANCELLED AT").run()
+    shown = at.code[0].value.splitlines()
+    hits = [line for line in shown if line.startswith(">")]
     assert len(hits) == 3 and all("CANCELLED AT" in line for line in hits)
-    assert hits[-1].split()[0].isdigit()  # each hit carries its line number
-    at.slider[0].set_value(20).run()
-    assert at.code[-1].value.splitlines() == source.splitlines()[-20:]
-    at.selectbox[0].set_value(next(o for o in at.selectbox[0].options if "slurm-3459879" in o)).run()
+    assert [int(line[1:].split()[0]) for line in hits] == [444, 445, 446]
+    # Context: the two lines before the first hit, with their numbers.
+    assert shown[0].split(maxsplit=1) == ["442", lines[441]]
+    assert at.dataframe[1].value["line"].tolist() == [444, 445, 446]
+    # A hit's line in the URL shows that line in context (what selecting the hit's row does).
+    at.query_params["line"] = "445"
+    at.run()
+    _no_trouble(at)
+    assert "Line 445" in [h.value for h in at.subheader]
+    window = next(c.value for c in at.code if c.value.lstrip().startswith("435 "))
+    assert f">{445:>6}  {lines[444]}" in window.splitlines()
+    assert window.splitlines()[-1].split(maxsplit=1) == ["446", lines[445]]  # the log ends at 446
+    at.slider(key="tail").set_value(20).run()
+    assert at.code[-1].value.splitlines() == lines[-20:]
+    at.query_params["object"] = "LOGS/slurm-3459879.out"
+    at.query_params.pop("line")
+    at.run()
     assert _metrics(at)["Errors"] == "0"
+
+
+def test_logs_page_says_when_a_linked_log_or_line_is_gone(open_page: OpenPage) -> None:
+    at = open_page("views/logs.py")
+    at.query_params["object"] = "LOGS/slurm-1.out"
+    at.run()
+    _no_trouble(at)
+    assert "'LOGS/slurm\\-1\\.out', which is not there" in texts(at)
+    assert at.query_params["object"] == "LOGS/slurm-3461753.out"
 
 
 def test_sign_in_page_offers_both_stores_and_never_prefills_a_password(

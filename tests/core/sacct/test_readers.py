@@ -120,3 +120,98 @@ def test_a_second_fixed_width_table_without_job_ids_is_added_with_a_warning() ->
     parsed = parse_sacct(A + other)
     assert len(parsed.frame) == 5
     assert [w.line for w in parsed.warnings] == [5] and "no JobID" in parsed.warnings[0].message
+
+
+# --- fields: --long, unknown fields, a field asked for twice -----------------------------------------------------
+
+LONG = ("JobID JobIDRaw JobName Partition MaxVMSize MaxVMSizeNode MaxVMSizeTask AveVMSize MaxRSS MaxRSSNode "
+        "MaxRSSTask AveRSS MaxPages MaxPagesNode MaxPagesTask AvePages MinCPU MinCPUNode MinCPUTask AveCPU NTasks "
+        "AllocCPUS Elapsed State ExitCode AveCPUFreq ReqCPUFreqMin ReqCPUFreqMax ReqCPUFreqGov ReqMem "
+        "ConsumedEnergy MaxDiskRead MaxDiskReadNode MaxDiskReadTask AveDiskRead MaxDiskWrite MaxDiskWriteNode "
+        "MaxDiskWriteTask AveDiskWrite ReqTRES AllocTRES TRESUsageInAve TRESUsageInMax TRESUsageInMaxNode "
+        "TRESUsageInMaxTask TRESUsageInMin TRESUsageInMinNode TRESUsageInMinTask TRESUsageInTot TRESUsageOutMax "
+        "TRESUsageOutMaxNode TRESUsageOutMaxTask TRESUsageOutAve TRESUsageOutTot").split()
+LONG_JOB = {"JobID": "4242", "JobIDRaw": "4242", "JobName": "train", "Partition": "small", "AllocCPUS": "4",
+            "Elapsed": "01:00:00", "State": "COMPLETED", "ExitCode": "0:0", "ReqCPUFreqMin": "Unknown",
+            "ReqCPUFreqMax": "Unknown", "ReqCPUFreqGov": "Unknown", "ReqMem": "8G",
+            "ReqTRES": "billing=4,cpu=4,mem=8G,node=1", "AllocTRES": "billing=4,cpu=4,mem=8G,node=1"}
+LONG_BATCH = {"JobID": "4242.batch", "JobIDRaw": "4242.batch", "JobName": "batch", "MaxVMSize": "1234567K",
+              "MaxVMSizeNode": "c1", "MaxVMSizeTask": "0", "MaxRSS": "2097152K", "MaxRSSNode": "c1", "MaxRSSTask": "0",
+              "AveRSS": "2097152K", "MaxPages": "12", "MinCPU": "00:59:00", "AveCPU": "00:59:00", "NTasks": "1",
+              "AllocCPUS": "4", "Elapsed": "01:00:00", "State": "COMPLETED", "ExitCode": "0:0", "AveCPUFreq": "2.60G",
+              "ConsumedEnergy": "0", "MaxDiskRead": "10.50M", "AveDiskWrite": "1.25M",
+              "TRESUsageInAve": "cpu=00:59:00,energy=0,fs/disk=11010048,mem=2G,pages=12,vmem=1205.63M"}
+
+
+def long_output(parsable: bool) -> str:
+    if parsable:
+        return "".join("|".join(row.get(f, "") for f in LONG) + "|\n"
+                       for row in ({f: f for f in LONG}, LONG_JOB, LONG_BATCH))
+
+    def cell(value: str, width: int) -> str:
+        return (value if len(value) <= width else value[:width - 1] + "+").rjust(width)
+
+    widths = {f: max(10, len(f)) for f in LONG} | {"JobID": 12, "JobIDRaw": 12}
+    rows = [" ".join(cell(row.get(f, ""), widths[f]) for f in LONG) + " "
+            for row in ({f: f for f in LONG}, LONG_JOB, LONG_BATCH)]
+    return "\n".join([rows[0], " ".join("-" * widths[f] for f in LONG) + " ", *rows[1:]]) + "\n"
+
+
+@pytest.mark.parametrize("parsable", [False, True], ids=["fixed-width", "parsable"])
+def test_long_output(parsable: bool) -> None:
+    parsed = parse_sacct(long_output(parsable))
+    f = parsed.frame
+    assert parsed.format == ("parsable" if parsable else "fixed-width") and len(f) == 2
+    assert parsed.warnings == []
+    job, batch = f.iloc[0], f.iloc[1]
+    assert (job["job-id"], job["step"], batch["job-id"], batch["step"]) == ("4242", "", "4242", "batch")
+    assert job["req-mem"] == 8 * 1024**3 and pd.isna(job["max-rss"]) and pd.isna(job["req-cpu-freq-min"])
+    assert batch["max-rss"] == 2097152 * 1024 and batch["max-vm-size"] == 1234567 * 1024
+    assert batch["ave-cpu-seconds"] == 3540 and batch["min-cpu"] == 3540 and batch["n-tasks"] == 1
+    assert batch["ave-cpu-freq-khz"] == pytest.approx(2.6e9) and batch["max-disk-read"] == pytest.approx(10.5 * 2**20)
+    assert batch["max-rss-node"] == "c1" and batch["state"] == "COMPLETED"
+    assert (batch["tres-usage-in-ave"] or "").startswith("cpu=00:59:00")
+
+
+@pytest.mark.parametrize("text", [
+    "JobID|State|Foo|Elapsed\n1|COMPLETED|x|00:00:01\n",
+    "       JobID      State        Foo    Elapsed \n------------ ---------- ---------- ---------- \n"
+    "           1  COMPLETED          x   00:00:01 \n",
+], ids=["parsable2", "fixed-width"])
+def test_an_unknown_field_is_kept_as_text_with_a_warning_naming_the_header(text: str) -> None:
+    parsed = parse_sacct(text)
+    assert parsed.frame[["job-id", "state", "foo", "elapsed-seconds"]].values.tolist() == [["1", "COMPLETED", "x", 1.0]]
+    assert [w.line for w in parsed.warnings] == [1] and "Foo" in parsed.warnings[0].message
+
+
+def test_an_unknown_field_in_a_headerless_field_list_is_named() -> None:
+    parsed = parse_sacct("1|COMPLETED|x\n", fields=["JobID", "State", "Bar"])
+    assert parsed.frame["bar"].tolist() == ["x"]
+    assert [w.line for w in parsed.warnings] == [1] and "Bar" in parsed.warnings[0].message
+
+
+def test_a_field_asked_for_twice_in_headerless_output_is_read_from_its_first_column() -> None:
+    parsed = parse_sacct("1|COMPLETED|FAILED\n", fields=["JobID", "State", "state"])
+    assert parsed.frame["state"].tolist() == ["COMPLETED"]
+    assert [w.line for w in parsed.warnings] == [1] and "more than once" in parsed.warnings[0].message
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\r", "\x0b"], ids=["line-separator", "lone-cr", "vertical-tab"])
+def test_a_multibyte_delimiter_with_unusual_line_breaks(brk: str) -> None:
+    text = brk.join(["JobID^|^State^|^Elapsed", "1^|^COMPLETED^|^00:00:01", "2^|^FAILED^|^00:00:02", ""])
+    parsed = parse_sacct(text.encode())
+    assert parsed.frame[["job-id", "state", "elapsed-seconds"]].values.tolist() == [
+        ["1", "COMPLETED", 1.0], ["2", "FAILED", 2.0]]
+
+
+@pytest.mark.parametrize("layout", ["fixed-width", "reportseff"])
+def test_input_holding_the_stand_in_bytes_is_still_read(layout: str) -> None:
+    # The bytes that stand in for a multi-byte delimiter or split lines, all present in a job name.
+    noise = "\x1f\x01\x02\x03\t\x1e"  # \x1e is a line break for Python: the name is cut there
+    if layout == "fixed-width":
+        text = f"     JobID    JobName \n---------- ---------- \n         1    a{noise}b \n"
+    else:
+        text = f"JobID^|^JobName\n1^|^a{noise}b\n"
+    parsed = parse_sacct(text.encode())
+    assert parsed.frame["job-id"].tolist()[0] == "1"
+    assert parsed.frame["job-name"].tolist()[0].startswith("a\x1f\x01\x02\x03")

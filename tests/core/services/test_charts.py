@@ -14,4 +14,5 @@ def test_efficiency_chart_plots_known_values_including_zero_and_leaves_unknown_v
     fig = charts.efficiency(jobs)
     plotted = {trace.name: sorted(zip(trace.customdata[:, 0], trace.y, strict=True)) for trace in fig.data}
     # A real 0 % is a point; an unknown value is no point at all (not a 0), and a metric with no value has no box.
-    assert plotted == {"cpu": [("1", 50.0), ("3", 0.0)], "memory": [("2", 25.0)]}
+    # Each box says how many jobs it counts.
+    assert plotted == {"CPU eff. (2 jobs)": [("1", 50.0), ("3", 0.0)], "Mem eff. (1 job)": [("2", 25.0)]}

@@ -85,7 +85,7 @@ def test_comparison_counts_each_figure_over_what_it_says() -> None:
     mahti, puhti = table.loc["mahti"], table.loc["puhti"]
     assert (mahti["jobs"], mahti["finished"], mahti["failed"]) == (3, 2, 1)
     assert mahti["failure rate"] == 0.5 and puhti["failure rate"] == 0.5
-    assert mahti["jobs with queue wait"] == 2 and mahti["queue wait median s"] == 90.0
+    assert mahti["jobs with queue wait"] == 2 and mahti["queue wait median min"] == 1.5
     assert mahti["jobs with CPU efficiency"] == 2 and mahti["CPU efficiency median"] == pytest.approx(0.375)
     assert mahti["core-hours"] == pytest.approx(4 + 1 + 2)  # 4 × 1 h + 2 × 0.5 h + 8 × 0.25 h
     assert puhti["jobs with core-hours"] == 1 and puhti["core-hours"] == pytest.approx(25.6)

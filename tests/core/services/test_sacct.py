@@ -23,4 +23,8 @@ def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -
     assert len(jobs) == 753
     # Hyak's default fields have no TotalCPU: efficiency is unknown, not zero.
     assert jobs["cpu-efficiency"].isna().all()
-    assert sacct.summary(frame, jobs).median_cpu_efficiency is None
+    selection = sacct.select(frame, jobs, sacct.Filters(states=["TIMEOUT"]))
+    summary = sacct.summary(selection)
+    assert summary.median_cpu_efficiency is None and summary.cpu_efficiency_jobs == 0
+    assert summary.jobs == len(selection.jobs) == (selection.rows["step"] == "").sum()
+    assert set(selection.jobs["state"]) == {"TIMEOUT"} and summary.failed == summary.jobs

@@ -1,0 +1,290 @@
+"""Job page: one Slurm job joined across its Management entry, its sacct rows and its logs.
+
+A job is named by its Slurm id plus where it was seen: a SACCT run (``run``) or a Management platform
+(``platform``, optionally the management ``object``). Every piece is looked up on its own, so a job with no log yet or
+no sacct record still has a page that says which piece is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.models import Orchestration, Status
+from core.sacct import job_metrics
+from core.services import logs as logs_service
+from core.services import management as management_service
+from core.services import sacct as sacct_service
+from core.services.logs import LogRef
+from core.services.management import platform_order, transfer_table
+from core.services.sacct import RunRef
+from core.settings import Settings
+from core.store.base import ObjectStore
+from core.units import human_bytes, slurm_duration
+
+#: Status flags in the order a job goes through them (the seed's Status fields).
+FLAG_ORDER: tuple[str, ...] = tuple(Status.model_fields)
+_JOB_ID = re.compile(r"^\d+(_\d+)?(\+\d+)?$")
+
+
+@dataclass(frozen=True)
+class JobKey:
+    """What names a job page: the Slurm id, and the run or platform (and management object) it was seen in."""
+
+    job_id: str
+    run: str | None = None
+    platform: str | None = None
+    management_object: str | None = None
+
+    def query_params(self) -> dict[str, str]:
+        """The job page's URL parameters for this key (only the parts that are set)."""
+        params = {"job": self.job_id}
+        if self.run:
+            params["run"] = self.run
+        if self.platform:
+            params["platform"] = self.platform
+        if self.management_object:
+            params["object"] = self.management_object
+        return params
+
+
+def parse_job_id(value: str | None) -> str:
+    """A Slurm job id from a URL (``3459879``, array task ``123_4``, het component ``123+1``).
+
+    Raises:
+        ValueError: when ``value`` is missing or is not a job id (the message quotes it).
+    """
+    if value is None or not value.strip():
+        raise ValueError("no job id given")
+    text = value.strip()
+    if not _JOB_ID.match(text):
+        raise ValueError(f"{text!r} is not a Slurm job id")
+    return text
+
+
+@dataclass(frozen=True)
+class ManagementEntry:
+    """A job as the submitter's Management object records it."""
+
+    object: str
+    platform: str
+    script: str
+    phase: str
+    flags: list[tuple[str, bool]]
+    transfers: pd.DataFrame = field(compare=False)
+
+
+def find_in_management(
+    orchestrations: Iterable[tuple[str, Orchestration]], job_id: str, platform: str | None = None,
+) -> ManagementEntry | None:
+    """The first entry for ``job_id`` (on ``platform`` when given) in ``(object name, orchestration)`` pairs.
+
+    Pass the newest object first: a job id reappears only when a pipeline reruns, and the newest state is what the
+    user asks about.
+    """
+    for name, orchestration in orchestrations:
+        for platform_name in platform_order(orchestration):
+            if platform is not None and platform_name != platform:
+                continue
+            entry = orchestration.platforms[platform_name]
+            for job in entry.jobs:
+                if job.id == job_id:
+                    flags = job.status.model_dump()
+                    return ManagementEntry(name, platform_name, job.path, job.status.phase,
+                                           [(flag, bool(flags[flag])) for flag in FLAG_ORDER],
+                                           transfer_table(entry))
+    return None
+
+
+def sacct_rows(frame: pd.DataFrame, job_id: str) -> pd.DataFrame:
+    """The job's own row and its steps (array tasks and het components of ``job_id`` too), in sacct order."""
+    if frame.empty or "job-id" not in frame.columns:
+        return frame.iloc[0:0]
+    ids = frame["job-id"].astype("string")
+    parent = frame["parent-job-id"].astype("string") if "parent-job-id" in frame.columns else ids
+    return frame[((ids == job_id) | (parent == job_id)).fillna(False).astype(bool)]
+
+
+def runs_with_job(frames: Iterable[tuple[str, pd.DataFrame]], job_id: str) -> list[str]:
+    """Names of the runs whose frame holds ``job_id``."""
+    return [run for run, frame in frames if not sacct_rows(frame, job_id).empty]
+
+
+@dataclass(frozen=True)
+class SeffSummary:
+    """The figures ``seff`` prints for a job, from its sacct rows (missing inputs stay ``None``)."""
+
+    state: str | None
+    exit_code: str | None
+    nodes: float | None
+    cpus: float | None
+    cpu_seconds: float | None
+    core_walltime_seconds: float | None
+    cpu_efficiency: float | None
+    elapsed_seconds: float | None
+    timelimit_seconds: float | None
+    memory_bytes: float | None
+    requested_memory_bytes: float | None
+    memory_efficiency: float | None
+    queue_wait_seconds: float | None
+
+
+def _number(row: pd.Series, column: str) -> float | None:
+    value = row.get(column)
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _text(row: pd.Series, column: str) -> str | None:
+    value = row.get(column)
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def seff_summary(rows: pd.DataFrame, job_id: str) -> SeffSummary | None:
+    """The figures seff prints for ``job_id`` (core.sacct.job_metrics), or ``None`` without a job record."""
+    metrics = job_metrics(rows.drop(columns=["run", "parent-job-id"], errors="ignore"))
+    if metrics.empty:
+        return None
+    by_id = metrics.set_index(metrics["job-id"].astype("string")) if "job-id" in metrics.columns else metrics
+    if job_id not in by_id.index:
+        return None
+    m = by_id.loc[job_id]
+    if isinstance(m, pd.DataFrame):
+        m = m.iloc[0]
+    own = rows[(rows["job-id"].astype("string") == job_id) & (rows["step"].fillna("") == "")] \
+        if "step" in rows.columns else rows.iloc[0:0]
+    exit_code = _text(own.iloc[0], "exit-code") if not own.empty else None
+    cpus, elapsed = _number(m, "alloc-cpus"), _number(m, "elapsed-seconds")
+    nodes = _number(own.iloc[0], "n-nodes") if not own.empty else None
+    return SeffSummary(
+        state=_text(m, "state"), exit_code=exit_code, nodes=nodes, cpus=cpus,
+        cpu_seconds=_number(m, "total-cpu-seconds"),
+        core_walltime_seconds=None if cpus is None or elapsed is None else cpus * elapsed,
+        cpu_efficiency=_number(m, "cpu-efficiency"), elapsed_seconds=elapsed,
+        timelimit_seconds=_number(m, "timelimit-seconds"), memory_bytes=_number(m, "max-rss"),
+        requested_memory_bytes=_number(m, "req-mem-bytes"), memory_efficiency=_number(m, "memory-efficiency"),
+        queue_wait_seconds=_number(m, "queue-wait-seconds"),
+    )
+
+
+def logs_of(refs: Iterable[LogRef], job_id: str) -> list[LogRef]:
+    """The job's logs (output, error output, seff report), output first."""
+    order = {"output": 0, "error output": 1, "seff report": 2}
+    own = [r for r in refs if r.job_id == job_id or r.job_id.split("_")[0] == job_id]
+    return sorted(own, key=lambda r: (order.get(r.kind, 3), r.object))
+
+
+def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> str:
+    """The summary in the layout of ``seff`` (binary memory units, Slurm durations), for a plain-text box."""
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2%}"
+
+    lines = [f"Job ID: {job_id}"]
+    if cluster:
+        lines.append(f"Cluster: {cluster}")
+    state = summary.state or "—"
+    lines += [
+        f"State: {state}" + (f" (exit code {summary.exit_code})" if summary.exit_code else ""),
+        f"Nodes: {'—' if summary.nodes is None else f'{summary.nodes:.0f}'}",
+        f"Cores: {'—' if summary.cpus is None else f'{summary.cpus:.0f}'}",
+        f"CPU Utilized: {slurm_duration(summary.cpu_seconds)}",
+        f"CPU Efficiency: {percent(summary.cpu_efficiency)} of {slurm_duration(summary.core_walltime_seconds)} "
+        "core-walltime",
+        f"Job Wall-clock time: {slurm_duration(summary.elapsed_seconds)}"
+        + ("" if summary.timelimit_seconds is None else f" of {slurm_duration(summary.timelimit_seconds)} limit"),
+        f"Memory Utilized: {human_bytes(summary.memory_bytes)}",
+        f"Memory Efficiency: {percent(summary.memory_efficiency)} of {human_bytes(summary.requested_memory_bytes)}",
+        f"Queue wait: {slurm_duration(summary.queue_wait_seconds)}",
+    ]
+    return "\n".join(lines)
+
+
+#: Columns of the job page's sacct table: frame column → the Slurm field name shown as its header.
+ROW_COLUMNS: dict[str, str] = {
+    "run": "run", "job-id": "JobID", "step": "step", "job-name": "JobName", "state": "State",
+    "exit-code": "ExitCode", "alloc-cpus": "AllocCPUS", "n-nodes": "NNodes", "node-list": "NodeList",
+    "start-time": "Start", "end-time": "End", "elapsed-seconds": "Elapsed", "total-cpu-seconds": "TotalCPU",
+    "max-rss": "MaxRSS",
+}
+
+
+def rows_table(rows: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """The job's sacct rows with Slurm's field names, for a table.
+
+    Times are in ``timezone``, durations are timedeltas and MaxRSS is in MiB: still numbers, so the table sorts as
+    numbers and formats them at the edge.
+    """
+    out = pd.DataFrame(index=rows.index)
+    for column, header in ROW_COLUMNS.items():
+        if column not in rows.columns:
+            continue
+        values = rows[column]
+        if column.endswith("-time"):
+            out[header] = pd.to_datetime(values.astype("float64"), unit="s", utc=True).dt.tz_convert(timezone)
+        elif column.endswith("-seconds"):
+            out[header] = pd.to_timedelta(values.astype("float64"), unit="s")
+        elif column == "max-rss":
+            out["MaxRSS (MiB)"] = values.astype("float64") / 1024**2
+        else:
+            out[header] = values
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """Everything the job page shows, and what could not be found."""
+
+    key: JobKey
+    management: ManagementEntry | None
+    runs: list[str]
+    rows: pd.DataFrame = field(compare=False)
+    seff: SeffSummary | None
+    logs: list[LogRef]
+    notes: list[str]
+
+
+#: Newest management objects searched for a job when the link names none.
+MAX_MANAGEMENT_OBJECTS = 20
+
+
+def load_job(store: ObjectStore, settings: Settings, key: JobKey,
+             read_run: Callable[[RunRef], pd.DataFrame]) -> JobView:
+    """Join the job's Management entry, sacct rows and logs; a part the link names but storage lacks is a note.
+
+    ``read_run`` reads one SACCT run (the page passes its cached reader).
+    """
+    notes: list[str] = []
+    management_names = management_service.list_management(store, settings)
+    if key.management_object is not None:
+        if key.management_object in management_names:
+            management_names = [key.management_object]
+        else:
+            notes.append(f"Management object {key.management_object} is not in "
+                         f"{management_service.submitter_bucket(settings)}; searched the newest ones instead.")
+    bucket = management_service.submitter_bucket(settings)
+    newest = list(reversed(management_names))[:MAX_MANAGEMENT_OBJECTS]
+    entry = find_in_management(((n, management_service.load_orchestration(store, bucket, n)) for n in newest),
+                               key.job_id, key.platform)
+
+    runs = sacct_service.list_runs(store, settings)
+    chosen = runs
+    if key.run is not None:
+        named = [r for r in runs if r.name == key.run]
+        if named:
+            chosen = named
+        else:
+            notes.append(f"SACCT run {key.run} is not stored; searched every stored run instead.")
+    found: list[pd.DataFrame] = []
+    found_runs: list[str] = []
+    for ref in chosen:
+        rows = sacct_rows(read_run(ref), key.job_id)
+        if not rows.empty:
+            found.append(rows)
+            found_runs.append(ref.name)
+    rows = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["run", "job-id", "step"])
+    first_run = rows[rows["run"] == found_runs[0]] if found_runs else rows
+    seff = seff_summary(first_run, key.job_id) if found_runs else None
+    return JobView(key, entry, found_runs, rows, seff,
+                   logs_of(logs_service.list_logs(store, settings), key.job_id), notes)

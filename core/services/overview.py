@@ -1,0 +1,123 @@
+"""Overview: what needs attention for the pipeline user, each item naming the page that shows it.
+
+Failed and out-of-memory jobs of the newest SACCT runs, workspace quotas over ``QUOTA_ALERT_PERCENT``, pipelines
+whose Management object has not changed for longer than ``STUCK_AFTER_MINUTES`` while jobs are active, and the
+newest runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from core.errors import MonitorError
+from core.services import management as management_service
+from core.services import runs as runs_service
+from core.services import sacct as sacct_service
+from core.services.platforms import FAILURE_STATES
+from core.settings import Settings
+from core.store.base import ObjectStore
+
+#: How many of the newest runs are searched for failed jobs and listed.
+RECENT_RUNS = 5
+#: How many management objects (the most recently changed) are read.
+RECENT_MANAGEMENT = 5
+
+#: Reads one run's frame: (bucket, run) → frame. The page passes its cached reader.
+RunLoader = Callable[[str, sacct_service.RunRef], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class StuckPipeline:
+    """A management object whose active jobs have not moved for longer than the threshold."""
+
+    object: str
+    name: str
+    last_changed: datetime
+    minutes: float
+    active_jobs: pd.DataFrame  # platform, status, job id, script
+
+
+@dataclass
+class Overview:
+    """Everything the Overview page lists; ``problems`` name what could not be read (the rest is still shown)."""
+
+    failed_jobs: pd.DataFrame
+    runs_searched: int
+    quotas: pd.DataFrame
+    management_read: int
+    stuck: list[StuckPipeline]
+    newest_runs: list[runs_service.RunInfo]
+    problems: list[str] = field(default_factory=list)
+
+
+def _default_loader(store: ObjectStore) -> RunLoader:
+    return lambda bucket, run: sacct_service.load_run(store, bucket, run.object)
+
+
+def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
+    """Jobs of the given per-job metrics that ended FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL, OOM first."""
+    columns = ["run", "platform", "job-id", "job-name", "state", "elapsed-seconds", "end-time"]
+    if jobs.empty or "state" not in jobs.columns:
+        return pd.DataFrame(columns=columns)
+    bad = jobs[jobs["state"].astype("string").isin(FAILURE_STATES).fillna(False).astype(bool)].copy()
+    bad["platform"] = bad["run"].astype(str).map(platforms).fillna("unknown")
+    for name in columns:
+        if name not in bad.columns:
+            bad[name] = pd.NA
+    bad["oom"] = bad["state"] == "OUT_OF_MEMORY"
+    bad = bad.sort_values(["oom", "end-time"], ascending=[False, False], na_position="last")
+    return bad[columns].reset_index(drop=True)
+
+
+def build_overview(
+    store: ObjectStore, settings: Settings, now: datetime, *, load: RunLoader | None = None,
+    recent_runs: int = RECENT_RUNS,
+) -> Overview:
+    """Read what the Overview shows. A run or management object that cannot be read becomes a problem line."""
+    problems: list[str] = []
+    loader = load or _default_loader(store)
+    bucket = sacct_service.forwarder_bucket(settings)
+    newest = sacct_service.list_runs(store, settings)[:recent_runs]
+    infos = runs_service.describe_runs(store, bucket, newest)
+    platforms = runs_service.platforms_of(infos)
+    frames = []
+    for run in newest:
+        try:
+            frames.append(loader(bucket, run))
+        except (MonitorError, ValueError) as exc:
+            problems.append(f"SACCT run {run.name}: {exc}")
+    jobs = sacct_service.metrics(sacct_service.combine(frames)) if frames else pd.DataFrame()
+    failed = failed_jobs(jobs, platforms)
+
+    quotas: list[pd.DataFrame] = []
+    stuck: list[StuckPipeline] = []
+    objects = management_service.management_objects(store, settings)[:RECENT_MANAGEMENT]
+    submitter = management_service.submitter_bucket(settings)
+    read = 0
+    for index, obj in enumerate(objects):
+        try:
+            orchestration = management_service.load_orchestration(store, submitter, obj.name)
+        except (MonitorError, ValueError) as exc:
+            problems.append(f"Management object {obj.name}: {exc}")
+            continue
+        read += 1
+        if index == 0:  # quotas are a platform's current state: the most recently changed object has it
+            quotas.append(management_service.quota_alerts(orchestration, settings))
+        if obj.last_changed is None or not management_service.is_stale(obj.last_changed, now, settings):
+            continue
+        active = []
+        for platform in management_service.platform_order(orchestration):
+            attention = management_service.platform_attention(platform, orchestration.platforms[platform],
+                                                              stale=True)
+            if not attention.stuck.empty:
+                active.append(attention.stuck.assign(platform=platform))
+        if active:
+            stuck.append(StuckPipeline(obj.name, orchestration.name, obj.last_changed,
+                                       (now - obj.last_changed).total_seconds() / 60,
+                                       pd.concat(active, ignore_index=True)))
+    quota_frame = quotas[0] if quotas else pd.DataFrame(columns=list(management_service.QUOTA_COLUMNS))
+    return Overview(failed, len(frames), quota_frame, read, stuck, infos, problems)

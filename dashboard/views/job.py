@@ -1,0 +1,115 @@
+"""Job: one Slurm job's Management entry, sacct rows with the seff summary, and its logs with the errors found."""
+
+import pandas as pd
+import streamlit as st
+
+from core.services import jobs as service
+from core.services import logs as logs_service
+from core.services import sacct as sacct_service
+from core.services.sacct import RunRef
+from core.services.times import pipeline_bucket
+from dashboard import components, links
+
+settings = components.settings()
+view = links.ViewParams("job", ("job", "run", "platform", "object"))
+try:
+    job_id = service.parse_job_id(view.get("job"))
+except ValueError as exc:
+    components.header("Job", "One Slurm job: its Management entry, its accounting and its logs.")
+    st.error(f"This link does not name a job: {links.plain(str(exc))}.", icon=":material/link_off:")
+    st.caption("Open a job from a row of the Management jobs table, the SACCT table or the Logs page.")
+    for page, label in ((links.MANAGEMENT, "Management"), (links.SACCT, "SACCT"), (links.LOGS, "Logs")):
+        st.page_link(page, label=label, icon=":material/arrow_back:")
+    st.stop()
+
+components.header(f"Job {job_id}", "What happened: its Management entry, its sacct record and its logs.")
+store = components.store()
+key = service.JobKey(job_id, view.get("run"), view.get("platform"), view.get("object"))
+forwarder = sacct_service.forwarder_bucket(settings)
+
+
+def read_run(ref: RunRef) -> pd.DataFrame:
+    return components.sacct_run(store, forwarder, ref.object, ref.etag)
+
+
+with components.guard(f"Could not gather job {job_id}"):
+    job = service.load_job(store, settings, key, read_run)
+for note in job.notes:
+    st.warning(links.plain(note), icon=":material/link_off:")
+
+# --- Management -------------------------------------------------------------------------------------------------
+st.subheader("Management", divider="gray")
+entry = job.management
+if entry is None:
+    where = f" on {links.plain(key.platform)}" if key.platform else ""
+    st.info(f"No Management entry for job {job_id}{where}: the submitter did not record it (or it was another "
+            "pipeline's job).", icon=":material/info:")
+else:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Platform", entry.platform)
+    c2.metric("Status", entry.phase)
+    c3.page_link(links.MANAGEMENT, label="Open in Management", icon=":material/account_tree:",
+                 query_params={"object": entry.object, "platform": entry.platform})
+    st.text(f"Script: {entry.script}\nManagement object: {entry.object}")
+    st.caption("Status flags, in the order a job goes through them")
+    st.dataframe({flag: ["✔" if on else "·"] for flag, on in entry.flags}, hide_index=True, width="stretch")
+    st.caption("File transfers of the platform")
+    st.dataframe(entry.transfers, hide_index=True, width="stretch")
+
+# --- Accounting ---------------------------------------------------------------------------------------------------
+st.subheader("Accounting (sacct)", divider="gray")
+if not job.runs:
+    st.info(f"No sacct record of job {job_id} in the stored SACCT runs. Store the run's sacct output on the Upload "
+            "sacct page to see its accounting here.", icon=":material/info:")
+    st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
+else:
+    st.text("In SACCT run" + ("s: " if len(job.runs) > 1 else ": ") + ", ".join(job.runs))
+    for run in job.runs:
+        st.page_link(links.SACCT, label="Open the run in SACCT", icon=":material/query_stats:",
+                     query_params={"runs": run})
+    left, right = st.columns([2, 3])
+    with left:
+        st.caption("seff-style summary" + (f" (run {job.runs[0]})" if len(job.runs) > 1 else ""))
+        if job.seff is None:
+            st.info("The record has no row for the job itself (only steps), so there is no summary.")
+        else:
+            cluster = job.rows["cluster"].dropna().iat[0] if "cluster" in job.rows and \
+                job.rows["cluster"].notna().any() else None
+            st.code(service.seff_text(job_id, job.seff, cluster), language=None)
+    with right:
+        st.caption(f"Job and step rows ({len(job.rows)}); times in {settings.sacct_timezone}")
+        st.dataframe(service.rows_table(job.rows, settings.sacct_timezone), hide_index=True, width="stretch",
+                     column_config={
+                         "Start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                         "End": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                         "Elapsed": st.column_config.NumberColumn(format="compact"),
+                         "TotalCPU": st.column_config.NumberColumn(format="compact"),
+                         "MaxRSS (MiB)": st.column_config.NumberColumn(format="%.1f MiB"),
+                     })
+
+# --- Logs -------------------------------------------------------------------------------------------------------
+st.subheader("Logs", divider="gray")
+if not job.logs:
+    st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
+            icon=":material/info:")
+for ref in job.logs:
+    with st.expander(f"{ref.kind}: {ref.object} ({ref.size})", expanded=True, icon=":material/article:"):
+        with components.guard(f"Could not read {ref.object}"):
+            text = components.cached_read(logs_service.read_log_object, store,
+                                          pipeline_bucket(settings), ref.object, ref.etag)
+        st.page_link(links.LOGS, label="Open in Logs", icon=":material/article:", query_params={"object": ref.object})
+        if ref.kind == "seff report":
+            st.code(text, language=None)
+            continue
+        blocks = logs_service.error_blocks(text)
+        if blocks:
+            places = f"{len(blocks)} place" + ("s" if len(blocks) > 1 else "")
+            st.caption(f"{sum(len(b.hit_lines) for b in blocks)} error lines in {places} "
+                       "(marked with >, two lines of context either side)")
+            st.code("\n…\n".join(b.as_text() for b in blocks), language=None,
+                    height=400 if sum(len(b.lines) for b in blocks) > 20 else "content")
+        else:
+            st.caption("No error lines found (error, exception, traceback, cancelled, killed, out of memory, "
+                       "time limit).")
+        st.caption("Last 30 lines")
+        st.code(logs_service.tail(text, 30), language=None)

@@ -1,0 +1,111 @@
+"""Overview: what needs attention for the pipeline user, each item a link to the page that shows it."""
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from core.services import overview as service
+from core.services import runs as runs_service
+from core.services.sacct import RunRef
+from dashboard import components
+
+#: The job page, when this build has one; a job links to its SACCT run otherwise.
+JOB_PAGE = "views/job.py" if (Path(__file__).parent / "job.py").is_file() else None
+#: How many items each section lists as links (the rest are counted).
+LINKS = 8
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
+
+
+def plain(text: object) -> str:
+    """Text from storage made inert for a Markdown label (page links render Markdown)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+settings = components.settings()
+components.header("Overview", f"What needs attention in the pipeline of {settings.pipeline_user}.")
+store = components.store()
+refresh = st.toggle("Auto-refresh every 60 s", key="refresh", bind="query-params",
+                    help="Re-read runs and Management objects every minute while this page is open.")
+
+
+def _load(bucket: str, run: RunRef) -> pd.DataFrame:
+    return components.sacct_run(store, bucket, run.object, run.etag)
+
+
+def _job_link(run: str, job_id: str, label: str) -> None:
+    if JOB_PAGE is not None:
+        st.page_link(JOB_PAGE, label=label, icon=":material/work_history:", query_params={"run": run, "job": job_id})
+    else:
+        st.page_link("views/sacct.py", label=label, icon=":material/query_stats:", query_params={"runs": run})
+
+
+@st.fragment(run_every=60 if refresh else None)
+def show() -> None:
+    now = datetime.now(UTC)
+    with components.guard("Could not read the overview"), st.spinner("Reading runs and Management objects…"):
+        view = service.build_overview(store, settings, now, load=_load)
+    for problem in view.problems:
+        st.warning(problem, icon=":material/error:")
+    st.caption(f"Read at {now.astimezone(ZoneInfo(settings.sacct_timezone)).strftime('%Y-%m-%d %H:%M:%S %Z')}.")
+
+    left, right = st.columns(2)
+    with left:
+        failed = view.failed_jobs
+        st.subheader(f"Failed jobs: {len(failed):,}", divider="red" if len(failed) else "green")
+        st.caption(f"FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL jobs of the {view.runs_searched} newest SACCT runs.")
+        if failed.empty:
+            st.success("No failed job in the newest runs.", icon=":material/check:")
+        for job in failed.head(LINKS).to_dict("records"):
+            _job_link(str(job["run"]), str(job["job-id"]),
+                      f"{plain(job['state'])} · job {plain(job['job-id'])} · {plain(job['run'])} "
+                      f"({plain(job['platform'])})")
+        if len(failed) > LINKS:
+            st.caption(f"…and {len(failed) - LINKS:,} more: see the SACCT page (State filter).")
+
+        st.subheader(f"Quotas over {settings.quota_alert_percent:g} %: {len(view.quotas):,}",
+                     divider="red" if len(view.quotas) else "green")
+        st.caption(f"Workspaces of the most recently changed Management object ({view.management_read} read).")
+        if view.quotas.empty:
+            st.success("Every workspace quota has room.", icon=":material/check:")
+        else:
+            st.dataframe(view.quotas, hide_index=True, width="stretch", column_config={
+                "capacity used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                "files used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            })
+            for platform in dict.fromkeys(view.quotas["platform"]):
+                st.page_link("views/management.py", label=f"Workspaces on {plain(platform)}",
+                             icon=":material/account_tree:", query_params={"platform": str(platform)})
+
+    with right:
+        st.subheader(f"Stuck pipelines: {len(view.stuck):,}", divider="orange" if view.stuck else "green")
+        st.caption(f"Management objects with active jobs that have not changed for over "
+                   f"{settings.stuck_after_minutes:g} minutes.")
+        if not view.stuck:
+            st.success("Every pipeline with active jobs changed recently.", icon=":material/check:")
+        for pipeline in view.stuck[:LINKS]:
+            hours, minutes = divmod(int(pipeline.minutes), 60)
+            with st.container(border=True):
+                st.text(f"{pipeline.name} ({pipeline.object}): no change for {hours} h {minutes:02d} min, "
+                        f"{len(pipeline.active_jobs)} active jobs")
+                st.page_link("views/management.py", label=f"Open {plain(pipeline.object)}",
+                             icon=":material/account_tree:", query_params={"object": pipeline.object})
+
+        st.subheader("Newest runs", divider="gray")
+        st.caption(f"The {len(view.newest_runs)} most recently stored SACCT runs.")
+        if not view.newest_runs:
+            st.info("No SACCT run stored yet.")
+        else:
+            st.dataframe(runs_service.run_table(view.newest_runs, settings.sacct_timezone), hide_index=True,
+                         width="stretch", column_order=["run", "platform", "cluster", "rows", "stored"],
+                         column_config={"stored": st.column_config.DatetimeColumn("stored",
+                                                                                  format="YYYY-MM-DD HH:mm z")})
+            for run in view.newest_runs:
+                st.page_link("views/sacct.py", label=f"{plain(run.name)} ({plain(run.platform or 'unknown')})",
+                             icon=":material/query_stats:", query_params={"runs": run.name})
+
+
+show()

@@ -1,0 +1,107 @@
+"""core.services.jobs: one job joined across Management, sacct and its logs (checked against the seff report)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.demo import seed_demo
+from core.services import jobs, management, sacct
+from core.settings import Settings
+from core.store.local import LocalStore
+from core.units import slurm_duration
+
+
+@pytest.fixture()
+def demo(store: LocalStore, settings: Settings) -> LocalStore:
+    seed_demo(store, settings)
+    return store
+
+
+def _load(store: LocalStore, settings: Settings, key: jobs.JobKey) -> jobs.JobView:
+    bucket = sacct.forwarder_bucket(settings)
+    return jobs.load_job(store, settings, key, lambda ref: sacct.load_run(store, bucket, ref.object))
+
+
+def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(
+    demo: LocalStore, settings: Settings
+) -> None:
+    view = _load(demo, settings, jobs.JobKey("3459879", platform="mahti", management_object="MANAGEMENT/1.json"))
+    assert view.notes == []
+    assert view.management is not None
+    assert (view.management.platform, view.management.phase) == ("mahti", "complete")
+    assert view.management.script == "/users/csc/ray-cluster.sh"
+    assert [flag for flag, _ in view.management.flags] == [
+        "start", "config", "submit", "pending", "running", "failed", "complete", "cancel", "stopped", "stored"]
+    assert [flag for flag, on in view.management.flags if on] == [
+        "start", "config", "submit", "pending", "running", "complete"]
+    assert view.runs == ["user-example-com-mahti-ray"]
+    assert view.rows["step"].fillna("").tolist() == ["", "batch", "extern", "0"]
+    assert [(r.kind, r.object) for r in view.logs] == [
+        ("output", "LOGS/slurm-3459879.out"), ("seff report", "LOGS/seff-3459879.txt")]
+    # tests/data/logs/mahti_seff.txt: COMPLETED (exit code 0), 256 cores, CPU Utilized 00:04:56,
+    # CPU Efficiency 0.37% of 21:58:24 core-walltime, wall-clock 00:05:09, Memory Efficiency 36.61% of 1.00 GB.
+    text = jobs.seff_text("3459879", view.seff, "mahti") if view.seff else ""
+    assert "State: COMPLETED (exit code 0:0)" in text
+    assert "Cores: 256" in text and "CPU Utilized: 00:04:56" in text
+    assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in text
+    assert "Job Wall-clock time: 00:05:09 of 00:10:00 limit" in text
+    assert "Memory Efficiency: 36.61% of 1.0 GiB" in text
+
+
+def test_a_job_without_log_or_sacct_record_and_stale_names(demo: LocalStore, settings: Settings) -> None:
+    view = _load(demo, settings, jobs.JobKey("3462001", run="gone-run", management_object="MANAGEMENT/9.json"))
+    assert view.management is not None and view.management.phase == "failed"
+    assert view.runs == [] and view.seff is None and view.logs == []
+    assert view.notes == [
+        "Management object MANAGEMENT/9.json is not in mlch-sub-air-user-example-com; "
+        "searched the newest ones instead.",
+        "SACCT run gone-run is not stored; searched every stored run instead."]
+    nowhere = _load(demo, settings, jobs.JobKey("3462001", platform="lumi"))
+    assert nowhere.management is None  # that id is a Mahti job
+
+
+def test_cancelled_job_rows_and_platform_lookup(demo: LocalStore, settings: Settings) -> None:
+    bucket = management.submitter_bucket(settings)
+    orchestration = management.load_orchestration(demo, bucket, "MANAGEMENT/1.json")
+    entry = jobs.find_in_management([("MANAGEMENT/1.json", orchestration)], "3461753")
+    assert entry is not None and (entry.platform, entry.phase) == ("mahti", "cancelled")
+    view = _load(demo, settings, jobs.JobKey("3461753", run="user-example-com-mahti-ray"))
+    table = jobs.rows_table(view.rows, settings.sacct_timezone)
+    assert table["JobID"].tolist() == ["3461753"] * 3
+    assert table["State"].tolist() == ["CANCELLED"] * 3
+    assert str(table["End"].iloc[0].tz) == settings.sacct_timezone
+
+
+def test_sacct_rows_take_array_tasks_and_steps_of_the_job() -> None:
+    frame = pd.DataFrame({"job-id": ["7_1", "7_1", "7_2", "8"], "step": ["", "batch", "", ""],
+                          "parent-job-id": ["7", "7", "7", "8"]})
+    assert jobs.sacct_rows(frame, "7")["job-id"].tolist() == ["7_1", "7_1", "7_2"]
+    assert jobs.sacct_rows(frame, "7_2")["job-id"].tolist() == ["7_2"]
+    assert jobs.sacct_rows(frame.iloc[0:0], "7").empty
+
+
+@pytest.mark.parametrize("value", ["3459879", "123_4", "55+1", " 9 "])
+def test_job_ids_from_a_url(value: str) -> None:
+    assert jobs.parse_job_id(value) == value.strip()
+
+
+@pytest.mark.parametrize(("value", "message"), [(None, "no job id given"), ("", "no job id given"),
+                                                ("12;rm", "'12;rm' is not a Slurm job id"),
+                                                ("[x](y)", "'[x](y)' is not a Slurm job id")])
+def test_bad_job_ids_are_named(value: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")
+                       .replace("]", r"\]").replace("+", r"\+")):
+        jobs.parse_job_id(value)
+
+
+def test_job_key_query_params_carry_only_what_is_set() -> None:
+    assert jobs.JobKey("5").query_params() == {"job": "5"}
+    assert jobs.JobKey("5", run="r", platform="lumi", management_object="MANAGEMENT/1.json").query_params() == {
+        "job": "5", "run": "r", "platform": "lumi", "object": "MANAGEMENT/1.json"}
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "00:00:00"), (309, "00:05:09"), (79104, "21:58:24"),
+                                               (90061, "1-01:01:01"), (None, "—"), (float("nan"), "—")])
+def test_slurm_duration(seconds: float | None, text: str) -> None:
+    assert slurm_duration(seconds) == text

@@ -1,0 +1,69 @@
+"""The job page (AppTest): opened by its URL, it joins Management, sacct and logs, and says what is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import texts
+
+OpenPage = Callable[..., AppTest]
+
+
+def _job_page(open_page: OpenPage, **params: str) -> AppTest:
+    at = open_page()
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page("views/job.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
+    at = _job_page(open_page, job="3459879", platform="mahti", object="MANAGEMENT/1.json")
+    assert not at.error and not at.warning
+    assert at.title[0].value == "Job 3459879"
+    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "complete"}
+    shown = texts(at)
+    assert "Script: /users/csc/ray-cluster.sh" in shown
+    flags = at.dataframe[0].value
+    assert list(flags.columns[:5]) == ["start", "config", "submit", "pending", "running"]
+    assert flags.iloc[0].tolist() == ["✔", "✔", "✔", "✔", "✔", "·", "✔", "·", "·", "·"]
+    assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in shown
+    assert "Memory Efficiency: 36.61% of 1.0 GiB" in shown
+    rows = next(d.value for d in at.dataframe if "JobID" in d.value.columns)
+    assert rows["State"].tolist() == ["COMPLETED"] * 4
+    assert [e.label for e in at.expander] == ["output: LOGS/slurm-3459879.out (16.9 KiB)",
+                                              "seff report: LOGS/seff-3459879.txt (401 B)"]
+    assert "No error lines found" in shown
+    assert any(c.value.startswith("Job ID: 3459879\nCluster: mahti\nState: COMPLETED") for c in at.code)
+
+
+def test_job_page_shows_the_errors_of_a_cancelled_job_in_context(open_page: OpenPage) -> None:
+    at = _job_page(open_page, job="3461753", run="user-example-com-mahti-ray")
+    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "cancelled"}
+    errors = next(c.value for c in at.code if "CANCELLED AT" in c.value)
+    marked = [line for line in errors.splitlines() if line.startswith(">")]
+    assert len(marked) == 3 and all("slurmstepd: error" in line for line in marked)
+    assert "srun: Job step aborted" in errors  # context before the first error line
+    assert "3 error lines in 1 place (" in texts(at)
+
+
+def test_job_page_says_which_pieces_are_missing(open_page: OpenPage) -> None:
+    at = _job_page(open_page, job="3462001", run="no-such-run")
+    shown = texts(at)
+    assert [w.value for w in at.warning] == ["SACCT run no\\-such\\-run is not stored; searched every stored run "
+                                             "instead\\."]
+    assert {m.label: m.value for m in at.metric}["Status"] == "failed"
+    assert "No sacct record of job 3462001" in shown
+    assert "No log of job 3462001 in LOGS/ yet" in shown
+
+
+def test_job_page_refuses_a_link_without_a_job(open_page: OpenPage) -> None:
+    at = _job_page(open_page, job="[x](javascript:alert(1))")
+    # The URL's text is shown escaped, never as a Markdown link.
+    assert [e.value for e in at.error] == [
+        "This link does not name a job: '\\[x\\]\\(javascript\\:alert\\(1\\)\\)' is not a Slurm job id."]
+    assert not at.metric and not at.dataframe

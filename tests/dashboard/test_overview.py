@@ -1,0 +1,94 @@
+"""The Overview page (first in the navigation) and the per-session pipeline user, through AppTest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.serialize import dump_management, load_management
+from core.store.local import LocalStore
+from tests.dashboard.conftest import texts
+
+OpenPage = Callable[..., AppTest]
+
+
+def _subheaders(at: AppTest) -> list[str]:
+    return [s.value for s in at.subheader]
+
+
+def _links(at: AppTest) -> list[tuple[str, str]]:
+    """Every page link as (label, page): AppTest has no page_link accessor, so read the protos."""
+    found = []
+    for element in at.get("page_link"):
+        proto = element.proto
+        found.append((proto.label, proto.page))
+    return found
+
+
+def test_overview_opens_first_and_lists_failed_jobs_with_links(open_page: OpenPage) -> None:
+    at = open_page()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview"
+    heads = _subheaders(at)
+    failed = next(h for h in heads if h.startswith("Failed jobs: "))
+    # The 5 newest demo runs: mahti-ray, alpine-array-json, torchx-hetjob, cedar-queue, hyak-default. Only Hyak
+    # has failures: 44 FAILED and 15 TIMEOUT job records (job rows, steps excluded).
+    assert failed != "Failed jobs: 0"
+    shown = texts(at)
+    assert "of the 5 newest SACCT runs" in shown
+    links = _links(at)
+    job_links = [label for label, _ in links if " · job " in label]
+    assert job_links and all("hyak" in label and "(other)" in label for label in job_links)
+    assert len(job_links) == 8  # bounded; the rest are counted
+    assert "more: see the SACCT page" in shown
+    # Nothing is stuck (the demo object was just written) and every quota has room at 90 %.
+    assert "Stuck pipelines: 0" in heads and "Quotas over 90 %: 0" in heads
+    # The newest runs, newest first, each linked to the SACCT page.
+    runs = [label for label, page in links if "mahti" in label and "sacct" in page]
+    assert runs and runs[0].startswith("user")
+
+
+def test_overview_names_stuck_pipelines_and_full_quotas(open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUCK_AFTER_MINUTES", "0.001")  # 60 ms: the seeded object is older than that
+    monkeypatch.setenv("QUOTA_ALERT_PERCENT", "15")
+    at = open_page()
+    assert not at.exception and not at.error
+    heads = _subheaders(at)
+    assert "Stuck pipelines: 1" in heads
+    shown = texts(at)
+    assert "multi-cloud-hpc-integration (MANAGEMENT/1.json): no change for 0 h 00 min" in shown
+    assert "Quotas over 15 %: 2" in heads
+    quotas = next(d.value for d in at.dataframe if "over" in d.value.columns)
+    # Puhti's Ray experiments projappl uses 19K of 100K files; Mahti's home 3.045G of 10G.
+    assert sorted(zip(quotas["platform"], quotas["project"], quotas["over"], strict=True)) == [
+        ("mahti", "Personal home folder", "capacity"), ("puhti", "Ray experiments", "files")]
+    labels = [label for label, _ in _links(at)]
+    assert "Open MANAGEMENT/1\\.json" in labels
+
+
+def test_a_broken_management_object_is_named_and_the_rest_still_shows(open_page: OpenPage, store_dir: Path) -> None:
+    LocalStore(store_dir).put_object("mlch-sub-air-user-example-com", "MANAGEMENT/2.json", b"{not json")
+    at = open_page()
+    assert not at.exception
+    assert any("MANAGEMENT/2.json" in w.value for w in at.warning)
+    assert any(h.startswith("Failed jobs: ") for h in _subheaders(at))
+
+
+def test_pipeline_user_is_per_browser_session(open_page: OpenPage, store_dir: Path) -> None:
+    # A second pipeline's Management object in the same deployment.
+    store = LocalStore(store_dir)
+    content = load_management(store.get_object("mlch-sub-air-user-example-com", "MANAGEMENT/1.json")[1])
+    content["name"] = "bobs-pipeline"
+    store.put_object("mlch-sub-air-bob-example-org", "MANAGEMENT/1.json", dump_management(content))
+
+    first = open_page("views/management.py")
+    second = open_page("views/management.py")
+    first.sidebar.text_input(key="pipeline").set_value("bob@example.org").run()
+    assert "bobs-pipeline" in texts(first) and "pipeline user bob@example.org" in texts(first)
+    second.run()
+    assert "bobs-pipeline" not in texts(second)
+    assert "multi-cloud-hpc-integration" in texts(second)
+    assert "pipeline user user@example.com" in texts(second)

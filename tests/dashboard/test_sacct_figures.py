@@ -1,0 +1,183 @@
+"""SACCT and Upload figures users can trust: job identity, filters, finished-only efficiency, units, colours."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+from core.sacct import parse_sacct
+from core.serialize import frame_to_parquet, parquet_to_frame
+from core.services.palette import PHASE_COLOURS, STATE_COLOURS
+from core.store.local import LocalStore
+from tests.dashboard.conftest import texts
+
+OpenPage = Callable[..., AppTest]
+BUCKET = "mlch-for-air"
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _figure(at: AppTest, index: int = 0) -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(at.get("plotly_chart")[index].proto.spec)
+    return spec
+
+
+def _values(array: Any) -> list[Any]:
+    """A Plotly array as a list (Plotly sends numeric arrays as base64 ``bdata``)."""
+    if isinstance(array, dict) and "bdata" in array:
+        return list(np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist())
+    return list(array)
+
+
+def _shown(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """The text a dataframe shows (its Styler's display values), keyed like its data."""
+    styler = at.dataframe[index].proto.arrow_data.styler
+    shown: pd.DataFrame = pa.ipc.open_stream(styler.display_values).read_pandas()
+    return shown
+
+
+def _store_run(store_dir: Path, run: str, text: str) -> None:
+    frame = parse_sacct(text).frame
+    LocalStore(store_dir).put_object(BUCKET, f"ARTIFACTS/SACCT/user-example-com-{run}.parquet",
+                                     frame_to_parquet(frame), metadata={"version": 1})
+
+
+def test_the_same_job_id_in_two_runs_is_two_jobs(open_page: OpenPage, store_dir: Path) -> None:
+    text = "JobID|JobName|State|Elapsed|AllocCPUS|TotalCPU\n6000200|train|COMPLETED|1-02:00:00|1|1-00:00:00\n"
+    _store_run(store_dir, "week-1", text)
+    _store_run(store_dir, "week-2", text)
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-week-1", "user-example-com-week-2"]).run()
+    assert _metrics(at)["Jobs"] == "2"
+    at.segmented_control(key="view").set_value("Elapsed").run()
+    assert not at.exception
+    bars = [bar for trace in _figure(at)["data"] for bar in zip(_values(trace["x"]), _values(trace["y"]), strict=True)]
+    # One 26 h bar per run, never one 52 h bar.
+    assert sorted(y for _, y in bars) == [26.0, 26.0]
+    assert len({x for x, _ in bars}) == 2 and all("6000200" in x for x, _ in bars)
+
+
+def _select(at: AppTest, label: str, values: list[str]) -> None:
+    next(m for m in at.multiselect if m.label == label).set_value(values).run()
+
+
+def _state_bars(at: AppTest) -> dict[str, int]:
+    return {_values(trace["x"])[0]: int(_values(trace["y"])[0]) for trace in _figure(at)["data"]}
+
+
+def _rows_of(at: AppTest, store_dir: Path) -> pd.DataFrame:
+    """The stored sacct rows of the runs the page shows, read straight from the store."""
+    store = LocalStore(store_dir)
+    return pd.concat([parquet_to_frame(store.get_object(BUCKET, f"ARTIFACTS/SACCT/{run}.parquet")[1])
+                      for run in at.multiselect[0].value], ignore_index=True)
+
+
+def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage, store_dir: Path) -> None:
+    at = open_page("views/sacct.py")
+    stored = _rows_of(at, store_dir)
+    job_rows = stored[stored["step"].fillna("") == ""]
+    completed = int((job_rows["state"] == "COMPLETED").sum())
+    assert 0 < completed < len(job_rows)
+    _select(at, "State", ["COMPLETED"])
+    assert not at.exception
+    bars = _state_bars(at)
+    # The headline and the chart count the same jobs: all COMPLETED (before: "Jobs 728" beside failed bars).
+    assert set(bars) == {"COMPLETED"}
+    assert _metrics(at)["Jobs"] == f"{bars['COMPLETED']:,}" == f"{completed:,}"
+    assert "State, Partition, Job name and the days select jobs" in texts(at)
+    _select(at, "State", [])
+    _select(at, "Row kind", ["batch"])
+    # Row kind picks rows, not jobs: the jobs stay (before: "Jobs 0" beside a chart of 854 jobs).
+    batch = int((stored["step"] == "batch").sum())
+    assert _metrics(at)["Jobs"] == f"{sum(_state_bars(at).values()):,}" == f"{len(job_rows):,}"
+    assert _metrics(at)["Steps"] == f"{batch:,}"
+    at.segmented_control(key="view").set_value("Table").run()
+    at.radio[0].set_value("All sacct rows").run()
+    rows = at.dataframe[-1].value
+    assert len(rows) == batch and rows["JobID"].str.endswith(".batch").all()
+
+
+def test_headline_says_what_it_counts_and_skips_unfinished_jobs(open_page: OpenPage) -> None:
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-cedar-queue"]).run()  # 386 PENDING, 186 RUNNING rows
+    assert not at.exception
+    metrics = _metrics(at)
+    assert metrics["Jobs"] == "448"
+    assert metrics["Median CPU eff."] == "—"
+    assert "448 jobs, 0 of them finished" in texts(at)
+    at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
+    shown = texts(at)
+    # 36 jobs, one RUNNING: 35 finished; TotalCPU, Elapsed and AllocCPUS are printed for every job row.
+    assert "36 jobs, 35 of them finished" in shown
+    # Three of the 35 were cancelled before they started (Elapsed 0): nothing to measure.
+    assert "median CPU eff. of 32 finished jobs" in shown
+    at.segmented_control(key="view").set_value("Efficiency").run()
+    assert "can pass 100 %" in texts(at)
+
+
+def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage) -> None:
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-habrok-gpu"]).run()
+    at.segmented_control(key="view").set_value("Table").run()
+    assert not at.exception
+    data = at.dataframe[-1].value
+    shown = _shown(at, -1)
+    assert {"JobID", "State", "Elapsed", "TotalCPU", "CPU eff.", "MaxRSS × NTasks", "Submit"} <= set(data.columns)
+    assert not any("-" in c and c.islower() for c in data.columns)  # no kebab-case headers
+    assert pd.api.types.is_float_dtype(data["Elapsed"]) and pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
+    where = data.index[data["JobID"] == "4034541"][0]
+    # SOURCES.md fact 1: Elapsed 03:34:13, CPUTime 1-04:33:44 (8 CPUs × 12853 s); a job without MaxRSS is empty.
+    assert data.loc[where, "Elapsed"] == 12853
+    assert shown.loc[where, "Elapsed"] == "03:34:13"
+    assert shown.loc[where, "CPUTime"] == "1-04:33:44"
+    assert shown.loc[where, "MaxRSS × NTasks"] == ""
+    batch = data.index[data["JobID"] == "7965768"][0]
+    assert shown.loc[batch, "MaxRSS × NTasks"] == "1.23 GiB"  # 1294440K (fact 3)
+    assert shown.loc[batch, "Memory allocated"] == "10.00 GiB"  # AllocTRES mem=10G
+
+
+def test_elapsed_chart_shows_the_longest_finished_jobs_longest_first(open_page: OpenPage, store_dir: Path) -> None:
+    # 400 jobs of 1..400 minutes; the 40 longest are still RUNNING.
+    lines = [f"{7000000 + i}|{'RUNNING' if i > 360 else 'COMPLETED'}|{i // 60:02d}:{i % 60:02d}:00"
+             for i in range(1, 401)]
+    _store_run(store_dir, "many", "JobID|State|Elapsed\n" + "\n".join(lines) + "\n")
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-many"]).run()
+    at.segmented_control(key="view").set_value("Elapsed").run()
+    figure = _figure(at)
+    assert {trace["name"] for trace in figure["data"]} == {"COMPLETED"}
+    order = figure["layout"]["xaxis"]["categoryarray"]
+    hours = {x: y for trace in figure["data"] for x, y in zip(_values(trace["x"]), _values(trace["y"]), strict=True)}
+    assert len(order) == 300 and order[0] == "7000360" and order[-1] == "7000061"
+    assert [hours[x] for x in order] == sorted(hours.values(), reverse=True)
+    assert "the longest 300 of 360" in figure["layout"]["title"]["text"]
+    at.segmented_control(key="view").set_value("States").run()
+    assert _figure(at)["layout"]["yaxis"]["tickformat"] == ",d"
+
+
+def test_a_state_keeps_its_colour_on_the_management_page(open_page: OpenPage) -> None:
+    at = open_page("views/management.py")
+    assert not at.exception
+    colours = {trace["name"]: trace["marker"]["color"] for trace in _figure(at)["data"]}
+    assert colours["running"] == STATE_COLOURS["RUNNING"] and colours["failed"] == STATE_COLOURS["FAILED"]
+    assert colours["pending"] == STATE_COLOURS["PENDING"] and colours["complete"] == STATE_COLOURS["COMPLETED"]
+    assert len(set(PHASE_COLOURS.values())) == len(PHASE_COLOURS)
+
+
+def test_upload_counts_warnings_and_lines_apart(open_page: OpenPage) -> None:
+    text = "JobID|State|State|Elapsed|Elapsed\n1|COMPLETED|COMPLETED|00:01:00|00:01:00\n2|FAILED\n"
+    at = open_page("views/upload.py")
+    at.text_area(key="upload_text").input(text)
+    at.button(key="parse").click().run()
+    assert not at.exception
+    assert [e.label for e in at.expander if "warning" in e.label] == ["3 warnings on 2 lines"]
