@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
 
+#: Largest UPLOAD_LIMIT_MB: Streamlit's server.maxUploadSize in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+
 #: Setting field → environment variable.
 ENV_NAMES: dict[str, str] = {
     "csc_username": "CSC_USERNAME",
@@ -34,6 +37,18 @@ ENV_NAMES: dict[str, str] = {
     "default_platform": "DEFAULT_PLATFORM",
     "stuck_after_minutes": "STUCK_AFTER_MINUTES",
     "quota_alert_percent": "QUOTA_ALERT_PERCENT",
+    "advice_min_minutes": "ADVICE_MIN_MINUTES",
+    "advice_time_efficiency_percent": "ADVICE_TIME_EFFICIENCY_PERCENT",
+    "advice_cpu_efficiency_percent": "ADVICE_CPU_EFFICIENCY_PERCENT",
+    "advice_memory_efficiency_percent": "ADVICE_MEMORY_EFFICIENCY_PERCENT",
+    "advice_margin_percent": "ADVICE_MARGIN_PERCENT",
+    "advice_oom_factor": "ADVICE_OOM_FACTOR",
+    "billing_puhti_bu_per_core_hour": "BILLING_PUHTI_BU_PER_CORE_HOUR",
+    "billing_puhti_bu_per_gib_hour": "BILLING_PUHTI_BU_PER_GIB_HOUR",
+    "billing_mahti_bu_per_node_hour": "BILLING_MAHTI_BU_PER_NODE_HOUR",
+    "billing_mahti_bu_per_core_hour": "BILLING_MAHTI_BU_PER_CORE_HOUR",
+    "billing_lumi_core_hours_per_node_hour": "BILLING_LUMI_CORE_HOURS_PER_NODE_HOUR",
+    "billing_lumi_gb_per_core_hour": "BILLING_LUMI_GB_PER_CORE_HOUR",
 }
 
 
@@ -53,10 +68,26 @@ class Settings(BaseModel):
     local_store_path: Path = Path(".data/store")
     sacct_timezone: str = "UTC"
     pipeline_user: str = "user@example.com"
-    upload_limit_mb: int = Field(100, gt=0, le=4096)
+    # The ceiling is the server's maxUploadSize (.streamlit/config.toml): the widget cannot allow more than that.
+    upload_limit_mb: int = Field(100, gt=0, le=MAX_UPLOAD_MB)
     default_platform: str = "other"
     stuck_after_minutes: float = Field(120, gt=0)
     quota_alert_percent: float = Field(90, gt=0, le=100)
+    # Findings (SACCT page, Upload preview): which finished jobs get a note, and the head room advice leaves.
+    advice_min_minutes: float = Field(5, ge=0)
+    advice_time_efficiency_percent: float = Field(10, ge=0, le=100)
+    advice_cpu_efficiency_percent: float = Field(65, ge=0, le=100)
+    advice_memory_efficiency_percent: float = Field(70, ge=0, le=100)
+    advice_margin_percent: float = Field(20, ge=0, le=1000)
+    advice_oom_factor: float = Field(1.5, gt=1, le=100)
+    # CSC CPU billing units (docs.csc.fi/computing/hpc-billing) and LUMI's CPU core-hours
+    # (docs.lumi-supercomputer.eu/computing/jobs/billing): see the README's table.
+    billing_puhti_bu_per_core_hour: float = Field(1.0, ge=0)
+    billing_puhti_bu_per_gib_hour: float = Field(0.1, ge=0)
+    billing_mahti_bu_per_node_hour: float = Field(100.0, ge=0)
+    billing_mahti_bu_per_core_hour: float = Field(1.0, ge=0)
+    billing_lumi_core_hours_per_node_hour: float = Field(128.0, ge=0)
+    billing_lumi_gb_per_core_hour: float = Field(2.0, gt=0)
 
     @field_validator("default_platform")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired
 from core.naming import format_user
+from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
@@ -21,6 +22,8 @@ from core.store.base import ObjectStore
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
+#: What a page shows while it waits for storage.
+STORAGE_PROGRESS = "Waiting for object storage…"
 #: The sidebar's pipeline-user input (also its URL parameter): each browser session picks its own pipeline.
 PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
@@ -80,10 +83,15 @@ def store() -> ObjectStore:
 
 
 @contextmanager
-def guard(what: str) -> Iterator[None]:
-    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page."""
+def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
+    """Show a core error as a clear message (and log it) instead of a traceback, then stop the page.
+
+    While the block runs past half a second, ``progress`` is shown with the seconds spent: a slow object store looks
+    busy, not dead (``None`` when the block shows its own progress).
+    """
     try:
-        yield
+        with st.spinner(progress, show_time=True) if progress else nullcontext():
+            yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
         st.error(f"{what}: {exc}", icon=":material/lock:")
@@ -144,6 +152,14 @@ def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.Dat
     return cached_read(sacct_service.load_run, current, bucket, name, etag)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
+                    _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
+    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags
+    (``key``): a new version of any run is described again."""
+    return runs_service.describe_runs(_store, bucket, _runs)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.DataFrame) -> pd.DataFrame:
     """Per-job metrics of the loaded runs, cached on the same keys as the runs."""
@@ -155,7 +171,7 @@ def store_identity(current: ObjectStore) -> str:
     return current.identity
 
 
-def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
+def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True) -> list[int]:
     """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
     prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
     positions of the rows the user selected."""
@@ -163,6 +179,9 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
     if frame.size <= int(pd.options.styler.render.max_elements):
         styled = frame.style.format(
             {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+        if not selectable:
+            st.dataframe(styled, hide_index=True, width="stretch", key=key)
+            return []
         event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row")
         return list(event.selection.rows)
@@ -182,6 +201,11 @@ def sacct_table(table: sacct_service.Table, *, key: str) -> list[int]:
             config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
         elif kind == "percent":
             config[column] = st.column_config.NumberColumn(format="percent")
+        elif kind == "hours":
+            config[column] = st.column_config.NumberColumn(format="%,.1f")
+    if not selectable:
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+        return []
     event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
                          selection_mode="single-row")
     return list(event.selection.rows)

@@ -220,10 +220,12 @@ def stage_bars(frame: pd.DataFrame) -> go.Figure:
     return _finish(fig, "Stage durations (s)")
 
 
-def phase_bars(counts: pd.DataFrame) -> go.Figure:
-    """Jobs per phase on every platform."""
+def phase_bars(counts: pd.DataFrame, order: list[str] | None = None) -> go.Figure:
+    """Jobs per phase on every platform, platforms in ``order`` (the Management tabs' order) when given."""
     if counts.empty:
         return _empty("Jobs by status", "no jobs")
     fig = px.bar(counts, x="platform", y="jobs", color="status", color_discrete_map=PHASE_COLOURS, text="jobs")
     _whole_counts(fig, int(counts.groupby("platform")["jobs"].sum().max()))
+    if order is not None:
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
     return _finish(fig, "Jobs by status per platform")

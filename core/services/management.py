@@ -187,6 +187,11 @@ def platform_attention(name: str, platform: Platform, *, stale: bool) -> Platfor
     return PlatformAttention(name, failed, stuck)
 
 
+def job_names(jobs: pd.DataFrame) -> list[str]:
+    """The Slurm ids of a job table's rows, ``without id`` for a job never submitted."""
+    return [str(j) if j is not None and not pd.isna(j) else "without id" for j in jobs["job id"]]
+
+
 def quota_alerts(orchestration: Orchestration, settings: Settings) -> pd.DataFrame:
     """Workspaces whose capacity or file count is used above ``QUOTA_ALERT_PERCENT``, per platform."""
     limit = settings.quota_alert_percent / 100

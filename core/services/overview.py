@@ -17,7 +17,6 @@ from core.errors import MonitorError
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
-from core.services.platforms import FAILURE_STATES
 from core.settings import Settings
 from core.store.base import ObjectStore
 
@@ -59,16 +58,20 @@ def _default_loader(store: ObjectStore) -> RunLoader:
 
 
 def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
-    """Jobs of the given per-job metrics that ended FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL, OOM first."""
+    """Jobs of the given per-job metrics that ended in a failed state or had a step run out of memory, OOM first."""
     columns = ["run", "platform", "job-id", "job-name", "state", "elapsed-seconds", "end-time"]
     if jobs.empty or "state" not in jobs.columns:
         return pd.DataFrame(columns=columns)
-    bad = jobs[jobs["state"].astype("string").isin(FAILURE_STATES).fillna(False).astype(bool)].copy()
+    failed = jobs["state"].astype("string").isin(sacct_service.FAILED_STATES).fillna(False).astype(bool)
+    if "out-of-memory" in jobs.columns:  # a step ran out of memory, whatever state the job ended in
+        failed |= jobs["out-of-memory"].fillna(False).astype(bool)
+    bad = jobs[failed].copy()
     bad["platform"] = bad["run"].astype(str).map(platforms).fillna("unknown")
     for name in columns:
         if name not in bad.columns:
             bad[name] = pd.NA
-    bad["oom"] = bad["state"] == "OUT_OF_MEMORY"
+    bad["oom"] = (bad["state"] == "OUT_OF_MEMORY") | (bad["out-of-memory"].fillna(False).astype(bool)
+                                                      if "out-of-memory" in bad.columns else False)
     bad = bad.sort_values(["oom", "end-time"], ascending=[False, False], na_position="last")
     return bad[columns].reset_index(drop=True)
 

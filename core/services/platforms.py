@@ -14,12 +14,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from core.platforms import platform_order
+from core.sacct.metrics import UNFINISHED_STATES
+from core.services.sacct import FAILED_STATES
 
-#: States of a job that ended badly (the SACCT page's "Failed / timed out" count uses the same ones).
-FAILURE_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
-#: States of a job that has not ended: no efficiency, no failure yet.
-UNFINISHED_STATES = ("PENDING", "RUNNING", "REQUEUED", "SUSPENDED", "CONFIGURING", "COMPLETING", "RESIZING",
-                     "REQUEUE_HOLD", "REQUEUE_FED", "SIGNALING", "STAGE_OUT", "STOPPED")
 #: Platform colours (the same on every comparison figure).
 PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "lumi": "#2ca02c", "other": "#7f7f7f",
                                     "unknown": "#c7c7c7"}
@@ -34,16 +31,19 @@ def with_platform(jobs: pd.DataFrame, platforms: Mapping[str, str]) -> pd.DataFr
 
 
 def _finished(jobs: pd.DataFrame) -> pd.Series:
+    """job_metrics' ``finished`` (a state that is not in UNFINISHED_STATES), for frames that carry it."""
+    if "finished" in jobs.columns:
+        return jobs["finished"].fillna(False).astype(bool)
     state = jobs["state"].astype("string") if "state" in jobs.columns else pd.Series(pd.NA, index=jobs.index,
                                                                                       dtype="string")
     return (state.notna() & ~state.isin(UNFINISHED_STATES)).fillna(False).astype(bool)
 
 
 def core_hours(jobs: pd.DataFrame) -> pd.Series:
-    """Allocated core-hours of each job: Elapsed × AllocCPUS (null when either is missing)."""
-    if "elapsed-seconds" not in jobs.columns or "alloc-cpus" not in jobs.columns:
+    """Allocated core-hours of each job: job_metrics' ``core-seconds`` (Elapsed × AllocCPUS) in hours."""
+    if "core-seconds" not in jobs.columns:
         return pd.Series(float("nan"), index=jobs.index, dtype="float64")
-    return (jobs["elapsed-seconds"].astype("float64") * jobs["alloc-cpus"].astype("float64")) / 3600
+    return jobs["core-seconds"].astype("float64") / 3600
 
 
 def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
@@ -60,7 +60,7 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
     if jobs.empty or "platform" not in jobs.columns:
         return pd.DataFrame(columns=columns)
     finished = _finished(jobs)
-    failed = finished & jobs["state"].astype("string").isin(FAILURE_STATES).fillna(False).astype(bool)
+    failed = finished & jobs["state"].astype("string").isin(FAILED_STATES).fillna(False).astype(bool)
     hours = core_hours(jobs)
     rows = []
     for platform in platform_order(jobs["platform"].astype(str).unique()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -19,8 +20,9 @@ from core.settings import Settings
 from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
 
-__all__ = ["ParsedSacct", "RunPlatform", "StoredRun", "check_size", "current_version", "parse_fields",
-           "parse_upload", "preview_jobs", "run_name", "run_object", "run_platform", "store_run", "warning_heading"]
+__all__ = ["ParsedSacct", "RunPlatform", "StoredRun", "check_size", "current_version", "input_identity",
+           "parse_fields", "parse_upload", "preview_jobs", "run_name", "run_object", "run_platform", "store_run",
+           "warning_heading"]
 
 log = logging.getLogger(__name__)
 _RUN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -30,6 +32,16 @@ def check_size(size: int, settings: Settings) -> None:
     """Refuse inputs over the upload limit before reading them."""
     if size > settings.upload_limit_bytes:
         raise InputTooLarge(size, settings.upload_limit_bytes, "the sacct input")
+
+
+def input_identity(kind: str, content: str | bytes, fields_text: str) -> str:
+    """What a parse was made from: which input, its content (or a file's upload id), and the field list.
+
+    A shown parse is only kept, and only stored, while the page's input still has this identity.
+    """
+    digest = hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content)
+    digest.update(b"\0" + kind.encode() + b"\0" + fields_text.strip().encode("utf-8"))
+    return digest.hexdigest()
 
 
 def parse_fields(text: str) -> list[str] | None:

@@ -1,5 +1,8 @@
 """Management: the orchestration state of every HPC platform (jobs, configs, transfers, workspace quotas)."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
 from core.services import charts, palette
@@ -17,11 +20,15 @@ with components.guard(f"Could not list {bucket}/MANAGEMENT/"):
 if not names:
     st.info(f"No management object in {bucket}/MANAGEMENT/ yet. The forwarder writes one when a pipeline starts.")
     st.stop()
-missing = links.unknown_values("object", names)
-if missing:
-    links.stale("the management object", missing, "the newest one")
-name = st.selectbox("Management object", names, index=len(names) - 1, key="object", bind="query-params",
-                    persist_state="session")
+# URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
+view = links.ViewParams("management", ("object", "platform"))
+linked = view.get("object")
+if linked is not None and linked not in names:
+    links.stale("the management object", [linked], "the newest one")
+    linked = None
+links.seed_choice("management-object", linked or names[-1], names)
+name = st.selectbox("Management object", names, key="management-object")
+view.keep("object", name, names[-1])
 refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
 
 
@@ -42,15 +49,39 @@ def show() -> None:
     running = counts[counts["status"].isin(["running", "pending", "submitted"])]["jobs"].sum()
     cols[2].metric("Active", int(running))
     cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
-    st.plotly_chart(charts.phase_bars(counts), width="stretch")
-    st.caption(f"{orchestration.name} · {bucket}/{name}")
-    missing = links.unknown_values("platform", platforms)
-    if missing:
-        links.stale("the platform", missing, "the first platform")
-    tabs = st.tabs(platforms, key="platform", bind="query-params")
+    st.plotly_chart(charts.phase_bars(counts, order=platforms), width="stretch")
+    with components.guard(f"Could not read {bucket}/{name}"):
+        changed = service.last_changed(store, settings, name)
+    now = datetime.now(UTC)
+    stale = service.is_stale(changed, now, settings)
+    age = "" if changed is None else f", {int((now - changed).total_seconds() // 60):,} min ago"
+    when = "unknown" if changed is None else \
+        changed.astimezone(ZoneInfo(settings.sacct_timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+    st.caption(f"{links.plain(orchestration.name)} · {links.plain(f'{bucket}/{name}')} · last changed {when}{age}")
+    linked = view.get("platform")
+    if linked is not None and linked not in platforms:
+        links.stale("the platform", [linked], "the first platform")
+        linked = None
+    tabs = st.tabs(platforms, key=f"platform-{name}", default=linked, on_change="rerun")
+    shown = next((p for tab, p in zip(tabs, platforms, strict=True) if tab.open), linked)
+    view.keep("platform", shown, platforms[0])
     for tab, platform_name in zip(tabs, platforms, strict=True):
         platform = orchestration.platforms[platform_name]
         with tab:
+            attention = service.platform_attention(platform_name, platform, stale=stale)
+            # Warnings, not errors: the page itself worked; an error box means the page could not do its job.
+            if not attention.failed.empty:
+                st.warning(f"{len(attention.failed)} failed: job "
+                         + ", ".join(links.plain(j) for j in service.job_names(attention.failed)),
+                         icon=":material/error:")
+            if not attention.stuck.empty:
+                count = len(attention.stuck)
+                st.warning(f"{count} active job{'s' if count > 1 else ''}, but the object has not changed for over "
+                           f"{settings.stuck_after_minutes:g} min: job "
+                           + ", ".join(links.plain(j) for j in service.job_names(attention.stuck)),
+                           icon=":material/hourglass_disabled:")
+            if attention.empty:
+                st.success("Nothing needs attention on this platform.", icon=":material/check:")
             jobs = service.job_table(platform)
             st.subheader("Jobs")
             if jobs.empty:
@@ -65,8 +96,8 @@ def show() -> None:
                     if job_id is None:
                         st.info("This job has no Slurm id yet: it was not submitted.")
                     else:
-                        st.switch_page(links.JOB, query_params=JobKey(
-                            str(job_id), platform=platform_name, management_object=name).query_params())
+                        links.open_job(JobKey(str(job_id), platform=platform_name,
+                                              management_object=name).query_params())
             left, right = st.columns(2)
             with left:
                 st.subheader("Configs")

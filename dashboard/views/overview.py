@@ -1,8 +1,6 @@
 """Overview: what needs attention for the pipeline user, each item a link to the page that shows it."""
 
-import re
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -10,19 +8,17 @@ import streamlit as st
 
 from core.services import overview as service
 from core.services import runs as runs_service
+from core.services.jobs import JobKey
 from core.services.sacct import RunRef
-from dashboard import components
+from dashboard import components, links
 
-#: The job page, when this build has one; a job links to its SACCT run otherwise.
-JOB_PAGE = "views/job.py" if (Path(__file__).parent / "job.py").is_file() else None
 #: How many items each section lists as links (the rest are counted).
 LINKS = 8
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
 
 
 def plain(text: object) -> str:
     """Text from storage made inert for a Markdown label (page links render Markdown)."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    return links.plain(str(text))
 
 
 settings = components.settings()
@@ -37,16 +33,14 @@ def _load(bucket: str, run: RunRef) -> pd.DataFrame:
 
 
 def _job_link(run: str, job_id: str, label: str) -> None:
-    if JOB_PAGE is not None:
-        st.page_link(JOB_PAGE, label=label, icon=":material/work_history:", query_params={"run": run, "job": job_id})
-    else:
-        st.page_link("views/sacct.py", label=label, icon=":material/query_stats:", query_params={"runs": run})
+    st.page_link(links.JOB, label=label, icon=":material/work_history:",
+                 query_params=JobKey(job_id, run=run).query_params())
 
 
 @st.fragment(run_every=60 if refresh else None)
 def show() -> None:
     now = datetime.now(UTC)
-    with components.guard("Could not read the overview"), st.spinner("Reading runs and Management objects…"):
+    with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
         view = service.build_overview(store, settings, now, load=_load)
     for problem in view.problems:
         st.warning(problem, icon=":material/error:")
@@ -77,7 +71,7 @@ def show() -> None:
                 "files used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
             })
             for platform in dict.fromkeys(view.quotas["platform"]):
-                st.page_link("views/management.py", label=f"Workspaces on {plain(platform)}",
+                st.page_link(links.MANAGEMENT, label=f"Workspaces on {plain(platform)}",
                              icon=":material/account_tree:", query_params={"platform": str(platform)})
 
     with right:
@@ -91,7 +85,7 @@ def show() -> None:
             with st.container(border=True):
                 st.text(f"{pipeline.name} ({pipeline.object}): no change for {hours} h {minutes:02d} min, "
                         f"{len(pipeline.active_jobs)} active jobs")
-                st.page_link("views/management.py", label=f"Open {plain(pipeline.object)}",
+                st.page_link(links.MANAGEMENT, label=f"Open {plain(pipeline.object)}",
                              icon=":material/account_tree:", query_params={"object": pipeline.object})
 
         st.subheader("Newest runs", divider="gray")
@@ -104,7 +98,7 @@ def show() -> None:
                          column_config={"stored": st.column_config.DatetimeColumn("stored",
                                                                                   format="YYYY-MM-DD HH:mm z")})
             for run in view.newest_runs:
-                st.page_link("views/sacct.py", label=f"{plain(run.name)} ({plain(run.platform or 'unknown')})",
+                st.page_link(links.SACCT, label=f"{plain(run.name)} ({plain(run.platform or 'unknown')})",
                              icon=":material/query_stats:", query_params={"runs": run.name})
 
 

@@ -7,16 +7,7 @@ from core.services import charts, platforms
 from core.services import runs as runs_service
 from core.services import sacct as service
 from core.services.jobs import JobKey
-from core.store.base import ObjectStore
 from dashboard import components, links
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
-              _runs: list[service.RunRef]) -> list[runs_service.RunInfo]:
-    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and etags."""
-    return runs_service.describe_runs(_store, bucket, _runs)
-
 
 components.header("SACCT", "Slurm accounting stored under ARTIFACTS/SACCT/ in the forwarder bucket.")
 settings = components.settings()
@@ -32,14 +23,20 @@ if not runs:
 by_name = {r.name: r for r in runs}
 identity = components.store_identity(store)
 with components.guard(f"Could not read the metadata of {bucket}/ARTIFACTS/SACCT/"):
-    infos = {i.name: i for i in run_infos(identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)}
-missing = links.unknown_values("runs", list(by_name))
+    described = components.sacct_run_infos(identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)
+infos = {i.name: i for i in described}
+# URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
+view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows"))
+default_runs = service.default_runs(runs)
+linked = view_params.get_all("runs")
+missing = [n for n in linked if n not in by_name]
 if missing:
     links.stale("the SACCT run" + ("s" if len(missing) > 1 else ""), missing, "the runs still stored")
-chosen = st.multiselect("Runs", list(by_name), default=service.default_runs(runs), key="runs",
-                        bind="query-params", persist_state="session",
+links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_runs, list(by_name))
+chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
                         help="Newest stored first; the page opens on the newest ones.")
+view_params.keep("runs", chosen, default_runs)
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
@@ -57,34 +54,47 @@ key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 options = service.filter_options(frame)
 with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
     c1, c2, c3, c4 = st.columns(4)
+    for param, choices in (("state", options["states"]), ("partition", options["partitions"]),
+                           ("kind", options["step_kinds"])):
+        links.seed_choices(f"sacct-{param}", view_params.get_all(param), choices)
+    links.seed("sacct-name", view_params.get("name") or "")
     filters = service.Filters(
-        states=c1.multiselect("State", options["states"], help="the job's state (its own row)", key="state",
-                              bind="query-params", persist_state="session"),
-        partitions=c2.multiselect("Partition", options["partitions"], help="the job's partition", key="partition",
-                                  bind="query-params", persist_state="session"),
+        states=c1.multiselect("State", options["states"], help="the job's state (its own row)", key="sacct-state"),
+        partitions=c2.multiselect("Partition", options["partitions"], help="the job's partition",
+                                  key="sacct-partition"),
         step_kinds=c3.multiselect("Row kind", options["step_kinds"],
                                   help="which sacct rows of the chosen jobs: job rows, batch, extern, numbered steps",
-                                  key="kind", bind="query-params", persist_state="session"),
-        job_name=c4.text_input("Job name contains", help="the job's name (its own row)", key="name",
-                               bind="query-params", persist_state="session"),
+                                  key="sacct-kind"),
+        job_name=c4.text_input("Job name contains", help="the job's name (its own row)", key="sacct-name"),
     )
     st.caption(service.FILTER_SCOPE)
+for param, chosen_values in (("state", filters.states), ("partition", filters.partitions),
+                             ("kind", filters.step_kinds), ("name", filters.job_name)):
+    view_params.set(param, chosen_values)
 span = service.time_span(frame, settings.sacct_timezone)
 if span is None:
     st.caption("No Submit, Start or End in these runs: no time range to filter by.")
 else:
-    picked = st.date_input("Jobs that ran between", value=span, min_value=span[0], max_value=span[1],
-                           key="days", format="YYYY-MM-DD", bind="query-params", persist_state="session",
+    days = st.session_state.get("sacct-days")
+    if isinstance(days, tuple) and len(days) == 2 and not span[0] <= days[0] <= days[1] <= span[1]:
+        del st.session_state["sacct-days"]  # the chosen runs changed: their own span
+    links.seed("sacct-days", service.parse_days(view_params.get("days"), span) or span)
+    picked = st.date_input("Jobs that ran between", min_value=span[0], max_value=span[1],
+                           key="sacct-days", format="YYYY-MM-DD",
                            help=f"Days in {settings.sacct_timezone}, by each job's Start (else Submit, else End); "
                            "a job with none of them is left out once the range is narrowed.")
     if isinstance(picked, tuple) and len(picked) == 2 and tuple(picked) != span:
         filters.time_range = service.day_range(picked[0], picked[1], settings.sacct_timezone)
+        view_params.set("days", f"{picked[0]:%Y-%m-%d}..{picked[1]:%Y-%m-%d}")
+    elif isinstance(picked, tuple) and len(picked) == 2:
+        view_params.set("days", None)
 all_jobs = components.sacct_metrics(identity, key, frame)
 selection = service.select(frame, all_jobs, filters)
 jobs = selection.jobs
 
 summary = service.summary(selection)
-m = st.columns(6)
+bill = service.billing(jobs, runs_service.platforms_of(infos.values()), settings)
+m = st.columns(7)
 m[0].metric("Jobs", f"{summary.jobs:,}")
 m[1].metric("Steps", f"{summary.steps:,}")
 m[2].metric("Failed / timed out", f"{summary.failed:,}")
@@ -94,15 +104,18 @@ m[4].metric("Core-hours allocated", "—" if summary.core_hours is None else f"{
             help="Elapsed × AllocCPUS (sacct's CPUTime): what the allocations held, used or not")
 m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
             else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
-st.caption(service.summary_counts(summary))
+m[6].metric("Billing units", "—" if bill.csc_bu is None else f"{bill.csc_bu:,.1f}",
+            help="CSC CPU BU at the rates in the settings (README: billing)")
+st.caption(service.summary_counts(summary) + " " + bill.caption())
 if jobs.empty:
     st.info("No job matches these filters.")
     st.stop()
 
 # One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
-VIEWS = ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms", "Table"]
-view = st.segmented_control("View", VIEWS, default="States", key="view", label_visibility="collapsed",
-                            bind="query-params", persist_state="session") or "States"
+VIEWS = ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O", "Platforms", "Table"]
+links.seed("sacct-view", view_params.get("view") if view_params.get("view") in VIEWS else "States")
+view = st.segmented_control("View", VIEWS, key="sacct-view", label_visibility="collapsed") or "States"
+view_params.keep("view", view, "States")
 if view == "States":
     st.plotly_chart(charts.state_counts(jobs), width="stretch")
 elif view == "Elapsed":
@@ -111,6 +124,25 @@ elif view == "Efficiency":
     st.plotly_chart(charts.efficiency(jobs), width="stretch")
     st.caption(charts.EFFICIENCY_HELP)
     st.plotly_chart(charts.cpu_vs_memory(jobs), width="stretch")
+elif view == "Findings":
+    notes = service.findings(jobs, settings)
+    st.caption(service.findings_help(settings))
+    st.subheader(f"{len(notes):,} findings on {notes['job-id'].nunique() if len(notes) else 0:,} of "
+                 f"{len(jobs):,} jobs")
+    components.sacct_table(service.headed_table(notes, service.FINDING_HEADERS, settings.sacct_timezone),
+                           key="findings", selectable=False)
+    st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
+                       mime="text/csv", icon=":material/download:")
+    by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
+    for by, title in (("run", "Per run"), ("platform", "Per platform")):
+        st.subheader(title)
+        st.caption("Idle core-hours = Σ (Elapsed × AllocCPUS − TotalCPU); unused memory GiB-hours = Σ (memory "
+                   "allocated − MaxRSS × NTasks) × Elapsed; each over the finished jobs that print them.")
+        components.sacct_table(service.headed_table(service.waste(by_platform, by), service.WASTE_HEADERS,
+                                                    settings.sacct_timezone), key=f"waste-{by}", selectable=False)
+        components.sacct_table(service.headed_table(service.failure_counts(by_platform, by),
+                                                    service.FAILURE_HEADERS, settings.sacct_timezone),
+                               key=f"failures-{by}", selectable=False)
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
 elif view == "Queue wait":
@@ -135,9 +167,11 @@ elif view == "Platforms":
         "core-hours": st.column_config.NumberColumn(format="%,.1f"),
     })
 else:
-    rows = st.radio("Rows", ["One row per job", "All sacct rows"], horizontal=True, key="rows",
-                    bind="query-params", persist_state="session",
-                    help="All sacct rows: the job and step rows of the chosen jobs that pass Row kind")
+    ROWS = ["One row per job", "All sacct rows"]
+    links.seed("sacct-rows", view_params.get("rows") if view_params.get("rows") in ROWS else ROWS[0])
+    rows = st.radio("Rows", ROWS, horizontal=True, key="sacct-rows",
+                    help="All sacct rows: the job and step rows of the chosen jobs that pass Row kind") or ROWS[0]
+    view_params.keep("rows", rows, ROWS[0])
     source = jobs if rows.startswith("One") else selection.rows
     table = (service.job_table(source, settings.sacct_timezone) if rows.startswith("One")
              else service.row_table(source, settings.sacct_timezone))
@@ -146,7 +180,7 @@ else:
     picked_rows = components.sacct_table(table, key=f"sacct-table-{rows}")
     if picked_rows:
         row = source.iloc[picked_rows[0]]
-        st.switch_page(links.JOB, query_params=JobKey(str(row["job-id"]), run=str(row["run"])).query_params())
+        links.open_job(JobKey(str(row["job-id"]), run=str(row["run"])).query_params())
     d1, d2 = st.columns(2)
     d1.download_button("CSV", data=lambda: frame_to_csv(table.frame), file_name="sacct.csv", mime="text/csv",
                        icon=":material/download:")

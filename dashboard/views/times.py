@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.services import charts
 from core.services import times as service
-from dashboard import components
+from dashboard import components, links
 
 components.header("Times", "Stage timings (start, config, run, cancel, store) from TIMES/ in the pipeline bucket.")
 settings = components.settings()
@@ -17,7 +17,10 @@ runs = sorted(objects)
 if not runs:
     st.info(f"No TIMES objects in {bucket}/TIMES/ yet. Pipeline runs write TIMES/<run>.parquet when they finish.")
     st.stop()
-chosen = st.multiselect("Runs", runs, default=runs)
+missing = links.unknown_values("runs", runs)
+if missing:
+    links.stale("the run" + ("s" if len(missing) > 1 else ""), missing, "the runs still stored")
+chosen = st.multiselect("Runs", runs, default=runs, key="runs", bind="query-params", persist_state="session")
 if not chosen:
     st.info("Pick one or more runs to compare.")
     st.stop()

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from core.platforms import PLATFORMS
+from core.serialize import frame_to_csv
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
@@ -11,11 +13,12 @@ components.header("Upload sacct", "Any sacct output: fixed width, --parsable, --
                   "It is parsed and checked here, then stored as parquet in the forwarder bucket.")
 settings = components.settings()
 store = components.store()
-limit_mb = settings.upload_limit_mb
 
 source_col, options_col = st.columns([3, 2])
 with source_col:
-    uploaded = st.file_uploader(f"sacct output file (up to {limit_mb} MB)", type=None, key="upload_file")
+    # The widget states the limit and refuses bigger files; the server's check_size is only a backstop.
+    uploaded = st.file_uploader("sacct output file", type=None, key="upload_file",
+                                max_upload_size=settings.upload_limit_mb)
     pasted = st.text_area("…or paste it here", height=180, key="upload_text",
                           placeholder="JobID|JobName|State|Elapsed|TotalCPU|AllocCPUS\n123|train|COMPLETED|…")
 with options_col:
@@ -25,25 +28,62 @@ with options_col:
     st.caption(f"Stored as ARTIFACTS/SACCT/<user>-<run>.parquet in {sacct_service.forwarder_bucket(settings)}; "
                f"times are read in {settings.sacct_timezone}.")
 
-if st.button("Parse", type="primary", icon=":material/play_arrow:", key="parse"):
-    st.session_state.pop("upload_result", None)
-    st.session_state.pop("upload_stored", None)
-    with components.guard("The sacct input was not accepted"), st.status("Parsing…", expanded=False) as status:
-        if uploaded is not None:
-            service.check_size(uploaded.size, settings)
+# Which input is parsed: the only one given, or, when both are, the one the user picks (never a silent default).
+FILE, TEXT = "file", "pasted text"
+given = [kind for kind, present in ((FILE, uploaded is not None), (TEXT, bool(pasted.strip()))) if present]
+choice: str | None = given[0] if len(given) == 1 else None
+if len(given) == 2:
+    choice = st.radio("A file and pasted text are both given: parse which one?", [FILE, TEXT], index=None,
+                      horizontal=True, key="upload_choice",
+                      format_func=lambda k: f"the file {uploaded.name}" if k == FILE and uploaded else k)
+identity = None
+if choice == FILE and uploaded is not None:
+    identity = service.input_identity(FILE, uploaded.file_id, fields_text)
+elif choice == TEXT:
+    identity = service.input_identity(TEXT, pasted, fields_text)
+
+# A parse (and what was stored from it) is shown only while the input it came from is still there, unchanged.
+result = st.session_state.get("upload_result")
+if result is not None and result["identity"] != identity:
+    for key in ("upload_result", "upload_stored", "upload_confirm"):
+        st.session_state.pop(key, None)
+    result = None
+
+# Never disabled: text typed into the box arrives with the click itself (a disabled button would swallow it).
+parse_clicked = st.button("Parse", type="primary", icon=":material/play_arrow:", key="parse")
+if parse_clicked and choice is None:
+    st.warning("Pick which input to parse first." if len(given) == 2 else
+               "Upload a file or paste sacct output first.", icon=":material/warning:")
+    parse_clicked = False
+if parse_clicked:
+    for key in ("upload_result", "upload_stored", "upload_confirm"):
+        st.session_state.pop(key, None)
+    result = None
+    with st.status("Parsing…", expanded=False) as status:
+        if choice == FILE and uploaded is not None:
             data: bytes | str = uploaded.getvalue()
             source = uploaded.name
-        elif pasted.strip():
-            data, source = pasted, "pasted text"
         else:
-            raise ValueError("upload a file or paste sacct output first")
-        parsed = service.parse_upload(data, settings, fields=service.parse_fields(fields_text), source=source)
-        status.update(label=f"Parsed {len(parsed.frame):,} rows ({parsed.format}) from {source}", state="complete")
-    st.session_state["upload_result"] = {"parsed": parsed, "source": source}
+            data, source = pasted, "pasted text"
+        outcome = components.attempt("The sacct input was not accepted", lambda: service.parse_upload(
+            data, settings, fields=service.parse_fields(fields_text), source=source))
+        if isinstance(outcome, str):
+            status.update(label="Not parsed: the reason is below", state="error")
+        else:
+            status.update(label=f"Parsed {len(outcome.frame):,} rows ({outcome.format})", state="complete")
+    if isinstance(outcome, str):
+        st.error(outcome, icon=":material/error:")
+        st.stop()
+    result = {"parsed": outcome, "source": source, "identity": identity}
+    st.session_state["upload_result"] = result
 
-result = st.session_state.get("upload_result")
 if result is None:
-    st.info("Upload a file or paste sacct output, then press Parse.")
+    if len(given) == 2 and choice is None:
+        st.info("Pick the input to parse, then press Parse.")
+    elif given:
+        st.info("Press Parse to read this input.")
+    else:
+        st.info("Upload a file or paste sacct output, then press Parse.")
     st.stop()
 
 parsed = result["parsed"]
@@ -59,18 +99,36 @@ if jobs is not None and not jobs.empty:
     left, right = st.columns(2)
     left.plotly_chart(charts.state_counts(jobs), width="stretch")
     right.plotly_chart(charts.efficiency(jobs), width="stretch")
+    notes = sacct_service.findings(jobs, settings)
+    with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
+        st.caption(sacct_service.findings_help(settings))
+        components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
+                                                          settings.sacct_timezone), key="upload_findings",
+                               selectable=False)
+        st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
+                           mime="text/csv", icon=":material/download:", key="upload_findings_csv")
+
+where = service.run_platform(parsed, run, settings)
+if where.cluster is not None:
+    platform = where.platform
+    st.text(f"Platform: {platform} (sacct's Cluster field says {where.cluster})")
+else:
+    platform = st.selectbox("Platform", PLATFORMS, index=PLATFORMS.index(where.platform), key=f"upload_platform_{run}",
+                            help="sacct printed no Cluster field: the platform this run was on (default from the "
+                            "run name, else DEFAULT_PLATFORM).")
 
 stored = st.session_state.get("upload_stored")
-if stored:
+if stored and stored["run"] == run:
     st.success(f"Stored {stored['bucket']}/{stored['object']} as version {stored['version']}.",
                icon=":material/cloud_done:")
 
 
 def store_now(replace: bool) -> None:
-    with components.guard("Could not store the run"), st.status("Storing…") as status:
-        saved = service.store_run(store, settings, run, parsed, replace=replace)
+    with components.guard("Could not store the run", progress=None), st.status("Storing…") as status:
+        saved = service.store_run(store, settings, run, parsed, replace=replace, platform=platform)
         status.update(label=f"Stored version {saved.version}", state="complete")
-    st.session_state["upload_stored"] = {"bucket": saved.bucket, "object": saved.object, "version": saved.version}
+    st.session_state["upload_stored"] = {"run": run, "bucket": saved.bucket, "object": saved.object,
+                                         "version": saved.version}
     st.session_state.pop("upload_confirm", None)
     st.rerun()
 
@@ -81,9 +139,10 @@ if st.button("Store", icon=":material/cloud_upload:", key="store", disabled=not 
     if existing is None:
         store_now(replace=False)
     else:
-        st.session_state["upload_confirm"] = existing
-if st.session_state.get("upload_confirm"):
-    st.warning(f"Run {run!r} is already stored (version {st.session_state['upload_confirm']}). Storing again "
+        st.session_state["upload_confirm"] = {"run": run, "version": existing}
+confirm = st.session_state.get("upload_confirm")
+if confirm and confirm["run"] == run:
+    st.warning(f"Run {run!r} is already stored (version {confirm['version']}). Storing again "
                "keeps that version and adds a new one.", icon=":material/warning:")
     if st.button("Store as a new version", type="primary", key="confirm"):
         store_now(replace=True)

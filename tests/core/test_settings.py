@@ -45,3 +45,22 @@ def test_error_never_echoes_a_password_value() -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(None, {"CSC_PASSWORD": "pw-123", "STORE": "nope"})
     assert "pw-123" not in str(info.value)
+
+
+def test_upload_limit_cannot_pass_the_servers_upload_ceiling() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    ceiling = config["server"]["maxUploadSize"]
+    assert load_settings(None, {"UPLOAD_LIMIT_MB": str(ceiling)}).upload_limit_mb == ceiling
+    with pytest.raises(SettingsError, match="UPLOAD_LIMIT_MB"):
+        load_settings(None, {"UPLOAD_LIMIT_MB": str(ceiling + 1)})
+
+
+def test_attention_thresholds_and_default_platform() -> None:
+    defaults = load_settings(None, {})
+    assert (defaults.default_platform, defaults.stuck_after_minutes, defaults.quota_alert_percent) == ("other", 120, 90)
+    assert load_settings(None, {"DEFAULT_PLATFORM": " Mahti "}).default_platform == "mahti"
+    for key, value in (("DEFAULT_PLATFORM", "hyak"), ("STUCK_AFTER_MINUTES", "0"), ("QUOTA_ALERT_PERCENT", "101")):
+        with pytest.raises(SettingsError, match=key):
+            load_settings(None, {key: value})

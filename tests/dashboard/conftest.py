@@ -21,7 +21,8 @@ from core.store.local import LocalStore
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 _UNSET = object()
 _CLEARED = ("CSC_USERNAME", "CSC_PASSWORD", "CSC_PROJECT_NAME", "CSC_AUTH_URL", "CSC_USER_DOMAIN_NAME",
-            "CSC_PROJECT_DOMAIN_NAME", "BUCKET_PREFIX", "PIPELINE_USER", "UPLOAD_LIMIT_MB", "SACCT_TIMEZONE")
+            "CSC_PROJECT_DOMAIN_NAME", "BUCKET_PREFIX", "PIPELINE_USER", "UPLOAD_LIMIT_MB", "SACCT_TIMEZONE",
+            "DEFAULT_PLATFORM", "STUCK_AFTER_MINUTES", "QUOTA_ALERT_PERCENT")
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.serialize import load_management, parquet_to_frame
 from core.store.local import LocalStore
+from tests import samples
 from tests.dashboard.conftest import texts
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 OpenPage = Callable[..., AppTest]
 
 
@@ -111,9 +111,9 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     at = open_page("views/sacct.py")
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
-    views = at.segmented_control(key="view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms",
-                             "Table"]
+    views = at.segmented_control(key="sacct-view")
+    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O",
+                             "Platforms", "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
@@ -133,7 +133,7 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
 def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
-    at.segmented_control(key="view").set_value("Table").run()
+    at.segmented_control(key="sacct-view").set_value("Table").run()
     at.radio[0].set_value("All sacct rows").run()
     assert len(at.dataframe[-1].value) == 2292
 
@@ -144,7 +144,7 @@ def test_logs_page_searches_in_context_links_a_line_and_tails_a_log(open_page: O
     assert at.dataframe[0].value["job"].tolist() == ["3459879", "3459879", "3461753"]
     # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
     assert at.query_params["object"] == "LOGS/slurm-3461753.out"
-    source = (DATA / "logs" / "ray_slurm_artifacts_2.txt").read_text()
+    source = samples.log("ray_slurm_artifacts_2.txt").read_text()
     lines = source.splitlines()
     metrics = _metrics(at)
     assert metrics["Lines"] == f"{len(lines):,}"
@@ -202,7 +202,7 @@ def _upload(at: AppTest, text: str, run: str = "") -> AppTest:
 
 
 def test_upload_parses_stores_and_versions_a_run(open_page: OpenPage, store_dir: Path) -> None:
-    text = (DATA / "sacct" / "01_hyak_default_fixedwidth.txt").read_text()
+    text = samples.sacct("01_hyak_default_fixedwidth.txt").read_text()
     at = _upload(open_page("views/upload.py"), text, run="hyak march")
     _no_trouble(at)
     assert "2,292 rows in fixed-width format" in texts(at)

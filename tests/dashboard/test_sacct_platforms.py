@@ -33,7 +33,7 @@ def test_sacct_opens_on_the_newest_runs_with_their_platform_rows_and_time(open_p
 
 def test_time_range_keeps_jobs_that_ran_in_it(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
-    days = at.date_input(key="days")
+    days = at.date_input(key="sacct-days")
     # Of the six newest runs only Mahti (May 2024) and the Alpine JSON run (March 2025) print times.
     assert days.value == (dt.date(2024, 5, 24), dt.date(2025, 3, 11))
     assert _jobs(at) > 100
@@ -44,7 +44,7 @@ def test_time_range_keeps_jobs_that_ran_in_it(open_page: OpenPage) -> None:
 
 def test_platforms_view_compares_mahti_with_the_other_clusters(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
-    at.segmented_control(key="view").set_value("Platforms").run()
+    at.segmented_control(key="sacct-view").set_value("Platforms").run()
     assert not at.exception and not at.error
     charts = at.get("plotly_chart")
     assert len(charts) == 4

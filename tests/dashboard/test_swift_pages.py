@@ -15,11 +15,11 @@ from core.demo import demo_orchestration
 from core.errors import TokenExpired
 from core.serialize import dump_management, parquet_to_frame
 from stack import User, password_token
+from tests import samples
 from tests.conftest import OpenStack
 from tests.dashboard.conftest import APP, texts
 
 pytestmark = pytest.mark.swift
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture()
@@ -63,7 +63,7 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     assert at.text_input[2].value == ""  # the password field is not filled back
 
     at.switch_page("views/upload.py").run()
-    at.text_area(key="upload_text").input((DATA / "sacct" / "05_torchx_hetjob_parsable.txt").read_text())
+    at.text_area(key="upload_text").input(samples.sacct("05_torchx_hetjob_parsable.txt").read_text())
     at.text_input(key="upload_run").input("hetjob")
     at.button(key="parse").click().run()
     at.button(key="store").click().run()

@@ -1,0 +1,68 @@
+"""The Upload page reads the sacct input users produce: any delimiter, headerless lists, broken values, Slurm JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import texts
+
+OpenPage = Callable[..., AppTest]
+
+
+def _upload(at: AppTest, text: str, fields: str = "") -> AppTest:
+    at.text_area(key="upload_text").input(text)
+    if fields:
+        at.text_input(key="upload_fields").input(fields)
+    return at.button(key="parse").click().run()
+
+
+def _fine(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_upload_reads_reportseff_delimiter_with_a_header(open_page: OpenPage) -> None:
+    text = ("JobID^|^JobName^|^State^|^Elapsed\n23000233^|^train^|^completed^|^00:01:00\n"
+            "23000234^|^eval^|^FAILED^|^00:00:05\n")
+    at = _upload(open_page("views/upload.py"), text)
+    _fine(at)
+    assert "2 rows in parsable2 format" in texts(at)
+    preview = at.dataframe[0].value
+    assert preview["job-id"].tolist() == ["23000233", "23000234"]
+    assert preview["state"].tolist() == ["COMPLETED", "FAILED"]
+
+
+def test_upload_reads_headerless_output_with_its_field_list(open_page: OpenPage) -> None:
+    text = "23000233^|^train^|^COMPLETED^|^00:01:00^|^\n23000234^|^eval^|^FAILED^|^00:00:05^|^\n"
+    at = _upload(open_page("views/upload.py"), text, fields="JobID,JobName,State,Elapsed")
+    _fine(at)
+    assert "2 rows in parsable format" in texts(at)
+    assert at.dataframe[0].value["job-id"].tolist() == ["23000233", "23000234"]
+
+
+def test_upload_reads_a_job_name_with_a_line_break_and_names_its_line(open_page: OpenPage) -> None:
+    text = "JobID|JobName|State\n1|a|COMPLETED\n2|two\nlines|FAILED\n3|c|RUNNING\n"
+    at = _upload(open_page("views/upload.py"), text)
+    _fine(at)
+    assert "3 rows in parsable2 format" in texts(at)
+    assert at.dataframe[0].value["line"].tolist() == [3]
+
+
+def test_upload_reads_slurm_24_11_json_with_a_pending_job(open_page: OpenPage) -> None:
+    pending = {"job_id": 7, "name": "wait", "state": {"current": ["PENDING"], "reason": "Priority"},
+               "time": {"submission": 1_700_000_000, "start": 4294967294, "end": 0, "elapsed": 0,
+                        "limit": {"set": False, "infinite": True, "number": 0}},
+               "required": {"CPUs": 4, "memory_per_cpu": {"set": False, "infinite": False, "number": 0},
+                            "memory_per_node": {"set": True, "infinite": False, "number": 4096}},
+               "steps": []}
+    text = json.dumps({"meta": {"Slurm": {"release": "24.11.1"}}, "jobs": [pending]})
+    at = _upload(open_page("views/upload.py"), text)
+    _fine(at)
+    assert "1 rows in json format" in texts(at)
+    preview = at.dataframe[0].value  # no warnings: the first table is the preview
+    assert preview["state"].tolist() == ["PENDING"]
+    assert preview["start-time"].isna().all() and preview["timelimit-seconds"].isna().all()
+    assert preview["req-mem"].tolist() == [4096 * 1024**2]
