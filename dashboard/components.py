@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
@@ -19,6 +19,7 @@ from core.services import sacct as sacct_service
 from core.services import session as session_service
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
+from core.text import markdown_plain
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
@@ -94,12 +95,12 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
             yield
     except (TokenExpired, AuthenticationFailed) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/lock:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
         log.warning("%s: %s", what, exc)
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/error:")
         st.stop()
 
 
@@ -113,7 +114,7 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
 
 
 def header(title: str, caption: str) -> None:
-    """Page title and one line of what it shows."""
+    """Page title and one line of what it shows (both written by the page, never taken from data)."""
     st.title(title)
     st.caption(caption)
 
@@ -123,14 +124,14 @@ _CACHED_READS = 48
 
 
 @st.cache_data(max_entries=_CACHED_READS, show_spinner=False)
-def _object_read(reader: str, identity: str, bucket: str, name: str, etag: str,
-                 _read: Callable[[ObjectStore, str, str], Any], _store: ObjectStore) -> Any:
-    return _read(_store, bucket, name)
+def _object_read(reader: str, identity: str, bucket: str, name: str, etag: str, args: tuple[Hashable, ...],
+                 _read: Callable[..., Any], _store: ObjectStore) -> Any:
+    return _read(_store, bucket, name, *args)
 
 
-def cached_read(read: Callable[[ObjectStore, str, str], T], current: ObjectStore, bucket: str, name: str,
-                etag: str | None = None) -> T:
-    """``read(current, bucket, name)``, cached per reader, store identity, object and etag.
+def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name: str, etag: str | None = None,
+                *args: Hashable) -> T:
+    """``read(current, bucket, name, *args)``, cached per reader, store identity, object, etag and ``args``.
 
     The key always holds ``current.identity`` (account and user), so a session only ever gets entries read with
     its own rights, even when another account has the same bucket and object names and the same bytes. A new
@@ -143,13 +144,13 @@ def cached_read(read: Callable[[ObjectStore, str, str], T], current: ObjectStore
     if etag is None:
         etag = current.head_object(bucket, name).etag
     if not etag:
-        return read(current, bucket, name)
-    return cast(T, _object_read(reader, current.identity, bucket, name, etag, read, current))
+        return read(current, bucket, name, *args)
+    return cast(T, _object_read(reader, current.identity, bucket, name, etag, args, read, current))
 
 
 def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.DataFrame:
     """One SACCT run (:func:`core.services.sacct.load_run`) through :func:`cached_read`."""
-    return cached_read(sacct_service.load_run, current, bucket, name, etag)
+    return cached_read(sacct_service.load_run, current, bucket, name, etag, settings().read_limits)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from core.errors import NotFound
+from core.errors import DamagedObject, NotFound
 from core.naming import bucket_name, folder, times_object
 from core.services.objects import read_frame
-from core.settings import Settings
+from core.settings import ReadLimits, Settings
 from core.store.base import ObjectEntry, ObjectStore
 
 TIMES_PREFIX = folder("time")
@@ -36,19 +36,31 @@ def list_runs(store: ObjectStore, settings: Settings) -> list[str]:
     return sorted(run_objects(store, settings))
 
 
-def read_run(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
-    """One TIMES object: a frame indexed by stage with begin, end and total (seconds); errors name the object."""
-    frame = read_frame(store, bucket, name)
+def read_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits) -> pd.DataFrame:
+    """One TIMES object: a frame indexed by stage with begin, end and total (seconds).
+
+    Raises:
+        DamagedObject: the object is unreadable or lacks numeric begin, end and total columns (names it).
+    """
+    frame = read_frame(store, bucket, name, limits)
     missing = {"begin", "end", "total"} - set(frame.columns)
     if missing:
-        raise ValueError(f"{bucket}/{name} has no {', '.join(sorted(missing))} column")
+        raise DamagedObject(f"no {', '.join(sorted(missing))} column", bucket=bucket, obj=name)
+    wrong = [c for c in ("begin", "end", "total") if not _is_number(frame[c])]
+    if wrong:
+        raise DamagedObject(f"{', '.join(wrong)} should hold seconds, not {frame[wrong[0]].dtype}",
+                            bucket=bucket, obj=name)
     return frame
 
 
 def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.DataFrame:
-    """Stage timings of the runs in long form (see :func:`combine_runs`)."""
+    """Stage timings of the runs in long form (see :func:`combine_runs`).
+
+    Raises:
+        DamagedObject: a TIMES object is unreadable or lacks numeric begin, end and total columns (names it).
+    """
     bucket = pipeline_bucket(settings)
-    return combine_runs({run: read_run(store, bucket, times_object(run)) for run in runs})
+    return combine_runs({run: read_run(store, bucket, times_object(run), settings.read_limits) for run in runs})
 
 
 def combine_runs(per_run: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -70,6 +82,10 @@ def combine_runs(per_run: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     out["start"] = pd.to_datetime(out["begin"], unit="s", utc=True)
     out["finish"] = pd.to_datetime(out["end"], unit="s", utc=True)
     return out
+
+
+def _is_number(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def run_summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,8 @@ if not chosen:
     st.stop()
 with components.guard("Could not read the TIMES objects"):
     frame = service.combine_runs({run: components.cached_read(service.read_run, store, bucket, objects[run].name,
-                                                              objects[run].hash) for run in chosen})
+                                                              objects[run].hash, settings.read_limits)
+                                  for run in chosen})
 summary = service.run_summary(frame)
 cols = st.columns(3)
 cols[0].metric("Runs", len(chosen))
