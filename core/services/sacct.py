@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.billing import Rates, billed
 from core.errors import DamagedObject, NotFound
-from core.naming import bucket_name
+from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
 from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
 from core.serialize import frame_to_csv
@@ -21,7 +21,7 @@ from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
 from core.units import iec_size, slurm_duration
 
-SACCT_PREFIX = "ARTIFACTS/SACCT/"
+SACCT_PREFIX = folder("arti", "SACCT")
 
 
 def forwarder_bucket(settings: Settings) -> str:
