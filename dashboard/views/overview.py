@@ -22,7 +22,7 @@ def plain(text: object) -> str:
 
 
 settings = components.settings()
-components.header("Overview", f"What needs attention in the pipeline of {settings.pipeline_user}.")
+components.header("Overview", f"What needs attention in the pipeline of {plain(settings.pipeline_user)}.")
 store = components.store()
 refresh = st.toggle("Auto-refresh every 60 s", key="refresh", bind="query-params",
                     help="Re-read runs and Management objects every minute while this page is open.")
