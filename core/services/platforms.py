@@ -6,7 +6,6 @@ module only groups them by the platform each run was stored with, and draws ever
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import pandas as pd
@@ -16,6 +15,7 @@ import plotly.graph_objects as go
 from core.platforms import platform_order
 from core.sacct.metrics import UNFINISHED_STATES
 from core.services.sacct import FAILED_STATES
+from core.text import plotly_plain
 
 #: Platform colours (the same on every comparison figure).
 PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "lumi": "#2ca02c", "other": "#7f7f7f",
@@ -99,7 +99,7 @@ def _counts_label(table: pd.DataFrame, column: str, what: str) -> str:
 
 def _plain(data: pd.DataFrame) -> pd.DataFrame:
     """Run names and job ids come from storage: escaped, since Plotly renders markup in hover text."""
-    return data.assign(**{c: data[c].astype(str).map(html.escape) for c in ("run", "job-id") if c in data.columns})
+    return data.assign(**{c: data[c].astype(str).map(plotly_plain) for c in ("run", "job-id") if c in data.columns})
 
 
 def _finish(fig: go.Figure, title: str, order: list[str]) -> go.Figure:

@@ -29,7 +29,7 @@ refresh = st.toggle("Auto-refresh every 60 s", key="refresh", bind="query-params
 
 
 def _load(bucket: str, run: RunRef) -> pd.DataFrame:
-    return components.sacct_run(components.store_identity(store), bucket, run.object, run.etag, store)
+    return components.sacct_run(store, bucket, run.object, run.etag)
 
 
 def _job_link(run: str, job_id: str, label: str) -> None:
@@ -40,7 +40,7 @@ def _job_link(run: str, job_id: str, label: str) -> None:
 @st.fragment(run_every=60 if refresh else None)
 def show() -> None:
     now = datetime.now(UTC)
-    with components.guard("Could not read the overview"), st.spinner("Reading runs and Management objects…"):
+    with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
         view = service.build_overview(store, settings, now, load=_load)
     for problem in view.problems:
         st.warning(problem, icon=":material/error:")
