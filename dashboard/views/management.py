@@ -41,7 +41,8 @@ def _status_style(value: object) -> str:
 @st.fragment(run_every=30 if refresh else None)
 def show() -> None:
     with components.guard(f"Could not read {bucket}/{name}"):
-        orchestration = service.load_orchestration(store, bucket, name, settings.read_limits)
+        orchestration = components.cached_read(service.load_orchestration, store, bucket, name, None,
+                                               settings.read_limits)  # etag None: one HEAD per refresh
     platforms = service.platform_order(orchestration)
     counts = service.phase_counts(orchestration)
     cols = st.columns(4)

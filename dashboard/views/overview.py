@@ -29,7 +29,7 @@ refresh = st.toggle("Auto-refresh every 60 s", key="refresh", bind="query-params
 
 
 def _load(bucket: str, run: RunRef) -> pd.DataFrame:
-    return components.sacct_run(components.store_identity(store), bucket, run.object, run.etag, store)
+    return components.sacct_run(store, bucket, run.object, run.etag)
 
 
 def _job_link(run: str, job_id: str, label: str) -> None:

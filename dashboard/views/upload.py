@@ -3,7 +3,6 @@
 import streamlit as st
 
 from core.platforms import PLATFORMS
-from core.serialize import frame_to_csv
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
@@ -110,8 +109,9 @@ if jobs is not None and not jobs.empty:
         components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
                                                           settings.sacct_timezone), key="upload_findings",
                                selectable=False)
-        st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
-                           mime="text/csv", icon=":material/download:", key="upload_findings_csv")
+        st.download_button("Findings as CSV", data=lambda: sacct_service.findings_csv(notes),
+                           file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
+                           key="upload_findings_csv")
 
 where = service.run_platform(parsed, run, settings)
 if where.cluster is not None:
