@@ -1,8 +1,8 @@
 """The pipeline's data models, with the seed's names and aliases.
 
-Management orchestration (Venv … Orchestration), stage timings (Time, Times) and one SACCT row (Row). Every model
-accepts both the seed's aliases (``used-capacity``) and the Python names, and dumps the seed's keys with
-``by_alias=True``. Validation errors name the field.
+The management orchestration (Venv … Orchestration) and its workspaces. Every model accepts both the seed's aliases
+(``used-capacity``) and the Python names, and dumps the seed's keys with ``by_alias=True``. Validation errors name
+the field.
 """
 
 from __future__ import annotations
@@ -176,52 +176,3 @@ class Orchestration(_Model):
 
     name: str = Field(alias="name")
     platforms: dict[str, Platform] = Field(default_factory=dict, alias="platforms")
-
-
-class Time(_Model):
-    """One stage timing: begin and end as epoch seconds, total in seconds."""
-
-    begin: float = Field(0, alias="begin")
-    end: float = Field(0, alias="end")
-    total: float = Field(0, alias="total")
-
-
-class Times(_Model):
-    """The stage timings of one run."""
-
-    name: str = Field(alias="name")
-    cases: dict[str, Time] = Field(alias="cases")
-
-
-class Row(_Model):
-    """One SACCT row as the seed stores it; missing values are ``None``, never a fake zero."""
-
-    job_id: str | None = Field(None, alias="job-id")
-    job_name: str | None = Field(None, alias="job-name")
-    account: str | None = Field(None, alias="account")
-    partition: str | None = Field(None, alias="partition")
-    req_cpus: int | None = Field(None, alias="req-cpus")
-    alloc_cpus: int | None = Field(None, alias="alloc-cpus")
-    req_nodes: int | None = Field(None, alias="req-nodes")
-    alloc_nodes: int | None = Field(None, alias="alloc-nodes")
-    state: str | None = Field(None, alias="state")
-    ave_cpu: float | None = Field(None, alias="ave-cpu-seconds")
-    ave_cpu_freq: float | None = Field(None, alias="ave-cpu-freq-khz")
-    ave_disk_read: float | None = Field(None, alias="ave-disk-read-bytes")
-    ave_disk_write: float | None = Field(None, alias="ave-disk-write-bytes")
-    timelimit: float | None = Field(None, alias="timelimit-seconds")
-    submit: float | None = Field(None, alias="submit-time")
-    start: float | None = Field(None, alias="start-time")
-    elapsed: float | None = Field(None, alias="elapsed-seconds")
-    planned: float | None = Field(None, alias="planned-seconds")
-    end: float | None = Field(None, alias="end-time")
-    planned_cpu: float | None = Field(None, alias="planned-cpu-seconds")
-    cpu_time: float | None = Field(None, alias="cpu-time-seconds")
-    total_cpu: float | None = Field(None, alias="total-cpu-seconds")
-
-
-class Sacct(_Model):
-    """A named set of SACCT rows."""
-
-    name: str = Field(alias="name")
-    rows: dict[int, Row] = Field(alias="rows")

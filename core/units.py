@@ -1,4 +1,4 @@
-"""Sizes, counts and durations: parsing the printed forms and formatting them for people."""
+"""Sizes and durations: parsing the printed sizes (``2.2M``, ``100K``), formatting bytes and Slurm durations."""
 
 from __future__ import annotations
 
@@ -42,34 +42,6 @@ def human_bytes(n: float | None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def human_count(n: float | None) -> str:
-    """Format a count with SI suffixes: ``19000`` → ``19.0k``; ``None`` → ``—``."""
-    if n is None or (isinstance(n, float) and math.isnan(n)):
-        return "—"
-    value = float(n)
-    for unit in ("", "k", "M", "G"):
-        if abs(value) < 1000 or unit == "G":
-            return f"{int(value)}" if unit == "" else f"{value:.1f}{unit}"
-        value /= 1000
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def human_duration(seconds: float | None) -> str:
-    """Format seconds as ``1d 2h 3m 4s`` (zero parts dropped); ``None`` → ``—``."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "—"
-    total = round(seconds)
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
-    if secs or not parts:
-        parts.append(f"{secs}s")
-    return sign + " ".join(parts)
-
-
 def slurm_duration(seconds: float | None) -> str:
     """Format seconds as Slurm prints durations, ``[D-]HH:MM:SS`` (``90061`` → ``1-01:01:01``); ``None`` → ``—``."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
@@ -80,3 +52,23 @@ def slurm_duration(seconds: float | None) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{sign}{f'{days}-' if days else ''}{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def iec_size(n: float | None) -> str:
+    """Format a byte count with IEC units and two decimals (``1294440 KiB`` → ``1.23 GiB``); unknown → ``""``."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(value) < 1024 or unit == "PiB":
+            return f"{value:.0f} B" if unit == "B" else f"{value:.2f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def slurm_memory(n: float) -> str:
+    """A memory size as an ``sbatch --mem`` value, rounded up: whole ``G`` from 1 GiB, else ``M`` in 100s."""
+    mib = n / 1024**2
+    if mib >= 1024:
+        return f"{math.ceil(mib / 1024)}G"
+    return f"{max(100, math.ceil(mib / 100) * 100)}M"

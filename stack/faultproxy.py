@@ -21,7 +21,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,8 @@ class FaultProxy:
     requests: int = 0
     #: Their request lines (``GET /v1/AUTH_x/bucket?format=json HTTP/1.1``), oldest first.
     request_lines: list[str] = field(default_factory=list)
+    #: Called with each request's head (request line and headers) before it is delayed and forwarded.
+    observer: Callable[[bytes], None] | None = None
     _server: socket.socket | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _sockets: list[socket.socket] = field(default_factory=list, repr=False)
@@ -180,6 +182,8 @@ class FaultProxy:
                 with self._lock:
                     self.requests += 1
                     self.request_lines.append(line)
+                if self.observer is not None:
+                    self.observer(head)
                 self._pause()
                 if self.mode == "down":
                     break

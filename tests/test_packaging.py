@@ -59,3 +59,19 @@ def test_readme_starts_with_exactly_the_two_setup_commands() -> None:
     first_block = readme.split("```")[1]
     commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
     assert commands == ["make run", "make test"]
+
+
+def test_the_hpc_monitor_command_is_declared_and_names_itself() -> None:
+    import importlib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"hpc-monitor": "core.cli:main"}
+    module, _, function = scripts["hpc-monitor"].partition(":")
+    entry = getattr(importlib.import_module(module), function)
+    # What the installed console script runs: the entry point called with the process's arguments.
+    launcher = f"import sys; from {module} import {function}; sys.exit({function}())"
+    result = subprocess.run([sys.executable, "-c", launcher, "--help"], capture_output=True, text=True, check=False,
+                            cwd=ROOT, timeout=120)
+    assert callable(entry) and result.returncode == 0
+    assert result.stdout.startswith("usage: hpc-monitor ")
+    assert "upload-sacct" in result.stdout and " ls " in result.stdout

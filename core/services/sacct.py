@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.errors import NotFound
-from core.naming import bucket_name
-from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id
+from core.billing import Rates, billed
+from core.errors import DamagedObject, NotFound
+from core.naming import bucket_name, folder
+from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
+from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
+from core.serialize import frame_to_csv
 from core.services.objects import read_frame
-from core.settings import Settings
+from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
+from core.units import iec_size, slurm_duration
 
-SACCT_PREFIX = "ARTIFACTS/SACCT/"
+SACCT_PREFIX = folder("arti", "SACCT")
 
 
 def forwarder_bucket(settings: Settings) -> str:
@@ -55,9 +61,33 @@ def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
     return [r.name for r in runs[:limit]]
 
 
-def load_run(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
-    """One run's frame, with a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs."""
-    frame = read_frame(store, bucket, name)
+@cache
+def _column_kinds() -> dict[str, str]:
+    """``"number"`` or ``"text"`` for every column the parser can write (from parsing one empty row of each field)."""
+    frame = parse_sacct("|".join(KNOWN_FIELDS) + "\n" + "|" * (len(KNOWN_FIELDS) - 1) + "\n").frame
+    return {str(c): "number" if pd.api.types.is_numeric_dtype(frame[c]) else "text" for c in frame.columns}
+
+
+def _check_columns(frame: pd.DataFrame, bucket: str, name: str) -> None:
+    """A column the parser writes must hold what the parser writes: the charts and metrics compute on them."""
+    kinds = _column_kinds()
+    for column in frame.columns:
+        kind = kinds.get(str(column))
+        series = frame[column]
+        if kind == "number" and (not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            raise DamagedObject(f"column {column} should hold numbers, not {series.dtype}", bucket=bucket, obj=name)
+        if kind == "text" and not (pd.api.types.is_string_dtype(series) or series.isna().all()):
+            raise DamagedObject(f"column {column} should hold text, not {series.dtype}", bucket=bucket, obj=name)
+
+
+def load_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> pd.DataFrame:
+    """One run's frame, with a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs.
+
+    Raises:
+        DamagedObject: unreadable, too large, or a known sacct column holds the wrong kind of values (names it).
+    """
+    frame = read_frame(store, bucket, name, limits)
+    _check_columns(frame, bucket, name)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:
@@ -81,7 +111,7 @@ def step_kind(steps: pd.Series) -> pd.Series:
 
 
 #: Job states that count as failed in the headline.
-FAILED_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
+FAILED_STATES = FAILURE_STATES
 #: What each filter applies to, as the page says it.
 FILTER_SCOPE = ("State, Partition, Job name and the days select jobs by the job's own row (its steps follow it); "
                 "every figure, chart and the jobs table use those jobs. Row kind selects which of their sacct rows "
@@ -288,8 +318,8 @@ def summary_counts(s: Summary) -> str:
 # --- Tables as sacct users read them ------------------------------------------------------------------------------
 
 #: How a table column is shown: ``duration`` ([D-]HH:MM:SS), ``size`` (binary units), ``time`` (a date in the
-#: cluster's zone), ``percent``, ``count`` or ``text``. Values stay numeric (so columns sort as numbers); only the
-#: shown text is formatted.
+#: cluster's zone), ``percent``, ``hours`` (one decimal), ``count`` or ``text``. Values stay numeric (so columns
+#: sort as numbers); only the shown text is formatted.
 ColumnKind = str
 
 #: Per-job table: metrics column → (header in Slurm's words, kind).
@@ -321,24 +351,12 @@ def field_name(column: str) -> str:
 
 def duration_text(seconds: float) -> str:
     """Seconds as Slurm prints a duration, ``[D-]HH:MM:SS``; empty when unknown."""
-    if seconds is None or pd.isna(seconds):
-        return ""
-    days, rest = divmod(round(float(seconds)), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{days}-{hours:02d}:{minutes:02d}:{secs:02d}" if days else f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return "" if seconds is None or pd.isna(seconds) else slurm_duration(float(seconds))
 
 
 def size_text(size: float) -> str:
-    """Bytes in binary units (``1.5 GiB``, ``512.0 KiB``); empty when unknown."""
-    if size is None or pd.isna(size):
-        return ""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(value) < 1024 or unit == "PiB":
-            return f"{value:.0f} B" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+    """Bytes in binary units (``1.50 GiB``); empty when unknown."""
+    return iec_size(None if size is None or pd.isna(size) else float(size))
 
 
 def time_text(epoch: float, zone: str) -> str:
@@ -378,6 +396,8 @@ def cell_text(kind: ColumnKind, value: object, zone: str) -> str:
         return time_text(number, zone)
     if kind == "percent":
         return f"{number:.0%}"
+    if kind == "hours":
+        return f"{number:,.1f}"
     return f"{round(number):,}"
 
 
@@ -418,3 +438,128 @@ def parse_days(text: str | None, span: tuple[date, date]) -> tuple[date, date] |
         return None
     low, high = max(days[0], span[0]), min(days[1], span[1])
     return (low, high) if low <= high else None
+
+
+# --- Findings -----------------------------------------------------------------------------------------------------
+
+#: How findings are made and ordered, said above them.
+FINDINGS_HELP = (
+    "Notes for finished jobs that ran at least {minutes:g} min: Time eff. below {time:g} %, CPU eff. below {cpu:g} % "
+    "(more than one core), Mem eff. below {memory:g} %, and every OUT_OF_MEMORY job or step. The advice leaves "
+    "{margin:g} % over what the job used (--time: over the longest completed job of the same name in the run). "
+    "Worst first: out of memory, then by the core-hours at stake (idle core-hours; unused Timelimit × AllocCPUS; "
+    "the job's core-hours × its unused memory share). Thresholds are settings (ADVICE_* in .env)."
+)
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    """The advice thresholds of the settings."""
+    return Thresholds(
+        min_seconds=settings.advice_min_minutes * 60,
+        time_efficiency=settings.advice_time_efficiency_percent / 100,
+        cpu_efficiency=settings.advice_cpu_efficiency_percent / 100,
+        memory_efficiency=settings.advice_memory_efficiency_percent / 100,
+        margin=settings.advice_margin_percent / 100,
+        oom_factor=settings.advice_oom_factor,
+    )
+
+
+def findings_help(settings: Settings) -> str:
+    """:data:`FINDINGS_HELP` with the configured thresholds."""
+    return FINDINGS_HELP.format(
+        minutes=settings.advice_min_minutes, time=settings.advice_time_efficiency_percent,
+        cpu=settings.advice_cpu_efficiency_percent, memory=settings.advice_memory_efficiency_percent,
+        margin=settings.advice_margin_percent)
+
+
+def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Every note of the jobs (core.sacct.advice.job_findings), worst first."""
+    return job_findings(jobs, thresholds(settings))
+
+
+def findings_csv(notes: pd.DataFrame) -> bytes:
+    """The findings as CSV, with the headers the page shows."""
+    return frame_to_csv(headed_table(notes, FINDING_HEADERS, "UTC").frame)
+
+
+#: Findings table: column → (header, kind).
+FINDING_HEADERS: dict[str, tuple[str, ColumnKind]] = {
+    "run": ("Run", "text"), "job-id": ("JobID", "text"), "job-name": ("JobName", "text"), "state": ("State", "text"),
+    "finding": ("Finding", "text"), "figure": ("Figure", "text"), "threshold": ("Threshold", "text"),
+    "advice": ("Ask next time", "text"), "core-hours at stake": ("Core-hours at stake", "hours"),
+}
+#: Per-run and per-platform waste table: column → (header, kind).
+WASTE_HEADERS: dict[str, tuple[str, ColumnKind]] = {
+    "run": ("Run", "text"), "platform": ("Platform", "text"), "jobs": ("Jobs", "count"),
+    "finished jobs": ("Finished", "count"), "wasted core-hours": ("Idle core-hours", "hours"),
+    "jobs with CPU time": ("Jobs with TotalCPU", "count"),
+    "unused memory GiB-hours": ("Unused memory GiB-hours", "hours"), "jobs with memory": ("Jobs with MaxRSS", "count"),
+    "failed jobs": ("Failed", "count"),
+    "out of memory": ("Out of memory", "count"),
+}
+#: Failures table: column → (header, kind).
+FAILURE_HEADERS: dict[str, tuple[str, ColumnKind]] = {
+    "run": ("Run", "text"), "platform": ("Platform", "text"), "state": ("State", "text"),
+    "exit-code": ("ExitCode", "text"), "jobs": ("Jobs", "count"),
+}
+
+
+def headed_table(frame: pd.DataFrame, headers: dict[str, tuple[str, ColumnKind]], zone: str) -> Table:
+    """A frame with the given headers and kinds (columns it lacks are left out)."""
+    columns = {c: spec for c, spec in headers.items() if c in frame.columns}
+    shown = pd.DataFrame({header: frame[c] for c, (header, _) in columns.items()})
+    return Table(shown.reset_index(drop=True), {header: kind for header, kind in columns.values()}, zone)
+
+
+def waste(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
+    """Wasted core-hours, unused memory and failures per run or platform (core.sacct.advice.waste_summary)."""
+    return waste_summary(jobs, by)
+
+
+def failure_counts(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
+    """Failed jobs by state and exit code per run or platform (core.sacct.advice.failures)."""
+    return failures(jobs, by)
+
+
+# --- Billing ------------------------------------------------------------------------------------------------------
+
+
+def rates(settings: Settings) -> Rates:
+    """The billing rates of the settings."""
+    return Rates(
+        puhti_bu_per_core_hour=settings.billing_puhti_bu_per_core_hour,
+        puhti_bu_per_gib_hour=settings.billing_puhti_bu_per_gib_hour,
+        mahti_bu_per_node_hour=settings.billing_mahti_bu_per_node_hour,
+        mahti_bu_per_core_hour=settings.billing_mahti_bu_per_core_hour,
+        lumi_core_hours_per_node_hour=settings.billing_lumi_core_hours_per_node_hour,
+        lumi_gb_per_core_hour=settings.billing_lumi_gb_per_core_hour,
+    )
+
+
+@dataclass(frozen=True)
+class Billing:
+    """CSC billing units of the jobs on Puhti and Mahti, LUMI core-hours of those on LUMI, each with its count."""
+
+    csc_bu: float | None
+    csc_jobs: int
+    lumi_core_hours: float | None
+    lumi_jobs: int
+
+    def caption(self) -> str:
+        """What the billing figure counts."""
+        parts = [f"CSC CPU billing units of {self.csc_jobs:,} jobs on Puhti or Mahti CPU partitions"]
+        if self.lumi_jobs:
+            parts.append(f"LUMI bills CPU core-hours: {self.lumi_core_hours or 0:,.1f} of {self.lumi_jobs:,} jobs")
+        return "; ".join(parts) + " (a job is billed when its run's platform and its partition are known)."
+
+
+def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings) -> Billing:
+    """What the jobs are billed (core.billing.billed), summed per unit; ``platforms`` maps run → platform."""
+    if jobs.empty:
+        return Billing(None, 0, None, 0)
+    platform = jobs["run"].astype(str).map(dict(platforms)).fillna("")
+    amount = billed(jobs, platform, rates(settings))
+    csc = amount[platform.isin(["puhti", "mahti"])].dropna()
+    lumi = amount[platform == "lumi"].dropna()
+    return Billing(float(csc.sum()) if len(csc) else None, len(csc),
+                   float(lumi.sum()) if len(lumi) else None, len(lumi))

@@ -35,7 +35,8 @@ if missing:
 links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_runs, list(by_name))
 chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
-                        help="Newest stored first; the page opens on the newest ones.")
+                        help="Newest stored first; the page opens on the newest ones. Their platform, rows and "
+                        "stored time are listed below.")
 view_params.set("runs", chosen)  # always: newer runs must not change what a shared link shows
 if not chosen:
     st.info("Pick one or more runs.")
@@ -47,7 +48,7 @@ with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/
                  column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
 
 with components.guard("Could not read the SACCT runs"):
-    frames = [components.sacct_run(identity, bucket, by_name[n].object, by_name[n].etag, store) for n in chosen]
+    frames = [components.sacct_run(store, bucket, by_name[n].object, by_name[n].etag) for n in chosen]
 frame = service.combine(frames)
 key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 
@@ -93,7 +94,8 @@ selection = service.select(frame, all_jobs, filters)
 jobs = selection.jobs
 
 summary = service.summary(selection)
-m = st.columns(6)
+bill = service.billing(jobs, runs_service.platforms_of(infos.values()), settings)
+m = st.columns(7)
 m[0].metric("Jobs", f"{summary.jobs:,}")
 m[1].metric("Steps", f"{summary.steps:,}")
 m[2].metric("Failed / timed out", f"{summary.failed:,}")
@@ -103,13 +105,15 @@ m[4].metric("Core-hours allocated", "—" if summary.core_hours is None else f"{
             help="Elapsed × AllocCPUS (sacct's CPUTime): what the allocations held, used or not")
 m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
             else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
-st.caption(service.summary_counts(summary))
+m[6].metric("Billing units", "—" if bill.csc_bu is None else f"{bill.csc_bu:,.1f}",
+            help="CSC CPU BU at the rates in the settings (README: billing)")
+st.caption(service.summary_counts(summary) + " " + bill.caption())
 if jobs.empty:
     st.info("No job matches these filters.")
     st.stop()
 
 # One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
-VIEWS = ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms", "Table"]
+VIEWS = ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O", "Platforms", "Table"]
 links.seed("sacct-view", view_params.get("view") if view_params.get("view") in VIEWS else "States")
 view = st.segmented_control("View", VIEWS, key="sacct-view", label_visibility="collapsed") or "States"
 view_params.keep("view", view, "States")
@@ -121,6 +125,25 @@ elif view == "Efficiency":
     st.plotly_chart(charts.efficiency(jobs), width="stretch")
     st.caption(charts.EFFICIENCY_HELP)
     st.plotly_chart(charts.cpu_vs_memory(jobs), width="stretch")
+elif view == "Findings":
+    notes = service.findings(jobs, settings)
+    st.caption(service.findings_help(settings))
+    st.subheader(f"{len(notes):,} findings on {notes['job-id'].nunique() if len(notes) else 0:,} of "
+                 f"{len(jobs):,} jobs")
+    components.sacct_table(service.headed_table(notes, service.FINDING_HEADERS, settings.sacct_timezone),
+                           key="findings", selectable=False)
+    st.download_button("Findings as CSV", data=lambda: service.findings_csv(notes), file_name="sacct-findings.csv",
+                       mime="text/csv", icon=":material/download:")
+    by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
+    for by, title in (("run", "Per run"), ("platform", "Per platform")):
+        st.subheader(title)
+        st.caption("Idle core-hours = Σ (Elapsed × AllocCPUS − TotalCPU); unused memory GiB-hours = Σ (memory "
+                   "allocated − MaxRSS × NTasks) × Elapsed; each over the finished jobs that print them.")
+        components.sacct_table(service.headed_table(service.waste(by_platform, by), service.WASTE_HEADERS,
+                                                    settings.sacct_timezone), key=f"waste-{by}", selectable=False)
+        components.sacct_table(service.headed_table(service.failure_counts(by_platform, by),
+                                                    service.FAILURE_HEADERS, settings.sacct_timezone),
+                               key=f"failures-{by}", selectable=False)
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
 elif view == "Queue wait":

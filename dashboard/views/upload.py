@@ -6,6 +6,7 @@ from core.platforms import PLATFORMS
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
+from core.text import markdown_plain
 from dashboard import components
 
 components.header("Upload sacct", "Any sacct output: fixed width, --parsable, --parsable2 or --json. "
@@ -71,7 +72,7 @@ if parse_clicked:
         else:
             status.update(label=f"Parsed {len(outcome.frame):,} rows ({outcome.format})", state="complete")
     if isinstance(outcome, str):
-        st.error(outcome, icon=":material/error:")
+        st.error(markdown_plain(outcome), icon=":material/error:")
         st.stop()
     result = {"parsed": outcome, "source": source, "identity": identity}
     st.session_state["upload_result"] = result
@@ -87,17 +88,30 @@ if result is None:
 
 parsed = result["parsed"]
 frame = parsed.frame
-st.success(f"{len(frame):,} rows in {parsed.format} format from {result['source']}.", icon=":material/check:")
+st.success(f"{len(frame):,} rows in {parsed.format} format from {markdown_plain(result['source'])}.",
+           icon=":material/check:")
 if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
                      hide_index=True, width="stretch")
-st.dataframe(frame.head(500), hide_index=True, width="stretch")
+st.caption(f"{'The first 500' if len(frame) > 500 else 'All'} of {len(frame):,} rows, as sacct prints them (times in "
+           f"{settings.sacct_timezone}).")
+components.sacct_table(sacct_service.row_table(frame.head(500), settings.sacct_timezone), key="upload_rows",
+                       selectable=False)
 jobs = service.preview_jobs(parsed)
 if jobs is not None and not jobs.empty:
     left, right = st.columns(2)
     left.plotly_chart(charts.state_counts(jobs), width="stretch")
     right.plotly_chart(charts.efficiency(jobs), width="stretch")
+    notes = sacct_service.findings(jobs, settings)
+    with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
+        st.caption(sacct_service.findings_help(settings))
+        components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
+                                                          settings.sacct_timezone), key="upload_findings",
+                               selectable=False)
+        st.download_button("Findings as CSV", data=lambda: sacct_service.findings_csv(notes),
+                           file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
+                           key="upload_findings_csv")
 
 where = service.run_platform(parsed, run, settings)
 if where.cluster is not None:
@@ -110,12 +124,12 @@ else:
 
 stored = st.session_state.get("upload_stored")
 if stored and stored["run"] == run:
-    st.success(f"Stored {stored['bucket']}/{stored['object']} as version {stored['version']}.",
+    st.success(f"Stored {markdown_plain(stored['bucket'] + '/' + stored['object'])} as version {stored['version']}.",
                icon=":material/cloud_done:")
 
 
 def store_now(replace: bool) -> None:
-    with components.guard("Could not store the run"), st.status("Storing…") as status:
+    with components.guard("Could not store the run", progress=None), st.status("Storing…") as status:
         saved = service.store_run(store, settings, run, parsed, replace=replace, platform=platform)
         status.update(label=f"Stored version {saved.version}", state="complete")
     st.session_state["upload_stored"] = {"run": run, "bucket": saved.bucket, "object": saved.object,
@@ -133,7 +147,7 @@ if st.button("Store", icon=":material/cloud_upload:", key="store", disabled=not 
         st.session_state["upload_confirm"] = {"run": run, "version": existing}
 confirm = st.session_state.get("upload_confirm")
 if confirm and confirm["run"] == run:
-    st.warning(f"Run {run!r} is already stored (version {confirm['version']}). Storing again "
+    st.warning(f"Run {markdown_plain(repr(run))} is already stored (version {confirm['version']}). Storing again "
                "keeps that version and adds a new one.", icon=":material/warning:")
     if st.button("Store as a new version", type="primary", key="confirm"):
         store_now(replace=True)

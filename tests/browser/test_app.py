@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 
 from core.demo import demo_orchestration
 from core.serialize import parquet_to_frame
+from tests import samples
 from tests.browser.conftest import screenshot, wait_idle
 from tests.conftest import OpenStack
 
 pytestmark = pytest.mark.browser
-DATA = Path(__file__).resolve().parents[1] / "data"
 Page = Any
 
 PAGES = [
@@ -44,7 +44,7 @@ def _nav(page: Page, label: str) -> None:
 
 def _upload_and_parse(page: Page, sample: str, run: str, parsed: str, size: str = "KB") -> None:
     """Upload page: choose a sample file (shown with ``size``), name the run, press Parse, wait for ``parsed``."""
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(DATA / "sacct" / sample))
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
     expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text(size)
     wait_idle(page)
     page.get_by_label("Run name").fill(run)

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from core.models import Job, Orchestration, Platform, Row, Status, Workspace
+from core.models import Job, Orchestration, Platform, Status, Workspace
 
 
 def test_status_phase_priority() -> None:
@@ -36,9 +36,3 @@ def test_validation_errors_name_the_field() -> None:
         Job.model_validate({"path": "/a", "status": "running"})
     with pytest.raises(ValidationError, match="max-capacity"):
         Workspace.model_validate({"path": "/a", "used-capacity": "1", "used-files": "1", "max-files": "1"})
-
-
-def test_row_fixes_partition_typo_and_keeps_nulls() -> None:
-    row = Row.model_validate({"job-id": "1", "partition": "medium"})
-    assert row.partition == "medium" and row.elapsed is None
-    assert row.model_dump(by_alias=True)["partition"] == "medium"

@@ -1,12 +1,10 @@
-from pathlib import Path
 
 from core.workspaces import parse_workspaces
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "workspaces"
+from tests import samples
 
 
 def test_puhti_listing_matches_the_seed() -> None:
-    listing = parse_workspaces((DATA / "puhti.txt").read_text())
+    listing = parse_workspaces(samples.workspaces("puhti").read_text())
     assert listing.problems == []
     assert len(listing.workspaces) == 7
     first = listing.workspaces[0]
@@ -18,7 +16,7 @@ def test_puhti_listing_matches_the_seed() -> None:
 
 
 def test_mahti_lower_case_suffixes() -> None:
-    listing = parse_workspaces((DATA / "mahti.txt").read_text())
+    listing = parse_workspaces(samples.workspaces("mahti").read_text())
     assert [w.used_files_count for w in listing.workspaces][:4] == [2420, 0, 0, 970]
     assert listing.workspaces[0].used_capacity_bytes == round(3.045 * 1024**3)
 

@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.serialize import load_management, parquet_to_frame
 from core.store.local import LocalStore
+from tests import samples
+from tests.dashboard.conftest import shown as unescaped
 from tests.dashboard.conftest import texts
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 OpenPage = Callable[..., AppTest]
 
 
@@ -37,7 +38,7 @@ def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: 
     assert "mlch-sub-air-user-example-com" in table["bucket"].tolist()
     # The first bucket holding objects is shown first; its top level is one folder.
     assert at.selectbox(key="bucket").value == "mlch-for-air"
-    assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
+    assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
 
 
 def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage) -> None:
@@ -45,7 +46,7 @@ def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: O
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="folder-SACCT/").click().run()
     _no_trouble(at)
-    assert [b.label for b in at.button if b.key and b.key.startswith("crumb-")] == [
+    assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("crumb-")] == [
         "mlch-for-air /", "ARTIFACTS /", "SACCT /"]
     assert at.query_params["prefix"] == "ARTIFACTS/SACCT/"
     listed = at.dataframe[1].value["name"].tolist()
@@ -68,13 +69,13 @@ def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPag
     at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="crumb-0").click().run()
-    assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
+    assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
 
 
 def test_management_page_has_a_tab_per_platform_with_every_status(open_page: OpenPage, store_dir: Path) -> None:
     at = open_page("views/management.py")
     _no_trouble(at)
-    assert [t.label for t in at.tabs] == ["puhti", "mahti", "lumi"]
+    assert [unescaped(t.label) for t in at.tabs] == ["puhti", "mahti", "lumi"]
     stored = load_management(LocalStore(store_dir).get_object("mlch-sub-air-user-example-com",
                                                                 "MANAGEMENT/1.json")[1])
     jobs = sum(len(p["jobs"]) for p in stored["platforms"].values())
@@ -112,8 +113,8 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
     views = at.segmented_control(key="sacct-view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Timeline", "Queue wait", "Disk I/O", "Platforms",
-                             "Table"]
+    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O",
+                             "Platforms", "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
@@ -144,7 +145,7 @@ def test_logs_page_searches_in_context_links_a_line_and_tails_a_log(open_page: O
     assert at.dataframe[0].value["job"].tolist() == ["3459879", "3459879", "3461753"]
     # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
     assert at.query_params["object"] == "LOGS/slurm-3461753.out"
-    source = (DATA / "logs" / "ray_slurm_artifacts_2.txt").read_text()
+    source = samples.log("ray_slurm_artifacts_2.txt").read_text()
     lines = source.splitlines()
     metrics = _metrics(at)
     assert metrics["Lines"] == f"{len(lines):,}"
@@ -202,7 +203,7 @@ def _upload(at: AppTest, text: str, run: str = "") -> AppTest:
 
 
 def test_upload_parses_stores_and_versions_a_run(open_page: OpenPage, store_dir: Path) -> None:
-    text = (DATA / "sacct" / "01_hyak_default_fixedwidth.txt").read_text()
+    text = samples.sacct("01_hyak_default_fixedwidth.txt").read_text()
     at = _upload(open_page("views/upload.py"), text, run="hyak march")
     _no_trouble(at)
     assert "2,292 rows in fixed-width format" in texts(at)

@@ -17,6 +17,7 @@ from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS
 from core.store.local import LocalStore
+from tests import samples
 from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
@@ -46,10 +47,10 @@ def _shown(at: AppTest, index: int = 0) -> pd.DataFrame:
     return shown
 
 
-def _store_run(store_dir: Path, run: str, text: str) -> None:
+def _store_run(store_dir: Path, run: str, text: str, platform: str = "other") -> None:
     frame = parse_sacct(text).frame
     LocalStore(store_dir).put_object(BUCKET, f"ARTIFACTS/SACCT/user-example-com-{run}.parquet",
-                                     frame_to_parquet(frame), metadata={"version": 1})
+                                     frame_to_parquet(frame), metadata={"version": 1, "platform": platform})
 
 
 def test_the_same_job_id_in_two_runs_is_two_jobs(open_page: OpenPage, store_dir: Path) -> None:
@@ -136,7 +137,7 @@ def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage) ->
     assert not any("-" in c and c.islower() for c in data.columns)  # no kebab-case headers
     assert pd.api.types.is_float_dtype(data["Elapsed"]) and pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
     where = data.index[data["JobID"] == "4034541"][0]
-    # SOURCES.md fact 1: Elapsed 03:34:13, CPUTime 1-04:33:44 (8 CPUs × 12853 s); a job without MaxRSS is empty.
+    # SOURCES-sacct.md fact 1: Elapsed 03:34:13, CPUTime 1-04:33:44 (8 CPUs × 12853 s); a job without MaxRSS is empty.
     assert data.loc[where, "Elapsed"] == 12853
     assert shown.loc[where, "Elapsed"] == "03:34:13"
     assert shown.loc[where, "CPUTime"] == "1-04:33:44"
@@ -181,3 +182,68 @@ def test_upload_counts_warnings_and_lines_apart(open_page: OpenPage) -> None:
     at.button(key="parse").click().run()
     assert not at.exception
     assert [e.label for e in at.expander if "warning" in e.label] == ["3 warnings on 2 lines"]
+
+
+def test_findings_view_lists_notes_worst_first_with_a_csv(open_page: OpenPage) -> None:
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
+    at.segmented_control(key="sacct-view").set_value("Findings").run()
+    assert not at.exception and not at.error
+    notes = at.dataframe[1].value  # after the runs table
+    shown = _shown(at, 1)
+    # Fact 3: 12051616's batch step ran out of memory at 2565880K of its 3840M: the worst finding.
+    assert notes.loc[0, "JobID"] == "12051616" and notes.loc[0, "Finding"] == "out of memory"
+    assert shown.loc[0, "Ask next time"].startswith("--mem=6G")
+    assert "ran at least 5 min" in texts(at)
+    assert any(b.label == "Findings as CSV" for b in at.get("download_button"))
+    per_run = at.dataframe[2].value
+    assert per_run.loc[0, "Run"] == "user-example-com-alpine-4-months" and per_run.loc[0, "Failed"] == 17
+    failed = at.dataframe[3].value
+    assert failed[["State", "ExitCode", "Jobs"]].values.tolist()[0] == ["TIMEOUT", "0:0", 12]
+
+
+def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("ADVICE_MIN_MINUTES", "100000")
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
+    at.segmented_control(key="sacct-view").set_value("Findings").run()
+    notes = at.dataframe[1].value
+    # Only the out-of-memory note is left: no job ran 100000 minutes.
+    assert notes["Finding"].tolist() == ["out of memory"]
+
+
+def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
+    from core.demo import _FIELDS_07
+
+    at = open_page("views/upload.py")
+    at.text_area(key="upload_text").input(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_text())
+    at.text_input(key="upload_fields").input(",".join(_FIELDS_07))
+    at.button(key="parse").click().run()
+    assert not at.exception and not at.error
+    rows, shown = at.dataframe[0].value, _shown(at, 0)
+    # Fact 1: 11965642 TIMEOUT, Elapsed 12:00:26 (43226 s), ReqMem 3840M; headers in Slurm's words.
+    assert rows.loc[0, "JobID"] == "11965642" and rows.loc[0, "Elapsed"] == 43226
+    assert (shown.loc[0, "Elapsed"], shown.loc[0, "ReqMem"], shown.loc[0, "MaxRSS"]) == ("12:00:26", "3.75 GiB", "")
+    label = next(e.label for e in at.expander if "findings" in e.label)
+    notes = at.dataframe[-1].value  # the findings table closes the preview
+    assert label == f"{len(notes):,} findings" and len(notes) > 1
+    assert notes.loc[0, "JobID"] == "12051616" and notes.loc[0, "Finding"] == "out of memory"
+
+
+def test_used_cpu_hours_allocated_core_hours_and_billing_units(open_page: OpenPage, store_dir: Path) -> None:
+    text = ("JobID|Partition|State|Elapsed|AllocCPUS|NNodes|ReqMem|TotalCPU\n"
+            "1|small|COMPLETED|02:00:00|4|1|8G|04:00:00\n"
+            "2|gpu|COMPLETED|01:00:00|10|1|64G|01:00:00\n")
+    _store_run(store_dir, "puhti-week", text, platform="puhti")
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-puhti-week"]).run()
+    assert not at.exception
+    metrics = _metrics(at)
+    # Used: 4 h + 1 h of TotalCPU; allocated: 2 h × 4 + 1 h × 10 core-hours (the seed showed only the first).
+    assert metrics["CPU-hours used"] == "5.0" and metrics["Core-hours allocated"] == "18.0"
+    # Puhti small: (4 cores × 1 BU + 8 GiB × 0.1 BU) × 2 h = 9.6 BU; the GPU partition is not billed here.
+    assert metrics["Billing units"] == "9.6"
+    assert "CSC CPU billing units of 1 jobs on Puhti or Mahti" in texts(at)

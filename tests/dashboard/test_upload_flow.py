@@ -9,11 +9,11 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.store.local import LocalStore
+from tests import samples
 from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
-DATA = Path(__file__).resolve().parents[1] / "data"
-HETJOB = (DATA / "sacct" / "05_torchx_hetjob_parsable.txt").read_text()
+HETJOB = samples.sacct("05_torchx_hetjob_parsable.txt").read_text()
 
 
 def _parse(at: AppTest, text: str, run: str = "") -> AppTest:
@@ -75,7 +75,7 @@ def test_platform_is_chosen_when_sacct_names_no_cluster(open_page: OpenPage, sto
 
 
 def test_cluster_field_fixes_the_platform(open_page: OpenPage, store_dir: Path) -> None:
-    text = (DATA / "sacct" / "07_slurmdog_parsable2_noheader_alpine.txt").read_text()
+    text = samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_text()
     at = open_page("views/upload.py")
     at.text_input(key="upload_fields").input("JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,"
                                              "MaxRSS,ExitCode,NNodes,NTasks")

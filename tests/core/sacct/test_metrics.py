@@ -1,21 +1,19 @@
-"""Per-job metrics checked by hand on the real samples in tests/data/sacct (facts from its SOURCES.md)."""
+"""Per-job metrics checked by hand on real samples (facts from core/demo_data/SOURCES-sacct.md)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core.demo import _FIELDS_06, _FIELDS_07
 from core.sacct import job_metrics, parse_sacct
+from tests import samples
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "sacct"
 GiB, MiB, KiB = 1024**3, 1024**2, 1024
 
 
 def _jobs(name: str, fields: list[str] | None = None) -> pd.DataFrame:
-    return job_metrics(parse_sacct((DATA / name).read_bytes(), fields=fields).frame).set_index("job-id")
+    return job_metrics(parse_sacct(samples.sacct(name).read_bytes(), fields=fields).frame).set_index("job-id")
 
 
 def test_reqmem_without_suffix_is_the_whole_jobs_memory() -> None:
@@ -57,7 +55,8 @@ def test_multi_node_jobs_of_a_real_sample() -> None:
 
 
 def test_core_seconds_match_sacct_cputime() -> None:
-    frame = parse_sacct((DATA / "06_hbjobinfo_parsable_snowman_noheader.txt").read_bytes(), fields=_FIELDS_06).frame
+    text = samples.sacct("06_hbjobinfo_parsable_snowman_noheader.txt").read_bytes()
+    frame = parse_sacct(text, fields=_FIELDS_06).frame
     jobs = job_metrics(frame).set_index("job-id")
     printed = frame[frame["step"] == ""].set_index("job-id")["cpu-time-seconds"]
     # Fact 1: CPUTime 1-04:33:44 = 102824 s = 8 CPUs × 12853 s.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.sacct import parse_sacct
 
@@ -215,3 +217,40 @@ def test_input_holding_the_stand_in_bytes_is_still_read(layout: str) -> None:
     parsed = parse_sacct(text.encode())
     assert parsed.frame["job-id"].tolist()[0] == "1"
     assert parsed.frame["job-name"].tolist()[0].startswith("a\x1f\x01\x02\x03")
+
+
+# --- properties ---------------------------------------------------------------------------------------------------
+
+DELIMITERS = ["|", "^|^", "\t", ";", "::", "#"]
+
+
+@st.composite
+def delimited_runs(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
+    delim = draw(st.sampled_from(DELIMITERS))
+    name_chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+                               blacklist_characters=set(delim) | {"\x85"})
+    rows = draw(st.lists(st.tuples(
+        st.integers(1, 10**8).map(str),
+        st.text(name_chars, min_size=1, max_size=12).filter(lambda s: s.strip() == s and s != ""),
+        st.sampled_from(["COMPLETED", "failed", "Running", "CANCELLED by 0"]),
+        st.integers(0, 10**6),
+    ), min_size=1, max_size=30))
+    return delim, [[job, name, state, f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"]
+                   for job, name, state, secs in rows]
+
+
+@settings(max_examples=150, deadline=None)
+@given(delimited_runs(), st.booleans(), st.booleans())
+def test_any_delimiter_round_trips(run: tuple[str, list[list[str]]], header: bool, trailing: bool) -> None:
+    delim, rows = run
+    end = delim if trailing else ""
+    lines = [delim.join(row) + end for row in rows]
+    if header:
+        lines.insert(0, delim.join(FIELDS) + end)
+    text = "\n".join(lines) + "\n"
+    parsed = parse_sacct(text.encode(), fields=None if header else FIELDS)
+    f = parsed.frame
+    assert f["job-id"].tolist() == [row[0] for row in rows]
+    assert f["job-name"].tolist() == [row[1] for row in rows]
+    assert f["state"].tolist() == [row[2].split()[0].upper() for row in rows]
+    assert parsed.format == ("parsable" if trailing else "parsable2")

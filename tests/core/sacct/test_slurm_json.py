@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
 from core.sacct import job_metrics, parse_sacct
+from tests import samples
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sacct" / "13_slurmdog_json_slurm23.02.txt"
+SAMPLE = samples.sacct("13_slurmdog_json_slurm23.02.txt")
 NO_VAL, INFINITE = 0xFFFFFFFE, 0xFFFFFFFF
 NO_VAL64, INFINITE64 = 0xFFFFFFFFFFFFFFFE, 0xFFFFFFFFFFFFFFFF
 SUBMIT, START, END = 1_700_000_000, 1_700_000_600, 1_700_004_200

@@ -39,7 +39,7 @@ def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(
     assert view.rows["step"].fillna("").tolist() == ["", "batch", "extern", "0"]
     assert [(r.kind, r.object) for r in view.logs] == [
         ("output", "LOGS/slurm-3459879.out"), ("seff report", "LOGS/seff-3459879.txt")]
-    # tests/data/logs/mahti_seff.txt: COMPLETED (exit code 0), 256 cores, CPU Utilized 00:04:56,
+    # core/demo_data/mahti_seff.txt: COMPLETED (exit code 0), 256 cores, CPU Utilized 00:04:56,
     # CPU Efficiency 0.37% of 21:58:24 core-walltime, wall-clock 00:05:09, Memory Efficiency 36.61% of 1.00 GB.
     text = jobs.seff_text("3459879", view.seff, "mahti") if view.seff else ""
     assert "State: COMPLETED (exit code 0:0)" in text

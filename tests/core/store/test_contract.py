@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import pytest
 
 from core.errors import Conflict, InvalidName, NotFound
 from core.store.base import ObjectStore
-from core.store.interaction import ObjectAddress, check, get, send
 
 
 def test_put_head_get_with_metadata(store: ObjectStore, bucket: str) -> None:
@@ -108,15 +106,3 @@ def test_unicode_and_odd_names_round_trip(store: ObjectStore, bucket: str) -> No
     assert sorted(o.name for o in store.iter_objects(bucket)) == sorted(names)
     for name in names:
         assert store.get_object(bucket, name)[1] == name.encode()
-
-
-def test_seed_interaction_check_send_get(store: ObjectStore) -> None:
-    address = ObjectAddress("submitter", f"t{uuid.uuid4().hex[:6]}", "User@Example.com", "mana", {"name": "1.pkl"})
-    assert address.bucket.endswith("-sub-air-user-example-com") and address.path == "MANAGEMENT/1.pkl"
-    assert check(store, address) is None and get(store, address) is None
-    assert send(store, address, b"one", {"version": 1}, overwrite=False) is True
-    assert send(store, address, b"two", {"version": 2}, overwrite=False) is False
-    data, general, custom = get(store, address) or (b"", {}, {})
-    assert data == b"one" and custom == {"version": 1} and general["content-length"] == "3"
-    assert send(store, address, b"two", {"version": 2}, overwrite=True) is True
-    assert get(store, address)[0] == b"two"  # type: ignore[index]

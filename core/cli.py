@@ -1,0 +1,250 @@
+"""``hpc-monitor``: store sacct output and list storage from a shell, e.g. a cron job on a login node.
+
+Same settings as the dashboard (``.env`` in the working directory, then ``STORE``, ``LOCAL_STORE_PATH`` and the
+``CSC_*`` variables, ``CSC_PASSWORD`` included), same parser, same versioned store and same messages as the pages::
+
+    sacct --parsable2 -S 2024-05-01 | hpc-monitor upload-sacct - --run mahti-may --platform mahti
+    hpc-monitor upload-sacct sacct.txt --run mahti-may --new-version
+    hpc-monitor ls                        # buckets
+    hpc-monitor ls mlch-for-air/ARTIFACTS/SACCT/
+
+Results go to stdout, progress on large input and warnings to stderr. Bad input or a storage failure ends with one
+line on stderr and exit status 1 (2 for a wrong command line); no traceback, no secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import BinaryIO, TextIO
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from core.auth import Credentials
+from core.errors import Conflict, InputTooLarge, MonitorError
+from core.platforms import PLATFORMS
+from core.services import buckets, upload
+from core.settings import Settings, load_settings
+from core.store.base import ObjectStore
+from core.store.local import LocalStore
+from core.store.swift import SwiftStore
+from core.units import human_bytes
+
+PROG = "hpc-monitor"
+#: Input at least this large reports its progress on stderr.
+PROGRESS_BYTES = 8 * 1024 * 1024
+#: Read size for files and stdin.
+CHUNK = 1024 * 1024
+#: Warnings printed in full; the rest are counted.
+SHOWN_WARNINGS = 20
+#: The same words as the upload page's messages.
+NOT_ACCEPTED = "The sacct input was not accepted"
+NOT_STORED = "Could not store the run"
+NOT_LISTED = "Could not list"
+
+
+class CommandFailed(Exception):
+    """A failure already worded for the user: printed as one line, exit status 1."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def open_store(settings: Settings) -> ObjectStore:
+    """The store the settings name: the LocalStore directory, or Swift signed in with the ``CSC_*`` credentials."""
+    if settings.store == "local":
+        return LocalStore(settings.local_store_path)
+    return SwiftStore.from_credentials(Credentials.from_settings(settings))
+
+
+class Progress:
+    """Progress lines on stderr, only for input of at least :data:`PROGRESS_BYTES`."""
+
+    def __init__(self, stream: TextIO, total: int | None) -> None:
+        self.stream = stream
+        self.total = total
+        self.shown = total is not None and total >= PROGRESS_BYTES
+        self.next_report = PROGRESS_BYTES
+        self.began = time.monotonic()
+
+    def read(self, done: int) -> None:
+        """Report bytes read so far, every :data:`PROGRESS_BYTES`."""
+        if done < self.next_report:
+            return
+        if not self.shown:
+            self.shown = True  # stdin of unknown size turned out large
+        self.next_report = done + PROGRESS_BYTES
+        of = f" of {human_bytes(self.total)}" if self.total else ""
+        self.say(f"read {human_bytes(done)}{of}")
+
+    def say(self, message: str) -> None:
+        """One progress line (with the time since the start) when the input is large."""
+        if self.shown:
+            print(f"{PROG}: {message} ({time.monotonic() - self.began:.1f} s)", file=self.stream, flush=True)
+
+
+def _read_input(source: str, settings: Settings, stdin: BinaryIO, stderr: TextIO) -> tuple[bytes, str, Progress]:
+    """The whole input, refused past UPLOAD_LIMIT_MB before more than the limit is held in memory."""
+    limit = settings.upload_limit_bytes
+    if source == "-":
+        stream, name, total = stdin, "standard input", None
+    else:
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 -- closed below, after the size check
+        except OSError as exc:
+            raise CommandFailed(f"{NOT_ACCEPTED}: cannot read {source}: {exc.strerror or exc}") from None
+        name = source
+        try:
+            total = int(stream.seek(0, 2))
+            stream.seek(0)
+        except OSError:  # a pipe or a device given by name
+            total = None
+    progress = Progress(stderr, total)
+    parts: list[bytes] = []
+    done = 0
+    try:
+        if total is not None:
+            upload.check_size(total, settings)
+        while chunk := stream.read(CHUNK):
+            done += len(chunk)
+            if done > limit:
+                raise InputTooLarge(done, limit, "the sacct input")
+            parts.append(chunk)
+            progress.read(done)
+    except OSError as exc:
+        raise CommandFailed(f"{NOT_ACCEPTED}: cannot read {name}: {exc.strerror or exc}") from None
+    finally:
+        if stream is not stdin:
+            stream.close()
+    return b"".join(parts), name, progress
+
+
+def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
+    """Parse sacct output from a file or stdin and store it as the run's next version."""
+    try:
+        run = upload.run_name(args.run)
+        if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
+            raise ValueError(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
+        data, source, progress = _read_input(args.file, settings, stdin, err)
+        progress.say(f"parsing {human_bytes(len(data))} from {source}")
+        parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""), source=source)
+        del data
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(f"{NOT_ACCEPTED}: {exc}") from None
+    progress.say(f"parsed {len(parsed.frame):,} rows ({parsed.format})")
+    for warning in parsed.warnings[:SHOWN_WARNINGS]:
+        print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
+    if len(parsed.warnings) > SHOWN_WARNINGS:
+        print(f"{PROG}: warning: {len(parsed.warnings) - SHOWN_WARNINGS} more lines need attention", file=err)
+    try:
+        store = open_store(settings)
+        progress.say("storing")
+        saved = upload.store_run(store, settings, run, parsed, replace=args.new_version, platform=args.platform)
+    except Conflict as exc:
+        raise CommandFailed(f"{NOT_STORED}: run {run!r} is already stored ({exc.bucket}/{exc.obj}); --new-version "
+                            "stores it again as a new version and keeps the earlier ones") from None
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(f"{NOT_STORED}: {exc}") from None
+    count = len(parsed.warnings)
+    warned = "no warnings" if count == 0 else f"{count:,} warning{'s' if count > 1 else ''}"
+    print(f"Stored {saved.bucket}/{saved.object} as version {saved.version} ({saved.rows:,} rows, {parsed.format}, "
+          f"{warned}).", file=out)
+
+
+def _when(value: object, zone: ZoneInfo) -> str:
+    if not isinstance(value, datetime) or pd.isna(value):
+        return "-"
+    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
+    """Buckets with their counts, or the folders and objects under ``BUCKET/PREFIX``, one per line."""
+    zone = ZoneInfo(settings.sacct_timezone)
+    target = args.target or ""
+    bucket, _, prefix = target.partition("/")
+    try:
+        store = open_store(settings)
+        if not bucket:
+            table = buckets.bucket_table(store)
+            for name, count, size in zip(table["bucket"], table["objects"], table["size"], strict=True):
+                print(f"{name}\t{'-' if pd.isna(count) else f'{count:,}'} objects\t{size}", file=out)
+            return
+        marker: str | None = None
+        while True:
+            page = buckets.browse(store, bucket, prefix, marker)
+            for folder in page.folders:
+                print(f"{'-':>10}\t{'-':19}\t{prefix}{folder}", file=out)
+            objects = page.objects
+            for name, size, modified in zip(objects["object"], objects["size"], objects["last modified"], strict=True):
+                print(f"{size:>10}\t{_when(modified, zone):19}\t{name}", file=out)
+            if page.next_marker is None:
+                break
+            marker = page.next_marker
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(f"{NOT_LISTED} {target or 'buckets'}: {exc}") from None
+
+
+Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO, BinaryIO], None]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Store sacct output and list storage with the dashboard's settings (.env, CSC_*).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = commands.add_parser("upload-sacct", help="parse sacct output and store it as a run's next version",
+                             description="Parse sacct output (fixed width, --parsable, --parsable2, --json) and "
+                                         "store it as ARTIFACTS/SACCT/<user>-<run>.parquet in the forwarder bucket.")
+    up.add_argument("file", metavar="FILE|-", help="the sacct output; - reads standard input")
+    up.add_argument("--run", required=True, help="the run name (letters, digits, '.', '_', '-')")
+    up.add_argument("--platform", help=f"the platform when sacct printed no Cluster: {', '.join(PLATFORMS)}")
+    up.add_argument("--fields", help="the field list of --noheader output, e.g. JobID,State,Elapsed")
+    up.add_argument("--new-version", action="store_true",
+                    help="store a new version when the run is already stored (earlier versions are kept)")
+    up.set_defaults(handler=upload_sacct)
+    ls = commands.add_parser("ls", help="list buckets, or the folders and objects under BUCKET/PREFIX")
+    ls.add_argument("target", nargs="?", metavar="BUCKET[/PREFIX]")
+    ls.set_defaults(handler=list_storage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: BinaryIO | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run one command; returns the exit status (0 done, 1 bad input or storage failure, 2 wrong usage).
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+        stdin: where ``-`` reads from (default: the process's binary stdin).
+        stdout: where results go.
+        stderr: where progress, warnings and the error line go.
+    """
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s %(name)s: %(message)s", stream=err)
+    handler: Command = args.handler
+    try:
+        settings = load_settings()
+        handler(args, settings, out, err, stdin or sys.stdin.buffer)
+    except CommandFailed as exc:
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=err)
+        return 1
+    except MonitorError as exc:  # settings that cannot be used
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing more was stored", file=err)
+        return 130
+    except Exception as exc:  # a bug, not bad input: still one line, never a traceback with its locals
+        logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+        print(f"{PROG}: error: unexpected {type(exc).__name__}: {_one_line(str(exc))}", file=err)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

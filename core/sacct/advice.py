@@ -1,0 +1,254 @@
+"""Advice from sacct alone, in the spirit of Princeton jobstats' notes: what to ask for next time, and what was lost.
+
+Every function takes the per-job frame of :func:`core.sacct.job_metrics` (plus a ``run`` column, and ``platform``
+for the per-platform summary) and returns a frame; nothing here reads files or storage.
+
+A finding names the job, the figure, the threshold it crossed and the exact directive to change:
+
+- **out of memory** (the job or a step ended OUT_OF_MEMORY): what it ran out at and ``--mem`` /
+  ``--mem-per-cpu`` = the larger of the request and the peak, times ``oom_factor``;
+- **time over-requested** (Time eff. below ``time_efficiency``): ``--time`` = the longest finished job of the same
+  name in the run, plus ``margin``, rounded up to a minute;
+- **memory over-requested** (Mem eff. below ``memory_efficiency``): ``--mem`` (per node, as sbatch reads it) or
+  ``--mem-per-cpu`` = the peak (MaxRSS × NTasks) plus ``margin``;
+- **idle cores** (CPU eff. below ``cpu_efficiency``, more than one core): ``--cpus-per-task`` (or ``--ntasks`` for
+  a multi-task job) = the cores TotalCPU kept busy on average, plus ``margin``, rounded up.
+
+Only finished jobs that ran at least ``min_seconds`` get the three "over-requested" notes (short jobs say little);
+an out-of-memory job always gets its note. Findings are ordered worst first: out of memory, then by the core-hours
+at stake (idle core-hours; unused Timelimit × AllocCPUS; the job's core-hours × its unused memory share).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.units import iec_size, slurm_memory
+
+GiB = 1024**3
+
+#: Job states counted as failures (with their exit codes) in the per-run summary.
+FAILURE_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
+
+#: Columns of :func:`job_findings`.
+FINDING_COLUMNS = ("run", "job", "job-id", "job-name", "state", "finding", "figure", "threshold", "advice",
+                   "core-hours at stake")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a job gets a note, and how much head room the advice leaves (fractions, seconds)."""
+
+    min_seconds: float = 300.0
+    time_efficiency: float = 0.10
+    cpu_efficiency: float = 0.65
+    memory_efficiency: float = 0.70
+    margin: float = 0.20
+    oom_factor: float = 1.5
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(round(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}-{clock}" if days else clock
+
+
+def _floats(jobs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in jobs.columns:
+        return np.full(len(jobs), np.nan)
+    return np.asarray(pd.to_numeric(jobs[column], errors="coerce"), dtype="float64")
+
+
+def _texts(jobs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in jobs.columns:
+        return np.full(len(jobs), "", dtype=object)
+    return np.asarray(jobs[column].astype("object").where(jobs[column].notna(), "").astype(str), dtype=object)
+
+
+def _flags(jobs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in jobs.columns:
+        return np.zeros(len(jobs), dtype=bool)
+    return np.asarray(jobs[column].fillna(False).astype(bool), dtype=bool)
+
+
+def _memory_directive(total: float, per_cpu: bool, cpus: float, nodes: float) -> str:
+    """``--mem-per-cpu`` for a per-CPU request, else ``--mem`` per node (sbatch's ``--mem`` is per node)."""
+    if per_cpu and cpus > 0:
+        return f"--mem-per-cpu={slurm_memory(total / cpus)}"
+    if nodes > 1:
+        return f"--mem={slurm_memory(total / nodes)} (per node, {int(nodes)} nodes)"
+    return f"--mem={slurm_memory(total)}"
+
+
+def _ran_out(peak: float, request: float) -> str:
+    if peak == peak:  # not NaN
+        return f"ran out of memory at MaxRSS × NTasks {iec_size(peak)} of {iec_size(request)}"
+    return f"ran out of memory; {iec_size(request) or 'no'} requested"
+
+
+def _oom_advice(base: float, request: float, factor: float, per_cpu: bool, cpus: float, nodes: float) -> str:
+    if not base > 0:
+        return "ask for more memory (--mem) than the last run"
+    what = "the request" if base == request else "the peak"
+    return f"{_memory_directive(base * factor, per_cpu, cpus, nodes)} ({factor:g} × {what})"
+
+
+_NO_CPU_TIME = "TotalCPU is 0: check that the job did its work (a step killed before it reported counts 0)"
+
+
+def _completed(jobs: pd.DataFrame) -> np.ndarray:
+    """Jobs that ran to their end (COMPLETED; every finished job when the output has no State)."""
+    if "state" not in jobs.columns:
+        return _flags(jobs, "finished")
+    return np.asarray(jobs["state"].astype("object") == "COMPLETED", dtype=bool)
+
+
+def _longest_similar(jobs: pd.DataFrame, completed: np.ndarray) -> np.ndarray:
+    """Per job, the longest Elapsed among the completed jobs of the same run and name (its own when unnamed)."""
+    name = _texts(jobs, "job-name")
+    group = np.where(name == "", _texts(jobs, "job-id"), name)
+    elapsed = pd.Series(np.where(completed, _floats(jobs, "elapsed-seconds"), np.nan), index=jobs.index)
+    return np.asarray(elapsed.groupby([_texts(jobs, "run"), group]).transform("max"), dtype="float64")
+
+
+def job_findings(jobs: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
+    """Every note for every job, worst first (see the module docstring for the rules)."""
+    if jobs.empty:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    t = thresholds
+    elapsed, limit = _floats(jobs, "elapsed-seconds"), _floats(jobs, "timelimit-seconds")
+    cpus, used_cpu = _floats(jobs, "alloc-cpus"), _floats(jobs, "total-cpu-seconds")
+    peak, request = _floats(jobs, "max-rss"), _floats(jobs, "req-mem-bytes")
+    nodes, tasks = _floats(jobs, "n-nodes"), _floats(jobs, "n-tasks")
+    per_cpu = _texts(jobs, "req-mem-scope") == "cpu"
+    oom = _flags(jobs, "out-of-memory")
+    completed = _completed(jobs)
+    # NaN compares False, so a job missing a figure gets no note about it.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        measured = _flags(jobs, "finished") & (elapsed >= t.min_seconds)
+        time_eff, cpu_eff, mem_eff = (_floats(jobs, c) for c in ("time-efficiency", "cpu-efficiency",
+                                                                 "memory-efficiency"))
+        busy = used_cpu / elapsed
+        ask_cores = np.maximum(1, np.ceil(busy * (1 + t.margin)))
+        core_hours = elapsed * cpus / 3600
+        parts: list[pd.DataFrame] = []
+
+        def part(mask: np.ndarray, kind: str, figure: list[str], threshold: str, advice: list[str],
+                 stake: np.ndarray) -> None:
+            if mask.any():
+                rows = jobs.loc[mask]
+                parts.append(pd.DataFrame({
+                    "run": _texts(rows, "run"), "job": _texts(rows, "job") if "job" in rows else _texts(rows, "job-id"),
+                    "job-id": _texts(rows, "job-id"), "job-name": rows["job-name"].to_numpy()
+                    if "job-name" in rows else None, "state": rows["state"].to_numpy() if "state" in rows else None,
+                    "finding": kind, "figure": figure, "threshold": threshold, "advice": advice,
+                    "core-hours at stake": stake[mask],
+                }))
+
+        m = oom
+        base = np.fmax(np.fmax(peak, request), 0)
+        part(m, "out of memory", [_ran_out(p, r) for p, r in zip(peak[m], request[m], strict=True)],
+             "state OUT_OF_MEMORY",
+             [_oom_advice(b, r, t.oom_factor, c, n, d)
+              for b, r, c, n, d in zip(base[m], request[m], per_cpu[m], cpus[m], nodes[m], strict=True)],
+             np.full(len(jobs), np.inf))
+        # Only a job that ran to its end tells how long the work takes.
+        m = measured & completed & (time_eff < t.time_efficiency)
+        longest = _longest_similar(jobs, completed)
+        ask_time = np.maximum(60.0, np.ceil(longest * (1 + t.margin) / 60) * 60)
+        part(m, "time over-requested",
+             [f"Elapsed {_duration(e)} is {f:.0%} of Timelimit {_duration(lim)}"
+              for e, f, lim in zip(elapsed[m], time_eff[m], limit[m], strict=True)],
+             f"Time eff. < {t.time_efficiency:.0%}",
+             [f"--time={_duration(a)} (longest similar job {_duration(g)} + {t.margin:.0%})"
+              for a, g in zip(ask_time[m], longest[m], strict=True)],
+             (limit - elapsed) * np.where(cpus > 0, cpus, 1) / 3600)
+        m = measured & ~oom & (mem_eff < t.memory_efficiency)
+        part(m, "memory over-requested",
+             [f"MaxRSS × NTasks {iec_size(p)} is {f:.0%} of {iec_size(r)}"
+              for p, f, r in zip(peak[m], mem_eff[m], request[m], strict=True)],
+             f"Mem eff. < {t.memory_efficiency:.0%}",
+             [f"{_memory_directive(p * (1 + t.margin), c, n, d)} (peak + {t.margin:.0%})"
+              for p, c, n, d in zip(peak[m], per_cpu[m], cpus[m], nodes[m], strict=True)],
+             core_hours * (1 - mem_eff))
+        idle = measured & (cpu_eff < t.cpu_efficiency) & (cpus > 1)
+        stake = (elapsed * cpus - used_cpu) / 3600
+        m = idle & (used_cpu == 0)
+        part(m, "idle cores", [f"CPU eff. {f:.0%}: TotalCPU kept 0.0 of {int(c)} cores busy"
+                               for f, c in zip(cpu_eff[m], cpus[m], strict=True)],
+             f"CPU eff. < {t.cpu_efficiency:.0%}",
+             [_NO_CPU_TIME] * int(m.sum()),
+             stake)
+        m = idle & (used_cpu > 0) & (ask_cores < cpus)
+        spread = (tasks > 1) | (nodes > 1)
+        part(m, "idle cores", [f"CPU eff. {f:.0%}: TotalCPU kept {b:.1f} of {int(c)} cores busy"
+                               for f, b, c in zip(cpu_eff[m], busy[m], cpus[m], strict=True)],
+             f"CPU eff. < {t.cpu_efficiency:.0%}",
+             [f"{'--ntasks' if s else '--cpus-per-task'}={int(a)} (busy cores + {t.margin:.0%})"
+              for s, a in zip(spread[m], ask_cores[m], strict=True)],
+             stake)
+    if not parts:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values("core-hours at stake", ascending=False, kind="stable").reset_index(drop=True)
+    out["core-hours at stake"] = out["core-hours at stake"].replace(np.inf, np.nan)
+    return out[list(FINDING_COLUMNS)]
+
+
+#: Columns of :func:`waste_summary` besides the grouping column.
+WASTE_COLUMNS = ("jobs", "finished jobs", "wasted core-hours", "jobs with CPU time", "unused memory GiB-hours",
+                 "jobs with memory", "failed jobs", "out of memory")
+
+
+def waste_summary(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
+    """Per run (or platform): wasted core-hours and unused memory of its finished jobs, and how many failed.
+
+    ``wasted core-hours`` = Σ (Elapsed × AllocCPUS − TotalCPU) over the finished jobs that print all three (``jobs
+    with CPU time``); ``unused memory GiB-hours`` = Σ (memory allocated − MaxRSS × NTasks, never below 0) × Elapsed
+    over the finished jobs that print both (``jobs with memory``); ``failed jobs`` counts :data:`FAILURE_STATES`;
+    ``out of memory`` the jobs with an OUT_OF_MEMORY job or step. Sorted by wasted core-hours, most first.
+    """
+    if jobs.empty or by not in jobs.columns:
+        return pd.DataFrame(columns=[by, *WASTE_COLUMNS])
+    done = jobs[jobs["finished"].astype(bool)]
+    idle = (done["core-seconds"] - done["total-cpu-seconds"]).clip(lower=0) / 3600
+    unused = ((done["req-mem-bytes"] - done["max-rss"]).clip(lower=0) / GiB) * done["elapsed-seconds"] / 3600
+    state = jobs["state"].astype("object") if "state" in jobs.columns else pd.Series(None, index=jobs.index)
+    frame = pd.DataFrame({
+        by: jobs[by].astype(str),
+        "jobs": 1,
+        "finished jobs": jobs["finished"].astype(int),
+        "wasted core-hours": idle.reindex(jobs.index),
+        "jobs with CPU time": idle.reindex(jobs.index).notna().astype(int),
+        "unused memory GiB-hours": unused.reindex(jobs.index),
+        "jobs with memory": unused.reindex(jobs.index).notna().astype(int),
+        "failed jobs": state.isin(FAILURE_STATES).astype(int),
+        "out of memory": jobs["out-of-memory"].astype(int),
+    })
+    sums = frame.groupby(by, sort=False).agg({
+        "jobs": "sum", "finished jobs": "sum", "wasted core-hours": lambda s: s.sum(min_count=1),
+        "jobs with CPU time": "sum", "unused memory GiB-hours": lambda s: s.sum(min_count=1),
+        "jobs with memory": "sum", "failed jobs": "sum", "out of memory": "sum",
+    })
+    return sums.sort_values("wasted core-hours", ascending=False, na_position="last").reset_index()
+
+
+def failures(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
+    """Failed jobs per run (or platform), state and exit code, most first."""
+    columns = [by, "state", "exit-code", "jobs"]
+    if jobs.empty or "state" not in jobs.columns or by not in jobs.columns:
+        return pd.DataFrame(columns=columns)
+    failed = jobs[jobs["state"].isin(FAILURE_STATES)]
+    if failed.empty:
+        return pd.DataFrame(columns=columns)
+    exit_code = failed["exit-code"].astype("object") if "exit-code" in failed.columns else None
+    keyed = pd.DataFrame({by: failed[by].astype(str), "state": failed["state"].astype(str),
+                          "exit-code": exit_code.fillna("").astype(str) if exit_code is not None else ""})
+    counts = keyed.value_counts().rename("jobs").reset_index()
+    return counts.sort_values(["jobs", by, "state", "exit-code"], ascending=[False, True, True, True],
+                              kind="stable").reset_index(drop=True)[columns]

@@ -1,0 +1,29 @@
+"""CSC and LUMI billing of CPU jobs, checked against the examples of their billing pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.billing import Rates, billed
+
+GiB = 1024**3
+
+
+def test_billing_per_platform_and_partition() -> None:
+    jobs = pd.DataFrame({
+        "partition": ["small", "medium", "small", "standard", "small", "small", "gpu", "small", None],
+        "alloc-cpus": [4, 256, 8, 256, 4, 4, 10, 4, 4],
+        "n-nodes": [1, 2, 1, 2, 1, 1, 1, 1, 1],
+        "req-mem-bytes": [8 * GiB, 0, 0, 0, 32 * GiB, 4 * GiB, 64 * GiB, 8 * GiB, 8 * GiB],
+        "elapsed-seconds": [7200, 3 * 3600, 3600, 3600, 24 * 3600, 24 * 3600, 3600, 3600, 3600],
+    })
+    platform = pd.Series(["puhti", "mahti", "mahti", "lumi", "lumi", "lumi", "puhti", "other", "puhti"])
+    got = billed(jobs, platform, Rates()).tolist()
+    # Puhti: (4 cores × 1 + 8 GiB × 0.1) × 2 h. Mahti medium: 2 nodes × 100 × 3 h; small: 8 cores × 1 h.
+    assert got[:3] == pytest.approx([9.6, 600.0, 8.0])
+    # LUMI: 2 whole nodes × 128 core-hours; LUMI's own examples: 4 cores + 32 GB for a day = 384 core-hours,
+    # 4 cores + 4 GB for a day = 96.
+    assert got[3:6] == pytest.approx([256.0, 384.0, 96.0])
+    # A GPU partition, another cluster and an unknown partition are not billed here.
+    assert all(pd.isna(v) for v in got[6:])
