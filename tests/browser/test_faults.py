@@ -25,11 +25,11 @@ from core.services.sacct import forwarder_bucket, load_run
 from core.services.upload import run_object
 from core.settings import load_settings
 from stack.faultproxy import FaultProxy, interposed
+from tests import samples
 from tests.browser.conftest import wait_idle
 from tests.conftest import OpenStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
-DATA = Path(__file__).resolve().parents[1] / "data" / "sacct"
 Page = Any
 #: Pages that read storage when they open, by their sidebar label.
 STORAGE_PAGES = ("Overview", "Buckets", "Management", "Times", "SACCT", "Logs")
@@ -203,7 +203,7 @@ def test_a_revoked_token_is_renewed_while_management_auto_refreshes(
 
 
 def _upload(page: Page, sample: str, run: str, parsed: str) -> None:
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(DATA / sample))
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
     wait_idle(page)
     page.get_by_label("Run name").fill(run)
     page.get_by_label("Run name").press("Enter")
@@ -253,7 +253,7 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
         finally:
             faulty.on_request = None
         assert killed, "the app made no upload of the run to kill"
-        assert app.process.poll() is not None
+        assert app.process.wait(timeout=30) == -9  # SIGKILL: no clean-up ran
 
     assert_frame_equal(load_run(store, bucket, name), before)
     with serve(tmp_path / "restarted", _app_env(openstack)) as app:
