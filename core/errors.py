@@ -15,6 +15,8 @@ password or a token: messages are built from names only, never from request head
     │   ├── NotFound               no such bucket or object
     │   ├── Conflict               the object exists and overwrite was not asked for; or a write race was lost
     │   ├── InvalidName            a bucket or object name storage would refuse or that escapes the store
+    │   ├── DamagedObject          an object that cannot be read as what it should be (also ValueError)
+    │   │   └── ObjectTooLarge       reading it would expand past a configured limit (rows, bytes)
     │   └── StoreUnavailable       storage or Keystone did not answer (down, timeout, 5xx)
     ├── SacctParseError (also ValueError)    input is not sacct output at all
     ├── UnsafePickleError (also ValueError)  a pickle tried to import or call something
@@ -110,6 +112,22 @@ class InvalidName(StoreError, ValueError):
     """A bucket or object name that storage would refuse, or that would escape the store's root."""
 
     default_reason = "invalid name"
+
+
+class DamagedObject(StoreError, ValueError):
+    """An object is corrupt, truncated, of another kind, or has unexpected columns or types.
+
+    Every reader of typed objects (parquet frames, management objects, logs) raises this one type, naming the bucket
+    and object, whatever the decoder underneath raised.
+    """
+
+    default_reason = "the object cannot be read"
+
+
+class ObjectTooLarge(DamagedObject):
+    """Reading the object would expand past a configured limit (READ_LIMIT_ROWS, READ_LIMIT_MB, ...)."""
+
+    default_reason = "the object is too large to read"
 
 
 class StoreUnavailable(StoreError):

@@ -11,8 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.errors import UnsafePickleError
+from core.errors import ObjectTooLarge, UnsafePickleError
 from core.models import Orchestration
+from core.settings import ReadLimits
 
 #: Chosen from `make bench` (serialization figures): zstd is as fast to read as snappy and smaller.
 DEFAULT_COMPRESSION = "zstd"
@@ -26,13 +27,39 @@ def frame_to_parquet(df: pd.DataFrame, *, compression: str | None = DEFAULT_COMP
     return bytes(memoryview(sink.getvalue()))
 
 
-def parquet_to_frame(data: bytes) -> pd.DataFrame:
-    """Read parquet bytes back into the frame that was written."""
+#: Rows decoded at a time, so the decoded-bytes limit is checked long before memory runs out.
+DECODE_BATCH_ROWS = 65_536
+
+
+def parquet_to_frame(data: bytes, limits: ReadLimits | None = None) -> pd.DataFrame:
+    """Read parquet bytes back into the frame that was written, within ``limits``.
+
+    A few hundred KB of parquet can expand to tens of millions of rows, so the row count is taken from the footer
+    before anything is decoded, and decoded bytes are counted batch by batch.
+
+    Raises:
+        ObjectTooLarge: more rows or decoded bytes than ``limits`` allow (the object's name is added by the caller).
+        ValueError: not a readable parquet object.
+    """
+    limits = limits or ReadLimits()
     try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ValueError(f"not a parquet object ({len(data):,} bytes): {exc}") from None
-    frame: pd.DataFrame = table.to_pandas()
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        rows = parquet.metadata.num_rows
+        if rows > limits.rows:
+            raise ObjectTooLarge(f"{rows:,} rows; the limit is {limits.rows:,} (READ_LIMIT_ROWS)")
+        batches, decoded = [], 0
+        for batch in parquet.iter_batches(batch_size=DECODE_BATCH_ROWS):
+            decoded += batch.nbytes
+            if decoded > limits.bytes:
+                raise ObjectTooLarge(f"over {limits.bytes / 2**20:,.0f} MiB when decoded (READ_LIMIT_MB)")
+            batches.append(batch)
+        table = pa.Table.from_batches(batches, schema=parquet.schema_arrow)
+        frame: pd.DataFrame = table.to_pandas()
+    except ObjectTooLarge:
+        raise
+    except (pa.ArrowException, OSError, ValueError, TypeError, KeyError, IndexError) as exc:
+        # A damaged footer or page, or pandas metadata that does not fit the columns, can surface as any of these.
+        raise ValueError(f"not a parquet object ({len(data):,} bytes): {type(exc).__name__}: {exc}") from None
     return frame
 
 
@@ -76,6 +103,8 @@ def load_management(data: bytes) -> dict[str, Any]:
             content = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"management object is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ValueError("management object is not valid JSON: nested too deeply") from None
     elif data[:1] == b"\x80" or data[:1] in (b"(", b"}", b"]"):
         content = safe_unpickle(data)
     else:

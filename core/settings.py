@@ -7,6 +7,7 @@ JSON dump. A wrong value raises :class:`core.errors.SettingsError` naming the ke
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,10 @@ ENV_NAMES: dict[str, str] = {
     "sacct_timezone": "SACCT_TIMEZONE",
     "pipeline_user": "PIPELINE_USER",
     "upload_limit_mb": "UPLOAD_LIMIT_MB",
+    "read_limit_rows": "READ_LIMIT_ROWS",
+    "read_limit_mb": "READ_LIMIT_MB",
+    "management_limit_mb": "MANAGEMENT_LIMIT_MB",
+    "keystone_urls": "KEYSTONE_URLS",
     "default_platform": "DEFAULT_PLATFORM",
     "stuck_after_minutes": "STUCK_AFTER_MINUTES",
     "quota_alert_percent": "QUOTA_ALERT_PERCENT",
@@ -50,6 +55,21 @@ ENV_NAMES: dict[str, str] = {
     "billing_lumi_core_hours_per_node_hour": "BILLING_LUMI_CORE_HOURS_PER_NODE_HOUR",
     "billing_lumi_gb_per_core_hour": "BILLING_LUMI_GB_PER_CORE_HOUR",
 }
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How far reading one stored object may expand, checked before the decoding that would exceed it.
+
+    Attributes:
+        rows: most rows of a table object (from the parquet footer, before any row is decoded).
+        bytes: most decoded bytes of a table object (counted while decoding, batch by batch).
+        management_bytes: largest management object (JSON or pickle) read whole.
+    """
+
+    rows: int = 5_000_000
+    bytes: int = 1024 * 2**20
+    management_bytes: int = 32 * 2**20
 
 
 class Settings(BaseModel):
@@ -70,6 +90,11 @@ class Settings(BaseModel):
     pipeline_user: str = "user@example.com"
     # The ceiling is the server's maxUploadSize (.streamlit/config.toml): the widget cannot allow more than that.
     upload_limit_mb: int = Field(100, gt=0, le=MAX_UPLOAD_MB)
+    read_limit_rows: int = Field(ReadLimits.rows, gt=0)
+    read_limit_mb: int = Field(ReadLimits.bytes // 2**20, gt=0)
+    management_limit_mb: int = Field(ReadLimits.management_bytes // 2**20, gt=0)
+    #: Keystone URLs the sign-in page may send credentials to besides CSC_AUTH_URL (comma-separated).
+    keystone_urls: tuple[str, ...] = ()
     default_platform: str = "other"
     stuck_after_minutes: float = Field(120, gt=0)
     quota_alert_percent: float = Field(90, gt=0, le=100)
@@ -104,6 +129,16 @@ class Settings(BaseModel):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("keystone_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        urls = tuple(str(item).strip().rstrip("/") for item in items if str(item).strip())
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError("every entry must be an http:// or https:// URL")
+        return urls
+
     @field_validator("bucket_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
@@ -132,6 +167,16 @@ class Settings(BaseModel):
         return bool(
             self.store == "swift" and self.csc_username and self.csc_password and self.csc_project_name
         )
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """The bounds on reading one stored object."""
+        return ReadLimits(self.read_limit_rows, self.read_limit_mb * 2**20, self.management_limit_mb * 2**20)
+
+    @property
+    def allowed_auth_urls(self) -> tuple[str, ...]:
+        """Keystone URLs credentials may be sent to: CSC_AUTH_URL and the KEYSTONE_URLS allow-list."""
+        return (self.csc_auth_url, *self.keystone_urls)
 
     @property
     def upload_limit_bytes(self) -> int:

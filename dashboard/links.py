@@ -9,11 +9,12 @@ that leaving the page and coming back (sidebar links carry no parameters) reopen
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import NoReturn
 
 import streamlit as st
+
+from core.text import markdown_plain
 
 BUCKETS = "views/buckets.py"
 MANAGEMENT = "views/management.py"
@@ -22,7 +23,6 @@ SACCT = "views/sacct.py"
 LOGS = "views/logs.py"
 JOB = "views/job.py"
 _MEMORY = "view-params:"
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
 
 
 class ViewParams:
@@ -107,7 +107,7 @@ def open_job(params: dict[str, str]) -> NoReturn:
 
 def plain(text: str) -> str:
     """``text`` for a Markdown-rendering widget (warnings, captions, labels): every Markdown character escaped."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    return markdown_plain(text)
 
 
 def unknown_values(key: str, known: Sequence[str]) -> list[str]:

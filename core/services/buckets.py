@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 
 from core.errors import NotFound
-from core.serialize import load_management
-from core.services.objects import read_frame
+from core.naming import folder
+from core.services.objects import read_frame, read_management
+from core.settings import ReadLimits
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
 from core.store.versioning import VERSIONS_PREFIX
 from core.units import human_bytes
@@ -107,8 +108,12 @@ def _hex_dump(data: bytes, width: int = 16) -> str:
     return "\n".join(lines)
 
 
-def object_detail(store: ObjectStore, bucket: str, name: str) -> ObjectDetail:
-    """Metadata and a preview chosen from the name and the content (never executes the content)."""
+def object_detail(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> ObjectDetail:
+    """Metadata and a preview chosen from the name and the content.
+
+    The content is never executed and is read within ``limits``; an object that cannot be previewed gets a note
+    saying why instead.
+    """
     meta = store.head_object(bucket, name)
     general = {k: v for k, v in meta.general.items() if not k.startswith("x-openstack")}
     head = _read_head(store, bucket, name, PREVIEW_BYTES)
@@ -119,7 +124,7 @@ def object_detail(store: ObjectStore, bucket: str, name: str) -> ObjectDetail:
             detail.note = f"{human_bytes(meta.size)} is too large to preview as a table; download it instead."
             return detail
         try:
-            frame = read_frame(store, bucket, name)
+            frame = read_frame(store, bucket, name, limits)
         except ValueError as exc:
             detail.note = str(exc)
             return detail
@@ -127,10 +132,9 @@ def object_detail(store: ObjectStore, bucket: str, name: str) -> ObjectDetail:
         detail.note = f"{len(frame):,} rows × {frame.shape[1]} columns" + (
             f"; showing the first {PREVIEW_ROWS}" if len(frame) > PREVIEW_ROWS else "")
         return detail
-    if "MANAGEMENT/" in name or lower.endswith((".pkl", ".json")):
+    if name.startswith(folder("mana")) or lower.endswith((".pkl", ".json")):
         try:
-            data = head if meta.size <= PREVIEW_BYTES else store.get_object(bucket, name)[1]
-            detail.kind, detail.preview = "tree", load_management(data)
+            detail.kind, detail.preview = "tree", read_management(store, bucket, name, limits)
             return detail
         except ValueError as exc:
             detail.note = f"not a management object: {exc}"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
 from core.services import sacct
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour
+from core.text import plotly_plain, plotly_plain_frame
 
 #: Chart names of the efficiency columns, in Slurm's words.
 EFFICIENCY_NAMES = {"cpu-efficiency": "CPU eff.", "time-efficiency": "Time eff.", "memory-efficiency": "Mem eff."}
@@ -45,7 +44,7 @@ def _jobs(count: int) -> str:
 
 def plain(values: pd.Series) -> pd.Series:
     """Text from a file or storage made safe for Plotly labels and hover text, which render HTML tags."""
-    return values.astype("object").map(lambda v: "" if pd.isna(v) else html.escape(str(v)))
+    return values.astype("object").map(lambda v: "" if pd.isna(v) else plotly_plain(v))
 
 
 def _labels(jobs: pd.DataFrame) -> pd.Series:
@@ -205,6 +204,7 @@ def times_timeline(frame: pd.DataFrame) -> go.Figure:
     data = frame[frame["end"] > frame["begin"]] if not frame.empty else frame
     if data.empty:
         return _empty("Stage timeline", "no timed stage in the selected runs")
+    data = plotly_plain_frame(data)  # run and stage names come from object names and files
     fig = px.bar(data, x="total", base="offset", y="run", color="stage", orientation="h", hover_data=["start"])
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title="seconds since the run started")
@@ -215,6 +215,7 @@ def stage_bars(frame: pd.DataFrame) -> go.Figure:
     """Seconds per stage, runs side by side."""
     if frame.empty:
         return _empty("Stage durations", "no run selected")
+    frame = plotly_plain_frame(frame)
     fig = px.bar(frame, x="stage", y="total", color="run", barmode="group", text_auto=".1f")
     fig.update_yaxes(title="seconds")
     return _finish(fig, "Stage durations (s)")
@@ -224,8 +225,9 @@ def phase_bars(counts: pd.DataFrame, order: list[str] | None = None) -> go.Figur
     """Jobs per phase on every platform, platforms in ``order`` (the Management tabs' order) when given."""
     if counts.empty:
         return _empty("Jobs by status", "no jobs")
+    counts = plotly_plain_frame(counts)  # platform names come from the management object
     fig = px.bar(counts, x="platform", y="jobs", color="status", color_discrete_map=PHASE_COLOURS, text="jobs")
     _whole_counts(fig, int(counts.groupby("platform")["jobs"].sum().max()))
     if order is not None:
-        fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=[plotly_plain(p) for p in order])
     return _finish(fig, "Jobs by status per platform")

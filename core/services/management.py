@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 import pandas as pd
 from pydantic import ValidationError
 
-from core.errors import NotFound
+from core.errors import DamagedObject, NotFound
 from core.models import Orchestration, Platform, Workspace
-from core.naming import bucket_name
+from core.naming import bucket_name, folder
 from core.platforms import platform_order as order_platforms
 from core.services.objects import read_management
 from core.services.palette import PHASE_COLOURS as PHASE_COLOURS  # the Management page's status colours
-from core.settings import Settings
+from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
 
-MANAGEMENT_PREFIX = "MANAGEMENT/"
+MANAGEMENT_PREFIX = folder("mana")
 
 
 def submitter_bucket(settings: Settings) -> str:
@@ -35,15 +35,19 @@ def list_management(store: ObjectStore, settings: Settings) -> list[str]:
         return []
 
 
-def load_orchestration(store: ObjectStore, bucket: str, name: str) -> Orchestration:
-    """Read and validate one management object (pickle read safely, or JSON)."""
-    content = read_management(store, bucket, name)
+def load_orchestration(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> Orchestration:
+    """Read and validate one management object (pickle read safely, or JSON).
+
+    Raises:
+        DamagedObject: unreadable, too large, or not an orchestration object (names the object and the field).
+    """
+    content = read_management(store, bucket, name, limits)
     try:
         return Orchestration.model_validate(content)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{bucket}/{name} is not an orchestration object: {where}: {first['msg']}") from None
+        raise DamagedObject(f"not an orchestration object: {where}: {first['msg']}", bucket=bucket, obj=name) from None
 
 
 def platform_order(orchestration: Orchestration) -> list[str]:

@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from core.billing import Rates, billed
-from core.errors import NotFound
-from core.naming import bucket_name
-from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id
-from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
+from core.errors import DamagedObject, NotFound
+from core.naming import bucket_name, folder
+from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
+from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
+from core.serialize import frame_to_csv
 from core.services.objects import read_frame
-from core.settings import Settings
+from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
 from core.units import iec_size, slurm_duration
 
-SACCT_PREFIX = "ARTIFACTS/SACCT/"
+SACCT_PREFIX = folder("arti", "SACCT")
 
 
 def forwarder_bucket(settings: Settings) -> str:
@@ -59,9 +61,33 @@ def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
     return [r.name for r in runs[:limit]]
 
 
-def load_run(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
-    """One run's frame, with a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs."""
-    frame = read_frame(store, bucket, name)
+@cache
+def _column_kinds() -> dict[str, str]:
+    """``"number"`` or ``"text"`` for every column the parser can write (from parsing one empty row of each field)."""
+    frame = parse_sacct("|".join(KNOWN_FIELDS) + "\n" + "|" * (len(KNOWN_FIELDS) - 1) + "\n").frame
+    return {str(c): "number" if pd.api.types.is_numeric_dtype(frame[c]) else "text" for c in frame.columns}
+
+
+def _check_columns(frame: pd.DataFrame, bucket: str, name: str) -> None:
+    """A column the parser writes must hold what the parser writes: the charts and metrics compute on them."""
+    kinds = _column_kinds()
+    for column in frame.columns:
+        kind = kinds.get(str(column))
+        series = frame[column]
+        if kind == "number" and (not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            raise DamagedObject(f"column {column} should hold numbers, not {series.dtype}", bucket=bucket, obj=name)
+        if kind == "text" and not (pd.api.types.is_string_dtype(series) or series.isna().all()):
+            raise DamagedObject(f"column {column} should hold text, not {series.dtype}", bucket=bucket, obj=name)
+
+
+def load_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> pd.DataFrame:
+    """One run's frame, with a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs.
+
+    Raises:
+        DamagedObject: unreadable, too large, or a known sacct column holds the wrong kind of values (names it).
+    """
+    frame = read_frame(store, bucket, name, limits)
+    _check_columns(frame, bucket, name)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:
@@ -85,7 +111,7 @@ def step_kind(steps: pd.Series) -> pd.Series:
 
 
 #: Job states that count as failed in the headline.
-FAILED_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
+FAILED_STATES = FAILURE_STATES
 #: What each filter applies to, as the page says it.
 FILTER_SCOPE = ("State, Partition, Job name and the days select jobs by the job's own row (its steps follow it); "
                 "every figure, chart and the jobs table use those jobs. Row kind selects which of their sacct rows "
@@ -449,6 +475,11 @@ def findings_help(settings: Settings) -> str:
 def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Every note of the jobs (core.sacct.advice.job_findings), worst first."""
     return job_findings(jobs, thresholds(settings))
+
+
+def findings_csv(notes: pd.DataFrame) -> bytes:
+    """The findings as CSV, with the headers the page shows."""
+    return frame_to_csv(headed_table(notes, FINDING_HEADERS, "UTC").frame)
 
 
 #: Findings table: column → (header, kind).

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.services import buckets as service
+from core.text import markdown_plain
 from core.units import human_bytes
 from dashboard import components, links
 
@@ -50,7 +51,7 @@ page_number = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else
 # Breadcrumbs in a wrapping row: a deep path goes on to the next line instead of squeezing every crumb.
 with st.container(horizontal=True, gap="small"):
     for i, (label, crumb) in enumerate(service.breadcrumbs(bucket, prefix)):
-        st.button(label + " /", key=f"crumb-{i}", on_click=open_folder, args=(crumb,), type="tertiary")
+        st.button(markdown_plain(label + " /"), key=f"crumb-{i}", on_click=open_folder, args=(crumb,), type="tertiary")
 
 markers_key = f"markers:{bucket}:{prefix}"
 with components.guard(f"Could not list {bucket}/{prefix}"):
@@ -69,7 +70,7 @@ if page.folders:
     st.caption("Folders")
     with st.container(horizontal=True, gap="small"):
         for folder in page.folders:
-            st.button(folder, key=f"folder-{folder}", icon=":material/folder:", on_click=open_folder,
+            st.button(markdown_plain(folder), key=f"folder-{folder}", icon=":material/folder:", on_click=open_folder,
                       args=(prefix + folder,))
 if page.objects.empty and not page.folders:
     st.info("This folder is empty (or no longer exists): go back with the path above.")
@@ -103,7 +104,10 @@ if page.next_marker:
 
 if opened is not None:
     name = opened
-    found = components.attempt(f"Could not open {bucket}/{name}", lambda: service.object_detail(store, bucket, name))
+    listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
+    found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
+        service.object_detail, store, bucket, name, listed.get(name), components.settings().read_limits))
+    # (an object not on this page, e.g. a stored version, has no listed etag: cached_read asks with a HEAD)
     if isinstance(found, str):
         st.warning(links.plain(found) + " It may have been removed; pick another object above.",
                    icon=":material/link_off:")
@@ -133,7 +137,7 @@ if opened is not None:
             open_folder(slot.rsplit("/", 1)[0] + "/")
             view.set("object", slot)
             st.rerun()
-    st.caption("Preview" + (f" — {detail.note}" if detail.note else ""))
+    st.caption(markdown_plain("Preview" + (f" — {detail.note}" if detail.note else "")))
     if detail.kind == "table":
         st.dataframe(detail.preview, width="stretch")
     elif detail.kind == "tree":

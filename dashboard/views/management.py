@@ -8,6 +8,7 @@ import streamlit as st
 from core.services import charts, palette
 from core.services import management as service
 from core.services.jobs import JobKey
+from core.text import markdown_plain
 from dashboard import components, links
 
 components.header("Management", "Orchestration state per HPC platform, from MANAGEMENT/ in the submitter bucket.")
@@ -40,7 +41,8 @@ def _status_style(value: object) -> str:
 @st.fragment(run_every=30 if refresh else None)
 def show() -> None:
     with components.guard(f"Could not read {bucket}/{name}"):
-        orchestration = service.load_orchestration(store, bucket, name)
+        orchestration = components.cached_read(service.load_orchestration, store, bucket, name, None,
+                                               settings.read_limits)  # etag None: one HEAD per refresh
     platforms = service.platform_order(orchestration)
     counts = service.phase_counts(orchestration)
     cols = st.columns(4)
@@ -62,7 +64,9 @@ def show() -> None:
     if linked is not None and linked not in platforms:
         links.stale("the platform", [linked], "the first platform")
         linked = None
-    tabs = st.tabs(platforms, key=f"platform-{name}", default=linked, on_change="rerun")
+    # Platform names come from the object: labels are escaped, the URL keeps the name itself.
+    tabs = st.tabs([markdown_plain(p) for p in platforms], key=f"platform-{name}",
+                   default=None if linked is None else markdown_plain(linked), on_change="rerun")
     shown = next((p for tab, p in zip(tabs, platforms, strict=True) if tab.open), linked)
     view.keep("platform", shown, platforms[0])
     for tab, platform_name in zip(tabs, platforms, strict=True):

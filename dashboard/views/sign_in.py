@@ -3,12 +3,13 @@
 import streamlit as st
 
 from core.services import session as session_service
+from core.text import markdown_plain
 from dashboard import components
 
 components.header("Sign in", "Choose the object store. Swift credentials stay in this browser session only.")
 flash = st.session_state.pop("sign_in_flash", None)
 if flash is not None:
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+    (st.success if flash[0] == "success" else st.error)(markdown_plain(flash[1]))
 settings = components.settings()
 choice = st.radio("Store", ["Local store (demo data)", "Swift + Keystone (CSC Allas)"],
                   index=1 if settings.store == "swift" else 0, horizontal=True, key="sign_in_store")

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core.platforms import PLATFORMS
-from core.serialize import frame_to_csv
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
+from core.text import markdown_plain
 from dashboard import components
 
 components.header("Upload sacct", "Any sacct output: fixed width, --parsable, --parsable2 or --json. "
@@ -72,7 +72,7 @@ if parse_clicked:
         else:
             status.update(label=f"Parsed {len(outcome.frame):,} rows ({outcome.format})", state="complete")
     if isinstance(outcome, str):
-        st.error(outcome, icon=":material/error:")
+        st.error(markdown_plain(outcome), icon=":material/error:")
         st.stop()
     result = {"parsed": outcome, "source": source, "identity": identity}
     st.session_state["upload_result"] = result
@@ -88,12 +88,16 @@ if result is None:
 
 parsed = result["parsed"]
 frame = parsed.frame
-st.success(f"{len(frame):,} rows in {parsed.format} format from {result['source']}.", icon=":material/check:")
+st.success(f"{len(frame):,} rows in {parsed.format} format from {markdown_plain(result['source'])}.",
+           icon=":material/check:")
 if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
                      hide_index=True, width="stretch")
-st.dataframe(frame.head(500), hide_index=True, width="stretch")
+st.caption(f"{'The first 500' if len(frame) > 500 else 'All'} of {len(frame):,} rows, as sacct prints them (times in "
+           f"{settings.sacct_timezone}).")
+components.sacct_table(sacct_service.row_table(frame.head(500), settings.sacct_timezone), key="upload_rows",
+                       selectable=False)
 jobs = service.preview_jobs(parsed)
 if jobs is not None and not jobs.empty:
     left, right = st.columns(2)
@@ -105,8 +109,9 @@ if jobs is not None and not jobs.empty:
         components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
                                                           settings.sacct_timezone), key="upload_findings",
                                selectable=False)
-        st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
-                           mime="text/csv", icon=":material/download:", key="upload_findings_csv")
+        st.download_button("Findings as CSV", data=lambda: sacct_service.findings_csv(notes),
+                           file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
+                           key="upload_findings_csv")
 
 where = service.run_platform(parsed, run, settings)
 if where.cluster is not None:
@@ -119,7 +124,7 @@ else:
 
 stored = st.session_state.get("upload_stored")
 if stored and stored["run"] == run:
-    st.success(f"Stored {stored['bucket']}/{stored['object']} as version {stored['version']}.",
+    st.success(f"Stored {markdown_plain(stored['bucket'] + '/' + stored['object'])} as version {stored['version']}.",
                icon=":material/cloud_done:")
 
 
@@ -142,7 +147,7 @@ if st.button("Store", icon=":material/cloud_upload:", key="store", disabled=not 
         st.session_state["upload_confirm"] = {"run": run, "version": existing}
 confirm = st.session_state.get("upload_confirm")
 if confirm and confirm["run"] == run:
-    st.warning(f"Run {run!r} is already stored (version {confirm['version']}). Storing again "
+    st.warning(f"Run {markdown_plain(repr(run))} is already stored (version {confirm['version']}). Storing again "
                "keeps that version and adds a new one.", icon=":material/warning:")
     if st.button("Store as a new version", type="primary", key="confirm"):
         store_now(replace=True)

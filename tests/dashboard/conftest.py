@@ -6,6 +6,7 @@ Every test gets its own store directory (a copy of one seeded store), its own wo
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,6 +64,14 @@ def open_page(store_dir: Path) -> Callable[..., AppTest]:
         return at
 
     return _open
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """What Markdown displays of text escaped by ``core.text.markdown_plain``: the text itself."""
+    return _ESCAPED.sub(r"\1", markdown)
 
 
 def texts(at: AppTest) -> str:

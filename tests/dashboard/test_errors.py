@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.errors import Forbidden, NotFound, StoreError, StoreUnavailable, TokenExpired
 from core.services import session as session_service
 from core.store.local import LocalStore
+from tests.dashboard.conftest import shown
 
 PAGES = [None, "views/management.py", "views/times.py", "views/sacct.py", "views/logs.py"]
 OpenPage = Callable[..., AppTest]
@@ -55,7 +56,7 @@ def test_store_errors_are_clear_messages_on_every_page(
         at = open_page(page)
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1
-    message = at.error[0].value
+    message = shown(at.error[0].value)
     assert str(error) in message
     assert message.startswith("Could not")
     assert any(str(error) in r.getMessage() for r in caplog.records)
@@ -78,7 +79,7 @@ def test_a_corrupt_parquet_object_names_the_object(open_page: OpenPage, store_di
     at = open_page("views/times.py")
     assert not at.exception
     assert len(at.error) == 1
-    assert "TIMES/broken.parquet" in at.error[0].value
+    assert "TIMES/broken.parquet" in shown(at.error[0].value)
 
 
 def test_a_hostile_object_name_is_shown_as_text_not_html(open_page: OpenPage, store_dir: Path) -> None:

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core.serialize import load_management, parquet_to_frame
 from core.store.local import LocalStore
 from tests import samples
+from tests.dashboard.conftest import shown as unescaped
 from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
@@ -37,7 +38,7 @@ def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: 
     assert "mlch-sub-air-user-example-com" in table["bucket"].tolist()
     # The first bucket holding objects is shown first; its top level is one folder.
     assert at.selectbox(key="bucket").value == "mlch-for-air"
-    assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
+    assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
 
 
 def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage) -> None:
@@ -45,7 +46,7 @@ def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: O
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="folder-SACCT/").click().run()
     _no_trouble(at)
-    assert [b.label for b in at.button if b.key and b.key.startswith("crumb-")] == [
+    assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("crumb-")] == [
         "mlch-for-air /", "ARTIFACTS /", "SACCT /"]
     assert at.query_params["prefix"] == "ARTIFACTS/SACCT/"
     listed = at.dataframe[1].value["name"].tolist()
@@ -68,13 +69,13 @@ def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPag
     at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="crumb-0").click().run()
-    assert [b.label for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
+    assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
 
 
 def test_management_page_has_a_tab_per_platform_with_every_status(open_page: OpenPage, store_dir: Path) -> None:
     at = open_page("views/management.py")
     _no_trouble(at)
-    assert [t.label for t in at.tabs] == ["puhti", "mahti", "lumi"]
+    assert [unescaped(t.label) for t in at.tabs] == ["puhti", "mahti", "lumi"]
     stored = load_management(LocalStore(store_dir).get_object("mlch-sub-air-user-example-com",
                                                                 "MANAGEMENT/1.json")[1])
     jobs = sum(len(p["jobs"]) for p in stored["platforms"].values())

@@ -1,8 +1,6 @@
-"""Advice from sacct alone, checked by hand on real samples (tests/data/sacct/SOURCES.md) and small tables."""
+"""Advice from sacct alone, checked by hand on real samples (core/demo_data/SOURCES-sacct.md) and small tables."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,8 +8,8 @@ import pytest
 from core.demo import _FIELDS_06, _FIELDS_07
 from core.sacct import job_metrics, parse_sacct
 from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
+from tests import samples
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "sacct"
 DEFAULT = Thresholds()
 
 
@@ -22,7 +20,7 @@ def _jobs(text: str | bytes, fields: list[str] | None = None, run: str = "r") ->
 
 
 def _sample(name: str, fields: list[str] | None = None) -> pd.DataFrame:
-    return _jobs((DATA / name).read_bytes(), fields, run=name[:2])
+    return _jobs(samples.sacct(name).read_bytes(), fields, run=name[:2])
 
 
 def test_out_of_memory_says_what_it_ran_out_at_and_what_to_ask() -> None:

@@ -1,4 +1,4 @@
-"""core.services.upload: run names, the size limit, parsing and versioned storing of an upload."""
+"""core.services.upload: run names, the size limit, parsing, the run's platform and versioned storing of an upload."""
 
 from __future__ import annotations
 
@@ -29,3 +29,25 @@ def test_upload_names_sizes_versions(store: LocalStore, settings: Settings) -> N
     assert len(parquet_to_frame(store.get_object("mlch-for-air", first.object)[1])) == 572
     jobs = upload.preview_jobs(parsed)
     assert jobs is not None and len(jobs) == 448
+
+
+def test_cluster_field_decides_the_platform_and_is_stored(store: LocalStore, settings: Settings) -> None:
+    parsed = upload.parse_upload(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_bytes(),
+                                 settings, fields="JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,"
+                                 "MaxRSS,ExitCode,NNodes,NTasks".split(","))
+    assert upload.run_platform(parsed, "mahti-like-name", settings) == upload.RunPlatform("other", "alpine")
+    # A choice on the page does not override what sacct printed.
+    stored = upload.store_run(store, settings, "alpine", parsed, platform="lumi")
+    meta = store.head_object(stored.bucket, stored.object).custom
+    assert meta["platform"] == "other" and meta["cluster"] == "alpine" and meta["rows"] == 102
+
+
+def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settings: Settings) -> None:
+    parsed = upload.parse_upload(samples.sacct("05_torchx_hetjob_parsable.txt").read_bytes(), settings)
+    assert upload.run_platform(parsed, "lumi-hetjob", settings) == upload.RunPlatform("lumi", None)
+    assert upload.run_platform(parsed, "hetjob", settings) == upload.RunPlatform("other", None)
+    stored = upload.store_run(store, settings, "hetjob", parsed, platform="puhti")
+    meta = store.head_object(stored.bucket, stored.object).custom
+    assert meta["platform"] == "puhti" and "cluster" not in meta
+    with pytest.raises(ValueError, match="platform 'nowhere'"):
+        upload.store_run(store, settings, "hetjob2", parsed, platform="nowhere")
