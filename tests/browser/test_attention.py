@@ -33,6 +33,9 @@ def test_overview_lists_what_needs_attention_and_links_to_each_page(app_server: 
     expect(main.get_by_role("heading", name=re.compile(r"^Failed jobs: \d+"))).to_be_visible()
     expect(main.get_by_role("heading", name="Stuck pipelines: 0")).to_be_visible()
     expect(main.get_by_role("heading", name="Quotas over 90 %: 0")).to_be_visible()
+    expect(main.get_by_role("link", name=re.compile(r" · job "))).to_have_count(8)  # bounded; the rest counted
+    expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("mahti")
+    wait_idle(page)
     print(screenshot(page, "overview"))
 
     # A failed job opens its job page, in the same session, with a URL that names it.
