@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.errors import NotFound
 from core.models import Configs, Files, Job, Orchestration, Platform, Properties, Status, Venv
-from core.naming import bucket_name, format_user
+from core.naming import bucket_name, log_object, management_object, sacct_run_object, times_object
 from core.platforms import OTHER, platform_of_cluster
 from core.sacct import parse_sacct
 from core.serialize import dump_management, frame_to_parquet
@@ -49,8 +49,9 @@ RUN_CLUSTERS: dict[str, str | None] = {
     "mahti-ray": "mahti", "habrok-gpu": "habrok", "alpine-4-months": "alpine", "hyak-default": "hyak",
     "cedar-queue": "cedar", "torchx-hetjob": None, "alpine-array-json": "alpine",
 }
-LOGS = {"LOGS/slurm-3459879.out": "mahti_logs.txt", "LOGS/slurm-3461753.out": "ray_slurm_artifacts_2.txt",
-        "LOGS/seff-3459879.txt": "mahti_seff.txt"}
+#: Demo logs: object → sample file.
+LOGS = {log_object("slurm-3459879.out"): "mahti_logs.txt", log_object("slurm-3461753.out"): "ray_slurm_artifacts_2.txt",
+        log_object("seff-3459879.txt"): "mahti_seff.txt"}
 
 
 def _sample(name: str) -> bytes:
@@ -172,10 +173,9 @@ def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
         store.put_object(bucket, name, data, metadata={"version": 1, **(meta or {})}, content_type=content_type)
         written.append(f"{bucket}/{name}")
 
-    put(submitter, "MANAGEMENT/1.json", lambda: dump_management(demo_orchestration()), "application/json")
+    put(submitter, management_object("1.json"), lambda: dump_management(demo_orchestration()), "application/json")
     for run, frame in demo_times().items():
-        put(pipeline, f"TIMES/{run}.parquet", lambda f=frame: frame_to_parquet(f), "application/vnd.apache.parquet")
-    prefix = format_user(user)
+        put(pipeline, times_object(run), lambda f=frame: frame_to_parquet(f), "application/vnd.apache.parquet")
     for run, (sample, fields) in SACCT_RUNS.items():
         cluster = RUN_CLUSTERS.get(run)
         meta: dict[str, MetaValue] = {"source": sample, "platform": platform_of_cluster(cluster) or OTHER}
@@ -187,7 +187,7 @@ def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
             meta.update(format=parsed.format, rows=len(parsed.frame))  # what an upload records too
             return frame_to_parquet(parsed.frame)
 
-        put(forwarder, f"ARTIFACTS/SACCT/{prefix}-{run}.parquet", build, "application/vnd.apache.parquet", meta)
+        put(forwarder, sacct_run_object(user, run), build, "application/vnd.apache.parquet", meta)
     for name, sample in LOGS.items():
         put(pipeline, name, _sample(sample), "text/plain; charset=utf-8")
     if written:

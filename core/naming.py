@@ -100,3 +100,37 @@ def object_path(name: str, replacers: Mapping[str, str] | None = None, names: Se
     parts = [replacers[p] if replacers.get(p) else p for p in template.split("/")]
     parts.extend(names)
     return validate_object_name("/".join(parts))
+
+
+def folder(name: str, *names: str) -> str:
+    """The folder of object name ``name`` with ``names`` below it, ending in ``/`` (a listing prefix).
+
+    ``folder("logs")`` is ``LOGS/``, ``folder("arti", "SACCT")`` is ``ARTIFACTS/SACCT/``, ``folder("root")`` is
+    the empty prefix (the whole bucket).
+    """
+    try:
+        template = OBJECT_NAMES[name]
+    except KeyError:
+        raise ValueError(f"unknown object name {name!r}; expected one of {', '.join(OBJECT_NAMES)}") from None
+    path = "/".join([*template.split("/")[:-1], *names])
+    return validate_object_name(path) + "/" if path else ""
+
+
+def sacct_run_object(user: str, run: str) -> str:
+    """``ARTIFACTS/SACCT/<user>-<run>.parquet``: a stored SACCT run (the seed's file name; ``user`` formatted)."""
+    return object_path("arti", {"name": "SACCT"}, [f"{format_user(user)}-{run}.parquet"])
+
+
+def times_object(run: str) -> str:
+    """``TIMES/<run>.parquet``: the stage timings of one pipeline run."""
+    return object_path("time", {"name": f"{run}.parquet"})
+
+
+def management_object(name: str) -> str:
+    """``MANAGEMENT/<name>``: an orchestration object of the submitter."""
+    return object_path("mana", {"name": name})
+
+
+def log_object(name: str) -> str:
+    """``LOGS/<name>``: a Slurm log (``slurm-<id>.out``) of the pipeline."""
+    return object_path("logs", {"name": name})

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -119,19 +119,46 @@ def header(title: str, caption: str) -> None:
     st.caption(caption)
 
 
+#: Object reads kept per process: logs are at most 20 MiB, frames and previews usually far less.
+_CACHED_READS = 48
+
+
+@st.cache_data(max_entries=_CACHED_READS, show_spinner=False)
+def _object_read(reader: str, identity: str, bucket: str, name: str, etag: str, args: tuple[Hashable, ...],
+                 _read: Callable[..., Any], _store: ObjectStore) -> Any:
+    return _read(_store, bucket, name, *args)
+
+
+def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name: str, etag: str | None = None,
+                *args: Hashable) -> T:
+    """``read(current, bucket, name, *args)``, cached per reader, store identity, object, etag and ``args``.
+
+    The key always holds ``current.identity`` (account and user), so a session only ever gets entries read with
+    its own rights, even when another account has the same bucket and object names and the same bytes. A new
+    version of the object has a new etag and is read again. ``etag=None`` asks storage for the current one (one
+    HEAD: what an auto-refresh needs); an empty etag (unknown) reads without the cache. Errors are never cached.
+    """
+    reader = f"{read.__module__}.{read.__qualname__}"
+    if "<" in reader:  # a lambda or local function has no name stable across runs to key on
+        raise TypeError(f"cached_read needs a module-level function, not {reader}")
+    if etag is None:
+        etag = current.head_object(bucket, name).etag
+    if not etag:
+        return read(current, bucket, name, *args)
+    return cast(T, _object_read(reader, current.identity, bucket, name, etag, args, read, current))
+
+
+def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.DataFrame:
+    """One SACCT run (:func:`core.services.sacct.load_run`) through :func:`cached_read`."""
+    return cached_read(sacct_service.load_run, current, bucket, name, etag, settings().read_limits)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
                     _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
     """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags
     (``key``): a new version of any run is described again."""
     return runs_service.describe_runs(_store, bucket, _runs)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def sacct_run(identity: str, bucket: str, name: str, etag: str, _store: ObjectStore) -> pd.DataFrame:
-    """One SACCT run, cached per store identity (account and user), object and etag: no session reads another
-    account's data from the cache, and a new version (new etag) is read again."""
-    return sacct_service.load_run(_store, bucket, name, settings().read_limits)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -33,7 +33,7 @@ def test_the_layers_are_dashboard_services_store_primitives() -> None:
     placed = {"core.services", "core.demo", "core.store", "core.cli", *primitives}
     modules = {f"core.{p.stem}" for p in (ROOT / "core").glob("*.py") if p.stem != "__init__"}
     modules |= {f"core.{p.name}" for p in (ROOT / "core").iterdir() if (p / "__init__.py").exists()}
-    assert modules <= placed, sorted(modules - placed)
+    assert modules <= placed, f"place {sorted(modules - placed)} in a layer of [tool.importlinter] in pyproject.toml"
 
 
 def test_the_checkout_keeps_every_import_contract() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from core.errors import NotFound
+from core.naming import folder
 from core.services.objects import read_frame, read_management
 from core.settings import ReadLimits
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
@@ -131,7 +132,7 @@ def object_detail(store: ObjectStore, bucket: str, name: str, limits: ReadLimits
         detail.note = f"{len(frame):,} rows × {frame.shape[1]} columns" + (
             f"; showing the first {PREVIEW_ROWS}" if len(frame) > PREVIEW_ROWS else "")
         return detail
-    if "MANAGEMENT/" in name or lower.endswith((".pkl", ".json")):
+    if name.startswith(folder("mana")) or lower.endswith((".pkl", ".json")):
         try:
             detail.kind, detail.preview = "tree", read_management(store, bucket, name, limits)
             return detail

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.errors import NotFound
+from core.naming import folder
 from core.services.times import pipeline_bucket
 from core.settings import Settings
 from core.store.base import ObjectStore
 from core.units import human_bytes
 
-LOGS_PREFIX = "LOGS/"
+LOGS_PREFIX = folder("logs")
 #: Largest log read whole; a bigger one is read from its end.
 MAX_LOG_BYTES = 20 * 1024 * 1024
 #: Log lines that usually explain a failure (case-insensitive).
@@ -35,6 +36,7 @@ class LogRef:
     object: str
     size: str
     kind: str = "output"
+    etag: str = ""
 
     @property
     def label(self) -> str:
@@ -54,16 +56,20 @@ def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
         if match:
             tool, number, task, ext = match.groups()
             kind = "seff report" if tool == "seff" else ("error output" if ext == "err" else "output")
-            ref = LogRef(number + (task or ""), o.name, human_bytes(o.bytes), kind)
+            ref = LogRef(number + (task or ""), o.name, human_bytes(o.bytes), kind, o.hash)
             refs.append(((int(number), o.name), ref))
         else:
-            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, human_bytes(o.bytes), "file")))
+            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, human_bytes(o.bytes), "file", o.hash)))
     return [ref for _, ref in sorted(refs, key=lambda item: item[0])]
 
 
 def read_log(store: ObjectStore, settings: Settings, name: str) -> str:
+    """The log ``name`` of the pipeline bucket as text (see :func:`read_log_object`)."""
+    return read_log_object(store, pipeline_bucket(settings), name)
+
+
+def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
     """The log as text (undecodable bytes shown as U+FFFD); very large logs are cut to their last part."""
-    bucket = pipeline_bucket(settings)
     meta, chunks = store.stream_object(bucket, name)
     data = bytearray()
     for chunk in chunks:

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 
 from core.errors import DamagedObject, NotFound
 from core.models import Orchestration, Platform, Workspace
-from core.naming import bucket_name
+from core.naming import bucket_name, folder
 from core.platforms import platform_order as order_platforms
 from core.services.objects import read_management
 from core.services.palette import PHASE_COLOURS as PHASE_COLOURS  # the Management page's status colours
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
 
-MANAGEMENT_PREFIX = "MANAGEMENT/"
+MANAGEMENT_PREFIX = folder("mana")
 
 
 def submitter_bucket(settings: Settings) -> str:

@@ -30,7 +30,7 @@ OTHER_STATE = "#c7c7c7"
 #: Pipeline phases of the Management page; a phase that matches a Slurm state has that state's colour.
 PHASE_COLOURS: dict[str, str] = {
     "new": "#dcdcdc",
-    "started": "#aec7e8",
+    "started": "#c49c94",
     "configured": "#98df8a",
     "submitted": "#ffe066",
     "pending": STATE_COLOURS["PENDING"],

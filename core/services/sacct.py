@@ -12,15 +12,16 @@ import pandas as pd
 
 from core.billing import Rates, billed
 from core.errors import DamagedObject, NotFound
-from core.naming import bucket_name
+from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
-from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
+from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
+from core.serialize import frame_to_csv
 from core.services.objects import read_frame
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
 from core.units import iec_size, slurm_duration
 
-SACCT_PREFIX = "ARTIFACTS/SACCT/"
+SACCT_PREFIX = folder("arti", "SACCT")
 
 
 def forwarder_bucket(settings: Settings) -> str:
@@ -110,7 +111,7 @@ def step_kind(steps: pd.Series) -> pd.Series:
 
 
 #: Job states that count as failed in the headline.
-FAILED_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE")
+FAILED_STATES = FAILURE_STATES
 #: What each filter applies to, as the page says it.
 FILTER_SCOPE = ("State, Partition, Job name and the days select jobs by the job's own row (its steps follow it); "
                 "every figure, chart and the jobs table use those jobs. Row kind selects which of their sacct rows "
@@ -474,6 +475,11 @@ def findings_help(settings: Settings) -> str:
 def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Every note of the jobs (core.sacct.advice.job_findings), worst first."""
     return job_findings(jobs, thresholds(settings))
+
+
+def findings_csv(notes: pd.DataFrame) -> bytes:
+    """The findings as CSV, with the headers the page shows."""
+    return frame_to_csv(headed_table(notes, FINDING_HEADERS, "UTC").frame)
 
 
 #: Findings table: column → (header, kind).

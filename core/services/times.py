@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from core.errors import DamagedObject, NotFound
-from core.naming import bucket_name
+from core.naming import bucket_name, folder, times_object
 from core.services.objects import read_frame
-from core.settings import Settings
-from core.store.base import ObjectStore
+from core.settings import ReadLimits, Settings
+from core.store.base import ObjectEntry, ObjectStore
 
-TIMES_PREFIX = "TIMES/"
+TIMES_PREFIX = folder("time")
 STAGES = ("start", "config", "run", "cancel", "store")
 
 
@@ -19,34 +21,52 @@ def pipeline_bucket(settings: Settings) -> str:
     return bucket_name("pipeline", settings.bucket_prefix, settings.pipeline_user)
 
 
-def list_runs(store: ObjectStore, settings: Settings) -> list[str]:
-    """Run names (``run-1`` for ``TIMES/run-1.parquet``)."""
+def run_objects(store: ObjectStore, settings: Settings) -> dict[str, ObjectEntry]:
+    """Run name → its TIMES object as listed (``run-1`` for ``TIMES/run-1.parquet``; the etag keys caches)."""
     try:
         objects = store.iter_objects(pipeline_bucket(settings), prefix=TIMES_PREFIX)
-        return sorted(o.name[len(TIMES_PREFIX):].removesuffix(".parquet") for o in objects
-                      if o.name.endswith(".parquet"))
+        return {o.name[len(TIMES_PREFIX):].removesuffix(".parquet"): o for o in objects
+                if o.name.endswith(".parquet") and "/" not in o.name[len(TIMES_PREFIX):]}
     except NotFound:
-        return []
+        return {}
+
+
+def list_runs(store: ObjectStore, settings: Settings) -> list[str]:
+    """Run names in name order."""
+    return sorted(run_objects(store, settings))
+
+
+def read_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits) -> pd.DataFrame:
+    """One TIMES object: a frame indexed by stage with begin, end and total (seconds).
+
+    Raises:
+        DamagedObject: the object is unreadable or lacks numeric begin, end and total columns (names it).
+    """
+    frame = read_frame(store, bucket, name, limits)
+    missing = {"begin", "end", "total"} - set(frame.columns)
+    if missing:
+        raise DamagedObject(f"no {', '.join(sorted(missing))} column", bucket=bucket, obj=name)
+    wrong = [c for c in ("begin", "end", "total") if not _is_number(frame[c])]
+    if wrong:
+        raise DamagedObject(f"{', '.join(wrong)} should hold seconds, not {frame[wrong[0]].dtype}",
+                            bucket=bucket, obj=name)
+    return frame
 
 
 def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.DataFrame:
-    """Stage timings of the runs in long form: run, stage, begin, end, total (seconds), start/finish datetimes.
+    """Stage timings of the runs in long form (see :func:`combine_runs`).
 
     Raises:
         DamagedObject: a TIMES object is unreadable or lacks numeric begin, end and total columns (names it).
     """
     bucket = pipeline_bucket(settings)
+    return combine_runs({run: read_run(store, bucket, times_object(run), settings.read_limits) for run in runs})
+
+
+def combine_runs(per_run: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Run frames (from :func:`read_run`) in long form: run, stage, begin, end, total (seconds), start/finish."""
     frames = []
-    for run in runs:
-        name = f"{TIMES_PREFIX}{run}.parquet"
-        frame = read_frame(store, bucket, name, settings.read_limits)
-        missing = {"begin", "end", "total"} - set(frame.columns)
-        if missing:
-            raise DamagedObject(f"no {', '.join(sorted(missing))} column", bucket=bucket, obj=name)
-        wrong = [c for c in ("begin", "end", "total") if not _is_number(frame[c])]
-        if wrong:
-            raise DamagedObject(f"{', '.join(wrong)} should hold seconds, not {frame[wrong[0]].dtype}",
-                                bucket=bucket, obj=name)
+    for run, frame in per_run.items():
         frame = frame.rename_axis("stage").reset_index()
         frame.insert(0, "run", run)
         frames.append(frame)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.errors import Conflict, InputTooLarge, NotFound
-from core.naming import format_user, validate_object_name
+from core.naming import sacct_run_object
 from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
 from core.sacct import ParsedSacct, parse_sacct
 from core.serialize import frame_to_parquet
-from core.services.sacct import SACCT_PREFIX, forwarder_bucket, metrics
+from core.services.sacct import forwarder_bucket, metrics
 from core.settings import Settings
 from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
@@ -86,7 +86,7 @@ def run_name(text: str) -> str:
 
 def run_object(settings: Settings, run: str) -> str:
     """``ARTIFACTS/SACCT/<user>-<run>.parquet`` (the seed's file name)."""
-    return validate_object_name(f"{SACCT_PREFIX}{format_user(settings.pipeline_user)}-{run_name(run)}.parquet")
+    return sacct_run_object(settings.pipeline_user, run_name(run))
 
 
 def current_version(store: ObjectStore, settings: Settings, run: str) -> int | None:

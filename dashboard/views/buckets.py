@@ -104,8 +104,10 @@ if page.next_marker:
 
 if opened is not None:
     name = opened
-    found = components.attempt(f"Could not open {bucket}/{name}", lambda: service.object_detail(
-        store, bucket, name, components.settings().read_limits))
+    listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
+    found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
+        service.object_detail, store, bucket, name, listed.get(name), components.settings().read_limits))
+    # (an object not on this page, e.g. a stored version, has no listed etag: cached_read asks with a HEAD)
     if isinstance(found, str):
         st.warning(links.plain(found) + " It may have been removed; pick another object above.",
                    icon=":material/link_off:")

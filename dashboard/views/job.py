@@ -7,6 +7,7 @@ from core.services import jobs as service
 from core.services import logs as logs_service
 from core.services import sacct as sacct_service
 from core.services.sacct import RunRef
+from core.services.times import pipeline_bucket
 from dashboard import components, links
 
 settings = components.settings()
@@ -24,12 +25,11 @@ except ValueError as exc:
 components.header(f"Job {job_id}", "What happened: its Management entry, its sacct record and its logs.")
 store = components.store()
 key = service.JobKey(job_id, view.get("run"), view.get("platform"), view.get("object"))
-identity = components.store_identity(store)
 forwarder = sacct_service.forwarder_bucket(settings)
 
 
 def read_run(ref: RunRef) -> pd.DataFrame:
-    return components.sacct_run(identity, forwarder, ref.object, ref.etag, store)
+    return components.sacct_run(store, forwarder, ref.object, ref.etag)
 
 
 with components.guard(f"Could not gather job {job_id}"):
@@ -95,7 +95,8 @@ if not job.logs:
 for ref in job.logs:
     with st.expander(f"{ref.kind}: {ref.object} ({ref.size})", expanded=True, icon=":material/article:"):
         with components.guard(f"Could not read {ref.object}"):
-            text = logs_service.read_log(store, settings, ref.object)
+            text = components.cached_read(logs_service.read_log_object, store,
+                                          pipeline_bucket(settings), ref.object, ref.etag)
         st.page_link(links.LOGS, label="Open in Logs", icon=":material/article:", query_params={"object": ref.object})
         if ref.kind == "seff report":
             st.code(text, language=None)

@@ -43,7 +43,7 @@ if ref.kind != "file":
     st.page_link(links.JOB, label=f"Open job {ref.job_id}: its Management entry, sacct record and other logs",
                  icon=":material/work_history:", query_params=JobKey(ref.job_id).query_params())
 with components.guard(f"Could not read {bucket}/{ref.object}"):
-    text = service.read_log(store, settings, ref.object)
+    text = components.cached_read(service.read_log_object, store, bucket, ref.object, ref.etag)
 counts = service.highlights(text)
 cols = st.columns(4)
 cols[0].metric("Lines", f"{counts['lines']:,}")

@@ -29,7 +29,7 @@ if linked is not None and linked not in names:
     linked = None
 links.seed_choice("management-object", linked or names[-1], names)
 name = st.selectbox("Management object", names, key="management-object")
-view.keep("object", name, names[-1])
+view.set("object", name)  # always: a newer object must not change what a shared link shows
 refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
 
 
@@ -41,7 +41,8 @@ def _status_style(value: object) -> str:
 @st.fragment(run_every=30 if refresh else None)
 def show() -> None:
     with components.guard(f"Could not read {bucket}/{name}"):
-        orchestration = service.load_orchestration(store, bucket, name, settings.read_limits)
+        orchestration = components.cached_read(service.load_orchestration, store, bucket, name, None,
+                                               settings.read_limits)  # etag None: one HEAD per refresh
     platforms = service.platform_order(orchestration)
     counts = service.phase_counts(orchestration)
     cols = st.columns(4)

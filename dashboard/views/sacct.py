@@ -35,8 +35,9 @@ if missing:
 links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_runs, list(by_name))
 chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
-                        help="Newest stored first; the page opens on the newest ones.")
-view_params.keep("runs", chosen, default_runs)
+                        help="Newest stored first; the page opens on the newest ones. Their platform, rows and "
+                        "stored time are listed below.")
+view_params.set("runs", chosen)  # always: newer runs must not change what a shared link shows
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
@@ -47,7 +48,7 @@ with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/
                  column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
 
 with components.guard("Could not read the SACCT runs"):
-    frames = [components.sacct_run(identity, bucket, by_name[n].object, by_name[n].etag, store) for n in chosen]
+    frames = [components.sacct_run(store, bucket, by_name[n].object, by_name[n].etag) for n in chosen]
 frame = service.combine(frames)
 key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 
@@ -131,7 +132,7 @@ elif view == "Findings":
                  f"{len(jobs):,} jobs")
     components.sacct_table(service.headed_table(notes, service.FINDING_HEADERS, settings.sacct_timezone),
                            key="findings", selectable=False)
-    st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
+    st.download_button("Findings as CSV", data=lambda: service.findings_csv(notes), file_name="sacct-findings.csv",
                        mime="text/csv", icon=":material/download:")
     by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
     for by, title in (("run", "Per run"), ("platform", "Per platform")):

@@ -12,7 +12,8 @@ store = components.store()
 bucket = service.pipeline_bucket(settings)
 
 with components.guard(f"Could not list {bucket}/TIMES/"):
-    runs = service.list_runs(store, settings)
+    objects = service.run_objects(store, settings)
+runs = sorted(objects)
 if not runs:
     st.info(f"No TIMES objects in {bucket}/TIMES/ yet. Pipeline runs write TIMES/<run>.parquet when they finish.")
     st.stop()
@@ -24,7 +25,9 @@ if not chosen:
     st.info("Pick one or more runs to compare.")
     st.stop()
 with components.guard("Could not read the TIMES objects"):
-    frame = service.load_runs(store, settings, chosen)
+    frame = service.combine_runs({run: components.cached_read(service.read_run, store, bucket, objects[run].name,
+                                                              objects[run].hash, settings.read_limits)
+                                  for run in chosen})
 summary = service.run_summary(frame)
 cols = st.columns(3)
 cols[0].metric("Runs", len(chosen))

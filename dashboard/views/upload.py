@@ -3,7 +3,6 @@
 import streamlit as st
 
 from core.platforms import PLATFORMS
-from core.serialize import frame_to_csv
 from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
@@ -95,7 +94,10 @@ if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
                      hide_index=True, width="stretch")
-st.dataframe(frame.head(500), hide_index=True, width="stretch")
+st.caption(f"{'The first 500' if len(frame) > 500 else 'All'} of {len(frame):,} rows, as sacct prints them (times in "
+           f"{settings.sacct_timezone}).")
+components.sacct_table(sacct_service.row_table(frame.head(500), settings.sacct_timezone), key="upload_rows",
+                       selectable=False)
 jobs = service.preview_jobs(parsed)
 if jobs is not None and not jobs.empty:
     left, right = st.columns(2)
@@ -107,8 +109,9 @@ if jobs is not None and not jobs.empty:
         components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
                                                           settings.sacct_timezone), key="upload_findings",
                                selectable=False)
-        st.download_button("Findings as CSV", data=lambda: frame_to_csv(notes), file_name="sacct-findings.csv",
-                           mime="text/csv", icon=":material/download:", key="upload_findings_csv")
+        st.download_button("Findings as CSV", data=lambda: sacct_service.findings_csv(notes),
+                           file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
+                           key="upload_findings_csv")
 
 where = service.run_platform(parsed, run, settings)
 if where.cluster is not None:

@@ -66,3 +66,17 @@ def test_object_paths_refuse_empty_segments() -> None:
         object_path("root", {"name": "DATA"}, ["", "2"])
     with pytest.raises(InvalidName):
         object_path("data", {"name": ".."})
+
+
+def test_folders_and_pipeline_objects_come_from_the_object_name_templates() -> None:
+    from core.naming import folder, log_object, management_object, sacct_run_object, times_object
+
+    assert (folder("logs"), folder("arti", "SACCT"), folder("mana"), folder("time"), folder("root")) == (
+        "LOGS/", "ARTIFACTS/SACCT/", "MANAGEMENT/", "TIMES/", "")
+    assert sacct_run_object("Jane.Doe@Example.com", "r-1") == "ARTIFACTS/SACCT/jane-doe-example-com-r-1.parquet"
+    assert times_object("run-1") == "TIMES/run-1.parquet"
+    assert management_object("1.pkl") == "MANAGEMENT/1.pkl" and log_object("slurm-1.out") == "LOGS/slurm-1.out"
+    with pytest.raises(InvalidName):
+        folder("arti", "..")
+    with pytest.raises(ValueError, match="unknown object name"):
+        folder("nope")

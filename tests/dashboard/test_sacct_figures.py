@@ -137,7 +137,7 @@ def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage) ->
     assert not any("-" in c and c.islower() for c in data.columns)  # no kebab-case headers
     assert pd.api.types.is_float_dtype(data["Elapsed"]) and pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
     where = data.index[data["JobID"] == "4034541"][0]
-    # SOURCES.md fact 1: Elapsed 03:34:13, CPUTime 1-04:33:44 (8 CPUs × 12853 s); a job without MaxRSS is empty.
+    # SOURCES-sacct.md fact 1: Elapsed 03:34:13, CPUTime 1-04:33:44 (8 CPUs × 12853 s); a job without MaxRSS is empty.
     assert data.loc[where, "Elapsed"] == 12853
     assert shown.loc[where, "Elapsed"] == "03:34:13"
     assert shown.loc[where, "CPUTime"] == "1-04:33:44"
@@ -223,6 +223,10 @@ def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
     at.text_input(key="upload_fields").input(",".join(_FIELDS_07))
     at.button(key="parse").click().run()
     assert not at.exception and not at.error
+    rows, shown = at.dataframe[0].value, _shown(at, 0)
+    # Fact 1: 11965642 TIMEOUT, Elapsed 12:00:26 (43226 s), ReqMem 3840M; headers in Slurm's words.
+    assert rows.loc[0, "JobID"] == "11965642" and rows.loc[0, "Elapsed"] == 43226
+    assert (shown.loc[0, "Elapsed"], shown.loc[0, "ReqMem"], shown.loc[0, "MaxRSS"]) == ("12:00:26", "3.75 GiB", "")
     label = next(e.label for e in at.expander if "findings" in e.label)
     notes = at.dataframe[-1].value  # the findings table closes the preview
     assert label == f"{len(notes):,} findings" and len(notes) > 1

@@ -78,7 +78,8 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     assert "mlch-for-air" in at.dataframe[0].value["bucket"].tolist()
     at.switch_page("views/sacct.py").run()
     assert not at.error
-    assert "user-example-com-hetjob" in at.multiselect[0].options
+    # The run is offered with the platform it was stored with (no Cluster field, no choice: "other").
+    assert "user-example-com-hetjob (other)" in at.multiselect(key="sacct-runs").options
 
     shown = _all_text(at)
     assert alice.password not in shown and token not in shown
@@ -206,3 +207,34 @@ def test_a_token_revoked_while_management_auto_refreshes_is_renewed_and_kept(
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("MANAGEMENT/1.json" in c.value for c in at.caption)
     assert at.session_state["monitor_session"]["token"] not in (old, "")
+
+
+def _custom_metadata(at: AppTest) -> dict[str, str]:
+    """The Buckets page's custom metadata table of the open object (key → value)."""
+    tables = [t.value for t in at.dataframe if list(t.value.columns) == ["key", "value"]]
+    general, custom = tables[-2], tables[-1]
+    assert "etag" in general["key"].tolist()
+    return dict(zip(custom["key"], custom["value"], strict=True))
+
+
+def test_two_accounts_with_the_same_names_and_bytes_never_share_cached_reads(swift_env: OpenStack) -> None:
+    alice, bob = swift_env.users[0], swift_env.users[1]
+    bucket, name = "mlch-exp-user-example-com", "shared/report.txt"
+    for user in (alice, bob):  # same bucket, object and bytes (so the same etag); only the metadata differs
+        swift_env.store_for(user).put_object(bucket, name, b"identical bytes\n", metadata={"owner": user.username})
+
+    sessions = {}
+    for user in (alice, bob):
+        at = _sign_in(AppTest.from_file(APP, default_timeout=60), user.username, user.password, user.project)
+        at.switch_page("views/buckets.py").run()
+        at.selectbox(key="bucket").set_value(bucket).run()
+        at.query_params.update(prefix="shared/", object=name)  # the URL a row click makes
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert f"{bucket}/{name}" in [t.value for t in at.text]
+        sessions[user.username] = at
+    # Bob's page read the object after Alice's filled the cache, in the same process: he sees his own metadata.
+    assert _custom_metadata(sessions[bob.username]) == {"owner": bob.username}
+    assert _custom_metadata(sessions[alice.username]) == {"owner": alice.username}
+    sessions[alice.username].run()  # a rerun of Alice's page is served from her own entry
+    assert _custom_metadata(sessions[alice.username]) == {"owner": alice.username}

@@ -1,4 +1,4 @@
-"""Advice from sacct alone, checked by hand on real samples (tests/data/sacct/SOURCES.md) and small tables."""
+"""Advice from sacct alone, checked by hand on real samples (core/demo_data/SOURCES-sacct.md) and small tables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Per-job metrics checked by hand on the real samples in tests/data/sacct (facts from its SOURCES.md)."""
+"""Per-job metrics checked by hand on real samples (facts from core/demo_data/SOURCES-sacct.md)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,31 @@
-"""core.services.palette: one colour per Slurm state, and text that stays readable on it."""
+"""One colour per job state and phase, far enough apart to tell in a legend, with readable text on them."""
 
 from __future__ import annotations
 
-from core.services import palette
+from itertools import combinations
+
+from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour, text_colour
 
 
-def test_every_state_has_its_colour_and_unknown_states_share_one() -> None:
-    assert palette.state_colour("FAILED") == palette.STATE_COLOURS["FAILED"]
-    assert palette.state_colour("SOMETHING_NEW") == palette.state_colour(None) == palette.OTHER_STATE
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def test_text_colour_is_the_one_with_more_contrast() -> None:
-    assert palette.text_colour("#ffffff") == "#000000" and palette.text_colour("#000000") == "#ffffff"
-    assert palette.text_colour("#ffeb3b") == "#000000"  # yellow: black reads better
-    assert palette.text_colour("#0d47a1") == "#ffffff"  # dark blue: white reads better
+def _distance(a: str, b: str) -> float:
+    return float(sum((x - y) ** 2 for x, y in zip(_rgb(a), _rgb(b), strict=True)) ** 0.5)
+
+
+def test_phases_are_told_apart_and_share_their_state_colour() -> None:
+    # new, started, configured, submitted and running were near-identical blues (distance < 60).
+    close = [(a, b) for (a, ca), (b, cb) in combinations(PHASE_COLOURS.items(), 2) if _distance(ca, cb) < 60]
+    assert close == []
+    for phase, state in (("pending", "PENDING"), ("running", "RUNNING"), ("complete", "COMPLETED"),
+                         ("failed", "FAILED"), ("cancelled", "CANCELLED")):
+        assert PHASE_COLOURS[phase] == STATE_COLOURS[state]
+    assert state_colour("RUNNING") == STATE_COLOURS["RUNNING"] and state_colour("<b>x</b>") not in STATE_COLOURS
+
+
+def test_text_on_a_status_colour_is_readable() -> None:
+    assert text_colour(PHASE_COLOURS["new"]) == "#000000"  # light grey
+    assert text_colour(PHASE_COLOURS["stored"]) == "#ffffff"  # dark teal
+    assert text_colour(STATE_COLOURS["FAILED"]) == "#ffffff"

@@ -28,3 +28,15 @@ def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -
     assert summary.median_cpu_efficiency is None and summary.cpu_efficiency_jobs == 0
     assert summary.jobs == len(selection.jobs) == (selection.rows["step"] == "").sum()
     assert set(selection.jobs["state"]) == {"TIMEOUT"} and summary.failed == summary.jobs
+
+
+def test_findings_csv_has_the_headers_the_page_shows(settings: Settings) -> None:
+    from core.sacct import parse_sacct
+
+    text = "JobID|JobName|State|Elapsed|AllocCPUS|TotalCPU\n1|<b>x</b>|COMPLETED|01:00:00|8|02:00:00\n"
+    jobs = sacct.metrics(parse_sacct(text).frame.assign(run="r"))
+    notes = sacct.findings(jobs, settings)
+    lines = sacct.findings_csv(notes).decode().splitlines()
+    assert lines[0] == "Run,JobID,JobName,State,Finding,Figure,Threshold,Ask next time,Core-hours at stake"
+    # Job names stay as the file wrote them: the CSV is data, not markup.
+    assert lines[1].startswith("r,1,<b>x</b>,COMPLETED,idle cores,") and "--cpus-per-task=3" in lines[1]

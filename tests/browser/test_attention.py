@@ -1,0 +1,145 @@
+"""The real app in Chromium: the Overview and its links, platforms side by side, and the Upload page's state cases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import samples
+from tests.browser.conftest import screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+Page = Any
+
+
+def _main(page: Page) -> Any:
+    return page.locator('[data-testid="stMain"]')
+
+
+def _no_error(page: Page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def test_overview_lists_what_needs_attention_and_links_to_each_page(app_server: str, page: Page) -> None:
+    page.goto(app_server)
+    wait_idle(page, "Overview")
+    _no_error(page)
+    main = _main(page)
+    expect(main.get_by_role("heading", name=re.compile(r"^Failed jobs: \d+"))).to_be_visible()
+    expect(main.get_by_role("heading", name="Stuck pipelines: 0")).to_be_visible()
+    expect(main.get_by_role("heading", name="Quotas over 90 %: 0")).to_be_visible()
+    expect(main.get_by_role("link", name=re.compile(r" · job "))).to_have_count(8)  # bounded; the rest counted
+    expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("mahti")
+    wait_idle(page)
+    print(screenshot(page, "overview"))
+
+    # A failed job opens its job page, in the same session, with a URL that names it.
+    main.get_by_role("link", name=re.compile(r"^TIMEOUT · job 16290213 · ")).click()
+    wait_idle(page, "Job 16290213")
+    assert "job=16290213" in page.url and "run=user-example-com-hyak-default" in page.url
+    _no_error(page)
+
+    # A newest run opens the SACCT page on that run only.
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
+    wait_idle(page, "Overview")
+    main.get_by_role("link", name="user-example-com-mahti-ray (mahti)").click()
+    wait_idle(page, "SACCT")
+    chosen = page.locator('[data-testid="stMultiSelect"]').first
+    expect(chosen).to_contain_text("user-example-com-mahti-ray")
+    expect(chosen).not_to_contain_text("hyak")
+    assert "runs=user-example-com-mahti-ray" in page.url
+    _no_error(page)
+
+
+def test_platforms_view_compares_platforms_on_shared_axes(app_server: str, page: Page) -> None:
+    page.goto(f"{app_server}/sacct?view=Platforms")
+    wait_idle(page, "SACCT")
+    _no_error(page)
+    plots = page.locator(".js-plotly-plot")
+    expect(plots).to_have_count(4, timeout=30_000)
+    titles = " ".join(page.locator(".js-plotly-plot .gtitle").evaluate_all("els => els.map(e => e.textContent)"))
+    for title in ("Queue wait per platform", "Failure rate per platform", "Efficiency per platform",
+                  "Allocated core-hours per platform"):
+        assert title in titles
+    # Every figure lists the platforms in one order: mahti first, then the other clusters.
+    for index in range(4):
+        ticks = plots.nth(index).locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
+        assert ticks == ["mahti", "other"], (index, ticks)
+    expect(_main(page).locator('[data-testid="stDataFrame"]').last).to_contain_text("mahti")
+    print(screenshot(page, "sacct-platforms"))
+
+
+def _choose_file(page: Page, sample: str) -> None:
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
+    expect(page.get_by_role("button", name=f"Remove {sample}")).to_be_visible()
+    wait_idle(page)
+
+
+def test_upload_keeps_only_what_is_shown(app_server: str, page: Page) -> None:
+    page.goto(f"{app_server}/upload")
+    wait_idle(page, "Upload sacct")
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    # The limit is stated once, by the widget, from UPLOAD_LIMIT_MB (100 MB by default), and nowhere else.
+    expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_contain_text("100")
+    assert "200" not in uploader.inner_text()
+    assert len(re.findall(r"\b100\s?MB\b", _main(page).inner_text())) == 1
+
+    # A file and pasted text at once: Parse asks which one.
+    _choose_file(page, "05_torchx_hetjob_parsable.txt")
+    text = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text()
+    page.get_by_label("…or paste it here").fill(text)
+    page.get_by_label("Run name").fill("browser-state")
+    page.get_by_label("Run name").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Parse").click()
+    page.get_by_text("Pick which input to parse first.").wait_for()
+    page.get_by_text("the file 05_torchx_hetjob_parsable.txt").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Parse").click()
+    page.get_by_text("7 rows in parsable format from 05_torchx_hetjob_parsable.txt").wait_for()
+    wait_idle(page)
+    _no_error(page)
+
+    # Removing the parsed file clears its parse: nothing of it can be stored.
+    page.get_by_role("button", name="Remove 05_torchx_hetjob_parsable.txt").click()
+    wait_idle(page)
+    expect(page.get_by_text("7 rows in parsable format")).to_have_count(0)
+    page.get_by_text("Press Parse to read this input.").wait_for()
+
+    # The pasted text is now the only input; store it, then rename the run: the notice stays with its run.
+    page.get_by_role("button", name="Parse").click()
+    page.get_by_text("572 rows in parsable2 format from pasted text").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Store", exact=True).click()
+    page.get_by_text(re.compile(r"user-example-com-browser-state\.parquet as version 1\.")).wait_for()
+    page.get_by_label("Run name").fill("browser-state-2")
+    page.get_by_label("Run name").press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"as version 1\."))).to_have_count(0)
+    expect(page.get_by_text("already stored")).to_have_count(0)
+
+    # A parse error ends the status box in its error state, never on "Parsing…".
+    page.get_by_label("…or paste it here").fill("Dear admin,\nmy job failed.\n")
+    page.get_by_role("button", name="Parse").click()
+    page.get_by_text("Not parsed: the reason is below").wait_for()
+    wait_idle(page)
+    expect(page.get_by_text("Parsing…")).to_have_count(0)
+    print(screenshot(page, "upload-error"))
+
+
+def test_sacct_url_names_the_runs_it_shows(app_server: str, page: Page) -> None:
+    page.goto(f"{app_server}/sacct?runs=user-example-com-mahti-ray&runs=user-example-com-habrok-gpu")
+    wait_idle(page, "SACCT")
+    chosen = page.locator('[data-testid="stMultiSelect"]').first
+    expect(chosen).to_contain_text("user-example-com-mahti-ray")
+    expect(chosen).to_contain_text("user-example-com-habrok-gpu")
+    expect(chosen).not_to_contain_text("hyak")
+    page.get_by_text("2 runs: platform, rows, stored").click()
+    table = _main(page).locator('[data-testid="stDataFrame"]').first
+    expect(table).to_contain_text("mahti")
+    expect(table).to_contain_text("habrok")

@@ -1,0 +1,87 @@
+"""Object reads of the pages are cached per store identity, object and etag: a rerun reads nothing again, a new
+version is read again."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.services import session as session_service
+from core.store.base import ObjectMetadata
+from core.store.local import LocalStore
+
+OpenPage = Callable[..., AppTest]
+
+
+class CountingStore(LocalStore):
+    """A LocalStore that counts whole-object reads (GETs) per object name."""
+
+    reads: ClassVar[Counter[str]] = Counter()
+
+    def get_object(self, bucket: str, name: str) -> tuple[ObjectMetadata, bytes]:
+        CountingStore.reads[name] += 1
+        return super().get_object(bucket, name)
+
+    def stream_object(self, bucket: str, name: str, *, chunk_size: int = 1 << 20
+                      ) -> tuple[ObjectMetadata, Iterator[bytes]]:
+        CountingStore.reads[name] += 1
+        return super().stream_object(bucket, name, chunk_size=chunk_size)
+
+
+@pytest.fixture()
+def counting(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    CountingStore.reads = Counter()
+    monkeypatch.setattr(session_service, "build_store", lambda settings, state: CountingStore(store_dir))
+    return CountingStore.reads
+
+
+def _reads(counting: Counter[str], folder: str) -> dict[str, int]:
+    return {n: c for n, c in counting.items() if n.startswith(folder)}
+
+
+def test_logs_page_reads_a_log_once_until_it_changes(open_page: OpenPage, store_dir: Path,
+                                                     counting: Counter[str]) -> None:
+    at = open_page("views/logs.py")
+    assert not at.exception and not at.error
+    name = at.query_params["object"]
+    assert _reads(counting, "LOGS/") == {name: 1}
+    at.run()
+    at.run()
+    assert _reads(counting, "LOGS/") == {name: 1}  # reruns are served from the cache
+    LocalStore(store_dir).put_object("mlch-pipe-user-example-com", name, b"a new line of output\n")
+    at.run()
+    assert _reads(counting, "LOGS/") == {name: 2}  # a new etag: read again
+    assert any("a new line of output" in c.value for c in at.code)
+
+
+def test_times_and_management_reruns_read_no_object_again(open_page: OpenPage, counting: Counter[str]) -> None:
+    at = open_page("views/times.py")
+    assert not at.exception and not at.error
+    first = _reads(counting, "TIMES/")
+    assert first and set(first.values()) == {1}
+    at.run()
+    assert _reads(counting, "TIMES/") == first
+    at.switch_page("views/management.py").run()
+    assert not at.exception and not at.error
+    management = _reads(counting, "MANAGEMENT/")
+    assert management  # read once by the page (the Overview, the first page, reads it too)
+    at.run()
+    assert _reads(counting, "MANAGEMENT/") == management
+
+
+def test_buckets_page_previews_an_object_once(open_page: OpenPage, counting: Counter[str]) -> None:
+    at = open_page("views/buckets.py")
+    at.selectbox(key="bucket").set_value("mlch-pipe-user-example-com").run()
+    at.query_params.update(prefix="LOGS/", object="LOGS/slurm-3459879.out")  # the URL a row click makes
+    at.run()
+    assert not at.exception and not at.error
+    assert "mlch-pipe-user-example-com/LOGS/slurm-3459879.out" in [t.value for t in at.text]
+    previewed = _reads(counting, "LOGS/")
+    assert previewed == {"LOGS/slurm-3459879.out": 1}
+    at.run()
+    assert _reads(counting, "LOGS/") == previewed
