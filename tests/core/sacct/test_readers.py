@@ -50,6 +50,13 @@ def test_headerless_output_with_a_field_list_and_any_delimiter(given: str | None
         assert parsed.warnings == []
 
 
+def test_a_delimiter_given_that_splits_no_line_gives_way_to_the_one_that_does() -> None:
+    text = "1|train|COMPLETED|00:01:00\n2|eval|FAILED|00:00:05\n"
+    parsed = parse_sacct(text, fields=FIELDS, delimiter=";")
+    assert records(parsed.frame) == [["1", "train", "COMPLETED", 60.0], ["2", "eval", "FAILED", 5.0]]
+    assert [w.line for w in parsed.warnings] == [1] and "'|', not ';'" in parsed.warnings[0].message
+
+
 def test_a_header_wins_over_a_different_delimiter_given_and_says_so() -> None:
     text = "JobID;State\n1;COMPLETED\n"
     parsed = parse_sacct(text, delimiter="|")
