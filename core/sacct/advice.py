@@ -7,8 +7,9 @@ A finding names the job, the figure, the threshold it crossed and the exact dire
 
 - **out of memory** (the job or a step ended OUT_OF_MEMORY): what it ran out at and ``--mem`` /
   ``--mem-per-cpu`` = the larger of the request and the peak, times ``oom_factor``;
-- **time over-requested** (Time eff. below ``time_efficiency``): ``--time`` = the longest finished job of the same
-  name in the run, plus ``margin``, rounded up to a minute;
+- **time over-requested** (a COMPLETED job whose Time eff. is below ``time_efficiency``; a job that timed out, failed
+  or was cancelled does not tell how long the work takes): ``--time`` = the longest completed job of the same name in
+  the run, plus ``margin``, rounded up to a minute;
 - **memory over-requested** (Mem eff. below ``memory_efficiency``): ``--mem`` (per node, as sbatch reads it) or
   ``--mem-per-cpu`` = the peak (MaxRSS × NTasks) plus ``margin``;
 - **idle cores** (CPU eff. below ``cpu_efficiency``, more than one core): ``--cpus-per-task`` (or ``--ntasks`` for
