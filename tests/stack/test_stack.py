@@ -21,3 +21,18 @@ def test_credentials_env_is_a_working_swift_configuration(openstack: OpenStack) 
     assert store.get_object("from-credentials-env", "hello.txt")[1] == b"hi"
     assert settings.csc_password is not None
     assert settings.csc_password.get_secret_value() not in repr(settings)
+
+
+@pytest.mark.swift
+def test_the_stack_files_are_readable_by_their_owner_only(openstack: OpenStack) -> None:
+    base = openstack.directory
+    assert base.stat().st_mode & 0o777 == 0o700
+    proxy_conf = base / "swift" / "proxy.conf"
+    assert proxy_conf.is_file() and proxy_conf.stat().st_mode & 0o777 == 0o600  # the service user's password
+    for name in ("credentials.env", "stack.json", "keystone/keystone.conf"):
+        assert (base / name).stat().st_mode & 0o777 == 0o600, name
+    # Everything the stack wrote; the servers' own data under swift/devices is behind the 0700 directory anyway.
+    devices = base / "swift" / "devices"
+    shared = [str(p.relative_to(base)) for p in base.rglob("*") if devices not in p.parents
+              and not p.is_symlink() and not p.is_socket() and p.stat().st_mode & 0o077]
+    assert shared == []
