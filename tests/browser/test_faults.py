@@ -253,7 +253,7 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
         finally:
             faulty.on_request = None
         assert killed, "the app made no upload of the run to kill"
-        assert app.process.poll() is not None
+        assert app.process.wait(timeout=30) == -9  # SIGKILL: no clean-up ran
 
     assert_frame_equal(load_run(store, bucket, name), before)
     with serve(tmp_path / "restarted", _app_env(openstack)) as app:
