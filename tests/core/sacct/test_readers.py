@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import parse_sacct
+from core.sacct import NULL_TOKENS, parse_sacct
 
 FIELDS = ["JobID", "JobName", "State", "Elapsed"]
 
@@ -238,7 +238,8 @@ def delimited_runs(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
                                blacklist_characters=set(delim) | {"\x85"})
     rows = draw(st.lists(st.tuples(
         st.integers(1, 10**8).map(str),
-        st.text(name_chars, min_size=1, max_size=12).filter(lambda s: s.strip() == s and s != ""),
+        # Names that are sacct's "no value" words ("None", "Unknown") are read as null, by design.
+        st.text(name_chars, min_size=1, max_size=12).filter(lambda s: s.strip() == s and s not in NULL_TOKENS),
         st.sampled_from(["COMPLETED", "failed", "Running", "CANCELLED by 0"]),
         st.integers(0, 10**6),
     ), min_size=1, max_size=30))
