@@ -10,7 +10,9 @@ COPY core ./core
 COPY dashboard ./dashboard
 RUN pip install --no-cache-dir .
 
-# Runtime stage: non-root, no compilers, the same app as `make run`.
+# Runtime stage: non-root, no compilers, the same app as `make run`. Unlike `make run` (127.0.0.1 unless HOST says
+# otherwise), the container listens on every interface (STREAMLIT_SERVER_ADDRESS=0.0.0.0): a container is reached
+# through its published port, and publishing it (-p 127.0.0.1:8501:8501 or wider) is the explicit choice.
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -32,4 +34,5 @@ EXPOSE 8501
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_stcore/health' % os.environ['STREAMLIT_SERVER_PORT'], timeout=4)"]
-CMD ["streamlit", "run", "dashboard/app.py"]
+# serve.py is app.py behind frame-denying headers (X-Frame-Options, CSP frame-ancestors): no clickjacking.
+CMD ["streamlit", "run", "dashboard/serve.py"]

@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Where `make run` listens: this machine only. HOST=0.0.0.0 serves every interface (the local store has no sign-in).
+HOST ?= 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test test-fast screenshots services services-stop bench lint browser-deps clean
@@ -23,9 +25,9 @@ $(VENV)/.dev-stamp: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev,services]'
 	touch $(VENV)/.run-stamp $@
 
-## make run [PORT=9000]: the dashboard (embedded local store with demo data unless .env names Swift)
+## make run [PORT=9000] [HOST=0.0.0.0]: the dashboard on 127.0.0.1 unless HOST says otherwise (embedded local store with demo data unless .env names Swift)
 run: $(VENV)/.run-stamp
-	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address 0.0.0.0
+	$(VENV)/bin/streamlit run dashboard/serve.py --server.port $(PORT) --server.address $(HOST)
 
 ## make test: install what the tests need, then run every test (unit, real Swift + Keystone, browser)
 test: $(VENV)/.dev-stamp browser-deps

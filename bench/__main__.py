@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if len(only) < len(AREAS):
+        results.keep_previous(Path(args.output))
     path = results.save(Path(args.output), {"mode": "quick" if args.quick else "full", "areas": only,
                                             "area_seconds": durations, "failed_areas": failed,
                                             "finished": finished})

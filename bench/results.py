@@ -85,6 +85,19 @@ class Results:
             **(extra or {}),
         }
 
+    def keep_previous(self, path: Path) -> None:
+        """Add the figures and notes of an earlier run saved at ``path`` that this run did not measure again.
+
+        A run of some areas then updates the results file without dropping the other areas' figures.
+        """
+        if not path.exists():
+            return
+        previous = json.loads(path.read_text())
+        figures = {name: Figure(name, f["value"], f["unit"], f["target"], f["met"])
+                   for name, f in previous.get("figures", {}).items() if name not in self.figures}
+        self.figures = {**figures, **self.figures}
+        self.notes = [n for n in previous.get("notes", []) if n not in self.notes] + self.notes
+
     def save(self, path: Path = RESULTS_PATH, extra: dict[str, Any] | None = None) -> Path:
         path.write_text(json.dumps(self.to_json(extra), indent=1) + "\n")
         return path

@@ -26,9 +26,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD_FILE = "admin-password"
@@ -315,6 +317,41 @@ def _spawn_proxy_and_wait(base: Path, ports: dict[str, int]) -> None:
     _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['proxy']}/healthcheck"), "Swift proxy", base / "proxy.log")
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _owner_only(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` with umask 077, so the stack's files are readable by this user only.
+
+    The configs hold the Swift service user's password; the Keystone database and keys, the logs and whatever the
+    servers create are private too.
+    """
+
+    @wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = os.umask(0o077)
+        try:
+            result = function(*args, **kwargs)
+        finally:
+            os.umask(previous)
+        _private_files(Path(args[0]) if args else Path(str(kwargs["directory"])))  # type: ignore[arg-type]
+        return result
+
+    return run
+
+
+def _private_files(base: Path) -> None:
+    """Take group and other permissions off everything under ``base`` (swift-ring-builder sets 0644 itself)."""
+    for path in [base.resolve(), *base.resolve().rglob("*")]:
+        if path.is_symlink() or path.is_socket():
+            continue
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+
+
+@_owner_only
 def resume(directory: Path | str) -> StackInfo:
     """Start the processes of a stack stopped earlier in ``directory`` again: same ports, users and data."""
     base = Path(directory).resolve()
@@ -330,10 +367,12 @@ def resume(directory: Path | str) -> StackInfo:
     return info
 
 
+@_owner_only
 def start(directory: Path | str, *, token_expiration: int = 3600) -> StackInfo:
     """Start Keystone and Swift in ``directory`` (stopping an earlier stack there first) and create the users."""
     base = Path(directory).resolve()
     base.mkdir(parents=True, exist_ok=True)
+    os.chmod(base, 0o700)  # an existing directory keeps its mode otherwise
     stop(base)
     for stale in ("keystone", "swift"):
         subprocess.run(["rm", "-rf", str(base / stale)], check=True)

@@ -9,17 +9,25 @@ and a failure to start them fails those tests: nothing is skipped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from core.auth import Credentials
 from core.settings import Settings, load_settings
 from core.store.swift import SwiftStore
 from stack import StackInfo, User, start, stop
+
+# Property tests: "ci" (the default) runs 500 examples per property that sets no count of its own, thousands over
+# the suite; HYPOTHESIS_PROFILE=local runs twenty times as many.
+hypothesis_settings.register_profile("ci", max_examples=500, deadline=None)
+hypothesis_settings.register_profile("local", max_examples=10_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: Keystone token lifetime for the test stack: keystoneauth renews tokens with under 120 s left, so a lifetime a
 #: little above that makes real expiry testable in a few minutes.

@@ -7,8 +7,9 @@ A finding names the job, the figure, the threshold it crossed and the exact dire
 
 - **out of memory** (the job or a step ended OUT_OF_MEMORY): what it ran out at and ``--mem`` /
   ``--mem-per-cpu`` = the larger of the request and the peak, times ``oom_factor``;
-- **time over-requested** (Time eff. below ``time_efficiency``): ``--time`` = the longest finished job of the same
-  name in the run, plus ``margin``, rounded up to a minute;
+- **time over-requested** (a COMPLETED job whose Time eff. is below ``time_efficiency``; a job that timed out, failed
+  or was cancelled does not tell how long the work takes): ``--time`` = the longest completed job of the same name in
+  the run, plus ``margin``, rounded up to a minute;
 - **memory over-requested** (Mem eff. below ``memory_efficiency``): ``--mem`` (per node, as sbatch reads it) or
   ``--mem-per-cpu`` = the peak (MaxRSS × NTasks) plus ``margin``;
 - **idle cores** (CPU eff. below ``cpu_efficiency``, more than one core): ``--cpus-per-task`` (or ``--ntasks`` for
@@ -21,7 +22,6 @@ at stake (idle core-hours; unused Timelimit × AllocCPUS; the job's core-hours �
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,37 +59,62 @@ def _duration(seconds: float) -> str:
     return f"{days}-{clock}" if days else clock
 
 
-def _number(value: object) -> float:
-    """A metrics value as a float (NaN when missing)."""
-    if value is None or value is pd.NA:
-        return math.nan
-    return float(str(value))
+def _floats(jobs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in jobs.columns:
+        return np.full(len(jobs), np.nan)
+    return np.asarray(pd.to_numeric(jobs[column], errors="coerce"), dtype="float64")
 
 
-def _memory_directive(total: float, job: pd.Series) -> str:
+def _texts(jobs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in jobs.columns:
+        return np.full(len(jobs), "", dtype=object)
+    return np.asarray(jobs[column].astype("object").where(jobs[column].notna(), "").astype(str), dtype=object)
+
+
+def _flags(jobs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in jobs.columns:
+        return np.zeros(len(jobs), dtype=bool)
+    return np.asarray(jobs[column].fillna(False).astype(bool), dtype=bool)
+
+
+def _memory_directive(total: float, per_cpu: bool, cpus: float, nodes: float) -> str:
     """``--mem-per-cpu`` for a per-CPU request, else ``--mem`` per node (sbatch's ``--mem`` is per node)."""
-    cpus = _number(job.get("alloc-cpus"))
-    if str(job.get("req-mem-scope")) == "cpu" and cpus > 0:
+    if per_cpu and cpus > 0:
         return f"--mem-per-cpu={slurm_memory(total / cpus)}"
-    nodes = _number(job.get("n-nodes"))
-    nodes = nodes if nodes > 1 else 1.0
-    return f"--mem={slurm_memory(total / nodes)}" + (f" (per node, {int(nodes)} nodes)" if nodes > 1 else "")
+    if nodes > 1:
+        return f"--mem={slurm_memory(total / nodes)} (per node, {int(nodes)} nodes)"
+    return f"--mem={slurm_memory(total)}"
 
 
-def _completed(jobs: pd.DataFrame) -> pd.Series:
+def _ran_out(peak: float, request: float) -> str:
+    if peak == peak:  # not NaN
+        return f"ran out of memory at MaxRSS × NTasks {iec_size(peak)} of {iec_size(request)}"
+    return f"ran out of memory; {iec_size(request) or 'no'} requested"
+
+
+def _oom_advice(base: float, request: float, factor: float, per_cpu: bool, cpus: float, nodes: float) -> str:
+    if not base > 0:
+        return "ask for more memory (--mem) than the last run"
+    what = "the request" if base == request else "the peak"
+    return f"{_memory_directive(base * factor, per_cpu, cpus, nodes)} ({factor:g} × {what})"
+
+
+_NO_CPU_TIME = "TotalCPU is 0: check that the job did its work (a step killed before it reported counts 0)"
+
+
+def _completed(jobs: pd.DataFrame) -> np.ndarray:
     """Jobs that ran to their end (COMPLETED; every finished job when the output has no State)."""
     if "state" not in jobs.columns:
-        return jobs["finished"].astype(bool)
-    return (jobs["state"].astype("object") == "COMPLETED").astype(bool)
+        return _flags(jobs, "finished")
+    return np.asarray(jobs["state"].astype("object") == "COMPLETED", dtype=bool)
 
 
-def _longest_similar(jobs: pd.DataFrame) -> pd.Series:
+def _longest_similar(jobs: pd.DataFrame, completed: np.ndarray) -> np.ndarray:
     """Per job, the longest Elapsed among the completed jobs of the same run and name (its own when unnamed)."""
-    name = jobs["job-name"].astype("object") if "job-name" in jobs.columns else pd.Series(None, index=jobs.index)
-    group = name.where(name.notna(), jobs["job-id"].astype("object")).astype(str)
-    run = jobs["run"].astype(str) if "run" in jobs.columns else pd.Series("", index=jobs.index)
-    elapsed = jobs["elapsed-seconds"].astype("float64").where(_completed(jobs))
-    return elapsed.groupby([run, group]).transform("max")
+    name = _texts(jobs, "job-name")
+    group = np.where(name == "", _texts(jobs, "job-id"), name)
+    elapsed = pd.Series(np.where(completed, _floats(jobs, "elapsed-seconds"), np.nan), index=jobs.index)
+    return np.asarray(elapsed.groupby([_texts(jobs, "run"), group]).transform("max"), dtype="float64")
 
 
 def job_findings(jobs: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
@@ -97,69 +122,83 @@ def job_findings(jobs: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
     if jobs.empty:
         return pd.DataFrame(columns=list(FINDING_COLUMNS))
     t = thresholds
-    longest = _longest_similar(jobs)
+    elapsed, limit = _floats(jobs, "elapsed-seconds"), _floats(jobs, "timelimit-seconds")
+    cpus, used_cpu = _floats(jobs, "alloc-cpus"), _floats(jobs, "total-cpu-seconds")
+    peak, request = _floats(jobs, "max-rss"), _floats(jobs, "req-mem-bytes")
+    nodes, tasks = _floats(jobs, "n-nodes"), _floats(jobs, "n-tasks")
+    per_cpu = _texts(jobs, "req-mem-scope") == "cpu"
+    oom = _flags(jobs, "out-of-memory")
     completed = _completed(jobs)
-    rows: list[dict[str, object]] = []
-    for index, job in jobs.iterrows():
-        elapsed, limit = _number(job.get("elapsed-seconds")), _number(job.get("timelimit-seconds"))
-        cpus, used_cpu = _number(job.get("alloc-cpus")), _number(job.get("total-cpu-seconds"))
-        peak, request = _number(job.get("max-rss")), _number(job.get("req-mem-bytes"))
+    # NaN compares False, so a job missing a figure gets no note about it.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        measured = _flags(jobs, "finished") & (elapsed >= t.min_seconds)
+        time_eff, cpu_eff, mem_eff = (_floats(jobs, c) for c in ("time-efficiency", "cpu-efficiency",
+                                                                 "memory-efficiency"))
+        busy = used_cpu / elapsed
+        ask_cores = np.maximum(1, np.ceil(busy * (1 + t.margin)))
         core_hours = elapsed * cpus / 3600
+        parts: list[pd.DataFrame] = []
 
-        def note(kind: str, figure: str, threshold: str, advice: str, stake: float, job: pd.Series = job) -> None:
-            rows.append({
-                "run": job.get("run", ""), "job": job.get("job", job["job-id"]), "job-id": job["job-id"],
-                "job-name": job.get("job-name"), "state": job.get("state"), "finding": kind, "figure": figure,
-                "threshold": threshold, "advice": advice, "core-hours at stake": stake,
-            })
+        def part(mask: np.ndarray, kind: str, figure: list[str], threshold: str, advice: list[str],
+                 stake: np.ndarray) -> None:
+            if mask.any():
+                rows = jobs.loc[mask]
+                parts.append(pd.DataFrame({
+                    "run": _texts(rows, "run"), "job": _texts(rows, "job") if "job" in rows else _texts(rows, "job-id"),
+                    "job-id": _texts(rows, "job-id"), "job-name": rows["job-name"].to_numpy()
+                    if "job-name" in rows else None, "state": rows["state"].to_numpy() if "state" in rows else None,
+                    "finding": kind, "figure": figure, "threshold": threshold, "advice": advice,
+                    "core-hours at stake": stake[mask],
+                }))
 
-        if bool(job.get("out-of-memory", False)):
-            base = max(v for v in (peak, request, 0.0) if not math.isnan(v))
-            figure = (f"ran out of memory at MaxRSS × NTasks {iec_size(peak)} of {iec_size(request)}"
-                      if not math.isnan(peak) else f"ran out of memory; {iec_size(request) or 'no'} requested")
-            advice = (f"{_memory_directive(base * t.oom_factor, job)} ({t.oom_factor:g} × "
-                      f"{'the request' if base == request else 'the peak'})" if base > 0
-                      else "ask for more memory (--mem) than the last run")
-            note("out of memory", figure, "state OUT_OF_MEMORY", advice, math.inf)
-        measured = bool(job.get("finished", False)) and elapsed >= t.min_seconds
-        if not measured:
-            continue
-        time_eff = _number(job.get("time-efficiency"))
+        m = oom
+        base = np.fmax(np.fmax(peak, request), 0)
+        part(m, "out of memory", [_ran_out(p, r) for p, r in zip(peak[m], request[m], strict=True)],
+             "state OUT_OF_MEMORY",
+             [_oom_advice(b, r, t.oom_factor, c, n, d)
+              for b, r, c, n, d in zip(base[m], request[m], per_cpu[m], cpus[m], nodes[m], strict=True)],
+             np.full(len(jobs), np.inf))
         # Only a job that ran to its end tells how long the work takes.
-        if time_eff < t.time_efficiency and bool(completed.loc[index]):
-            similar = float(longest.loc[index])
-            ask = max(60.0, math.ceil(similar * (1 + t.margin) / 60) * 60)
-            note("time over-requested", f"Elapsed {_duration(elapsed)} is {time_eff:.0%} of Timelimit "
-                 f"{_duration(limit)}", f"Time eff. < {t.time_efficiency:.0%}",
-                 f"--time={_duration(ask)} (longest similar job {_duration(similar)} + {t.margin:.0%})",
-                 (limit - elapsed) * (cpus if cpus > 0 else 1) / 3600)
-        mem_eff = _number(job.get("memory-efficiency"))
-        if mem_eff < t.memory_efficiency and not bool(job.get("out-of-memory", False)):
-            note("memory over-requested", f"MaxRSS × NTasks {iec_size(peak)} is {mem_eff:.0%} of "
-                 f"{iec_size(request)}", f"Mem eff. < {t.memory_efficiency:.0%}",
-                 f"{_memory_directive(peak * (1 + t.margin), job)} (peak + {t.margin:.0%})",
-                 core_hours * (1 - mem_eff))
-        cpu_eff = _number(job.get("cpu-efficiency"))
-        if cpu_eff < t.cpu_efficiency and cpus > 1:
-            busy = used_cpu / elapsed
-            ask_cores = max(1, math.ceil(busy * (1 + t.margin)))
-            figure = f"CPU eff. {cpu_eff:.0%}: TotalCPU kept {busy:.1f} of {int(cpus)} cores busy"
-            stake = (elapsed * cpus - used_cpu) / 3600
-            if used_cpu == 0:
-                note("idle cores", figure, f"CPU eff. < {t.cpu_efficiency:.0%}",
-                     "TotalCPU is 0: check that the job did its work (a step killed before it reported counts 0)",
-                     stake)
-            elif ask_cores < cpus:
-                spread = _number(job.get("n-tasks")) > 1 or _number(job.get("n-nodes")) > 1
-                directive = f"--ntasks={ask_cores}" if spread else f"--cpus-per-task={ask_cores}"
-                note("idle cores", figure, f"CPU eff. < {t.cpu_efficiency:.0%}",
-                     f"{directive} (busy cores + {t.margin:.0%})", stake)
-    if not rows:
+        m = measured & completed & (time_eff < t.time_efficiency)
+        longest = _longest_similar(jobs, completed)
+        ask_time = np.maximum(60.0, np.ceil(longest * (1 + t.margin) / 60) * 60)
+        part(m, "time over-requested",
+             [f"Elapsed {_duration(e)} is {f:.0%} of Timelimit {_duration(lim)}"
+              for e, f, lim in zip(elapsed[m], time_eff[m], limit[m], strict=True)],
+             f"Time eff. < {t.time_efficiency:.0%}",
+             [f"--time={_duration(a)} (longest similar job {_duration(g)} + {t.margin:.0%})"
+              for a, g in zip(ask_time[m], longest[m], strict=True)],
+             (limit - elapsed) * np.where(cpus > 0, cpus, 1) / 3600)
+        m = measured & ~oom & (mem_eff < t.memory_efficiency)
+        part(m, "memory over-requested",
+             [f"MaxRSS × NTasks {iec_size(p)} is {f:.0%} of {iec_size(r)}"
+              for p, f, r in zip(peak[m], mem_eff[m], request[m], strict=True)],
+             f"Mem eff. < {t.memory_efficiency:.0%}",
+             [f"{_memory_directive(p * (1 + t.margin), c, n, d)} (peak + {t.margin:.0%})"
+              for p, c, n, d in zip(peak[m], per_cpu[m], cpus[m], nodes[m], strict=True)],
+             core_hours * (1 - mem_eff))
+        idle = measured & (cpu_eff < t.cpu_efficiency) & (cpus > 1)
+        stake = (elapsed * cpus - used_cpu) / 3600
+        m = idle & (used_cpu == 0)
+        part(m, "idle cores", [f"CPU eff. {f:.0%}: TotalCPU kept 0.0 of {int(c)} cores busy"
+                               for f, c in zip(cpu_eff[m], cpus[m], strict=True)],
+             f"CPU eff. < {t.cpu_efficiency:.0%}",
+             [_NO_CPU_TIME] * int(m.sum()),
+             stake)
+        m = idle & (used_cpu > 0) & (ask_cores < cpus)
+        spread = (tasks > 1) | (nodes > 1)
+        part(m, "idle cores", [f"CPU eff. {f:.0%}: TotalCPU kept {b:.1f} of {int(c)} cores busy"
+                               for f, b, c in zip(cpu_eff[m], busy[m], cpus[m], strict=True)],
+             f"CPU eff. < {t.cpu_efficiency:.0%}",
+             [f"{'--ntasks' if s else '--cpus-per-task'}={int(a)} (busy cores + {t.margin:.0%})"
+              for s, a in zip(spread[m], ask_cores[m], strict=True)],
+             stake)
+    if not parts:
         return pd.DataFrame(columns=list(FINDING_COLUMNS))
-    out = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+    out = pd.concat(parts, ignore_index=True)
     out = out.sort_values("core-hours at stake", ascending=False, kind="stable").reset_index(drop=True)
     out["core-hours at stake"] = out["core-hours at stake"].replace(np.inf, np.nan)
-    return out
+    return out[list(FINDING_COLUMNS)]
 
 
 #: Columns of :func:`waste_summary` besides the grouping column.

@@ -111,8 +111,15 @@ def _read_bytes(
     if _DASHES.match(following) or _DASHES.match(head):
         return _read_fixed_fast(raw, offset, warnings)
     first_no = raw.count(b"\n", 0, line_start)  # 0-based line index of the header (or first data line)
-    prefix = raw[line_start:line_start + (1 << 16)].decode("utf-8", "replace").removeprefix("\ufeff")
-    sample = [line for line in prefix.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    sample_end = line_end
+    for _ in range(_SAMPLE_LINES - 1):  # the first lines only: decoding more costs a large input's parse time
+        found_end = raw.find(b"\n", sample_end + 1, sample_end + (1 << 16))
+        if found_end < 0:
+            sample_end = min(len(raw), sample_end + (1 << 16))
+            break
+        sample_end = found_end
+    prefix = raw[line_start:sample_end].decode("utf-8", "replace").removeprefix("\ufeff")
+    sample = [line for line in prefix.splitlines() if line.strip()]
     found: list[ParseWarning] = []  # kept only if this call reads the input (a second one would warn again)
     layout = _delimited_layout(sample, first_no, fields, delimiter, found)
     if layout is None:

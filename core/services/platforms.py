@@ -21,7 +21,7 @@ from core.text import plotly_plain
 PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "lumi": "#2ca02c", "other": "#7f7f7f",
                                     "unknown": "#c7c7c7"}
 
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "template": "plotly_white", "showlegend": False}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 100, "b": 10}, "template": "plotly_white", "showlegend": False}
 
 
 def with_platform(jobs: pd.DataFrame, platforms: Mapping[str, str]) -> pd.DataFrame:
@@ -94,7 +94,8 @@ def _empty(title: str, why: str) -> go.Figure:
 
 
 def _counts_label(table: pd.DataFrame, column: str, what: str) -> str:
-    return "; ".join(f"{p}: {int(n):,} {what}" for p, n in zip(table["platform"], table[column], strict=True))
+    """``what: mahti 12, other 40`` (platform names are plain words: known names or ``other``)."""
+    return f"{what}: " + ", ".join(f"{p} {int(n):,}" for p, n in zip(table["platform"], table[column], strict=True))
 
 
 def _plain(data: pd.DataFrame) -> pd.DataFrame:
@@ -102,9 +103,10 @@ def _plain(data: pd.DataFrame) -> pd.DataFrame:
     return data.assign(**{c: data[c].astype(str).map(plotly_plain) for c in ("run", "job-id") if c in data.columns})
 
 
-def _finish(fig: go.Figure, title: str, order: list[str]) -> go.Figure:
+def _finish(fig: go.Figure, title: str, order: list[str], counts: str) -> go.Figure:
+    """Platforms in ``order`` on the x axis; the title, and under it what the figure counts."""
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=order, title="platform")
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title={"text": title, "subtitle": {"text": counts}}, **_LAYOUT)
     return fig
 
 
@@ -118,8 +120,8 @@ def queue_wait_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
     fig = px.box(data, x="platform", y="minutes", color="platform", color_discrete_map=PLATFORM_COLOURS,
                  points="outliers", hover_data=["run", "job-id"])
     fig.update_yaxes(title="minutes in the queue", rangemode="tozero")
-    title = "Queue wait per platform — " + _counts_label(table, "jobs with queue wait", "jobs with Submit and Start")
-    return _finish(fig, title, order)
+    return _finish(fig, "Queue wait per platform", order,
+                   _counts_label(table, "jobs with queue wait", "jobs with Submit and Start"))
 
 
 def failure_figure(table: pd.DataFrame) -> go.Figure:
@@ -130,8 +132,10 @@ def failure_figure(table: pd.DataFrame) -> go.Figure:
     fig = px.bar(data, x="platform", y="failure rate", color="platform", color_discrete_map=PLATFORM_COLOURS,
                  text=[f"{f:,} of {n:,}" for f, n in zip(data["failed"], data["finished"], strict=True)])
     fig.update_yaxes(title="failed / finished jobs", tickformat=".0%", range=[0, 1])
-    title = "Failure rate per platform — FAILED, OUT_OF_MEMORY, TIMEOUT, NODE_FAIL of the finished jobs"
-    return _finish(fig, title, table["platform"].tolist())
+    counts = ", ".join(f"{p} {int(f):,} of {int(n):,}" for p, f, n in
+                       zip(table["platform"], table["failed"], table["finished"], strict=True))
+    return _finish(fig, "Failure rate per platform", table["platform"].tolist(),
+                   f"{', '.join(FAILED_STATES)}<br>of the finished jobs: {counts}")
 
 
 def efficiency_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
@@ -148,10 +152,9 @@ def efficiency_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
                  hover_data=["run", "job-id"], color_discrete_map={"CPU": "#2e86c1", "memory": "#af7ac5"})
     fig.update_yaxes(title="% of what was allocated", tickformat=".0%", rangemode="tozero")
     fig.update_layout(showlegend=True)
-    title = ("Efficiency per platform — finished jobs: "
-             + _counts_label(table, "jobs with CPU efficiency", "with CPU efficiency") + "; "
-             + _counts_label(table, "jobs with memory efficiency", "with memory efficiency"))
-    return _finish(fig, title, table["platform"].tolist()).update_layout(showlegend=True)
+    counts = (_counts_label(table, "jobs with CPU efficiency", "finished jobs with CPU eff.") + "<br>"
+              + _counts_label(table, "jobs with memory efficiency", "with memory eff."))
+    return _finish(fig, "Efficiency per platform", table["platform"].tolist(), counts).update_layout(showlegend=True)
 
 
 def core_hours_figure(table: pd.DataFrame) -> go.Figure:
@@ -162,5 +165,5 @@ def core_hours_figure(table: pd.DataFrame) -> go.Figure:
     fig = px.bar(data, x="platform", y="core-hours", color="platform", color_discrete_map=PLATFORM_COLOURS,
                  text_auto=",.0f")
     fig.update_yaxes(title="core-hours (Elapsed × AllocCPUS)", tickformat=",.0f", rangemode="tozero")
-    title = "Allocated core-hours per platform — " + _counts_label(table, "jobs with core-hours", "jobs")
-    return _finish(fig, title, table["platform"].tolist())
+    return _finish(fig, "Allocated core-hours per platform", table["platform"].tolist(),
+                   _counts_label(table, "jobs with core-hours", "jobs with Elapsed and AllocCPUS"))

@@ -55,12 +55,25 @@ def sign_in_swift(
     project_domain_name: str | None = None,
     auth_url: str | None = None,
 ) -> SessionState:
-    """Authenticate against Keystone now and return the session dict (raises AuthenticationFailed/StoreUnavailable)."""
+    """Authenticate against Keystone now and return the session dict.
+
+    ``auth_url`` must be CSC_AUTH_URL or one of KEYSTONE_URLS: the sign-in page lets a user type it, and the server
+    would otherwise post the credentials to any host it can reach (and tell open ports from closed ones).
+
+    Raises:
+        SettingsError: ``auth_url`` is not an allowed Keystone URL (checked before any request is made).
+        AuthenticationFailed: Keystone refused the credentials, or one is missing.
+        StoreUnavailable: Keystone did not answer.
+    """
     if not username or not password or not project_name:
         raise AuthenticationFailed("user name, password and project are all needed to sign in")
+    url = (auth_url or settings.csc_auth_url).strip().rstrip("/")
+    if url not in settings.allowed_auth_urls:
+        raise SettingsError("KEYSTONE_URLS", f"{url} is not an allowed Keystone URL; the allowed ones are "
+                            f"{', '.join(settings.allowed_auth_urls)} (CSC_AUTH_URL and KEYSTONE_URLS)")
     try:
         credentials = Credentials(
-            auth_url=(auth_url or settings.csc_auth_url).rstrip("/"),
+            auth_url=url,
             username=username.strip(),
             password=SecretStr(password),
             project_name=project_name.strip(),

@@ -69,7 +69,10 @@ class LocalStore:
         """Use ``root`` (created if missing)."""
         self.root = Path(root).resolve()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            # The store has no sign-in of its own: only the user running the app may read it.
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.root.stat().st_uid == os.getuid() and self.root.stat().st_mode & 0o077:
+                os.chmod(self.root, 0o700)
         except OSError as exc:
             raise StoreUnavailable(f"cannot use the local store directory {self.root}: {exc.strerror}") from None
 

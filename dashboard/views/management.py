@@ -29,7 +29,7 @@ if linked is not None and linked not in names:
     linked = None
 links.seed_choice("management-object", linked or names[-1], names)
 name = st.selectbox("Management object", names, key="management-object")
-view.keep("object", name, names[-1])
+view.set("object", name)  # always: a newer object must not change what a shared link shows
 refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
 
 

@@ -22,7 +22,7 @@ def plain(text: object) -> str:
 
 
 settings = components.settings()
-components.header("Overview", f"What needs attention in the pipeline of {settings.pipeline_user}.")
+components.header("Overview", f"What needs attention in the pipeline of {plain(settings.pipeline_user)}.")
 store = components.store()
 refresh = st.toggle("Auto-refresh every 60 s", key="refresh", bind="query-params",
                     help="Re-read runs and Management objects every minute while this page is open.")
@@ -43,7 +43,7 @@ def show() -> None:
     with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
         view = service.build_overview(store, settings, now, load=_load)
     for problem in view.problems:
-        st.warning(problem, icon=":material/error:")
+        st.warning(plain(problem), icon=":material/error:")
     st.caption(f"Read at {now.astimezone(ZoneInfo(settings.sacct_timezone)).strftime('%Y-%m-%d %H:%M:%S %Z')}.")
 
     left, right = st.columns(2)

@@ -37,7 +37,7 @@ chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
                         help="Newest stored first; the page opens on the newest ones. Their platform, rows and "
                         "stored time are listed below.")
-view_params.keep("runs", chosen, default_runs)
+view_params.set("runs", chosen)  # always: newer runs must not change what a shared link shows
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()

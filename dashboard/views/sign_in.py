@@ -25,7 +25,8 @@ else:
     last = st.session_state.get("sign_in_last") or {}
     attempt = st.session_state.setdefault("sign_in_attempt", 0)
     with st.form("swift_sign_in"):
-        auth_url = st.text_input("Keystone URL", value=last.get("auth_url", settings.csc_auth_url))
+        auth_url = st.text_input("Keystone URL", value=last.get("auth_url", settings.csc_auth_url),
+                                 help="Only the configured Keystone URLs are accepted (CSC_AUTH_URL, KEYSTONE_URLS).")
         username = st.text_input("User name", value=last.get("username", settings.csc_username or ""))
         password = st.text_input("Password", type="password", key=f"sign_in_password_{attempt}")
         project = st.text_input("Project", value=last.get("project", settings.csc_project_name or ""),

@@ -23,3 +23,18 @@ def test_targets_and_readme_table(tmp_path: Path) -> None:
     assert "| b.speedup | 12.000 | x | >= 30 | **missed** |" in text
     assert "| a.seconds | 0.4000 | s | <= 0.5 | met |" in text
     assert json.loads(saved.read_text())["figures"]["c.info"]["value"] == 7
+
+
+def test_a_run_of_some_areas_keeps_the_other_figures(tmp_path: Path) -> None:
+    earlier = Results(verbose=False)
+    earlier.add("parse.seconds", 1.0, "s")
+    earlier.add("load.20_sessions.median", 9.0, "s", at_most=1.5)
+    earlier.note("parse: measured earlier")
+    path = earlier.save(tmp_path / "results.json")
+    later = Results(verbose=False)
+    later.add("load.20_sessions.median", 1.2, "s", at_most=1.5)
+    later.keep_previous(path)
+    figures = json.loads(later.save(path).read_text())["figures"]
+    assert figures["parse.seconds"]["value"] == 1.0
+    assert figures["load.20_sessions.median"] == {"value": 1.2, "unit": "s", "target": "<= 1.5", "met": True}
+    assert later.notes == ["parse: measured earlier"]

@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -52,15 +53,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{log.read_text(errors='replace')[-4000:]}")
 
 
-def start_app(workdir: Path, extra_env: Mapping[str, str]) -> Iterator[str]:
-    """Run the dashboard in a subprocess until the generator is closed; yields its base URL."""
+def start_app(workdir: Path, extra_env: Mapping[str, str], script: str = "dashboard/app.py") -> Iterator[str]:
+    """Run the dashboard (``script``) in a subprocess until the generator is closed; yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CSC_", "STORE", "LOCAL_STORE"))}
     env.update({"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store"), **extra_env})
     log = workdir / "streamlit.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
@@ -94,6 +95,34 @@ def screenshot_folder(environ: Mapping[str, str], temporary: Callable[[], Path])
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard on the embedded local store with demo data."""
     yield from start_app(tmp_path_factory.mktemp("app"), {})
+
+
+@dataclass(frozen=True)
+class ServedApp:
+    """The app as ``make run`` and the container serve it (dashboard/serve.py), its log and its local store."""
+
+    url: str
+    log: Path
+    store: Path
+
+
+def _served(workdir: Path, env: Mapping[str, str]) -> Iterator[ServedApp]:
+    for url in start_app(workdir, env, script="dashboard/serve.py"):
+        yield ServedApp(url, workdir / "streamlit.log", workdir / "store")
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """dashboard/serve.py on the embedded local store with demo data."""
+    yield from _served(tmp_path_factory.mktemp("served"), {})
+
+
+@pytest.fixture(scope="session")
+def served_swift_app(openstack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """dashboard/serve.py configured for the real Swift + Keystone, minus the password (each user signs in)."""
+    alice = openstack.users[0]  # type: ignore[attr-defined]
+    env = {k: v for k, v in openstack.info.env_for(alice).items() if k != "CSC_PASSWORD"}  # type: ignore[attr-defined]
+    yield from _served(tmp_path_factory.mktemp("served-swift"), env)
 
 
 @pytest.fixture(scope="session")

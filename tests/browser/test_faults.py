@@ -245,15 +245,16 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
         try:
             page.get_by_role("button", name="Store").click()
             confirm = page.get_by_role("button", name="Store as a new version")
-            deadline = time.monotonic() + 60
+            deadline, confirmed = time.monotonic() + 60, False
             while not killed and time.monotonic() < deadline:
-                if confirm.count():
+                if not confirmed and confirm.count():  # once: a dead app's buttons are disabled
                     confirm.click()
+                    confirmed = True
                 page.wait_for_timeout(500)
         finally:
             faulty.on_request = None
         assert killed, "the app made no upload of the run to kill"
-        assert app.process.poll() is not None
+        assert app.process.wait(timeout=30) == -9  # SIGKILL: no clean-up ran
 
     assert_frame_equal(load_run(store, bucket, name), before)
     with serve(tmp_path / "restarted", _app_env(openstack)) as app:

@@ -147,3 +147,26 @@ def test_large_input_from_stdin_shows_progress_and_warnings_name_lines(local: di
     warnings = [line for line in result.stderr.splitlines() if line.startswith("hpc-monitor: warning:")]
     assert len(warnings) == 1 and warnings[0].startswith(f"hpc-monitor: warning: line {lines}: ")
     assert f"({lines - 2:,} rows, parsable2, 1 warning)" in result.stdout
+
+
+def test_headerless_output_with_its_field_list_is_stored_quietly(local: dict[str, str], tmp_path: Path) -> None:
+    text = samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_bytes()
+    fields = "JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,MaxRSS,ExitCode,NNodes,NTasks"
+    without = one_error_line(hpc_monitor(["upload-sacct", "-", "--run", "alpine"], local, tmp_path, text))
+    assert "for --noheader output give the field list" in without
+    result = hpc_monitor(["upload-sacct", "-", "--run", "alpine", "--fields", fields], local, tmp_path, text)
+    assert result.returncode == 0 and result.stderr == ""  # small input: no progress lines, no warnings
+    assert result.stdout.startswith("Stored mlch-for-air/ARTIFACTS/SACCT/user-example-com-alpine.parquet as version 1 "
+                                    "(102 rows, parsable2")
+    listed = hpc_monitor(["ls", "mlch-for-air/ARTIFACTS/SACCT/"], local, tmp_path)
+    assert [line.split("\t")[2] for line in listed.stdout.splitlines()] == [
+        "ARTIFACTS/SACCT/user-example-com-alpine.parquet"]
+
+
+def test_settings_come_from_the_dotenv_of_the_working_directory(tmp_path: Path) -> None:
+    store = tmp_path / "from-dotenv"
+    (tmp_path / ".env").write_text(f"STORE=local\nLOCAL_STORE_PATH={store}\nBUCKET_PREFIX=dotenv\n", encoding="utf-8")
+    result = hpc_monitor(["upload-sacct", str(SAMPLE), "--run", "cedar"], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Stored dotenv-for-air/ARTIFACTS/SACCT/user-example-com-cedar.parquet ")
+    assert store.is_dir() and hpc_monitor(["ls"], {}, tmp_path).stdout.startswith("dotenv-for-air\t")

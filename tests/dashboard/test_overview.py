@@ -73,7 +73,7 @@ def test_a_broken_management_object_is_named_and_the_rest_still_shows(open_page:
     LocalStore(store_dir).put_object("mlch-sub-air-user-example-com", "MANAGEMENT/2.json", b"{not json")
     at = open_page()
     assert not at.exception
-    assert any("MANAGEMENT/2.json" in w.value for w in at.warning)
+    assert any("MANAGEMENT/2\\.json" in w.value for w in at.warning)  # escaped for Markdown
     assert any(h.startswith("Failed jobs: ") for h in _subheaders(at))
 
 

@@ -32,10 +32,12 @@ def test_comparison_counts_each_figure_over_what_it_says() -> None:
     assert puhti["jobs with core-hours"] == 1 and puhti["core-hours"] == pytest.approx(25.6)
     figure = platforms.failure_figure(table.reset_index())
     assert list(figure.layout.yaxis.range) == [0, 1]
-    assert "FAILED, OUT_OF_MEMORY, TIMEOUT, NODE_FAIL" in figure.layout.title.text
+    assert figure.layout.title.text == "Failure rate per platform"
+    assert "FAILED, OUT_OF_MEMORY, TIMEOUT, NODE_FAIL" in figure.layout.title.subtitle.text
+    assert figure.layout.title.subtitle.text.endswith("puhti 1 of 2, mahti 1 of 2")
     wait = platforms.queue_wait_figure(framed, table.reset_index())
     assert list(wait.layout.xaxis.categoryarray) == ["puhti", "mahti"]
-    assert "mahti: 2 jobs with Submit and Start" in wait.layout.title.text
+    assert wait.layout.title.subtitle.text == "jobs with Submit and Start: puhti 2, mahti 2"
 
 
 def test_demo_compares_mahti_with_the_other_clusters(store: LocalStore, settings: Settings) -> None:

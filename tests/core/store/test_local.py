@@ -43,3 +43,14 @@ def test_a_copied_store_is_still_readable(tmp_path: Path) -> None:
     shutil.copytree(tmp_path / "a", tmp_path / "copy")
     meta, data = LocalStore(tmp_path / "copy").get_object("b", "o")
     assert data == b"payload" and meta.custom["version"] == 2
+
+
+def test_the_store_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    for root in (tmp_path / "new" / "store", shared):
+        store = LocalStore(root)
+        store.put_object("b", "MANAGEMENT/1.json", b"{}")
+        assert root.stat().st_mode & 0o777 == 0o700
+        data_files = [p for p in root.rglob("*") if p.is_file()]
+        assert data_files and all(p.stat().st_mode & 0o077 == 0 for p in data_files)
