@@ -106,6 +106,7 @@ if jobs is not None and not jobs.empty:
     notes = sacct_service.findings(jobs, settings)
     with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
         st.caption(sacct_service.findings_help(settings))
+        st.text(sacct_service.run_waste_text(jobs))
         components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
                                                           settings.sacct_timezone), key="upload_findings",
                                selectable=False)
