@@ -177,3 +177,23 @@ def test_sacct_url_names_the_runs_it_shows(app_server: str, page: Page) -> None:
     table = _main(page).locator('[data-testid="stDataFrame"]').first
     expect(table).to_contain_text("mahti")
     expect(table).to_contain_text("habrok")
+
+
+def test_pipeline_user_is_per_session_and_in_the_url(app_server: str, browser: Any, page: Page) -> None:
+    page.goto(f"{app_server}/management?pipeline=bob%40example.org")
+    wait_idle(page, "Management")
+    sidebar = page.locator('[data-testid="stSidebarUserContent"]')
+    expect(sidebar).to_contain_text("pipeline user bob@example.org")
+    expect(_main(page)).to_contain_text("mlch-sub-air-bob-example-org")  # bob has no Management object
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
+    wait_idle(page, "Overview")
+    assert "pipeline=bob%40example.org" in page.url  # the choice stays in the URL from page to page
+    # Another browser on the same deployment still sees the configured pipeline.
+    other = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    try:
+        other.goto(f"{app_server}/management")
+        wait_idle(other, "Management")
+        expect(other.locator('[data-testid="stSidebarUserContent"]')).to_contain_text("pipeline user user@example.com")
+        expect(other.get_by_role("tab", name="mahti")).to_be_visible()
+    finally:
+        other.context.close()
