@@ -30,7 +30,7 @@ def test_upload_reads_reportseff_delimiter_with_a_header(open_page: OpenPage) ->
     at = _upload(open_page("views/upload.py"), text)
     _fine(at)
     assert "2 rows in parsable2 format" in texts(at)
-    preview = at.dataframe[0].value  # the rows as sacct prints them: Slurm's field names as headers
+    preview = at.dataframe[0].value
     assert preview["JobID"].tolist() == ["23000233", "23000234"]
     assert preview["State"].tolist() == ["COMPLETED", "FAILED"]
 
@@ -62,7 +62,7 @@ def test_upload_reads_slurm_24_11_json_with_a_pending_job(open_page: OpenPage) -
     at = _upload(open_page("views/upload.py"), text)
     _fine(at)
     assert "1 rows in json format" in texts(at)
-    preview = at.dataframe[0].value  # no warnings: the first table is the preview
+    preview = at.dataframe[0].value  # no warnings: the first table is the preview, in sacct's field names
     assert preview["State"].tolist() == ["PENDING"]
-    assert preview["Start"].isna().all() and preview["Timelimit"].isna().all()
+    assert preview["Start"].isna().all() and preview["Timelimit"].isna().all()  # not 2106, not a number
     assert preview["ReqMem"].tolist() == [4096 * 1024**2]
