@@ -406,6 +406,16 @@ def measure_load(results: Any, label: str, apps: Sequence[App], duration: float,
     return report
 
 
+def new_session_cpu(app: App, sessions: int = 10) -> float:
+    """CPU seconds the app spends on a new browser session that opens the sign-in page (median of ``sessions``)."""
+    costs = []
+    for _ in range(sessions):
+        before = _cpu(app)
+        open_once(app.url, ["sign-in"])
+        costs.append(_cpu(app) - before)
+    return statistics.median(costs)
+
+
 def run(results: Any, quick: bool) -> None:
     """``load``: 20 sessions on the local store, on Swift, and on Swift shared by two replicas."""
     import tempfile
@@ -417,6 +427,7 @@ def run(results: Any, quick: bool) -> None:
         base = Path(tmp)
         with serve(base / "local", {}) as app:
             measure_load(results, "load.20_sessions", [app], duration)
+            results.add("load.new_session.app_cpu", new_session_cpu(app), "s")
         with swift_demo(base) as (_, env, fields):
             with serve(base / "swift", env) as app:
                 measure_load(results, "load.20_sessions.swift", [app], duration, fields)

@@ -1,8 +1,8 @@
 """The real samples the tests read, each kept once.
 
 Samples the demo also uses live in ``core/demo_data/`` (shipped with the package); ``tests/data/`` keeps only those
-no demo uses. ``core/demo_data/SOURCES-sacct.md`` and ``SOURCES-logs.md`` give every sample's source and the facts
-checked by hand.
+no demo uses. Each sample's source and the facts checked by hand are in ``core/demo_data/SOURCES-sacct.md``,
+``core/demo_data/SOURCES-logs.md`` and ``tests/data/sacct/SOURCES.md``.
 """
 
 from __future__ import annotations

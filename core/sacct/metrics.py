@@ -28,8 +28,11 @@ def _col(frame: pd.DataFrame, name: str, dtype: str = "float64") -> pd.Series:
 
 def tres_memory(tres: pd.Series) -> pd.Series:
     """The ``mem=`` of TRES strings (``billing=1,cpu=1,mem=7996M,node=1``) in bytes; null where there is none."""
-    mem = tres.astype("string").str.extract(r"(?:^|,)mem=([0-9.]+[KMGTPE]?)(?:,|$)")[0]
-    return pd.Series(sizes_to_numbers(mem.fillna(""), binary=True), index=tres.index, dtype="float64")
+    # A run repeats a few TRES strings many times: read each distinct one once.
+    codes, distinct = pd.factorize(tres.astype("string"))
+    mem = pd.Series(distinct, dtype="string").str.extract(r"(?:^|,)mem=([0-9.]+[KMGTPE]?)(?:,|$)")[0]
+    values = np.append(sizes_to_numbers(mem.fillna(""), binary=True).astype("float64"), np.nan)
+    return pd.Series(values[codes], index=tres.index, dtype="float64")  # code -1 (missing) takes the NaN
 
 
 def requested_memory(req_mem: pd.Series, scope: pd.Series, alloc_cpus: pd.Series, n_nodes: pd.Series,

@@ -201,37 +201,6 @@ def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> 
     return "\n".join(lines)
 
 
-#: Columns of the job page's sacct table: frame column → the Slurm field name shown as its header.
-ROW_COLUMNS: dict[str, str] = {
-    "run": "run", "job-id": "JobID", "step": "step", "job-name": "JobName", "state": "State",
-    "exit-code": "ExitCode", "alloc-cpus": "AllocCPUS", "n-nodes": "NNodes", "node-list": "NodeList",
-    "start-time": "Start", "end-time": "End", "elapsed-seconds": "Elapsed", "total-cpu-seconds": "TotalCPU",
-    "max-rss": "MaxRSS",
-}
-
-
-def rows_table(rows: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """The job's sacct rows with Slurm's field names, for a table.
-
-    Times are in ``timezone``, durations are timedeltas and MaxRSS is in MiB: still numbers, so the table sorts as
-    numbers and formats them at the edge.
-    """
-    out = pd.DataFrame(index=rows.index)
-    for column, header in ROW_COLUMNS.items():
-        if column not in rows.columns:
-            continue
-        values = rows[column]
-        if column.endswith("-time"):
-            out[header] = pd.to_datetime(values.astype("float64"), unit="s", utc=True).dt.tz_convert(timezone)
-        elif column.endswith("-seconds"):
-            out[header] = pd.to_timedelta(values.astype("float64"), unit="s")
-        elif column == "max-rss":
-            out["MaxRSS (MiB)"] = values.astype("float64") / 1024**2
-        else:
-            out[header] = values
-    return out.reset_index(drop=True)
-
-
 @dataclass(frozen=True)
 class JobView:
     """Everything the job page shows, and what could not be found."""
@@ -243,6 +212,8 @@ class JobView:
     seff: SeffSummary | None
     logs: list[LogRef]
     notes: list[str]
+    #: The advice of core.sacct.advice on the job (empty when it ran well or has no sacct record).
+    findings: pd.DataFrame = field(compare=False, default_factory=pd.DataFrame)
 
 
 #: Newest management objects searched for a job when the link names none.
@@ -286,5 +257,6 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
     rows = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["run", "job-id", "step"])
     first_run = rows[rows["run"] == found_runs[0]] if found_runs else rows
     seff = seff_summary(first_run, key.job_id) if found_runs else None
+    findings = sacct_service.findings(sacct_service.metrics(rows), settings) if found_runs else pd.DataFrame()
     return JobView(key, entry, found_runs, rows, seff,
-                   logs_of(logs_service.list_logs(store, settings), key.job_id), notes)
+                   logs_of(logs_service.list_logs(store, settings), key.job_id), notes, findings)

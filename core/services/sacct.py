@@ -563,3 +563,26 @@ def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings
     lumi = amount[platform == "lumi"].dropna()
     return Billing(float(csc.sum()) if len(csc) else None, len(csc),
                    float(lumi.sum()) if len(lumi) else None, len(lumi))
+
+
+def run_waste_text(jobs: pd.DataFrame) -> str:
+    """One run's idle core-hours, unused memory and failures in a sentence, each with the jobs it counts."""
+    if jobs.empty:
+        return "No jobs."
+    row = waste_summary(jobs.assign(run="run"), "run").iloc[0]
+    idle, unused = row["wasted core-hours"], row["unused memory GiB-hours"]
+    parts = [
+        f"Idle core-hours: {'—' if pd.isna(idle) else f'{idle:,.1f}'} over {row['jobs with CPU time']:,} finished "
+        f"jobs with TotalCPU",
+        f"unused memory: {'—' if pd.isna(unused) else f'{unused:,.1f}'} GiB-hours over {row['jobs with memory']:,} "
+        f"finished jobs with MaxRSS",
+    ]
+    failed = failures(jobs.assign(run="run"), "run")
+    if len(failed):
+        kinds = ", ".join(f"{r.state}{f' (exit {r._3})' if r._3 else ''} ×{r.jobs}" for r in failed.itertuples())
+        parts.append(f"{row['failed jobs']:,} failed: {kinds}")
+    else:
+        parts.append("no failed job")
+    if row["out of memory"]:
+        parts.append(f"{row['out of memory']:,} ran out of memory")
+    return "; ".join(parts) + "."

@@ -75,17 +75,20 @@ else:
         else:
             cluster = job.rows["cluster"].dropna().iat[0] if "cluster" in job.rows and \
                 job.rows["cluster"].notna().any() else None
-            st.code(service.seff_text(job_id, job.seff, cluster), language=None)
+            st.code(service.seff_text(job_id, job.seff, cluster), language=None, wrap_lines=True)
     with right:
-        st.caption(f"Job and step rows ({len(job.rows)}); times in {settings.sacct_timezone}")
-        st.dataframe(service.rows_table(job.rows, settings.sacct_timezone), hide_index=True, width="stretch",
-                     column_config={
-                         "Start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-                         "End": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-                         "Elapsed": st.column_config.NumberColumn(format="compact"),
-                         "TotalCPU": st.column_config.NumberColumn(format="compact"),
-                         "MaxRSS (MiB)": st.column_config.NumberColumn(format="%.1f MiB"),
-                     })
+        st.caption(f"Job and step rows ({len(job.rows)}): durations [D-]HH:MM:SS, sizes in binary units, times in "
+                   f"{settings.sacct_timezone}")
+        components.sacct_table(sacct_service.row_table(job.rows, settings.sacct_timezone), key="job-rows",
+                               selectable=False)
+    st.caption("Advice")
+    if job.findings.empty:
+        st.text("No finding: " + sacct_service.findings_help(settings))
+    else:
+        st.caption(sacct_service.findings_help(settings))
+        components.sacct_table(sacct_service.headed_table(job.findings, sacct_service.FINDING_HEADERS,
+                                                          settings.sacct_timezone), key="job-findings",
+                               selectable=False)
 
 # --- Logs -------------------------------------------------------------------------------------------------------
 st.subheader("Logs", divider="gray")

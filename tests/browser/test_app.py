@@ -82,7 +82,8 @@ def test_management_shows_every_platforms_jobs(app_server: str, page: Page) -> N
         page.get_by_role("tab", name=name).click()
         panel = page.get_by_role("tabpanel", name=name)
         table = panel.locator('[data-testid="stDataFrame"]').first
-        expect(table).to_contain_text(orchestration.platforms[name].jobs[0].path)
+        # A tab click reruns the page (the tab is in the URL); its tables come back after that run.
+        expect(table).to_contain_text(orchestration.platforms[name].jobs[0].path, timeout=30_000)
         shown = table.text_content()
         for job in orchestration.platforms[name].jobs:
             assert job.path in shown
@@ -92,7 +93,7 @@ def test_management_shows_every_platforms_jobs(app_server: str, page: Page) -> N
     page.get_by_role("tab", name="mahti").click()
     mahti = page.get_by_role("tabpanel", name="mahti").locator('[data-testid="stDataFrame"]').first
     for status in ("failed", "cancelled", "complete"):
-        expect(mahti).to_contain_text(status)
+        expect(mahti).to_contain_text(status, timeout=30_000)
     print(screenshot(page, "management-mahti"))
 
 

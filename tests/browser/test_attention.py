@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests import samples
-from tests.browser.conftest import screenshot, wait_idle
+from tests.browser.conftest import screenshot, start_app, wait_idle
 
 pytestmark = pytest.mark.browser
 Page = Any
+
+
+@pytest.fixture(scope="module")
+def alert_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with thresholds the demo crosses: every active pipeline is stuck after 60 ms, quotas alert at 15 %."""
+    yield from start_app(tmp_path_factory.mktemp("alert-app"),
+                         {"STUCK_AFTER_MINUTES": "0.001", "QUOTA_ALERT_PERCENT": "15"})
 
 
 def _main(page: Page) -> Any:
@@ -53,6 +61,32 @@ def test_overview_lists_what_needs_attention_and_links_to_each_page(app_server: 
     expect(chosen).to_contain_text("user-example-com-mahti-ray")
     expect(chosen).not_to_contain_text("hyak")
     assert "runs=user-example-com-mahti-ray" in page.url
+    _no_error(page)
+
+
+def test_overview_links_stuck_pipelines_and_full_quotas_to_management(alert_app: str, page: Page) -> None:
+    page.goto(alert_app)
+    wait_idle(page, "Overview")
+    main = _main(page)
+    expect(main.get_by_role("heading", name="Stuck pipelines: 1")).to_be_visible()
+    expect(main.get_by_role("heading", name="Quotas over 15 %: 2")).to_be_visible()
+    # Mahti's home directory uses 3.045G of 10G: its link opens Management on the mahti tab.
+    main.get_by_role("link", name="Workspaces on mahti").click()
+    wait_idle(page, "Management")
+    assert "platform=mahti" in page.url
+    expect(page.get_by_role("tab", name="mahti", selected=True)).to_be_visible()
+    # The mahti tab is the one shown: its stuck job (sweep.sh, never submitted) is visible, lumi's is not.
+    expect(main.get_by_text(re.compile(r"^1 active job, .* min: job without id$"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"^1 active job, .* min: job 7340020$"))).to_be_hidden()
+    _no_error(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
+    wait_idle(page, "Overview")
+    link = main.get_by_role("link", name="Open MANAGEMENT/1.json")
+    assert "object=MANAGEMENT%2F1.json" in (link.get_attribute("href") or "")
+    link.click()
+    wait_idle(page, "Management")
+    # The newest object is the page's default, so the page keeps its URL clean; the choice shows it.
+    expect(main.get_by_role("combobox", name="Management object")).to_have_value("MANAGEMENT/1.json")
     _no_error(page)
 
 
@@ -143,3 +177,23 @@ def test_sacct_url_names_the_runs_it_shows(app_server: str, page: Page) -> None:
     table = _main(page).locator('[data-testid="stDataFrame"]').first
     expect(table).to_contain_text("mahti")
     expect(table).to_contain_text("habrok")
+
+
+def test_pipeline_user_is_per_session_and_in_the_url(app_server: str, browser: Any, page: Page) -> None:
+    page.goto(f"{app_server}/management?pipeline=bob%40example.org")
+    wait_idle(page, "Management")
+    sidebar = page.locator('[data-testid="stSidebarUserContent"]')
+    expect(sidebar).to_contain_text("pipeline user bob@example.org")
+    expect(_main(page)).to_contain_text("mlch-sub-air-bob-example-org")  # bob has no Management object
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
+    wait_idle(page, "Overview")
+    assert "pipeline=bob%40example.org" in page.url  # the choice stays in the URL from page to page
+    # Another browser on the same deployment still sees the configured pipeline.
+    other = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    try:
+        other.goto(f"{app_server}/management")
+        wait_idle(other, "Management")
+        expect(other.locator('[data-testid="stSidebarUserContent"]')).to_contain_text("pipeline user user@example.com")
+        expect(other.get_by_role("tab", name="mahti")).to_be_visible()
+    finally:
+        other.context.close()

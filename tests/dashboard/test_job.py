@@ -33,8 +33,10 @@ def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
     assert flags.iloc[0].tolist() == ["✔", "✔", "✔", "✔", "✔", "·", "✔", "·", "·", "·"]
     assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in shown
     assert "Memory Efficiency: 36.61% of 1.0 GiB" in shown
-    rows = next(d.value for d in at.dataframe if "JobID" in d.value.columns)
+    rows = next(d.value for d in at.dataframe if "JobID" in d.value.columns and "Elapsed" in d.value.columns)
     assert rows["State"].tolist() == ["COMPLETED"] * 4
+    advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
+    assert advice["Ask next time"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
     assert [e.label for e in at.expander] == ["output: LOGS/slurm-3459879.out (16.9 KiB)",
                                               "seff report: LOGS/seff-3459879.txt (401 B)"]
     assert "No error lines found" in shown

@@ -231,6 +231,11 @@ def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
     notes = at.dataframe[-1].value  # the findings table closes the preview
     assert label == f"{len(notes):,} findings" and len(notes) > 1
     assert notes.loc[0, "JobID"] == "12051616" and notes.loc[0, "Finding"] == "out of memory"
+    # The run as a whole: failures by state and exit code (SOURCES-sacct.md fact 5), idle core-hours, unused memory.
+    summary = next(t.value for t in at.text if t.value.startswith("Idle core-hours"))
+    assert "over 35 finished jobs with TotalCPU" in summary
+    assert "17 failed: TIMEOUT (exit 0:0) ×12, FAILED (exit 9:0) ×4, FAILED (exit 1:0) ×1" in summary
+    assert summary.endswith("1 ran out of memory.")
 
 
 def test_used_cpu_hours_allocated_core_hours_and_billing_units(open_page: OpenPage, store_dir: Path) -> None:

@@ -47,6 +47,9 @@ def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(
     assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in text
     assert "Job Wall-clock time: 00:05:09 of 00:10:00 limit" in text
     assert "Memory Efficiency: 36.61% of 1.0 GiB" in text
+    # The advice (core.sacct.advice) on the same record: 1 of 256 cores busy, 374.88 MiB of 1 GiB used.
+    assert view.findings["finding"].tolist() == ["idle cores", "memory over-requested"]
+    assert view.findings["advice"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
 
 
 def test_a_job_without_log_or_sacct_record_and_stale_names(demo: LocalStore, settings: Settings) -> None:
@@ -67,10 +70,10 @@ def test_cancelled_job_rows_and_platform_lookup(demo: LocalStore, settings: Sett
     entry = jobs.find_in_management([("MANAGEMENT/1.json", orchestration)], "3461753")
     assert entry is not None and (entry.platform, entry.phase) == ("mahti", "cancelled")
     view = _load(demo, settings, jobs.JobKey("3461753", run="user-example-com-mahti-ray"))
-    table = jobs.rows_table(view.rows, settings.sacct_timezone)
-    assert table["JobID"].tolist() == ["3461753"] * 3
-    assert table["State"].tolist() == ["CANCELLED"] * 3
-    assert str(table["End"].iloc[0].tz) == settings.sacct_timezone
+    assert view.rows["job-id"].tolist() == ["3461753"] * 3
+    assert view.rows["step"].fillna("").tolist() == ["", "1", "2"]
+    assert view.rows["state"].tolist() == ["CANCELLED"] * 3
+    assert view.findings.empty  # nothing of it ran to a figure the advice reads
 
 
 def test_sacct_rows_take_array_tasks_and_steps_of_the_job() -> None:
