@@ -230,10 +230,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: BinaryIO | None = None, st
     try:
         settings = load_settings()
         handler(args, settings, out, err, stdin or sys.stdin.buffer)
-    except CommandFailed as exc:
-        print(f"{PROG}: error: {_one_line(str(exc))}", file=err)
-        return 1
-    except MonitorError as exc:  # settings that cannot be used
+    except (CommandFailed, MonitorError) as exc:  # MonitorError here: settings that cannot be used
         print(f"{PROG}: error: {_one_line(str(exc))}", file=err)
         return 1
     except KeyboardInterrupt:

@@ -119,6 +119,8 @@ def test_bad_names_files_and_platforms_are_refused_before_reading(local: dict[st
         assert expected in one_error_line(hpc_monitor(list(args), local, tmp_path)), args
     usage = hpc_monitor(["upload-sacct", str(SAMPLE)], local, tmp_path)
     assert usage.returncode == 2 and "--run" in usage.stderr
+    zone = one_error_line(hpc_monitor(["ls"], {**local, "SACCT_TIMEZONE": "Mars/Base"}, tmp_path))
+    assert zone.startswith("hpc-monitor: error: ") and "SACCT_TIMEZONE" in zone
 
 
 def test_input_over_the_limit_is_refused_and_nothing_is_stored(local: dict[str, str], tmp_path: Path) -> None:
