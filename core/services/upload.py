@@ -52,7 +52,7 @@ def parse_fields(text: str) -> list[str] | None:
 
 
 def parse_delimiter(text: str) -> str | None:
-    """A ``--delimiter`` as typed on the page: ``\\t`` (or the word ``tab``) is a tab; ``None`` when empty (detect)."""
+    r"""A ``--delimiter`` as typed on the page: ``\t`` (or the word ``tab``) is a tab; ``None`` when empty (detect)."""
     word = text.strip()
     if word.lower() in ("\\t", "tab") or text == "\t":
         return "\t"
