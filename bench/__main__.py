@@ -8,10 +8,10 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import listing, load, network, pages, parse, serialize, upload
+from bench import listing, load, network, pages, parse, serialize, store, upload
 from bench.results import RESULTS_PATH, Results, machine_info, update_readme
 
-AREAS = ("parse", "list", "pages", "upload", "serialize", "load", "network")
+AREAS = ("parse", "list", "store", "pages", "upload", "serialize", "load", "network")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, Callable[[Results], None]] = {
         "parse": lambda r: parse.run(r, rows, repeat=1 if args.quick else 3),
         "list": lambda r: listing.run(r, objects),
+        "store": store.run,
         "pages": lambda r: pages.run(r, sacct_page_rows),
         "upload": lambda r: upload.run(r, upload_mb),
         "serialize": lambda r: serialize.run(r, rows, repeat=1 if args.quick else 2),

@@ -9,12 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from core.errors import NotFound
 from core.naming import folder
 from core.services.objects import read_frame, read_management
 from core.settings import ReadLimits
+from core.store import versioning
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
-from core.store.versioning import VERSIONS_PREFIX
 from core.units import human_bytes
 
 #: Objects per page in the browser; a page costs one listing request whatever the bucket's size.
@@ -225,34 +224,37 @@ def page_markers(store: ObjectStore, bucket: str, prefix: str, page: int, known:
     return markers
 
 
-def version_of(name: str) -> tuple[str, int] | None:
-    """``(object, version)`` when ``name`` is a stored version (``.versions/<object>/<n>``), else ``None``."""
-    if not name.startswith(VERSIONS_PREFIX):
+def version_of(store: ObjectStore, bucket: str, name: str) -> tuple[str, int] | None:
+    """``(object, version)`` when ``name`` is a stored version (``.versions/<object>/...``), else ``None``."""
+    path = versioning.version_of(name)
+    if path is None:
         return None
-    path, _, tail = name[len(VERSIONS_PREFIX):].rpartition("/")
-    return (path, int(tail)) if path and tail.isdigit() else None
+    numbers = {v.entry.name: v.number for v in versioning.list_version_entries(store, bucket, path)}
+    return (path, numbers[name]) if name in numbers else None
 
 
-def label_versions(objects: pd.DataFrame) -> pd.DataFrame:
-    """Name stored versions as what they are: ``version 3 of ARTIFACTS/SACCT/run.parquet``."""
-    names = [version_of(o) for o in objects["object"].tolist()]
-    if not any(names):
+def label_versions(store: ObjectStore, bucket: str, objects: pd.DataFrame) -> pd.DataFrame:
+    """Name stored versions as what they are: ``version 3 of ARTIFACTS/SACCT/run.parquet``.
+
+    One listing per object whose versions are on the page: a version's number is its rank among all of them.
+    """
+    paths = {p for p in (versioning.version_of(o) for o in objects["object"].tolist()) if p is not None}
+    if not paths:
         return objects
+    numbers = {v.entry.name: (path, v.number) for path in paths
+               for v in versioning.list_version_entries(store, bucket, path)}
     labelled = objects.copy()
-    labelled["name"] = [f"version {v[1]} of {v[0]}" if v else n for v, n in zip(names, objects["name"], strict=True)]
+    labelled["name"] = [f"version {numbers[o][1]} of {numbers[o][0]}" if o in numbers else n
+                        for o, n in zip(objects["object"], objects["name"], strict=True)]
     return labelled
 
 
 def versions_table(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
     """The stored versions of ``name`` (number, object holding it, size, last modified), newest first."""
-    prefix = f"{VERSIONS_PREFIX}{name}/"
-    try:
-        entries = [e for e in store.iter_objects(bucket, prefix=prefix) if e.name[len(prefix):].isdigit()]
-    except NotFound:
-        entries = []
-    entries.sort(key=lambda e: int(e.name[len(prefix):]), reverse=True)
+    versions = versioning.list_version_entries(store, bucket, name)[::-1]
+    entries = [v.entry for v in versions]
     return pd.DataFrame({
-        "version": pd.array([int(e.name[len(prefix):]) for e in entries], dtype="Int64"),
+        "version": pd.array([v.number for v in versions], dtype="Int64"),
         "object": [e.name for e in entries],
         "bytes": pd.array([e.bytes for e in entries], dtype="Int64"),
         "size": [human_bytes(e.bytes) for e in entries],

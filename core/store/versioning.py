@@ -1,65 +1,129 @@
-"""Versioned writes that never lose a version and never give one number twice.
+"""Versioned writes: every write is a new immutable object, and a version's number is its rank in a listing.
 
-The seed numbers the versions of an object in its ``version`` metadata (1, 2, ...) and replaced an object by
-deleting it first. Here a write of ``<path>`` with data *d*:
+The seed numbers the versions of an object in its ``version`` metadata (1, 2, ...). Here a write of ``<path>``
+with data *d*:
 
-1. **claims** a number *n*: a tiny slot object ``.versions/<path>/<n:010d>`` holding a random claim token, written
-   with a conditional create (``If-None-Match: *`` in Swift, a hard link locally). If the slot exists the write
-   gets :class:`core.errors.Conflict` and tries *n + 1*. A directory makes that create atomic. Swift checks
-   ``If-None-Match`` when a PUT starts, so two PUTs in flight at the same moment can both pass; Swift then keeps the
-   one with the newer timestamp (and refuses an older one that lands later with 409). So on Swift the writer waits
-   :data:`SETTLE_SECONDS` (far longer than a claim PUT of a few bytes takes on a healthy cluster), reads the slot
-   back and keeps the number only if the token there is its own; otherwise it tries *n + 1*. Exactly one writer
-   finds its token in a slot, so no number is given twice and none is skipped;
-2. writes *d* into its slot (``version`` = *n* in the metadata): every version stays readable;
-3. writes ``<path>`` itself: an atomic replace, so readers see the previous version until the new one is complete
-   and a failed or interrupted upload leaves the previous version as it was;
-4. lists the slots again and, while a higher version than the one it last wrote holds data, copies that slot to
-   ``<path>``. The last write to ``<path>`` is always followed by such a check, so ``<path>`` ends at the highest
-   complete version whatever the interleaving.
+1. **stores** *d* once, with its metadata, as ``.versions/<path>/<stamp>-<random>``: a nanosecond time stamp and
+   64 random bits, so no two writers ever pick the same name and nothing needs a conditional create (neither Swift
+   nor Ceph RGW makes ``If-None-Match`` atomic under concurrent PUTs). A PUT is atomic in both: a failed or
+   interrupted write leaves no object at all, so it leaves no hole in the numbering;
+2. **numbers** it: the versions are the objects under ``.versions/<path>/`` in name (time) order; version *n* is
+   the *n*-th one, after the number ``<path>`` had when versioning began (``version-base``, e.g. 4 for an object
+   the seed wrote as version 4). A number is never stored in a version object, so none can be given twice or
+   skipped;
+3. **publishes** ``<path>``: the newest version in the listing, with ``version`` = its number, replaces
+   ``<path>`` atomically (readers see the previous version until then). It then lists again; while the listing
+   changed (a concurrent writer landed, possibly with an earlier stamp) it publishes the newest again and lists
+   again, so ``<path>`` ends at the newest version whatever the interleaving, and the writer takes its number from
+   two listings that agree across a publish (a PUT as large as its own: time for writers in flight to land).
+   Without a concurrent writer that is one extra listing: no fixed sleep.
 
-Nothing is ever deleted.
+Without a conditional create nothing can make concurrent writers agree on numbers without waiting for each other
+(consensus cannot be built from plain reads and writes); the wait here is only as long as writers are in flight.
+
+Numbers of versions stored by the earlier scheme (``.versions/<path>/<n:010d>``) are kept: they sort before every
+stamped name and keep their own number. Nothing is ever deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import time
-import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from core.errors import Conflict, NotFound
-from core.store.base import MetaValue, ObjectMetadata, ObjectStore
+from core.store.base import MetaValue, ObjectEntry, ObjectMetadata, ObjectStore
 
 VERSIONS_PREFIX = ".versions/"
-#: Bound on claim attempts; only reached by a flood of concurrent writers.
-MAX_CLAIMS = 1000
-#: How long a Swift writer lets racing claim PUTs land before it reads its slot back.
-SETTLE_SECONDS = 1.0
+#: Bound on publish rounds (only a flood of writers reaches it).
+MAX_ROUNDS = 50
+_STAMP_DIGITS = 20
+_LEGACY_DIGITS = 10
 
 
-def slot_name(name: str, version: int) -> str:
-    """The object holding version ``version`` of ``name``."""
-    return f"{VERSIONS_PREFIX}{name}/{version:010d}"
+@dataclass(frozen=True)
+class Version:
+    """One stored version of an object: its number and the object holding it."""
+
+    number: int
+    entry: ObjectEntry
+
+
+def versions_folder(name: str) -> str:
+    """The folder holding the versions of ``name``."""
+    return f"{VERSIONS_PREFIX}{name}/"
+
+
+def version_of(name: str) -> str | None:
+    """The object a version object belongs to (``.versions/<path>/<tail>`` → ``<path>``), else ``None``."""
+    if not name.startswith(VERSIONS_PREFIX):
+        return None
+    path, _, tail = name[len(VERSIONS_PREFIX):].rpartition("/")
+    return path if path and _is_version_tail(tail) else None
+
+
+def _is_version_tail(tail: str) -> bool:
+    if len(tail) == _LEGACY_DIGITS and tail.isdigit():
+        return True
+    stamp, _, token = tail.partition("-")
+    return len(stamp) == _STAMP_DIGITS and stamp.isdigit() and len(token) == 16
+
+
+def _base(store: ObjectStore, bucket: str, name: str) -> int:
+    """The number ``<path>`` had before versioning began (0 for a new object)."""
+    try:
+        custom = store.head_object(bucket, name).custom
+    except NotFound:
+        return 0
+    value = custom.get("version-base", custom.get("version", 0))
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _number(entries: list[ObjectEntry], prefix: str, base: int) -> list[Version]:
+    numbered: list[Version] = []
+    rank = 0
+    for entry in entries:  # in name order: legacy numbers first, then stamps in time order
+        tail = entry.name[len(prefix):]
+        if len(tail) == _LEGACY_DIGITS and tail.isdigit():
+            numbered.append(Version(int(tail), entry))
+        elif _is_version_tail(tail):
+            rank += 1
+            numbered.append(Version(base + rank, entry))
+    return numbered
+
+
+def _listing(store: ObjectStore, bucket: str, name: str) -> list[ObjectEntry]:
+    try:
+        return list(store.iter_objects(bucket, prefix=versions_folder(name)))
+    except NotFound:
+        return []
+
+
+def list_version_entries(store: ObjectStore, bucket: str, name: str) -> list[Version]:
+    """The stored versions of ``name``, oldest first (empty when it has none or the bucket is missing)."""
+    return _number(_listing(store, bucket, name), versions_folder(name), _base(store, bucket, name))
 
 
 def list_versions(store: ObjectStore, bucket: str, name: str) -> list[int]:
-    """The stored version numbers of ``name``, ascending (empty when it has none or the bucket is missing)."""
-    prefix = f"{VERSIONS_PREFIX}{name}/"
-    try:
-        entries = list(store.iter_objects(bucket, prefix=prefix))
-    except NotFound:
-        return []
-    versions = []
-    for entry in entries:
-        tail = entry.name[len(prefix) :]
-        if tail.isdigit():
-            versions.append(int(tail))
-    return sorted(versions)
+    """The stored version numbers of ``name``, ascending."""
+    return [v.number for v in list_version_entries(store, bucket, name)]
 
 
 def get_version(store: ObjectStore, bucket: str, name: str, version: int) -> tuple[ObjectMetadata, bytes]:
-    """Metadata and content of one stored version."""
-    return store.get_object(bucket, slot_name(name, version))
+    """Metadata (with ``version``) and content of one stored version; NotFound if there is no such number."""
+    for stored in list_version_entries(store, bucket, name):
+        if stored.number == version:
+            meta, data = store.get_object(bucket, stored.entry.name)
+            return _with_version(meta, version), data
+    raise NotFound(f"no version {version}", bucket=bucket, obj=name)
+
+
+def _with_version(meta: ObjectMetadata, version: int) -> ObjectMetadata:
+    return ObjectMetadata(meta.bucket, meta.name, meta.size, meta.etag, meta.content_type, meta.last_modified,
+                          meta.general, {**meta.custom, "version": version})
 
 
 def put_versioned(
@@ -71,47 +135,45 @@ def put_versioned(
     metadata: Mapping[str, MetaValue] | None = None,
     content_type: str | None = None,
 ) -> int:
-    """Store ``data`` as the next version of ``name`` and return its number (see the module docstring)."""
-    existing = list_versions(store, bucket, name)
-    version = _claim(store, bucket, name, (existing[-1] if existing else _current_version(store, bucket, name)) + 1)
-    meta = {**(metadata or {}), "version": version}
-    store.put_object(bucket, slot_name(name, version), data, metadata=meta, content_type=content_type)
-    store.put_object(bucket, name, data, metadata=meta, content_type=content_type)
-    written = version
-    while True:
-        newer = [v for v in list_versions(store, bucket, name) if v > written]
-        if not newer:
-            return version
-        slot_meta, slot_data = get_version(store, bucket, name, newer[-1])
-        if "version" not in slot_meta.custom:
-            return version  # still only claimed: its writer copies it to <path> when its data is in
-        store.put_object(bucket, name, slot_data, metadata=slot_meta.custom, content_type=slot_meta.content_type)
-        written = newer[-1]
+    """Store ``data`` as a new version of ``name`` and return its number (see the module docstring).
+
+    Raises:
+        StoreError: the version could not be stored (then nothing was stored) or ``<path>`` not published (then
+            the version is stored and a later write brings ``<path>`` up to the newest version).
+    """
+    folder = versions_folder(name)
+    own = f"{folder}{time.time_ns():0{_STAMP_DIGITS}d}-{secrets.token_hex(8)}"
+    meta = {k: v for k, v in (metadata or {}).items() if k not in ("version", "version-base")}
+    with ThreadPoolExecutor(1) as pool:  # the HEAD that finds the base needs no wait for the data
+        base_future = pool.submit(_base, store, bucket, name)
+        store.put_object(bucket, own, data, metadata=meta, content_type=content_type)
+        base = base_future.result()
+    listing = _listing(store, bucket, name)
+    published: list[str] = []
+    for _ in range(MAX_ROUNDS):
+        versions = _number(listing, folder, base)
+        if versions and (not published or versions[-1].entry.name != published[-1]):
+            _publish(store, bucket, name, base, versions[-1], own, data, meta, content_type)
+            published.append(versions[-1].entry.name)
+        again = _listing(store, bucket, name)
+        if [e.name for e in again] == [e.name for e in listing]:
+            break  # two listings a publish apart agree: the writers in flight have landed
+        listing = again
+    number = {v.entry.name: v.number for v in _number(listing, folder, base)}.get(own)
+    if number is None:  # an eventually consistent listing that does not show our object yet
+        raise Conflict("the new version was stored but is not listed yet; store again to number it",
+                       bucket=bucket, obj=name)
+    return number
 
 
-def _claim(store: ObjectStore, bucket: str, name: str, first: int) -> int:
-    token = uuid.uuid4().hex
-    version = first
-    for _ in range(MAX_CLAIMS):
-        slot = slot_name(name, version)
-        try:
-            store.put_object(bucket, slot, token.encode(), metadata={"claim": token}, if_none_match=True)
-        except Conflict:
-            version += 1
-            continue
-        if store.atomic_create:
-            return version
-        time.sleep(SETTLE_SECONDS)
-        if store.head_object(bucket, slot).custom.get("claim") == token:
-            return version
-        version += 1
-    raise Conflict(f"could not claim a version after {MAX_CLAIMS} tries", bucket=bucket, obj=name)
-
-
-def _current_version(store: ObjectStore, bucket: str, name: str) -> int:
-    """The version of an object written before versioning (the seed's plain write), 0 when there is none."""
-    try:
-        value = store.head_object(bucket, name).custom.get("version", 0)
-    except NotFound:
-        return 0
-    return value if isinstance(value, int) else 0
+def _publish(store: ObjectStore, bucket: str, name: str, base: int, newest: Version, own: str, data: bytes,
+             meta: Mapping[str, MetaValue], content_type: str | None) -> None:
+    """Replace ``<path>`` by the version ``newest`` (our own data, or read back from its object)."""
+    if newest.entry.name == own:
+        body, body_meta, body_type = data, dict(meta), content_type
+    else:
+        stored_meta, body = store.get_object(bucket, newest.entry.name)
+        body_meta, body_type = dict(stored_meta.custom), stored_meta.content_type
+    body_meta.update({"version": newest.number, "version-base": base})
+    with contextlib.suppress(Conflict):  # 409: Swift kept a newer write of <path>; the next listing decides
+        store.put_object(bucket, name, body, metadata=body_meta, content_type=body_type)

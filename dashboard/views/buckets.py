@@ -79,8 +79,10 @@ if not page.objects.empty:
     objects = page.objects["object"].tolist()
     position = objects.index(opened) if opened in objects else None
     st.caption("Select a row to open the object.")
+    with components.guard(f"Could not list the stored versions in {bucket}/{prefix}"):
+        shown = service.label_versions(store, bucket, page.objects)
     picked = st.dataframe(
-        service.label_versions(page.objects).drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
+        shown.drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key=f"objects-{bucket}-{prefix}-{page_number}-{opened}",
         selection_default={"selection": {"rows": [] if position is None else [position]}},
         column_config={"last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
@@ -115,7 +117,8 @@ if opened is not None:
     detail = found
     st.subheader("Object")
     st.text(f"{bucket}/{opened}")
-    version = service.version_of(opened)
+    with components.guard(f"Could not list the versions of {bucket}/{opened}"):
+        version = service.version_of(store, bucket, opened)
     if version is not None:
         st.caption(f"Stored version {version[1]} of an object")
         st.text(version[0])

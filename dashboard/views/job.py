@@ -75,7 +75,7 @@ else:
         else:
             cluster = job.rows["cluster"].dropna().iat[0] if "cluster" in job.rows and \
                 job.rows["cluster"].notna().any() else None
-            st.code(service.seff_text(job_id, job.seff, cluster), language=None)
+            st.code(service.seff_text(job_id, job.seff, cluster), language=None, wrap_lines=True)
     with right:
         st.caption(f"Job and step rows ({len(job.rows)}): durations [D-]HH:MM:SS, sizes in binary units, times in "
                    f"{settings.sacct_timezone}")

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pytest
+
+from core.errors import StoreUnavailable
 from core.store.base import ObjectStore
-from core.store.versioning import get_version, list_versions, put_versioned
+from core.store.swift import SwiftStore
+from core.store.versioning import VERSIONS_PREFIX, get_version, list_versions, put_versioned
+from stack.faultproxy import FaultProxy
+from tests.conftest import OpenStack
 
 
 def test_versioned_writes_are_numbered_and_kept(store: ObjectStore, bucket: str) -> None:
@@ -14,7 +21,7 @@ def test_versioned_writes_are_numbered_and_kept(store: ObjectStore, bucket: str)
     assert versions == [1, 2, 3]
     assert list_versions(store, bucket, name) == [1, 2, 3]
     meta, data = store.get_object(bucket, name)
-    assert data == b"v2" and meta.custom == {"owner": "u", "version": 3}
+    assert data == b"v2" and meta.custom == {"owner": "u", "version": 3, "version-base": 0}
     assert get_version(store, bucket, name, 1)[1] == b"v0"
 
 
@@ -43,3 +50,60 @@ def test_concurrent_versioned_writers(store: ObjectStore, bucket: str) -> None:
         assert get_version(store, bucket, name, version)[1] == data
     meta, current = store.get_object(bucket, name)
     assert meta.custom["version"] == 8 and current == by_version[8]
+
+
+class _SilentDuringData:
+    """Wraps a store: the PUT of a version's data fails as when Swift goes silent part-way (StoreUnavailable)."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self.inner = inner
+
+    def put_object(self, bucket: str, name: str, data: bytes, **kwargs: Any) -> None:
+        if name.startswith(VERSIONS_PREFIX):
+            raise StoreUnavailable("Swift did not answer (ReadTimeout)", bucket=bucket, obj=name)
+        self.inner.put_object(bucket, name, data, **kwargs)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.inner, attribute)
+
+
+def test_a_failed_store_leaves_no_hole_in_the_numbering(store: ObjectStore, bucket: str) -> None:
+    name = "ARTIFACTS/SACCT/user-run.parquet"
+    assert put_versioned(store, bucket, name, b"one") == 1
+    with pytest.raises(StoreUnavailable):
+        put_versioned(_SilentDuringData(store), bucket, name, b"lost")  # type: ignore[arg-type]
+    assert list_versions(store, bucket, name) == [1]
+    assert store.get_object(bucket, name)[1] == b"one"
+    assert put_versioned(store, bucket, name, b"two") == 2  # not 3: nothing was claimed
+    assert list_versions(store, bucket, name) == [1, 2]
+    meta, data = store.get_object(bucket, name)
+    assert data == b"two" and meta.custom["version"] == 2
+
+
+@pytest.mark.swift
+def test_swift_going_silent_mid_store_leaves_no_hole(openstack: OpenStack, bucket: str) -> None:
+    store = openstack.store_for(openstack.users[0])
+    name = "ARTIFACTS/SACCT/user-big.parquet"
+    assert put_versioned(store, bucket, name, b"version one") == 1
+    url, token = store.current_token()
+    port = int(openstack.proxy_url.rsplit(":", 1)[1])
+    with FaultProxy(port, mode="drop_after", limit=200_000) as proxy:
+        broken = SwiftStore.from_token(url.replace(f":{port}/", f":{proxy.port}/"), token)
+        with pytest.raises(StoreUnavailable):
+            put_versioned(broken, bucket, name, b"x" * 3_000_000)
+    assert list_versions(store, bucket, name) == [1]
+    assert store.get_object(bucket, name)[1] == b"version one"
+    assert put_versioned(store, bucket, name, b"version two") == 2
+
+
+def test_a_seed_written_object_keeps_its_number_and_versions_of_the_earlier_scheme_stay_readable(
+    store: ObjectStore, bucket: str
+) -> None:
+    name = "TIMES/run-2.parquet"
+    store.put_object(bucket, f"{VERSIONS_PREFIX}{name}/0000000001", b"old one", metadata={"version": 1})
+    store.put_object(bucket, f"{VERSIONS_PREFIX}{name}/0000000002", b"old two", metadata={"version": 2})
+    store.put_object(bucket, name, b"old two", metadata={"version": 2})
+    assert put_versioned(store, bucket, name, b"new") == 3
+    assert list_versions(store, bucket, name) == [1, 2, 3]
+    assert get_version(store, bucket, name, 1)[1] == b"old one"
+    assert get_version(store, bucket, name, 3)[1] == b"new"
