@@ -67,5 +67,5 @@ def test_job_page_refuses_a_link_without_a_job(open_page: OpenPage) -> None:
     at = _job_page(open_page, job="[x](javascript:alert(1))")
     # The URL's text is shown escaped, never as a Markdown link.
     assert [e.value for e in at.error] == [
-        "This link does not name a job: '\\[x\\]\\(javascript\\:alert\\(1\\)\\)' is not a Slurm job id."]
+        "This link does not name a job: '\\[x\\]\\(javascript\u2060\\:alert\\(1\\)\\)' is not a Slurm job id."]
     assert not at.metric and not at.dataframe

@@ -66,3 +66,18 @@ def test_upload_reads_slurm_24_11_json_with_a_pending_job(open_page: OpenPage) -
     assert preview["State"].tolist() == ["PENDING"]
     assert preview["Start"].isna().all() and preview["Timelimit"].isna().all()  # not 2106, not a number
     assert preview["ReqMem"].tolist() == [4096 * 1024**2]
+
+
+def test_upload_reads_headerless_output_with_the_delimiter_given(open_page: OpenPage) -> None:
+    # Both ';' and '|' split these lines into two fields: only the delimiter the user gives tells them apart.
+    text = "100;train|big\n101;eval|small\n"
+    at = open_page("views/upload.py")
+    at.text_input(key="upload_delimiter").input(";")
+    at = _upload(at, text, fields="JobID,JobName")
+    _fine(at)
+    preview = at.dataframe[0].value
+    assert preview["JobID"].tolist() == ["100", "101"]
+    assert preview["JobName"].tolist() == ["train|big", "eval|small"]
+    # A changed delimiter is another input: the parse shown for ';' is cleared.
+    at.text_input(key="upload_delimiter").input("|").run()
+    assert "2 rows in parsable2 format" not in texts(at)
