@@ -14,9 +14,12 @@ import re
 import pandas as pd
 
 # The characters Markdown and Streamlit act on (emphasis, links and images, headings, lists, tables, HTML, entities,
-# ``$`` maths, ``:directive[...]`` and ``:icon:``); a backslash makes each one literal. Escaping ``:`` and ``.`` also
-# stops bare-URL and e-mail autolinks (``http\://``, ``example\.org``).
+# ``$`` maths, ``:directive[...]`` and ``:icon:``); a backslash makes each one literal.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
+# GFM turns bare URLs, ``www.`` names and e-mail addresses into links after escapes are resolved, so backslashes do
+# not stop it: an invisible word joiner (U+2060) inside the pattern does, and the text still reads the same.
+_AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto|file|data|javascript)(?=\\:)|\bwww(?=\\\.)|@(?=\w))")
+_WORD_JOINER = "\u2060"
 _PLOTLY_MARKUP = re.compile(r"[<>&]")
 
 
@@ -27,9 +30,11 @@ def markdown_plain(text: object) -> str:
         text: any value; it is converted with ``str`` first.
 
     Returns:
-        The text with every character Markdown acts on backslash-escaped (a newline stays a newline).
+        The text with every character Markdown acts on backslash-escaped and autolinks broken by a word joiner
+        (a newline stays a newline).
     """
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub(lambda match: match.group(1) + _WORD_JOINER, escaped)
 
 
 def plotly_plain(text: object) -> str:

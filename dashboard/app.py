@@ -7,10 +7,11 @@ import logging
 import streamlit as st
 
 from core.demo import seed_demo
+from core.naming import format_user
 from core.services import session as session_service
 from core.settings import load_settings
 from core.store.local import LocalStore
-from dashboard import components
+from dashboard import components, links
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -44,9 +45,20 @@ pages = [
 navigation = st.navigation(pages)
 
 with st.sidebar:
-    st.text_input("Pipeline user", value=configured.pipeline_user, key=components.PIPELINE_USER_KEY,
-                  bind="query-params", persist_state="session",
-                  help="Whose pipeline buckets the pages show (for this browser session only).")
+    # Kept in the URL by hand, not bound: st.switch_page (a row click opening the job page) cannot leave a URL that
+    # holds bound parameters. A link's ?pipeline= starts the session's choice; the widget's state wins afterwards.
+    if components.PIPELINE_USER_KEY not in st.session_state:
+        st.session_state[components.PIPELINE_USER_KEY] = st.query_params.get(
+            components.PIPELINE_USER_KEY) or configured.pipeline_user
+    chosen_user = st.text_input("Pipeline user", key=components.PIPELINE_USER_KEY,
+                                help="Whose pipeline buckets the pages show (for this browser session only).")
+    if chosen_user.strip() and not format_user(chosen_user):
+        st.warning(f"{links.plain(chosen_user)} has no letters or digits for bucket names: showing "
+                   f"{links.plain(configured.pipeline_user)}.", icon=":material/person_off:")
+    if chosen_user.strip() and chosen_user.strip() != configured.pipeline_user:
+        st.query_params[components.PIPELINE_USER_KEY] = chosen_user.strip()
+    elif components.PIPELINE_USER_KEY in st.query_params:
+        del st.query_params[components.PIPELINE_USER_KEY]
     settings = components.settings()
     active = session_service.describe(settings, components.session_state())
     if active is None:

@@ -417,12 +417,13 @@ def _delimited_layout(
     sep = delimiter or detected
     if sep is None:
         return None
-    if delimiter and detected and delimiter != detected and delimiter in detected and (
-            _fits(detected, sample, want) >= _fits(delimiter, sample, want)):
-        # "|" given for reportseff's "^|^": read with the whole delimiter, not with carets left on every value.
-        warnings.append(ParseWarning(first + 1, f"the lines are delimited by {detected!r}, not just {delimiter!r}; "
-                                                f"they are read with {detected!r}"))
-        sep = detected
+    if delimiter and detected and delimiter != detected:
+        given_fits, detected_fits = _fits(delimiter, sample, want), _fits(detected, sample, want)
+        # "|" given for reportseff's "^|^" would leave carets on every value; ";" given for "|" would skip every line.
+        if (delimiter in detected and detected_fits >= given_fits) or 2 * given_fits <= len(sample):
+            warnings.append(ParseWarning(first + 1, f"the lines are delimited by {detected!r}, not {delimiter!r}; "
+                                                    f"they are read with {detected!r}"))
+            sep = detected
     # --parsable ends every line with the delimiter: one field more, empty. Most lines decide; a line of ``want``
     # fields that ends with the delimiter does not (an empty last value, or the tail of a value broken by a newline).
     ends = sum(1 for line in sample if len(line.split(sep)) == want + 1 and line.endswith(sep))

@@ -34,13 +34,14 @@ def check_size(size: int, settings: Settings) -> None:
         raise InputTooLarge(size, settings.upload_limit_bytes, "the sacct input")
 
 
-def input_identity(kind: str, content: str | bytes, fields_text: str) -> str:
-    """What a parse was made from: which input, its content (or a file's upload id), and the field list.
+def input_identity(kind: str, content: str | bytes, fields_text: str, delimiter_text: str = "") -> str:
+    """What a parse was made from: which input, its content (or a file's upload id), the field list and delimiter.
 
     A shown parse is only kept, and only stored, while the page's input still has this identity.
     """
     digest = hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content)
-    digest.update(b"\0" + kind.encode() + b"\0" + fields_text.strip().encode("utf-8"))
+    for part in (kind, fields_text.strip(), delimiter_text):
+        digest.update(b"\0" + part.encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -50,13 +51,30 @@ def parse_fields(text: str) -> list[str] | None:
     return fields or None
 
 
+def parse_delimiter(text: str) -> str | None:
+    r"""A ``--delimiter`` as typed on the page: ``\t`` (or the word ``tab``) is a tab; ``None`` when empty (detect)."""
+    word = text.strip()
+    if word.lower() in ("\\t", "tab") or text == "\t":
+        return "\t"
+    return word or None
+
+
 def parse_upload(
-    data: bytes | str, settings: Settings, *, fields: Sequence[str] | None = None, source: str = "input"
+    data: bytes | str,
+    settings: Settings,
+    *,
+    fields: Sequence[str] | None = None,
+    delimiter: str | None = None,
+    source: str = "input",
 ) -> ParsedSacct:
-    """Check the size, then parse (SacctParseError says what was expected; warnings name lines)."""
+    """Check the size, then parse (SacctParseError says what was expected; warnings name lines).
+
+    ``delimiter`` is sacct's ``--delimiter`` for headerless output; a header's own delimiter wins, and without
+    either the delimiter is detected from the lines.
+    """
     size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
     check_size(size, settings)
-    parsed = parse_sacct(data, timezone=settings.sacct_timezone, fields=fields)
+    parsed = parse_sacct(data, timezone=settings.sacct_timezone, fields=fields, delimiter=delimiter)
     log.info("parsed %s: %s, %d rows, %d warnings", source, parsed.format, len(parsed.frame), len(parsed.warnings))
     return parsed
 

@@ -69,13 +69,13 @@ else:
                      query_params={"runs": run})
     left, right = st.columns([2, 3])
     with left:
-        st.caption("seff-style summary" + (f" (run {job.runs[0]})" if len(job.runs) > 1 else ""))
+        st.caption("seff-style summary" + (f" (run {links.plain(job.runs[0])})" if len(job.runs) > 1 else ""))
         if job.seff is None:
             st.info("The record has no row for the job itself (only steps), so there is no summary.")
         else:
             cluster = job.rows["cluster"].dropna().iat[0] if "cluster" in job.rows and \
                 job.rows["cluster"].notna().any() else None
-            st.code(service.seff_text(job_id, job.seff, cluster), language=None)
+            st.code(service.seff_text(job_id, job.seff, cluster), language=None, wrap_lines=True)
     with right:
         st.caption(f"Job and step rows ({len(job.rows)}): durations [D-]HH:MM:SS, sizes in binary units, times in "
                    f"{settings.sacct_timezone}")
@@ -96,7 +96,7 @@ if not job.logs:
     st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
             icon=":material/info:")
 for ref in job.logs:
-    with st.expander(f"{ref.kind}: {ref.object} ({ref.size})", expanded=True, icon=":material/article:"):
+    with st.expander(links.plain(f"{ref.kind}: {ref.object} ({ref.size})"), expanded=True, icon=":material/article:"):
         with components.guard(f"Could not read {ref.object}"):
             text = components.cached_read(logs_service.read_log_object, store,
                                           pipeline_bucket(settings), ref.object, ref.etag)

@@ -22,8 +22,12 @@ with source_col:
     pasted = st.text_area("…or paste it here", height=180, key="upload_text",
                           placeholder="JobID|JobName|State|Elapsed|TotalCPU|AllocCPUS\n123|train|COMPLETED|…")
 with options_col:
-    fields_text = st.text_input("Field list, for --noheader output", key="upload_fields",
-                                placeholder="JobID,State,Elapsed,TotalCPU,…")
+    fields_col, delimiter_col = st.columns([3, 1])
+    fields_text = fields_col.text_input("Field list, for --noheader output", key="upload_fields",
+                                        placeholder="JobID,State,Elapsed,TotalCPU,…")
+    delimiter_text = delimiter_col.text_input("Delimiter", key="upload_delimiter", placeholder="detected",
+                                              help="sacct's --delimiter for headerless output (\\t for a tab); "
+                                                   "a header line's own delimiter wins.")
     run = st.text_input("Run name", key="upload_run", placeholder="e.g. mahti-ray-2024-05")
     st.caption(f"Stored as ARTIFACTS/SACCT/<user>-<run>.parquet in {sacct_service.forwarder_bucket(settings)}; "
                f"times are read in {settings.sacct_timezone}.")
@@ -38,9 +42,9 @@ if len(given) == 2:
                       format_func=lambda k: f"the file {uploaded.name}" if k == FILE and uploaded else k)
 identity = None
 if choice == FILE and uploaded is not None:
-    identity = service.input_identity(FILE, uploaded.file_id, fields_text)
+    identity = service.input_identity(FILE, uploaded.file_id, fields_text, delimiter_text)
 elif choice == TEXT:
-    identity = service.input_identity(TEXT, pasted, fields_text)
+    identity = service.input_identity(TEXT, pasted, fields_text, delimiter_text)
 
 # A parse (and what was stored from it) is shown only while the input it came from is still there, unchanged.
 result = st.session_state.get("upload_result")
@@ -66,7 +70,8 @@ if parse_clicked:
         else:
             data, source = pasted, "pasted text"
         outcome = components.attempt("The sacct input was not accepted", lambda: service.parse_upload(
-            data, settings, fields=service.parse_fields(fields_text), source=source))
+            data, settings, fields=service.parse_fields(fields_text), delimiter=service.parse_delimiter(delimiter_text),
+            source=source))
         if isinstance(outcome, str):
             status.update(label="Not parsed: the reason is below", state="error")
         else:

@@ -113,8 +113,8 @@ def _served(workdir: Path, env: Mapping[str, str]) -> Iterator[ServedApp]:
 
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    """dashboard/serve.py on the embedded local store with demo data."""
-    yield from _served(tmp_path_factory.mktemp("served"), {})
+    """dashboard/serve.py on the embedded local store with demo data; uploads limited to 1 MB."""
+    yield from _served(tmp_path_factory.mktemp("served"), {"UPLOAD_LIMIT_MB": "1"})
 
 
 @pytest.fixture(scope="session")

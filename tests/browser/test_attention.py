@@ -106,6 +106,11 @@ def test_platforms_view_compares_platforms_on_shared_axes(app_server: str, page:
         assert ticks == ["mahti", "other"], (index, ticks)
     expect(_main(page).locator('[data-testid="stDataFrame"]').last).to_contain_text("mahti")
     print(screenshot(page, "sacct-platforms"))
+    # Each chosen run's platform, cluster, rows and stored time.
+    page.get_by_text("6 runs: platform, rows, stored").click()
+    runs = _main(page).locator('[data-testid="stDataFrame"]').first
+    for shown in ("user-example-com-mahti-ray", "mahti", "cedar", "572"):
+        expect(runs).to_contain_text(shown)
 
 
 def _choose_file(page: Page, sample: str) -> None:
@@ -166,14 +171,21 @@ def test_upload_keeps_only_what_is_shown(app_server: str, page: Page) -> None:
     print(screenshot(page, "upload-error"))
 
 
-def test_sacct_url_names_the_runs_it_shows(app_server: str, page: Page) -> None:
-    page.goto(f"{app_server}/sacct?runs=user-example-com-mahti-ray&runs=user-example-com-habrok-gpu")
-    wait_idle(page, "SACCT")
-    chosen = page.locator('[data-testid="stMultiSelect"]').first
-    expect(chosen).to_contain_text("user-example-com-mahti-ray")
-    expect(chosen).to_contain_text("user-example-com-habrok-gpu")
-    expect(chosen).not_to_contain_text("hyak")
-    page.get_by_text("2 runs: platform, rows, stored").click()
-    table = _main(page).locator('[data-testid="stDataFrame"]').first
-    expect(table).to_contain_text("mahti")
-    expect(table).to_contain_text("habrok")
+def test_pipeline_user_is_per_session_and_in_the_url(app_server: str, browser: Any, page: Page) -> None:
+    page.goto(f"{app_server}/management?pipeline=bob%40example.org")
+    wait_idle(page, "Management")
+    sidebar = page.locator('[data-testid="stSidebarUserContent"]')
+    expect(sidebar).to_contain_text("pipeline user bob@example.org")
+    expect(_main(page)).to_contain_text("mlch-sub-air-bob-example-org")  # bob has no Management object
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
+    wait_idle(page, "Overview")
+    assert "pipeline=bob%40example.org" in page.url  # the choice stays in the URL from page to page
+    # Another browser on the same deployment still sees the configured pipeline.
+    other = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    try:
+        other.goto(f"{app_server}/management")
+        wait_idle(other, "Management")
+        expect(other.locator('[data-testid="stSidebarUserContent"]')).to_contain_text("pipeline user user@example.com")
+        expect(other.get_by_role("tab", name="mahti")).to_be_visible()
+    finally:
+        other.context.close()

@@ -98,9 +98,13 @@ def test_every_page_reopens_from_its_url_and_keeps_it_across_pages(
         ("times", "runs=run-2&runs=run-4", "Times"),
         ("job", f"job=3459879&run={run}", "Job 3459879"),
     ]
-    for path, query, heading in views:
-        context, fresh = _in_new_context(browser, f"{app_server}/{path}?{query}", heading)
-        try:
+    # One context that never saw these views (its own session): each URL alone has to carry its view.
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    fresh = context.new_page()
+    try:
+        for path, query, heading in views:
+            fresh.goto(f"{app_server}/{path}?{query}")
+            wait_idle(fresh, heading)
             _no_error(fresh)
             assert _params(fresh.url) == parse_qs(query), path  # the app keeps the view it was given
             main = fresh.locator('[data-testid="stMain"]')
@@ -108,7 +112,7 @@ def test_every_page_reopens_from_its_url_and_keeps_it_across_pages(
                 expect(main.locator('[data-testid="stMultiSelect"]').first).to_contain_text(run)
                 table = main.locator('[data-testid="stDataFrame"]').last
                 expect(table).to_contain_text("3459879")
-                assert "CANCELLED" not in table.inner_text()
+                assert "CANCELLED" not in table.text_content()
             elif path == "management":
                 expect(fresh.get_by_role("tab", name="mahti")).to_have_attribute("aria-selected", "true")
             elif path == "logs":
@@ -119,8 +123,8 @@ def test_every_page_reopens_from_its_url_and_keeps_it_across_pages(
                 assert "run-1" not in main.locator('[data-testid="stMultiSelect"]').first.inner_text()
             else:
                 expect(main).to_contain_text("CPU Efficiency: 0.37% of 21:58:24 core-walltime")
-        finally:
-            context.close()
+    finally:
+        context.close()
 
     # Leaving a page and coming back through the sidebar (no parameters in that link) reopens the same view.
     page.goto(f"{app_server}/sacct?{views[0][1]}")

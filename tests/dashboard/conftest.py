@@ -71,7 +71,7 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 def shown(markdown: str) -> str:
     """What Markdown displays of text escaped by ``core.text.markdown_plain``: the text itself."""
-    return _ESCAPED.sub(r"\1", markdown)
+    return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")  # the word joiner that breaks autolinks
 
 
 def texts(at: AppTest) -> str:

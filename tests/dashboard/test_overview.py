@@ -93,3 +93,12 @@ def test_pipeline_user_is_per_browser_session(open_page: OpenPage, store_dir: Pa
     assert "bobs" not in texts(second)
     assert "multi\\-cloud\\-hpc\\-integration" in texts(second)
     assert "pipeline user user@example.com" in texts(second)
+
+
+def test_an_unusable_pipeline_user_is_named_and_the_configured_one_shown(open_page: OpenPage) -> None:
+    at = open_page("views/management.py")
+    at.sidebar.text_input(key="pipeline").set_value("@@@").run()
+    assert not at.exception
+    assert any("has no letters or digits" in w.value for w in at.sidebar.warning)
+    assert "pipeline user user@example.com" in texts(at)
+    assert [t.label for t in at.tabs] == ["puhti", "mahti", "lumi"]

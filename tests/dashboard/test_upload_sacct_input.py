@@ -31,8 +31,8 @@ def test_upload_reads_reportseff_delimiter_with_a_header(open_page: OpenPage) ->
     _fine(at)
     assert "2 rows in parsable2 format" in texts(at)
     preview = at.dataframe[0].value
-    assert preview["job-id"].tolist() == ["23000233", "23000234"]
-    assert preview["state"].tolist() == ["COMPLETED", "FAILED"]
+    assert preview["JobID"].tolist() == ["23000233", "23000234"]
+    assert preview["State"].tolist() == ["COMPLETED", "FAILED"]
 
 
 def test_upload_reads_headerless_output_with_its_field_list(open_page: OpenPage) -> None:
@@ -40,7 +40,7 @@ def test_upload_reads_headerless_output_with_its_field_list(open_page: OpenPage)
     at = _upload(open_page("views/upload.py"), text, fields="JobID,JobName,State,Elapsed")
     _fine(at)
     assert "2 rows in parsable format" in texts(at)
-    assert at.dataframe[0].value["job-id"].tolist() == ["23000233", "23000234"]
+    assert at.dataframe[0].value["JobID"].tolist() == ["23000233", "23000234"]
 
 
 def test_upload_reads_a_job_name_with_a_line_break_and_names_its_line(open_page: OpenPage) -> None:
@@ -62,7 +62,22 @@ def test_upload_reads_slurm_24_11_json_with_a_pending_job(open_page: OpenPage) -
     at = _upload(open_page("views/upload.py"), text)
     _fine(at)
     assert "1 rows in json format" in texts(at)
-    preview = at.dataframe[0].value  # no warnings: the first table is the preview
-    assert preview["state"].tolist() == ["PENDING"]
-    assert preview["start-time"].isna().all() and preview["timelimit-seconds"].isna().all()
-    assert preview["req-mem"].tolist() == [4096 * 1024**2]
+    preview = at.dataframe[0].value  # no warnings: the first table is the preview, in sacct's field names
+    assert preview["State"].tolist() == ["PENDING"]
+    assert preview["Start"].isna().all() and preview["Timelimit"].isna().all()  # not 2106, not a number
+    assert preview["ReqMem"].tolist() == [4096 * 1024**2]
+
+
+def test_upload_reads_headerless_output_with_the_delimiter_given(open_page: OpenPage) -> None:
+    # Both ';' and '|' split these lines into two fields: only the delimiter the user gives tells them apart.
+    text = "100;train|big\n101;eval|small\n"
+    at = open_page("views/upload.py")
+    at.text_input(key="upload_delimiter").input(";")
+    at = _upload(at, text, fields="JobID,JobName")
+    _fine(at)
+    preview = at.dataframe[0].value
+    assert preview["JobID"].tolist() == ["100", "101"]
+    assert preview["JobName"].tolist() == ["train|big", "eval|small"]
+    # A changed delimiter is another input: the parse shown for ';' is cleared.
+    at.text_input(key="upload_delimiter").input("|").run()
+    assert "2 rows in parsable2 format" not in texts(at)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import parse_sacct
+from core.sacct import NULL_TOKENS, parse_sacct
 
 FIELDS = ["JobID", "JobName", "State", "Elapsed"]
 
@@ -48,6 +48,13 @@ def test_headerless_output_with_a_field_list_and_any_delimiter(given: str | None
         assert [w.line for w in parsed.warnings] == [1] and "'^|^'" in parsed.warnings[0].message
     else:
         assert parsed.warnings == []
+
+
+def test_a_delimiter_given_that_splits_no_line_gives_way_to_the_one_that_does() -> None:
+    text = "1|train|COMPLETED|00:01:00\n2|eval|FAILED|00:00:05\n"
+    parsed = parse_sacct(text, fields=FIELDS, delimiter=";")
+    assert records(parsed.frame) == [["1", "train", "COMPLETED", 60.0], ["2", "eval", "FAILED", 5.0]]
+    assert [w.line for w in parsed.warnings] == [1] and "'|', not ';'" in parsed.warnings[0].message
 
 
 def test_a_header_wins_over_a_different_delimiter_given_and_says_so() -> None:
@@ -231,7 +238,8 @@ def delimited_runs(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
                                blacklist_characters=set(delim) | {"\x85"})
     rows = draw(st.lists(st.tuples(
         st.integers(1, 10**8).map(str),
-        st.text(name_chars, min_size=1, max_size=12).filter(lambda s: s.strip() == s and s != ""),
+        # Names that are sacct's "no value" words ("None", "Unknown") are read as null, by design.
+        st.text(name_chars, min_size=1, max_size=12).filter(lambda s: s.strip() == s and s not in NULL_TOKENS),
         st.sampled_from(["COMPLETED", "failed", "Running", "CANCELLED by 0"]),
         st.integers(0, 10**6),
     ), min_size=1, max_size=30))

@@ -51,3 +51,10 @@ def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settin
     assert meta["platform"] == "puhti" and "cluster" not in meta
     with pytest.raises(ValueError, match="platform 'nowhere'"):
         upload.store_run(store, settings, "hetjob2", parsed, platform="nowhere")
+
+
+@pytest.mark.parametrize(("typed", "delimiter"), [
+    ("", None), ("  ", None), (";", ";"), (" ^|^ ", "^|^"), ("\\t", "\t"), ("TAB", "\t"), ("\t", "\t"),
+])
+def test_a_typed_delimiter_is_what_sacct_was_given(typed: str, delimiter: str | None) -> None:
+    assert upload.parse_delimiter(typed) == delimiter
