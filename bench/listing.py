@@ -130,7 +130,7 @@ def measure(results: Results, label: str, store: ObjectStore, n: int, *, target_
 def run_local(results: Results, n: int) -> None:
     from core.store.local import LocalStore
 
-    root = CACHE / f"local-list-{n}"
+    root = CACHE / f"local-db-list-{n}"  # the SQLite layout (an earlier-layout cache would be imported)
     marker = root / "filled.json"
     if not marker.exists():
         shutil.rmtree(root, ignore_errors=True)

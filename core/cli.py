@@ -133,7 +133,8 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             raise ValueError(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
         data, source, progress = _read_input(args.file, settings, stdin, err)
         progress.say(f"parsing {human_bytes(len(data))} from {source}")
-        parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""), source=source)
+        parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
+                                     delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         del data
     except (MonitorError, ValueError) as exc:
         raise CommandFailed(f"{NOT_ACCEPTED}: {exc}") from None
@@ -204,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--run", required=True, help="the run name (letters, digits, '.', '_', '-')")
     up.add_argument("--platform", help=f"the platform when sacct printed no Cluster: {', '.join(PLATFORMS)}")
     up.add_argument("--fields", help="the field list of --noheader output, e.g. JobID,State,Elapsed")
+    up.add_argument("--delimiter", help="sacct's --delimiter for headerless output (\\t or tab for a tab); "
+                                        "a header line's own delimiter wins")
     up.add_argument("--new-version", action="store_true",
                     help="store a new version when the run is already stored (earlier versions are kept)")
     up.set_defaults(handler=upload_sacct)
@@ -230,10 +233,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: BinaryIO | None = None, st
     try:
         settings = load_settings()
         handler(args, settings, out, err, stdin or sys.stdin.buffer)
-    except CommandFailed as exc:
-        print(f"{PROG}: error: {_one_line(str(exc))}", file=err)
-        return 1
-    except MonitorError as exc:  # settings that cannot be used
+    except (CommandFailed, MonitorError) as exc:  # MonitorError here: settings that cannot be used
         print(f"{PROG}: error: {_one_line(str(exc))}", file=err)
         return 1
     except KeyboardInterrupt:

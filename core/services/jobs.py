@@ -108,11 +108,6 @@ def sacct_rows(frame: pd.DataFrame, job_id: str) -> pd.DataFrame:
     return frame[((ids == job_id) | (parent == job_id)).fillna(False).astype(bool)]
 
 
-def runs_with_job(frames: Iterable[tuple[str, pd.DataFrame]], job_id: str) -> list[str]:
-    """Names of the runs whose frame holds ``job_id``."""
-    return [run for run, frame in frames if not sacct_rows(frame, job_id).empty]
-
-
 @dataclass(frozen=True)
 class SeffSummary:
     """The figures ``seff`` prints for a job, from its sacct rows (missing inputs stay ``None``)."""

@@ -38,11 +38,6 @@ class LogRef:
     kind: str = "output"
     etag: str = ""
 
-    @property
-    def label(self) -> str:
-        """What the job picker shows: job id, kind of log and size."""
-        return f"{self.job_id} · {self.kind} · {self.object[len(LOGS_PREFIX):]} ({self.size})"
-
 
 def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
     """Every log object under LOGS/, newest job id last."""
@@ -85,14 +80,6 @@ def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
 def tail(text: str, lines: int) -> str:
     """The last ``lines`` lines."""
     return "\n".join(text.splitlines()[-lines:]) if lines > 0 else ""
-
-
-def search(text: str, query: str, *, limit: int = 500) -> list[tuple[int, str]]:
-    """``(line number, line)`` of lines containing ``query`` (case-insensitive, plain text)."""
-    if not query:
-        return []
-    needle = query.lower()
-    return [(i, line) for i, line in enumerate(text.splitlines(), start=1) if needle in line.lower()][:limit]
 
 
 def highlights(text: str) -> dict[str, int]:

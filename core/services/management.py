@@ -141,10 +141,11 @@ ACTIVE_PHASES = ("started", "configured", "submitted", "pending", "running")
 
 @dataclass(frozen=True)
 class ManagementObject:
-    """A management object in the listing, with when it last changed."""
+    """A management object in the listing, with when it last changed and its etag (empty when unknown)."""
 
     name: str
     last_changed: datetime | None
+    etag: str = ""
 
 
 def management_objects(store: ObjectStore, settings: Settings) -> list[ManagementObject]:
@@ -153,7 +154,7 @@ def management_objects(store: ObjectStore, settings: Settings) -> list[Managemen
         entries = list(store.iter_objects(submitter_bucket(settings), prefix=MANAGEMENT_PREFIX))
     except NotFound:
         return []
-    objects = [ManagementObject(e.name, e.last_modified) for e in entries]
+    objects = [ManagementObject(e.name, e.last_modified, e.hash or "") for e in entries]
     objects.sort(key=lambda o: o.name)
     objects.sort(key=lambda o: o.last_changed or datetime.min.replace(tzinfo=UTC), reverse=True)
     return objects

@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 
 from core.errors import MonitorError
+from core.models import Orchestration
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -27,6 +28,10 @@ RECENT_MANAGEMENT = 5
 
 #: Reads one run's frame: (bucket, run) → frame. The page passes its cached reader.
 RunLoader = Callable[[str, sacct_service.RunRef], pd.DataFrame]
+#: Describes the runs of a bucket (platform, rows, stored time), e.g. through a cache keyed by their etags.
+RunDescriber = Callable[[str, list[sacct_service.RunRef]], list[runs_service.RunInfo]]
+#: Reads one management object of the submitter bucket, e.g. through a cache keyed by its etag.
+ManagementLoader = Callable[[str, management_service.ManagementObject], Orchestration]
 
 
 @dataclass(frozen=True)
@@ -78,14 +83,19 @@ def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
 
 def build_overview(
     store: ObjectStore, settings: Settings, now: datetime, *, load: RunLoader | None = None,
-    recent_runs: int = RECENT_RUNS,
+    recent_runs: int = RECENT_RUNS, describe: RunDescriber | None = None,
+    load_management: ManagementLoader | None = None,
 ) -> Overview:
-    """Read what the Overview shows. A run or management object that cannot be read becomes a problem line."""
+    """Read what the Overview shows. A run or management object that cannot be read becomes a problem line.
+
+    ``load``, ``describe`` and ``load_management`` replace the direct reads (a page passes cached ones, so a rerun
+    reads no unchanged object again and makes no request per listed run).
+    """
     problems: list[str] = []
     loader = load or _default_loader(store)
     bucket = sacct_service.forwarder_bucket(settings)
     newest = sacct_service.list_runs(store, settings)[:recent_runs]
-    infos = runs_service.describe_runs(store, bucket, newest)
+    infos = describe(bucket, newest) if describe else runs_service.describe_runs(store, bucket, newest)
     platforms = runs_service.platforms_of(infos)
     frames = []
     for run in newest:
@@ -103,7 +113,8 @@ def build_overview(
     read = 0
     for index, obj in enumerate(objects):
         try:
-            orchestration = management_service.load_orchestration(store, submitter, obj.name)
+            orchestration = (load_management(submitter, obj) if load_management
+                             else management_service.load_orchestration(store, submitter, obj.name))
         except (MonitorError, ValueError) as exc:
             problems.append(f"Management object {obj.name}: {exc}")
             continue

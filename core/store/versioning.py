@@ -21,8 +21,10 @@ with data *d*:
 Without a conditional create nothing can make concurrent writers agree on numbers without waiting for each other
 (consensus cannot be built from plain reads and writes); the wait here is only as long as writers are in flight.
 
-Numbers of versions stored by the earlier scheme (``.versions/<path>/<n:010d>``) are kept: they sort before every
-stamped name and keep their own number. Nothing is ever deleted.
+Where creating an object is atomic (``atomic_create``: a local store, whose database refuses a second row of the
+same name), step 1 creates the version object under its number instead (``.versions/<path>/<n:010d>``, the next
+free one): no settling is needed there. Such numbered version objects (also those of the earlier scheme) keep their
+number; stamped ones are numbered after them. Nothing is ever deleted.
 """
 
 from __future__ import annotations
@@ -84,14 +86,15 @@ def _base(store: ObjectStore, bucket: str, name: str) -> int:
 
 def _number(entries: list[ObjectEntry], prefix: str, base: int) -> list[Version]:
     numbered: list[Version] = []
-    rank = 0
+    tails = [e.name[len(prefix):] for e in entries]
+    rank = max([base, *(int(t) for t in tails if len(t) == _LEGACY_DIGITS and t.isdigit())])
     for entry in entries:  # in name order: legacy numbers first, then stamps in time order
         tail = entry.name[len(prefix):]
         if len(tail) == _LEGACY_DIGITS and tail.isdigit():
             numbered.append(Version(int(tail), entry))
         elif _is_version_tail(tail):
             rank += 1
-            numbered.append(Version(base + rank, entry))
+            numbered.append(Version(rank, entry))
     return numbered
 
 
@@ -142,12 +145,16 @@ def put_versioned(
             the version is stored and a later write brings ``<path>`` up to the newest version).
     """
     folder = versions_folder(name)
-    own = f"{folder}{time.time_ns():0{_STAMP_DIGITS}d}-{secrets.token_hex(8)}"
     meta = {k: v for k, v in (metadata or {}).items() if k not in ("version", "version-base")}
-    with ThreadPoolExecutor(1) as pool:  # the HEAD that finds the base needs no wait for the data
-        base_future = pool.submit(_base, store, bucket, name)
-        store.put_object(bucket, own, data, metadata=meta, content_type=content_type)
-        base = base_future.result()
+    if store.atomic_create:
+        base = _base(store, bucket, name)
+        own = _create_numbered(store, bucket, name, base, data, meta, content_type)
+    else:
+        own = f"{folder}{time.time_ns():0{_STAMP_DIGITS}d}-{secrets.token_hex(8)}"
+        with ThreadPoolExecutor(1) as pool:  # the HEAD that finds the base needs no wait for the data
+            base_future = pool.submit(_base, store, bucket, name)
+            store.put_object(bucket, own, data, metadata=meta, content_type=content_type)
+            base = base_future.result()
     listing = _listing(store, bucket, name)
     published: list[str] = []
     for _ in range(MAX_ROUNDS):
@@ -164,6 +171,22 @@ def put_versioned(
         raise Conflict("the new version was stored but is not listed yet; store again to number it",
                        bucket=bucket, obj=name)
     return number
+
+
+def _create_numbered(store: ObjectStore, bucket: str, name: str, base: int, data: bytes,
+                     meta: Mapping[str, MetaValue], content_type: str | None) -> str:
+    """Where creating an object is atomic (a local store): the version object is created under its number."""
+    folder = versions_folder(name)
+    number = max([base, *list_versions(store, bucket, name)]) + 1
+    for _ in range(MAX_ROUNDS * 20):
+        own = f"{folder}{number:0{_LEGACY_DIGITS}d}"
+        try:
+            store.put_object(bucket, own, data, metadata=meta, content_type=content_type, if_none_match=True)
+        except Conflict:
+            number += 1
+            continue
+        return own
+    raise Conflict("too many concurrent writers to number a new version", bucket=bucket, obj=name)
 
 
 def _publish(store: ObjectStore, bucket: str, name: str, base: int, newest: Version, own: str, data: bytes,

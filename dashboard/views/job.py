@@ -69,7 +69,7 @@ else:
                      query_params={"runs": run})
     left, right = st.columns([2, 3])
     with left:
-        st.caption("seff-style summary" + (f" (run {job.runs[0]})" if len(job.runs) > 1 else ""))
+        st.caption("seff-style summary" + (f" (run {links.plain(job.runs[0])})" if len(job.runs) > 1 else ""))
         if job.seff is None:
             st.info("The record has no row for the job itself (only steps), so there is no summary.")
         else:
@@ -96,7 +96,7 @@ if not job.logs:
     st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
             icon=":material/info:")
 for ref in job.logs:
-    with st.expander(f"{ref.kind}: {ref.object} ({ref.size})", expanded=True, icon=":material/article:"):
+    with st.expander(links.plain(f"{ref.kind}: {ref.object} ({ref.size})"), expanded=True, icon=":material/article:"):
         with components.guard(f"Could not read {ref.object}"):
             text = components.cached_read(logs_service.read_log_object, store,
                                           pipeline_bucket(settings), ref.object, ref.etag)

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from core.models import Orchestration
+from core.services import management as management_service
 from core.services import overview as service
 from core.services import runs as runs_service
 from core.services.jobs import JobKey
@@ -32,6 +34,16 @@ def _load(bucket: str, run: RunRef) -> pd.DataFrame:
     return components.sacct_run(store, bucket, run.object, run.etag)
 
 
+def _describe(bucket: str, runs: list[RunRef]) -> list[runs_service.RunInfo]:
+    return components.sacct_run_infos(store.identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)
+
+
+def _load_management(bucket: str, obj: management_service.ManagementObject) -> Orchestration:
+    # The listing's etag keys the cache: no HEAD and no download while the object is unchanged.
+    return components.cached_read(management_service.load_orchestration, store, bucket, obj.name, obj.etag or None,
+                                  settings.read_limits)
+
+
 def _job_link(run: str, job_id: str, label: str) -> None:
     st.page_link(links.JOB, label=label, icon=":material/work_history:",
                  query_params=JobKey(job_id, run=run).query_params())
@@ -41,7 +53,8 @@ def _job_link(run: str, job_id: str, label: str) -> None:
 def show() -> None:
     now = datetime.now(UTC)
     with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
-        view = service.build_overview(store, settings, now, load=_load)
+        view = service.build_overview(store, settings, now, load=_load, describe=_describe,
+                                      load_management=_load_management)
     for problem in view.problems:
         st.warning(plain(problem), icon=":material/error:")
     st.caption(f"Read at {now.astimezone(ZoneInfo(settings.sacct_timezone)).strftime('%Y-%m-%d %H:%M:%S %Z')}.")

@@ -50,8 +50,12 @@ def watched(page: Page) -> Iterator[tuple[Page, Watch]]:
     yield page, watch
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def _snapshot(root: Path) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    """Every stored object: its bytes and custom metadata (what a page must never change)."""
+    store = LocalStore(root)
+    return {f"{b.name}/{o.name}": (data, dict(meta.custom))
+            for b in store.list_buckets() for o in store.iter_objects(b.name)
+            for meta, data in [store.get_object(b.name, o.name)]}
 
 
 def _no_crash(page: Page) -> None:

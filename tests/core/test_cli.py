@@ -13,6 +13,7 @@ import pytest
 from core.errors import SacctParseError
 from core.sacct import parse_sacct
 from core.serialize import parquet_to_frame
+from core.store.local import LocalStore
 from tests import samples
 from tests.conftest import OpenStack
 
@@ -104,7 +105,9 @@ def test_input_that_is_not_sacct_gets_the_pages_message(local: dict[str, str], t
         parse_sacct(text)
     line = one_error_line(hpc_monitor(["upload-sacct", "-", "--run", "r"], local, tmp_path, text))
     assert line == f"hpc-monitor: error: The sacct input was not accepted: {expected.value}"
-    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").rglob("*.parquet*"))
+    stored = LocalStore(tmp_path / "store") if (tmp_path / "store").exists() else None
+    assert stored is None or not any(".parquet" in o.name for b in stored.list_buckets()
+                                     for o in stored.iter_objects(b.name))
 
 
 def test_bad_names_files_and_platforms_are_refused_before_reading(local: dict[str, str], tmp_path: Path) -> None:
@@ -119,6 +122,8 @@ def test_bad_names_files_and_platforms_are_refused_before_reading(local: dict[st
         assert expected in one_error_line(hpc_monitor(list(args), local, tmp_path)), args
     usage = hpc_monitor(["upload-sacct", str(SAMPLE)], local, tmp_path)
     assert usage.returncode == 2 and "--run" in usage.stderr
+    zone = one_error_line(hpc_monitor(["ls"], {**local, "SACCT_TIMEZONE": "Mars/Base"}, tmp_path))
+    assert zone.startswith("hpc-monitor: error: ") and "SACCT_TIMEZONE" in zone
 
 
 def test_input_over_the_limit_is_refused_and_nothing_is_stored(local: dict[str, str], tmp_path: Path) -> None:
@@ -170,3 +175,13 @@ def test_settings_come_from_the_dotenv_of_the_working_directory(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Stored dotenv-for-air/ARTIFACTS/SACCT/user-example-com-cedar.parquet ")
     assert store.is_dir() and hpc_monitor(["ls"], {}, tmp_path).stdout.startswith("dotenv-for-air\t")
+
+
+def test_delimiter_option_reaches_the_parser(local: dict[str, str], tmp_path: Path) -> None:
+    text = b"23000233\ttrain\tCOMPLETED\t00:01:00\n23000234\teval\tFAILED\t00:00:05\n"
+    args = ["upload-sacct", "-", "--run", "tabs", "--fields", "JobID,JobName,State,Elapsed", "--delimiter"]
+    tab = hpc_monitor([*args, "\\t"], local, tmp_path, text)
+    assert tab.returncode == 0 and tab.stderr == "" and "as version 1 (2 rows, " in tab.stdout
+    wrong = hpc_monitor([*args, ";", "--new-version"], local, tmp_path, text)
+    assert wrong.returncode == 0 and "as version 2 (2 rows, " in wrong.stdout
+    assert wrong.stderr.startswith("hpc-monitor: warning: line 1: the lines are delimited by ")

@@ -85,3 +85,26 @@ def test_buckets_page_previews_an_object_once(open_page: OpenPage, counting: Cou
     assert previewed == {"LOGS/slurm-3459879.out": 1}
     at.run()
     assert _reads(counting, "LOGS/") == previewed
+
+
+def test_overview_reruns_read_no_object_again_and_head_no_listed_object(
+    open_page: OpenPage, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heads: Counter[str] = Counter()
+    original = CountingStore.head_object
+
+    def head_object(self: CountingStore, bucket: str, name: str) -> ObjectMetadata:
+        heads[name] += 1
+        return original(self, bucket, name)
+
+    monkeypatch.setattr(CountingStore, "head_object", head_object)
+    at = open_page()  # the Overview is the default page
+    assert not at.exception and not at.error
+    first = dict(counting)
+    assert _reads(counting, "MANAGEMENT/") and _reads(counting, "ARTIFACTS/SACCT/")
+    heads.clear()
+    at.run()
+    at.run()
+    assert not at.exception and not at.error
+    assert dict(counting) == first  # reruns are served from the caches
+    assert sum(heads.values()) == 0, heads  # nothing asked per listed run or management object

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,8 +44,12 @@ def _assert_no_markup(at: AppTest) -> None:
         assert "<img" not in value and "<b>" not in value, value
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def _snapshot(root: Path) -> dict[str, tuple[bytes, dict[str, object]]]:
+    """Every stored object: its bytes and custom metadata."""
+    store = LocalStore(root)
+    return {f"{b.name}/{o.name}": (data, dict(meta.custom))
+            for b in store.list_buckets() for o in store.iter_objects(b.name)
+            for meta, data in [store.get_object(b.name, o.name)]}
 
 
 def test_markup_in_management_content_and_names_is_shown_as_text(open_page: OpenPage, store_dir: Path) -> None:
@@ -198,12 +203,16 @@ def test_a_log_of_hundreds_of_megabytes_is_read_bounded(open_page: OpenPage, sto
     store = LocalStore(store_dir)
     name = "LOGS/slurm-99999999.out"
     store.put_object(PIPELINE, name, b"start\n")
-    data_path = next(p for p in (store_dir / PIPELINE).iterdir() if p.name.endswith("99999999.out"))
+    with sqlite3.connect(store_dir / "store.db") as db:  # the file holding the object's bytes
+        (relative,), = db.execute("SELECT file FROM objects WHERE bucket = ? AND name = ?", (PIPELINE, name))
+    data_path = store_dir / relative
     size = 400 * 2**20
     with data_path.open("r+b") as handle:  # sparse: 400 MiB without writing them
         handle.truncate(size - 64)
         handle.seek(size - 64)
         handle.write(b"\n".join([b"the very last line of the job"] * 2).ljust(64, b"\n"))
+    with sqlite3.connect(store_dir / "store.db") as db:  # the store records the size it now has
+        db.execute("UPDATE objects SET size = ? WHERE bucket = ? AND name = ?", (size, PIPELINE, name))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
     at.run()
     at.switch_page("views/logs.py")

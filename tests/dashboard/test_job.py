@@ -37,8 +37,9 @@ def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
     assert rows["State"].tolist() == ["COMPLETED"] * 4
     advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
     assert advice["Ask next time"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
-    assert [e.label for e in at.expander] == ["output: LOGS/slurm-3459879.out (16.9 KiB)",
-                                              "seff report: LOGS/seff-3459879.txt (401 B)"]
+    # Labels render Markdown, so the object names in them are escaped.
+    assert [e.label for e in at.expander] == ["output\\: LOGS/slurm\\-3459879\\.out \\(16\\.9 KiB\\)",
+                                              "seff report\\: LOGS/seff\\-3459879\\.txt \\(401 B\\)"]
     assert "No error lines found" in shown
     assert any(c.value.startswith("Job ID: 3459879\nCluster: mahti\nState: COMPLETED") for c in at.code)
 

@@ -238,13 +238,14 @@ def test_upload_shows_warnings_with_line_numbers(open_page: OpenPage) -> None:
 
 
 def test_upload_refuses_prose_with_a_clear_message(open_page: OpenPage, store_dir: Path) -> None:
-    before = sorted(p.name for p in store_dir.rglob("*"))
+    store = LocalStore(store_dir)
+    before = {(b.name, o.name, o.hash) for b in store.list_buckets() for o in store.iter_objects(b.name)}
     at = _upload(open_page("views/upload.py"), "Dear admin,\nmy job failed yesterday.\n", run="x")
     assert not at.exception
     assert len(at.error) == 1
     assert "The sacct input was not accepted" in at.error[0].value
     assert "header" in at.error[0].value.lower()
-    assert sorted(p.name for p in store_dir.rglob("*")) == before
+    assert {(b.name, o.name, o.hash) for b in store.list_buckets() for o in store.iter_objects(b.name)} == before
 
 
 def test_upload_refuses_input_over_the_limit(open_page: OpenPage, monkeypatch: object) -> None:

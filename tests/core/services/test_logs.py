@@ -9,7 +9,7 @@ from core.store.local import LocalStore
 
 def test_logs_search_tail_and_counts() -> None:
     text = "start\nslurmstepd: error: *** JOB 1 CANCELLED AT x ***\nWARNING: low\nend\n"
-    assert logs.search(text, "cancelled") == [(2, "slurmstepd: error: *** JOB 1 CANCELLED AT x ***")]
+    assert [b.hit_lines for b in logs.search_blocks(text, "cancelled")] == [[2]]
     assert logs.tail(text, 2) == "WARNING: low\nend"
     assert logs.highlights(text) == {"lines": 4, "errors": 1, "warnings": 1, "cancelled": 1}
 
