@@ -13,6 +13,7 @@ the run shows an exception or an error message, does not finish within the timeo
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -23,12 +24,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def app_pages(app: Path = ROOT / "dashboard" / "app.py") -> tuple[tuple[str, ...], str]:
@@ -241,6 +243,17 @@ class AppSession:
         return view
 
 
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to its end, in a thread of its own when this thread already runs an event loop (as
+    Playwright's sync API does in a test session that also drives browsers)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 def sign_in_fields(auth_url: str, username: str, password: str, project: str) -> dict[str, str]:
     """The sign-in form's fields for a Keystone user."""
     return {"Keystone URL": auth_url, "User name": username, "Password": password, "Project": project,
@@ -324,7 +337,7 @@ def run_load(urls: Sequence[str], *, sessions: int = 20, interval: float = 5.0, 
     ``interval`` seconds for ``duration`` seconds (signed in first with the ``sign_in`` form fields, if given); a
     view longer than ``timeout`` seconds is an error."""
     began = time.monotonic()
-    views = asyncio.run(_load(urls, sessions, interval, duration, pages, sign_in, timeout))
+    views = run_async(_load(urls, sessions, interval, duration, pages, sign_in, timeout))
     return LoadReport(views, sessions, time.monotonic() - began)
 
 
@@ -338,7 +351,7 @@ def open_once(url: str, pages: Sequence[str], sign_in: Mapping[str, str] | None 
                 views.append(await session.open(page))
             return views
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 # --- the benchmark areas ------------------------------------------------------------------------------------------

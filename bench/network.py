@@ -9,7 +9,6 @@ for 30 s, for median and worst page times and the app's memory after the run.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import tempfile
 from pathlib import Path
@@ -49,7 +48,7 @@ def run(results: Any, quick: bool) -> None:
                             view = await client.open(page)
                             views.append((page, render, view, list(proxy.request_lines)))
 
-            asyncio.run(every_page_twice())
+            load.run_async(every_page_twice())
             for page, render, view, lines in views:
                 name = f"pages.{page.replace('-', '_')}.swift_50ms"
                 if view.error:

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.load import serve
+from core.services.sacct import list_runs
+from core.settings import load_settings
 from tests import samples
 from tests.browser.conftest import wait_idle
 from tests.conftest import OpenStack
@@ -76,6 +78,11 @@ def test_a_run_stored_through_one_replica_appears_in_the_other_and_a_restart_lea
         page.get_by_role("button", name="Store").click()
         page.get_by_text(re.compile(r"as version 1\.")).wait_for()
 
+        # Swift lists an object once its container is updated, which can lag on a busy machine: wait for that.
+        store, settings = openstack.store_for(openstack.users[0]), load_settings(None, env)
+        deadline = time.monotonic() + 60
+        while not any(run in r.name for r in list_runs(store, settings)) and time.monotonic() < deadline:
+            time.sleep(0.5)
         _nav(second_page, "Buckets")
         _nav(second_page, "SACCT")
         _no_error(second_page)

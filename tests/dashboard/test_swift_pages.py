@@ -17,7 +17,7 @@ from core.serialize import dump_management, parquet_to_frame
 from stack import User, password_token
 from tests import samples
 from tests.conftest import OpenStack
-from tests.dashboard.conftest import APP, texts
+from tests.dashboard.conftest import APP, shown, texts
 
 pytestmark = pytest.mark.swift
 
@@ -57,7 +57,7 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     assert "Sign in" in at.info[0].value  # .env names Swift: nobody is signed in yet
     _sign_in(at, alice.username, alice.password, alice.project)
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert f"Signed in as {alice.username} ({alice.project})" in texts(at)
+    assert f"Signed in as {alice.username} ({alice.project})" in shown(texts(at))
     session = at.session_state["monitor_session"]
     token = session["token"]
     assert at.text_input[2].value == ""  # the password field is not filled back
@@ -81,8 +81,8 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     # The run is offered with the platform it was stored with (no Cluster field, no choice: "other").
     assert "user-example-com-hetjob (other)" in at.multiselect(key="sacct-runs").options
 
-    shown = _all_text(at)
-    assert alice.password not in shown and token not in shown
+    visible = _all_text(at)
+    assert alice.password not in visible and token not in visible
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert alice.password not in logged and token not in logged
 
@@ -91,7 +91,7 @@ def test_a_wrong_password_is_a_clear_message(swift_env: OpenStack) -> None:
     alice = swift_env.users[0]
     at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, "wrong-password-9", alice.project)
     assert not at.exception
-    assert "Sign-in failed" in at.error[0].value
+    assert "Sign-in failed" in shown(at.error[0].value)
     assert "wrong-password-9" not in _all_text(at)
     assert at.session_state["monitor_session"] is None
     fields = {t.label: t.value for t in at.text_input}
@@ -105,7 +105,7 @@ def test_an_unreachable_keystone_is_a_clear_message(swift_env: OpenStack, monkey
     alice = swift_env.users[0]
     at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
     assert not at.exception
-    assert "Sign-in failed" in at.error[0].value and "did not answer" in at.error[0].value
+    assert "Sign-in failed" in shown(at.error[0].value) and "did not answer" in shown(at.error[0].value)
 
 
 def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack) -> None:
@@ -205,7 +205,7 @@ def test_a_token_revoked_while_management_auto_refreshes_is_renewed_and_kept(
 
     at = _rerun_fragment(at, monkeypatch)  # the fragment reads with the store of the full run: token revoked
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any("MANAGEMENT/1.json" in c.value for c in at.caption)
+    assert any("MANAGEMENT/1.json" in shown(c.value) for c in at.caption)
     assert at.session_state["monitor_session"]["token"] not in (old, "")
 
 
