@@ -273,6 +273,9 @@ def interposed(directory: Path | str, **options: object) -> Iterator[FaultProxy]
     conf = base / "swift" / "proxy.conf"
     inner = stack.free_port()
     inner_conf = conf.with_name("proxy-interposed.conf")
+    # A copy of proxy.conf holds the Swift service user's password: readable by this user only, like the original.
+    inner_conf.touch(mode=0o600)
+    inner_conf.chmod(0o600)
     inner_conf.write_text(re.sub(r"^bind_port = \d+$", f"bind_port = {inner}", conf.read_text(), flags=re.MULTILINE))
     stack.stop_service(base, "proxy")
     _wait_for(lambda: not stack._tcp_open(public), f"the Swift proxy did not free port {public}")

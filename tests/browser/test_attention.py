@@ -23,6 +23,12 @@ def alert_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                          {"STUCK_AFTER_MINUTES": "0.001", "QUOTA_ALERT_PERCENT": "15"})
 
 
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a store holding only the demo data: runs stored by other tests would change the newest runs."""
+    yield from start_app(tmp_path_factory.mktemp("demo-app"), {})
+
+
 def _main(page: Page) -> Any:
     return page.locator('[data-testid="stMain"]')
 
@@ -33,8 +39,8 @@ def _no_error(page: Page) -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_overview_lists_what_needs_attention_and_links_to_each_page(app_server: str, page: Page) -> None:
-    page.goto(app_server)
+def test_overview_lists_what_needs_attention_and_links_to_each_page(demo_app: str, page: Page) -> None:
+    page.goto(demo_app)
     wait_idle(page, "Overview")
     _no_error(page)
     main = _main(page)

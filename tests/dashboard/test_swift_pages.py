@@ -6,6 +6,7 @@ import functools
 import logging
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -108,11 +109,21 @@ def test_an_unreachable_keystone_is_a_clear_message(swift_env: OpenStack, monkey
     assert "Sign-in failed" in shown(at.error[0].value) and "did not answer" in shown(at.error[0].value)
 
 
-def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack) -> None:
+def _fresh_prefix(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A bucket prefix no other test has written to: the accounts are shared by the whole test session."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("BUCKET_PREFIX", prefix)
+    return prefix
+
+
+def test_sessions_are_isolated_and_a_dead_token_is_renewed(
+    swift_env: OpenStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = _fresh_prefix(monkeypatch)
     alice, bob = swift_env.users[0], swift_env.users[1]
     a = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
-    swift_env.store_for(alice).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-only-alice.parquet",
-                                          b"x")
+    swift_env.store_for(alice).put_object(f"{prefix}-for-air",
+                                          "ARTIFACTS/SACCT/user-example-com-only-alice.parquet", b"x")
     b = _sign_in(AppTest.from_file(APP, default_timeout=60), bob.username, bob.password, bob.project)
     b.switch_page("views/sacct.py").run()
     assert not b.exception and not b.error
@@ -124,7 +135,7 @@ def test_sessions_are_isolated_and_a_dead_token_is_renewed(swift_env: OpenStack)
     a.session_state["monitor_session"]["token"] = "gAAAAAB-not-a-token"
     a.switch_page("views/buckets.py").run()
     assert not a.exception and not a.error, [e.value for e in a.error]
-    assert "mlch-for-air" in a.dataframe[0].value["bucket"].tolist()
+    assert f"{prefix}-for-air" in a.dataframe[0].value["bucket"].tolist()
     assert a.session_state["monitor_session"]["token"] != "gAAAAAB-not-a-token"
 
 
@@ -140,7 +151,10 @@ def test_sign_out_forgets_the_credentials(swift_env: OpenStack) -> None:
     assert "Sign in" in at.info[0].value
 
 
-def test_a_token_renewed_on_a_page_that_stops_early_is_kept(swift_env: OpenStack) -> None:
+def test_a_token_renewed_on_a_page_that_stops_early_is_kept(
+    swift_env: OpenStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fresh_prefix(monkeypatch)
     alice = swift_env.users[0]
     at = _sign_in(AppTest.from_file(APP, default_timeout=60), alice.username, alice.password, alice.project)
     at.session_state["monitor_session"]["token"] = "gAAAAAB-revoked"
