@@ -64,9 +64,13 @@ def show() -> None:
     if linked is not None and linked not in platforms:
         links.stale("the platform", [linked], "the first platform")
         linked = None
-    # Platform names come from the object: labels are escaped, the URL keeps the name itself.
-    tabs = st.tabs([markdown_plain(p) for p in platforms], key=f"platform-{name}",
-                   default=None if linked is None else markdown_plain(linked), on_change="rerun")
+    # Platform names come from the object: labels are escaped, the URL keeps the name itself. The linked platform
+    # seeds the tabs' state once; a `default=` that followed the URL would make a new widget (and undo the click)
+    # each time the URL changed.
+    tab_key = f"platform-{name}"
+    if linked is not None:
+        links.seed(tab_key, markdown_plain(linked))
+    tabs = st.tabs([markdown_plain(p) for p in platforms], key=tab_key, on_change="rerun")
     shown = next((p for tab, p in zip(tabs, platforms, strict=True) if tab.open), linked)
     view.keep("platform", shown, platforms[0])
     for tab, platform_name in zip(tabs, platforms, strict=True):
