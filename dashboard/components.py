@@ -154,6 +154,36 @@ def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.Dat
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
+def _sacct_frame(identity: str, bucket: str, key: tuple[tuple[str, str], ...], limits: Hashable,
+                 _store: ObjectStore) -> pd.DataFrame:
+    return sacct_service.combine([sacct_run(_store, bucket, name, etag) for name, etag in key])
+
+
+def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef]) -> pd.DataFrame:
+    """Several runs in one frame (:func:`core.services.sacct.combine` of :func:`sacct_run`), cached per store
+    identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again."""
+    key = tuple((run.object, run.etag) for run in runs)
+    if any(not etag for _, etag in key):  # an unknown etag cannot key a cache
+        return sacct_service.combine([sacct_run(current, bucket, name, etag) for name, etag in key])
+    return _sacct_frame(current.identity, bucket, key, settings().read_limits, current)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sacct_jobs(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _frames: list[pd.DataFrame]
+                ) -> pd.DataFrame:
+    return sacct_service.metrics(sacct_service.combine(_frames))
+
+
+def sacct_jobs(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef], frames: list[pd.DataFrame]
+               ) -> pd.DataFrame:
+    """Per-job metrics of ``frames`` (the runs ``runs``, read), cached per store identity and the runs' etags."""
+    key = tuple((run.object, run.etag) for run in runs)
+    if any(not etag for _, etag in key):
+        return sacct_service.metrics(sacct_service.combine(frames))
+    return _sacct_jobs(current.identity, bucket, key, frames)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
                     _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
     """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags

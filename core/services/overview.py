@@ -30,6 +30,8 @@ RECENT_MANAGEMENT = 5
 RunLoader = Callable[[str, sacct_service.RunRef], pd.DataFrame]
 #: Describes the runs of a bucket (platform, rows, stored time), e.g. through a cache keyed by their etags.
 RunDescriber = Callable[[str, list[sacct_service.RunRef]], list[runs_service.RunInfo]]
+#: Per-job metrics of the runs that were read: (bucket, runs, their frames) → metrics, e.g. cached by the runs' etags.
+JobMeasurer = Callable[[str, list[sacct_service.RunRef], list[pd.DataFrame]], pd.DataFrame]
 #: Reads one management object of the submitter bucket, e.g. through a cache keyed by its etag.
 ManagementLoader = Callable[[str, management_service.ManagementObject], Orchestration]
 
@@ -84,12 +86,13 @@ def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
 def build_overview(
     store: ObjectStore, settings: Settings, now: datetime, *, load: RunLoader | None = None,
     recent_runs: int = RECENT_RUNS, describe: RunDescriber | None = None,
-    load_management: ManagementLoader | None = None,
+    load_management: ManagementLoader | None = None, measure: JobMeasurer | None = None,
 ) -> Overview:
     """Read what the Overview shows. A run or management object that cannot be read becomes a problem line.
 
     ``load``, ``describe`` and ``load_management`` replace the direct reads (a page passes cached ones, so a rerun
-    reads no unchanged object again and makes no request per listed run).
+    reads no unchanged object again and makes no request per listed run); ``measure`` replaces the per-job metrics
+    of the runs read (a page caches them by the runs' etags: they are the Overview's costliest part).
     """
     problems: list[str] = []
     loader = load or _default_loader(store)
@@ -97,13 +100,20 @@ def build_overview(
     newest = sacct_service.list_runs(store, settings)[:recent_runs]
     infos = describe(bucket, newest) if describe else runs_service.describe_runs(store, bucket, newest)
     platforms = runs_service.platforms_of(infos)
-    frames = []
+    frames, read_runs = [], []
     for run in newest:
         try:
             frames.append(loader(bucket, run))
         except (MonitorError, ValueError) as exc:
             problems.append(f"SACCT run {run.name}: {exc}")
-    jobs = sacct_service.metrics(sacct_service.combine(frames)) if frames else pd.DataFrame()
+        else:
+            read_runs.append(run)
+    if not frames:
+        jobs = pd.DataFrame()
+    elif measure is not None:
+        jobs = measure(bucket, read_runs, frames)
+    else:
+        jobs = sacct_service.metrics(sacct_service.combine(frames))
     failed = failed_jobs(jobs, platforms)
 
     quotas: list[pd.DataFrame] = []

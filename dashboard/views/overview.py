@@ -38,6 +38,10 @@ def _describe(bucket: str, runs: list[RunRef]) -> list[runs_service.RunInfo]:
     return components.sacct_run_infos(store.identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)
 
 
+def _measure(bucket: str, runs: list[RunRef], frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return components.sacct_jobs(store, bucket, runs, frames)
+
+
 def _load_management(bucket: str, obj: management_service.ManagementObject) -> Orchestration:
     # The listing's etag keys the cache: no HEAD and no download while the object is unchanged.
     return components.cached_read(management_service.load_orchestration, store, bucket, obj.name, obj.etag or None,
@@ -54,7 +58,7 @@ def show() -> None:
     now = datetime.now(UTC)
     with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
         view = service.build_overview(store, settings, now, load=_load, describe=_describe,
-                                      load_management=_load_management)
+                                      load_management=_load_management, measure=_measure)
     for problem in view.problems:
         st.warning(plain(problem), icon=":material/error:")
     st.caption(f"Read at {now.astimezone(ZoneInfo(settings.sacct_timezone)).strftime('%Y-%m-%d %H:%M:%S %Z')}.")

@@ -48,8 +48,7 @@ with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/
                  column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
 
 with components.guard("Could not read the SACCT runs"):
-    frames = [components.sacct_run(store, bucket, by_name[n].object, by_name[n].etag) for n in chosen]
-frame = service.combine(frames)
+    frame = components.sacct_frame(store, bucket, [by_name[n] for n in chosen])
 key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 
 options = service.filter_options(frame)
