@@ -108,3 +108,27 @@ def test_overview_reruns_read_no_object_again_and_head_no_listed_object(
     assert not at.exception and not at.error
     assert dict(counting) == first  # reruns are served from the caches
     assert sum(heads.values()) == 0, heads  # nothing asked per listed run or management object
+
+
+def test_overview_and_sacct_reruns_compute_no_job_metrics_again(
+    open_page: OpenPage, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.services import sacct as sacct_service
+
+    computed: list[int] = []
+    combined: list[int] = []
+    metrics, combine = sacct_service.metrics, sacct_service.combine
+    monkeypatch.setattr(sacct_service, "metrics", lambda frame: computed.append(len(frame)) or metrics(frame))
+    monkeypatch.setattr(sacct_service, "combine", lambda frames: combined.append(len(frames)) or combine(frames))
+    at = open_page()  # the Overview: metrics of its newest runs, once
+    assert not at.exception and not at.error
+    assert len(computed) == 1 and computed[0] > 0
+    at.run()
+    at.run()
+    assert len(computed) == 1  # the failed jobs come from the cache while the runs are unchanged
+    at.switch_page("views/sacct.py").run()
+    assert not at.exception and not at.error
+    after_sacct = (len(computed), len(combined))
+    at.run()
+    at.run()
+    assert (len(computed), len(combined)) == after_sacct  # neither concatenated nor measured again
