@@ -219,13 +219,14 @@ def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True
         event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row")
         return list(event.selection.rows)
-    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers.
+    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers. Its duration
+    # formats print no days ([D-]), so durations are space-padded text, which sorts as the numbers do.
     config: dict[str, Any] = {}
     shown = frame.copy()
     for column, kind in table.kinds.items():
         if kind == "duration":
-            shown[column] = pd.to_timedelta(frame[column].astype("float64"), unit="s")
-            config[column] = st.column_config.NumberColumn(format="compact")
+            shown[column] = sacct_service.aligned_durations(frame[column])
+            config[column] = st.column_config.TextColumn(alignment="right")
         elif kind == "size":
             shown[column] = frame[column].astype("float64") / 1024**3
             config[column] = st.column_config.NumberColumn(format="%.2f GiB")
