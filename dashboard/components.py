@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import pandas as pd
 import streamlit as st
 
-from core.errors import AuthenticationFailed, MonitorError, TokenExpired
+from core.errors import AuthenticationFailed, MonitorError, TokenExpired, failure_message
 from core.naming import format_user
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -94,13 +94,15 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
         with st.spinner(progress, show_time=True) if progress else nullcontext():
             yield
     except (TokenExpired, AuthenticationFailed) as exc:
-        log.warning("%s: %s", what, exc)
-        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")
+        message = failure_message(what, exc)
+        log.warning("%s", message)
+        st.error(markdown_plain(message), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
-        log.warning("%s: %s", what, exc)
-        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/error:")
+        message = failure_message(what, exc)
+        log.warning("%s", message)
+        st.error(markdown_plain(message), icon=":material/error:")
         st.stop()
 
 
@@ -109,8 +111,9 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
     try:
         return action()
     except (MonitorError, ValueError) as exc:
-        log.warning("%s: %s", what, exc)
-        return f"{what}: {exc}"
+        message = failure_message(what, exc)
+        log.warning("%s", message)
+        return message
 
 
 def header(title: str, caption: str) -> None:

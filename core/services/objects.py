@@ -15,7 +15,7 @@ from core.errors import DamagedObject, ObjectTooLarge, UnsafePickleError
 from core.serialize import load_management, parquet_to_frame
 from core.settings import ReadLimits
 from core.store.base import ObjectStore
-from core.units import human_bytes
+from core.units import iec_size
 
 
 def read_frame(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> pd.DataFrame:
@@ -44,11 +44,11 @@ def read_management(store: ObjectStore, bucket: str, name: str, limits: ReadLimi
     limits = limits or ReadLimits()
     size = store.head_object(bucket, name).size
     if size > limits.management_bytes:
-        raise ObjectTooLarge(f"{human_bytes(size)}; the limit is {human_bytes(limits.management_bytes)} "
+        raise ObjectTooLarge(f"{iec_size(size)}; the limit is {iec_size(limits.management_bytes)} "
                              "(MANAGEMENT_LIMIT_MB)", bucket=bucket, obj=name)
     data = store.get_object(bucket, name)[1]
     if len(data) > limits.management_bytes:  # replaced by a bigger version between the HEAD and the GET
-        raise ObjectTooLarge(f"{human_bytes(len(data))}; the limit is {human_bytes(limits.management_bytes)} "
+        raise ObjectTooLarge(f"{iec_size(len(data))}; the limit is {iec_size(limits.management_bytes)} "
                              "(MANAGEMENT_LIMIT_MB)", bucket=bucket, obj=name)
     try:
         return load_management(data)
