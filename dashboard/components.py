@@ -150,21 +150,33 @@ def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name:
 
 def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.DataFrame:
     """One SACCT run (:func:`core.services.sacct.load_run`) through :func:`cached_read`."""
-    return cached_read(sacct_service.load_run, current, bucket, name, etag, settings().read_limits)
+    return described_run(current, bucket, name, etag)[0]
+
+
+def described_run(current: ObjectStore, bucket: str, name: str, etag: str
+                  ) -> tuple[pd.DataFrame, runs_service.RunInfo]:
+    """One SACCT run and what it is (platform, rows, stored) from the same GET, through :func:`cached_read`."""
+    return cached_read(runs_service.load_described_run, current, bucket, name, etag, settings().read_limits)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _sacct_frame(identity: str, bucket: str, key: tuple[tuple[str, str], ...], limits: Hashable,
-                 _store: ObjectStore) -> pd.DataFrame:
-    return sacct_service.combine([sacct_run(_store, bucket, name, etag) for name, etag in key])
+                 _store: ObjectStore) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
+    return _combine([described_run(_store, bucket, name, etag) for name, etag in key])
 
 
-def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef]) -> pd.DataFrame:
-    """Several runs in one frame (:func:`core.services.sacct.combine` of :func:`sacct_run`), cached per store
-    identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again."""
+def _combine(read: list[tuple[pd.DataFrame, runs_service.RunInfo]]) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
+    return sacct_service.combine([frame for frame, _ in read]), [info for _, info in read]
+
+
+def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef]
+                ) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
+    """Several runs in one frame (:func:`core.services.sacct.combine`) and what each run is, cached per store
+    identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again,
+    and no run is asked for its metadata apart from its own read."""
     key = tuple((run.object, run.etag) for run in runs)
     if any(not etag for _, etag in key):  # an unknown etag cannot key a cache
-        return sacct_service.combine([sacct_run(current, bucket, name, etag) for name, etag in key])
+        return _combine([described_run(current, bucket, name, etag) for name, etag in key])
     return _sacct_frame(current.identity, bucket, key, settings().read_limits, current)
 
 
@@ -181,14 +193,6 @@ def sacct_jobs(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRe
     if any(not etag for _, etag in key):
         return sacct_service.metrics(sacct_service.combine(frames))
     return _sacct_jobs(current.identity, bucket, key, frames)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
-                    _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
-    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags
-    (``key``): a new version of any run is described again."""
-    return runs_service.describe_runs(_store, bucket, _runs)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
