@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.serialize import dump_management, load_management
 from core.services import session as session_service
 from core.store.base import ObjectMetadata
 from core.store.local import LocalStore
@@ -132,3 +133,33 @@ def test_overview_and_sacct_reruns_compute_no_job_metrics_again(
     at.run()
     at.run()
     assert (len(computed), len(combined)) == after_sacct  # neither concatenated nor measured again
+
+
+def test_a_management_rerun_asks_one_head_and_reads_a_new_version(
+    open_page: OpenPage, store_dir: Path, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heads: Counter[str] = Counter()
+    original = CountingStore.head_object
+
+    def head_object(self: CountingStore, bucket: str, name: str) -> ObjectMetadata:
+        heads[name] += 1
+        return original(self, bucket, name)
+
+    monkeypatch.setattr(CountingStore, "head_object", head_object)
+    at = open_page("views/management.py")
+    assert not at.exception and not at.error
+    name = at.query_params["object"]
+    heads.clear()
+    counting.clear()
+    at.run()
+    assert heads == {name: 1}  # its etag and last change from one HEAD; nothing downloaded
+    assert _reads(counting, "MANAGEMENT/") == {}
+    store = LocalStore(store_dir)
+    bucket = "mlch-sub-air-user-example-com"
+    content = load_management(store.get_object(bucket, name)[1])
+    content["name"] = "renamed pipeline"
+    store.put_object(bucket, name, dump_management(content))  # new content: a new etag
+    at.run()
+    assert not at.exception and not at.error
+    assert _reads(counting, "MANAGEMENT/") == {name: 1}
+    assert any("renamed pipeline" in c.value for c in at.caption)
