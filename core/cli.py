@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.auth import Credentials
-from core.errors import Conflict, InputTooLarge, MonitorError
+from core.errors import Conflict, InputTooLarge, MonitorError, failure_message
 from core.platforms import PLATFORMS
 from core.services import buckets, upload
 from core.settings import Settings, load_settings
@@ -137,7 +137,7 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
                                      delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         del data
     except (MonitorError, ValueError) as exc:
-        raise CommandFailed(f"{NOT_ACCEPTED}: {exc}") from None
+        raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
     progress.say(f"parsed {len(parsed.frame):,} rows ({parsed.format})")
     for warning in parsed.warnings[:SHOWN_WARNINGS]:
         print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
@@ -151,7 +151,7 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         raise CommandFailed(f"{NOT_STORED}: run {run!r} is already stored ({exc.bucket}/{exc.obj}); --new-version "
                             "stores it again as a new version and keeps the earlier ones") from None
     except (MonitorError, ValueError) as exc:
-        raise CommandFailed(f"{NOT_STORED}: {exc}") from None
+        raise CommandFailed(failure_message(NOT_STORED, exc)) from None
     count = len(parsed.warnings)
     warned = "no warnings" if count == 0 else f"{count:,} warning{'s' if count > 1 else ''}"
     print(f"Stored {saved.bucket}/{saved.object} as version {saved.version} ({saved.rows:,} rows, {parsed.format}, "
@@ -188,7 +188,7 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
                 break
             marker = page.next_marker
     except (MonitorError, ValueError) as exc:
-        raise CommandFailed(f"{NOT_LISTED} {target or 'buckets'}: {exc}") from None
+        raise CommandFailed(failure_message(f"{NOT_LISTED} {target or 'buckets'}", exc)) from None
 
 
 Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO, BinaryIO], None]

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import pandas as pd
 import streamlit as st
 
-from core.errors import AuthenticationFailed, MonitorError, TokenExpired
+from core.errors import AuthenticationFailed, MonitorError, TokenExpired, failure_message
 from core.naming import format_user
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -94,13 +94,15 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
         with st.spinner(progress, show_time=True) if progress else nullcontext():
             yield
     except (TokenExpired, AuthenticationFailed) as exc:
-        log.warning("%s: %s", what, exc)
-        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/lock:")
+        message = failure_message(what, exc)
+        log.warning("%s", message)
+        st.error(markdown_plain(message), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
     except (MonitorError, ValueError) as exc:
-        log.warning("%s: %s", what, exc)
-        st.error(markdown_plain(f"{what}: {exc}"), icon=":material/error:")
+        message = failure_message(what, exc)
+        log.warning("%s", message)
+        st.error(markdown_plain(message), icon=":material/error:")
         st.stop()
 
 
@@ -109,8 +111,9 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
     try:
         return action()
     except (MonitorError, ValueError) as exc:
-        log.warning("%s: %s", what, exc)
-        return f"{what}: {exc}"
+        message = failure_message(what, exc)
+        log.warning("%s", message)
+        return message
 
 
 def header(title: str, caption: str) -> None:
@@ -220,13 +223,14 @@ def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True
         event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row")
         return list(event.selection.rows)
-    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers.
+    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers. Its duration
+    # formats print no days ([D-]), so durations are space-padded text, which sorts as the numbers do.
     config: dict[str, Any] = {}
     shown = frame.copy()
     for column, kind in table.kinds.items():
         if kind == "duration":
-            shown[column] = pd.to_timedelta(frame[column].astype("float64"), unit="s")
-            config[column] = st.column_config.NumberColumn(format="compact")
+            shown[column] = sacct_service.aligned_durations(frame[column])
+            config[column] = st.column_config.TextColumn(alignment="right")
         elif kind == "size":
             shown[column] = frame[column].astype("float64") / 1024**3
             config[column] = st.column_config.NumberColumn(format="%.2f GiB")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from core.errors import MonitorError
+from core.errors import MonitorError, failure_message
 from core.models import Orchestration
 from core.services import management as management_service
 from core.services import runs as runs_service
@@ -101,7 +101,7 @@ def build_overview(
         try:
             frame, info = loader(bucket, run)
         except (MonitorError, ValueError) as exc:
-            problems.append(f"SACCT run {run.name}: {exc}")
+            problems.append(failure_message(f"Could not read the SACCT run {bucket}/{run.object}", exc))
             infos.append(runs_service.unknown_run(run))
         else:
             frames.append(frame)
@@ -129,7 +129,7 @@ def build_overview(
             orchestration = (load_management(submitter, obj) if load_management
                              else management_service.load_orchestration(store, submitter, obj.name))
         except (MonitorError, ValueError) as exc:
-            problems.append(f"Management object {obj.name}: {exc}")
+            problems.append(failure_message(f"Could not read the Management object {submitter}/{obj.name}", exc))
             continue
         read += 1
         if index == 0:  # quotas are a platform's current state: the most recently changed object has it

@@ -364,6 +364,30 @@ def duration_text(seconds: float) -> str:
     return "" if seconds is None or pd.isna(seconds) else slurm_duration(float(seconds))
 
 
+def aligned_durations(seconds: pd.Series) -> pd.Series:
+    """Durations as ``[D-]HH:MM:SS`` text padded on the left with spaces to one width; unknown values empty.
+
+    For tables too big for a pandas Styler: Streamlit's own duration formats cannot print days as Slurm does (its
+    clock format runs hours past 24, ``26:00:00``), so the column is text. A space sorts before every digit, both
+    by code point and in the browser's collation, so the padded texts sort in the order of the numbers:
+    ``  23:59:59`` before ``1-00:00:00``, `` 9-00:00:00`` before ``10-00:00:00``.
+
+    Args:
+        seconds: durations in seconds (null when unknown).
+    """
+    values = pd.to_numeric(seconds, errors="coerce").astype("float64")
+    known = values.notna()
+    total = values[known].round().astype("int64")
+    days, rest = total // 86400, total % 86400
+    clock = ((rest // 3600).astype(str).str.zfill(2) + ":" + (rest % 3600 // 60).astype(str).str.zfill(2) + ":"
+             + (rest % 60).astype(str).str.zfill(2))
+    text = (days.astype(str) + "-").where(days > 0, "") + clock
+    width = int(text.str.len().max()) if len(text) else 0
+    out = pd.Series("", index=seconds.index, dtype="object")
+    out[known] = text.str.pad(width, side="left")
+    return out
+
+
 def size_text(size: float) -> str:
     """Bytes in binary units (``1.50 GiB``); empty when unknown."""
     return iec_size(None if size is None or pd.isna(size) else float(size))

@@ -120,6 +120,8 @@ def test_bad_names_files_and_platforms_are_refused_before_reading(local: dict[st
     }
     for args, expected in cases.items():
         assert expected in one_error_line(hpc_monitor(list(args), local, tmp_path)), args
+    gone = one_error_line(hpc_monitor(["ls", "mlch-gone/LOGS/"], local, tmp_path))
+    assert gone == "hpc-monitor: error: Could not list mlch-gone/LOGS/: no such bucket"  # the bucket named once
     usage = hpc_monitor(["upload-sacct", str(SAMPLE)], local, tmp_path)
     assert usage.returncode == 2 and "--run" in usage.stderr
     zone = one_error_line(hpc_monitor(["ls"], {**local, "SACCT_TIMEZONE": "Mars/Base"}, tmp_path))

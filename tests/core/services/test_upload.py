@@ -58,3 +58,15 @@ def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settin
 ])
 def test_a_typed_delimiter_is_what_sacct_was_given(typed: str, delimiter: str | None) -> None:
     assert upload.parse_delimiter(typed) == delimiter
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_export_is_parsed_and_stored_like_its_utf8(store: LocalStore, settings: Settings, codec: str) -> None:
+    text = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text(encoding="utf-8")
+    parsed = upload.parse_upload(text.encode(codec), settings, source="windows-export.txt")
+    assert parsed.format == "parsable2" and len(parsed.frame) == 572
+    stored = upload.store_run(store, settings, "cedar", parsed)
+    frame = parquet_to_frame(store.get_object("mlch-for-air", stored.object)[1])
+    expected = upload.parse_upload(text.encode("utf-8"), settings).frame
+    for column in ("job-id", "state", "elapsed-seconds"):
+        assert frame[column].tolist() == expected[column].tolist()
