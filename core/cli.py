@@ -33,7 +33,7 @@ from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
 from core.store.swift import SwiftStore
-from core.units import human_bytes
+from core.units import iec_size
 
 PROG = "hpc-monitor"
 #: Input at least this large reports its progress on stderr.
@@ -80,8 +80,8 @@ class Progress:
         if not self.shown:
             self.shown = True  # stdin of unknown size turned out large
         self.next_report = done + PROGRESS_BYTES
-        of = f" of {human_bytes(self.total)}" if self.total else ""
-        self.say(f"read {human_bytes(done)}{of}")
+        of = f" of {iec_size(self.total)}" if self.total else ""
+        self.say(f"read {iec_size(done)}{of}")
 
     def say(self, message: str) -> None:
         """One progress line (with the time since the start) when the input is large."""
@@ -132,7 +132,7 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
             raise ValueError(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
         data, source, progress = _read_input(args.file, settings, stdin, err)
-        progress.say(f"parsing {human_bytes(len(data))} from {source}")
+        progress.say(f"parsing {iec_size(len(data))} from {source}")
         parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
                                      delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         del data

@@ -15,7 +15,7 @@ from core.errors import DamagedObject, ObjectTooLarge, UnsafePickleError
 from core.serialize import load_management, parquet_to_frame
 from core.settings import ReadLimits
 from core.store.base import ObjectMetadata, ObjectStore
-from core.units import human_bytes
+from core.units import iec_size
 
 
 def read_frame(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> pd.DataFrame:
@@ -78,6 +78,6 @@ def _read_within(store: ObjectStore, bucket: str, name: str, limit: int, setting
         if close is not None:
             close()  # frees the connection of an object left unread
     if size > limit or len(data) > limit:
-        raise ObjectTooLarge(f"{human_bytes(max(size, len(data)))}; the limit is {human_bytes(limit)} ({setting})",
+        raise ObjectTooLarge(f"{iec_size(max(size, len(data)))}; the limit is {iec_size(limit)} ({setting})",
                              bucket=bucket, obj=name)
     return bytes(data)

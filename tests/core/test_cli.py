@@ -148,7 +148,7 @@ def test_large_input_from_stdin_shows_progress_and_warnings_name_lines(local: di
     result = hpc_monitor(["upload-sacct", "-", "--run", "big"], local, tmp_path, big)
     assert result.returncode == 0, result.stderr
     progress = [line for line in result.stderr.splitlines() if not line.startswith("hpc-monitor: warning:")]
-    assert progress[0].startswith("hpc-monitor: read 8.0 MiB (")
+    assert progress[0].startswith("hpc-monitor: read 8.00 MiB (")
     assert any(line.startswith("hpc-monitor: parsing 9.") and "from standard input" in line for line in progress)
     assert progress[-1].startswith("hpc-monitor: storing (")
     warnings = [line for line in result.stderr.splitlines() if line.startswith("hpc-monitor: warning:")]
