@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired, failure_message
 from core.naming import format_user
+from core.services import buckets as buckets_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import session as session_service
@@ -202,6 +203,20 @@ def sacct_jobs(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRe
 def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.DataFrame) -> pd.DataFrame:
     """Per-job metrics of the loaded runs, cached on the same keys as the runs."""
     return sacct_service.metrics(_frame)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _folder_total(identity: str, bucket: str, prefix: str, bucket_state: Hashable, _store: ObjectStore
+                  ) -> buckets_service.FolderTotal:
+    return buckets_service.folder_total(_store, bucket, prefix)
+
+
+def folder_total(current: ObjectStore, bucket: str, prefix: str, bucket_state: Hashable
+                 ) -> buckets_service.FolderTotal:
+    """Objects and bytes under ``prefix`` (:func:`core.services.buckets.folder_total`: up to 10,000 objects listed),
+    cached per store identity, folder and ``bucket_state`` (the bucket's object count, bytes and last change from
+    the bucket table, read on every view anyway): counted again only when the bucket changed."""
+    return _folder_total(current.identity, bucket, prefix, bucket_state, current)
 
 
 def store_identity(current: ObjectStore) -> str:
