@@ -24,7 +24,7 @@ WEBGL_POINTS = 2000
 #: Most bars or timeline rows drawn; beyond it the longest/latest are shown and the title says so.
 MAX_BARS = 300
 
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_white", "legend_title_text": ""}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend_title_text": ""}
 
 
 def _finish(fig: go.Figure, title: str) -> go.Figure:
