@@ -1,11 +1,19 @@
 """What a CPU job is billed on CSC's platforms, from its sacct figures (the rates are settings).
 
+Sources, checked on 2026-11-30: CSC's https://docs.csc.fi/computing/hpc-billing/ (its source, CSCfi/csc-user-guide
+``docs/computing/hpc-billing.md``, revision of 2026-08-05: the Puhti and Mahti rates are those of CSC's billing-unit
+renewal of 2025-10-02, unchanged since) with the partition lists of
+https://docs.csc.fi/computing/running/batch-job-partitions/, and LUMI's
+https://docs.lumi-supercomputer.eu/computing/jobs/billing/.
+
 - Puhti CPU partitions: CPU billing units (BU) = (cores × BU per core-hour + memory GiB × BU per GiB-hour) × hours.
-- Mahti: node-based partitions bill BU per node-hour, core-based ones (``small``, ``interactive``) BU per core-hour;
-  memory is not billed.
+- Mahti: node-based partitions (``test``, ``medium``, ``large``, ``gc``) bill BU per node-hour, core-based ones
+  (``small``, ``interactive``) BU per core-hour; memory is not billed.
 - LUMI (LUMI-C): CPU core-hours, not CSC BU. ``standard`` and ``bench`` allocate whole nodes (core-hours per node
   per hour); ``small``, ``debug`` and ``largemem`` bill max(cores, ⌈memory / GB per core⌉) per hour.
 
+Roihu, CSC's successor of Puhti and Mahti, bills by other rules (the larger of a core and a memory price) and is
+not a platform of this dashboard yet: its runs are ``other`` and not billed.
 GPU partitions and unknown partitions are not billed here (GPU billing needs the GPU count, and a partition name
 alone cannot be guessed): their figure is null. Local NVMe disk is not in sacct's default fields and is left out.
 """
@@ -19,8 +27,8 @@ import pandas as pd
 
 #: Puhti's CPU partitions (docs.csc.fi/computing/running/batch-job-partitions).
 PUHTI_CPU = frozenset({"test", "small", "large", "longrun", "hugemem", "hugemem_longrun", "interactive"})
-#: Mahti's CPU partitions, node-based and core-based.
-MAHTI_NODE = frozenset({"test", "medium", "large"})
+#: Mahti's CPU partitions, node-based (``gc``: Grand Challenge projects) and core-based.
+MAHTI_NODE = frozenset({"test", "medium", "large", "gc"})
 MAHTI_CORE = frozenset({"small", "interactive"})
 #: LUMI-C partitions, whole-node and core/memory-based (docs.lumi-supercomputer.eu/runjobs/scheduled-jobs/partitions).
 LUMI_NODE = frozenset({"standard", "bench"})

@@ -26,14 +26,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.auth import Credentials
-from core.errors import Conflict, InputTooLarge, MonitorError
+from core.errors import Conflict, InputTooLarge, MonitorError, failure_message
 from core.platforms import PLATFORMS
 from core.services import buckets, upload
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
 from core.store.swift import SwiftStore
-from core.units import human_bytes
+from core.units import iec_size
 
 PROG = "hpc-monitor"
 #: Input at least this large reports its progress on stderr.
@@ -80,8 +80,8 @@ class Progress:
         if not self.shown:
             self.shown = True  # stdin of unknown size turned out large
         self.next_report = done + PROGRESS_BYTES
-        of = f" of {human_bytes(self.total)}" if self.total else ""
-        self.say(f"read {human_bytes(done)}{of}")
+        of = f" of {iec_size(self.total)}" if self.total else ""
+        self.say(f"read {iec_size(done)}{of}")
 
     def say(self, message: str) -> None:
         """One progress line (with the time since the start) when the input is large."""
@@ -132,12 +132,12 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
             raise ValueError(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
         data, source, progress = _read_input(args.file, settings, stdin, err)
-        progress.say(f"parsing {human_bytes(len(data))} from {source}")
+        progress.say(f"parsing {iec_size(len(data))} from {source}")
         parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
                                      delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         del data
     except (MonitorError, ValueError) as exc:
-        raise CommandFailed(f"{NOT_ACCEPTED}: {exc}") from None
+        raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
     progress.say(f"parsed {len(parsed.frame):,} rows ({parsed.format})")
     for warning in parsed.warnings[:SHOWN_WARNINGS]:
         print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
@@ -151,7 +151,7 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         raise CommandFailed(f"{NOT_STORED}: run {run!r} is already stored ({exc.bucket}/{exc.obj}); --new-version "
                             "stores it again as a new version and keeps the earlier ones") from None
     except (MonitorError, ValueError) as exc:
-        raise CommandFailed(f"{NOT_STORED}: {exc}") from None
+        raise CommandFailed(failure_message(NOT_STORED, exc)) from None
     count = len(parsed.warnings)
     warned = "no warnings" if count == 0 else f"{count:,} warning{'s' if count > 1 else ''}"
     print(f"Stored {saved.bucket}/{saved.object} as version {saved.version} ({saved.rows:,} rows, {parsed.format}, "
@@ -188,7 +188,7 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
                 break
             marker = page.next_marker
     except (MonitorError, ValueError) as exc:
-        raise CommandFailed(f"{NOT_LISTED} {target or 'buckets'}: {exc}") from None
+        raise CommandFailed(failure_message(f"{NOT_LISTED} {target or 'buckets'}", exc)) from None
 
 
 Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO, BinaryIO], None]

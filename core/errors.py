@@ -64,16 +64,20 @@ class StoreError(MonitorError):
         self.bucket = bucket
         self.obj = obj
         self.transaction_id = transaction_id
-        super().__init__(self._message())
+        super().__init__(self.describe())
 
-    def _message(self) -> str:
-        where = ""
+    @property
+    def location(self) -> str:
+        """``bucket/object``, the bucket or the object alone, or ``""``: what the message names."""
         if self.bucket is not None and self.obj is not None:
-            where = f" (object {self.bucket}/{self.obj})"
-        elif self.bucket is not None:
-            where = f" (bucket {self.bucket})"
-        elif self.obj is not None:
-            where = f" (object {self.obj})"
+            return f"{self.bucket}/{self.obj}"
+        return self.bucket or self.obj or ""
+
+    def describe(self, *, located: bool = True) -> str:
+        """The message: the reason, then (when ``located``) the bucket/object, then the transaction id."""
+        where = ""
+        if located and self.location:
+            where = f" ({'object' if self.obj is not None else 'bucket'} {self.location})"
         trans = f" [transaction {self.transaction_id}]" if self.transaction_id else ""
         return f"{self.reason}{where}{trans}"
 
@@ -153,3 +157,21 @@ class InputTooLarge(MonitorError, ValueError):
         self.limit = limit
         super().__init__(f"{what} is {size / 2**20:,.1f} MB ({size:,} bytes); the limit is {limit / 2**20:,.0f} MB "
                          f"(UPLOAD_LIMIT_MB)")
+
+
+def failure_message(what: str, exc: BaseException) -> str:
+    """The message a page shows for ``exc`` after the words ``what`` ("Could not read b/o"), naming the object once.
+
+    A storage error names its bucket and object; when ``what`` already names them, the error adds only what went
+    wrong (and Swift's transaction id), not the name a second time.
+
+    Args:
+        what: what the page tried, usually naming the bucket or object.
+        exc: the error it raised.
+
+    Returns:
+        ``what: reason``, with the bucket/object added only when ``what`` does not already name it.
+    """
+    if isinstance(exc, StoreError) and exc.location and exc.location in what:
+        return f"{what}: {exc.describe(located=False)}"
+    return f"{what}: {exc}"

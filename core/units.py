@@ -30,18 +30,6 @@ def parse_size(text: str | None, *, binary: bool) -> int | None:
     return value
 
 
-def human_bytes(n: float | None) -> str:
-    """Format a byte count with IEC units: ``1536`` → ``1.5 KiB``; ``None`` → ``—``."""
-    if n is None or (isinstance(n, float) and math.isnan(n)):
-        return "—"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(value) < 1024 or unit == "PiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def slurm_duration(seconds: float | None) -> str:
     """Format seconds as Slurm prints durations, ``[D-]HH:MM:SS`` (``90061`` → ``1-01:01:01``); ``None`` → ``—``."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
@@ -54,10 +42,18 @@ def slurm_duration(seconds: float | None) -> str:
     return f"{sign}{f'{days}-' if days else ''}{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
-def iec_size(n: float | None) -> str:
-    """Format a byte count with IEC units and two decimals (``1294440 KiB`` → ``1.23 GiB``); unknown → ``""``."""
+def iec_size(n: float | None, *, unknown: str = "") -> str:
+    """Format a byte count in binary units with two decimals, as ``sacct --units`` and ``seff`` print sizes.
+
+    Args:
+        n: the size in bytes.
+        unknown: what ``None`` or NaN becomes (an empty table cell by default).
+
+    Returns:
+        ``1536`` → ``1.50 KiB``, ``1294440 KiB`` → ``1.23 GiB``, ``12`` → ``12 B``.
+    """
     if n is None or (isinstance(n, float) and math.isnan(n)):
-        return ""
+        return unknown
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(value) < 1024 or unit == "PiB":

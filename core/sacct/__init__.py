@@ -55,7 +55,7 @@ from core.sacct.fields import (
     kebab,
 )
 from core.sacct.metrics import job_metrics, parent_job_id
-from core.sacct.readers import _EXPECTED, _decode, _NotUtf8, _read_bytes
+from core.sacct.readers import _EXPECTED, _decode, _from_utf16, _NotUtf8, _read_bytes
 from core.sacct.slurm_json import _parse_json
 from core.sacct.writer import to_parsable2
 
@@ -80,7 +80,7 @@ def parse_sacct(
     """Parse sacct output in any supported format.
 
     Args:
-        text: the output, as text or UTF-8 bytes.
+        text: the output, as text or bytes (UTF-8, or UTF-16 with or without a byte order mark).
         timezone: IANA zone the cluster printed its timestamps in (sacct prints local time without a zone).
         fields: the field list, for ``--noheader`` output.
         delimiter: the ``--delimiter`` of parsable output; detected when not given.
@@ -96,7 +96,7 @@ def parse_sacct(
     except (ZoneInfoNotFoundError, ValueError):
         raise SacctParseError(f"unknown time zone {timezone!r}") from None
     warnings: list[ParseWarning] = []
-    raw = text if isinstance(text, bytes) else text.encode("utf-8", "replace")
+    raw = _from_utf16(text) if isinstance(text, bytes) else text.encode("utf-8", "replace")
     try:
         read = _read_bytes(raw, fields, delimiter, warnings)
         if read is not None:

@@ -10,6 +10,7 @@ breaks pyarrow does not know (vertical tab, U+2028, a lone carriage return) are 
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,50 @@ class _Table:
     lines: np.ndarray
     truncated: bool = False
 
+
+
+#: Bytes looked at to tell UTF-16 text without a byte order mark: a header line and the first records.
+_UTF16_SAMPLE = 4096
+
+
+def _utf16_codec(raw: bytes) -> tuple[str, int] | None:
+    """The codec of UTF-16 text (``utf-16-le`` or ``-be``) and where the text starts; ``None`` for anything else.
+
+    A byte order mark is certain. Without one, sacct's ASCII header and values put a NUL in every other byte: at
+    least 9 of 10 code units of the sample with a NUL high byte, and no NUL character (which text never holds).
+    """
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return None  # UTF-32's LE mark begins with UTF-16's; it is refused as binary
+    if raw.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2
+    if raw.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2
+    sample = raw[: min(len(raw), _UTF16_SAMPLE) // 2 * 2]
+    units = len(sample) // 2
+    if units < 2 or any(low == 0 and high == 0 for low, high in zip(sample[0::2], sample[1::2], strict=True)):
+        return None
+    for codec, high in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if high.count(0) * 10 >= units * 9:
+            return codec, 0
+    return None
+
+
+def _from_utf16(raw: bytes) -> bytes:
+    """UTF-16 text (with or without a byte order mark) as UTF-8; any other input unchanged.
+
+    Windows tools (PowerShell's ``>``, Notepad's "Unicode") save sacct output as UTF-16; what is decoded still has
+    to be sacct output to be accepted, so a binary file taken for UTF-16 is refused as not sacct.
+    """
+    found = _utf16_codec(raw)
+    if found is None:
+        return raw
+    codec, start = found
+    try:
+        return raw[start:].decode(codec).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        why = "starts with a UTF-16 byte order mark" if start else "looks like UTF-16 text"
+        raise SacctParseError(f"expected UTF-8 or UTF-16 sacct text; the input {why} but byte {start + exc.start} "
+                              f"is not UTF-16 ({exc.reason}): save it as UTF-8") from None
 
 
 def _decode(text: str | bytes) -> str:

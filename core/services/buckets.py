@@ -14,7 +14,7 @@ from core.services.objects import read_frame, read_management
 from core.settings import ReadLimits
 from core.store import versioning
 from core.store.base import FolderEntry, MetaValue, ObjectMetadata, ObjectStore
-from core.units import human_bytes
+from core.units import iec_size
 
 #: Objects per page in the browser; a page costs one listing request whatever the bucket's size.
 PAGE_SIZE = 100
@@ -33,7 +33,7 @@ def bucket_table(store: ObjectStore) -> pd.DataFrame:
         "bucket": [b.name for b in buckets],
         "objects": pd.array([b.object_count for b in buckets], dtype="Int64"),
         "bytes": pd.array([b.bytes_used for b in buckets], dtype="Int64"),
-        "size": [human_bytes(b.bytes_used) for b in buckets],
+        "size": [iec_size(b.bytes_used) for b in buckets],
         "last modified": pd.to_datetime([b.last_modified for b in buckets], utc=True),
     })
 
@@ -73,7 +73,7 @@ def browse(store: ObjectStore, bucket: str, prefix: str = "", marker: str | None
         "name": [o.name[len(prefix):] for o in page.objects],
         "object": [o.name for o in page.objects],
         "bytes": pd.array([o.bytes for o in page.objects], dtype="Int64"),
-        "size": [human_bytes(o.bytes) for o in page.objects],
+        "size": [iec_size(o.bytes) for o in page.objects],
         "last modified": pd.to_datetime([o.last_modified for o in page.objects], utc=True),
         "hash": [o.hash for o in page.objects],
     })
@@ -120,7 +120,7 @@ def object_detail(store: ObjectStore, bucket: str, name: str, limits: ReadLimits
     lower = name.lower()
     if head[:4] == b"PAR1" or lower.endswith(".parquet"):
         if meta.size > PARQUET_PREVIEW_LIMIT:
-            detail.note = f"{human_bytes(meta.size)} is too large to preview as a table; download it instead."
+            detail.note = f"{iec_size(meta.size)} is too large to preview as a table; download it instead."
             return detail
         try:
             frame = read_frame(store, bucket, name, limits)
@@ -141,7 +141,7 @@ def object_detail(store: ObjectStore, bucket: str, name: str, limits: ReadLimits
     if text is not None:
         detail.kind, detail.preview = "text", text
         if meta.size > len(head):
-            detail.note = f"showing the first {human_bytes(len(head))} of {human_bytes(meta.size)}"
+            detail.note = f"showing the first {iec_size(len(head))} of {iec_size(meta.size)}"
     return detail
 
 
@@ -199,7 +199,7 @@ class FolderTotal:
     def describe(self) -> str:
         """``"12 objects, 3.4 MiB (all levels)"``, with "at least" when the count stopped at the limit."""
         at_least = "" if self.complete else "at least "
-        return f"{at_least}{self.objects:,} objects, {at_least}{human_bytes(self.bytes)} (all levels below)"
+        return f"{at_least}{self.objects:,} objects, {at_least}{iec_size(self.bytes)} (all levels below)"
 
 
 def folder_total(store: ObjectStore, bucket: str, prefix: str, limit: int = FOLDER_COUNT_LIMIT) -> FolderTotal:
@@ -257,6 +257,6 @@ def versions_table(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
         "version": pd.array([v.number for v in versions], dtype="Int64"),
         "object": [e.name for e in entries],
         "bytes": pd.array([e.bytes for e in entries], dtype="Int64"),
-        "size": [human_bytes(e.bytes) for e in entries],
+        "size": [iec_size(e.bytes) for e in entries],
         "last modified": pd.to_datetime([e.last_modified for e in entries], utc=True),
     })

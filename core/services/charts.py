@@ -27,7 +27,7 @@ MAX_BARS = 300
 #: every value (600,000 values of a 1,000,000-row upload were 29 MB of JSON and 7 s of CPU per page run).
 BOX_VALUES = 20_000
 
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_white", "legend_title_text": ""}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend_title_text": ""}
 
 
 def _finish(fig: go.Figure, title: str) -> go.Figure:

@@ -23,7 +23,7 @@ from core.services.management import platform_order, transfer_table
 from core.services.sacct import RunRef
 from core.settings import Settings
 from core.store.base import ObjectStore
-from core.units import human_bytes, slurm_duration
+from core.units import iec_size, slurm_duration
 
 #: Status flags in the order a job goes through them (the seed's Status fields).
 FLAG_ORDER: tuple[str, ...] = tuple(Status.model_fields)
@@ -189,8 +189,9 @@ def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> 
         "core-walltime",
         f"Job Wall-clock time: {slurm_duration(summary.elapsed_seconds)}"
         + ("" if summary.timelimit_seconds is None else f" of {slurm_duration(summary.timelimit_seconds)} limit"),
-        f"Memory Utilized: {human_bytes(summary.memory_bytes)}",
-        f"Memory Efficiency: {percent(summary.memory_efficiency)} of {human_bytes(summary.requested_memory_bytes)}",
+        f"Memory Utilized: {iec_size(summary.memory_bytes, unknown='—')}",
+        f"Memory Efficiency: {percent(summary.memory_efficiency)} of "
+        f"{iec_size(summary.requested_memory_bytes, unknown='—')}",
         f"Queue wait: {slurm_duration(summary.queue_wait_seconds)}",
     ]
     return "\n".join(lines)

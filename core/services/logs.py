@@ -12,7 +12,7 @@ from core.naming import folder
 from core.services.times import pipeline_bucket
 from core.settings import Settings
 from core.store.base import ObjectStore
-from core.units import human_bytes
+from core.units import iec_size
 
 LOGS_PREFIX = folder("logs")
 #: Largest log read whole; a bigger one is read from its end.
@@ -51,10 +51,10 @@ def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
         if match:
             tool, number, task, ext = match.groups()
             kind = "seff report" if tool == "seff" else ("error output" if ext == "err" else "output")
-            ref = LogRef(number + (task or ""), o.name, human_bytes(o.bytes), kind, o.hash)
+            ref = LogRef(number + (task or ""), o.name, iec_size(o.bytes), kind, o.hash)
             refs.append(((int(number), o.name), ref))
         else:
-            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, human_bytes(o.bytes), "file", o.hash)))
+            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, iec_size(o.bytes), "file", o.hash)))
     return [ref for _, ref in sorted(refs, key=lambda item: item[0])]
 
 
@@ -73,7 +73,7 @@ def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
             del data[: len(data) - MAX_LOG_BYTES]
     text = bytes(data[-MAX_LOG_BYTES:]).decode("utf-8", errors="replace")
     if meta.size > MAX_LOG_BYTES:
-        text = f"[… first {human_bytes(meta.size - MAX_LOG_BYTES)} not shown …]\n" + text
+        text = f"[… first {iec_size(meta.size - MAX_LOG_BYTES)} not shown …]\n" + text
     return text
 
 

@@ -16,9 +16,9 @@ from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
 from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
 from core.serialize import frame_to_csv
-from core.services.objects import read_frame
+from core.services.objects import read_frame_and_metadata
 from core.settings import ReadLimits, Settings
-from core.store.base import ObjectStore
+from core.store.base import ObjectMetadata, ObjectStore
 from core.units import iec_size, slurm_duration
 
 SACCT_PREFIX = folder("arti", "SACCT")
@@ -47,7 +47,7 @@ def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
     """Every SACCT run object (``<user>-<run>.parquet``), the newest stored first (then by name)."""
     try:
         objects = store.iter_objects(forwarder_bucket(settings), prefix=SACCT_PREFIX)
-        runs = [RunRef(o.name[len(SACCT_PREFIX):].removesuffix(".parquet"), o.name, o.bytes, o.hash, o.last_modified)
+        runs = [RunRef(run_name(o.name), o.name, o.bytes, o.hash, o.last_modified)
                 for o in objects if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
     except NotFound:
         return []
@@ -86,16 +86,26 @@ def load_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | No
     Raises:
         DamagedObject: unreadable, too large, or a known sacct column holds the wrong kind of values (names it).
     """
-    frame = read_frame(store, bucket, name, limits)
+    return load_run_and_metadata(store, bucket, name, limits)[0]
+
+
+def run_name(name: str) -> str:
+    """The run's name from its object's name (``ARTIFACTS/SACCT/<run>.parquet``)."""
+    return name[len(SACCT_PREFIX):].removesuffix(".parquet") if name.startswith(SACCT_PREFIX) else name
+
+
+def load_run_and_metadata(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None
+                          ) -> tuple[pd.DataFrame, ObjectMetadata]:
+    """:func:`load_run` and the object's metadata (platform, rows, version), from one GET."""
+    frame, meta = read_frame_and_metadata(store, bucket, name, limits)
     _check_columns(frame, bucket, name)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:
         frame.insert(1, "step", "")
-    frame.insert(0, "run", name[len(SACCT_PREFIX):].removesuffix(".parquet") if name.startswith(SACCT_PREFIX)
-                 else name)
+    frame.insert(0, "run", run_name(name))
     frame["parent-job-id"] = parent_job_id(frame["job-id"].astype("string"))
-    return frame
+    return frame, meta
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -352,6 +362,30 @@ def field_name(column: str) -> str:
 def duration_text(seconds: float) -> str:
     """Seconds as Slurm prints a duration, ``[D-]HH:MM:SS``; empty when unknown."""
     return "" if seconds is None or pd.isna(seconds) else slurm_duration(float(seconds))
+
+
+def aligned_durations(seconds: pd.Series) -> pd.Series:
+    """Durations as ``[D-]HH:MM:SS`` text padded on the left with spaces to one width; unknown values empty.
+
+    For tables too big for a pandas Styler: Streamlit's own duration formats cannot print days as Slurm does (its
+    clock format runs hours past 24, ``26:00:00``), so the column is text. A space sorts before every digit, both
+    by code point and in the browser's collation, so the padded texts sort in the order of the numbers:
+    ``  23:59:59`` before ``1-00:00:00``, `` 9-00:00:00`` before ``10-00:00:00``.
+
+    Args:
+        seconds: durations in seconds (null when unknown).
+    """
+    values = pd.to_numeric(seconds, errors="coerce").astype("float64")
+    known = values.notna()
+    total = values[known].round().astype("int64")
+    days, rest = total // 86400, total % 86400
+    clock = ((rest // 3600).astype(str).str.zfill(2) + ":" + (rest % 3600 // 60).astype(str).str.zfill(2) + ":"
+             + (rest % 60).astype(str).str.zfill(2))
+    text = (days.astype(str) + "-").where(days > 0, "") + clock
+    width = int(text.str.len().max()) if len(text) else 0
+    out = pd.Series("", index=seconds.index, dtype="object")
+    out[known] = text.str.pad(width, side="left")
+    return out
 
 
 def size_text(size: float) -> str:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.services import buckets as service
 from core.text import markdown_plain
-from core.units import human_bytes
+from core.units import iec_size
 from dashboard import components, links
 
 components.header("Buckets", "Every bucket of the account; browse folders, inspect metadata, preview and download.")
@@ -21,7 +21,7 @@ if table.empty:
 c1, c2, c3 = st.columns(3)
 c1.metric("Buckets", len(table))
 c2.metric("Objects", f"{int(table['objects'].sum()):,}")
-c3.metric("Stored", human_bytes(int(table["bytes"].sum())))
+c3.metric("Stored", iec_size(int(table["bytes"].sum())))
 st.dataframe(table.drop(columns="bytes"), hide_index=True, width="stretch", column_config={
     "objects": st.column_config.NumberColumn(format="%d"),
     "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
@@ -62,7 +62,10 @@ with components.guard(f"Could not list {bucket}/{prefix}"):
         view.set("page", str(page_number) if page_number > 1 else None)
     st.session_state[markers_key] = markers
     page = service.browse(store, bucket, prefix, markers[page_number - 1])
-    total = service.folder_total(store, bucket, prefix) if prefix else None
+    # The bucket's row (objects, bytes, last change) keys the cached count: an unchanged bucket is not listed again.
+    state = tuple(str(v) for v in table.loc[table["bucket"] == bucket, ["objects", "bytes", "last modified"]]
+                  .iloc[0].tolist())
+    total = components.folder_total(store, bucket, prefix, state) if prefix else None
 
 if total is not None:
     st.caption(f"This folder: {total.describe()}")

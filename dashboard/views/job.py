@@ -97,7 +97,7 @@ if not job.logs:
             icon=":material/info:")
 for ref in job.logs:
     with st.expander(links.plain(f"{ref.kind}: {ref.object} ({ref.size})"), expanded=True, icon=":material/article:"):
-        with components.guard(f"Could not read {ref.object}"):
+        with components.guard(f"Could not read {pipeline_bucket(settings)}/{ref.object}"):
             text = components.cached_read(logs_service.read_log_object, store,
                                           pipeline_bucket(settings), ref.object, ref.etag)
         st.page_link(links.LOGS, label="Open in Logs", icon=":material/article:", query_params={"object": ref.object})

@@ -85,11 +85,12 @@ def _parse(page: Page, data: bytes, name: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("empty.txt", b"", "the input is empty"),
     ("random.bin", bytes(range(256)) * 16, "binary data"),
-    ("utf16.txt", SACCT.encode("utf-16"), "binary data"),
+    ("utf16.txt", SACCT.encode("utf-16"), "1 rows in parsable2 format"),
+    ("utf16le.txt", SACCT.encode("utf-16-le"), "1 rows in parsable2 format"),
     ("latin1.txt", SACCT.replace("train", "café").encode("latin-1"), "not UTF-8"),
     ("crlf.txt", SACCT.replace("\n", "\r\n").encode(), "1 rows in parsable2 format"),
     ("too-big.txt", b"x" * (2 * 2**20), "1.0MB"),
-], ids=["empty", "binary", "utf16", "latin1", "crlf", "over-the-limit"])
+], ids=["empty", "binary", "utf16", "utf16-no-bom", "latin1", "crlf", "over-the-limit"])
 def test_odd_files_get_a_clear_message_and_change_nothing(served_app: ServedApp, watched: tuple[Page, Watch],
                                                           tmp_path: Path, name: str, data: bytes,
                                                           message: str) -> None:

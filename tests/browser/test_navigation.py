@@ -150,7 +150,7 @@ def test_the_job_page_is_reached_from_management_sacct_and_logs(app_server: str,
     assert _params(page.url) == {"job": ["3459879"], "platform": ["mahti"], "object": ["MANAGEMENT/1.json"]}
     main = page.locator('[data-testid="stMain"]')
     expect(main).to_contain_text("CPU Efficiency: 0.37% of 21:58:24 core-walltime")
-    expect(main).to_contain_text("Memory Efficiency: 36.61% of 1.0 GiB")
+    expect(main).to_contain_text("Memory Efficiency: 36.61% of 1.00 GiB")
     expect(main).to_contain_text("LOGS/slurm-3459879.out")
     _no_error(page)
     print(screenshot(page, "job"))

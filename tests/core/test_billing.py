@@ -27,3 +27,11 @@ def test_billing_per_platform_and_partition() -> None:
     assert got[3:6] == pytest.approx([256.0, 384.0, 96.0])
     # A GPU partition, another cluster and an unknown partition are not billed here.
     assert all(pd.isna(v) for v in got[6:])
+
+
+def test_mahti_grand_challenge_partition_is_billed_per_node() -> None:
+    # Mahti's gc partition allocates whole nodes like medium and large (docs.csc.fi batch job partitions).
+    jobs = pd.DataFrame({"partition": ["gc", "GC"], "alloc-cpus": [256, 25600], "n-nodes": [2, 200],
+                         "req-mem-bytes": [0, 0], "elapsed-seconds": [3600, 1800]})
+    got = billed(jobs, pd.Series(["mahti", "mahti"]), Rates()).tolist()
+    assert got == pytest.approx([200.0, 10000.0])

@@ -120,6 +120,8 @@ def test_bad_names_files_and_platforms_are_refused_before_reading(local: dict[st
     }
     for args, expected in cases.items():
         assert expected in one_error_line(hpc_monitor(list(args), local, tmp_path)), args
+    gone = one_error_line(hpc_monitor(["ls", "mlch-gone/LOGS/"], local, tmp_path))
+    assert gone == "hpc-monitor: error: Could not list mlch-gone/LOGS/: no such bucket"  # the bucket named once
     usage = hpc_monitor(["upload-sacct", str(SAMPLE)], local, tmp_path)
     assert usage.returncode == 2 and "--run" in usage.stderr
     zone = one_error_line(hpc_monitor(["ls"], {**local, "SACCT_TIMEZONE": "Mars/Base"}, tmp_path))
@@ -146,7 +148,7 @@ def test_large_input_from_stdin_shows_progress_and_warnings_name_lines(local: di
     result = hpc_monitor(["upload-sacct", "-", "--run", "big"], local, tmp_path, big)
     assert result.returncode == 0, result.stderr
     progress = [line for line in result.stderr.splitlines() if not line.startswith("hpc-monitor: warning:")]
-    assert progress[0].startswith("hpc-monitor: read 8.0 MiB (")
+    assert progress[0].startswith("hpc-monitor: read 8.00 MiB (")
     assert any(line.startswith("hpc-monitor: parsing 9.") and "from standard input" in line for line in progress)
     assert progress[-1].startswith("hpc-monitor: storing (")
     warnings = [line for line in result.stderr.splitlines() if line.startswith("hpc-monitor: warning:")]

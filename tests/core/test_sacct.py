@@ -245,8 +245,11 @@ def test_wrong_field_count_skips_only_that_line() -> None:
     (b"   \n\n", "the input is empty"),
     (b"Hello, this is a README about my job.\nIt ran fine.\n", "a header line of field names"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "got binary data"),
-    (b"\xff\xfe\xfa not utf-8", "byte 0 is not UTF-8"),
-    ("JobID|State\n".encode("utf-16"), "got binary data"),
+    (b"\xfa\xfb not utf-8", "byte 0 is not UTF-8"),
+    (b"\xff\xfe\xfa not utf-8", "starts with a UTF-16 byte order mark but byte 12 is not UTF-16"),
+    ("JobID|State\n".encode("utf-16-le")[:-1], "looks like UTF-16 text but byte 22 is not UTF-16"),
+    ("JobID|State\n".encode("utf-32"), "got binary data"),
+    (bytes(range(256)) * 16, "got binary data"),
     (b'{"meta": {}}', "JSON without a 'jobs' list"),
     (b"{not json", "line 1: not valid JSON"),
 ])
@@ -421,3 +424,21 @@ def test_a_field_asked_for_twice_is_read_from_its_first_column_with_a_warning(te
     parsed = parse_sacct(text)
     assert parsed.frame[["job-id", "state"]].values.tolist() == [["1", "COMPLETED"]]
     assert [(w.line, "State appears more than once" in w.message) for w in parsed.warnings] == [(1, True)]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+@pytest.mark.parametrize("name", ["01_hyak_default_fixedwidth.txt", "09_tdhock_parsable2_multiuser.txt",
+                                  "13_slurmdog_json_slurm23.02.txt"])
+def test_utf16_exports_with_or_without_a_byte_order_mark_parse_as_utf8_does(name: str, codec: str) -> None:
+    text = sample(name).decode("utf-8")
+    expected = parse_sacct(text.encode("utf-8"))
+    parsed = parse_sacct(text.encode(codec))  # "utf-16" writes a byte order mark, -le and -be none
+    assert parsed.format == expected.format
+    pd.testing.assert_frame_equal(parsed.frame, expected.frame)
+    assert parsed.warnings == expected.warnings
+
+
+def test_utf16_text_keeps_non_ascii_job_names() -> None:
+    text = "JobID|JobName|State|Elapsed\n1|träning-ääkköset|COMPLETED|00:01:00\n"
+    for codec in ("utf-16-le", "utf-16-be"):
+        assert parse_sacct(text.encode(codec)).frame["job-name"].tolist() == ["träning-ääkköset"]

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from core.units import human_bytes, parse_size
+from core.units import iec_size, parse_size
 
 
 @pytest.mark.parametrize(("text", "binary", "expected"), [
@@ -14,8 +14,11 @@ def test_parse_size(text: str | None, binary: bool, expected: int | None) -> Non
     assert parse_size(text, binary=binary) == expected
 
 
-def test_human_forms() -> None:
-    assert human_bytes(1536) == "1.5 KiB"
-    assert human_bytes(10 * 1024**3) == "10.0 GiB"
-    assert human_bytes(12) == "12 B"
-    assert human_bytes(None) == "—" and human_bytes(math.nan) == "—"
+def test_sizes_read_as_sacct_and_seff_print_them() -> None:
+    assert iec_size(1536) == "1.50 KiB"
+    assert iec_size(10 * 1024**3) == "10.00 GiB"
+    assert iec_size(1294440 * 1024) == "1.23 GiB"  # MaxRSS 1294440K, as sacct --units=G prints 1.23G
+    assert iec_size(374.88 * 1024**2) == "374.88 MiB"  # seff's "Memory Utilized: 374.88 MB"
+    assert iec_size(1023) == "1023 B" and iec_size(1024) == "1.00 KiB" and iec_size(12) == "12 B"
+    assert iec_size(None) == "" and iec_size(math.nan) == ""
+    assert iec_size(None, unknown="—") == "—"

@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.demo import demo_orchestration
+from core.errors import StoreUnavailable
 from core.serialize import dump_management, frame_to_parquet
 from core.store.local import LocalStore
 from tests.dashboard.conftest import shown, texts
@@ -151,6 +152,70 @@ def test_a_parquet_expanding_past_the_decoded_bytes_limit_is_refused(
     assert not at.exception and len(at.error) == 1
     message = shown(at.error[0].value)
     assert "TIMES/zz-bomb.parquet" in message and "READ_LIMIT_MB" in message
+
+
+def _named_once(message: str, location: str, reason: str) -> None:
+    """The message names the object (``bucket/name``) exactly once and still says what went wrong."""
+    name = location.split("/", 1)[1]
+    assert location in message and message.count(name) == 1 and reason in message, message
+
+
+def test_every_page_names_a_damaged_object_once(open_page: OpenPage, store_dir: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalStore(store_dir)
+    store.put_object(SUBMITTER, "MANAGEMENT/zz-damaged.json", b'{"x": ')
+    store.put_object(FORWARDER, "ARTIFACTS/SACCT/zz-damaged.parquet", b"PAR1 damaged")
+    store.put_object(PIPELINE, "TIMES/zz-damaged.parquet", b"PAR1 damaged")
+    management = f"{SUBMITTER}/MANAGEMENT/zz-damaged.json"
+    sacct = f"{FORWARDER}/ARTIFACTS/SACCT/zz-damaged.parquet"
+
+    at = open_page("views/management.py")
+    assert not at.exception and len(at.error) == 1
+    _named_once(shown(at.error[0].value), management, "not valid JSON")
+
+    at = open_page("views/overview.py")
+    assert not at.exception
+    warnings = [shown(w.value) for w in at.warning]
+    _named_once(next(w for w in warnings if "zz-damaged.json" in w), management, "not valid JSON")
+    _named_once(next(w for w in warnings if "zz-damaged.parquet" in w), sacct, "not a parquet object")
+
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["zz-damaged"]).run()
+    assert not at.exception and len(at.error) == 1
+    _named_once(shown(at.error[0].value), sacct, "not a parquet object")
+
+    at = open_page("views/times.py")
+    assert not at.exception and len(at.error) == 1
+    _named_once(shown(at.error[0].value), f"{PIPELINE}/TIMES/zz-damaged.parquet", "not a parquet object")
+
+    at = open_page("views/buckets.py")
+    at.selectbox(key="bucket").set_value(PIPELINE).run()
+    at.query_params["object"] = "TIMES/zz-gone.parquet"  # a link to an object removed since
+    at.run()
+    assert not at.exception and len(at.warning) == 1
+    _named_once(shown(at.warning[0].value), f"{PIPELINE}/TIMES/zz-gone.parquet", "no such object")
+
+
+
+def test_a_failed_log_read_names_the_log_once(open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Logs cannot be damaged (undecodable bytes are shown as U+FFFD); their read fails when storage does.
+    original = LocalStore.stream_object
+
+    def silent_on_logs(self: LocalStore, bucket: str, name: str, **kwargs: int) -> object:
+        if name.startswith("LOGS/"):
+            raise StoreUnavailable("Swift did not answer (ReadTimeout)", bucket=bucket, obj=name)
+        return original(self, bucket, name, **kwargs)
+
+    monkeypatch.setattr(LocalStore, "stream_object", silent_on_logs)
+    at = open_page("views/logs.py")
+    assert not at.exception and len(at.error) == 1
+    _named_once(shown(at.error[0].value), f"{PIPELINE}/LOGS/", "Swift did not answer")
+    at = open_page()
+    at.query_params["job"] = "3459879"
+    at.switch_page("views/job.py")
+    at.run()
+    assert not at.exception and len(at.error) == 1
+    _named_once(shown(at.error[0].value), f"{PIPELINE}/LOGS/slurm-3459879.out", "Swift did not answer")
 
 
 class _RunsACommand:

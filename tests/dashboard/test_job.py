@@ -32,13 +32,15 @@ def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
     assert list(flags.columns[:5]) == ["start", "config", "submit", "pending", "running"]
     assert flags.iloc[0].tolist() == ["✔", "✔", "✔", "✔", "✔", "·", "✔", "·", "·", "·"]
     assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in shown
-    assert "Memory Efficiency: 36.61% of 1.0 GiB" in shown
+    # Sizes read as seff prints them for this job ("Memory Utilized: 374.88 MB", "36.61% of 1.00 GB"): two decimals.
+    assert "Memory Utilized: 374.88 MiB" in shown
+    assert "Memory Efficiency: 36.61% of 1.00 GiB" in shown
     rows = next(d.value for d in at.dataframe if "JobID" in d.value.columns and "Elapsed" in d.value.columns)
     assert rows["State"].tolist() == ["COMPLETED"] * 4
     advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
     assert advice["Ask next time"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
     # Labels render Markdown, so the object names in them are escaped.
-    assert [e.label for e in at.expander] == ["output\\: LOGS/slurm\\-3459879\\.out \\(16\\.9 KiB\\)",
+    assert [e.label for e in at.expander] == ["output\\: LOGS/slurm\\-3459879\\.out \\(16\\.88 KiB\\)",
                                               "seff report\\: LOGS/seff\\-3459879\\.txt \\(401 B\\)"]
     assert "No error lines found" in shown
     assert any(c.value.startswith("Job ID: 3459879\nCluster: mahti\nState: COMPLETED") for c in at.code)

@@ -252,3 +252,34 @@ def test_used_cpu_hours_allocated_core_hours_and_billing_units(open_page: OpenPa
     # Puhti small: (4 cores × 1 BU + 8 GiB × 0.1 BU) × 2 h = 9.6 BU; the GPU partition is not billed here.
     assert metrics["Billing units"] == "9.6"
     assert "CSC CPU billing units of 1 jobs on Puhti or Mahti" in texts(at)
+
+
+def test_a_table_too_big_to_style_still_reads_days_and_sorts_as_numbers(open_page: OpenPage, store_dir: Path) -> None:
+    elapsed = ["09:00:00", "10:00:00", "23:59:59", "1-00:00:00", "10-00:00:00", "2-03:04:05", "00:00:07"]
+    seconds = [32400, 36000, 86399, 86400, 864000, 183845, 7]
+    jobs = 16_000
+    lines = ["JobID|JobName|Partition|State|ExitCode|AllocCPUS|NNodes|NTasks|Elapsed|Timelimit|TotalCPU|ReqMem|"
+             "MaxRSS|Submit|Start|End"]
+    lines += [f"{7000000 + i}|job{i}|small|COMPLETED|0:0|1|1|1|{elapsed[i % 7]}|10-00:00:00|00:00:01|1G|100M|"
+              "2024-05-01T10:00:00|2024-05-01T10:00:00|2024-05-01T11:00:00" for i in range(jobs)]
+    _store_run(store_dir, "big", "\n".join(lines) + "\n")
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-big"]).run()
+    at.segmented_control(key="sacct-view").set_value("Table").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[-1]
+    data = table.value
+    assert len(data) == jobs and data.size > pd.options.styler.render.max_elements  # no Styler: Streamlit formats
+    assert not table.proto.arrow_data.styler.display_values
+    config = json.loads(table.proto.columns)
+    assert config["Elapsed"]["type_config"]["type"] == "text" and config["Elapsed"]["alignment"] == "right"
+    # Read as sacct prints them, days and all (before: a clock running past 24 h, "240:00:00").
+    assert [data["Elapsed"][i].strip() for i in range(7)] == elapsed
+    assert data["Timelimit"][0] == "10-00:00:00"
+    # A header click sorts the texts: that order is the order of the seconds.
+    order = sorted(range(7), key=lambda i: data["Elapsed"][i])
+    assert order == sorted(range(7), key=lambda i: seconds[i]) == [6, 0, 1, 2, 3, 5, 4]
+    assert data["Elapsed"].map(len).nunique() == 1
+    # Sizes and dates stay numbers with Streamlit's formats.
+    assert pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
+    assert config["MaxRSS × NTasks"]["type_config"]["format"] == "%.2f GiB"

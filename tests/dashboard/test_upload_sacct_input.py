@@ -81,3 +81,26 @@ def test_upload_reads_headerless_output_with_the_delimiter_given(open_page: Open
     # A changed delimiter is another input: the parse shown for ';' is cleared.
     at.text_input(key="upload_delimiter").input("|").run()
     assert "2 rows in parsable2 format" not in texts(at)
+
+
+UTF16_SACCT = "JobID|JobName|State|Elapsed\n23000233|träning|COMPLETED|00:01:00\n23000234|eval|FAILED|00:00:05\n"
+
+
+def _upload_file(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="upload_file").set_value((name, data, "text/plain")).run()
+    return at.button(key="parse").click().run()
+
+
+def test_upload_reads_a_utf16_file_with_or_without_a_byte_order_mark(open_page: OpenPage) -> None:
+    for codec in ("utf-16", "utf-16-le", "utf-16-be"):
+        at = _upload_file(open_page("views/upload.py"), f"sacct-{codec}.txt", UTF16_SACCT.encode(codec))
+        _fine(at)
+        assert "2 rows in parsable2 format" in at.success[0].value, codec
+        assert "träning" in texts(at) or any("träning" in str(d.value) for d in at.dataframe), codec
+
+
+def test_upload_says_a_broken_utf16_file_should_be_saved_as_utf8(open_page: OpenPage) -> None:
+    at = _upload_file(open_page("views/upload.py"), "broken.txt", UTF16_SACCT.encode("utf-16")[:-1])
+    assert not at.exception and len(at.error) == 1
+    message = at.error[0].value
+    assert "UTF\\-16" in message and "save it as UTF\\-8" in message and "binary" not in message

@@ -46,7 +46,7 @@ def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(
     assert "Cores: 256" in text and "CPU Utilized: 00:04:56" in text
     assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in text
     assert "Job Wall-clock time: 00:05:09 of 00:10:00 limit" in text
-    assert "Memory Efficiency: 36.61% of 1.0 GiB" in text
+    assert "Memory Efficiency: 36.61% of 1.00 GiB" in text
     # The advice (core.sacct.advice) on the same record: 1 of 256 cores busy, 374.88 MiB of 1 GiB used.
     assert view.findings["finding"].tolist() == ["idle cores", "memory over-requested"]
     assert view.findings["advice"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]

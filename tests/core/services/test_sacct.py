@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from core.demo import SACCT_RUNS, seed_demo
 from core.services import sacct
 from core.settings import Settings
@@ -40,3 +42,13 @@ def test_findings_csv_has_the_headers_the_page_shows(settings: Settings) -> None
     assert lines[0] == "Run,JobID,JobName,State,Finding,Figure,Threshold,Ask next time,Core-hours at stake"
     # Job names stay as the file wrote them: the CSV is data, not markup.
     assert lines[1].startswith("r,1,<b>x</b>,COMPLETED,idle cores,") and "--cpus-per-task=3" in lines[1]
+
+
+def test_aligned_durations_read_as_slurm_and_sort_as_numbers() -> None:
+    seconds = pd.Series([36000, 32400, None, 86400, 86399, 864000, 7.6])
+    text = sacct.aligned_durations(seconds)
+    assert text.tolist() == ["   10:00:00", "   09:00:00", "", " 1-00:00:00", "   23:59:59", "10-00:00:00",
+                             "   00:00:08"]
+    known = seconds.notna()
+    assert text[known].sort_values().index.tolist() == seconds[known].sort_values().index.tolist()
+    assert sacct.aligned_durations(pd.Series([None, None], dtype="float64")).tolist() == ["", ""]

@@ -81,3 +81,15 @@ def test_a_preview_is_bounded_and_stores_what_was_parsed(store: LocalStore, sett
     meta, data = store.get_object(stored.bucket, stored.object)
     assert parquet_to_frame(data).equals(parsed.frame)
     assert meta.custom == {**store.head_object(direct.bucket, direct.object).custom}
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_export_is_parsed_and_stored_like_its_utf8(store: LocalStore, settings: Settings, codec: str) -> None:
+    text = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text(encoding="utf-8")
+    parsed = upload.parse_upload(text.encode(codec), settings, source="windows-export.txt")
+    assert parsed.format == "parsable2" and len(parsed.frame) == 572
+    stored = upload.store_run(store, settings, "cedar", parsed)
+    frame = parquet_to_frame(store.get_object("mlch-for-air", stored.object)[1])
+    expected = upload.parse_upload(text.encode("utf-8"), settings).frame
+    for column in ("job-id", "state", "elapsed-seconds"):
+        assert frame[column].tolist() == expected[column].tolist()
