@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import Conflict, InputTooLarge
 from core.serialize import parquet_to_frame
+from core.services import sacct as sacct_service
 from core.services import upload
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -58,6 +59,28 @@ def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settin
 ])
 def test_a_typed_delimiter_is_what_sacct_was_given(typed: str, delimiter: str | None) -> None:
     assert upload.parse_delimiter(typed) == delimiter
+
+
+def test_a_preview_is_bounded_and_stores_what_was_parsed(store: LocalStore, settings: Settings,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = upload.parse_upload(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_bytes(),
+                                 settings, fields="JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,"
+                                 "MaxRSS,ExitCode,NNodes,NTasks".split(","))
+    monkeypatch.setattr(upload, "PREVIEW_ROWS", 10)
+    shown = upload.preview(parsed, settings)
+    jobs = upload.preview_jobs(parsed)
+    assert jobs is not None
+    assert len(shown.rows) == 10 and shown.rows.equals(parsed.frame.head(10))
+    assert shown.jobs == len(jobs) and len(shown.charts) == 2
+    assert shown.findings.equals(sacct_service.findings(jobs, settings))
+    assert shown.run.rows == 102 and shown.run.format == parsed.format
+    # What Store writes is the whole table, with the same metadata as storing the table itself.
+    assert upload.run_platform(shown.run, "mahti-x", settings) == upload.run_platform(parsed, "mahti-x", settings)
+    stored = upload.store_run(store, settings, "prepared", shown.run, platform="lumi")
+    direct = upload.store_run(store, settings, "direct", parsed, platform="lumi")
+    meta, data = store.get_object(stored.bucket, stored.object)
+    assert parquet_to_frame(data).equals(parsed.frame)
+    assert meta.custom == {**store.head_object(direct.bucket, direct.object).custom}
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
