@@ -29,7 +29,7 @@ UPLOAD_LIMIT_MB = 200
 #: (1,000,000 rows, 138 MiB): receiving the upload takes 2× the file for a moment and Streamlit then holds 1×; the
 #: parser adds 3.2× at its peak (bench: parse.parsable2.peak_mem_vs_input); the per-job metrics of the preview 3×;
 #: and each later run of the page pickles the session state (``enforceSerializableSessionState``), the uploaded file
-#: included, beside what the allocator kept of the parse. Measured 9.7× after the fix (13.1× before).
+#: included. Measured 8.4-10× (13.1× when every run of the page recomputed the preview), on top of a 220 MiB app.
 PEAK_RSS_PER_FILE_BYTE = 12
 #: Limit of each wait in the page, in milliseconds (a loaded 2-CPU machine is slow, not broken).
 WAIT_MS = 300_000

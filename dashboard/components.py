@@ -179,7 +179,8 @@ def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunR
     identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again,
     and no run is asked for its metadata apart from its own read."""
     key = tuple((run.object, run.etag) for run in runs)
-    if any(not etag for _, etag in key):  # an unknown etag cannot key a cache
+    # One run is its own cached read (no second copy of a big run in memory); an unknown etag cannot key a cache.
+    if len(key) == 1 or any(not etag for _, etag in key):
         return _combine([described_run(current, bucket, name, etag) for name, etag in key])
     return _sacct_frame(current.identity, bucket, key, settings().read_limits, current)
 

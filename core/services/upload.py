@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 
 from core.errors import Conflict, InputTooLarge, NotFound
 from core.naming import sacct_run_object
@@ -25,8 +28,8 @@ from core.store.versioning import put_versioned
 
 __all__ = ["PREVIEW_FINDINGS", "PREVIEW_ROWS", "ParsedSacct", "PreparedRun", "RunPlatform", "StoredRun",
            "UploadPreview", "check_size", "current_version", "input_identity", "parse_fields", "parse_upload",
-           "prepare_run", "preview", "preview_jobs", "run_name", "run_object", "run_platform", "store_run",
-           "warning_heading"]
+           "prepare_run", "preview", "preview_jobs", "read_upload", "run_name", "run_object", "run_platform",
+           "store_run", "warning_heading"]
 
 log = logging.getLogger(__name__)
 #: Rows of the parsed input shown as a table (the count of all of them is said beside it).
@@ -153,6 +156,36 @@ def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
     count = len(jobs)
     del jobs  # the per-job table is not kept: encoding the run below then has its memory
     return UploadPreview(prepare_run(parsed), rows, count, *shown)
+
+
+def read_upload(
+    data: bytes | str,
+    settings: Settings,
+    *,
+    fields: Sequence[str] | None = None,
+    delimiter: str | None = None,
+    source: str = "input",
+    progress: Callable[[str], None] = lambda _: None,
+) -> UploadPreview:
+    """:func:`parse_upload`, then :func:`preview`; ``progress`` hears when the parse is done and charting begins.
+
+    The parsed table is dropped once it is encoded, and the memory its parse and preview took is handed back to the
+    system: allocators keep what was freed for reuse, so a 1,000,000-row input otherwise left the app half a GB
+    bigger for as long as it ran.
+    """
+    parsed = parse_upload(data, settings, fields=fields, delimiter=delimiter, source=source)
+    progress(f"Parsed {len(parsed.frame):,} rows ({parsed.format}); charting the jobs…")
+    shown = preview(parsed, settings)
+    del parsed
+    _release_freed_memory()
+    return shown
+
+
+def _release_freed_memory() -> None:
+    pa.default_memory_pool().release_unused()
+    # glibc only (musl has no malloc_trim): elsewhere the memory is simply kept for reuse.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def warning_heading(parsed: ParsedSacct | PreparedRun) -> str:

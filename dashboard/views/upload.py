@@ -68,26 +68,18 @@ if parse_clicked:
             source = uploaded.name
         else:
             data, source = pasted, "pasted text"
-        outcome = components.attempt("The sacct input was not accepted", lambda: service.parse_upload(
+        made = components.attempt("The sacct input was not accepted", lambda: service.read_upload(
             data, settings, fields=service.parse_fields(fields_text), delimiter=service.parse_delimiter(delimiter_text),
-            source=source))
-        made: service.UploadPreview | str
-        if isinstance(outcome, str):
+            source=source, progress=lambda label: status.update(label=label)))
+        if isinstance(made, str):
             status.update(label="Not parsed: the reason is below", state="error")
-            made = outcome
         else:
-            status.update(label=f"Parsed {len(outcome.frame):,} rows ({outcome.format}); charting the jobs…")
-            # Once per parse: the page's later runs (a run name typed, Store) show this without recomputing it.
-            fresh = outcome
-            made = components.attempt("The sacct input was not accepted", lambda: service.preview(fresh, settings))
-            if isinstance(made, str):
-                status.update(label="Not parsed: the reason is below", state="error")
-            else:
-                status.update(label=f"Parsed {len(outcome.frame):,} rows ({outcome.format})", state="complete")
-    if isinstance(outcome, str) or isinstance(made, str):
+            status.update(label=f"Parsed {made.run.rows:,} rows ({made.run.format})", state="complete")
+    if isinstance(made, str):
         st.error(markdown_plain(made), icon=":material/error:")
         st.stop()
-    # Only the preview is kept (it holds the run encoded as Store writes it): the parsed table ends with this run.
+    # Only the preview is kept, computed once (it holds the run encoded as Store writes it): the page's later runs
+    # (a run name typed, Store) recompute none of it.
     result = {"preview": made, "source": source, "identity": identity}
     st.session_state["upload_result"] = result
 

@@ -93,3 +93,12 @@ def test_a_utf16_export_is_parsed_and_stored_like_its_utf8(store: LocalStore, se
     expected = upload.parse_upload(text.encode("utf-8"), settings).frame
     for column in ("job-id", "state", "elapsed-seconds"):
         assert frame[column].tolist() == expected[column].tolist()
+
+
+def test_reading_an_upload_says_when_it_parsed_and_previews_it(settings: Settings) -> None:
+    data = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_bytes()
+    heard: list[str] = []
+    shown = upload.read_upload(data, settings, source="cedar.txt", progress=heard.append)
+    assert heard == ["Parsed 572 rows (parsable2); charting the jobs…"]
+    assert shown.run.rows == 572 and shown.jobs == 448
+    assert shown.run.data == upload.prepare_run(upload.parse_upload(data, settings)).data
