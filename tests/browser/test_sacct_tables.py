@@ -1,4 +1,5 @@
-"""SACCT tables in Chromium: the Findings view worst first with its CSV, and a header click sorting as numbers.
+"""SACCT tables in Chromium: findings worst first with their CSV (SACCT page and Upload preview), and a header click
+sorting durations as numbers, in a styled table and in one too big for a Styler (durations as padded text).
 
 Streamlit's dataframe is a glide-data-grid canvas. While it has the focus, the grid keeps an accessible table
 (``table[role=grid]``, a ``th`` per column, a ``td role=gridcell`` per cell of the rows in view, each row with its
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,13 @@ import pytest
 from playwright.sync_api import expect
 
 from core.demo import _FIELDS_07
+from core.sacct import parse_sacct
+from core.serialize import frame_to_parquet
 from core.services.sacct import aligned_durations
+from core.store.local import LocalStore
 from core.units import slurm_duration
 from tests import samples
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import start_app, wait_idle
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -205,3 +210,46 @@ def test_padded_durations_of_big_tables_sort_as_numbers_in_chromium(page: Page) 
     assert [texts[i].strip() for i in order] == ["00:00:00", "00:00:07", "09:00:00", "10:00:00", "23:59:59",
                                                  "1-00:00:00", "2-03:04:05", "4-03:59:59", "9-00:00:00",
                                                  "10-00:00:00"]
+
+
+#: A run too big for a pandas Styler (16,000 jobs × 20 columns): a few long jobs among many short ones.
+BIG_RUN_LONG = ["10-00:00:00", "9-00:00:00", "2-03:04:05", "1-00:00:00", "23:59:59", "10:00:00", "09:00:00"]
+
+
+@pytest.fixture(scope="module")
+def big_run_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a local store holding, besides the demo, the run ``user-example-com-big``."""
+    workdir = tmp_path_factory.mktemp("big-run-app")
+    lines = ["JobID|JobName|Partition|State|ExitCode|AllocCPUS|NNodes|NTasks|Elapsed|Timelimit|TotalCPU|ReqMem|"
+             "MaxRSS|Submit|Start|End"]
+    elapsed = BIG_RUN_LONG + ["00:00:07"] * (16_000 - len(BIG_RUN_LONG))
+    lines += [f"{8000000 + i}|job{i}|small|COMPLETED|0:0|1|1|1|{e}|10-00:00:00|00:00:01|1G|100M|"
+              "2024-05-01T10:00:00|2024-05-01T10:00:00|2024-05-01T11:00:00" for i, e in enumerate(elapsed)]
+    frame = parse_sacct("\n".join(lines) + "\n").frame
+    LocalStore(workdir / "store").put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-big.parquet",
+                                            frame_to_parquet(frame), metadata={"version": 1, "platform": "other"})
+    yield from start_app(workdir, {})
+
+
+def test_a_table_too_big_to_style_shows_days_and_sorts_them_as_numbers(big_run_app: str, page: Page) -> None:
+    page.set_viewport_size(VIEWPORT)
+    page.goto(f"{big_run_app}/sacct?runs=user-example-com-big&view=Table")
+    wait_idle(page, "SACCT")
+    table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').last
+    headers = _headers(table)
+    spans = _header_spans(page, table)
+    assert len(spans) == len(headers), spans
+    elapsed = headers.index("Elapsed")
+    first = _canvas(table).locator('tbody tr[aria-rowindex="2"] td').nth(elapsed)
+    # Text cells, read as sacct prints them, padded on the left to one width.
+    stored = _rows_in_view(table)
+    assert [stored[i][elapsed] for i in range(len(BIG_RUN_LONG) + 1)] == [
+        "10-00:00:00", " 9-00:00:00", " 2-03:04:05", " 1-00:00:00", "   23:59:59", "   10:00:00", "   09:00:00",
+        "   00:00:07"]
+    _click(page, table, spans[elapsed])  # ascending
+    expect(first).to_have_text(re.compile(r"^\s*00:00:07$"))
+    _click(page, table, spans[elapsed])  # descending
+    expect(first).to_have_text(re.compile(r"^\s*10-00:00:00$"))
+    shown = [row[elapsed].strip() for row in _first_rows(page, table, len(BIG_RUN_LONG) + 1)]
+    # Longest first, days included: a sort of the unpadded text would have put 9-… before 10-… and 23:… before 1-….
+    assert shown == [*BIG_RUN_LONG, "00:00:07"]
