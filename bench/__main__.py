@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "list": lambda r: listing.run(r, objects),
         "store": store.run,
         "pages": lambda r: pages.run(r, sacct_page_rows),
-        "upload": lambda r: upload.run(r, upload_mb),
+        "upload": lambda r: upload.run(r, upload_mb, page_rows=100_000 if args.quick else 1_000_000),
         "serialize": lambda r: serialize.run(r, rows, repeat=1 if args.quick else 2),
         "load": lambda r: load.run(r, args.quick),
         "network": lambda r: network.run(r, args.quick),

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired, failure_message
 from core.naming import format_user
+from core.services import buckets as buckets_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import session as session_service
@@ -153,21 +154,34 @@ def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name:
 
 def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.DataFrame:
     """One SACCT run (:func:`core.services.sacct.load_run`) through :func:`cached_read`."""
-    return cached_read(sacct_service.load_run, current, bucket, name, etag, settings().read_limits)
+    return described_run(current, bucket, name, etag)[0]
+
+
+def described_run(current: ObjectStore, bucket: str, name: str, etag: str
+                  ) -> tuple[pd.DataFrame, runs_service.RunInfo]:
+    """One SACCT run and what it is (platform, rows, stored) from the same GET, through :func:`cached_read`."""
+    return cached_read(runs_service.load_described_run, current, bucket, name, etag, settings().read_limits)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _sacct_frame(identity: str, bucket: str, key: tuple[tuple[str, str], ...], limits: Hashable,
-                 _store: ObjectStore) -> pd.DataFrame:
-    return sacct_service.combine([sacct_run(_store, bucket, name, etag) for name, etag in key])
+                 _store: ObjectStore) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
+    return _combine([described_run(_store, bucket, name, etag) for name, etag in key])
 
 
-def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef]) -> pd.DataFrame:
-    """Several runs in one frame (:func:`core.services.sacct.combine` of :func:`sacct_run`), cached per store
-    identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again."""
+def _combine(read: list[tuple[pd.DataFrame, runs_service.RunInfo]]) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
+    return sacct_service.combine([frame for frame, _ in read]), [info for _, info in read]
+
+
+def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef]
+                ) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
+    """Several runs in one frame (:func:`core.services.sacct.combine`) and what each run is, cached per store
+    identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again,
+    and no run is asked for its metadata apart from its own read."""
     key = tuple((run.object, run.etag) for run in runs)
-    if any(not etag for _, etag in key):  # an unknown etag cannot key a cache
-        return sacct_service.combine([sacct_run(current, bucket, name, etag) for name, etag in key])
+    # One run is its own cached read (no second copy of a big run in memory); an unknown etag cannot key a cache.
+    if len(key) == 1 or any(not etag for _, etag in key):
+        return _combine([described_run(current, bucket, name, etag) for name, etag in key])
     return _sacct_frame(current.identity, bucket, key, settings().read_limits, current)
 
 
@@ -186,18 +200,24 @@ def sacct_jobs(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRe
     return _sacct_jobs(current.identity, bucket, key, frames)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def sacct_run_infos(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore,
-                    _runs: list[sacct_service.RunRef]) -> list[runs_service.RunInfo]:
-    """Platform, rows and stored time of every run (one HEAD each), cached per store identity and the runs' etags
-    (``key``): a new version of any run is described again."""
-    return runs_service.describe_runs(_store, bucket, _runs)
-
-
 @st.cache_data(max_entries=32, show_spinner=False)
 def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.DataFrame) -> pd.DataFrame:
     """Per-job metrics of the loaded runs, cached on the same keys as the runs."""
     return sacct_service.metrics(_frame)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _folder_total(identity: str, bucket: str, prefix: str, bucket_state: Hashable, _store: ObjectStore
+                  ) -> buckets_service.FolderTotal:
+    return buckets_service.folder_total(_store, bucket, prefix)
+
+
+def folder_total(current: ObjectStore, bucket: str, prefix: str, bucket_state: Hashable
+                 ) -> buckets_service.FolderTotal:
+    """Objects and bytes under ``prefix`` (:func:`core.services.buckets.folder_total`: up to 10,000 objects listed),
+    cached per store identity, folder and ``bucket_state`` (the bucket's object count, bytes and last change from
+    the bucket table, read on every view anyway): counted again only when the bucket changed."""
+    return _folder_total(current.identity, bucket, prefix, bucket_state, current)
 
 
 def store_identity(current: ObjectStore) -> str:

@@ -41,8 +41,12 @@ class FaultProxy:
     requests: int = 0
     #: Their request lines (``GET /v1/AUTH_x/bucket?format=json HTTP/1.1``), oldest first.
     request_lines: list[str] = field(default_factory=list)
-    #: Called with each request's head (request line and headers) before it is delayed and forwarded.
-    observer: Callable[[bytes], None] | None = None
+    #: Called with each request's head (request line and headers) before it is delayed and forwarded. When it returns
+    #: a number, only that many bytes of the request's body reach the target, then the connection breaks off (a
+    #: client that died, or a network cut, in the middle of an upload).
+    observer: Callable[[bytes], int | None] | None = None
+    #: Requests cut that way: (request line, body bytes the target received).
+    cut_requests: list[tuple[str, int]] = field(default_factory=list)
     _server: socket.socket | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _sockets: list[socket.socket] = field(default_factory=list, repr=False)
@@ -182,12 +186,14 @@ class FaultProxy:
                 with self._lock:
                     self.requests += 1
                     self.request_lines.append(line)
-                if self.observer is not None:
-                    self.observer(head)
+                cut = self.observer(head) if self.observer is not None else None
                 self._pause()
                 if self.mode == "down":
                     break
                 sink.sendall(head)
+                if cut is not None:
+                    self.cut_requests.append((line, reader.forward_some(sink, cut)))
+                    break
                 headers = head.decode("latin-1").lower()
                 if re.search(r"^transfer-encoding:\s*chunked", headers, re.MULTILINE):
                     if not _forward_chunked(reader, sink):
@@ -219,16 +225,22 @@ class _Reader:
         found, self._buffer = self._buffer[:end], self._buffer[end:]
         return found
 
-    def forward(self, sink: socket.socket, size: int) -> bool:
-        while size > 0:
+    def forward_some(self, sink: socket.socket, most: int) -> int:
+        """Stream up to ``most`` bytes to ``sink`` (fewer when the source ends first); how many were sent."""
+        sent = 0
+        while sent < most:
             if not self._buffer:
                 self._buffer = self._sock.recv(65536)
                 if not self._buffer:
-                    return False
-            part, self._buffer = self._buffer[:size], self._buffer[size:]
+                    break
+            part, self._buffer = self._buffer[:most - sent], self._buffer[most - sent:]
             sink.sendall(part)
-            size -= len(part)
-        return True
+            sent += len(part)
+        return sent
+
+    def forward(self, sink: socket.socket, size: int) -> bool:
+        """Stream exactly ``size`` bytes to ``sink``; False when the source ended first."""
+        return self.forward_some(sink, size) == size
 
 
 def _forward_chunked(reader: _Reader, sink: socket.socket) -> bool:

@@ -23,8 +23,11 @@ EFFICIENCY_HELP = (
 WEBGL_POINTS = 2000
 #: Most bars or timeline rows drawn; beyond it the longest/latest are shown and the title says so.
 MAX_BARS = 300
+#: Above this many values, box plots are drawn from their statistics: the browser gets five numbers per box, not
+#: every value (600,000 values of a 1,000,000-row upload were 29 MB of JSON and 7 s of CPU per page run).
+BOX_VALUES = 20_000
 
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "template": "plotly_white", "legend_title_text": ""}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend_title_text": ""}
 
 
 def _finish(fig: go.Figure, title: str) -> go.Figure:
@@ -106,12 +109,31 @@ def efficiency(jobs: pd.DataFrame) -> go.Figure:
     counts = long.groupby("metric")["efficiency"].size()
     long["metric"] = long["metric"].map(lambda m: f"{EFFICIENCY_NAMES[m]} ({_jobs(counts[m])})")
     long["efficiency"] = long["efficiency"] * 100
-    fig = px.box(long, x="metric", y="efficiency", points="outliers" if len(long) > WEBGL_POINTS else "all",
-                 hover_data={"label": True, "metric": False}, color="metric")
+    if len(long) > BOX_VALUES:
+        fig = _summarised_boxes(long)
+    else:
+        fig = px.box(long, x="metric", y="efficiency", points="outliers" if len(long) > WEBGL_POINTS else "all",
+                     hover_data={"label": True, "metric": False}, color="metric")
     fig.update_yaxes(title="% of what was allocated")
     fig.update_xaxes(title="")
     fig.update_layout(showlegend=False)
     return _finish(fig, "Efficiency of finished jobs")
+
+
+def _summarised_boxes(long: pd.DataFrame) -> go.Figure:
+    """One box per metric from its statistics, without the values themselves.
+
+    Plotly's own rules: linear quartiles, whiskers at the furthest values within 1.5 × IQR of the box.
+    """
+    fig = go.Figure()
+    for metric, values in long.groupby("metric", sort=False)["efficiency"]:
+        q1, median, q3 = (float(values.quantile(q)) for q in (0.25, 0.5, 0.75))
+        reach = 1.5 * (q3 - q1)
+        lower = float(values[values >= q1 - reach].min())
+        upper = float(values[values <= q3 + reach].max())
+        fig.add_trace(go.Box(x=[metric], name=str(metric), q1=[q1], median=[median], q3=[q3], lowerfence=[lower],
+                             upperfence=[upper], mean=[float(values.mean())], boxpoints=False))
+    return fig
 
 
 def cpu_vs_memory(jobs: pd.DataFrame) -> go.Figure:

@@ -160,9 +160,13 @@ def management_objects(store: ObjectStore, settings: Settings) -> list[Managemen
     return objects
 
 
-def last_changed(store: ObjectStore, settings: Settings, name: str) -> datetime | None:
-    """When the management object last changed (its Last-Modified)."""
-    return store.head_object(submitter_bucket(settings), name).last_modified
+def current_state(store: ObjectStore, settings: Settings, name: str) -> ManagementObject:
+    """The management object as it is now: when it last changed and its etag, from one HEAD.
+
+    An auto-refresh asks this, then reads the object only when its etag changed.
+    """
+    meta = store.head_object(submitter_bucket(settings), name)
+    return ManagementObject(name, meta.last_modified, meta.etag or "")
 
 
 def is_stale(changed: datetime | None, now: datetime, settings: Settings) -> bool:

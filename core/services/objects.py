@@ -14,7 +14,7 @@ import pandas as pd
 from core.errors import DamagedObject, ObjectTooLarge, UnsafePickleError
 from core.serialize import load_management, parquet_to_frame
 from core.settings import ReadLimits
-from core.store.base import ObjectStore
+from core.store.base import ObjectMetadata, ObjectStore
 from core.units import iec_size
 
 
@@ -25,9 +25,15 @@ def read_frame(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | 
         ObjectTooLarge: more rows or decoded bytes than the limits allow.
         DamagedObject: not a readable parquet object.
     """
-    data = store.get_object(bucket, name)[1]
+    return read_frame_and_metadata(store, bucket, name, limits)[0]
+
+
+def read_frame_and_metadata(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None
+                            ) -> tuple[pd.DataFrame, ObjectMetadata]:
+    """:func:`read_frame` and the object's metadata, both from one GET (no HEAD needed to describe it)."""
+    meta, data = store.get_object(bucket, name)
     try:
-        return parquet_to_frame(data, limits)
+        return parquet_to_frame(data, limits), meta
     except ObjectTooLarge as exc:
         raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
     except ValueError as exc:
@@ -42,17 +48,36 @@ def read_management(store: ObjectStore, bucket: str, name: str, limits: ReadLimi
         DamagedObject: not JSON or a pickle of plain data (a pickle that calls anything is refused unexecuted).
     """
     limits = limits or ReadLimits()
-    size = store.head_object(bucket, name).size
-    if size > limits.management_bytes:
-        raise ObjectTooLarge(f"{iec_size(size)}; the limit is {iec_size(limits.management_bytes)} "
-                             "(MANAGEMENT_LIMIT_MB)", bucket=bucket, obj=name)
-    data = store.get_object(bucket, name)[1]
-    if len(data) > limits.management_bytes:  # replaced by a bigger version between the HEAD and the GET
-        raise ObjectTooLarge(f"{iec_size(len(data))}; the limit is {iec_size(limits.management_bytes)} "
-                             "(MANAGEMENT_LIMIT_MB)", bucket=bucket, obj=name)
+    data = _read_within(store, bucket, name, limits.management_bytes, "MANAGEMENT_LIMIT_MB")
     try:
         return load_management(data)
     except UnsafePickleError as exc:
         raise DamagedObject(f"unsafe pickle refused: {exc}", bucket=bucket, obj=name) from None
     except ValueError as exc:
         raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
+
+
+def _read_within(store: ObjectStore, bucket: str, name: str, limit: int, setting: str) -> bytes:
+    """The whole object in one GET, refused once it is known to be over ``limit`` bytes.
+
+    Its length is known before the body is read; should storage not say, reading stops past the limit (the rest is
+    never downloaded).
+    """
+    meta, chunks = store.stream_object(bucket, name)
+    data = bytearray()
+    try:
+        size = meta.size
+        if size <= limit:
+            for chunk in chunks:
+                data.extend(chunk)
+                if len(data) > limit:
+                    size = len(data)
+                    break
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # frees the connection of an object left unread
+    if size > limit or len(data) > limit:
+        raise ObjectTooLarge(f"{iec_size(max(size, len(data)))}; the limit is {iec_size(limit)} ({setting})",
+                             bucket=bucket, obj=name)
+    return bytes(data)

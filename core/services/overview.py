@@ -26,10 +26,9 @@ RECENT_RUNS = 5
 #: How many management objects (the most recently changed) are read.
 RECENT_MANAGEMENT = 5
 
-#: Reads one run's frame: (bucket, run) → frame. The page passes its cached reader.
-RunLoader = Callable[[str, sacct_service.RunRef], pd.DataFrame]
-#: Describes the runs of a bucket (platform, rows, stored time), e.g. through a cache keyed by their etags.
-RunDescriber = Callable[[str, list[sacct_service.RunRef]], list[runs_service.RunInfo]]
+#: Reads one run's frame and what the run is (platform, rows, stored; from the same GET): (bucket, run) → both.
+#: The page passes its cached reader.
+RunLoader = Callable[[str, sacct_service.RunRef], tuple[pd.DataFrame, runs_service.RunInfo]]
 #: Per-job metrics of the runs that were read: (bucket, runs, their frames) → metrics, e.g. cached by the runs' etags.
 JobMeasurer = Callable[[str, list[sacct_service.RunRef], list[pd.DataFrame]], pd.DataFrame]
 #: Reads one management object of the submitter bucket, e.g. through a cache keyed by its etag.
@@ -61,7 +60,7 @@ class Overview:
 
 
 def _default_loader(store: ObjectStore) -> RunLoader:
-    return lambda bucket, run: sacct_service.load_run(store, bucket, run.object)
+    return lambda bucket, run: runs_service.load_described_run(store, bucket, run.object)
 
 
 def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
@@ -85,12 +84,11 @@ def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
 
 def build_overview(
     store: ObjectStore, settings: Settings, now: datetime, *, load: RunLoader | None = None,
-    recent_runs: int = RECENT_RUNS, describe: RunDescriber | None = None,
-    load_management: ManagementLoader | None = None, measure: JobMeasurer | None = None,
+    recent_runs: int = RECENT_RUNS, load_management: ManagementLoader | None = None, measure: JobMeasurer | None = None,
 ) -> Overview:
     """Read what the Overview shows. A run or management object that cannot be read becomes a problem line.
 
-    ``load``, ``describe`` and ``load_management`` replace the direct reads (a page passes cached ones, so a rerun
+    ``load`` and ``load_management`` replace the direct reads (a page passes cached ones, so a rerun
     reads no unchanged object again and makes no request per listed run); ``measure`` replaces the per-job metrics
     of the runs read (a page caches them by the runs' etags: they are the Overview's costliest part).
     """
@@ -98,16 +96,18 @@ def build_overview(
     loader = load or _default_loader(store)
     bucket = sacct_service.forwarder_bucket(settings)
     newest = sacct_service.list_runs(store, settings)[:recent_runs]
-    infos = describe(bucket, newest) if describe else runs_service.describe_runs(store, bucket, newest)
-    platforms = runs_service.platforms_of(infos)
-    frames, read_runs = [], []
+    frames, read_runs, infos = [], [], []
     for run in newest:
         try:
-            frames.append(loader(bucket, run))
+            frame, info = loader(bucket, run)
         except (MonitorError, ValueError) as exc:
             problems.append(failure_message(f"Could not read the SACCT run {bucket}/{run.object}", exc))
+            infos.append(runs_service.unknown_run(run))
         else:
+            frames.append(frame)
             read_runs.append(run)
+            infos.append(info)
+    platforms = runs_service.platforms_of(infos)
     if not frames:
         jobs = pd.DataFrame()
     elif measure is not None:
@@ -122,6 +122,9 @@ def build_overview(
     submitter = management_service.submitter_bucket(settings)
     read = 0
     for index, obj in enumerate(objects):
+        stale = obj.last_changed is not None and management_service.is_stale(obj.last_changed, now, settings)
+        if index > 0 and not stale:  # only the newest object's quotas are shown: a fresh older one has nothing to say
+            continue
         try:
             orchestration = (load_management(submitter, obj) if load_management
                              else management_service.load_orchestration(store, submitter, obj.name))
@@ -131,7 +134,7 @@ def build_overview(
         read += 1
         if index == 0:  # quotas are a platform's current state: the most recently changed object has it
             quotas.append(management_service.quota_alerts(orchestration, settings))
-        if obj.last_changed is None or not management_service.is_stale(obj.last_changed, now, settings):
+        if not stale or obj.last_changed is None:
             continue
         active = []
         for platform in management_service.platform_order(orchestration):

@@ -21,7 +21,7 @@ from core.text import plotly_plain
 PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "lumi": "#2ca02c", "other": "#7f7f7f",
                                     "unknown": "#c7c7c7"}
 
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 100, "b": 10}, "template": "plotly_white", "showlegend": False}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 100, "b": 10}, "showlegend": False}
 
 
 def with_platform(jobs: pd.DataFrame, platforms: Mapping[str, str]) -> pd.DataFrame:

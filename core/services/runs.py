@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from core.errors import NotFound
 from core.platforms import platform_of_cluster
-from core.services.sacct import RunRef
-from core.store.base import ObjectStore
+from core.services.sacct import RunRef, load_run_and_metadata, run_name
+from core.settings import ReadLimits
+from core.store.base import ObjectMetadata, ObjectStore
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,16 @@ class RunInfo:
     bytes: int
 
 
-def describe_run(store: ObjectStore, bucket: str, run: RunRef) -> RunInfo:
-    """One run's metadata, from a HEAD of its object.
+def unknown_run(run: RunRef) -> RunInfo:
+    """What the listing alone tells of a run (its object could not be read)."""
+    return RunInfo(run.name, run.object, None, None, None, None, run.stored, run.bytes)
+
+
+def run_info(name: str, meta: ObjectMetadata) -> RunInfo:
+    """The run ``name`` as its object's metadata describes it.
 
     A run stored before platforms were recorded has no platform unless it kept sacct's Cluster in its metadata.
     """
-    try:
-        meta = store.head_object(bucket, run.object)
-    except NotFound:
-        return RunInfo(run.name, run.object, None, None, None, None, run.stored, run.bytes)
     custom = meta.custom
     cluster = custom.get("cluster")
     # Metadata is anyone's text: only the known platform names (or "other") come through.
@@ -46,14 +47,19 @@ def describe_run(store: ObjectStore, bucket: str, run: RunRef) -> RunInfo:
         platform = platform_of_cluster(cluster)
     rows = custom.get("rows")
     version = custom.get("version")
-    return RunInfo(run.name, run.object, platform, cluster if isinstance(cluster, str) else None,
+    return RunInfo(name, meta.name, platform, cluster if isinstance(cluster, str) else None,
                    rows if isinstance(rows, int) else None, version if isinstance(version, int) else None,
-                   meta.last_modified or run.stored, meta.size)
+                   meta.last_modified, meta.size)
 
 
-def describe_runs(store: ObjectStore, bucket: str, runs: Iterable[RunRef]) -> list[RunInfo]:
-    """Every run's metadata, in the order given."""
-    return [describe_run(store, bucket, run) for run in runs]
+def load_described_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None
+                       ) -> tuple[pd.DataFrame, RunInfo]:
+    """A run's frame (:func:`core.services.sacct.load_run`) and what it is, from one GET.
+
+    A page that shows runs so needs no request per listed run to say their platform, rows and stored time.
+    """
+    frame, meta = load_run_and_metadata(store, bucket, name, limits)
+    return frame, run_info(run_name(name), meta)
 
 
 def run_table(infos: Iterable[RunInfo], timezone: str) -> pd.DataFrame:

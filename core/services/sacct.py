@@ -16,9 +16,9 @@ from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
 from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
 from core.serialize import frame_to_csv
-from core.services.objects import read_frame
+from core.services.objects import read_frame_and_metadata
 from core.settings import ReadLimits, Settings
-from core.store.base import ObjectStore
+from core.store.base import ObjectMetadata, ObjectStore
 from core.units import iec_size, slurm_duration
 
 SACCT_PREFIX = folder("arti", "SACCT")
@@ -47,7 +47,7 @@ def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
     """Every SACCT run object (``<user>-<run>.parquet``), the newest stored first (then by name)."""
     try:
         objects = store.iter_objects(forwarder_bucket(settings), prefix=SACCT_PREFIX)
-        runs = [RunRef(o.name[len(SACCT_PREFIX):].removesuffix(".parquet"), o.name, o.bytes, o.hash, o.last_modified)
+        runs = [RunRef(run_name(o.name), o.name, o.bytes, o.hash, o.last_modified)
                 for o in objects if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
     except NotFound:
         return []
@@ -86,16 +86,26 @@ def load_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | No
     Raises:
         DamagedObject: unreadable, too large, or a known sacct column holds the wrong kind of values (names it).
     """
-    frame = read_frame(store, bucket, name, limits)
+    return load_run_and_metadata(store, bucket, name, limits)[0]
+
+
+def run_name(name: str) -> str:
+    """The run's name from its object's name (``ARTIFACTS/SACCT/<run>.parquet``)."""
+    return name[len(SACCT_PREFIX):].removesuffix(".parquet") if name.startswith(SACCT_PREFIX) else name
+
+
+def load_run_and_metadata(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None
+                          ) -> tuple[pd.DataFrame, ObjectMetadata]:
+    """:func:`load_run` and the object's metadata (platform, rows, version), from one GET."""
+    frame, meta = read_frame_and_metadata(store, bucket, name, limits)
     _check_columns(frame, bucket, name)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:
         frame.insert(1, "step", "")
-    frame.insert(0, "run", name[len(SACCT_PREFIX):].removesuffix(".parquet") if name.startswith(SACCT_PREFIX)
-                 else name)
+    frame.insert(0, "run", run_name(name))
     frame["parent-job-id"] = parent_job_id(frame["job-id"].astype("string"))
-    return frame
+    return frame, meta
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -62,7 +62,10 @@ with components.guard(f"Could not list {bucket}/{prefix}"):
         view.set("page", str(page_number) if page_number > 1 else None)
     st.session_state[markers_key] = markers
     page = service.browse(store, bucket, prefix, markers[page_number - 1])
-    total = service.folder_total(store, bucket, prefix) if prefix else None
+    # The bucket's row (objects, bytes, last change) keys the cached count: an unchanged bucket is not listed again.
+    state = tuple(str(v) for v in table.loc[table["bucket"] == bucket, ["objects", "bytes", "last modified"]]
+                  .iloc[0].tolist())
+    total = components.folder_total(store, bucket, prefix, state) if prefix else None
 
 if total is not None:
     st.caption(f"This folder: {total.describe()}")

@@ -41,8 +41,9 @@ def _status_style(value: object) -> str:
 @st.fragment(run_every=30 if refresh else None)
 def show() -> None:
     with components.guard(f"Could not read {bucket}/{name}"):
-        orchestration = components.cached_read(service.load_orchestration, store, bucket, name, None,
-                                               settings.read_limits)  # etag None: one HEAD per refresh
+        current = service.current_state(store, settings, name)  # one HEAD per refresh: read again if it changed
+        orchestration = components.cached_read(service.load_orchestration, store, bucket, name, current.etag,
+                                               settings.read_limits)
     platforms = service.platform_order(orchestration)
     counts = service.phase_counts(orchestration)
     cols = st.columns(4)
@@ -52,8 +53,7 @@ def show() -> None:
     cols[2].metric("Active", int(running))
     cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
     st.plotly_chart(charts.phase_bars(counts, order=platforms), width="stretch")
-    with components.guard(f"Could not read {bucket}/{name}"):
-        changed = service.last_changed(store, settings, name)
+    changed = current.last_changed
     now = datetime.now(UTC)
     stale = service.is_stale(changed, now, settings)
     age = "" if changed is None else f", {int((now - changed).total_seconds() // 60):,} min ago"

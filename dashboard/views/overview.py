@@ -30,12 +30,8 @@ refresh = st.toggle("Auto-refresh every 60 s", key="refresh", bind="query-params
                     help="Re-read runs and Management objects every minute while this page is open.")
 
 
-def _load(bucket: str, run: RunRef) -> pd.DataFrame:
-    return components.sacct_run(store, bucket, run.object, run.etag)
-
-
-def _describe(bucket: str, runs: list[RunRef]) -> list[runs_service.RunInfo]:
-    return components.sacct_run_infos(store.identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)
+def _load(bucket: str, run: RunRef) -> tuple[pd.DataFrame, runs_service.RunInfo]:
+    return components.described_run(store, bucket, run.object, run.etag)
 
 
 def _measure(bucket: str, runs: list[RunRef], frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -57,7 +53,7 @@ def _job_link(run: str, job_id: str, label: str) -> None:
 def show() -> None:
     now = datetime.now(UTC)
     with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
-        view = service.build_overview(store, settings, now, load=_load, describe=_describe,
+        view = service.build_overview(store, settings, now, load=_load,
                                       load_management=_load_management, measure=_measure)
     for problem in view.problems:
         st.warning(plain(problem), icon=":material/error:")

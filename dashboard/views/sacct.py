@@ -22,9 +22,6 @@ if not runs:
     st.stop()
 by_name = {r.name: r for r in runs}
 identity = components.store_identity(store)
-with components.guard(f"Could not read the metadata of {bucket}/ARTIFACTS/SACCT/"):
-    described = components.sacct_run_infos(identity, bucket, tuple((r.object, r.etag) for r in runs), store, runs)
-infos = {i.name: i for i in described}
 # URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
 view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows"))
 default_runs = service.default_runs(runs)
@@ -34,21 +31,21 @@ if missing:
     links.stale("the SACCT run" + ("s" if len(missing) > 1 else ""), missing, "the runs still stored")
 links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_runs, list(by_name))
 chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
-                        format_func=lambda n: f"{n} ({infos[n].platform or 'platform unknown'})" if n in infos else n,
-                        help="Newest stored first; the page opens on the newest ones. Their platform, rows and "
-                        "stored time are listed below.")
+                        help="Newest stored first; the page opens on the newest ones. The chosen runs' platform, "
+                        "rows and stored time are listed below.")
 view_params.set("runs", chosen)  # always: newer runs must not change what a shared link shows
 if not chosen:
     st.info("Pick one or more runs.")
     st.stop()
+# The chosen runs are read whole anyway: what each run is comes from the same reads, not a request per listed run.
+with components.guard("Could not read the SACCT runs"):
+    frame, described = components.sacct_frame(store, bucket, [by_name[n] for n in chosen])
+infos = {i.name: i for i in described}
 with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/table_rows:"):
     st.dataframe(runs_service.run_table([infos[n] for n in chosen if n in infos], settings.sacct_timezone),
                  hide_index=True, width="stretch", column_order=["run", "platform", "cluster", "rows", "version",
                                                                  "stored"],
                  column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
-
-with components.guard("Could not read the SACCT runs"):
-    frame = components.sacct_frame(store, bucket, [by_name[n] for n in chosen])
 key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 
 options = service.filter_options(frame)

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from core.platforms import PLATFORMS
-from core.services import charts
 from core.services import sacct as sacct_service
 from core.services import upload as service
 from core.text import markdown_plain
@@ -69,17 +68,19 @@ if parse_clicked:
             source = uploaded.name
         else:
             data, source = pasted, "pasted text"
-        outcome = components.attempt("The sacct input was not accepted", lambda: service.parse_upload(
+        made = components.attempt("The sacct input was not accepted", lambda: service.read_upload(
             data, settings, fields=service.parse_fields(fields_text), delimiter=service.parse_delimiter(delimiter_text),
-            source=source))
-        if isinstance(outcome, str):
+            source=source, progress=lambda label: status.update(label=label)))
+        if isinstance(made, str):
             status.update(label="Not parsed: the reason is below", state="error")
         else:
-            status.update(label=f"Parsed {len(outcome.frame):,} rows ({outcome.format})", state="complete")
-    if isinstance(outcome, str):
-        st.error(markdown_plain(outcome), icon=":material/error:")
+            status.update(label=f"Parsed {made.run.rows:,} rows ({made.run.format})", state="complete")
+    if isinstance(made, str):
+        st.error(markdown_plain(made), icon=":material/error:")
         st.stop()
-    result = {"parsed": outcome, "source": source, "identity": identity}
+    # Only the preview is kept, computed once (it holds the run encoded as Store writes it): the page's later runs
+    # (a run name typed, Store) recompute none of it.
+    result = {"preview": made, "source": source, "identity": identity}
     st.session_state["upload_result"] = result
 
 if result is None:
@@ -91,30 +92,31 @@ if result is None:
         st.info("Upload a file or paste sacct output, then press Parse.")
     st.stop()
 
-parsed = result["parsed"]
-frame = parsed.frame
-st.success(f"{len(frame):,} rows in {parsed.format} format from {markdown_plain(result['source'])}.",
+shown = result["preview"]
+parsed = shown.run
+jobs_text = f": {shown.jobs:,} {'job' if shown.jobs == 1 else 'jobs'}" if shown.jobs else ""
+st.success(f"{parsed.rows:,} rows in {parsed.format} format from {markdown_plain(result['source'])}{jobs_text}.",
            icon=":material/check:")
 if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
                      hide_index=True, width="stretch")
-st.caption(f"{'The first 500' if len(frame) > 500 else 'All'} of {len(frame):,} rows, as sacct prints them (times in "
-           f"{settings.sacct_timezone}).")
-components.sacct_table(sacct_service.row_table(frame.head(500), settings.sacct_timezone), key="upload_rows",
+st.caption(f"{f'The first {len(shown.rows):,}' if parsed.rows > len(shown.rows) else 'All'} of {parsed.rows:,} "
+           f"rows, as sacct prints them (times in {settings.sacct_timezone}).")
+components.sacct_table(sacct_service.row_table(shown.rows, settings.sacct_timezone), key="upload_rows",
                        selectable=False)
-jobs = service.preview_jobs(parsed)
-if jobs is not None and not jobs.empty:
-    left, right = st.columns(2)
-    left.plotly_chart(charts.state_counts(jobs), width="stretch")
-    right.plotly_chart(charts.efficiency(jobs), width="stretch")
-    notes = sacct_service.findings(jobs, settings)
+if shown.charts:
+    for column, figure in zip(st.columns(len(shown.charts)), shown.charts, strict=True):
+        column.plotly_chart(figure, width="stretch")
+    notes = shown.findings
     with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
         st.caption(sacct_service.findings_help(settings))
-        st.text(sacct_service.run_waste_text(jobs))
-        components.sacct_table(sacct_service.headed_table(notes, sacct_service.FINDING_HEADERS,
-                                                          settings.sacct_timezone), key="upload_findings",
-                               selectable=False)
+        st.text(shown.waste)
+        if len(notes) > service.PREVIEW_FINDINGS:
+            st.caption(f"The worst {service.PREVIEW_FINDINGS:,} of {len(notes):,} findings; the CSV has every one.")
+        components.sacct_table(sacct_service.headed_table(notes.head(service.PREVIEW_FINDINGS),
+                                                          sacct_service.FINDING_HEADERS, settings.sacct_timezone),
+                               key="upload_findings", selectable=False)
         st.download_button("Findings as CSV", data=lambda: sacct_service.findings_csv(notes),
                            file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
                            key="upload_findings_csv")

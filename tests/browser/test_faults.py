@@ -24,6 +24,7 @@ from core.demo import seed_demo
 from core.services.sacct import forwarder_bucket, load_run
 from core.services.upload import run_object
 from core.settings import load_settings
+from core.store.versioning import list_version_entries
 from stack.faultproxy import FaultProxy, interposed
 from tests import samples
 from tests.browser.conftest import upload_sacct, wait_idle
@@ -44,15 +45,15 @@ class Faulty:
     swift: FaultProxy
     #: X-Auth-Token of every Swift request, in order.
     tokens: list[str] = field(default_factory=list)
-    #: Called with every Swift request head (e.g. to kill an app at the moment it uploads).
-    on_request: Callable[[bytes], None] | None = None
+    #: Called with every Swift request head (e.g. to kill an app at the moment it uploads); a number it returns is
+    #: how many bytes of the request's body reach Swift before the connection breaks off.
+    on_request: Callable[[bytes], int | None] | None = None
 
-    def observe(self, head: bytes) -> None:
+    def observe(self, head: bytes) -> int | None:
         token = re.search(rb"^x-auth-token:\s*(\S+)", head, re.IGNORECASE | re.MULTILINE)
         if token:
             self.tokens.append(token.group(1).decode())
-        if self.on_request is not None:
-            self.on_request(head)
+        return self.on_request(head) if self.on_request is not None else None
 
 
 def _app_env(openstack: OpenStack) -> dict[str, str]:
@@ -223,16 +224,20 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
         page.get_by_text(re.compile(r"as version 1\.")).wait_for()
         before = load_run(store, bucket, name)
         assert len(before) == 572
+        versions = [v.entry.name for v in list_version_entries(store, bucket, name)]
+        assert len(versions) == 1
 
         upload_sacct(page, samples.sacct("05_torchx_hetjob_parsable.txt"), run=run, parsed="rows in parsable format")
         killed: list[str] = []
 
-        def kill_at_upload(head: bytes) -> None:
+        def kill_at_upload(head: bytes) -> int | None:
             line = head.split(b"\r\n", 1)[0].decode("latin-1")
             size = re.search(rb"^content-length:\s*(\d+)", head, re.IGNORECASE | re.MULTILINE)
             if line.startswith("PUT ") and run in line and size and int(size.group(1)) > 1000 and not killed:
                 killed.append(line)
                 app.stop(kill=True)  # SIGKILL while the run's data is on its way to Swift
+                return int(size.group(1)) // 2  # Swift receives the head and half the body, then the cut
+            return None
 
         faulty.on_request = kill_at_upload
         try:
@@ -248,6 +253,14 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
             faulty.on_request = None
         assert killed, "the app made no upload of the run to kill"
         assert app.process.wait(timeout=30) == -9  # SIGKILL: no clean-up ran
+        deadline = time.monotonic() + 10
+        while not (cut := [sent for line, sent in faulty.swift.cut_requests if line == killed[0]]) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cut and cut[0] > 0, faulty.swift.cut_requests  # Swift had part of the new data when the app died
+
+    # The cut upload left nothing: the same stored versions, the run as it was.
+    assert [v.entry.name for v in list_version_entries(store, bucket, name)] == versions
 
     assert_frame_equal(load_run(store, bucket, name), before)
     with serve(tmp_path / "restarted", _app_env(openstack)) as app:

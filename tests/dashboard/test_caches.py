@@ -11,8 +11,9 @@ from typing import ClassVar
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.serialize import dump_management, load_management
 from core.services import session as session_service
-from core.store.base import ObjectMetadata
+from core.store.base import ObjectEntry, ObjectMetadata
 from core.store.local import LocalStore
 
 OpenPage = Callable[..., AppTest]
@@ -132,3 +133,63 @@ def test_overview_and_sacct_reruns_compute_no_job_metrics_again(
     at.run()
     at.run()
     assert (len(computed), len(combined)) == after_sacct  # neither concatenated nor measured again
+
+
+def test_a_management_rerun_asks_one_head_and_reads_a_new_version(
+    open_page: OpenPage, store_dir: Path, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heads: Counter[str] = Counter()
+    original = CountingStore.head_object
+
+    def head_object(self: CountingStore, bucket: str, name: str) -> ObjectMetadata:
+        heads[name] += 1
+        return original(self, bucket, name)
+
+    monkeypatch.setattr(CountingStore, "head_object", head_object)
+    at = open_page("views/management.py")
+    assert not at.exception and not at.error
+    name = at.query_params["object"]
+    heads.clear()
+    counting.clear()
+    at.run()
+    assert heads == {name: 1}  # its etag and last change from one HEAD; nothing downloaded
+    assert _reads(counting, "MANAGEMENT/") == {}
+    store = LocalStore(store_dir)
+    bucket = "mlch-sub-air-user-example-com"
+    content = load_management(store.get_object(bucket, name)[1])
+    content["name"] = "renamed pipeline"
+    store.put_object(bucket, name, dump_management(content))  # new content: a new etag
+    at.run()
+    assert not at.exception and not at.error
+    assert _reads(counting, "MANAGEMENT/") == {name: 1}
+    assert any("renamed pipeline" in c.value for c in at.caption)
+
+
+def test_a_folder_total_is_counted_again_only_when_the_bucket_changed(
+    open_page: OpenPage, store_dir: Path, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks: list[str] = []
+    original = CountingStore.iter_objects
+
+    def iter_objects(self: CountingStore, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
+        walks.append(prefix)
+        return original(self, bucket, prefix=prefix)
+
+    monkeypatch.setattr(CountingStore, "iter_objects", iter_objects)
+    bucket = "mlch-pipe-user-example-com"
+    at = open_page("views/buckets.py")
+    at.selectbox(key="bucket").set_value(bucket).run()
+    at.query_params.update(prefix="LOGS/")
+    at.run()
+    assert not at.exception and not at.error
+    caption = next(c.value for c in at.caption if c.value.startswith("This folder:"))
+    assert walks.count("LOGS/") == 1
+    at.run()
+    at.run()
+    assert walks.count("LOGS/") == 1  # the bucket did not change: the count comes from the cache
+    LocalStore(store_dir).put_object(bucket, "LOGS/slurm-1.out", b"one more log\n")
+    at.run()
+    assert walks.count("LOGS/") == 2
+    recounted = next(c.value for c in at.caption if c.value.startswith("This folder:"))
+    count = int(caption.split()[2].replace(",", ""))
+    assert recounted.startswith(f"This folder: {count + 1:,} objects")

@@ -79,8 +79,10 @@ def test_sign_in_upload_and_browse_on_real_swift_without_leaking_secrets(
     assert "mlch-for-air" in at.dataframe[0].value["bucket"].tolist()
     at.switch_page("views/sacct.py").run()
     assert not at.error
-    # The run is offered with the platform it was stored with (no Cluster field, no choice: "other").
-    assert "user-example-com-hetjob (other)" in at.multiselect(key="sacct-runs").options
+    # The run is shown with the platform it was stored with (no Cluster field, no choice: "other").
+    assert "user-example-com-hetjob" in at.multiselect(key="sacct-runs").value
+    described = at.dataframe[0].value.set_index("run")
+    assert described.loc["user-example-com-hetjob", "platform"] == "other"
 
     visible = _all_text(at)
     assert alice.password not in visible and token not in visible

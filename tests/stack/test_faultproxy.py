@@ -61,3 +61,25 @@ def test_chunked_requests_are_framed_and_counted(openstack: OpenStack) -> None:
         assert proxy.requests == 4, proxy.request_lines
         with pytest.raises(ValueError, match="unknown mode"):
             proxy.set_mode("sideways")
+
+
+def test_an_upload_cut_mid_body_leaves_no_object(openstack: OpenStack) -> None:
+    import requests
+    import swiftclient
+
+    store = openstack.store_for(openstack.users[0])
+    url, token = store.current_token()
+    port = int(openstack.proxy_url.rsplit(":", 1)[1])
+    cut_at: dict[str, int] = {}
+    with FaultProxy(port, observer=lambda head: cut_at.pop(head[:3].decode(), None)) as proxy:
+        connection = swiftclient.Connection(preauthurl=url.replace(f":{port}/", f":{proxy.port}/"),
+                                            preauthtoken=token, retries=0, timeout=10)
+        bucket = f"cut-{uuid.uuid4().hex[:8]}"
+        connection.put_container(bucket)
+        cut_at["PUT"] = 100_000  # the next PUT: 100,000 of its 300,000 bytes reach Swift
+        with pytest.raises((swiftclient.ClientException, requests.exceptions.ConnectionError)):
+            connection.put_object(bucket, "c.bin", b"z" * 300_000)
+        assert [sent for line, sent in proxy.cut_requests if "c.bin" in line] == [100_000]
+        with pytest.raises(swiftclient.ClientException) as missing:
+            connection.head_object(bucket, "c.bin")
+        assert missing.value.http_status == 404  # Swift stored nothing of the cut upload

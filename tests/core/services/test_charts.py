@@ -16,3 +16,21 @@ def test_efficiency_chart_plots_known_values_including_zero_and_leaves_unknown_v
     # A real 0 % is a point; an unknown value is no point at all (not a 0), and a metric with no value has no box.
     # Each box says how many jobs it counts.
     assert plotted == {"CPU eff. (2 jobs)": [("1", 50.0), ("3", 0.0)], "Mem eff. (1 job)": [("2", 25.0)]}
+
+
+def test_efficiency_chart_of_many_jobs_sends_box_statistics_not_every_value() -> None:
+    count = charts.BOX_VALUES + 1
+    cpu = pd.Series([i / count for i in range(count)])
+    cpu.iloc[-1] = 9.0  # one outlier, beyond 1.5 × IQR above the third quartile
+    jobs = pd.DataFrame({"job-id": [str(i) for i in range(count)], "cpu-efficiency": cpu,
+                         "time-efficiency": None, "memory-efficiency": None, "run": "r"})
+    fig = charts.efficiency(jobs)
+    (box,) = fig.data
+    assert box.name == f"CPU eff. ({count:,} jobs)"
+    assert box.y is None and box.boxpoints is False  # no value travels to the browser
+    percent = cpu * 100
+    assert box.q1[0] == percent.quantile(0.25) and box.median[0] == percent.median()
+    assert box.q3[0] == percent.quantile(0.75)
+    assert box.upperfence[0] == percent.iloc[-2]  # the whisker stops at the last value inside 1.5 × IQR
+    assert box.lowerfence[0] == 0.0
+    assert len(fig.to_json()) < 10_000

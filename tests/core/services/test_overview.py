@@ -52,7 +52,11 @@ def test_quotas_come_from_the_most_recently_changed_object(store: LocalStore, se
     view = overview.build_overview(store, settings, datetime.now(UTC))
     assert view.quotas[["platform", "path", "project", "over"]].values.tolist() == [
         ["lumi", "/users/csc", "personal", "capacity"]]
-    assert view.management_read == 2
+    # The older object changed minutes ago: it cannot hold a stuck pipeline, and only the newest one's quotas count.
+    assert view.management_read == 1
+    later = overview.build_overview(store, settings, datetime.now(UTC) + timedelta(hours=3))
+    assert later.management_read == 2  # both stale: an older object is read for its stuck jobs
+    assert [p.object for p in later.stuck] == ["MANAGEMENT/2.json", "MANAGEMENT/1.json"]
 
 
 def test_an_unreadable_run_is_a_problem_line_not_a_failure(store: LocalStore, settings: Settings) -> None:

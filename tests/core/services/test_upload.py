@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import Conflict, InputTooLarge
 from core.serialize import parquet_to_frame
+from core.services import sacct as sacct_service
 from core.services import upload
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -60,6 +61,28 @@ def test_a_typed_delimiter_is_what_sacct_was_given(typed: str, delimiter: str | 
     assert upload.parse_delimiter(typed) == delimiter
 
 
+def test_a_preview_is_bounded_and_stores_what_was_parsed(store: LocalStore, settings: Settings,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = upload.parse_upload(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_bytes(),
+                                 settings, fields="JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,"
+                                 "MaxRSS,ExitCode,NNodes,NTasks".split(","))
+    monkeypatch.setattr(upload, "PREVIEW_ROWS", 10)
+    shown = upload.preview(parsed, settings)
+    jobs = upload.preview_jobs(parsed)
+    assert jobs is not None
+    assert len(shown.rows) == 10 and shown.rows.equals(parsed.frame.head(10))
+    assert shown.jobs == len(jobs) and len(shown.charts) == 2
+    assert shown.findings.equals(sacct_service.findings(jobs, settings))
+    assert shown.run.rows == 102 and shown.run.format == parsed.format
+    # What Store writes is the whole table, with the same metadata as storing the table itself.
+    assert upload.run_platform(shown.run, "mahti-x", settings) == upload.run_platform(parsed, "mahti-x", settings)
+    stored = upload.store_run(store, settings, "prepared", shown.run, platform="lumi")
+    direct = upload.store_run(store, settings, "direct", parsed, platform="lumi")
+    meta, data = store.get_object(stored.bucket, stored.object)
+    assert parquet_to_frame(data).equals(parsed.frame)
+    assert meta.custom == {**store.head_object(direct.bucket, direct.object).custom}
+
+
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_a_utf16_export_is_parsed_and_stored_like_its_utf8(store: LocalStore, settings: Settings, codec: str) -> None:
     text = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text(encoding="utf-8")
@@ -70,3 +93,12 @@ def test_a_utf16_export_is_parsed_and_stored_like_its_utf8(store: LocalStore, se
     expected = upload.parse_upload(text.encode("utf-8"), settings).frame
     for column in ("job-id", "state", "elapsed-seconds"):
         assert frame[column].tolist() == expected[column].tolist()
+
+
+def test_reading_an_upload_says_when_it_parsed_and_previews_it(settings: Settings) -> None:
+    data = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_bytes()
+    heard: list[str] = []
+    shown = upload.read_upload(data, settings, source="cedar.txt", progress=heard.append)
+    assert heard == ["Parsed 572 rows (parsable2); charting the jobs…"]
+    assert shown.run.rows == 572 and shown.jobs == 448
+    assert shown.run.data == upload.prepare_run(upload.parse_upload(data, settings)).data
