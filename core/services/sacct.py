@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.billing import Rates, billed
-from core.errors import DamagedObject, NotFound
+from core.errors import DamagedObject
 from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
 from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
@@ -19,6 +19,7 @@ from core.serialize import frame_to_csv
 from core.services.objects import read_frame_and_metadata
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectMetadata, ObjectStore
+from core.store.listing import objects_under
 from core.units import iec_size, slurm_duration
 
 SACCT_PREFIX = folder("arti", "SACCT")
@@ -45,12 +46,9 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
     """Every SACCT run object (``<user>-<run>.parquet``), the newest stored first (then by name)."""
-    try:
-        objects = store.iter_objects(forwarder_bucket(settings), prefix=SACCT_PREFIX)
-        runs = [RunRef(run_name(o.name), o.name, o.bytes, o.hash, o.last_modified)
-                for o in objects if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
-    except NotFound:
-        return []
+    runs = [RunRef(run_name(o.name), o.name, o.bytes, o.hash, o.last_modified)
+            for o in objects_under(store, forwarder_bucket(settings), SACCT_PREFIX)
+            if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
     runs.sort(key=lambda r: r.name)
     runs.sort(key=lambda r: r.stored or _NEVER, reverse=True)
     return runs
