@@ -1,6 +1,6 @@
 """HPC platforms: which one a run or a job belongs to, and the order platforms are listed in.
 
-CSC's clusters (Puhti, Mahti, LUMI) are named; a run from any other cluster is ``other`` (its own cluster name is
+CSC's clusters (Puhti, Mahti, Roihu, LUMI) are named; a run from any other cluster is ``other`` (its own cluster name is
 kept beside the platform, in the object's ``cluster`` metadata).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 #: Platforms shown first, in this order.
-KNOWN_PLATFORMS: tuple[str, ...] = ("puhti", "mahti", "lumi")
+KNOWN_PLATFORMS: tuple[str, ...] = ("puhti", "mahti", "roihu", "lumi")
 #: A run from a cluster that is none of the known ones.
 OTHER = "other"
 #: What the Upload page offers.
@@ -52,6 +52,6 @@ def platform_of_name(run: str, default: str) -> str:
 
 
 def platform_order(names: Iterable[str]) -> list[str]:
-    """Platform names as the pages list them: puhti, mahti, lumi first, then any other in name order."""
+    """Platform names as the pages list them: puhti, mahti, roihu, lumi first, then any other in name order."""
     present = set(names)
     return [p for p in KNOWN_PLATFORMS if p in present] + sorted(p for p in present if p not in KNOWN_PLATFORMS)

@@ -52,6 +52,11 @@ ENV_NAMES: dict[str, str] = {
     "billing_puhti_bu_per_gib_hour": "BILLING_PUHTI_BU_PER_GIB_HOUR",
     "billing_mahti_bu_per_node_hour": "BILLING_MAHTI_BU_PER_NODE_HOUR",
     "billing_mahti_bu_per_core_hour": "BILLING_MAHTI_BU_PER_CORE_HOUR",
+    "billing_roihu_bu_per_core_hour": "BILLING_ROIHU_BU_PER_CORE_HOUR",
+    "billing_roihu_bu_per_gib_hour": "BILLING_ROIHU_BU_PER_GIB_HOUR",
+    "billing_roihu_hugemem_bu_per_core_hour": "BILLING_ROIHU_HUGEMEM_BU_PER_CORE_HOUR",
+    "billing_roihu_hugemem_bu_per_gib_hour": "BILLING_ROIHU_HUGEMEM_BU_PER_GIB_HOUR",
+    "billing_roihu_bu_per_node_hour": "BILLING_ROIHU_BU_PER_NODE_HOUR",
     "billing_lumi_core_hours_per_node_hour": "BILLING_LUMI_CORE_HOURS_PER_NODE_HOUR",
     "billing_lumi_gb_per_core_hour": "BILLING_LUMI_GB_PER_CORE_HOUR",
 }
@@ -111,6 +116,11 @@ class Settings(BaseModel):
     billing_puhti_bu_per_gib_hour: float = Field(0.1, ge=0)
     billing_mahti_bu_per_node_hour: float = Field(100.0, ge=0)
     billing_mahti_bu_per_core_hour: float = Field(1.0, ge=0)
+    billing_roihu_bu_per_core_hour: float = Field(0.75, ge=0)
+    billing_roihu_bu_per_gib_hour: float = Field(0.375, ge=0)
+    billing_roihu_hugemem_bu_per_core_hour: float = Field(12.0, ge=0)
+    billing_roihu_hugemem_bu_per_gib_hour: float = Field(0.25, ge=0)
+    billing_roihu_bu_per_node_hour: float = Field(288.0, ge=0)
     billing_lumi_core_hours_per_node_hour: float = Field(128.0, ge=0)
     billing_lumi_gb_per_core_hour: float = Field(2.0, gt=0)
 

@@ -18,8 +18,8 @@ from core.services.sacct import FAILED_STATES
 from core.text import plotly_plain
 
 #: Platform colours (the same on every comparison figure).
-PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "lumi": "#2ca02c", "other": "#7f7f7f",
-                                    "unknown": "#c7c7c7"}
+PLATFORM_COLOURS: dict[str, str] = {"puhti": "#1f77b4", "mahti": "#ff7f0e", "roihu": "#9467bd", "lumi": "#2ca02c",
+                                    "other": "#7f7f7f", "unknown": "#c7c7c7"}
 
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 100, "b": 10}, "showlegend": False}
 

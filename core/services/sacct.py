@@ -565,6 +565,11 @@ def rates(settings: Settings) -> Rates:
         puhti_bu_per_gib_hour=settings.billing_puhti_bu_per_gib_hour,
         mahti_bu_per_node_hour=settings.billing_mahti_bu_per_node_hour,
         mahti_bu_per_core_hour=settings.billing_mahti_bu_per_core_hour,
+        roihu_bu_per_core_hour=settings.billing_roihu_bu_per_core_hour,
+        roihu_bu_per_gib_hour=settings.billing_roihu_bu_per_gib_hour,
+        roihu_hugemem_bu_per_core_hour=settings.billing_roihu_hugemem_bu_per_core_hour,
+        roihu_hugemem_bu_per_gib_hour=settings.billing_roihu_hugemem_bu_per_gib_hour,
+        roihu_bu_per_node_hour=settings.billing_roihu_bu_per_node_hour,
         lumi_core_hours_per_node_hour=settings.billing_lumi_core_hours_per_node_hour,
         lumi_gb_per_core_hour=settings.billing_lumi_gb_per_core_hour,
     )
@@ -572,7 +577,7 @@ def rates(settings: Settings) -> Rates:
 
 @dataclass(frozen=True)
 class Billing:
-    """CSC billing units of the jobs on Puhti and Mahti, LUMI core-hours of those on LUMI, each with its count."""
+    """CSC billing units of the jobs on Puhti, Mahti and Roihu, LUMI core-hours of those on LUMI, with their counts."""
 
     csc_bu: float | None
     csc_jobs: int
@@ -581,7 +586,7 @@ class Billing:
 
     def caption(self) -> str:
         """What the billing figure counts."""
-        parts = [f"CSC CPU billing units of {self.csc_jobs:,} jobs on Puhti or Mahti CPU partitions"]
+        parts = [f"CSC CPU billing units of {self.csc_jobs:,} jobs on Puhti, Mahti or Roihu CPU partitions"]
         if self.lumi_jobs:
             parts.append(f"LUMI bills CPU core-hours: {self.lumi_core_hours or 0:,.1f} of {self.lumi_jobs:,} jobs")
         return "; ".join(parts) + " (a job is billed when its run's platform and its partition are known)."
@@ -593,7 +598,7 @@ def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings
         return Billing(None, 0, None, 0)
     platform = jobs["run"].astype(str).map(dict(platforms)).fillna("")
     amount = billed(jobs, platform, rates(settings))
-    csc = amount[platform.isin(["puhti", "mahti"])].dropna()
+    csc = amount[platform.isin(["puhti", "mahti", "roihu"])].dropna()
     lumi = amount[platform == "lumi"].dropna()
     return Billing(float(csc.sum()) if len(csc) else None, len(csc),
                    float(lumi.sum()) if len(lumi) else None, len(lumi))

@@ -185,3 +185,35 @@ def screenshot(page: object, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     page.set_viewport_size(size)  # type: ignore[attr-defined]
     return path
+
+
+def choose_sacct_file(page: object, path: Path) -> None:
+    """On the Upload page: set ``path`` on the file uploader and wait until the app has it (and has run again)."""
+    uploader = page.locator('[data-testid="stFileUploader"]')  # type: ignore[attr-defined]
+    uploader.locator('input[type="file"]').set_input_files(str(path))
+    uploader.get_by_role("button", name=f"Remove {path.name}", exact=True).wait_for()  # (a chip cuts long names)
+    uploader.get_by_test_id("stFileChipIconSpinner").first.wait_for(state="detached")  # sent to the app
+    wait_idle(page)
+
+
+def upload_sacct(page: object, source: Path | str, *, run: str | None = None, parsed: str | None = None,
+                 store: bool = False) -> None:
+    """On the Upload page: choose the file ``source`` (a path) or paste ``source`` (text), name the ``run``, press
+    Parse and wait for ``parsed`` (a text the page shows once parsed; without it, for the app's run to end); with
+    ``store``, press Store and wait for the app's run to end (the caller checks what it says)."""
+    if isinstance(source, Path):
+        choose_sacct_file(page, source)
+    else:
+        page.get_by_label("…or paste it here").fill(source)  # type: ignore[attr-defined]
+        wait_idle(page)
+    if run is not None:
+        page.get_by_label("Run name").fill(run)  # type: ignore[attr-defined]
+        page.get_by_label("Run name").press("Enter")  # type: ignore[attr-defined]
+        wait_idle(page)
+    page.get_by_role("button", name="Parse").click()  # type: ignore[attr-defined]
+    if parsed is not None:
+        page.get_by_text(parsed).first.wait_for()  # type: ignore[attr-defined]
+    wait_idle(page)
+    if store:
+        page.get_by_role("button", name="Store", exact=True).click()  # type: ignore[attr-defined]
+        wait_idle(page)

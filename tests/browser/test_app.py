@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from core.demo import demo_orchestration
 from core.serialize import parquet_to_frame
 from tests import samples
-from tests.browser.conftest import screenshot, wait_idle
+from tests.browser.conftest import screenshot, upload_sacct, wait_idle
 from tests.conftest import OpenStack
 
 pytestmark = pytest.mark.browser
@@ -40,18 +40,6 @@ def _nav(page: Page, label: str) -> None:
     """Follow a sidebar link (same browser session, unlike typing a URL)."""
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
     wait_idle(page, label)
-
-
-def _upload_and_parse(page: Page, sample: str, run: str, parsed: str, size: str = "KB") -> None:
-    """Upload page: choose a sample file (shown with ``size``), name the run, press Parse, wait for ``parsed``."""
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
-    expect(page.locator('[data-testid="stFileUploader"]')).to_contain_text(size)
-    wait_idle(page)
-    page.get_by_label("Run name").fill(run)
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    page.get_by_text(parsed).wait_for()
 
 
 @pytest.mark.parametrize(("path", "title", "shot"), PAGES, ids=[p[2] for p in PAGES])
@@ -102,9 +90,8 @@ def test_upload_a_sacct_file_then_see_its_jobs_chart_and_stored_object(
 ) -> None:
     page.goto(f"{app_server}/upload")
     wait_idle(page, "Upload sacct")
-    _upload_and_parse(page, "09_tdhock_parsable2_multiuser.txt", "browser check", "572 rows in parsable2 format",
-                      size="19.1KB")
-    wait_idle(page)
+    upload_sacct(page, samples.sacct("09_tdhock_parsable2_multiuser.txt"), run="browser check",
+                 parsed="572 rows in parsable2 format")
     _no_error(page)
     main = page.locator('[data-testid="stMain"]')
     expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("30016111_1")
@@ -157,7 +144,8 @@ def test_sign_in_and_upload_against_real_swift(swift_app_server: str, openstack:
     print(screenshot(page, "sign-in-swift"))
 
     _nav(page, "Upload sacct")
-    _upload_and_parse(page, "01_hyak_default_fixedwidth.txt", "hyak", "2,292 rows in fixed-width format")
+    upload_sacct(page, samples.sacct("01_hyak_default_fixedwidth.txt"), run="hyak",
+                 parsed="2,292 rows in fixed-width format")
     page.get_by_role("button", name="Store").click()
     page.get_by_text(re.compile(r"as version 1\.")).wait_for()
     meta = openstack.store_for(alice).head_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-hyak.parquet")

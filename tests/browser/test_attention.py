@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import samples
-from tests.browser.conftest import screenshot, start_app, wait_idle
+from tests.browser.conftest import choose_sacct_file, screenshot, start_app, upload_sacct, wait_idle
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -119,12 +119,6 @@ def test_platforms_view_compares_platforms_on_shared_axes(app_server: str, page:
         expect(runs).to_contain_text(shown)
 
 
-def _choose_file(page: Page, sample: str) -> None:
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
-    expect(page.get_by_role("button", name=f"Remove {sample}")).to_be_visible()
-    wait_idle(page)
-
-
 def test_upload_keeps_only_what_is_shown(app_server: str, page: Page) -> None:
     page.goto(f"{app_server}/upload")
     wait_idle(page, "Upload sacct")
@@ -135,14 +129,9 @@ def test_upload_keeps_only_what_is_shown(app_server: str, page: Page) -> None:
     assert len(re.findall(r"\b100\s?MB\b", _main(page).inner_text())) == 1
 
     # A file and pasted text at once: Parse asks which one.
-    _choose_file(page, "05_torchx_hetjob_parsable.txt")
-    text = samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text()
-    page.get_by_label("…or paste it here").fill(text)
-    page.get_by_label("Run name").fill("browser-state")
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    page.get_by_text("Pick which input to parse first.").wait_for()
+    choose_sacct_file(page, samples.sacct("05_torchx_hetjob_parsable.txt"))
+    upload_sacct(page, samples.sacct("09_tdhock_parsable2_multiuser.txt").read_text(), run="browser-state",
+                 parsed="Pick which input to parse first.")
     page.get_by_text("the file 05_torchx_hetjob_parsable.txt").click()
     wait_idle(page)
     page.get_by_role("button", name="Parse").click()

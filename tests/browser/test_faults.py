@@ -27,7 +27,7 @@ from core.settings import load_settings
 from core.store.versioning import list_version_entries
 from stack.faultproxy import FaultProxy, interposed
 from tests import samples
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import upload_sacct, wait_idle
 from tests.conftest import OpenStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
@@ -206,17 +206,6 @@ def test_a_revoked_token_is_renewed_while_management_auto_refreshes(
     _no_traceback(page)
 
 
-def _upload(page: Page, sample: str, run: str, parsed: str) -> None:
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(samples.sacct(sample)))
-    wait_idle(page)
-    page.get_by_label("Run name").fill(run)
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    page.get_by_text(parsed).wait_for()
-    wait_idle(page)
-
-
 def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
     faulty: Faulty, openstack: OpenStack, page: Page, tmp_path: Path
 ) -> None:
@@ -229,7 +218,8 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
         _signed_in(page, app.url, openstack)
         _nav(page, "Upload sacct")
         wait_idle(page, "Upload sacct")
-        _upload(page, "09_tdhock_parsable2_multiuser.txt", run, "572 rows in parsable2 format")
+        upload_sacct(page, samples.sacct("09_tdhock_parsable2_multiuser.txt"), run=run,
+                     parsed="572 rows in parsable2 format")
         page.get_by_role("button", name="Store").click()
         page.get_by_text(re.compile(r"as version 1\.")).wait_for()
         before = load_run(store, bucket, name)
@@ -237,7 +227,7 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
         versions = [v.entry.name for v in list_version_entries(store, bucket, name)]
         assert len(versions) == 1
 
-        _upload(page, "05_torchx_hetjob_parsable.txt", run, "rows in parsable format")
+        upload_sacct(page, samples.sacct("05_torchx_hetjob_parsable.txt"), run=run, parsed="rows in parsable format")
         killed: list[str] = []
 
         def kill_at_upload(head: bytes) -> int | None:

@@ -17,7 +17,7 @@ from core.demo import demo_orchestration
 from core.sacct import parse_sacct
 from core.serialize import dump_management, frame_to_parquet
 from core.store.local import LocalStore
-from tests.browser.conftest import ServedApp, wait_idle
+from tests.browser.conftest import ServedApp, upload_sacct, wait_idle
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -71,17 +71,6 @@ def _no_markup(page: Page, watch: Watch) -> None:
     assert page.locator('script:text("alert")').count() == 0
 
 
-def _parse(page: Page, data: bytes, name: str, tmp_path: Path) -> None:
-    path = tmp_path / name
-    path.write_bytes(data)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-    wait_idle(page)
-    button = page.get_by_role("button", name="Parse")
-    if button.is_visible():
-        button.click()
-        wait_idle(page)
-
-
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("empty.txt", b"", "the input is empty"),
     ("random.bin", bytes(range(256)) * 16, "binary data"),
@@ -98,7 +87,8 @@ def test_odd_files_get_a_clear_message_and_change_nothing(served_app: ServedApp,
     page.goto(f"{served_app.url}/upload")
     wait_idle(page, "Upload sacct")  # the first page seeds the demo store
     before = _snapshot(served_app.store)
-    _parse(page, data, name, tmp_path)
+    (tmp_path / name).write_bytes(data)
+    upload_sacct(page, tmp_path / name)
     expect(page.locator('[data-testid="stMain"]')).to_contain_text(message)
     _no_crash(page)
     _no_markup(page, watch)
@@ -117,14 +107,7 @@ def test_odd_run_names_are_refused_with_a_message_and_nothing_stored(
     page.goto(f"{served_app.url}/upload")
     wait_idle(page, "Upload sacct")  # the first page seeds the demo store
     before = _snapshot(served_app.store)
-    page.get_by_label("…or paste it here").fill(SACCT)
-    page.get_by_label("Run name").fill(run)
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Store", exact=True).click()
-    wait_idle(page)
+    upload_sacct(page, SACCT, run=run, store=True)
     expect(page.locator('[data-testid="stMain"]')).to_contain_text("a run name is 1-80 letters")
     _no_crash(page)
     _no_markup(page, watch)

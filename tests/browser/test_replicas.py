@@ -17,7 +17,7 @@ from core.services.sacct import list_runs
 from core.services.upload import store_run
 from core.settings import load_settings
 from tests import samples
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import upload_sacct, wait_idle
 from tests.conftest import OpenStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
@@ -72,16 +72,8 @@ def test_a_run_stored_through_one_replica_appears_in_the_other_and_a_restart_lea
         _nav(second_page, "SACCT")  # the other replica's session is open before the run exists
 
         _nav(page, "Upload sacct")
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-            str(samples.sacct("09_tdhock_parsable2_multiuser.txt")))
-        wait_idle(page)
-        page.get_by_label("Run name").fill(run)
-        page.get_by_label("Run name").press("Enter")
-        wait_idle(page)
-        page.get_by_role("button", name="Parse").click()
-        page.get_by_text("572 rows in parsable2 format").wait_for()
-        wait_idle(page)
-        page.get_by_role("button", name="Store").click()
+        upload_sacct(page, samples.sacct("09_tdhock_parsable2_multiuser.txt"), run=run,
+                     parsed="572 rows in parsable2 format", store=True)
         page.get_by_text(re.compile(r"as version 1\.")).wait_for()
 
         # Swift lists an object once its container is updated, which can lag on a busy machine: wait for that.

@@ -24,7 +24,7 @@ from core.demo import _FIELDS_07
 from core.services.sacct import aligned_durations
 from core.units import slurm_duration
 from tests import samples
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import choose_sacct_file, wait_idle
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -153,9 +153,7 @@ def test_upload_preview_lists_the_same_findings_with_their_csv(app_server: str, 
     page.set_viewport_size(VIEWPORT)
     page.goto(f"{app_server}/upload")
     wait_idle(page, "Upload sacct")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        str(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt")))
-    wait_idle(page)
+    choose_sacct_file(page, samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt"))
     for label, value in (("Field list, for --noheader output", ",".join(_FIELDS_07)), ("Run name", "alpine check")):
         page.get_by_label(label).fill(value)
         page.get_by_label(label).press("Enter")

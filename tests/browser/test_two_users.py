@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from stack import User
-from tests.browser.conftest import ServedApp, wait_idle
+from tests.browser.conftest import ServedApp, upload_sacct, wait_idle
 from tests.conftest import OpenStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
@@ -38,14 +38,7 @@ def _nav(page: Page, label: str) -> None:
 
 def _store_run(page: Page, run: str, job: str) -> None:
     _nav(page, "Upload sacct")
-    page.get_by_label("…or paste it here").fill(SACCT.format(job=job, name=f"job-of-{run}"))
-    page.get_by_label("Run name").fill(run)
-    page.get_by_label("Run name").press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Parse").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Store", exact=True).click()
-    wait_idle(page)
+    upload_sacct(page, SACCT.format(job=job, name=f"job-of-{run}"), run=run, store=True)
     expect(page.locator('[data-testid="stMain"]')).to_contain_text("as version 1")
 
 

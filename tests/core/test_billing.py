@@ -35,3 +35,18 @@ def test_mahti_grand_challenge_partition_is_billed_per_node() -> None:
                          "req-mem-bytes": [0, 0], "elapsed-seconds": [3600, 1800]})
     got = billed(jobs, pd.Series(["mahti", "mahti"]), Rates()).tolist()
     assert got == pytest.approx([200.0, 10000.0])
+
+
+def test_roihu_bills_the_larger_of_cores_and_memory() -> None:
+    jobs = pd.DataFrame({
+        "partition": ["small", "small", "hugemem", "medium", "gpumedium"],
+        "alloc-cpus": [4, 8, 8, 768, 72],
+        "n-nodes": [1, 1, 1, 2, 1],
+        "req-mem-bytes": [16 * GiB, 8 * GiB, 1000 * GiB, 0, 217 * GiB],
+        "elapsed-seconds": [7200, 3600, 3600, 3600, 3600],
+    })
+    got = billed(jobs, pd.Series(["roihu"] * 5), Rates()).tolist()
+    # docs.csc.fi's own example: 4 cores and 16 GiB for 2 h in small = max(0.75 × 4, 0.375 × 16) × 2 = 12 CPU BU.
+    # 8 cores and 8 GiB: the cores cost more (6 vs 3). hugemem: max(12 × 8, 0.25 × 1000) = 250. medium: 2 × 288.
+    assert got[:4] == pytest.approx([12.0, 6.0, 250.0, 576.0])
+    assert pd.isna(got[4])  # GPU BU, not billed here

@@ -251,7 +251,7 @@ def test_used_cpu_hours_allocated_core_hours_and_billing_units(open_page: OpenPa
     assert metrics["CPU-hours used"] == "5.0" and metrics["Core-hours allocated"] == "18.0"
     # Puhti small: (4 cores × 1 BU + 8 GiB × 0.1 BU) × 2 h = 9.6 BU; the GPU partition is not billed here.
     assert metrics["Billing units"] == "9.6"
-    assert "CSC CPU billing units of 1 jobs on Puhti or Mahti" in texts(at)
+    assert "CSC CPU billing units of 1 jobs on Puhti, Mahti or Roihu" in texts(at)
 
 
 def test_a_table_too_big_to_style_still_reads_days_and_sorts_as_numbers(open_page: OpenPage, store_dir: Path) -> None:
@@ -283,3 +283,16 @@ def test_a_table_too_big_to_style_still_reads_days_and_sorts_as_numbers(open_pag
     # Sizes and dates stay numbers with Streamlit's formats.
     assert pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
     assert config["MaxRSS × NTasks"]["type_config"]["format"] == "%.2f GiB"
+
+
+def test_roihu_runs_are_billed_at_roihus_rates(open_page: OpenPage, store_dir: Path) -> None:
+    text = ("JobID|Partition|State|Elapsed|AllocCPUS|NNodes|ReqMem|TotalCPU\n"
+            "1|small|COMPLETED|02:00:00|4|1|16G|04:00:00\n"
+            "2|medium|COMPLETED|01:00:00|768|2|0|01:00:00\n")
+    _store_run(store_dir, "roihu-week", text, platform="roihu")
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-roihu-week"]).run()
+    assert not at.exception
+    # docs.csc.fi's example: max(0.75 × 4 cores, 0.375 × 16 GiB) × 2 h = 12 BU; medium: 2 nodes × 288 × 1 h = 576.
+    assert _metrics(at)["Billing units"] == "588.0"
+    assert "CSC CPU billing units of 2 jobs on Puhti, Mahti or Roihu CPU partitions" in texts(at)
