@@ -602,6 +602,14 @@ def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings
                    float(lumi.sum()) if len(lumi) else None, len(lumi))
 
 
+#: Kinds of failure (state and exit code) a run's sentence names, most common first; the rest are counted.
+FAILURE_KINDS_SHOWN = 10
+
+
+def _jobs_text(count: int) -> str:
+    return f"{count:,} job" if count == 1 else f"{count:,} jobs"
+
+
 def run_waste_text(jobs: pd.DataFrame) -> str:
     """One run's idle core-hours, unused memory and failures in a sentence, each with the jobs it counts."""
     if jobs.empty:
@@ -616,7 +624,11 @@ def run_waste_text(jobs: pd.DataFrame) -> str:
     ]
     failed = failures(jobs.assign(run="run"), "run")
     if len(failed):
-        kinds = ", ".join(f"{r.state}{f' (exit {r._3})' if r._3 else ''} ×{r.jobs}" for r in failed.itertuples())
+        shown = failed.head(FAILURE_KINDS_SHOWN)
+        kinds = ", ".join(f"{r.state}{f' (exit {r._3})' if r._3 else ''} ×{r.jobs}" for r in shown.itertuples())
+        if len(failed) > len(shown):
+            rest = failed["jobs"].iloc[len(shown):]
+            kinds += f" and {len(rest):,} other kinds ({_jobs_text(int(rest.sum()))})"
         parts.append(f"{row['failed jobs']:,} failed: {kinds}")
     else:
         parts.append("no failed job")
