@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.units import iec_size, slurm_memory
+from core.units import iec_size, slurm_duration, slurm_memory
 
 GiB = 1024**3
 
@@ -49,14 +49,6 @@ class Thresholds:
     memory_efficiency: float = 0.70
     margin: float = 0.20
     oom_factor: float = 1.5
-
-
-def _duration(seconds: float) -> str:
-    days, rest = divmod(round(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{days}-{clock}" if days else clock
 
 
 def _floats(jobs: pd.DataFrame, column: str) -> np.ndarray:
@@ -163,10 +155,10 @@ def job_findings(jobs: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
         longest = _longest_similar(jobs, completed)
         ask_time = np.maximum(60.0, np.ceil(longest * (1 + t.margin) / 60) * 60)
         part(m, "time over-requested",
-             [f"Elapsed {_duration(e)} is {f:.0%} of Timelimit {_duration(lim)}"
+             [f"Elapsed {slurm_duration(e)} is {f:.0%} of Timelimit {slurm_duration(lim)}"
               for e, f, lim in zip(elapsed[m], time_eff[m], limit[m], strict=True)],
              f"Time eff. < {t.time_efficiency:.0%}",
-             [f"--time={_duration(a)} (longest similar job {_duration(g)} + {t.margin:.0%})"
+             [f"--time={slurm_duration(a)} (longest similar job {slurm_duration(g)} + {t.margin:.0%})"
               for a, g in zip(ask_time[m], longest[m], strict=True)],
              (limit - elapsed) * np.where(cpus > 0, cpus, 1) / 3600)
         m = measured & ~oom & (mem_eff < t.memory_efficiency)

@@ -8,11 +8,12 @@ no sacct record still has a page that says which piece is missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core.errors import DamagedObject, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
 from core.services import logs as logs_service
@@ -220,7 +221,8 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
              read_run: Callable[[RunRef], pd.DataFrame]) -> JobView:
     """Join the job's Management entry, sacct rows and logs; a part the link names but storage lacks is a note.
 
-    ``read_run`` reads one SACCT run (the page passes its cached reader).
+    ``read_run`` reads one SACCT run (the page passes its cached reader). A damaged Management object or run is a
+    note naming it, and the others are searched: one bad object does not hide every job.
     """
     notes: list[str] = []
     management_names = management_service.list_management(store, settings)
@@ -232,8 +234,15 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
                          f"{management_service.submitter_bucket(settings)}; searched the newest ones instead.")
     bucket = management_service.submitter_bucket(settings)
     newest = list(reversed(management_names))[:MAX_MANAGEMENT_OBJECTS]
-    entry = find_in_management(((n, management_service.load_orchestration(store, bucket, n)) for n in newest),
-                               key.job_id, key.platform)
+
+    def readable() -> Iterator[tuple[str, Orchestration]]:
+        for name in newest:
+            try:
+                yield name, management_service.load_orchestration(store, bucket, name)
+            except DamagedObject as exc:
+                notes.append(failure_message(f"Skipped the Management object {bucket}/{name}", exc))
+
+    entry = find_in_management(readable(), key.job_id, key.platform)
 
     runs = sacct_service.list_runs(store, settings)
     chosen = runs
@@ -245,8 +254,14 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
             notes.append(f"SACCT run {key.run} is not stored; searched every stored run instead.")
     found: list[pd.DataFrame] = []
     found_runs: list[str] = []
+    forwarder = sacct_service.forwarder_bucket(settings)
     for ref in chosen:
-        rows = sacct_rows(read_run(ref), key.job_id)
+        try:
+            frame = read_run(ref)
+        except DamagedObject as exc:
+            notes.append(failure_message(f"Skipped the SACCT run {forwarder}/{ref.object}", exc))
+            continue
+        rows = sacct_rows(frame, key.job_id)
         if not rows.empty:
             found.append(rows)
             found_runs.append(ref.name)

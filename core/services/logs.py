@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.errors import NotFound
 from core.naming import folder
 from core.services.times import pipeline_bucket
 from core.settings import Settings
 from core.store.base import ObjectStore
+from core.store.listing import objects_under
 from core.units import iec_size
 
 LOGS_PREFIX = folder("logs")
@@ -41,10 +41,7 @@ class LogRef:
 
 def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
     """Every log object under LOGS/, newest job id last."""
-    try:
-        objects = list(store.iter_objects(pipeline_bucket(settings), prefix=LOGS_PREFIX))
-    except NotFound:
-        return []
+    objects = objects_under(store, pipeline_bucket(settings), LOGS_PREFIX)
     refs: list[tuple[tuple[int, str], LogRef]] = []
     for o in objects:
         match = _JOB_ID.search(o.name)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from pydantic import ValidationError
 
-from core.errors import DamagedObject, NotFound
+from core.errors import DamagedObject
 from core.models import Orchestration, Platform, Workspace
 from core.naming import bucket_name, folder
 from core.platforms import platform_order as order_platforms
@@ -17,6 +17,7 @@ from core.services.objects import read_management
 from core.services.palette import PHASE_COLOURS as PHASE_COLOURS  # the Management page's status colours
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
+from core.store.listing import objects_under
 
 MANAGEMENT_PREFIX = folder("mana")
 
@@ -28,11 +29,7 @@ def submitter_bucket(settings: Settings) -> str:
 
 def list_management(store: ObjectStore, settings: Settings) -> list[str]:
     """Management objects in the submitter bucket, newest name last."""
-    bucket = submitter_bucket(settings)
-    try:
-        return sorted(o.name for o in store.iter_objects(bucket, prefix=MANAGEMENT_PREFIX))
-    except NotFound:
-        return []
+    return sorted(o.name for o in objects_under(store, submitter_bucket(settings), MANAGEMENT_PREFIX))
 
 
 def load_orchestration(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> Orchestration:
@@ -150,11 +147,8 @@ class ManagementObject:
 
 def management_objects(store: ObjectStore, settings: Settings) -> list[ManagementObject]:
     """Management objects in the submitter bucket with their last change, the most recently changed first."""
-    try:
-        entries = list(store.iter_objects(submitter_bucket(settings), prefix=MANAGEMENT_PREFIX))
-    except NotFound:
-        return []
-    objects = [ManagementObject(e.name, e.last_modified, e.hash or "") for e in entries]
+    objects = [ManagementObject(e.name, e.last_modified, e.hash or "")
+               for e in objects_under(store, submitter_bucket(settings), MANAGEMENT_PREFIX)]
     objects.sort(key=lambda o: o.name)
     objects.sort(key=lambda o: o.last_changed or datetime.min.replace(tzinfo=UTC), reverse=True)
     return objects

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.billing import Rates, billed
-from core.errors import DamagedObject, NotFound
+from core.errors import DamagedObject
 from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
 from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
@@ -19,6 +19,7 @@ from core.serialize import frame_to_csv
 from core.services.objects import read_frame_and_metadata
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectMetadata, ObjectStore
+from core.store.listing import objects_under
 from core.units import iec_size, slurm_duration
 
 SACCT_PREFIX = folder("arti", "SACCT")
@@ -45,12 +46,9 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
     """Every SACCT run object (``<user>-<run>.parquet``), the newest stored first (then by name)."""
-    try:
-        objects = store.iter_objects(forwarder_bucket(settings), prefix=SACCT_PREFIX)
-        runs = [RunRef(run_name(o.name), o.name, o.bytes, o.hash, o.last_modified)
-                for o in objects if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
-    except NotFound:
-        return []
+    runs = [RunRef(run_name(o.name), o.name, o.bytes, o.hash, o.last_modified)
+            for o in objects_under(store, forwarder_bucket(settings), SACCT_PREFIX)
+            if o.name.endswith(".parquet") and "/" not in o.name[len(SACCT_PREFIX):]]
     runs.sort(key=lambda r: r.name)
     runs.sort(key=lambda r: r.stored or _NEVER, reverse=True)
     return runs
@@ -604,6 +602,14 @@ def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings
                    float(lumi.sum()) if len(lumi) else None, len(lumi))
 
 
+#: Kinds of failure (state and exit code) a run's sentence names, most common first; the rest are counted.
+FAILURE_KINDS_SHOWN = 10
+
+
+def _jobs_text(count: int) -> str:
+    return f"{count:,} job" if count == 1 else f"{count:,} jobs"
+
+
 def run_waste_text(jobs: pd.DataFrame) -> str:
     """One run's idle core-hours, unused memory and failures in a sentence, each with the jobs it counts."""
     if jobs.empty:
@@ -618,7 +624,11 @@ def run_waste_text(jobs: pd.DataFrame) -> str:
     ]
     failed = failures(jobs.assign(run="run"), "run")
     if len(failed):
-        kinds = ", ".join(f"{r.state}{f' (exit {r._3})' if r._3 else ''} ×{r.jobs}" for r in failed.itertuples())
+        shown = failed.head(FAILURE_KINDS_SHOWN)
+        kinds = ", ".join(f"{r.state}{f' (exit {r._3})' if r._3 else ''} ×{r.jobs}" for r in shown.itertuples())
+        if len(failed) > len(shown):
+            rest = failed["jobs"].iloc[len(shown):]
+            kinds += f" and {len(rest):,} other kinds ({_jobs_text(int(rest.sum()))})"
         parts.append(f"{row['failed jobs']:,} failed: {kinds}")
     else:
         parts.append("no failed job")

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from core.errors import DamagedObject, NotFound
+from core.errors import DamagedObject
 from core.naming import bucket_name, folder, times_object
 from core.services.objects import read_frame
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectEntry, ObjectStore
+from core.store.listing import objects_under
 
 TIMES_PREFIX = folder("time")
 STAGES = ("start", "config", "run", "cancel", "store")
@@ -23,12 +24,9 @@ def pipeline_bucket(settings: Settings) -> str:
 
 def run_objects(store: ObjectStore, settings: Settings) -> dict[str, ObjectEntry]:
     """Run name → its TIMES object as listed (``run-1`` for ``TIMES/run-1.parquet``; the etag keys caches)."""
-    try:
-        objects = store.iter_objects(pipeline_bucket(settings), prefix=TIMES_PREFIX)
-        return {o.name[len(TIMES_PREFIX):].removesuffix(".parquet"): o for o in objects
-                if o.name.endswith(".parquet") and "/" not in o.name[len(TIMES_PREFIX):]}
-    except NotFound:
-        return {}
+    return {o.name[len(TIMES_PREFIX):].removesuffix(".parquet"): o
+            for o in objects_under(store, pipeline_bucket(settings), TIMES_PREFIX)
+            if o.name.endswith(".parquet") and "/" not in o.name[len(TIMES_PREFIX):]}
 
 
 def list_runs(store: ObjectStore, settings: Settings) -> list[str]:

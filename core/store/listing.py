@@ -1,4 +1,4 @@
-"""Swift's listing rules (prefix, delimiter, marker, limit) over a sorted list of names.
+"""Swift's listing rules (prefix, delimiter, marker, limit) over a sorted list of names, and a folder's objects.
 
 LocalStore lists with these rules so that both backends page and fold folders the same way.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 
-from core.store.base import FolderEntry, ObjectEntry, ObjectPage
+from core.errors import NotFound
+from core.store.base import FolderEntry, ObjectEntry, ObjectPage, ObjectStore
 
 
 def page_of(
@@ -53,3 +54,20 @@ def page_of(
     more = i < len(names) and names[i].startswith(prefix)
     next_marker = order[-1] if order and more else None
     return ObjectPage(objects=objects, folders=folders, next_marker=next_marker)
+
+
+def objects_under(store: ObjectStore, bucket: str, prefix: str) -> list[ObjectEntry]:
+    """Every object of ``bucket`` under ``prefix``; none while the bucket does not exist (nothing stored there yet).
+
+    Args:
+        store: the object store.
+        bucket: the bucket (Swift container).
+        prefix: the folder, e.g. ``LOGS/``.
+
+    Returns:
+        The entries in name order, as listed.
+    """
+    try:
+        return list(store.iter_objects(bucket, prefix=prefix))
+    except NotFound:
+        return []

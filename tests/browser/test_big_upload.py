@@ -7,6 +7,7 @@ process (bench/load.py) so its memory is its own, with the upload limit at the s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def test_a_million_row_file_is_counted_previewed_and_stored_whole(page: Page, tm
         expect(main).to_contain_text(f"The first {PREVIEW_ROWS:,} of {rows:,} rows")
         expect(main).to_contain_text(f"The worst {PREVIEW_FINDINGS:,} of ")
         expect(main).to_contain_text(f"Jobs by state ({jobs:,} jobs)")
+        expect(main).to_contain_text(re.compile(r"FAILED \(exit \d+:0\) ×\d+ and [\d,]+ other kinds \([\d,]+ jobs\)"))
         assert "as version 1." in done.stored_message
         assert page.locator('[data-testid="stException"]').count() == 0
         log = app.log.read_text(errors="replace")

@@ -197,6 +197,26 @@ def test_every_page_names_a_damaged_object_once(open_page: OpenPage, store_dir: 
 
 
 
+def test_damaged_objects_elsewhere_do_not_hide_a_job(open_page: OpenPage, store_dir: Path) -> None:
+    store = LocalStore(store_dir)
+    store.put_object(SUBMITTER, "MANAGEMENT/zz-damaged.json", b'{"x": ')  # the newest name: read first
+    store.put_object(FORWARDER, "ARTIFACTS/SACCT/zz-damaged.parquet", b"PAR1 damaged")
+    before = _snapshot(store_dir)
+    at = open_page()
+    at.query_params["job"] = "3459879"
+    at.switch_page("views/job.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warnings = [shown(w.value) for w in at.warning]
+    _named_once(next(w for w in warnings if "zz-damaged.json" in w), f"{SUBMITTER}/MANAGEMENT/zz-damaged.json",
+                "not valid JSON")
+    _named_once(next(w for w in warnings if "zz-damaged.parquet" in w),
+                f"{FORWARDER}/ARTIFACTS/SACCT/zz-damaged.parquet", "not a parquet object")
+    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "complete"}  # from MANAGEMENT/1
+    assert "Memory Efficiency: 36.61% of 1.00 GiB" in texts(at)  # its sacct record, from the readable runs
+    assert _snapshot(store_dir) == before
+
+
 def test_a_failed_log_read_names_the_log_once(open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
     # Logs cannot be damaged (undecodable bytes are shown as U+FFFD); their read fails when storage does.
     original = LocalStore.stream_object

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.demo import SACCT_RUNS, seed_demo
+from core.sacct import parse_sacct
 from core.services import sacct
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -52,3 +53,16 @@ def test_aligned_durations_read_as_slurm_and_sort_as_numbers() -> None:
     known = seconds.notna()
     assert text[known].sort_values().index.tolist() == seconds[known].sort_values().index.tolist()
     assert sacct.aligned_durations(pd.Series([None, None], dtype="float64")).tolist() == ["", ""]
+
+
+def test_a_runs_sentence_names_the_commonest_failures_and_counts_the_rest() -> None:
+    # 15 kinds of failure: exit code k on 20 - k jobs (the commonest first), and 3 completed jobs.
+    codes = [f"{k}:0" for k in range(1, 16) for _ in range(20 - k)]
+    lines = [f"{i}|FAILED|{code}|00:10:00" for i, code in enumerate(codes)]
+    lines += [f"{len(codes) + i}|COMPLETED|0:0|00:10:00" for i in range(3)]
+    jobs = sacct.metrics(parse_sacct("JobID|State|ExitCode|Elapsed\n" + "\n".join(lines) + "\n").frame
+                         .assign(run="r"))
+    text = sacct.run_waste_text(jobs)
+    named = ", ".join(f"FAILED (exit {k}:0) ×{20 - k}" for k in range(1, sacct.FAILURE_KINDS_SHOWN + 1))
+    rest = sum(20 - k for k in range(sacct.FAILURE_KINDS_SHOWN + 1, 16))
+    assert f"{len(codes):,} failed: {named} and 5 other kinds ({rest} jobs)" in text
