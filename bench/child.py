@@ -1,11 +1,15 @@
 """Measurements that need a fresh process (peak memory): ``python -m bench.child TASK JSON-ARGS``.
 
-Each task prints one line ``RESULT <json>``. Peak memory is ``ru_maxrss`` after the measured work minus the RSS
-just before it (after imports and after reading the input), so it is what the work itself added at its peak.
+Each task prints one line ``RESULT <json>``. Peak memory is the process's high-water mark of resident memory
+(``VmHWM``) after the measured work minus the RSS just before it (after imports and after reading the input), so it
+is what the work itself added at its peak. The mark is reset just before the work: ``ru_maxrss`` is not used,
+because Linux carries the parent's peak into a child across fork and exec (a bench run that had just generated its
+inputs in memory reported its own peak as the parser's).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import resource
@@ -26,7 +30,18 @@ def _rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
-def _maxrss() -> int:
+def _reset_peak() -> None:
+    """Start the high-water mark afresh at the current RSS (Linux: ``5`` to ``/proc/self/clear_refs``)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak() -> int:
+    """The process's peak RSS since :func:`_reset_peak` (``VmHWM``; ``ru_maxrss`` where there is no /proc)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
 
 
@@ -34,10 +49,11 @@ def _measure(work: Callable[[], Any], repeat: int) -> tuple[list[float], int, An
     """Times of ``repeat`` runs, the peak RSS increase of the first, and the first result."""
     gc.collect()
     before = _rss()
+    _reset_peak()
     t0 = time.perf_counter()
     result = work()
     times = [time.perf_counter() - t0]
-    peak = _maxrss() - before
+    peak = _peak() - before
     for _ in range(repeat - 1):
         gc.collect()
         t0 = time.perf_counter()
