@@ -177,9 +177,12 @@ log_level = WARNING
         for kind in ("account", "container", "object")
     }
     servers["container"] += "[container-updater]\ninterval = 1\nconcurrency = 1\n"
+    # The middleware of Swift's own sample pipeline that the app needs: auth, and copy (a version is published by
+    # a COPY, which Ceph RGW serves natively).
+    pipeline = "catch_errors gatekeeper healthcheck proxy-logging cache authtoken keystoneauth copy proxy-logging"
     servers["proxy"] = common + f"""bind_port = {ports["proxy"]}
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache authtoken keystoneauth proxy-logging proxy-server
+pipeline = {pipeline} proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
@@ -212,6 +215,8 @@ use = egg:swift#gatekeeper
 use = egg:swift#healthcheck
 [filter:proxy-logging]
 use = egg:swift#proxy_logging
+[filter:copy]
+use = egg:swift#copy
 """
     return servers
 

@@ -157,6 +157,14 @@ class ObjectStore(Protocol):
         """
         ...
 
+    def copy_object(self, bucket: str, source: str, name: str, *, metadata: Mapping[str, MetaValue]) -> None:
+        """Replace ``name`` by a copy of ``source`` (same bucket) made by storage itself: no data is sent.
+
+        The copy keeps the source's content type and custom metadata, updated by ``metadata``; like a put, it is
+        atomic. NotFound if ``source`` is absent.
+        """
+        ...
+
     def delete_object(self, bucket: str, name: str) -> None:
         """Delete one object; NotFound if absent."""
         ...

@@ -352,6 +352,12 @@ class LocalStore:
             raise
         return relative
 
+    def copy_object(self, bucket: str, source: str, name: str, *, metadata: Mapping[str, MetaValue]) -> None:
+        """Write a copy of ``source`` (its bytes read back from its file) under ``name``, metadata merged."""
+        validate_object_name(name, bucket=bucket)
+        meta, data = self.get_object(bucket, source)
+        self.put_object(bucket, name, data, metadata={**meta.custom, **metadata}, content_type=meta.content_type)
+
     def delete_object(self, bucket: str, name: str) -> None:
         """Remove the object's row, then its file."""
         validate_object_name(name, bucket=bucket)

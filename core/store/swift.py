@@ -363,6 +363,18 @@ class SwiftStore:
             self.create_bucket(bucket)
             self._call(put, bucket=bucket, obj=name)
 
+    def copy_object(self, bucket: str, source: str, name: str, *, metadata: Mapping[str, MetaValue]) -> None:
+        """COPY ``source`` to ``name`` inside Swift.
+
+        Swift's copy middleware and Ceph RGW both serve COPY, and both merge the given metadata into the source's.
+        """
+        validate_bucket_name(bucket)
+        validate_object_name(source, bucket=bucket)
+        validate_object_name(name, bucket=bucket)
+        headers = encode_metadata(metadata)
+        self._call(lambda: self._connection.copy_object(bucket, source, destination=f"/{bucket}/{name}",
+                                                        headers=headers), bucket=bucket, obj=source)
+
     def delete_object(self, bucket: str, name: str) -> None:
         """DELETE the object."""
         validate_bucket_name(bucket)

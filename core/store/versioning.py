@@ -12,10 +12,12 @@ with data *d*:
    the seed wrote as version 4). A number is never stored in a version object, so none can be given twice or
    skipped;
 3. **publishes** ``<path>``: the newest version in the listing, with ``version`` = its number, replaces
-   ``<path>`` atomically (readers see the previous version until then). It then lists again; while the listing
-   changed (a concurrent writer landed, possibly with an earlier stamp) it publishes the newest again and lists
-   again, so ``<path>`` ends at the newest version whatever the interleaving, and the writer takes its number from
-   two listings that agree across a publish (a PUT as large as its own: time for writers in flight to land).
+   ``<path>`` atomically (readers see the previous version until then). Storage copies it (``copy_object``: a
+   COPY, which Swift's copy middleware and Ceph RGW serve), so the data travels to storage once. It then lists
+   again; while the listing changed (a concurrent writer landed, possibly with an earlier stamp) it publishes the
+   newest again and lists again, so ``<path>`` ends at the newest version whatever the interleaving, and the writer
+   takes its number from two listings that agree across a publish (a copy as large as its own data: time for
+   writers in flight to land).
    Without a concurrent writer that is one extra listing: no fixed sleep.
 
 Without a conditional create nothing can make concurrent writers agree on numbers without waiting for each other
@@ -160,7 +162,7 @@ def put_versioned(
     for _ in range(MAX_ROUNDS):
         versions = _number(listing, folder, base)
         if versions and (not published or versions[-1].entry.name != published[-1]):
-            _publish(store, bucket, name, base, versions[-1], own, data, meta, content_type)
+            _publish(store, bucket, name, base, versions[-1])
             published.append(versions[-1].entry.name)
         again = _listing(store, bucket, name)
         if [e.name for e in again] == [e.name for e in listing]:
@@ -189,14 +191,7 @@ def _create_numbered(store: ObjectStore, bucket: str, name: str, base: int, data
     raise Conflict("too many concurrent writers to number a new version", bucket=bucket, obj=name)
 
 
-def _publish(store: ObjectStore, bucket: str, name: str, base: int, newest: Version, own: str, data: bytes,
-             meta: Mapping[str, MetaValue], content_type: str | None) -> None:
-    """Replace ``<path>`` by the version ``newest`` (our own data, or read back from its object)."""
-    if newest.entry.name == own:
-        body, body_meta, body_type = data, dict(meta), content_type
-    else:
-        stored_meta, body = store.get_object(bucket, newest.entry.name)
-        body_meta, body_type = dict(stored_meta.custom), stored_meta.content_type
-    body_meta.update({"version": newest.number, "version-base": base})
+def _publish(store: ObjectStore, bucket: str, name: str, base: int, newest: Version) -> None:
+    """Replace ``<path>`` by the version ``newest``: a copy that storage makes of it, so no data is sent again."""
     with contextlib.suppress(Conflict):  # 409: Swift kept a newer write of <path>; the next listing decides
-        store.put_object(bucket, name, body, metadata=body_meta, content_type=body_type)
+        store.copy_object(bucket, newest.entry.name, name, metadata={"version": newest.number, "version-base": base})

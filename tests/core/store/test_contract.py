@@ -87,6 +87,20 @@ def test_replace_and_delete(store: ObjectStore, bucket: str) -> None:
         store.head_object(bucket, "x")
 
 
+def test_copy_is_made_by_storage_with_merged_metadata(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, ".versions/TIMES/run-1.parquet/0001", b"stage times", metadata={"owner": "u"},
+                     content_type="application/vnd.apache.parquet")
+    store.put_object(bucket, "TIMES/run-1.parquet", b"older", metadata={"version": 1, "owner": "u"})
+    store.copy_object(bucket, ".versions/TIMES/run-1.parquet/0001", "TIMES/run-1.parquet",
+                      metadata={"version": 2, "version-base": 0})
+    meta, data = store.get_object(bucket, "TIMES/run-1.parquet")
+    assert data == b"stage times" and meta.content_type == "application/vnd.apache.parquet"
+    assert meta.custom == {"owner": "u", "version": 2, "version-base": 0}
+    assert store.get_object(bucket, ".versions/TIMES/run-1.parquet/0001")[1] == b"stage times"  # the source stays
+    with pytest.raises(NotFound):
+        store.copy_object(bucket, "TIMES/none.parquet", "TIMES/run-2.parquet", metadata={})
+
+
 @pytest.mark.parametrize("name", ["../escape", "/abs", "a//b", "a/./b", "nul\x00byte", "", "a/.."])
 def test_bad_object_names_are_refused(store: ObjectStore, bucket: str, name: str) -> None:
     with pytest.raises(InvalidName):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -107,3 +108,25 @@ def test_a_seed_written_object_keeps_its_number_and_versions_of_the_earlier_sche
     assert list_versions(store, bucket, name) == [1, 2, 3]
     assert get_version(store, bucket, name, 1)[1] == b"old one"
     assert get_version(store, bucket, name, 3)[1] == b"new"
+
+
+def test_a_versioned_store_sends_its_data_to_swift_once(openstack: OpenStack, bucket: str) -> None:
+    from stack.faultproxy import interposed
+
+    bodies: list[tuple[str, int]] = []
+
+    def observe(head: bytes) -> None:
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        length = re.search(rb"^content-length:\s*(\d+)", head, re.IGNORECASE | re.MULTILINE)
+        bodies.append((line.split(" ", 1)[0], int(length.group(1)) if length else 0))
+
+    data = b"m" * 2**20
+    store = openstack.store_for(openstack.users[0])
+    store.create_bucket(bucket)
+    with interposed(openstack.directory, observer=observe):
+        assert put_versioned(store, bucket, "ARTIFACTS/SACCT/user-run.parquet", data) == 1
+    sent = sum(size for _, size in bodies)
+    assert len(data) <= sent < len(data) + 4096, bodies  # the data once (the rest: small requests)
+    assert [method for method, _ in bodies].count("COPY") == 1  # <path> published by storage's own copy
+    meta, current = store.get_object(bucket, "ARTIFACTS/SACCT/user-run.parquet")
+    assert current == data and meta.custom["version"] == 1
