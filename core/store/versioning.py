@@ -13,7 +13,8 @@ with data *d*:
    skipped;
 3. **publishes** ``<path>``: the newest version in the listing, with ``version`` = its number, replaces
    ``<path>`` atomically (readers see the previous version until then). Storage copies it (``copy_object``: a
-   COPY, which Swift's copy middleware and Ceph RGW serve), so the data travels to storage once. It then lists
+   COPY, which Swift's copy middleware and Ceph RGW serve, the latter as documented in the Ceph Object Gateway's
+   "Swift copy an object"), so the data travels to storage once. It then lists
    again; while the listing changed (a concurrent writer landed, possibly with an earlier stamp) it publishes the
    newest again and lists again, so ``<path>`` ends at the newest version whatever the interleaving, and the writer
    takes its number from two listings that agree across a publish (a copy as large as its own data: time for
