@@ -41,6 +41,20 @@ def counting(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return CountingStore.reads
 
 
+@pytest.fixture()
+def heads(counting: Counter[str], monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """HEADs of the counting store, per object name."""
+    asked: Counter[str] = Counter()
+    original = CountingStore.head_object
+
+    def head_object(self: CountingStore, bucket: str, name: str) -> ObjectMetadata:
+        asked[name] += 1
+        return original(self, bucket, name)
+
+    monkeypatch.setattr(CountingStore, "head_object", head_object)
+    return asked
+
+
 def _reads(counting: Counter[str], folder: str) -> dict[str, int]:
     return {n: c for n, c in counting.items() if n.startswith(folder)}
 
@@ -89,16 +103,8 @@ def test_buckets_page_previews_an_object_once(open_page: OpenPage, counting: Cou
 
 
 def test_overview_reruns_read_no_object_again_and_head_no_listed_object(
-    open_page: OpenPage, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+    open_page: OpenPage, counting: Counter[str], heads: Counter[str]
 ) -> None:
-    heads: Counter[str] = Counter()
-    original = CountingStore.head_object
-
-    def head_object(self: CountingStore, bucket: str, name: str) -> ObjectMetadata:
-        heads[name] += 1
-        return original(self, bucket, name)
-
-    monkeypatch.setattr(CountingStore, "head_object", head_object)
     at = open_page()  # the Overview is the default page
     assert not at.exception and not at.error
     first = dict(counting)
@@ -136,16 +142,8 @@ def test_overview_and_sacct_reruns_compute_no_job_metrics_again(
 
 
 def test_a_management_rerun_asks_one_head_and_reads_a_new_version(
-    open_page: OpenPage, store_dir: Path, counting: Counter[str], monkeypatch: pytest.MonkeyPatch
+    open_page: OpenPage, store_dir: Path, counting: Counter[str], heads: Counter[str]
 ) -> None:
-    heads: Counter[str] = Counter()
-    original = CountingStore.head_object
-
-    def head_object(self: CountingStore, bucket: str, name: str) -> ObjectMetadata:
-        heads[name] += 1
-        return original(self, bucket, name)
-
-    monkeypatch.setattr(CountingStore, "head_object", head_object)
     at = open_page("views/management.py")
     assert not at.exception and not at.error
     name = at.query_params["object"]
