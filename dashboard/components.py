@@ -163,6 +163,12 @@ def described_run(current: ObjectStore, bucket: str, name: str, etag: str
     return cached_read(runs_service.load_described_run, current, bucket, name, etag, settings().read_limits)
 
 
+def _runs_key(runs: list[sacct_service.RunRef]) -> tuple[tuple[str, str], ...] | None:
+    """The runs' objects and etags, what caches of what they hold key on; ``None`` when an etag is unknown."""
+    key = tuple((run.object, run.etag) for run in runs)
+    return None if any(not etag for _, etag in key) else key
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def _sacct_frame(identity: str, bucket: str, key: tuple[tuple[str, str], ...], limits: Hashable,
                  _store: ObjectStore) -> tuple[pd.DataFrame, list[runs_service.RunInfo]]:
@@ -178,32 +184,27 @@ def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunR
     """Several runs in one frame (:func:`core.services.sacct.combine`) and what each run is, cached per store
     identity and the runs' objects and etags: a page view of unchanged runs neither reads nor concatenates again,
     and no run is asked for its metadata apart from its own read."""
-    key = tuple((run.object, run.etag) for run in runs)
-    # One run is its own cached read (no second copy of a big run in memory); an unknown etag cannot key a cache.
-    if len(key) == 1 or any(not etag for _, etag in key):
-        return _combine([described_run(current, bucket, name, etag) for name, etag in key])
+    key = _runs_key(runs)
+    # One run is its own cached read (no second copy of a big run in memory).
+    if key is None or len(key) == 1:
+        return _combine([described_run(current, bucket, run.object, run.etag) for run in runs])
     return _sacct_frame(current.identity, bucket, key, settings().read_limits, current)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _sacct_jobs(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _frames: list[pd.DataFrame]
-                ) -> pd.DataFrame:
+@st.cache_data(max_entries=32, show_spinner=False)
+def _sacct_metrics(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _frames: list[pd.DataFrame]
+                   ) -> pd.DataFrame:
     return sacct_service.metrics(sacct_service.combine(_frames))
 
 
-def sacct_jobs(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef], frames: list[pd.DataFrame]
-               ) -> pd.DataFrame:
-    """Per-job metrics of ``frames`` (the runs ``runs``, read), cached per store identity and the runs' etags."""
-    key = tuple((run.object, run.etag) for run in runs)
-    if any(not etag for _, etag in key):
+def sacct_metrics(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef], frames: list[pd.DataFrame]
+                  ) -> pd.DataFrame:
+    """Per-job metrics (:func:`core.services.sacct.metrics`) of ``frames``, the runs ``runs`` as read (one frame
+    each, or their combined frame), cached per store identity and the runs' objects and etags."""
+    key = _runs_key(runs)
+    if key is None:
         return sacct_service.metrics(sacct_service.combine(frames))
-    return _sacct_jobs(current.identity, bucket, key, frames)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def sacct_metrics(identity: str, key: tuple[tuple[str, str], ...], _frame: pd.DataFrame) -> pd.DataFrame:
-    """Per-job metrics of the loaded runs, cached on the same keys as the runs."""
-    return sacct_service.metrics(_frame)
+    return _sacct_metrics(current.identity, bucket, key, frames)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -218,11 +219,6 @@ def folder_total(current: ObjectStore, bucket: str, prefix: str, bucket_state: H
     cached per store identity, folder and ``bucket_state`` (the bucket's object count, bytes and last change from
     the bucket table, read on every view anyway): counted again only when the bucket changed."""
     return _folder_total(current.identity, bucket, prefix, bucket_state, current)
-
-
-def store_identity(current: ObjectStore) -> str:
-    """The cache identity of a store (account and user; never a secret)."""
-    return current.identity
 
 
 def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True) -> list[int]:

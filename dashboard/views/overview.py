@@ -35,7 +35,7 @@ def _load(bucket: str, run: RunRef) -> tuple[pd.DataFrame, runs_service.RunInfo]
 
 
 def _measure(bucket: str, runs: list[RunRef], frames: list[pd.DataFrame]) -> pd.DataFrame:
-    return components.sacct_jobs(store, bucket, runs, frames)
+    return components.sacct_metrics(store, bucket, runs, frames)
 
 
 def _load_management(bucket: str, obj: management_service.ManagementObject) -> Orchestration:

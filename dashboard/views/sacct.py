@@ -21,7 +21,6 @@ if not runs:
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
     st.stop()
 by_name = {r.name: r for r in runs}
-identity = components.store_identity(store)
 # URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
 view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows"))
 default_runs = service.default_runs(runs)
@@ -46,7 +45,6 @@ with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/
                  hide_index=True, width="stretch", column_order=["run", "platform", "cluster", "rows", "version",
                                                                  "stored"],
                  column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
-key = tuple((by_name[n].object, by_name[n].etag) for n in chosen)
 
 options = service.filter_options(frame)
 with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
@@ -85,7 +83,7 @@ else:
         view_params.set("days", f"{picked[0]:%Y-%m-%d}..{picked[1]:%Y-%m-%d}")
     elif isinstance(picked, tuple) and len(picked) == 2:
         view_params.set("days", None)
-all_jobs = components.sacct_metrics(identity, key, frame)
+all_jobs = components.sacct_metrics(store, bucket, [by_name[n] for n in chosen], [frame])
 selection = service.select(frame, all_jobs, filters)
 jobs = selection.jobs
 
