@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from core.errors import Conflict, NotFound
 from core.store.base import MetaValue, ObjectEntry, ObjectMetadata, ObjectStore
+from core.store.listing import objects_under
 
 VERSIONS_PREFIX = ".versions/"
 #: Bound on publish rounds (only a flood of writers reaches it).
@@ -102,10 +103,7 @@ def _number(entries: list[ObjectEntry], prefix: str, base: int) -> list[Version]
 
 
 def _listing(store: ObjectStore, bucket: str, name: str) -> list[ObjectEntry]:
-    try:
-        return list(store.iter_objects(bucket, prefix=versions_folder(name)))
-    except NotFound:
-        return []
+    return objects_under(store, bucket, versions_folder(name))
 
 
 def list_version_entries(store: ObjectStore, bucket: str, name: str) -> list[Version]:
