@@ -268,14 +268,13 @@ def store_run(
     chosen = where.platform if where.cluster is not None or platform is None else platform.strip().lower()
     if chosen not in PLATFORMS:
         raise ValueError(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)}")
-    rows = parsed.rows if isinstance(parsed, PreparedRun) else len(parsed.frame)
-    meta: dict[str, MetaValue] = {"format": parsed.format, "rows": rows, "platform": chosen}
-    if where.cluster is not None:
-        meta["cluster"] = where.cluster
     if not replace and current_version(store, settings, run) is not None:
         raise Conflict("this run is already stored; confirm to store a new version", bucket=bucket, obj=name)
-    data = parsed.data if isinstance(parsed, PreparedRun) else frame_to_parquet(parsed.frame)
-    version = put_versioned(store, bucket, name, data, content_type="application/vnd.apache.parquet",
+    prepared = parsed if isinstance(parsed, PreparedRun) else prepare_run(parsed)
+    meta: dict[str, MetaValue] = {"format": prepared.format, "rows": prepared.rows, "platform": chosen}
+    if where.cluster is not None:
+        meta["cluster"] = where.cluster
+    version = put_versioned(store, bucket, name, prepared.data, content_type="application/vnd.apache.parquet",
                             metadata=meta)
-    log.info("stored %s/%s version %d (%d rows)", bucket, name, version, rows)
-    return StoredRun(bucket, name, version, rows)
+    log.info("stored %s/%s version %d (%d rows)", bucket, name, version, prepared.rows)
+    return StoredRun(bucket, name, version, prepared.rows)
