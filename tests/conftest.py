@@ -66,6 +66,16 @@ class OpenStack:
     def store_for(self, user: User) -> SwiftStore:
         return SwiftStore.from_credentials(self.credentials(user))
 
+    @property
+    def swift_port(self) -> int:
+        """The port Swift's proxy listens on (where a fault proxy in front of it forwards to)."""
+        return int(self.proxy_url.rsplit(":", 1)[1])
+
+    def storage_via(self, store: SwiftStore, port: int) -> tuple[str, str]:
+        """``store``'s storage URL, rewritten to go through ``port`` (a fault proxy in front of Swift), and token."""
+        url, token = store.current_token()
+        return url.replace(f":{self.swift_port}/", f":{port}/"), token
+
 
 @pytest.fixture(scope="session")
 def openstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStack]:

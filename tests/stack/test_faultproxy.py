@@ -45,13 +45,11 @@ def test_chunked_requests_are_framed_and_counted(openstack: OpenStack) -> None:
     import io
 
     store = openstack.store_for(openstack.users[0])
-    url, token = store.current_token()
-    port = int(openstack.proxy_url.rsplit(":", 1)[1])
     import swiftclient
 
-    with FaultProxy(port) as proxy:
-        connection = swiftclient.Connection(preauthurl=url.replace(f":{port}/", f":{proxy.port}/"),
-                                            preauthtoken=token, retries=0, timeout=10)
+    with FaultProxy(openstack.swift_port) as proxy:
+        url, token = openstack.storage_via(store, proxy.port)
+        connection = swiftclient.Connection(preauthurl=url, preauthtoken=token, retries=0, timeout=10)
         bucket = f"chunked-{uuid.uuid4().hex[:8]}"
         connection.put_container(bucket)
         body = b"y" * 200_001
@@ -68,12 +66,10 @@ def test_an_upload_cut_mid_body_leaves_no_object(openstack: OpenStack) -> None:
     import swiftclient
 
     store = openstack.store_for(openstack.users[0])
-    url, token = store.current_token()
-    port = int(openstack.proxy_url.rsplit(":", 1)[1])
     cut_at: dict[str, int] = {}
-    with FaultProxy(port, observer=lambda head: cut_at.pop(head[:3].decode(), None)) as proxy:
-        connection = swiftclient.Connection(preauthurl=url.replace(f":{port}/", f":{proxy.port}/"),
-                                            preauthtoken=token, retries=0, timeout=10)
+    with FaultProxy(openstack.swift_port, observer=lambda head: cut_at.pop(head[:3].decode(), None)) as proxy:
+        url, token = openstack.storage_via(store, proxy.port)
+        connection = swiftclient.Connection(preauthurl=url, preauthtoken=token, retries=0, timeout=10)
         bucket = f"cut-{uuid.uuid4().hex[:8]}"
         connection.put_container(bucket)
         cut_at["PUT"] = 100_000  # the next PUT: 100,000 of its 300,000 bytes reach Swift

@@ -77,10 +77,8 @@ def test_upload_dropped_part_way_keeps_the_previous_version(openstack: OpenStack
     bucket = _bucket()
     name = "ARTIFACTS/SACCT/user-run.parquet"
     assert put_versioned(store, bucket, name, b"version one") == 1
-    url, token = store.current_token()
-    port = int(openstack.proxy_url.rsplit(":", 1)[1])
-    with FaultProxy(port, mode="drop_after", limit=200_000) as proxy:
-        broken = SwiftStore.from_token(url.replace(f":{port}/", f":{proxy.port}/"), token)
+    with FaultProxy(openstack.swift_port, mode="drop_after", limit=200_000) as proxy:
+        broken = SwiftStore.from_token(*openstack.storage_via(store, proxy.port))
         with pytest.raises(StoreUnavailable) as info:
             broken.put_object(bucket, name, b"x" * 3_000_000, metadata={"version": 2})
     assert bucket in str(info.value)
@@ -90,16 +88,15 @@ def test_upload_dropped_part_way_keeps_the_previous_version(openstack: OpenStack
 
 def test_swift_down_or_silent_is_unavailable_quickly(openstack: OpenStack) -> None:
     store = openstack.store_for(openstack.users[0])
-    url, token = store.current_token()
-    port = int(openstack.proxy_url.rsplit(":", 1)[1])
-    with FaultProxy(port, mode="blackhole") as proxy:
-        silent = SwiftStore.from_token(url.replace(f":{port}/", f":{proxy.port}/"), token, timeout=2)
+    with FaultProxy(openstack.swift_port, mode="blackhole") as proxy:
+        silent = SwiftStore.from_token(*openstack.storage_via(store, proxy.port), timeout=2)
         began = time.monotonic()
         with pytest.raises(StoreUnavailable):
             silent.list_buckets()
         assert time.monotonic() - began < 10
     dead_port = proxy.port  # closed now: connection refused
-    refused = SwiftStore.from_token(url.replace(f":{port}/", f":{dead_port}/"), token, timeout=2)
+    url, token = openstack.storage_via(store, dead_port)
+    refused = SwiftStore.from_token(url, token, timeout=2)
     began = time.monotonic()
     with pytest.raises(StoreUnavailable) as info:
         refused.head_bucket("anything")

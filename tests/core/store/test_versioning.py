@@ -86,10 +86,8 @@ def test_swift_going_silent_mid_store_leaves_no_hole(openstack: OpenStack, bucke
     store = openstack.store_for(openstack.users[0])
     name = "ARTIFACTS/SACCT/user-big.parquet"
     assert put_versioned(store, bucket, name, b"version one") == 1
-    url, token = store.current_token()
-    port = int(openstack.proxy_url.rsplit(":", 1)[1])
-    with FaultProxy(port, mode="drop_after", limit=200_000) as proxy:
-        broken = SwiftStore.from_token(url.replace(f":{port}/", f":{proxy.port}/"), token)
+    with FaultProxy(openstack.swift_port, mode="drop_after", limit=200_000) as proxy:
+        broken = SwiftStore.from_token(*openstack.storage_via(store, proxy.port))
         with pytest.raises(StoreUnavailable):
             put_versioned(broken, bucket, name, b"x" * 3_000_000)
     assert list_versions(store, bucket, name) == [1]
