@@ -172,16 +172,23 @@ def test_upload_preview_lists_the_same_findings_with_their_csv(app_server: str, 
     _check_findings(page, expander, expander.locator('[data-testid="stDataFrame"]'), count, tmp_path)
 
 
-def test_a_header_click_sorts_durations_as_numbers(app_server: str, page: Page) -> None:
+def _sacct_table(page: Page, url: str) -> tuple[Locator, list[tuple[float, float]], int, Locator]:
+    """The SACCT page's table at ``url``: the table, its headers' spans, the Elapsed column's position, and the first
+    row's Elapsed cell."""
     page.set_viewport_size(VIEWPORT)
-    page.goto(f"{app_server}/sacct?runs=user-example-com-habrok-gpu&view=Table")
+    page.goto(url)
     wait_idle(page, "SACCT")
     table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').last
     headers = _headers(table)
     spans = _header_spans(page, table)
     assert len(spans) == len(headers), spans  # the row-selection column is not a header
     elapsed = headers.index("Elapsed")
-    first = _canvas(table).locator('tbody tr[aria-rowindex="2"] td').nth(elapsed)
+    return table, spans, elapsed, _canvas(table).locator('tbody tr[aria-rowindex="2"] td').nth(elapsed)
+
+
+def test_a_header_click_sorts_durations_as_numbers(app_server: str, page: Page) -> None:
+    table, spans, elapsed, first = _sacct_table(
+        page, f"{app_server}/sacct?runs=user-example-com-habrok-gpu&view=Table")
     _click(page, table, spans[elapsed])  # ascending
     expect(first).to_have_text("0")  # jobs cancelled before they started
     _click(page, table, spans[elapsed])  # descending
@@ -230,15 +237,7 @@ def big_run_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_table_too_big_to_style_shows_days_and_sorts_them_as_numbers(big_run_app: str, page: Page) -> None:
-    page.set_viewport_size(VIEWPORT)
-    page.goto(f"{big_run_app}/sacct?runs=user-example-com-big&view=Table")
-    wait_idle(page, "SACCT")
-    table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').last
-    headers = _headers(table)
-    spans = _header_spans(page, table)
-    assert len(spans) == len(headers), spans
-    elapsed = headers.index("Elapsed")
-    first = _canvas(table).locator('tbody tr[aria-rowindex="2"] td').nth(elapsed)
+    table, spans, elapsed, first = _sacct_table(page, f"{big_run_app}/sacct?runs=user-example-com-big&view=Table")
     # Text cells, read as sacct prints them, padded on the left to one width.
     stored = _rows_in_view(table)
     assert [stored[i][elapsed] for i in range(len(BIG_RUN_LONG) + 1)] == [
