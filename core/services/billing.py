@@ -7,25 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.billing import Rates, billed
+from core.billing import billed
 from core.settings import Settings
-
-
-def rates(settings: Settings) -> Rates:
-    """The billing rates of the settings."""
-    return Rates(
-        puhti_bu_per_core_hour=settings.billing_puhti_bu_per_core_hour,
-        puhti_bu_per_gib_hour=settings.billing_puhti_bu_per_gib_hour,
-        mahti_bu_per_node_hour=settings.billing_mahti_bu_per_node_hour,
-        mahti_bu_per_core_hour=settings.billing_mahti_bu_per_core_hour,
-        roihu_bu_per_core_hour=settings.billing_roihu_bu_per_core_hour,
-        roihu_bu_per_gib_hour=settings.billing_roihu_bu_per_gib_hour,
-        roihu_hugemem_bu_per_core_hour=settings.billing_roihu_hugemem_bu_per_core_hour,
-        roihu_hugemem_bu_per_gib_hour=settings.billing_roihu_hugemem_bu_per_gib_hour,
-        roihu_bu_per_node_hour=settings.billing_roihu_bu_per_node_hour,
-        lumi_core_hours_per_node_hour=settings.billing_lumi_core_hours_per_node_hour,
-        lumi_gb_per_core_hour=settings.billing_lumi_gb_per_core_hour,
-    )
 
 
 @dataclass(frozen=True)
@@ -50,7 +33,7 @@ def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings
     if jobs.empty:
         return Billing(None, 0, None, 0)
     platform = jobs["run"].astype(str).map(dict(platforms)).fillna("")
-    amount = billed(jobs, platform, rates(settings))
+    amount = billed(jobs, platform, settings.billing)
     csc = amount[platform.isin(["puhti", "mahti", "roihu"])].dropna()
     lumi = amount[platform == "lumi"].dropna()
     return Billing(float(csc.sum()) if len(csc) else None, len(csc),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
+from core.sacct.advice import failures, job_findings, waste_summary
 from core.serialize import frame_to_csv
 from core.services.tables import ColumnKind, headed_table
 from core.settings import Settings
@@ -19,29 +19,16 @@ FINDINGS_HELP = (
 )
 
 
-def thresholds(settings: Settings) -> Thresholds:
-    """The advice thresholds of the settings."""
-    return Thresholds(
-        min_seconds=settings.advice_min_minutes * 60,
-        time_efficiency=settings.advice_time_efficiency_percent / 100,
-        cpu_efficiency=settings.advice_cpu_efficiency_percent / 100,
-        memory_efficiency=settings.advice_memory_efficiency_percent / 100,
-        margin=settings.advice_margin_percent / 100,
-        oom_factor=settings.advice_oom_factor,
-    )
-
-
 def findings_help(settings: Settings) -> str:
     """:data:`FINDINGS_HELP` with the configured thresholds."""
-    return FINDINGS_HELP.format(
-        minutes=settings.advice_min_minutes, time=settings.advice_time_efficiency_percent,
-        cpu=settings.advice_cpu_efficiency_percent, memory=settings.advice_memory_efficiency_percent,
-        margin=settings.advice_margin_percent)
+    t = settings.advice
+    return FINDINGS_HELP.format(minutes=t.min_minutes, time=t.time_efficiency_percent, cpu=t.cpu_efficiency_percent,
+                                memory=t.memory_efficiency_percent, margin=t.margin_percent)
 
 
 def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Every note of the jobs (core.sacct.advice.job_findings), worst first."""
-    return job_findings(jobs, thresholds(settings))
+    return job_findings(jobs, settings.advice)
 
 
 def findings_csv(notes: pd.DataFrame) -> bytes:
