@@ -40,6 +40,7 @@ from core.store.base import (
     ObjectEntry,
     ObjectMetadata,
     ObjectPage,
+    ObjectStore,
 )
 
 _DB = "store.db"
@@ -82,7 +83,7 @@ def _after_prefix(prefix: str) -> str | None:
     return prefix + "\U0010ffff" if prefix else None
 
 
-class LocalStore:
+class LocalStore(ObjectStore):
     """An :class:`core.store.base.ObjectStore` over a directory (SQLite index, one file per write)."""
 
     kind = "local"
@@ -236,15 +237,6 @@ class LocalStore:
         return ObjectEntry(name=name, bytes=size, hash=etag, last_modified=_mtime(modified),
                            content_type=content_type)
 
-    def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
-        """Every object under ``prefix`` in name order."""
-        marker: str | None = None
-        while True:
-            page = self.list_objects(bucket, prefix=prefix, marker=marker)
-            yield from page.objects
-            if page.next_marker is None:
-                return
-            marker = page.next_marker
 
     # --- objects ----------------------------------------------------------------------------------------------
 
