@@ -20,8 +20,9 @@ from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
 from core.sacct import ParsedSacct, ParseWarning, parse_sacct
 from core.serialize import frame_to_parquet
 from core.services import charts
-from core.services import sacct as sacct_service
-from core.services.sacct import forwarder_bucket, metrics
+from core.services import findings as findings_service
+from core.services.sacct import forwarder_bucket
+from core.services.sacct_selection import metrics
 from core.settings import Settings
 from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
@@ -151,8 +152,8 @@ def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
     rows = parsed.frame.head(PREVIEW_ROWS).copy()
     if jobs is None or jobs.empty:
         return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "")
-    shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), sacct_service.findings(jobs, settings),
-             sacct_service.run_waste_text(jobs))
+    shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), findings_service.findings(jobs, settings),
+             findings_service.run_waste_text(jobs))
     count = len(jobs)
     del jobs  # the per-job table is not kept: encoding the run below then has its memory
     return UploadPreview(prepare_run(parsed), rows, count, *shown)

@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from core.demo import _FIELDS_07
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
-from core.services.sacct import aligned_durations
+from core.services.tables import aligned_durations
 from core.store.local import LocalStore
 from core.units import slurm_duration
 from tests import samples

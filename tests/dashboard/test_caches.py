@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.serialize import dump_management, load_management
+from core.services import sacct_selection
 from core.services import session as session_service
 from core.store.base import ObjectEntry, ObjectMetadata
 from core.store.local import LocalStore
@@ -124,8 +125,8 @@ def test_overview_and_sacct_reruns_compute_no_job_metrics_again(
 
     computed: list[int] = []
     combined: list[int] = []
-    metrics, combine = sacct_service.metrics, sacct_service.combine
-    monkeypatch.setattr(sacct_service, "metrics", lambda frame: computed.append(len(frame)) or metrics(frame))
+    metrics, combine = sacct_selection.metrics, sacct_service.combine
+    monkeypatch.setattr(sacct_selection, "metrics", lambda frame: computed.append(len(frame)) or metrics(frame))
     monkeypatch.setattr(sacct_service, "combine", lambda frames: combined.append(len(frames)) or combine(frames))
     at = open_page()  # the Overview: metrics of its newest runs, once
     assert not at.exception and not at.error

@@ -280,9 +280,12 @@ def test_a_table_too_big_to_style_still_reads_days_and_sorts_as_numbers(open_pag
     order = sorted(range(7), key=lambda i: data["Elapsed"][i])
     assert order == sorted(range(7), key=lambda i: seconds[i]) == [6, 0, 1, 2, 3, 5, 4]
     assert data["Elapsed"].map(len).nunique() == 1
-    # Sizes and dates stay numbers with Streamlit's formats.
+    # Sizes stay numbers, in the binary unit iec_size gives the column's largest value (MaxRSS 100M: MiB, as the
+    # styled table prints "100.00 MiB"), and memory in GiB in its own column.
     assert pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
-    assert config["MaxRSS × NTasks"]["type_config"]["format"] == "%.2f GiB"
+    assert config["MaxRSS × NTasks"]["type_config"]["format"] == "%.2f MiB"
+    assert data["MaxRSS × NTasks"][0] == 100.0
+    assert config["Memory allocated"]["type_config"]["format"] == "%.2f GiB"
 
 
 def test_roihu_runs_are_billed_at_roihus_rates(open_page: OpenPage, store_dir: Path) -> None:

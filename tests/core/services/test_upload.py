@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import Conflict, InputTooLarge
 from core.serialize import parquet_to_frame
-from core.services import sacct as sacct_service
+from core.services import findings as findings_service
 from core.services import upload
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -72,7 +72,7 @@ def test_a_preview_is_bounded_and_stores_what_was_parsed(store: LocalStore, sett
     assert jobs is not None
     assert len(shown.rows) == 10 and shown.rows.equals(parsed.frame.head(10))
     assert shown.jobs == len(jobs) and len(shown.charts) == 2
-    assert shown.findings.equals(sacct_service.findings(jobs, settings))
+    assert shown.findings.equals(findings_service.findings(jobs, settings))
     assert shown.run.rows == 102 and shown.run.format == parsed.format
     # What Store writes is the whole table, with the same metadata as storing the table itself.
     assert upload.run_platform(shown.run, "mahti-x", settings) == upload.run_platform(parsed, "mahti-x", settings)
