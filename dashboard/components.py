@@ -101,7 +101,7 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
         st.error(markdown_plain(message), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         message = failure_message(what, exc)
         log.warning("%s", message)
         st.error(markdown_plain(message), icon=":material/error:")
@@ -112,7 +112,7 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
     """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised."""
     try:
         return action()
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         message = failure_message(what, exc)
         log.warning("%s", message)
         return message

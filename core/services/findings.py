@@ -19,7 +19,6 @@ FINDINGS_HELP = (
 )
 
 
-
 def findings_help(settings: Settings) -> str:
     """:data:`FINDINGS_HELP` with the configured thresholds."""
     t = settings.advice

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.errors import DamagedObject, failure_message
+from core.errors import DamagedObject, InvalidInput, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
 from core.services import findings as findings_service
@@ -58,13 +58,13 @@ def parse_job_id(value: str | None) -> str:
     """A Slurm job id from a URL (``3459879``, array task ``123_4``, het component ``123+1``).
 
     Raises:
-        ValueError: when ``value`` is missing or is not a job id (the message quotes it).
+        InvalidInput: when ``value`` is missing or is not a job id (the message quotes it).
     """
     if value is None or not value.strip():
-        raise ValueError("no job id given")
+        raise InvalidInput("no job id given")
     text = value.strip()
     if not _JOB_ID.match(text):
-        raise ValueError(f"{text!r} is not a Slurm job id")
+        raise InvalidInput(f"{text!r} is not a Slurm job id")
     return text
 
 

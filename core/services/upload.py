@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
 
-from core.errors import Conflict, InputTooLarge, NotFound
+from core.errors import Conflict, InputTooLarge, InvalidInput, NotFound
 from core.naming import sacct_run_object
 from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
 from core.sacct import ParsedSacct, ParseWarning, parse_sacct
@@ -201,7 +201,7 @@ def run_name(text: str) -> str:
     """A run name fit for an object name: spaces become dashes; letters, digits, ``.``, ``_``, ``-``."""
     name = re.sub(r"\s+", "-", text.strip())
     if not _RUN.match(name):
-        raise ValueError("a run name is 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise InvalidInput("a run name is 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit")
     return name
 
 
@@ -268,7 +268,7 @@ def store_run(
     where = run_platform(parsed, run, settings)
     chosen = where.platform if where.cluster is not None or platform is None else platform.strip().lower()
     if chosen not in PLATFORMS:
-        raise ValueError(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)}")
+        raise InvalidInput(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)}")
     if not replace and current_version(store, settings, run) is not None:
         raise Conflict("this run is already stored; confirm to store a new version", bucket=bucket, obj=name)
     prepared = parsed if isinstance(parsed, PreparedRun) else prepare_run(parsed)

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.errors import InvalidInput
 from core.services import findings as findings_service
 from core.services import jobs as service
 from core.services import logs as logs_service
@@ -16,7 +17,7 @@ settings = components.settings()
 view = links.ViewParams("job", ("job", "run", "platform", "object"))
 try:
     job_id = service.parse_job_id(view.get("job"))
-except ValueError as exc:
+except InvalidInput as exc:
     components.header("Job", "One Slurm job: its Management entry, its accounting and its logs.")
     st.error(f"This link does not name a job: {links.plain(str(exc))}.", icon=":material/link_off:")
     st.caption("Open a job from a row of the Management jobs table, the SACCT table or the Logs page.")

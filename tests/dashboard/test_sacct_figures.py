@@ -216,11 +216,11 @@ def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: obj
 
 
 def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
-    from core.demo import _FIELDS_07
+    from core.demo import FIELDS_07
 
     at = open_page("views/upload.py")
     at.text_area(key="upload_text").input(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_text())
-    at.text_input(key="upload_fields").input(",".join(_FIELDS_07))
+    at.text_input(key="upload_fields").input(",".join(FIELDS_07))
     at.button(key="parse").click().run()
     assert not at.exception and not at.error
     rows, shown = at.dataframe[0].value, _shown(at, 0)

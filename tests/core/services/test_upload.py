@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import Conflict, InputTooLarge
+from core.errors import Conflict, InputTooLarge, InvalidInput
 from core.serialize import parquet_to_frame
 from core.services import findings as findings_service
 from core.services import upload
@@ -16,7 +16,7 @@ from tests import samples
 def test_upload_names_sizes_versions(store: LocalStore, settings: Settings) -> None:
     assert upload.run_name("  mahti ray  2024 ") == "mahti-ray-2024"
     for bad in ("", "../x", "a/b", "-x", "x" * 81):
-        with pytest.raises(ValueError, match="run name"):
+        with pytest.raises(InvalidInput, match="run name"):
             upload.run_name(bad)
     with pytest.raises(InputTooLarge, match="UPLOAD_LIMIT_MB"):
         upload.check_size(settings.upload_limit_bytes + 1, settings)
@@ -50,7 +50,7 @@ def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settin
     stored = upload.store_run(store, settings, "hetjob", parsed, platform="puhti")
     meta = store.head_object(stored.bucket, stored.object).custom
     assert meta["platform"] == "puhti" and "cluster" not in meta
-    with pytest.raises(ValueError, match="platform 'nowhere'"):
+    with pytest.raises(InvalidInput, match="platform 'nowhere'"):
         upload.store_run(store, settings, "hetjob2", parsed, platform="nowhere")
 
 
