@@ -59,6 +59,21 @@ ENV_NAMES: dict[str, str] = {
     "billing_roihu_bu_per_node_hour": "BILLING_ROIHU_BU_PER_NODE_HOUR",
     "billing_lumi_core_hours_per_node_hour": "BILLING_LUMI_CORE_HOURS_PER_NODE_HOUR",
     "billing_lumi_gb_per_core_hour": "BILLING_LUMI_GB_PER_CORE_HOUR",
+    "dashboard_url": "DASHBOARD_URL",
+    "notify_webhook_url": "NOTIFY_WEBHOOK_URL",
+    "notify_smtp_host": "NOTIFY_SMTP_HOST",
+    "notify_smtp_port": "NOTIFY_SMTP_PORT",
+    "notify_smtp_user": "NOTIFY_SMTP_USER",
+    "notify_smtp_password": "NOTIFY_SMTP_PASSWORD",
+    "notify_smtp_cafile": "NOTIFY_SMTP_CAFILE",
+    "notify_email_from": "NOTIFY_EMAIL_FROM",
+    "notify_email_to": "NOTIFY_EMAIL_TO",
+    "notify_max_per_hour": "NOTIFY_MAX_PER_HOUR",
+    "notify_timeout_seconds": "NOTIFY_TIMEOUT_SECONDS",
+    "notify_attempts": "NOTIFY_ATTEMPTS",
+    "notify_retry_seconds": "NOTIFY_RETRY_SECONDS",
+    "notify_claim_settle_seconds": "NOTIFY_CLAIM_SETTLE_SECONDS",
+    "notify_claim_lease_minutes": "NOTIFY_CLAIM_LEASE_MINUTES",
 }
 
 
@@ -123,6 +138,24 @@ class Settings(BaseModel):
     billing_roihu_bu_per_node_hour: float = Field(288.0, ge=0)
     billing_lumi_core_hours_per_node_hour: float = Field(128.0, ge=0)
     billing_lumi_gb_per_core_hour: float = Field(2.0, gt=0)
+    #: Where the dashboard is reached: the links in notifications start with it.
+    dashboard_url: str = "http://localhost:8501"
+    # Notifications (hpc-monitor notify): an incoming webhook and/or e-mail over SMTP with STARTTLS.
+    notify_webhook_url: SecretStr | None = None  # a Slack or Teams webhook's path is its secret
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = Field(587, gt=0, lt=65536)
+    notify_smtp_user: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    #: A CA bundle that signs the SMTP server's certificate, instead of the system's CAs.
+    notify_smtp_cafile: str | None = None
+    notify_email_from: str = "hpc-monitor@localhost"
+    notify_email_to: tuple[str, ...] = ()
+    notify_max_per_hour: int = Field(20, ge=1)
+    notify_timeout_seconds: float = Field(10, gt=0, le=300)
+    notify_attempts: int = Field(3, ge=1, le=10)
+    notify_retry_seconds: float = Field(2, ge=0, le=300)
+    notify_claim_settle_seconds: float = Field(2, gt=0, le=60)
+    notify_claim_lease_minutes: float = Field(15, gt=0)
 
     @field_validator("default_platform")
     @classmethod
@@ -148,6 +181,24 @@ class Settings(BaseModel):
             if not url.startswith(("http://", "https://")):
                 raise ValueError("every entry must be an http:// or https:// URL")
         return urls
+
+    @field_validator("dashboard_url", "notify_webhook_url")
+    @classmethod
+    def _http(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and not str(text).startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return str(value).rstrip("/") if isinstance(value, str) else value
+
+    @field_validator("notify_email_to", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        addresses = tuple(str(item).strip() for item in items if str(item).strip())
+        for address in addresses:
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError("every entry must be an e-mail address (comma-separated)")
+        return addresses
 
     @field_validator("bucket_prefix")
     @classmethod
