@@ -22,12 +22,66 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TypeVar
 
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
 from core.errors import MonitorError
 
 T = TypeVar("T")
 
 #: The Teams MessageCard context (Office 365 connectors); Slack and Mattermost ignore the card's keys.
 MESSAGE_CARD_CONTEXT = "https://schema.org/extensions"
+
+
+class NotifySettings(BaseModel):
+    """Where notifications go and how hard sending is tried (``NOTIFY_<FIELD>`` in the environment or .env)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    #: An incoming webhook (Slack, Mattermost, Teams); its path is its secret.
+    webhook_url: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, gt=0, lt=65536)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    #: A CA bundle that signs the SMTP server's certificate, instead of the system's CAs.
+    smtp_cafile: str | None = None
+    email_from: str = "hpc-monitor@localhost"
+    #: Recipients, comma-separated.
+    email_to: str = ""
+    #: Messages per channel and hour; past it, the hour's last message is a digest of the rest.
+    max_per_hour: int = Field(20, ge=1)
+    timeout_seconds: float = Field(10, gt=0, le=300)
+    attempts: int = Field(3, ge=1, le=10)
+    #: Wait before the second attempt (doubled before each next one).
+    retry_seconds: float = Field(2, ge=0, le=300)
+    #: How long a claim waits for concurrent ones to land (core.store.ledger); a claim PUT must take under half.
+    claim_settle_seconds: float = Field(2, gt=0, le=60)
+    #: After this, a claim without a sent record belongs to a run that died.
+    claim_lease_minutes: float = Field(15, gt=0)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("email_to")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for address in cls._split(value):
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError("must be e-mail addresses separated by commas")
+        return value
+
+    @staticmethod
+    def _split(value: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The addresses of ``email_to``."""
+        return self._split(self.email_to)
 
 
 @dataclass(frozen=True)

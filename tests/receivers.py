@@ -47,7 +47,7 @@ def webhook_receiver(statuses: list[int] | None = None) -> Iterator[Webhook]:
     hook = Webhook("", statuses=list(statuses or []))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 -- the http.server name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with hook.lock:
                 status = hook.statuses.pop(0) if hook.statuses else 200
@@ -58,7 +58,7 @@ def webhook_receiver(statuses: list[int] | None = None) -> Iterator[Webhook]:
             self.end_headers()
             self.wfile.write(b"ok" if status == 200 else b"error")
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- quiet
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
@@ -137,7 +137,7 @@ def smtp_receiver(directory: Path, user: str = "monitor", password: str = "s3cre
         return AuthResult(success=ok, handled=False)
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 -- aiosmtpd's name
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             mail = message_from_bytes(envelope.content, policy=policy.default)
             assert isinstance(mail, EmailMessage)
             box.messages.append((envelope.mail_from, list(envelope.rcpt_tos), mail))

@@ -102,7 +102,7 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
         return [], problems
     platforms = runs_service.platforms_of(infos)
     jobs["platform"] = jobs["run"].map(platforms).fillna("unknown")
-    jobs["billed"] = billed(jobs, jobs["platform"], sacct_service.rates(settings))
+    jobs["billed"] = billed(jobs, jobs["platform"], settings.billing)
     hours = pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") / 3600
     jobs["core-hours"] = pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600
     jobs["gpu-hours"] = jobs["gpus"] * hours

@@ -190,17 +190,17 @@ def channels(settings: Settings) -> list[Channel]:
     The webhook when ``NOTIFY_WEBHOOK_URL`` is set, e-mail when ``NOTIFY_SMTP_HOST`` and ``NOTIFY_EMAIL_TO`` are.
     """
     found: list[Channel] = []
-    timeout, attempts = settings.notify_timeout_seconds, settings.notify_attempts
-    backoff = settings.notify_retry_seconds
-    if settings.notify_webhook_url is not None:
-        url = settings.notify_webhook_url.get_secret_value()
+    config = settings.notify
+    timeout, attempts, backoff = config.timeout_seconds, config.attempts, config.retry_seconds
+    if config.webhook_url is not None:
+        url = config.webhook_url.get_secret_value()
         found.append(Channel("webhook", lambda message: post_webhook(url, message, timeout=timeout,
                                                                      attempts=attempts, backoff=backoff)))
-    if settings.notify_smtp_host and settings.notify_email_to:
+    if config.smtp_host and config.recipients:
         server = SmtpServer(
-            settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_smtp_user,
-            settings.notify_smtp_password.get_secret_value() if settings.notify_smtp_password else None,
-            settings.notify_email_from, settings.notify_email_to, settings.notify_smtp_cafile)
+            config.smtp_host, config.smtp_port, config.smtp_user,
+            config.smtp_password.get_secret_value() if config.smtp_password else None,
+            config.email_from, config.recipients, config.smtp_cafile)
         found.append(Channel("email", lambda message: send_email(server, message, timeout=timeout,
                                                                  attempts=attempts, backoff=backoff)))
     return found
@@ -209,7 +209,7 @@ def channels(settings: Settings) -> list[Channel]:
 def ledger(store: ObjectStore, settings: Settings) -> Ledger:
     """The ledger of sent notifications in the forwarder bucket."""
     return Ledger(store, sacct_service.forwarder_bucket(settings), LEDGER_PREFIX,
-                  settle=settings.notify_claim_settle_seconds, lease=settings.notify_claim_lease_minutes * 60)
+                  settle=settings.notify.claim_settle_seconds, lease=settings.notify.claim_lease_minutes * 60)
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def notify(store: ObjectStore, settings: Settings, now: datetime, targets: Seque
         done = book.done(keyed, scan)
         report.already += len(done)
         new = [item for key, item in keyed.items() if key not in done]
-        budget = settings.notify_max_per_hour - book.messages_since(channel.name, 3600, scan)
+        budget = settings.notify.max_per_hour - book.messages_since(channel.name, 3600, scan)
         if dry_run:
             outgoing, held = plan(new, budget, channel.name, links)
             report.sent.extend(outgoing)

@@ -51,9 +51,8 @@ def test_webhook_5xx_is_retried_then_delivered() -> None:
 
 
 def test_webhook_failures_are_one_line_without_the_url_secret() -> None:
-    with webhook_receiver(statuses=[500, 500, 500, 500]) as hook:
-        with pytest.raises(DeliveryFailed) as failed:
-            post_webhook(hook.url, MESSAGE, timeout=5, attempts=3, backoff=0)
+    with webhook_receiver(statuses=[500, 500, 500, 500]) as hook, pytest.raises(DeliveryFailed) as failed:
+        post_webhook(hook.url, MESSAGE, timeout=5, attempts=3, backoff=0)
     assert len(hook.requests) == 3  # bounded: three attempts, no more
     assert str(failed.value) == "webhook at 127.0.0.1: HTTP 500 Internal Server Error after 3 attempts"
     with webhook_receiver(statuses=[404]) as hook, pytest.raises(DeliveryFailed) as failed:
