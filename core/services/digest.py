@@ -41,7 +41,7 @@ class ProjectWeek:
     project: str
     start: datetime
     end: datetime
-    platforms: pd.DataFrame  # platform, jobs, failed, core-hours, gpu-hours, billed, unit
+    platforms: pd.DataFrame  # platform, jobs, failed, core-hours, gpu-hours, billed, billed jobs, unit
     costliest: pd.DataFrame  # run, job-id, job-name, finding, advice, core-hours at stake
     runs: list[str]
 
@@ -117,7 +117,8 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
                 return float(values.sum()) if len(values) else None
             rows.append({"platform": platform, "jobs": len(part), "failed": int(part["failed"].sum()),
                          "core-hours": total("core-hours"), "gpu-hours": total("gpu-hours"),
-                         "billed": total("billed"), "unit": UNITS.get(str(platform), "")})
+                         "billed": total("billed"), "billed jobs": int(part["billed"].notna().sum()),
+                         "unit": UNITS.get(str(platform), "")})
         keys = set(zip(mine["run"], mine["job-id"], strict=True))
         picked = notes[[(str(r), str(j)) in keys for r, j in zip(notes["run"], notes["job-id"], strict=True)]]
         picked = picked.sort_values("core-hours at stake", ascending=False, na_position="last").head(COSTLIEST)
@@ -141,8 +142,13 @@ def digest_message(week: ProjectWeek, settings: Settings) -> Message:
     lines = [f"Project {week.project}, {span} ({settings.sacct_timezone}): {jobs:,} jobs, {failed:,} failed.", "",
              "Per platform (core-hours allocated = AllocCPUS × Elapsed; GPU-hours from AllocTRES):"]
     for row in week.platforms.to_dict("records"):
-        billed_text = (f"billed {_figure(row['billed'], row['unit'])}" if row["unit"]
-                       else "not billed (platform without rates)")
+        if not row["unit"]:
+            billed_text = "not billed (a platform without rates)"
+        elif row["billed jobs"] < row["jobs"]:
+            billed_text = (f"billed {_figure(row['billed'], row['unit'])} for {row['billed jobs']:,} of its jobs "
+                           "(the others ran in partitions without CPU rates, e.g. GPU ones)")
+        else:
+            billed_text = f"billed {_figure(row['billed'], row['unit'])}"
         lines.append(f"- {row['platform']}: {row['jobs']:,} jobs, {row['failed']:,} failed, "
                      f"{_figure(row['core-hours'])} core-hours, {_figure(row['gpu-hours'])} GPU-hours, {billed_text}")
     job_links: list[tuple[str, str]] = []
@@ -156,7 +162,9 @@ def digest_message(week: ProjectWeek, settings: Settings) -> Message:
             name = " ".join(str(note["job-name"]).split()) if not pd.isna(note["job-name"]) else ""
             lines.append(f"{index}. job {note['job-id']}{f' ({name})' if name else ''} in {note['run']}: "
                          f"{note['finding']}{stake}. Advice: {note['advice']}")
-            job_links.append((f"Job {note['job-id']}", links.job(str(note["job-id"]), str(note["run"]))))
+            link = (f"Job {note['job-id']}", links.job(str(note["job-id"]), str(note["run"])))
+            if link not in job_links:
+                job_links.append(link)
     subject = f"Week of project {week.project}: {jobs:,} jobs, {failed:,} failed ({span})"
     return Message(subject, "\n".join(lines), (("SACCT", links.sacct(week.runs)), *job_links))
 
