@@ -79,7 +79,7 @@ class JobTruth:
     records: list[dict[str, object]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class GroundTruth:
     """The cluster and the truth of every job that ran on it."""
 
