@@ -58,14 +58,15 @@ from core.sacct.fields import (
     kebab,
     order_columns,
 )
-from core.sacct.metrics import job_metrics, parent_job_id
+from core.sacct.metrics import finished_that_ran, job_metrics, parent_job_id
 from core.sacct.readers import read_text
 from core.sacct.slurm_json import parse_json
 from core.sacct.writer import to_parsable2
 
 __all__ = [
     "JOB_STATES", "KNOWN_FIELDS", "NULL_TOKENS", "STEP_NAMES", "UNIT_SUFFIXES", "ParseWarning",
-    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "durations_to_seconds", "job_metrics",
+    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "durations_to_seconds",
+    "finished_that_ran", "job_metrics",
     "kebab", "parent_job_id", "parse_sacct", "size_scopes", "sizes_to_numbers", "timestamps_to_epoch",
     "to_parsable2",
 ]

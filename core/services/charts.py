@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from core.sacct import finished_that_ran
 from core.services import tables
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour
 from core.text import plotly_plain, plotly_plain_frame
@@ -99,8 +100,12 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
 
 
 def efficiency(jobs: pd.DataFrame) -> go.Figure:
-    """CPU, time and memory efficiency of every job as box plots (100 % is the whole allocation)."""
+    """CPU, time and memory efficiency of the finished jobs that ran as box plots (100 % is the whole allocation).
+
+    A running job's time efficiency so far is its own figure (the job page), not one of these.
+    """
     columns = [c for c in ("cpu-efficiency", "time-efficiency", "memory-efficiency") if c in jobs]
+    jobs = jobs[finished_that_ran(jobs)]
     data = jobs.assign(label=_labels(jobs)) if len(jobs) else jobs.assign(label=pd.Series(dtype="object"))
     long = data.melt(id_vars=["label"], value_vars=columns, var_name="metric", value_name="efficiency").dropna()
     if long.empty:

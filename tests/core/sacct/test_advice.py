@@ -74,7 +74,8 @@ def test_idle_cores_get_the_cores_their_cpu_time_supports() -> None:
             "1|COMPLETED|01:00:00|8|02:00:00|\n"
             "2|COMPLETED|01:00:00|8|07:00:00|\n"
             "3|COMPLETED|01:00:00|1|00:10:00|\n"
-            "4|COMPLETED|01:00:00|16|00:00:00|\n")
+            "4|COMPLETED|01:00:00|16|00:00:00|\n"
+            "4.batch|COMPLETED|01:00:00|16|00:00:00|1\n")
     notes = job_findings(_jobs(text), DEFAULT).set_index("job-id")
     # Job 1 kept 2 of 8 cores busy (25 %): 2 × 1.2 = 2.4 → 3; 6 idle core-hours. Job 2 (88 %) and the single-core
     # job 3 get no note.
@@ -82,6 +83,9 @@ def test_idle_cores_get_the_cores_their_cpu_time_supports() -> None:
     assert notes.loc["1", "core-hours at stake"] == pytest.approx(6.0)
     assert sorted(notes.index) == ["1", "4"]
     assert "TotalCPU is 0" in notes.loc["4", "advice"]
+    # Without its steps (sacct -X) a TotalCPU of 0 is not recorded: no note says the job used nothing.
+    alone = text.replace("4.batch|COMPLETED|01:00:00|16|00:00:00|1\n", "")
+    assert "4" not in set(job_findings(_jobs(alone), DEFAULT)["job-id"])
 
 
 def test_thresholds_decide_who_gets_a_note() -> None:
