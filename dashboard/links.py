@@ -16,7 +16,6 @@ import streamlit as st
 
 from core.text import markdown_plain
 
-BUCKETS = "views/buckets.py"
 MANAGEMENT = "views/management.py"
 TIMES = "views/times.py"
 SACCT = "views/sacct.py"
