@@ -71,11 +71,12 @@ services-stop:
 bench: $(VENV)/.dev-stamp
 	$(PY) -m bench
 
-## make lint: style (ruff), types (mypy --strict) and the layers of docs/ARCHITECTURE.md (import-linter)
+## make lint: style (ruff), types (mypy --strict), the layers of docs/ARCHITECTURE.md (import-linter), dead code (vulture)
 lint: $(VENV)/.dev-stamp
 	$(VENV)/bin/ruff check core dashboard tests bench stack
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vulture
 
 clean:
 	rm -rf $(VENV) .services .data

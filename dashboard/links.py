@@ -17,7 +17,6 @@ import streamlit as st
 from core.text import markdown_plain
 
 MANAGEMENT = "views/management.py"
-TIMES = "views/times.py"
 SACCT = "views/sacct.py"
 LOGS = "views/logs.py"
 JOB = "views/job.py"
