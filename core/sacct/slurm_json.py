@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from core.errors import SacctParseError
+from core.sacct.encoding import EXPECTED
 from core.sacct.fields import ParseWarning
-from core.sacct.readers import _EXPECTED
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
 
@@ -162,13 +162,14 @@ def _job_totals(job: dict[str, Any], steps: list[dict[str, Any]], step_codes: li
             job["exit-code"] = None
 
 
-def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
+def parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """``sacct --json`` output (Slurm 20.11 to 25.x) as the frame of the text formats; NO_VAL and INFINITE are null."""
     try:
         document = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise SacctParseError(f"line {exc.lineno}: not valid JSON ({exc.msg}); {_EXPECTED}") from None
+        raise SacctParseError(f"line {exc.lineno}: not valid JSON ({exc.msg}); {EXPECTED}") from None
     if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
-        raise SacctParseError("JSON without a 'jobs' list: " + _EXPECTED)
+        raise SacctParseError("JSON without a 'jobs' list: " + EXPECTED)
     rows: list[dict[str, Any]] = []
     for job in document["jobs"]:
         if not isinstance(job, dict):

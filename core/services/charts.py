@@ -7,7 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from core.sacct import finished_that_ran
-from core.services import sacct
+from core.services import tables
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour
 from core.text import plotly_plain, plotly_plain_frame
 
@@ -88,7 +88,7 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
         title = f"Elapsed per finished job: the longest {MAX_BARS} of {len(data):,}, longest first"
         data = data.head(MAX_BARS)
     data = data.assign(hours=data["elapsed-seconds"] / 3600, label=_labels(data), state=plain(data["state"]),
-                       elapsed=data["elapsed-seconds"].map(sacct.duration_text),
+                       elapsed=data["elapsed-seconds"].map(tables.duration_text),
                        name=plain(data["job-name"]) if "job-name" in data else "")
     fig = px.bar(data, x="label", y="hours", color="state", color_discrete_map=STATE_COLOURS,
                  custom_data=["elapsed", "name"])
