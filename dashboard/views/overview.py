@@ -11,8 +11,8 @@ from core.services import management as management_service
 from core.services import overview as service
 from core.services import runs as runs_service
 from core.services.jobs import JobKey
-from core.services.sacct_selection import FAILED_STATES
 from core.services.sacct import RunRef
+from core.services.sacct_selection import FAILED_STATES
 from dashboard import components, links
 
 #: How many items each section lists as links (the rest are counted).
