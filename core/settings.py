@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from core.billing import Rates
+from core.billing import Budget, Rates
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
 from core.sacct.advice import Thresholds
@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     advice: Thresholds = Thresholds()
     # CSC billing units and LUMI's core-hours (core.billing and the README's table say where they come from).
     billing: Rates = Rates()
+    # The project's allocations per billing pool, for the Overview's budget.
+    budget: Budget = Budget()
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.errors import SacctParseError
 from core.sacct.fields import ParseWarning
+from core.sacct.gpu import json_tres_text
 from core.sacct.readers import _EXPECTED
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
@@ -146,6 +147,8 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
             "req-mem": memory * 1024**2 if memory else None,
             "req-mem-scope": scope,
             "max-rss": None, "node-list": job.get("nodes") or None,
+            "alloc-tres": json_tres_text(tres.get("allocated")), "req-tres": json_tres_text(tres.get("requested")),
+            "tres-usage-in-ave": None, "tres-usage-in-max": None,
         })
         for step in job.get("steps") or []:
             if not isinstance(step, dict):
@@ -170,6 +173,9 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
                 "total-cpu-seconds": _seconds(stime.get("total")), "user-cpu": _seconds(stime.get("user")),
                 "system-cpu": _seconds(stime.get("system")), "req-mem": None, "req-mem-scope": None,
                 "max-rss": max_rss, "node-list": (step.get("nodes") or {}).get("range") or None,
+                "alloc-tres": json_tres_text(stres.get("allocated")), "req-tres": None,
+                "tres-usage-in-ave": json_tres_text((stres.get("requested") or {}).get("average")),
+                "tres-usage-in-max": json_tres_text((stres.get("requested") or {}).get("max")),
             })
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -177,7 +183,7 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
     for col in ("alloc-cpus", "n-nodes", "n-tasks"):
         frame[col] = pd.array(frame[col].to_numpy(dtype="float64"), dtype="Float64").astype("Int64")
     for col in ("job-id", "step", "job-name", "partition", "account", "user", "state", "exit-code", "req-mem-scope",
-                "node-list"):
+                "node-list", "alloc-tres", "req-tres", "tres-usage-in-ave", "tres-usage-in-max"):
         frame[col] = frame[col].astype(pd.StringDtype("pyarrow"))
     float_cols = [c for c in frame.columns if c.endswith(("-seconds", "-time")) or c in ("user-cpu", "system-cpu",
                                                                                           "req-mem", "max-rss")]
