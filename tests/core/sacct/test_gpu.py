@@ -72,7 +72,10 @@ def _json() -> str:
         hours, minutes, seconds = (int(x) for x in r[4].split(":"))
         elapsed = hours * 3600 + minutes * 60 + seconds
         if not step:
+            mem = next((p[4:] for p in r[7].split(",") if p.startswith("mem=")), "")
+            mib = int(mem[:-1]) * (1024 if mem.endswith("G") else 1) if mem else 0
             jobs[job_id] = {"job_id": int(job_id), "name": r[1], "partition": r[2], "state": {"current": [r[3]]},
+                            "required": {"CPUs": int(r[5]), "memory_per_node": {"set": bool(mib), "number": mib}},
                             "time": {"elapsed": elapsed}, "allocation_nodes": int(r[6]),
                             "tres": {"allocated": _tres_list(r[7]), "requested": _tres_list(r[8])}, "steps": []}
         else:
