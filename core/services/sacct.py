@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -10,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.billing import billed
 from core.errors import DamagedObject
 from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
@@ -342,6 +340,8 @@ JOB_COLUMNS: dict[str, tuple[str, ColumnKind]] = {
     "max-rss": ("MaxRSS × NTasks", "size"), "req-mem-bytes": ("Memory allocated", "size"),
     "submit-time": ("Submit", "time"), "start-time": ("Start", "time"), "end-time": ("End", "time"),
     "queue-wait-seconds": ("Queue wait", "duration"), "steps": ("Steps", "count"),
+    "gpus": ("GPUs", "count"), "gpu-type": ("GPU type", "text"), "gpu-hours": ("GPU-hours", "hours"),
+    "gpu-use": ("GPU use", "percent"), "billed": ("Billed", "hours"), "billing-unit": ("Billing unit", "text"),
 }
 _SIZE_COLUMNS = {column_name(f) for f in ("MaxRSS", "AveRSS", "MaxVMSize", "AveVMSize", "ReqMem", "AveDiskRead",
                                           "AveDiskWrite", "MaxDiskRead", "MaxDiskWrite")}
@@ -435,6 +435,8 @@ def cell_text(kind: ColumnKind, value: object, zone: str) -> str:
 
 def job_table(jobs: pd.DataFrame, zone: str) -> Table:
     """The per-job table: one row per job, Slurm's headers; durations, sizes and dates in ``zone`` as text."""
+    if "gpu-util" in jobs.columns:  # recorded percent → the fraction a percent column shows
+        jobs = jobs.assign(**{"gpu-use": jobs["gpu-util"].astype("float64") / 100})
     columns = {c: spec for c, spec in JOB_COLUMNS.items() if c in jobs.columns}
     frame = pd.DataFrame({header: jobs[c] for c, (header, _) in columns.items()})
     return Table(frame.reset_index(drop=True), {header: kind for header, kind in columns.values()}, zone)
@@ -479,8 +481,11 @@ FINDINGS_HELP = (
     "Notes for finished jobs that ran at least {minutes:g} min: Time eff. below {time:g} %, CPU eff. below {cpu:g} % "
     "(more than one core), Mem eff. below {memory:g} %, and every OUT_OF_MEMORY job or step. The advice leaves "
     "{margin:g} % over what the job used (--time: over the longest completed job of the same name in the run). "
-    "Worst first: out of memory, then by the core-hours at stake (idle core-hours; unused Timelimit × AllocCPUS; "
-    "the job's core-hours × its unused memory share). Thresholds are settings (ADVICE_* in .env)."
+    "GPU jobs whose cluster recorded GPU use (gres/gpuutil; not recorded is no finding, never 0 %): idle GPUs (0 % "
+    "use), GPU use below {gpu:g} %, peak GPU memory below {gpu_memory:g} % of the GPU's. "
+    "Worst first: GPU notes by the billing at stake (the job's bill × its unused share), then out of memory, then "
+    "by the core-hours at stake (idle core-hours; unused Timelimit × AllocCPUS; the job's core-hours × its unused "
+    "memory share). Thresholds are settings (ADVICE_* in .env)."
 )
 
 
@@ -488,7 +493,8 @@ def findings_help(settings: Settings) -> str:
     """:data:`FINDINGS_HELP` with the configured thresholds."""
     t = settings.advice
     return FINDINGS_HELP.format(minutes=t.min_minutes, time=t.time_efficiency_percent, cpu=t.cpu_efficiency_percent,
-                                memory=t.memory_efficiency_percent, margin=t.margin_percent)
+                                memory=t.memory_efficiency_percent, margin=t.margin_percent, gpu=t.gpu_util_percent,
+                                gpu_memory=t.gpu_memory_percent)
 
 
 def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -505,7 +511,8 @@ def findings_csv(notes: pd.DataFrame) -> bytes:
 FINDING_HEADERS: dict[str, tuple[str, ColumnKind]] = {
     "run": ("Run", "text"), "job-id": ("JobID", "text"), "job-name": ("JobName", "text"), "state": ("State", "text"),
     "finding": ("Finding", "text"), "figure": ("Figure", "text"), "threshold": ("Threshold", "text"),
-    "advice": ("Ask next time", "text"), "core-hours at stake": ("Core-hours at stake", "hours"),
+    "advice": ("Ask next time", "text"), "billed at stake": ("Billed at stake", "hours"),
+    "billing-unit": ("Billing unit", "text"), "core-hours at stake": ("Core-hours at stake", "hours"),
 }
 #: Per-run and per-platform waste table: column → (header, kind).
 WASTE_HEADERS: dict[str, tuple[str, ColumnKind]] = {
@@ -538,38 +545,6 @@ def waste(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
 def failure_counts(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
     """Failed jobs by state and exit code per run or platform (core.sacct.advice.failures)."""
     return failures(jobs, by)
-
-
-# --- Billing ------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Billing:
-    """CSC billing units of the jobs on Puhti, Mahti and Roihu, LUMI core-hours of those on LUMI, with their counts."""
-
-    csc_bu: float | None
-    csc_jobs: int
-    lumi_core_hours: float | None
-    lumi_jobs: int
-
-    def caption(self) -> str:
-        """What the billing figure counts."""
-        parts = [f"CSC CPU billing units of {self.csc_jobs:,} jobs on Puhti, Mahti or Roihu CPU partitions"]
-        if self.lumi_jobs:
-            parts.append(f"LUMI bills CPU core-hours: {self.lumi_core_hours or 0:,.1f} of {self.lumi_jobs:,} jobs")
-        return "; ".join(parts) + " (a job is billed when its run's platform and its partition are known)."
-
-
-def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings) -> Billing:
-    """What the jobs are billed (core.billing.billed), summed per unit; ``platforms`` maps run → platform."""
-    if jobs.empty:
-        return Billing(None, 0, None, 0)
-    platform = jobs["run"].astype(str).map(dict(platforms)).fillna("")
-    amount = billed(jobs, platform, settings.billing)
-    csc = amount[platform.isin(["puhti", "mahti", "roihu"])].dropna()
-    lumi = amount[platform == "lumi"].dropna()
-    return Billing(float(csc.sum()) if len(csc) else None, len(csc),
-                   float(lumi.sum()) if len(lumi) else None, len(lumi))
 
 
 #: Kinds of failure (state and exit code) a run's sentence names, most common first; the rest are counted.
