@@ -129,7 +129,8 @@ class PoolBudget:
         if self.used >= self.allocated:
             when = "allocation used up"
         return (f"{self.pool}: {self.used:,.1f} of {self.allocated:,.1f} used ({self.used_share:.0%}) over "
-                f"{self.jobs:,} stored jobs; last {BURN_DAYS} days {self.burn_per_day:,.1f} per day; {when}.")
+                f"{self.jobs:,} stored job{'s' if self.jobs != 1 else ''}; last {BURN_DAYS} days "
+                f"{self.burn_per_day:,.1f} per day; {when}.")
 
 
 def _job_day(jobs: pd.DataFrame) -> pd.Series:
