@@ -24,6 +24,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from core.billing import Budget, Rates
+from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
 from core.sacct.advice import Thresholds
@@ -85,6 +86,10 @@ class Settings(BaseSettings):
     billing: Rates = Rates()
     # The project's allocations per billing pool, for the Overview's budget.
     budget: Budget = Budget()
+    #: Where the dashboard is reached: the links in notifications start with it.
+    dashboard_url: str = "http://localhost:8501"
+    # hpc-monitor notify: an incoming webhook and/or e-mail (NOTIFY_<FIELD>).
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -103,7 +108,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(PLATFORMS)}")
         return name
 
-    @field_validator("csc_auth_url")
+    @field_validator("csc_auth_url", "dashboard_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

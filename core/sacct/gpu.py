@@ -11,8 +11,8 @@
   ``TRESUsageInMax`` of the steps, present only where the cluster collects them (Slurm's NVML or RSMI GPU plugin).
   Absent means "not recorded", never 0 %.
 
-``--json`` output carries the same facts as lists of ``{"type", "name", "count"}``: :func:`json_tres_text` writes
-them as the TRES text sacct prints, so one reader serves every format.
+``--json`` output carries the same facts as lists of ``{"type", "name", "count"}``, which the JSON reader writes as
+the TRES text sacct prints, so one reader serves every format.
 """
 
 from __future__ import annotations
@@ -117,25 +117,6 @@ def tres_number(tres: pd.Series, name: str, *, size: bool = False) -> pd.Series:
         values = pd.to_numeric(found, errors="coerce").astype("float64")
     values = np.append(np.asarray(values, dtype="float64"), np.nan)
     return pd.Series(values[codes], index=tres.index, dtype="float64")
-
-
-def json_tres_text(items: Any) -> str | None:
-    """A ``--json`` TRES list (``[{"type": "gres", "name": "gpu:a100", "count": 2}, ...]``) as sacct prints it.
-
-    Memory counts (``mem``, ``vmem``) are MiB in an allocation list and bytes in a usage list; this writes only what
-    the GPU figures read, ``gres/...`` entries, with their counts as given (gpumem in bytes, gpuutil in percent).
-    """
-    if not isinstance(items, list):
-        return None
-    parts = []
-    for item in items:
-        if not isinstance(item, dict) or item.get("type") != "gres" or not item.get("name"):
-            continue
-        count = item.get("count")
-        if isinstance(count, bool) or not isinstance(count, int | float) or count < 0 or count >= 2**62:
-            continue
-        parts.append(f"gres/{item['name']}={int(count)}")
-    return ",".join(sorted(parts)) if parts else None
 
 
 def step_gpu_use(rows: pd.DataFrame) -> pd.DataFrame:

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.errors import DamagedObject, failure_message
+from core.errors import DamagedObject, InvalidInput, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
 from core.sacct.gpu import step_gpu_use
 from core.services import cost as cost_service
+from core.services import findings as findings_service
 from core.services import logs as logs_service
 from core.services import management as management_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from core.services.logs import LogRef
 from core.services.management import platform_order, transfer_table
 from core.services.sacct import RunRef
@@ -58,13 +60,13 @@ def parse_job_id(value: str | None) -> str:
     """A Slurm job id from a URL (``3459879``, array task ``123_4``, het component ``123+1``).
 
     Raises:
-        ValueError: when ``value`` is missing or is not a job id (the message quotes it).
+        InvalidInput: when ``value`` is missing or is not a job id (the message quotes it).
     """
     if value is None or not value.strip():
-        raise ValueError("no job id given")
+        raise InvalidInput("no job id given")
     text = value.strip()
     if not _JOB_ID.match(text):
-        raise ValueError(f"{text!r} is not a Slurm job id")
+        raise InvalidInput(f"{text!r} is not a Slurm job id")
     return text
 
 
@@ -270,7 +272,7 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
     rows = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["run", "job-id", "step"])
     first_run = rows[rows["run"] == found_runs[0]] if found_runs else rows
     seff = seff_summary(first_run, key.job_id) if found_runs else None
-    findings = sacct_service.findings(sacct_service.metrics(rows), settings) if found_runs else pd.DataFrame()
+    findings = findings_service.findings(sacct_selection.metrics(rows), settings) if found_runs else pd.DataFrame()
     return JobView(key, entry, found_runs, rows, seff,
                    logs_of(logs_service.list_logs(store, settings), key.job_id), notes, findings)
 
@@ -326,7 +328,7 @@ class JobCost:
 
 def job_cost(rows: pd.DataFrame, job_id: str, platform: str | None, settings: Settings) -> JobCost | None:
     """GPUs and bill of ``job_id`` from its sacct rows of one run; ``platform`` from the run (else sacct's Cluster)."""
-    metrics = sacct_service.metrics(rows)
+    metrics = sacct_selection.metrics(rows)
     mine = metrics[metrics["job-id"].astype("string") == job_id]
     if mine.empty:
         return None
@@ -345,4 +347,4 @@ def job_cost(rows: pd.DataFrame, job_id: str, platform: str | None, settings: Se
         gpu_util_percent=_number(priced.iloc[0], "gpu-util"), gpu_mem_max_bytes=_number(priced.iloc[0], "gpu-mem-max"),
         billed=_number(priced.iloc[0], "billed"), billing_unit=_text(priced.iloc[0], "billing-unit"),
         formula=cost_service.job_formula(job, settings), so_far=not bool(job.get("finished", True)), steps=steps,
-        findings=sacct_service.findings(priced, settings))
+        findings=findings_service.findings(priced, settings))

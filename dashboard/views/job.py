@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from core.errors import InvalidInput
+from core.services import findings as findings_service
 from core.services import jobs as service
 from core.services import logs as logs_service
 from core.services import sacct as sacct_service
+from core.services import tables
 from core.services.sacct import RunRef
 from core.services.times import pipeline_bucket
 from dashboard import components, links
@@ -14,7 +17,7 @@ settings = components.settings()
 view = links.ViewParams("job", ("job", "run", "platform", "object"))
 try:
     job_id = service.parse_job_id(view.get("job"))
-except ValueError as exc:
+except InvalidInput as exc:
     components.header("Job", "One Slurm job: its Management entry, its accounting and its logs.")
     st.error(f"This link does not name a job: {links.plain(str(exc))}.", icon=":material/link_off:")
     st.caption("Open a job from a row of the Management jobs table, the SACCT table or the Logs page.")
@@ -79,7 +82,7 @@ else:
     with right:
         st.caption(f"Job and step rows ({len(job.rows)}): durations [D-]HH:MM:SS, sizes in binary units, times in "
                    f"{settings.sacct_timezone}")
-        components.sacct_table(sacct_service.row_table(job.rows, settings.sacct_timezone), key="job-rows",
+        components.sacct_table(tables.row_table(job.rows, settings.sacct_timezone), key="job-rows",
                                selectable=False)
     st.caption("GPUs and cost" + (f" (run {links.plain(job.runs[0])})" if len(job.runs) > 1 else ""))
     first_ref = next((r for r in sacct_service.list_runs(store, settings) if r.name == job.runs[0]), None)
@@ -97,11 +100,11 @@ else:
                 "peak GPU memory GiB": st.column_config.NumberColumn(format="%.2f GiB")})
     st.caption("Advice")
     if findings.empty:
-        st.text("No finding: " + sacct_service.findings_help(settings))
+        st.text("No finding: " + findings_service.findings_help(settings))
     else:
-        st.caption(sacct_service.findings_help(settings))
-        components.sacct_table(sacct_service.headed_table(findings, sacct_service.FINDING_HEADERS,
-                                                          settings.sacct_timezone), key="job-findings",
+        st.caption(findings_service.findings_help(settings))
+        components.sacct_table(tables.headed_table(findings, findings_service.FINDING_HEADERS,
+                                                   settings.sacct_timezone), key="job-findings",
                                selectable=False)
 
 # --- Logs -------------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from core.billing import Rates
+from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.sacct.advice import Thresholds
 from core.settings import ENV_NAMES, Settings, load_settings
@@ -69,12 +70,21 @@ def test_attention_thresholds_and_default_platform() -> None:
 
 
 def test_every_env_name_comes_from_the_model_nested_ones_included() -> None:
-    flat = [name.upper() for name, info in Settings.model_fields.items() if name not in ("advice", "billing")]
-    nested = [f"ADVICE_{name.upper()}" for name in Thresholds.model_fields] + [
-        f"BILLING_{name.upper()}" for name in Rates.model_fields]
-    assert sorted(ENV_NAMES) == sorted(flat + nested)
-    assert "BILLING_PUHTI_BU_PER_CORE_HOUR" in ENV_NAMES and "ADVICE_OOM_FACTOR" in ENV_NAMES
-    assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES
+    from pydantic import BaseModel
+
+    names = []
+    for field, info in Settings.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            names += [f"{field.upper()}_{sub.upper()}" for sub in kind.model_fields]
+        else:
+            names.append(field.upper())
+    assert sorted(ENV_NAMES) == sorted(names)
+    assert {f"ADVICE_{n.upper()}" for n in Thresholds.model_fields} <= set(ENV_NAMES)
+    assert {f"BILLING_{n.upper()}" for n in Rates.model_fields} <= set(ENV_NAMES)
+    assert {f"NOTIFY_{n.upper()}" for n in NotifySettings.model_fields} <= set(ENV_NAMES)
+    assert "BILLING_PUHTI_BU_PER_CORE_HOUR" in ENV_NAMES and "BUDGET_CSC_GPU_BU" in ENV_NAMES
+    assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES and "NOTIFY" not in ENV_NAMES
 
 
 def test_nested_rates_and_thresholds_from_their_names_env_over_file_key_by_key(tmp_path: Path) -> None:

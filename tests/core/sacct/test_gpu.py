@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core.sacct import job_metrics, parse_sacct
-from core.sacct.gpu import gpu_allocation, json_tres_text, tres_number
+from core.sacct.gpu import gpu_allocation, tres_number
 
 FIELDS = ["JobID", "JobName", "Partition", "State", "Elapsed", "AllocCPUS", "NNodes", "AllocTRES", "ReqTRES",
           "TRESUsageInAve", "TRESUsageInMax"]
@@ -54,14 +54,21 @@ def _fixed_width() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tres_list(text: str, key: str = "count") -> list[dict[str, object]]:
+def _tres_list(text: str) -> list[dict[str, object]]:
+    """A TRES text as Slurm's JSON lists it: memory allocations in MiB, usage sizes in bytes, times as counts."""
     items: list[dict[str, object]] = []
     for part in filter(None, text.split(",")):
         name, _, value = part.partition("=")
         kind, _, sub = name.partition("/")
-        number = int(value) if value.isdigit() else 20 * 2**30 if value == "20G" else 30 * 2**30 if value == "30G" \
-            else 1
-        items.append({"type": kind, "name": sub, "id": 1, key: number})
+        if value[-1:] in "KMG" and value[:-1].isdigit():
+            scale = {"K": 2**10, "M": 2**20, "G": 2**30}[value[-1]]
+            number = int(value[:-1]) * scale // (2**20 if kind == "mem" else 1)
+        elif value.isdigit():
+            number = int(value)
+        else:  # cpu time as HH:MM:SS: milliseconds
+            hours, minutes, seconds = (int(x) for x in value.split(":"))
+            number = (hours * 3600 + minutes * 60 + seconds) * 1000
+        items.append({"type": kind, "name": sub, "id": 1, "count": number})
     return items
 
 
@@ -125,11 +132,3 @@ def test_tres_numbers_and_sizes() -> None:
     assert tres_number(tres, "gres/gpumem", size=True).tolist()[:2] == [1536 * 2**20, 1000]
     util = tres_number(tres, "gres/gpuutil")
     assert util[0] == 45 and util[1:].isna().all()
-
-
-def test_json_tres_keeps_gres_entries_as_sacct_prints_them() -> None:
-    items = [{"type": "cpu", "name": "", "count": 8}, {"type": "gres", "name": "gpu:a100", "count": 2},
-             {"type": "gres", "name": "gpu", "count": 2},
-             {"type": "gres", "name": "gpuutil", "count": 0xFFFFFFFFFFFFFFFE}]
-    assert json_tres_text(items) == "gres/gpu:a100=2,gres/gpu=2"
-    assert json_tres_text([{"type": "cpu", "count": 1}]) is None and json_tres_text(None) is None
