@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.billing import POOLS, bill, formula
+from core.models import Orchestration
 from core.platforms import platform_of_cluster
 from core.settings import Settings
 
@@ -173,3 +174,37 @@ def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None) 
 
 BUDGET_HELP = ("Counts only the jobs of the stored SACCT runs (what was uploaded or collected), billed at the rates "
                "in the settings; CSC's MyCSC and LUMI's lumi-allocations show the project's official balance.")
+
+
+def pipeline_cost(job_ids: Mapping[str, list[str]], jobs: pd.DataFrame) -> pd.DataFrame:
+    """What each platform's jobs of a pipeline cost so far, from the stored runs that hold them.
+
+    ``job_ids``: platform → the Slurm ids its Management entry lists; ``jobs``: :func:`priced` jobs of the stored
+    runs (with ``platform``). A job counts on a platform when a run of that platform holds its id (an array task or
+    het component counts with its job). One column per pool, null where none of the platform's jobs was billed from
+    it.
+    """
+    columns = ["platform", "jobs", "with a sacct record", *POOLS]
+    rows = []
+    for platform, ids in job_ids.items():
+        wanted = {str(i) for i in ids if i}
+        if jobs.empty or "platform" not in jobs.columns:
+            mine = jobs.iloc[0:0]
+        else:
+            parent = jobs["parent-job-id"].astype(str) if "parent-job-id" in jobs.columns else jobs["job-id"]
+            mine = jobs[(jobs["platform"] == platform) & (jobs["job-id"].astype(str).isin(wanted)
+                                                          | parent.astype(str).isin(wanted))]
+        found = set(mine["job-id"].astype(str)) | (set(mine["parent-job-id"].astype(str))
+                                                    if "parent-job-id" in mine.columns else set())
+        row: dict[str, object] = {"platform": platform, "jobs": len(wanted),
+                                  "with a sacct record": len(wanted & found)}
+        for total in pool_totals(mine):
+            row[total.pool] = total.amount
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def management_job_ids(orchestration: Orchestration) -> dict[str, list[str]]:
+    """Platform → the Slurm ids of its jobs in a Management object (jobs not submitted yet have none)."""
+    return {name: [job.id for job in platform.jobs if job.id not in ("None", "")]
+            for name, platform in orchestration.platforms.items()}

@@ -54,3 +54,19 @@ def test_budget_alerts_past_the_quota_percentage_and_without_recent_use_has_no_d
     assert gpu.runs_out is None and gpu.needs_attention  # 95 % used
     assert "no use in the last 30 days, so no projected date" in gpu.sentence()
     assert cost.budget(_jobs(), load_settings(None, {}), NOW) == []
+
+
+def test_pipeline_cost_per_platform_from_the_runs_that_hold_its_jobs() -> None:
+    jobs = pd.DataFrame({
+        "job-id": ["100", "101_1", "101_2", "200", "300"],
+        "parent-job-id": ["100", "101", "101", "200", "300"],
+        "platform": ["puhti", "puhti", "puhti", "lumi", "mahti"],
+        "billed": [152.8, 10.0, 5.0, 24.0, 99.0],
+        "billing-unit": ["CSC GPU BU", "CSC CPU BU", "CSC CPU BU", "LUMI GPU-hours", "CSC CPU BU"],
+    })
+    # Job 300 ran on mahti, but this pipeline lists it on lumi: not counted there; 999 has no record.
+    table = cost.pipeline_cost({"puhti": ["100", "101"], "lumi": ["200", "300", "999"]}, jobs).set_index("platform")
+    assert table.loc["puhti", "jobs"] == 2 and table.loc["puhti", "with a sacct record"] == 2
+    assert table.loc["puhti", "CSC GPU BU"] == 152.8 and table.loc["puhti", "CSC CPU BU"] == 15.0  # array: 10 + 5
+    assert table.loc["lumi", "with a sacct record"] == 1 and table.loc["lumi", "LUMI GPU-hours"] == 24.0
+    assert pd.isna(table.loc["lumi", "CSC CPU BU"])
