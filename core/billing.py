@@ -196,11 +196,6 @@ def bill(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.DataFrame:
     return pd.DataFrame({"billed": amount, "billing-unit": unit.where(amount.notna(), None)})
 
 
-def billed(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.Series:
-    """What each job is billed (in the pool :func:`bill` names); null where the platform or partition is unknown."""
-    return bill(jobs, platform, rates)["billed"]
-
-
 def _n(value: float) -> str:
     return f"{value:,.6g}"
 

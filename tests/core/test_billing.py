@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.billing import Rates, billed
+from core.billing import Rates, bill
 
 GiB = 1024**3
 
@@ -19,13 +19,13 @@ def test_billing_per_platform_and_partition() -> None:
         "elapsed-seconds": [7200, 3 * 3600, 3600, 3600, 24 * 3600, 24 * 3600, 3600, 3600, 3600],
     })
     platform = pd.Series(["puhti", "mahti", "mahti", "lumi", "lumi", "lumi", "puhti", "other", "puhti"])
-    got = billed(jobs, platform, Rates()).tolist()
+    got = bill(jobs, platform, Rates())["billed"].tolist()
     # Puhti: (4 cores × 1 + 8 GiB × 0.1) × 2 h. Mahti medium: 2 nodes × 100 × 3 h; small: 8 cores × 1 h.
     assert got[:3] == pytest.approx([9.6, 600.0, 8.0])
     # LUMI: 2 whole nodes × 128 core-hours; LUMI's own examples: 4 cores + 32 GB for a day = 384 core-hours,
     # 4 cores + 4 GB for a day = 96.
     assert got[3:6] == pytest.approx([256.0, 384.0, 96.0])
-    # A GPU partition, another cluster and an unknown partition are not billed here.
+    # A GPU partition without a printed GPU count, another cluster and an unknown partition are not billed.
     assert all(pd.isna(v) for v in got[6:])
 
 
@@ -33,7 +33,7 @@ def test_mahti_grand_challenge_partition_is_billed_per_node() -> None:
     # Mahti's gc partition allocates whole nodes like medium and large (docs.csc.fi batch job partitions).
     jobs = pd.DataFrame({"partition": ["gc", "GC"], "alloc-cpus": [256, 25600], "n-nodes": [2, 200],
                          "req-mem-bytes": [0, 0], "elapsed-seconds": [3600, 1800]})
-    got = billed(jobs, pd.Series(["mahti", "mahti"]), Rates()).tolist()
+    got = bill(jobs, pd.Series(["mahti", "mahti"]), Rates())["billed"].tolist()
     assert got == pytest.approx([200.0, 10000.0])
 
 
@@ -45,11 +45,11 @@ def test_roihu_bills_the_larger_of_cores_and_memory() -> None:
         "req-mem-bytes": [16 * GiB, 8 * GiB, 1000 * GiB, 0, 217 * GiB],
         "elapsed-seconds": [7200, 3600, 3600, 3600, 3600],
     })
-    got = billed(jobs, pd.Series(["roihu"] * 5), Rates()).tolist()
+    got = bill(jobs, pd.Series(["roihu"] * 5), Rates())["billed"].tolist()
     # docs.csc.fi's own example: 4 cores and 16 GiB for 2 h in small = max(0.75 × 4, 0.375 × 16) × 2 = 12 CPU BU.
     # 8 cores and 8 GiB: the cores cost more (6 vs 3). hugemem: max(12 × 8, 0.25 × 1000) = 250. medium: 2 × 288.
     assert got[:4] == pytest.approx([12.0, 6.0, 250.0, 576.0])
-    assert pd.isna(got[4])  # GPU BU, not billed here
+    assert pd.isna(got[4])  # a GPU partition whose GPU count was not printed: not billed
 
 
 def _gpu_jobs() -> tuple[pd.DataFrame, pd.Series]:
@@ -77,8 +77,6 @@ def _gpu_jobs() -> tuple[pd.DataFrame, pd.Series]:
 
 
 def test_gpu_billing_per_platform_in_its_own_pool() -> None:
-    from core.billing import bill
-
     jobs, platform = _gpu_jobs()
     got = bill(jobs, platform, Rates())
     expected = [
@@ -116,7 +114,6 @@ def test_formula_says_how_the_figure_was_made() -> None:
 
 
 def test_gpu_rates_are_settings() -> None:
-    from core.billing import bill
     from core.settings import load_settings
 
     settings = load_settings(None, {"BILLING_PUHTI_GPU_BU_PER_GPU_HOUR": "30", "BILLING_ROIHU_GPU_BU_PER_GPU_HOUR":
