@@ -1,0 +1,391 @@
+"""The accounting history: every collected or uploaded sacct row, per cluster and month, in object storage.
+
+Layout (in the forwarder bucket, Hive-style partitions that DuckDB, Spark or Trino read as they are)::
+
+    ARTIFACTS/SACCT/history/cluster=<cluster>/month=<yyyy-mm>/sacct.parquet   every sacct row of the month's jobs
+    ARTIFACTS/SACCT/history/cluster=<cluster>/month=<yyyy-mm>/jobs.parquet    one row per job: its figures
+
+A job belongs to the month (UTC) of its Submit time, which never changes while the job runs, so a job stays in one
+partition whatever state it reaches. A job is its cluster and its job id as printed (``123``, ``123_4``); its rows are
+the job's own line and its steps'. Each month is compacted into these two objects: a merge reads the month, replaces
+the rows of every job it brings a newer state of, and writes both objects again, each with one atomic put, so a
+reader sees the month before or after the merge, never a part of it. ``sacct.parquet`` is written first and
+``jobs.parquet`` records which generation of it it was computed from, so a merge interrupted between the two puts
+is completed by the next one.
+
+Which state of a job wins: a finished one over an unfinished one, then the one collected last (an unfinished job is
+replaced by what it became; an old upload never turns a finished job back into a running one). A merge that brings
+nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from core.errors import DamagedObject, NotFound, ObjectTooLarge
+from core.naming import folder
+from core.platforms import platform_of_cluster
+from core.sacct import job_metrics
+from core.sacct.metrics import UNFINISHED_STATES
+from core.serialize import frame_to_parquet, parquet_to_frame
+from core.services.sacct import FAILED_STATES, forwarder_bucket
+from core.settings import ReadLimits, Settings
+from core.store.base import MetaValue, ObjectEntry, ObjectStore
+from core.store.listing import objects_under
+
+__all__ = ["HISTORY_PREFIX", "JOBS_OBJECT", "ROWS_OBJECT", "MergeResult", "MonthRef", "cluster_name",
+           "history_jobs", "list_months", "merge_into_history", "merge_month", "month_of", "partition_folder",
+           "prepare_rows", "read_month_jobs", "read_month_rows"]
+
+log = logging.getLogger(__name__)
+
+#: Where the history dataset lives in the forwarder bucket.
+HISTORY_PREFIX = folder("arti", "SACCT", "history")
+ROWS_OBJECT = "sacct.parquet"
+JOBS_OBJECT = "jobs.parquet"
+PARQUET = "application/vnd.apache.parquet"
+#: Columns the history adds to the parser's: the job's cluster, when the row was collected and from where.
+COLLECTED_AT = "collected-at"
+SOURCE = "source"
+_CLUSTER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_PARTITION = re.compile(r"cluster=([^/]+)/month=(\d{4}-\d{2})/([^/]+)$")
+#: A month's objects are far larger than one upload: the read limits of one history object.
+HISTORY_LIMITS = ReadLimits(rows=20_000_000, bytes=8 * 1024**3)
+
+
+def cluster_name(text: str) -> str:
+    """A cluster name as a partition value: lower case; letters, digits, ``.``, ``_``, ``-``."""
+    name = text.strip().lower()
+    if not _CLUSTER.match(name):
+        raise ValueError(f"cluster name {text!r} is not 1-63 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def partition_folder(cluster: str, month: str) -> str:
+    """``ARTIFACTS/SACCT/history/cluster=<cluster>/month=<yyyy-mm>/``."""
+    return f"{HISTORY_PREFIX}cluster={cluster_name(cluster)}/month={month}/"
+
+
+@dataclass(frozen=True)
+class MonthRef:
+    """One month of one cluster as listed: its two objects (``None`` when absent)."""
+
+    cluster: str
+    month: str
+    rows: ObjectEntry | None
+    jobs: ObjectEntry | None
+
+
+def list_months(store: ObjectStore, settings: Settings) -> list[MonthRef]:
+    """Every stored cluster-month, from one listing of the history folder, by cluster then month."""
+    found: dict[tuple[str, str], dict[str, ObjectEntry]] = {}
+    for entry in objects_under(store, forwarder_bucket(settings), HISTORY_PREFIX):
+        match = _PARTITION.match(entry.name[len(HISTORY_PREFIX):])
+        if match:
+            found.setdefault((match[1], match[2]), {})[match[3]] = entry
+    return [MonthRef(c, m, parts.get(ROWS_OBJECT), parts.get(JOBS_OBJECT)) for (c, m), parts in sorted(found.items())]
+
+
+def month_of(epoch: pd.Series) -> pd.Series:
+    """``yyyy-mm`` (UTC) of epoch seconds; null where the time is null."""
+    when = pd.to_datetime(pd.to_numeric(epoch, errors="coerce"), unit="s", utc=True)
+    return when.dt.strftime("%Y-%m").astype("string")
+
+
+def _job_ids(frame: pd.DataFrame) -> pd.Series:
+    return frame["job-id"].astype("string")
+
+
+def prepare_rows(frame: pd.DataFrame, *, cluster: str | None, source: str,
+                 collected_at: float | None = None) -> tuple[pd.DataFrame, int]:
+    """The parsed rows as the history keeps them, and how many rows could not be placed.
+
+    Adds ``cluster`` (sacct's Cluster when printed, else ``cluster``), ``collected-at`` and ``source``, and the
+    job's ``month`` (from the job's Submit, else its Start or End, taken from any of its rows). Rows without a job id
+    or without any of those times cannot be placed in a month and are counted, not kept.
+    """
+    if "job-id" not in frame.columns:
+        return frame.iloc[0:0], len(frame)
+    rows = frame.copy()
+    given = cluster_name(cluster) if cluster else None
+    if "cluster" in rows.columns:
+        named = rows["cluster"].astype("string").str.strip().str.lower()
+        rows["cluster"] = named.where(named.notna() & (named != ""), given)
+    else:
+        rows["cluster"] = given
+    rows["cluster"] = rows["cluster"].astype("string")
+    when = pd.Series(np.nan, index=rows.index, dtype="float64")
+    for column in ("submit-time", "start-time", "end-time"):
+        if column in rows.columns:
+            when = when.fillna(pd.to_numeric(rows[column], errors="coerce").astype("float64"))
+    key = rows["cluster"].fillna("") + "\x1f" + _job_ids(rows).fillna("")
+    # Every row of a job takes the job's time: steps print no Submit in some formats.
+    when = when.groupby(key).transform("min")
+    rows["month"] = month_of(when)
+    placed = rows["month"].notna() & rows["cluster"].notna() & rows["job-id"].notna()
+    rows = rows[placed]
+    if not rows.empty:
+        bad = ~rows["cluster"].str.fullmatch(_CLUSTER.pattern[1:-1]).fillna(False).astype(bool)
+        if bad.any():
+            raise ValueError(f"cluster name {rows['cluster'][bad].iloc[0]!r} is not 1-63 letters, digits, '.', "
+                             "'_' or '-'")
+    rows[COLLECTED_AT] = float(collected_at if collected_at is not None else time.time())
+    rows[SOURCE] = source
+    return rows.reset_index(drop=True), int((~placed).sum())
+
+
+def _fingerprints(rows: pd.DataFrame, keys: pd.Series) -> pd.Series:
+    """An order-independent digest of each job's rows (what a job's state is, whoever collected it and when)."""
+    content = [c for c in sorted(rows.columns) if c not in (COLLECTED_AT, SOURCE, "_origin", "_pull")]
+    hashed = pd.util.hash_pandas_object(rows[content].astype("string"), index=False).to_numpy()
+    order = np.argsort(keys.to_numpy(), kind="stable")
+    sorted_keys = keys.to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    digest = np.bitwise_xor.reduceat(hashed[order], starts) if len(order) else np.array([], dtype="uint64")
+    return pd.Series(digest, index=sorted_keys[starts])
+
+
+def _job_rank(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """Per job: whether it finished (its own line's state) and when it was collected."""
+    step = rows["step"].astype("string").fillna("") if "step" in rows.columns else pd.Series("", index=rows.index)
+    state = rows["state"].astype("string") if "state" in rows.columns else pd.Series(pd.NA, index=rows.index,
+                                                                                     dtype="string")
+    own = (step == "").to_numpy()
+    finished = pd.Series(state.notna() & ~state.isin(UNFINISHED_STATES), index=rows.index)
+    frame = pd.DataFrame({"key": keys.to_numpy(), "own": own, "finished": finished.to_numpy(),
+                          "at": rows[COLLECTED_AT].to_numpy(dtype="float64")})
+    by = frame.groupby("key", sort=False)
+    ranked = pd.DataFrame({"at": by["at"].max()})
+    own_finished = frame[frame["own"]].groupby("key", sort=False)["finished"].any()
+    ranked["finished"] = own_finished.reindex(ranked.index).fillna(False).astype(bool)
+    return ranked
+
+
+def _keys(rows: pd.DataFrame) -> pd.Series:
+    return (rows["cluster"].astype("string").fillna("") + "\x1f" + _job_ids(rows).fillna("")).reset_index(drop=True)
+
+
+def dedupe_pulls(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Several pulls of overlapping windows as one set of rows: each job's rows from the last pull that had it."""
+    parts = [f.assign(_pull=i) for i, f in enumerate(frames) if not f.empty]
+    if not parts:
+        return frames[0].iloc[0:0] if frames else pd.DataFrame()
+    rows = pd.concat(parts, ignore_index=True)
+    keys = _keys(rows)
+    last = rows["_pull"].groupby(keys.to_numpy()).transform("max")
+    return rows[rows["_pull"].to_numpy() == last.to_numpy()].drop(columns="_pull").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class MonthMerge:
+    """What merging new rows into one month did."""
+
+    rows: pd.DataFrame
+    new_jobs: int
+    updated_jobs: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_jobs or self.updated_jobs)
+
+
+def merge_month(existing: pd.DataFrame, incoming: pd.DataFrame) -> MonthMerge:
+    """The month's rows after ``incoming`` (one pull, already deduplicated) is merged into ``existing``.
+
+    A job of ``incoming`` replaces the same job of ``existing`` when it is finished and the stored one is not, or
+    when both are equally finished and it was collected at the same time or later, and its rows differ; otherwise
+    the stored rows stay as they are.
+    """
+    if incoming.empty:
+        return MonthMerge(existing, 0, 0)
+    if existing.empty:
+        return MonthMerge(incoming.reset_index(drop=True), int(_keys(incoming).nunique()), 0)
+    both = pd.concat([existing.assign(_origin=0), incoming.assign(_origin=1)], ignore_index=True)
+    keys = _keys(both)
+    origin = both["_origin"].to_numpy()
+    old, new = origin == 0, origin == 1
+    old_print = _fingerprints(both[old], keys[old])
+    new_print = _fingerprints(both[new], keys[new])
+    old_rank = _job_rank(both[old], keys[old])
+    new_rank = _job_rank(both[new], keys[new])
+    common = new_rank.index.intersection(old_rank.index)
+    fresh = new_rank.index.difference(old_rank.index)
+    n_new, o_new = new_rank.loc[common], old_rank.loc[common]
+    wins = (n_new["finished"] & ~o_new["finished"]) | (
+        (n_new["finished"] == o_new["finished"]) & (n_new["at"] >= o_new["at"]))
+    differs = new_print.reindex(common).to_numpy() != old_print.reindex(common).to_numpy()
+    replaced = common[wins.to_numpy() & differs]
+    taken = fresh.append(replaced)
+    key_values = keys.to_numpy()
+    keep = (old & ~np.isin(key_values, replaced.to_numpy())) | (new & np.isin(key_values, taken.to_numpy()))
+    merged = both[keep].drop(columns="_origin").reset_index(drop=True)
+    return MonthMerge(merged, len(fresh), len(replaced))
+
+
+# --- Per-job figures ----------------------------------------------------------------------------------------------
+
+#: The job table's columns: what the History page groups and aggregates.
+JOB_COLUMNS = (
+    "cluster", "platform", "month", "job-id", "job-name", "state", "partition", "account", "user", "finished",
+    "failed", "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "total-cpu-seconds", "submit-time",
+    "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency",
+    "req-mem-bytes", "gpus", "gpu-seconds",
+)
+_GPU = re.compile(r"(?:^|,)gres/gpu=(\d+)")
+
+
+def jobs_of_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per job of a month's rows: core.sacct.job_metrics plus who ran it, where, and its GPUs."""
+    metrics = job_metrics(rows.drop(columns=["month", COLLECTED_AT, SOURCE], errors="ignore"))
+    if metrics.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in JOB_COLUMNS})
+    key = metrics["cluster"].astype("string") + "\x1f" + metrics["job-id"].astype("string")
+    own = rows[rows["step"].astype("string").fillna("") == ""] if "step" in rows.columns else rows
+    own = own.assign(_key=_keys(own).to_numpy()).drop_duplicates("_key").set_index("_key")
+    out = metrics.drop(columns=["parent-job-id", "exit-code", "out-of-memory", "n-tasks", "max-rss", "req-mem-scope",
+                                "steps"], errors="ignore")
+    for name in ("account", "user", "month"):
+        out[name] = (own[name].reindex(key.to_numpy()).to_numpy() if name in own.columns
+                     else pd.Series(pd.NA, index=out.index))
+        out[name] = out[name].astype("string")
+    if "month" in rows.columns:  # jobs printed only through their steps
+        months = rows.assign(_key=_keys(rows).to_numpy()).drop_duplicates("_key").set_index("_key")["month"]
+        out["month"] = out["month"].fillna(pd.Series(months.reindex(key.to_numpy()).to_numpy(), index=out.index))
+    out["platform"] = out["cluster"].map(lambda c: platform_of_cluster(c) or "other").astype("string")
+    out["user"] = out["user"].str.lower()
+    state = out["state"].astype("string")
+    out["failed"] = (out["finished"].astype(bool) & state.isin(FAILED_STATES).fillna(False)).astype(bool)
+    if "alloc-tres" in own.columns:
+        tres = own["alloc-tres"].astype("string").reindex(key.to_numpy())
+        gpus = tres.str.extract(_GPU)[0].astype("float64")
+        # AllocTRES printed without gres/gpu: the job had no GPU (0); not printed at all: not recorded (null).
+        gpus = gpus.where(tres.isna() | gpus.notna(), 0.0)
+        out["gpus"] = gpus.to_numpy()
+    else:
+        out["gpus"] = np.nan
+    out["gpu-seconds"] = out["gpus"] * out["elapsed-seconds"]
+    return out[list(JOB_COLUMNS)].reset_index(drop=True)
+
+
+# --- Reading and writing months -----------------------------------------------------------------------------------
+
+
+def _read(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | None = None
+          ) -> tuple[pd.DataFrame, dict[str, MetaValue]] | None:
+    try:
+        meta, data = store.get_object(bucket, name)
+    except NotFound:
+        return None
+    try:
+        if columns is None:
+            return parquet_to_frame(data, HISTORY_LIMITS), dict(meta.custom)
+        parquet = pq.ParquetFile(BytesIO(data))
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        return parquet.read(columns=present).to_pandas(), dict(meta.custom)
+    except ObjectTooLarge as exc:
+        raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
+    except ValueError as exc:
+        raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
+
+
+def read_month_rows(store: ObjectStore, settings: Settings, cluster: str, month: str) -> pd.DataFrame:
+    """Every stored sacct row of one cluster-month (empty when the month has none)."""
+    read = _read(store, forwarder_bucket(settings), partition_folder(cluster, month) + ROWS_OBJECT)
+    return read[0] if read is not None else pd.DataFrame()
+
+
+def read_month_jobs(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | None = None
+                    ) -> pd.DataFrame:
+    """The per-job table of one month, only ``columns`` decoded (all when ``None``)."""
+    read = _read(store, bucket, name, columns)
+    if read is None:
+        raise NotFound("the month was replaced while it was read; reload", bucket=bucket, obj=name)
+    return read[0]
+
+
+@dataclass
+class MergeResult:
+    """What a merge into the history did, over all months it touched."""
+
+    new_jobs: int = 0
+    updated_jobs: int = 0
+    months_written: int = 0
+    unplaced_rows: int = 0
+
+    def add(self, other: MergeResult) -> None:
+        self.new_jobs += other.new_jobs
+        self.updated_jobs += other.updated_jobs
+        self.months_written += other.months_written
+        self.unplaced_rows += other.unplaced_rows
+
+    def text(self) -> str:
+        said = (f"{self.new_jobs:,} new {'job' if self.new_jobs == 1 else 'jobs'}, {self.updated_jobs:,} updated, "
+                f"{self.months_written:,} {'month' if self.months_written == 1 else 'months'} written")
+        if self.unplaced_rows:
+            said += f"; {self.unplaced_rows:,} rows without a job id, cluster or time were not kept"
+        return said
+
+
+def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, incoming: pd.DataFrame) -> MergeResult:
+    where = partition_folder(cluster, month)
+    stored = _read(store, bucket, where + ROWS_OBJECT)
+    existing, meta = stored if stored is not None else (pd.DataFrame(), {})
+    merged = merge_month(existing, incoming.drop(columns="month"))
+    generation = meta.get("generation", 0)
+    generation = generation if isinstance(generation, int) else 0
+    if merged.changed:
+        generation += 1
+        rows = merged.rows.sort_values(["job-id"] + (["step"] if "step" in merged.rows.columns else []),
+                                       kind="stable").reset_index(drop=True)
+        store.put_object(bucket, where + ROWS_OBJECT, frame_to_parquet(rows), content_type=PARQUET, metadata={
+            "generation": generation, "rows": len(rows), "jobs": int(_keys(rows).nunique()), "cluster": cluster,
+            "month": month})
+    else:
+        rows = existing
+        try:  # a merge that stopped between the two puts left the job table one generation behind
+            jobs_meta = store.head_object(bucket, where + JOBS_OBJECT).custom
+            if jobs_meta.get("generation") == generation:
+                return MergeResult()
+        except NotFound:
+            pass
+    jobs = jobs_of_rows(rows.assign(month=month))
+    store.put_object(bucket, where + JOBS_OBJECT, frame_to_parquet(jobs), content_type=PARQUET, metadata={
+        "generation": generation, "jobs": len(jobs), "cluster": cluster, "month": month})
+    return MergeResult(merged.new_jobs, merged.updated_jobs, 1)
+
+
+def merge_into_history(store: ObjectStore, settings: Settings, rows: pd.DataFrame) -> MergeResult:
+    """Merge rows from :func:`prepare_rows` (or several pulls through :func:`dedupe_pulls`) month by month.
+
+    Each month is written with its own atomic puts; an interrupted merge leaves every month whole, and merging
+    the same rows again completes it without duplicating a job.
+    """
+    result = MergeResult()
+    if rows.empty:
+        return result
+    bucket = forwarder_bucket(settings)
+    for (cluster, month), part in rows.groupby(["cluster", "month"], sort=True):
+        done = _write_month(store, bucket, str(cluster), str(month), part)
+        log.info("history %s/%s: %s", cluster, month, done.text())
+        result.add(done)
+    return result
+
+
+def history_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthRef],
+                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The job tables of ``months`` in one frame (only ``columns``), uncached: pages go through their cache."""
+    bucket = forwarder_bucket(settings)
+    frames = [read_month_jobs(store, bucket, m.jobs.name, columns) for m in months if m.jobs is not None]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in (columns or JOB_COLUMNS)})
+    return pd.concat(frames, ignore_index=True)
