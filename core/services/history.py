@@ -24,7 +24,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 
 import numpy as np
@@ -318,16 +318,23 @@ class MergeResult:
 
     new_jobs: int = 0
     updated_jobs: int = 0
-    months_written: int = 0
+    months: set[tuple[str, str]] = field(default_factory=set)
     unplaced_rows: int = 0
 
+    @property
+    def months_written(self) -> int:
+        """How many cluster-months were written (once or more)."""
+        return len(self.months)
+
     def add(self, other: MergeResult) -> None:
+        """Count ``other`` in too."""
         self.new_jobs += other.new_jobs
         self.updated_jobs += other.updated_jobs
-        self.months_written += other.months_written
+        self.months |= other.months
         self.unplaced_rows += other.unplaced_rows
 
     def text(self) -> str:
+        """The counts in a sentence."""
         said = (f"{self.new_jobs:,} new {'job' if self.new_jobs == 1 else 'jobs'}, {self.updated_jobs:,} updated, "
                 f"{self.months_written:,} {'month' if self.months_written == 1 else 'months'} written")
         if self.unplaced_rows:
@@ -360,7 +367,7 @@ def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, inco
     jobs = jobs_of_rows(rows.assign(month=month))
     store.put_object(bucket, where + JOBS_OBJECT, frame_to_parquet(jobs), content_type=PARQUET, metadata={
         "generation": generation, "jobs": len(jobs), "cluster": cluster, "month": month})
-    return MergeResult(merged.new_jobs, merged.updated_jobs, 1)
+    return MergeResult(merged.new_jobs, merged.updated_jobs, {(cluster, month)})
 
 
 def merge_into_history(store: ObjectStore, settings: Settings, rows: pd.DataFrame) -> MergeResult:

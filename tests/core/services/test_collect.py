@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core.errors import Forbidden
-from core.services import collect, history
+from core.services import collect, history, upload
 from core.services.sacct import forwarder_bucket
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -161,7 +162,7 @@ def test_sacct_missing_and_slurmdbd_down_are_one_sentence_and_store_nothing(
     with pytest.raises(collect.SacctFailed, match=r"^slurmdbd is not reachable \(sacct said: sacct: error: "):
         collect.collect(store, settings, options(), now=at("2026-03-06T00:00:00"))
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(collect.SacctFailed, match="^sacct was not found on PATH"):
+    with pytest.raises(collect.SacctFailed, match=r"^sacct was not found on PATH"):
         collect.collect(store, settings, options(), now=at("2026-03-06T00:00:00"))
     assert store.list_buckets() == []
 
@@ -177,3 +178,22 @@ def test_storage_refusing_fails_before_sacct_is_called(slurm: FakeSlurm, store: 
     with pytest.raises(Forbidden):
         collect.collect(store, settings, options(), now=at("2026-03-06T00:00:00"))
     assert slurm.calls() == []
+
+
+def test_an_upload_goes_into_the_same_history_and_collecting_the_same_jobs_adds_nothing(
+        slurm: FakeSlurm, store: LocalStore, settings: Settings) -> None:
+    three_months(slurm)
+    text = subprocess.run([str(slurm.bin / "sacct"), "--parsable2", "--starttime", "2026-01-01T00:00:00",
+                           "--endtime", "2026-04-01T00:00:00"], capture_output=True, check=True).stdout
+    saved = upload.store_run(store, settings, "winter", upload.parse_upload(text, settings))
+    assert saved.merged is not None and saved.merged.new_jobs == 22 and saved.merged.months_written == 3
+    assert saved.history_text() == "History: 22 new jobs, 0 updated, 3 months written."
+    rows = stored_rows(store, settings)
+    assert set(rows["source"]) == {"upload:winter"}
+    report = collect.collect(store, settings, options(since=at("2026-01-20T00:00:00"), window_seconds=30 * 86_400),
+                             now=at("2026-03-06T00:00:00"))
+    assert report.merged.new_jobs == 0 and report.merged.updated_jobs == 0 and report.merged.months_written == 0
+    # Rows without any time (sacct -o JobID,State) cannot be placed in a month: counted, not kept.
+    bare = upload.store_run(store, settings, "bare", upload.parse_upload(b"JobID|State\n7|COMPLETED\n", settings),
+                            platform="mahti")
+    assert bare.merged is not None and bare.merged.unplaced_rows == 1 and bare.merged.new_jobs == 0
