@@ -25,22 +25,28 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
 import pyarrow.parquet as pq
 
+from core.billing import billed
 from core.errors import DamagedObject, NotFound, ObjectTooLarge
 from core.naming import folder
 from core.platforms import platform_of_cluster
 from core.sacct import job_metrics
 from core.sacct.metrics import UNFINISHED_STATES
 from core.serialize import frame_to_parquet, parquet_to_frame
-from core.services.sacct import FAILED_STATES, forwarder_bucket
+from core.services.sacct import FAILED_STATES, RunRef, aligned_durations, forwarder_bucket
 from core.settings import ReadLimits, Settings
 from core.store.base import MetaValue, ObjectEntry, ObjectStore
 from core.store.listing import objects_under
+from core.text import plotly_plain
 
 __all__ = ["HISTORY_PREFIX", "JOBS_OBJECT", "ROWS_OBJECT", "MergeResult", "MonthRef", "cluster_name",
            "history_jobs", "list_months", "merge_into_history", "merge_month", "month_of", "partition_folder",
@@ -396,3 +402,223 @@ def history_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthR
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in (columns or JOB_COLUMNS)})
     return pd.concat(frames, ignore_index=True)
+
+
+# --- The History page ---------------------------------------------------------------------------------------------
+
+#: Grouping choices of the page → the job table's column.
+GROUPS: dict[str, str] = {"platform": "platform", "partition": "partition", "account": "account", "user": "user",
+                          "job name": "job-name"}
+PERIODS = ("week", "month")
+#: The job table's columns the page reads (the rest are not decoded).
+PAGE_COLUMNS = ("cluster", "platform", "job-id", "job-name", "state", "partition", "account", "user", "finished",
+                "failed", "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "submit-time", "start-time",
+                "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency", "req-mem-bytes",
+                "gpus", "gpu-seconds")
+#: The figures of one group in one period, in the order the page shows them.
+FIGURES = ("jobs", "failure rate", "core-hours", "GPU-hours", "CSC BU", "LUMI core-hours", "median CPU eff.",
+           "median memory eff.", "median time eff.", "queue wait median", "queue wait p90")
+
+
+def month_range(months: Sequence[MonthRef]) -> tuple[date, date] | None:
+    """The first and last day of the stored months (``None`` when there are none)."""
+    if not months:
+        return None
+    first = date.fromisoformat(min(m.month for m in months) + "-01")
+    last_month = date.fromisoformat(max(m.month for m in months) + "-01")
+    return first, _month_end(last_month)
+
+
+def _month_end(first_day: date) -> date:
+    following = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def months_to_read(months: Sequence[MonthRef], first: date, last: date) -> list[MonthRef]:
+    """The months whose jobs can have started between ``first`` and ``last``.
+
+    A job belongs to its Submit month, so the month before ``first`` too: a job submitted then may have started in
+    the range.
+    """
+    before = (first.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return [m for m in months if before <= m.month <= last.strftime("%Y-%m") and m.jobs is not None]
+
+
+def _when(jobs: pd.DataFrame) -> pd.Series:
+    """A job's time on the page: its Start, else its Submit (as the SACCT page's day filter)."""
+    return pd.to_numeric(jobs["start-time"], errors="coerce").fillna(pd.to_numeric(jobs["submit-time"],
+                                                                                   errors="coerce"))
+
+
+def in_days(jobs: pd.DataFrame, first: date, last: date, timezone: str) -> pd.DataFrame:
+    """The jobs whose Start (else Submit) falls on the days ``first``..``last`` in ``timezone``."""
+    zone = ZoneInfo(timezone)
+    low = datetime.combine(first, datetime.min.time(), zone).timestamp()
+    high = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).timestamp()
+    when = _when(jobs)
+    return jobs[(when >= low) & (when < high)]
+
+
+def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
+    """The first day of each job's week (Monday) or month, in ``timezone``, as a date."""
+    local = pd.to_datetime(_when(jobs), unit="s", utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
+    day = local.dt.normalize()
+    start = day - pd.to_timedelta(day.dt.weekday, unit="D") if period == "week" else day.dt.to_period("M").dt.start_time
+    return start.dt.date
+
+
+def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed_amount: pd.Series) -> pd.DataFrame:
+    finished = jobs["finished"].astype(bool)
+    ran = finished & (pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") > 0)
+    frame = pd.DataFrame({
+        "jobs": 1,
+        "_finished": finished.astype(int),
+        "_failed": jobs["failed"].astype(bool).astype(int),
+        "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600,
+        "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce") / 3600,
+        "CSC BU": billed_amount.where(jobs["platform"].isin(["puhti", "mahti", "roihu"])),
+        "LUMI core-hours": billed_amount.where(jobs["platform"] == "lumi"),
+        "median CPU eff.": jobs["cpu-efficiency"].where(ran),
+        "median memory eff.": jobs["memory-efficiency"].where(ran),
+        "median time eff.": jobs["time-efficiency"].where(ran),
+        "_wait": pd.to_numeric(jobs["queue-wait-seconds"], errors="coerce"),
+    }, index=jobs.index)
+    grouped = frame.groupby(by, sort=True, observed=True, dropna=False)
+    out = grouped[["jobs", "_finished", "_failed"]].sum()
+    sums = grouped[["core-hours", "GPU-hours", "CSC BU", "LUMI core-hours"]].sum(min_count=1)
+    medians = grouped[["median CPU eff.", "median memory eff.", "median time eff."]].median()
+    out = out.join(sums).join(medians)
+    out["queue wait median"] = grouped["_wait"].median()
+    out["queue wait p90"] = grouped["_wait"].quantile(0.9)
+    out["failure rate"] = out["_failed"] / out["_finished"].where(out["_finished"] > 0)
+    out["finished jobs"] = out["_finished"]
+    return out.drop(columns=["_finished", "_failed"])
+
+
+def aggregate(jobs: pd.DataFrame, period: str, group: str, settings: Settings) -> pd.DataFrame:
+    """The :data:`FIGURES` per period and group; columns ``period`` (the first day), ``group`` and the figures.
+
+    Jobs, failure rate (of the finished jobs), core-hours allocated, GPU-hours allocated (null when no job recorded
+    its GPUs), billing per pool (core.billing: CSC BU, LUMI core-hours), median CPU, memory and time efficiency of
+    the finished jobs that ran, and queue wait median and 90th percentile (seconds) of the jobs that started.
+    """
+    column = GROUPS[group]
+    if jobs.empty:
+        return pd.DataFrame(columns=["period", "group", *FIGURES, "finished jobs"])
+    amount = billed(jobs, jobs["platform"].astype("string").fillna(""), settings.billing)
+    label = jobs[column].astype("string").fillna("(none)")
+    out = _figures(jobs, [periods(jobs, period, settings.sacct_timezone).rename("period"), label.rename("group")],
+                   amount)
+    return out.reset_index()[["period", "group", *FIGURES, "finished jobs"]]
+
+
+def compare_months(jobs: pd.DataFrame, today: date, settings: Settings) -> pd.DataFrame:
+    """This month (so far) against the last one: the :data:`FIGURES` of all jobs, one column per month."""
+    this = today.replace(day=1)
+    last = (this - timedelta(days=1)).replace(day=1)
+    if jobs.empty:
+        return pd.DataFrame(index=list(FIGURES))
+    month = periods(jobs, "month", settings.sacct_timezone)
+    chosen = jobs[(month == this) | (month == last)]
+    amount = billed(chosen, chosen["platform"].astype("string").fillna(""), settings.billing)
+    figures = table_text(_figures(chosen, month[chosen.index].rename("period"), amount).reindex([last, this]))
+    table = figures[list(FIGURES)].T.astype("object").map(
+        lambda v: "not recorded" if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    table.columns = [f"{last:%Y-%m} (last month)", f"{this:%Y-%m} (this month, to {today:%d %b})"]
+    table.index = [f"{name} %" if name in _PERCENT else name for name in FIGURES]
+    return table
+
+
+def month_notes(months: Sequence[MonthRef], first: date, last: date, today: date) -> list[str]:
+    """What the page must say of the chosen range.
+
+    Months with no stored jobs, the month still running, and months the range cuts.
+    """
+    stored = {m.month for m in months if m.jobs is not None}
+    notes: list[str] = []
+    month = first.replace(day=1)
+    while month <= last:
+        name = f"{month:%Y-%m}"
+        end = _month_end(month)
+        if name not in stored:
+            notes.append(f"{name}: no jobs stored (nothing collected or uploaded for it)")
+        elif month <= today <= end:
+            notes.append(f"{name}: partial, the month is not over (up to {today:%Y-%m-%d})")
+        elif first > month or last < end:
+            cut_from, cut_to = max(first, month), min(last, end)
+            notes.append(f"{name}: partial, only {cut_from:%d}–{cut_to:%d} {month:%b} are in the range")
+        month = end + timedelta(days=1)
+    return notes
+
+
+def sacct_run_name(month: MonthRef) -> str:
+    """How the SACCT page names a stored month: ``history:<cluster>/<yyyy-mm>``."""
+    return f"history:{month.cluster}/{month.month}"
+
+
+def month_runs(months: Sequence[MonthRef]) -> list[RunRef]:
+    """Stored months as SACCT runs (their ``sacct.parquet``), the newest month first."""
+    refs = [RunRef(sacct_run_name(m), m.rows.name, m.rows.bytes, m.rows.hash, m.rows.last_modified)
+            for m in months if m.rows is not None]
+    return sorted(refs, key=lambda r: r.name.split("/")[-1], reverse=True)
+
+
+def sacct_link(months: Sequence[MonthRef], start: date, period: str, group: str, value: str,
+               jobs: pd.DataFrame) -> dict[str, list[str]]:
+    """The SACCT page's URL parameters that open the jobs of one bar.
+
+    The months holding them, the bar's days, and the group when SACCT filters by it (partition, job name; a
+    platform chooses its clusters' months; SACCT has no account or user filter).
+    """
+    end = _month_end(start) if period == "month" else start + timedelta(days=6)
+    column = GROUPS[group]
+    chosen = jobs[(jobs[column].astype("string").fillna("(none)") == value)] if column in jobs.columns else jobs
+    clusters = set(chosen["cluster"].astype("string").dropna())
+    first_month = (start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    runs = [sacct_run_name(m) for m in months if m.rows is not None and (not clusters or m.cluster in clusters)
+            and first_month <= m.month <= end.strftime("%Y-%m")]
+    params = {"runs": runs, "days": [f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"]}
+    if column == "partition" and value != "(none)":
+        params["partition"] = [value]
+    if column == "job-name" and value != "(none)":
+        params["name"] = [value]
+    return params
+
+
+#: Figures that add up across groups (stacked bars); the others are rates and medians (bars side by side).
+ADDITIVE = frozenset({"jobs", "core-hours", "GPU-hours", "CSC BU", "LUMI core-hours"})
+_PERCENT = ("failure rate", "median CPU eff.", "median memory eff.", "median time eff.")
+_WAITS = ("queue wait median", "queue wait p90")
+
+
+def chart(table: pd.DataFrame, figure: str, period: str) -> go.Figure:
+    """Bars of one figure per period, one colour per group; each bar carries its group (a click names it)."""
+    shown = table.dropna(subset=[figure]).copy()
+    shown["group"] = shown["group"].map(plotly_plain)
+    scale = 100.0 if figure in _PERCENT else (1 / 3600 if figure in _WAITS else 1.0)
+    shown["value"] = shown[figure].astype("float64") * scale
+    unit = " %" if figure in _PERCENT else (" h" if figure in _WAITS else "")
+    fig = px.bar(shown, x="period", y="value", color="group", custom_data=["group"],
+                 barmode="relative" if figure in ADDITIVE else "group",
+                 labels={"period": f"{period} starting", "value": f"{figure}{unit}", "group": ""})
+    fig.update_traces(hovertemplate="%{customdata[0]}<br>%{x|%Y-%m-%d}: %{y:,.3~f}" + unit + "<extra></extra>")
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m")
+    fig.update_layout(title=f"{figure} per {period}" + (" (finished jobs that ran)" if "eff." in figure else ""),
+                      legend_title_text="", margin={"t": 40})
+    return fig
+
+
+def table_text(table: pd.DataFrame) -> pd.DataFrame:
+    """The aggregate table as a Slurm user reads it.
+
+    Percentages, hours with one decimal, waits as [D-]HH:MM:SS padded to sort; a figure nobody recorded stays
+    empty, never 0. Numbers stay numbers (columns sort).
+    """
+    out = table.copy()
+    for name in _PERCENT:
+        out[name] = (out[name].astype("float64") * 100).round(1)
+    for name in ("core-hours", "GPU-hours", "CSC BU", "LUMI core-hours"):
+        out[name] = out[name].astype("float64").round(1)
+    for name in _WAITS:
+        out[name] = aligned_durations(out[name])
+    return out
