@@ -33,7 +33,7 @@ period = c1.segmented_control("Per", service.PERIODS, key="history-period", widt
 group = c2.selectbox("Grouped by", list(service.GROUPS), key="history-group")
 figure = c4.selectbox("Chart", service.FIGURES, key="history-figure",
                       help="Efficiencies are medians of the finished jobs that ran (seff's definitions); failure "
-                      "rate counts FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL and BOOT_FAIL among the finished jobs; "
+                      "rate counts FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, BOOT_FAIL and DEADLINE among the finished jobs; "
                       "core-hours are Elapsed × AllocCPUS; GPU-hours Elapsed × the GPUs in AllocTRES; billing per "
                       "platform's pool (core.billing); queue wait is Start − Submit of the jobs that started.")
 links.seed("history-days", sacct_service.parse_days(view.get("days"), span) or span)
