@@ -42,7 +42,9 @@ from core.platforms import platform_of_cluster
 from core.sacct import job_metrics
 from core.sacct.metrics import UNFINISHED_STATES
 from core.serialize import frame_to_parquet, parquet_to_frame
-from core.services.sacct import FAILED_STATES, RunRef, aligned_durations, forwarder_bucket
+from core.services.sacct import RunRef, forwarder_bucket
+from core.services.sacct_selection import FAILED_STATES
+from core.services.tables import aligned_durations
 from core.settings import ReadLimits, Settings
 from core.store.base import MetaValue, ObjectEntry, ObjectStore
 from core.store.listing import objects_under

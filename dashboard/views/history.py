@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.services import history as service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from dashboard import components, links
 
 components.header("History", "Jobs collected by hpc-monitor collect and stored by uploads, per week or month, from "
@@ -33,10 +34,11 @@ period = c1.segmented_control("Per", service.PERIODS, key="history-period", widt
 group = c2.selectbox("Grouped by", list(service.GROUPS), key="history-group")
 figure = c4.selectbox("Chart", service.FIGURES, key="history-figure",
                       help="Efficiencies are medians of the finished jobs that ran (seff's definitions); failure "
-                      "rate counts FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, BOOT_FAIL and DEADLINE among the finished jobs; "
+                      "rate counts FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, BOOT_FAIL and DEADLINE among the "
+                      "finished jobs; "
                       "core-hours are Elapsed × AllocCPUS; GPU-hours Elapsed × the GPUs in AllocTRES; billing per "
                       "platform's pool (core.billing); queue wait is Start − Submit of the jobs that started.")
-links.seed("history-days", sacct_service.parse_days(view.get("days"), span) or span)
+links.seed("history-days", sacct_selection.parse_days(view.get("days"), span) or span)
 picked = c3.date_input("Jobs that started between", min_value=span[0], max_value=span[1], key="history-days",
                        format="YYYY-MM-DD", help=f"Days in {settings.sacct_timezone}, by each job's Start (else "
                        "Submit).")
