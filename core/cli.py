@@ -213,7 +213,9 @@ def _names(values: Sequence[str] | None) -> tuple[str, ...]:
 def collect_history(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
     """Pull accounting from sacct (or read it from --from) into the history dataset."""
     zone = ZoneInfo(settings.sacct_timezone)
-    if args.window_days <= 0 or args.overlap_minutes < 0:
+    window = settings.collect.window_days if args.window_days is None else args.window_days
+    overlap = settings.collect.overlap_minutes if args.overlap_minutes is None else args.overlap_minutes
+    if window <= 0 or overlap < 0:
         raise CommandFailed(f"{NOT_COLLECTED}: --window-days must be above 0 and --overlap-minutes at least 0")
     if args.source is not None:
         try:
@@ -229,8 +231,8 @@ def collect_history(args: argparse.Namespace, settings: Settings, out: TextIO, e
         cluster = args.cluster or collect.cluster_of_slurm()
         options = collect.CollectOptions(
             cluster=cluster, since=_moment(args.since, zone, "--since"), until=_moment(args.until, zone, "--until"),
-            accounts=_names(args.account), users=_names(args.user), window_seconds=args.window_days * 86_400,
-            overlap_seconds=args.overlap_minutes * 60, json=args.json)
+            accounts=_names(args.account), users=_names(args.user), window_seconds=window * 86_400,
+            overlap_seconds=overlap * 60, json=args.json, first_days=settings.collect.first_days)
         store = open_store(settings)
         report = collect.collect(store, settings, options,
                                  progress=lambda line: print(f"{PROG}: {line}", file=err, flush=True))
@@ -310,9 +312,9 @@ def _parser() -> argparse.ArgumentParser:
     co.add_argument("--until", help="pull up to this time instead of now")
     co.add_argument("--account", action="append", help="only these accounts (repeat or comma-separate)")
     co.add_argument("--user", action="append", help="only these users (repeat or comma-separate)")
-    co.add_argument("--window-days", type=float, default=1.0, help="one sacct call per window this long (1)")
-    co.add_argument("--overlap-minutes", type=float, default=60.0,
-                    help="pull again this much before the watermark, for late updates (60)")
+    co.add_argument("--window-days", type=float, help="one sacct call per window this long (COLLECT_WINDOW_DAYS, 1)")
+    co.add_argument("--overlap-minutes", type=float,
+                    help="pull again this much before the watermark, for late updates (COLLECT_OVERLAP_MINUTES, 60)")
     co.add_argument("--json", action="store_true", help="ask sacct for --json instead of --parsable2")
     co.add_argument("--from", dest="source", metavar="FILE|-",
                     help="merge sacct output from a file (or - for stdin) instead of calling sacct")

@@ -209,3 +209,16 @@ def test_kill_minus_9_at_any_moment_of_a_running_collect_then_again_gives_the_wh
     rows, jobs = contents(LocalStore(store), settings_of(store))
     pd.testing.assert_frame_equal(rows, expected[0], check_like=True)
     pd.testing.assert_frame_equal(jobs, expected[1], check_like=True)
+
+
+def test_the_window_and_overlap_come_from_the_settings_and_the_options_win(slurm: FakeSlurm, tmp_path: Path) -> None:
+    env = env_of(slurm, tmp_path / "store", COLLECT_WINDOW_DAYS="3", COLLECT_OVERLAP_MINUTES="120")
+    first = hpc_monitor(["collect", "--cluster", "testcluster", "--since", "2026-02-25", "--until", "2026-03-06"],
+                        env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "3 sacct calls" in first.stdout  # 9 days in windows of 3
+    slurm.reset_calls()
+    hpc_monitor(["collect", "--cluster", "testcluster", "--until", "2026-03-06T01:00", "--window-days", "1"], env,
+                tmp_path)
+    windowed = [c for c in slurm.calls() if "--starttime" in c]
+    assert [c[c.index("--starttime") + 1] for c in windowed] == ["2026-03-05T22:00:00"]  # two hours of overlap

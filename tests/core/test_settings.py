@@ -6,7 +6,7 @@ from core.billing import Rates
 from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.sacct.advice import Thresholds
-from core.settings import ENV_NAMES, Settings, load_settings
+from core.settings import ENV_NAMES, CollectSettings, Settings, load_settings
 
 
 def test_defaults_without_env() -> None:
@@ -70,10 +70,12 @@ def test_attention_thresholds_and_default_platform() -> None:
 
 
 def test_every_env_name_comes_from_the_model_nested_ones_included() -> None:
-    flat = [name.upper() for name, info in Settings.model_fields.items() if name not in ("advice", "billing", "notify")]
+    flat = [name.upper() for name, info in Settings.model_fields.items() if name not in ("advice", "billing", "notify",
+                                                                                            "collect")]
     nested = [f"ADVICE_{name.upper()}" for name in Thresholds.model_fields] + [
         f"BILLING_{name.upper()}" for name in Rates.model_fields] + [
-        f"NOTIFY_{name.upper()}" for name in NotifySettings.model_fields]
+        f"NOTIFY_{name.upper()}" for name in NotifySettings.model_fields] + [
+        f"COLLECT_{name.upper()}" for name in CollectSettings.model_fields]
     assert sorted(ENV_NAMES) == sorted(flat + nested)
     assert "BILLING_PUHTI_BU_PER_CORE_HOUR" in ENV_NAMES and "ADVICE_OOM_FACTOR" in ENV_NAMES
     assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES and "NOTIFY" not in ENV_NAMES
@@ -123,3 +125,10 @@ def test_constructing_settings_reads_no_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("BILLING_PUHTI_BU_PER_CORE_HOUR", "7")
     assert Settings().bucket_prefix == "mlch" and Settings().billing == Rates()
     assert load_settings(None).billing.puhti_bu_per_core_hour == 7
+
+
+def test_collect_settings_are_read_in_their_units_and_checked() -> None:
+    s = load_settings(None, {"COLLECT_WINDOW_DAYS": "7", "COLLECT_OVERLAP_MINUTES": "90"})
+    assert (s.collect.window_days, s.collect.overlap_minutes, s.collect.first_days) == (7, 90, 30)
+    with pytest.raises(SettingsError, match="COLLECT_WINDOW_DAYS"):
+        load_settings(None, {"COLLECT_WINDOW_DAYS": "0"})
