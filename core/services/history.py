@@ -624,3 +624,24 @@ def table_text(table: pd.DataFrame) -> pd.DataFrame:
     for name in _WAITS:
         out[name] = aligned_durations(out[name])
     return out
+
+
+def stored_jobs(store: ObjectStore, settings: Settings, *, cluster: str | None = None,
+                since: float | None = None) -> pd.DataFrame:
+    """The history's jobs (one row per job, :data:`JOB_COLUMNS`), of one cluster and from a time on when asked.
+
+    ``since`` (epoch seconds) keeps the jobs whose Start, else Submit, is at or after it; only the months that can
+    hold them are read. Ordered by Submit, then cluster and job id.
+    """
+    months = list_months(store, settings)
+    if cluster is not None:
+        months = [m for m in months if m.cluster == cluster_name(cluster)]
+    if since is not None:
+        day = datetime.fromtimestamp(since, ZoneInfo("UTC")).date()
+        months = months_to_read(months, day, date.max)
+    jobs = history_jobs(store, settings, months)
+    if since is not None and not jobs.empty:
+        jobs = jobs[_when(jobs) >= since]
+    if jobs.empty:
+        return jobs.reset_index(drop=True)
+    return jobs.sort_values(["submit-time", "cluster", "job-id"], kind="stable").reset_index(drop=True)

@@ -197,3 +197,23 @@ def test_an_upload_goes_into_the_same_history_and_collecting_the_same_jobs_adds_
     bare = upload.store_run(store, settings, "bare", upload.parse_upload(b"JobID|State\n7|COMPLETED\n", settings),
                             platform="mahti")
     assert bare.merged is not None and bare.merged.unplaced_rows == 1 and bare.merged.new_jobs == 0
+
+
+def test_stored_jobs_of_a_cluster_from_a_date_read_only_the_months_that_can_hold_them(
+        slurm: FakeSlurm, store: LocalStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    three_months(slurm)
+    collect.collect(store, settings, options(since=at("2026-01-20T00:00:00"), window_seconds=30 * 86_400),
+                    now=at("2026-03-06T00:00:00"))
+    read: list[str] = []
+    get = store.get_object
+
+    def counted(bucket: str, name: str) -> object:
+        read.append(name)
+        return get(bucket, name)
+
+    monkeypatch.setattr(store, "get_object", counted)
+    jobs = history.stored_jobs(store, settings, cluster="testcluster", since=at("2026-03-01T00:00:00"))
+    assert jobs["job-id"].tolist() == ["1009", "2009", "3000", "3001"]  # by Submit: 2 March, then 5 March
+    assert {n.split("/")[4] for n in read} == {"month=2026-02", "month=2026-03"}
+    assert history.stored_jobs(store, settings, cluster="elsewhere").empty
+    assert len(history.stored_jobs(store, settings)) == 22
