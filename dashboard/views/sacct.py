@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.serialize import frame_to_csv, frame_to_parquet
-from core.services import charts, cost, platforms, sacct_selection, tables
+from core.services import charts, cost, history, platforms, sacct_selection, tables
 from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as service
@@ -16,7 +16,8 @@ store = components.store()
 bucket = service.forwarder_bucket(settings)
 
 with components.guard(f"Could not list {bucket}/ARTIFACTS/SACCT/"):
-    runs = service.list_runs(store, settings)
+    # Uploaded runs first (the page opens on the newest of them), then the history's months.
+    runs = service.list_runs(store, settings) + history.month_runs(history.list_months(store, settings))
 if not runs:
     st.info(f"No SACCT runs in {bucket}/ARTIFACTS/SACCT/ yet: store one on the Upload sacct page.")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
