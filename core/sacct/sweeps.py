@@ -29,8 +29,11 @@ EFFICIENCIES = {"cpu-efficiency": "CPU eff.", "memory-efficiency": "Mem eff.", "
 
 @dataclass(frozen=True)
 class Sweep:
-    """A set of tasks: an array (``kind`` "array", ``ident`` its array job id) or same-named jobs (``ident`` the
-    name) of one run."""
+    """A set of tasks of one run.
+
+    An array (``kind`` "array", ``ident`` its array job id) or jobs sharing a name (``kind`` "name", ``ident`` the
+    name).
+    """
 
     run: str
     kind: str
