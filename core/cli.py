@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.auth import Credentials
-from core.errors import Conflict, InputTooLarge, MonitorError, failure_message
+from core.errors import Conflict, InputTooLarge, InvalidInput, MonitorError, failure_message
 from core.platforms import PLATFORMS
 from core.services import buckets, digest, notify, upload
 from core.settings import Settings, load_settings
@@ -132,13 +132,13 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     try:
         run = upload.run_name(args.run)
         if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
-            raise ValueError(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
+            raise InvalidInput(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
         data, source, progress = _read_input(args.file, settings, stdin, err)
         progress.say(f"parsing {iec_size(len(data))} from {source}")
         parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
                                      delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         del data
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
     progress.say(f"parsed {len(parsed.frame):,} rows ({parsed.format})")
     for warning in parsed.warnings[:SHOWN_WARNINGS]:
@@ -152,7 +152,7 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     except Conflict as exc:
         raise CommandFailed(f"{NOT_STORED}: run {run!r} is already stored ({exc.bucket}/{exc.obj}); --new-version "
                             "stores it again as a new version and keeps the earlier ones") from None
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         raise CommandFailed(failure_message(NOT_STORED, exc)) from None
     count = len(parsed.warnings)
     warned = "no warnings" if count == 0 else f"{count:,} warning{'s' if count > 1 else ''}"
@@ -189,7 +189,7 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             if page.next_marker is None:
                 break
             marker = page.next_marker
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         raise CommandFailed(failure_message(f"{NOT_LISTED} {target or 'buckets'}", exc)) from None
 
 

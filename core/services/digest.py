@@ -21,8 +21,10 @@ import pandas as pd
 from core.billing import UNITS, billed
 from core.delivery import Message
 from core.errors import MonitorError, failure_message
+from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from core.services.notify import Channel, DashboardLinks, Outgoing, Report, deliver, ledger
 from core.settings import Settings
 from core.store.base import ObjectStore
@@ -91,7 +93,7 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
     if not frames:
         return [], problems
     frame = sacct_service.combine(frames)
-    jobs = sacct_service.metrics(frame)
+    jobs = sacct_selection.metrics(frame)
     jobs["run"] = jobs["run"].astype(str)
     jobs["job-id"] = jobs["job-id"].astype(str)
     jobs = jobs.merge(_job_extras(frame), on=["run", "job-id"], how="left")
@@ -106,8 +108,8 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
     hours = pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") / 3600
     jobs["core-hours"] = pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600
     jobs["gpu-hours"] = jobs["gpus"] * hours
-    jobs["failed"] = jobs["state"].astype("string").isin(sacct_service.FAILED_STATES).fillna(False).astype(bool)
-    notes = sacct_service.findings(jobs, settings)
+    jobs["failed"] = jobs["state"].astype("string").isin(sacct_selection.FAILED_STATES).fillna(False).astype(bool)
+    notes = findings_service.findings(jobs, settings)
     weeks = []
     for project, mine in jobs.groupby("project", sort=True):
         rows = []

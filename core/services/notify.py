@@ -25,6 +25,7 @@ from core.delivery import DeliveryFailed, Message, SmtpServer, post_webhook, sen
 from core.naming import folder
 from core.services import overview as overview_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from core.settings import Settings
 from core.store.base import ObjectStore
 from core.store.ledger import Claim, Ledger
@@ -111,7 +112,7 @@ def failed_job_items(view: overview_service.Overview, settings: Settings, links:
         ran = f" after {slurm_duration(float(elapsed))}" if elapsed is not None and not pd.isna(elapsed) else ""
         body = (f"Job {job_id}{named} of SACCT run {run} on {platform} ended {state}{ran}"
                 f"{f' at {ended}' if ended else ''}.")
-        if state != "OUT_OF_MEMORY" and state in sacct_service.FAILED_STATES:
+        if state != "OUT_OF_MEMORY" and state in sacct_selection.FAILED_STATES:
             kind = state.lower().replace("_", " ")
         else:
             kind = "out of memory" if state == "OUT_OF_MEMORY" else "step out of memory"
