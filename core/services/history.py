@@ -507,7 +507,8 @@ def aggregate(jobs: pd.DataFrame, period: str, group: str, settings: Settings) -
     """The :data:`FIGURES` per period and group; columns ``period`` (the first day), ``group`` and the figures.
 
     Jobs, failure rate (of the finished jobs), core-hours allocated, GPU-hours allocated (null when no job recorded
-    its GPUs), billing per pool (core.billing.POOLS: CSC CPU BU, CSC GPU BU, LUMI core-hours, LUMI GPU-hours), median CPU, memory and time efficiency of
+    its GPUs), billing per pool (core.billing.POOLS: CSC CPU BU, CSC GPU BU, LUMI core-hours, LUMI GPU-hours),
+    median CPU, memory and time efficiency of
     the finished jobs that ran, and queue wait median and 90th percentile (seconds) of the jobs that started.
     """
     column = GROUPS[group]
