@@ -23,3 +23,6 @@ _.stored_message
 
 # The fault proxy's switch, flipped by the browser fault tests (tests/browser/test_faults.py).
 _.set_mode
+
+# The history dataset read back whole: the collect tests check what collect stored through it.
+_.stored_jobs
