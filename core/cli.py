@@ -33,7 +33,7 @@ import pandas as pd
 from core.auth import Credentials
 from core.errors import Conflict, InputTooLarge, InvalidInput, MonitorError, failure_message
 from core.platforms import PLATFORMS
-from core.services import buckets, digest, jobs_report, notify, upload
+from core.services import buckets, collect, digest, jobs_report, notify, upload
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
@@ -51,6 +51,7 @@ SHOWN_WARNINGS = 20
 NOT_ACCEPTED = "The sacct input was not accepted"
 NOT_STORED = "Could not store the run"
 NOT_LISTED = "Could not list"
+NOT_COLLECTED = "Could not collect"
 
 
 class CommandFailed(Exception):
@@ -220,6 +221,53 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         raise CommandFailed(failure_message(f"{NOT_LISTED} {target or 'buckets'}", exc)) from None
 
 
+def _moment(text: str | None, zone: ZoneInfo, option: str) -> float | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]`` in the cluster's zone, as epoch seconds."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandFailed(f"{NOT_COLLECTED}: {option} {text!r} is not a date (YYYY-MM-DD or "
+                            "YYYY-MM-DDTHH:MM:SS)") from None
+    return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+
+
+def _names(values: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(sorted({n.strip() for v in values or () for n in v.split(",") if n.strip()}))
+
+
+def collect_history(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
+    """Pull accounting from sacct (or read it from --from) into the history dataset."""
+    zone = ZoneInfo(settings.sacct_timezone)
+    window = settings.collect.window_days if args.window_days is None else args.window_days
+    overlap = settings.collect.overlap_minutes if args.overlap_minutes is None else args.overlap_minutes
+    if window <= 0 or overlap < 0:
+        raise CommandFailed(f"{NOT_COLLECTED}: --window-days must be above 0 and --overlap-minutes at least 0")
+    if args.source is not None:
+        try:
+            data, source, progress = _read_input(args.source, settings, stdin, err)
+            store = open_store(settings)
+            progress.say(f"merging {iec_size(len(data))} from {source}")
+            merged = collect.merge_text(store, settings, data, cluster=args.cluster)
+        except (MonitorError, ValueError) as exc:
+            raise CommandFailed(failure_message(NOT_COLLECTED, exc)) from None
+        print(f"Merged {source} into the history: {merged.text()}.", file=out)
+        return
+    try:
+        cluster = args.cluster or collect.cluster_of_slurm()
+        options = collect.CollectOptions(
+            cluster=cluster, since=_moment(args.since, zone, "--since"), until=_moment(args.until, zone, "--until"),
+            accounts=_names(args.account), users=_names(args.user), window_seconds=window * 86_400,
+            overlap_seconds=overlap * 60, json=args.json, first_days=settings.collect.first_days)
+        store = open_store(settings)
+        report = collect.collect(store, settings, options,
+                                 progress=lambda line: print(f"{PROG}: {line}", file=err, flush=True))
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(failure_message(NOT_COLLECTED, exc)) from None
+    print(report.text(zone), file=out)
+
+
 def send_notifications(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO,
                        stdin: BinaryIO) -> None:
     """Send what needs attention (or, with --digest, the week per project) to the configured channels."""
@@ -294,6 +342,24 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--fields", help="the field list of --noheader output")
     jobs.add_argument("--delimiter", help="sacct's --delimiter for headerless output")
     jobs.set_defaults(handler=report_jobs)
+    co = commands.add_parser(
+        "collect", help="pull accounting from sacct into the history (run it from cron or scrontab)",
+        description="Pull the cluster's jobs since the last collection (a watermark per cluster in storage, less an "
+                    "overlap) one window at a time, pull again the jobs that had not finished, and merge them into "
+                    "ARTIFACTS/SACCT/history/cluster=<c>/month=<yyyy-mm>/. Running it again stores nothing new.")
+    co.add_argument("--cluster", help="the cluster (sacct --clusters); default: ClusterName of scontrol show config")
+    co.add_argument("--since", help="pull from this time (YYYY-MM-DD[THH:MM:SS], the cluster's zone) instead of "
+                                    "the watermark")
+    co.add_argument("--until", help="pull up to this time instead of now")
+    co.add_argument("--account", action="append", help="only these accounts (repeat or comma-separate)")
+    co.add_argument("--user", action="append", help="only these users (repeat or comma-separate)")
+    co.add_argument("--window-days", type=float, help="one sacct call per window this long (COLLECT_WINDOW_DAYS, 1)")
+    co.add_argument("--overlap-minutes", type=float,
+                    help="pull again this much before the watermark, for late updates (COLLECT_OVERLAP_MINUTES, 60)")
+    co.add_argument("--json", action="store_true", help="ask sacct for --json instead of --parsable2")
+    co.add_argument("--from", dest="source", metavar="FILE|-",
+                    help="merge sacct output from a file (or - for stdin) instead of calling sacct")
+    co.set_defaults(handler=collect_history)
     ls = commands.add_parser("ls", help="list buckets, or the folders and objects under BUCKET/PREFIX")
     ls.add_argument("target", nargs="?", metavar="BUCKET[/PREFIX]")
     ls.set_defaults(handler=list_storage)

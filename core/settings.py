@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decouple import RepositoryEnv
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -46,6 +46,19 @@ class ReadLimits:
     rows: int = 5_000_000
     bytes: int = 1024 * 2**20
     management_bytes: int = 32 * 2**20
+
+
+class CollectSettings(BaseModel):
+    """How ``hpc-monitor collect`` asks sacct (``COLLECT_<FIELD>``); the command line's options win."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    #: One sacct call per window this long.
+    window_days: float = Field(1, gt=0, le=366)
+    #: Pulled again before the watermark, for late updates (a job's end, its steps' figures).
+    overlap_minutes: float = Field(60, ge=0, le=60 * 24 * 31)
+    #: How far back the first collection of a cluster goes without ``--since``.
+    first_days: float = Field(30, gt=0, le=3660)
 
 
 class Settings(BaseSettings):
@@ -88,6 +101,8 @@ class Settings(BaseSettings):
     budget: Budget = Budget()
     #: Where the dashboard is reached: the links in notifications start with it.
     dashboard_url: str = "http://localhost:8501"
+    # hpc-monitor collect: sacct windows, overlap and the first pull's reach (COLLECT_<FIELD>).
+    collect: CollectSettings = CollectSettings()
     # hpc-monitor notify: an incoming webhook and/or e-mail (NOTIFY_<FIELD>).
     notify: NotifySettings = NotifySettings()
 

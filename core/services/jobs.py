@@ -17,6 +17,7 @@ from core.errors import DamagedObject, InvalidInput, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
 from core.sacct.gpu import step_gpu_use
+from core.sacct.metrics import CPU_FROM_TRES
 from core.services import cost as cost_service
 from core.services import findings as findings_service
 from core.services import logs as logs_service
@@ -130,6 +131,7 @@ class SeffSummary:
     requested_memory_bytes: float | None
     memory_efficiency: float | None
     queue_wait_seconds: float | None
+    cpu_source: str | None = None  # where cpu_seconds came from (job_metrics' total-cpu-source)
 
 
 def _number(row: pd.Series, column: str) -> float | None:
@@ -165,7 +167,7 @@ def seff_summary(rows: pd.DataFrame, job_id: str) -> SeffSummary | None:
         cpu_efficiency=_number(m, "cpu-efficiency"), elapsed_seconds=elapsed,
         timelimit_seconds=_number(m, "timelimit-seconds"), memory_bytes=_number(m, "max-rss"),
         requested_memory_bytes=_number(m, "req-mem-bytes"), memory_efficiency=_number(m, "memory-efficiency"),
-        queue_wait_seconds=_number(m, "queue-wait-seconds"),
+        queue_wait_seconds=_number(m, "queue-wait-seconds"), cpu_source=_text(m, "total-cpu-source"),
     )
 
 
@@ -174,6 +176,15 @@ def logs_of(refs: Iterable[LogRef], job_id: str) -> list[LogRef]:
     order = {"output": 0, "error output": 1, "seff report": 2}
     own = [r for r in refs if r.job_id == job_id or r.job_id.split("_")[0] == job_id]
     return sorted(own, key=lambda r: (order.get(r.kind, 3), r.object))
+
+
+def _cpu_note(summary: SeffSummary) -> str:
+    if summary.cpu_seconds is None:
+        return " (not recorded)"
+    if summary.cpu_source == CPU_FROM_TRES:
+        return (" (from the steps' TRESUsageInTot/Max cpu=, sampled each accounting interval: TotalCPU lost the CPU "
+                "time of processes that were killed)")
+    return ""
 
 
 def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> str:
@@ -189,7 +200,7 @@ def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> 
         f"State: {state}" + (f" (exit code {summary.exit_code})" if summary.exit_code else ""),
         f"Nodes: {'—' if summary.nodes is None else f'{summary.nodes:.0f}'}",
         f"Cores: {'—' if summary.cpus is None else f'{summary.cpus:.0f}'}",
-        f"CPU Utilized: {slurm_duration(summary.cpu_seconds)}",
+        f"CPU Utilized: {slurm_duration(summary.cpu_seconds)}" + _cpu_note(summary),
         f"CPU Efficiency: {percent(summary.cpu_efficiency)} of {slurm_duration(summary.core_walltime_seconds)} "
         "core-walltime",
         f"Job Wall-clock time: {slurm_duration(summary.elapsed_seconds)}"

@@ -8,10 +8,12 @@ from core.services import findings as findings_service
 from core.services import jobs as service
 from core.services import logs as logs_service
 from core.services import sacct as sacct_service
+from core.services import sweeps as sweeps_service
 from core.services import tables
 from core.services.sacct import RunRef
 from core.services.times import pipeline_bucket
 from dashboard import components, links
+from dashboard import sweeps as sweep_view
 
 settings = components.settings()
 view = links.ViewParams("job", ("job", "run", "platform", "object"))
@@ -106,6 +108,14 @@ else:
         components.sacct_table(tables.headed_table(findings, findings_service.FINDING_HEADERS,
                                                    settings.sacct_timezone), key="job-findings",
                                selectable=False)
+    array = sweeps_service.array_of(job.rows, job_id, settings)
+    array_id = sweeps_service.task_of_array(job_id)
+    if array is not None:
+        st.subheader(f"Array: {array[0].tasks:,} tasks", divider="gray")
+        sweep_view.show(array[0], array[1], settings, key="job-array")
+    elif array_id is not None:
+        st.page_link(links.JOB, label=f"This is a task of array {array_id}: the array's summary and sweep advice",
+                     icon=":material/stacks:", query_params=service.JobKey(array_id, run=job.runs[0]).query_params())
 
 # --- Logs -------------------------------------------------------------------------------------------------------
 st.subheader("Logs", divider="gray")

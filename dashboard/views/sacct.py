@@ -3,12 +3,14 @@
 import streamlit as st
 
 from core.serialize import frame_to_csv, frame_to_parquet
-from core.services import charts, cost, platforms, sacct_selection, tables
+from core.services import charts, cost, history, platforms, sacct_selection, tables
 from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as service
+from core.services import sweeps as sweeps_service
 from core.services.jobs import JobKey
 from dashboard import components, links
+from dashboard import sweeps as sweep_view
 
 components.header("SACCT", "Slurm accounting stored under ARTIFACTS/SACCT/ in the forwarder bucket.")
 settings = components.settings()
@@ -16,14 +18,16 @@ store = components.store()
 bucket = service.forwarder_bucket(settings)
 
 with components.guard(f"Could not list {bucket}/ARTIFACTS/SACCT/"):
-    runs = service.list_runs(store, settings)
+    # Uploaded runs first (the page opens on the newest of them), then the history's months.
+    runs = service.list_runs(store, settings) + history.month_runs(history.list_months(store, settings))
 if not runs:
     st.info(f"No SACCT runs in {bucket}/ARTIFACTS/SACCT/ yet: store one on the Upload sacct page.")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
     st.stop()
 by_name = {r.name: r for r in runs}
 # URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
-view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows"))
+view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows",
+                                          "sweep"))
 default_runs = service.default_runs(runs)
 linked = view_params.get_all("runs")
 missing = [n for n in linked if n not in by_name]
@@ -112,7 +116,8 @@ if jobs.empty:
     st.stop()
 
 # One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
-VIEWS = ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O", "Platforms", "Table"]
+VIEWS = ["States", "Elapsed", "Efficiency", "Findings", "Sweeps", "Timeline", "Queue wait", "Disk I/O", "Platforms",
+         "Table"]
 links.seed("sacct-view", view_params.get("view") if view_params.get("view") in VIEWS else "States")
 view = st.segmented_control("View", VIEWS, key="sacct-view", label_visibility="collapsed") or "States"
 view_params.keep("view", view, "States")
@@ -144,6 +149,28 @@ elif view == "Findings":
         components.sacct_table(tables.headed_table(findings_service.failure_counts(by_platform, by),
                                                    findings_service.FAILURE_HEADERS, settings.sacct_timezone),
                                key=f"failures-{by}", selectable=False)
+elif view == "Sweeps":
+    found = sweeps_service.find(jobs)
+    if not found:
+        view_params.set("sweep", None)
+        st.info("No sweep among these jobs: no job array with two or more tasks, and no name shared by three or more "
+                "jobs of a run.", icon=":material/info:")
+    else:
+        by_key = {s.key: s for s in found}
+        linked_sweep = view_params.get("sweep")
+        if linked_sweep and linked_sweep not in by_key:
+            links.stale("the sweep", [linked_sweep], "the largest one")
+        links.seed_choice("sacct-sweep", linked_sweep if linked_sweep in by_key else found[0].key, list(by_key))
+        picked_sweep = by_key[st.selectbox("Sweep", list(by_key), key="sacct-sweep",
+                                           format_func=lambda k: by_key[k].label,
+                                           help="Job arrays (largest first), then names shared by three or more "
+                                           "jobs of one run.")]
+        view_params.keep("sweep", picked_sweep.key, found[0].key)
+        sweep_view.show(picked_sweep, sweeps_service.summary(jobs, picked_sweep, settings), settings, key="sweep")
+        if picked_sweep.kind == "array":
+            st.page_link(links.JOB, label=f"Job page of array {links.plain(picked_sweep.ident)}",
+                         icon=":material/work_history:",
+                         query_params=JobKey(picked_sweep.ident, run=picked_sweep.run).query_params())
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
 elif view == "Queue wait":

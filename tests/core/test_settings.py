@@ -6,7 +6,7 @@ from core.billing import Rates
 from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.sacct.advice import Thresholds
-from core.settings import ENV_NAMES, Settings, load_settings
+from core.settings import ENV_NAMES, CollectSettings, Settings, load_settings
 
 
 def test_defaults_without_env() -> None:
@@ -83,6 +83,7 @@ def test_every_env_name_comes_from_the_model_nested_ones_included() -> None:
     assert {f"ADVICE_{n.upper()}" for n in Thresholds.model_fields} <= set(ENV_NAMES)
     assert {f"BILLING_{n.upper()}" for n in Rates.model_fields} <= set(ENV_NAMES)
     assert {f"NOTIFY_{n.upper()}" for n in NotifySettings.model_fields} <= set(ENV_NAMES)
+    assert {f"COLLECT_{n.upper()}" for n in CollectSettings.model_fields} <= set(ENV_NAMES)
     assert "BILLING_PUHTI_BU_PER_CORE_HOUR" in ENV_NAMES and "BUDGET_CSC_GPU_BU" in ENV_NAMES
     assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES and "NOTIFY" not in ENV_NAMES
 
@@ -118,3 +119,10 @@ def test_constructing_settings_reads_no_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("BILLING_PUHTI_BU_PER_CORE_HOUR", "7")
     assert Settings().bucket_prefix == "mlch" and Settings().billing == Rates()
     assert load_settings(None).billing.puhti_bu_per_core_hour == 7
+
+
+def test_collect_settings_are_read_in_their_units_and_checked() -> None:
+    s = load_settings(None, {"COLLECT_WINDOW_DAYS": "7", "COLLECT_OVERLAP_MINUTES": "90"})
+    assert (s.collect.window_days, s.collect.overlap_minutes, s.collect.first_days) == (7, 90, 30)
+    with pytest.raises(SettingsError, match="COLLECT_WINDOW_DAYS"):
+        load_settings(None, {"COLLECT_WINDOW_DAYS": "0"})

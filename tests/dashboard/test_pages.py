@@ -114,8 +114,8 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     _no_trouble(at)
     assert len(at.multiselect[0].value) == 6
     views = at.segmented_control(key="sacct-view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O",
-                             "Platforms", "Table"]
+    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Sweeps", "Timeline", "Queue wait",
+                             "Disk I/O", "Platforms", "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
