@@ -188,7 +188,10 @@ def send_digests(store: ObjectStore, settings: Settings, now: datetime, targets:
             report.sent.extend(Outgoing(channel.name, digest_message(week, settings), (key,))
                                for key, week in new.items())
             continue
-        for claim in book.claim(new) if new else []:
+        won = book.claim(new) if new else []
+        if book.late:
+            report.late[channel.name] = book.late
+        for claim in won:
             deliver(book, channel, Outgoing(channel.name, digest_message(new[claim.key], settings), (claim.key,)),
                     [claim], now, report)
     return report

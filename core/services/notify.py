@@ -232,6 +232,8 @@ class Report:
 
     sent: list[Outgoing] = field(default_factory=list)
     held: dict[str, int] = field(default_factory=dict)
+    #: Items left for the next run per channel because storage recorded their claim too slowly to order it.
+    late: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     already: int = 0
@@ -287,6 +289,8 @@ def notify(store: ObjectStore, settings: Settings, now: datetime, targets: Seque
         if not new:
             continue
         won = {claim.key: claim for claim in book.claim(keyed_key for keyed_key in keyed if keyed_key not in done)}
+        if book.late:
+            report.late[channel.name] = book.late
         mine = [item for key, item in keyed.items() if key in won]
         outgoing, held = plan(mine, budget, channel.name, links)
         if held:
