@@ -86,12 +86,26 @@ else:
                    f"{settings.sacct_timezone}")
         components.sacct_table(tables.row_table(job.rows, settings.sacct_timezone), key="job-rows",
                                selectable=False)
+    st.caption("GPUs and cost" + (f" (run {links.plain(job.runs[0])})" if len(job.runs) > 1 else ""))
+    first_ref = next((r for r in sacct_service.list_runs(store, settings) if r.name == job.runs[0]), None)
+    platform = components.described_run(store, forwarder, first_ref.object, first_ref.etag)[1].platform \
+        if first_ref is not None else None
+    priced = service.job_cost(job.rows[job.rows["run"] == job.runs[0]], job_id, platform, settings)
+    findings = job.findings
+    if priced is not None:
+        findings = priced.findings
+        st.code(priced.summary_text(), language=None, wrap_lines=True)
+        if not priced.steps.empty:
+            st.caption("GPU use per step (TRESUsageInAve gres/gpuutil; peak TRESUsageInMax gres/gpumem)")
+            st.dataframe(priced.steps, hide_index=True, width="stretch", column_config={
+                "GPU use %": st.column_config.NumberColumn(format="%.0f %%"),
+                "peak GPU memory GiB": st.column_config.NumberColumn(format="%.2f GiB")})
     st.caption("Advice")
-    if job.findings.empty:
+    if findings.empty:
         st.text("No finding: " + findings_service.findings_help(settings))
     else:
         st.caption(findings_service.findings_help(settings))
-        components.sacct_table(tables.headed_table(job.findings, findings_service.FINDING_HEADERS,
+        components.sacct_table(tables.headed_table(findings, findings_service.FINDING_HEADERS,
                                                    settings.sacct_timezone), key="job-findings",
                                selectable=False)
     array = sweeps_service.array_of(job.rows, job_id, settings)

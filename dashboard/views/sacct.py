@@ -3,8 +3,7 @@
 import streamlit as st
 
 from core.serialize import frame_to_csv, frame_to_parquet
-from core.services import billing as billing_service
-from core.services import charts, platforms, sacct_selection, tables
+from core.services import charts, cost, history, platforms, sacct_selection, tables
 from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as service
@@ -19,7 +18,8 @@ store = components.store()
 bucket = service.forwarder_bucket(settings)
 
 with components.guard(f"Could not list {bucket}/ARTIFACTS/SACCT/"):
-    runs = service.list_runs(store, settings)
+    # Uploaded runs first (the page opens on the newest of them), then the history's months.
+    runs = service.list_runs(store, settings) + history.month_runs(history.list_months(store, settings))
 if not runs:
     st.info(f"No SACCT runs in {bucket}/ARTIFACTS/SACCT/ yet: store one on the Upload sacct page.")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
@@ -90,11 +90,12 @@ else:
         view_params.set("days", None)
 all_jobs = components.sacct_metrics(store, bucket, [by_name[n] for n in chosen], [frame])
 selection = sacct_selection.select(frame, all_jobs, filters)
-jobs = selection.jobs
+run_platforms = runs_service.platforms_of(infos.values())
+jobs = cost.priced(selection.jobs, cost.job_platforms(selection.jobs, run_platforms), settings)
 
 summary = sacct_selection.summary(selection)
-bill = billing_service.billing(jobs, runs_service.platforms_of(infos.values()), settings)
-m = st.columns(7)
+totals = cost.pool_totals(jobs)
+m = st.columns(6 + max(1, len(totals)))
 m[0].metric("Jobs", f"{summary.jobs:,}")
 m[1].metric("Steps", f"{summary.steps:,}")
 m[2].metric("Failed / timed out", f"{summary.failed:,}")
@@ -104,9 +105,12 @@ m[4].metric("Core-hours allocated", "—" if summary.core_hours is None else f"{
             help="Elapsed × AllocCPUS (sacct's CPUTime): what the allocations held, used or not")
 m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
             else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
-m[6].metric("Billing units", "—" if bill.csc_bu is None else f"{bill.csc_bu:,.1f}",
-            help="CSC CPU BU at the rates in the settings (README: billing)")
-st.caption(sacct_selection.summary_counts(summary) + " " + bill.caption())
+for i, total in enumerate(totals):
+    m[6 + i].metric(total.pool, f"{total.amount:,.1f}", help=f"Billed from the {total.pool} pool over "
+                    f"{total.jobs:,} jobs at the rates in the settings; pools are never added together")
+if not totals:
+    m[6].metric("Billed", "—", help="No job's platform and partition have a billing rule (README: billing)")
+st.caption(sacct_selection.summary_counts(summary) + " " + cost.totals_caption(totals, cost.unbilled(jobs)))
 if jobs.empty:
     st.info("No job matches these filters.")
     st.stop()
@@ -134,7 +138,7 @@ elif view == "Findings":
                            key="findings", selectable=False)
     st.download_button("Findings as CSV", data=lambda: findings_service.findings_csv(notes),
                        file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:")
-    by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
+    by_platform = jobs
     for by, title in (("run", "Per run"), ("platform", "Per platform")):
         st.subheader(title)
         st.caption("Idle core-hours = Σ (Elapsed × AllocCPUS − TotalCPU); unused memory GiB-hours = Σ (memory "
@@ -174,7 +178,7 @@ elif view == "Queue wait":
 elif view == "Disk I/O":
     st.plotly_chart(charts.disk_io(selection.rows), width="stretch")
 elif view == "Platforms":
-    by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
+    by_platform = platforms.with_platform(jobs, run_platforms)
     compared = platforms.comparison(by_platform)
     st.caption("Each run's platform is the one it was stored with (sacct's Cluster, or the choice on Upload).")
     top_left, top_right = st.columns(2)
@@ -183,12 +187,16 @@ elif view == "Platforms":
     bottom_left, bottom_right = st.columns(2)
     bottom_left.plotly_chart(platforms.efficiency_figure(by_platform, compared), width="stretch")
     bottom_right.plotly_chart(platforms.core_hours_figure(compared), width="stretch")
+    gpu_left, gpu_right = st.columns(2)
+    gpu_left.plotly_chart(platforms.gpu_hours_figure(compared), width="stretch")
+    gpu_right.plotly_chart(platforms.billing_figure(by_platform, compared), width="stretch")
     st.dataframe(compared, hide_index=True, width="stretch", column_config={
         "failure rate": st.column_config.NumberColumn(format="percent"),
         "CPU efficiency median": st.column_config.NumberColumn(format="percent"),
         "memory efficiency median": st.column_config.NumberColumn(format="percent"),
         "queue wait median min": st.column_config.NumberColumn("queue wait median (min)", format="%.1f"),
         "core-hours": st.column_config.NumberColumn(format="%,.1f"),
+        "GPU-hours": st.column_config.NumberColumn(format="%,.1f"),
     })
 else:
     ROWS = ["One row per job", "All sacct rows"]
