@@ -190,7 +190,7 @@ def test_stuck_pipelines_and_quotas_are_items_with_their_management_links(
 def test_weekly_digest_per_project_is_sent_once_a_day(store: LocalStore, settings: Settings, stored: datetime,
                                                       tmp_path: Path) -> None:
     with webhook_receiver() as hook, smtp_receiver(tmp_path) as box:
-        s = configured(settings, **receivers_env(hook, box))
+        s = configured(settings, **receivers_env(hook, box), BUDGET_CSC_CPU_BU="1000")
         report = digest.send_digests(store, s, datetime.now(UTC), notify.channels(s))
         assert report.failures == [] and len(report.sent) == 4  # two projects × two channels
         again = digest.send_digests(store, s, datetime.now(UTC), notify.channels(s))
@@ -202,6 +202,7 @@ def test_weekly_digest_per_project_is_sent_once_a_day(store: LocalStore, setting
     assert ("- mahti: 3 jobs, 2 failed, 410.7 core-hours, 2.0 GPU-hours, billed 400.7 CSC CPU BU for 2 of its jobs"
             in week)  # job 5001 ran in a partition Mahti does not have ("gpu"): no rate
     assert "costliest findings:" in week and "Advice:" in week
+    assert "Budget (BUDGET_* allocations against every stored run):\n- CSC CPU BU: " in week
     assert "SACCT: https://monitor.example.org/sacct?runs=user-example-com-mahti-week" in week
     assert week.count("Job 5003: https://monitor.example.org/job?job=5003&run=user-example-com-mahti-week") == 1
     other = texts["Week of project project_2005678"]
