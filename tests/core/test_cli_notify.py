@@ -75,7 +75,7 @@ def test_notify_to_a_refused_receiver_reports_one_line_each_and_fails(env: dict[
     status, out, err = in_process(["notify"], bad, tmp_path, monkeypatch)
     lines = err.strip().splitlines()
     assert status == 1 and "Traceback" not in err and secret not in err + out
-    assert lines[:3] == ["hpc-monitor: not sent (1 item): webhook at 127.0.0.1: cannot connect (Connection refused) "
+    assert lines[:3] == ["hpc-monitor: not sent (1 item): webhook at 127.0.0.1: cannot connect (connection refused) "
                          "after 2 attempts"] * 3
     assert lines[3] == "hpc-monitor: error: 3 messages not delivered; their items stay unsent for the next run"
 
