@@ -7,6 +7,8 @@ Same settings as the dashboard (``.env`` in the working directory, then ``STORE`
     hpc-monitor upload-sacct sacct.txt --run mahti-may --new-version
     hpc-monitor ls                        # buckets
     hpc-monitor ls mlch-for-air/ARTIFACTS/SACCT/
+    sacct -P -o JobID,JobName,Partition,State,Elapsed,AllocCPUS,NNodes,AllocTRES,TRESUsageInAve,TRESUsageInMax \
+        -S 2024-05-01 | hpc-monitor jobs - --platform puhti --format table   # one row per job, as reportseff
     hpc-monitor notify                    # what needs attention, each new item once (cron, after collect)
     hpc-monitor notify --digest           # the week per project
 
@@ -17,6 +19,7 @@ line on stderr and exit status 1 (2 for a wrong command line); no traceback, no 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -30,7 +33,7 @@ import pandas as pd
 from core.auth import Credentials
 from core.errors import Conflict, InputTooLarge, InvalidInput, MonitorError, failure_message
 from core.platforms import PLATFORMS
-from core.services import buckets, collect, digest, notify, upload
+from core.services import buckets, collect, digest, jobs_report, notify, upload
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
@@ -161,6 +164,30 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
           f"{warned}).", file=out)
 
 
+def report_jobs(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
+    """One row per job of a sacct output with the SACCT table's figures: table, CSV or JSON on stdout."""
+    try:
+        if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
+            raise InvalidInput(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
+        data, source, _ = _read_input(args.file, settings, stdin, err)
+        parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
+                                     delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
+    except MonitorError as exc:
+        raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
+    for warning in parsed.warnings[:SHOWN_WARNINGS]:
+        print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
+    platform = args.platform.strip().lower() if args.platform else None
+    rows = jobs_report.report_rows(jobs_report.parsed_jobs(parsed, settings, platform), settings)
+    if args.format == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+    elif args.format == "csv":
+        out.write(jobs_report.csv_frame(rows).to_csv(index=False))
+    else:
+        for line in jobs_report.table_lines(rows):
+            print(line, file=out)
+
+
 def _when(value: object, zone: ZoneInfo) -> str:
     if not isinstance(value, datetime) or pd.isna(value):
         return "-"
@@ -287,7 +314,8 @@ Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO, BinaryIO], Non
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Store sacct output and list storage with the dashboard's settings (.env, CSC_*).")
+        prog=PROG, description="Store and report sacct output and list storage with the dashboard's settings (.env, "
+                     "CSC_*).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = commands.add_parser("upload-sacct", help="parse sacct output and store it as a run's next version",
                              description="Parse sacct output (fixed width, --parsable, --parsable2, --json) and "
@@ -301,6 +329,19 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--new-version", action="store_true",
                     help="store a new version when the run is already stored (earlier versions are kept)")
     up.set_defaults(handler=upload_sacct)
+    jobs = commands.add_parser("jobs", help="one row per job of sacct output: efficiency, GPUs, billing, advice",
+                               description="One row per job of sacct output (any format the upload reads) with the "
+                                           "SACCT table's figures: CPU and memory efficiency, GPUs, GPU-hours, GPU "
+                                           "use, what it was billed and in which pool, and the findings' advice. "
+                                           "Platform: sacct's Cluster when printed, else --platform.")
+    jobs.add_argument("file", metavar="FILE|-", nargs="?", default="-", help="the sacct output; - (the default) "
+                                                                            "reads standard input")
+    jobs.add_argument("--platform", help=f"the platform of jobs without a Cluster: {', '.join(PLATFORMS)} "
+                                         "(default: DEFAULT_PLATFORM)")
+    jobs.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    jobs.add_argument("--fields", help="the field list of --noheader output")
+    jobs.add_argument("--delimiter", help="sacct's --delimiter for headerless output")
+    jobs.set_defaults(handler=report_jobs)
     co = commands.add_parser(
         "collect", help="pull accounting from sacct into the history (run it from cron or scrontab)",
         description="Pull the cluster's jobs since the last collection (a watermark per cluster in storage, less an "

@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from core.billing import Rates
+from core.billing import Budget, Rates
 from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     advice: Thresholds = Thresholds()
     # CSC billing units and LUMI's core-hours (core.billing and the README's table say where they come from).
     billing: Rates = Rates()
+    # The project's allocations per billing pool, for the Overview's budget.
+    budget: Budget = Budget()
     #: Where the dashboard is reached: the links in notifications start with it.
     dashboard_url: str = "http://localhost:8501"
     # hpc-monitor collect: sacct windows, overlap and the first pull's reach (COLLECT_<FIELD>).

@@ -35,7 +35,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import pyarrow.parquet as pq
 
-from core.billing import billed
+from core.billing import POOLS, bill
 from core.errors import DamagedObject, NotFound, ObjectTooLarge
 from core.naming import folder
 from core.platforms import platform_of_cluster
@@ -418,7 +418,7 @@ PAGE_COLUMNS = ("cluster", "platform", "job-id", "job-name", "state", "partition
                 "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency", "req-mem-bytes",
                 "gpus", "gpu-seconds")
 #: The figures of one group in one period, in the order the page shows them.
-FIGURES = ("jobs", "failure rate", "core-hours", "GPU-hours", "CSC BU", "LUMI core-hours", "median CPU eff.",
+FIGURES = ("jobs", "failure rate", "core-hours", "GPU-hours", *POOLS, "median CPU eff.",
            "median memory eff.", "median time eff.", "queue wait median", "queue wait p90")
 
 
@@ -469,7 +469,14 @@ def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
     return start.dt.date
 
 
-def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed_amount: pd.Series) -> pd.DataFrame:
+def _billed(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """What each job is billed, one column per pool (core.billing.POOLS; null outside the job's own pool)."""
+    billing = bill(jobs, jobs["platform"].astype("string").fillna(""), settings.billing)
+    return pd.DataFrame({pool: billing["billed"].where(billing["billing-unit"] == pool) for pool in POOLS},
+                        index=jobs.index)
+
+
+def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed: pd.DataFrame) -> pd.DataFrame:
     finished = jobs["finished"].astype(bool)
     ran = finished & (pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") > 0)
     frame = pd.DataFrame({
@@ -478,8 +485,7 @@ def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed_amount:
         "_failed": jobs["failed"].astype(bool).astype(int),
         "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600,
         "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce") / 3600,
-        "CSC BU": billed_amount.where(jobs["platform"].isin(["puhti", "mahti", "roihu"])),
-        "LUMI core-hours": billed_amount.where(jobs["platform"] == "lumi"),
+        **{pool: billed[pool] for pool in POOLS},
         "median CPU eff.": jobs["cpu-efficiency"].where(ran),
         "median memory eff.": jobs["memory-efficiency"].where(ran),
         "median time eff.": jobs["time-efficiency"].where(ran),
@@ -487,7 +493,7 @@ def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed_amount:
     }, index=jobs.index)
     grouped = frame.groupby(by, sort=True, observed=True, dropna=False)
     out = grouped[["jobs", "_finished", "_failed"]].sum()
-    sums = grouped[["core-hours", "GPU-hours", "CSC BU", "LUMI core-hours"]].sum(min_count=1)
+    sums = grouped[["core-hours", "GPU-hours", *POOLS]].sum(min_count=1)
     medians = grouped[["median CPU eff.", "median memory eff.", "median time eff."]].median()
     out = out.join(sums).join(medians)
     out["queue wait median"] = grouped["_wait"].median()
@@ -501,13 +507,14 @@ def aggregate(jobs: pd.DataFrame, period: str, group: str, settings: Settings) -
     """The :data:`FIGURES` per period and group; columns ``period`` (the first day), ``group`` and the figures.
 
     Jobs, failure rate (of the finished jobs), core-hours allocated, GPU-hours allocated (null when no job recorded
-    its GPUs), billing per pool (core.billing: CSC BU, LUMI core-hours), median CPU, memory and time efficiency of
+    its GPUs), billing per pool (core.billing.POOLS: CSC CPU BU, CSC GPU BU, LUMI core-hours, LUMI GPU-hours),
+    median CPU, memory and time efficiency of
     the finished jobs that ran, and queue wait median and 90th percentile (seconds) of the jobs that started.
     """
     column = GROUPS[group]
     if jobs.empty:
         return pd.DataFrame(columns=["period", "group", *FIGURES, "finished jobs"])
-    amount = billed(jobs, jobs["platform"].astype("string").fillna(""), settings.billing)
+    amount = _billed(jobs, settings)
     label = jobs[column].astype("string").fillna("(none)")
     out = _figures(jobs, [periods(jobs, period, settings.sacct_timezone).rename("period"), label.rename("group")],
                    amount)
@@ -522,7 +529,7 @@ def compare_months(jobs: pd.DataFrame, today: date, settings: Settings) -> pd.Da
         return pd.DataFrame(index=list(FIGURES))
     month = periods(jobs, "month", settings.sacct_timezone)
     chosen = jobs[(month == this) | (month == last)]
-    amount = billed(chosen, chosen["platform"].astype("string").fillna(""), settings.billing)
+    amount = _billed(chosen, settings)
     figures = table_text(_figures(chosen, month[chosen.index].rename("period"), amount).reindex([last, this]))
     table = figures[list(FIGURES)].T.astype("object").map(
         lambda v: "not recorded" if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
@@ -588,7 +595,7 @@ def sacct_link(months: Sequence[MonthRef], start: date, period: str, group: str,
 
 
 #: Figures that add up across groups (stacked bars); the others are rates and medians (bars side by side).
-ADDITIVE = frozenset({"jobs", "core-hours", "GPU-hours", "CSC BU", "LUMI core-hours"})
+ADDITIVE = frozenset({"jobs", "core-hours", "GPU-hours", *POOLS})
 _PERCENT = ("failure rate", "median CPU eff.", "median memory eff.", "median time eff.")
 _WAITS = ("queue wait median", "queue wait p90")
 
@@ -619,7 +626,7 @@ def table_text(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for name in _PERCENT:
         out[name] = (out[name].astype("float64") * 100).round(1)
-    for name in ("core-hours", "GPU-hours", "CSC BU", "LUMI core-hours"):
+    for name in ("core-hours", "GPU-hours", *POOLS):
         out[name] = out[name].astype("float64").round(1)
     for name in _WAITS:
         out[name] = aligned_durations(out[name])

@@ -65,10 +65,10 @@ def test_months_per_platform_with_the_figures_users_know(with_history: Path, ope
     last = table.loc[table.index.map(lambda d: d == _last_month())].iloc[0]
     assert last["group"] == "puhti" and last["jobs"] == 3 and last["finished jobs"] == 3
     assert last["failure rate"] == pytest.approx(33.3, abs=0.05)
-    # Core-hours: 4 × 2 h + 2 × (1 h − 1 min) + 2 × (2 h − 10 min); CSC BU: (cores + 0.1 × GiB) × hours on Puhti.
+    # Core-hours: 4 × 2 h + 2 × (1 h − 1 min) + 2 × (2 h − 10 min); CSC CPU BU: (cores + 0.1 × GiB) × hours on Puhti.
     assert last["core-hours"] == pytest.approx(round(8 + 2 * 59 / 60 + 2 * 110 / 60, 1))
     bu = (4 + 0.1 * 8) * 2 + (2 + 0.1 * 4000 / 1024) * 59 / 60 + (2 + 0.1 * 4000 / 1024) * 110 / 60
-    assert last["CSC BU"] == pytest.approx(bu, abs=0.06)
+    assert last["CSC CPU BU"] == pytest.approx(bu, abs=0.06)
     assert last["median CPU eff."] == pytest.approx(50.0, abs=0.05)  # 50 %, 14 % and 53 %: the middle one
     assert last["queue wait median"].strip() == "00:10:00" and last["queue wait p90"].strip() == "00:50:00"
     assert last["GPU-hours"] == 0
