@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -57,7 +58,15 @@ def test_collected_jobs_reach_the_history_and_the_page_with_their_truth(
         slurm_jobs.jobs["cpu"].cpu_seconds / (jobs.loc[slurm_jobs.jobs["cpu"].job_id, "elapsed-seconds"] * 2),
         rel=0.1)
 
+    stored = hpc_monitor(["jobs", "--stored", "--cluster", cluster.cluster, "--format", "json"], env, tmp_path)
+    assert stored.returncode == 0, stored.stderr
+    rows = {row["job_id"]: row for row in json.loads(stored.stdout)}
+    cpu = slurm_jobs.jobs["cpu"]
+    assert rows[cpu.job_id]["cpu_efficiency_percent"] == pytest.approx(
+        100 * jobs.loc[cpu.job_id, "cpu-efficiency"], rel=1e-6)
+    assert rows[slurm_jobs.jobs["exit3"].job_id]["state"] == slurm_jobs.jobs["exit3"].state
+
     at = open_page("views/history.py")
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
-    assert table["jobs"].sum() >= len(slurm_jobs.jobs)
+    assert table["jobs"].sum() == len(jobs) == len(slurm_jobs.jobs) - 1
