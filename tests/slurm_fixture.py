@@ -141,7 +141,10 @@ def run_jobs(cluster: SlurmInfo, workdir: Path, timeout: float = 240) -> GroundT
     progress = workdir / "cancel-running.progress"
 
     def burnt_enough() -> bool:
-        return progress.exists() and float(_record(progress)["cpu_seconds"]) >= 3  # type: ignore[arg-type]
+        try:  # the job rewrites the file as it runs: a read between its truncate and its write finds it empty
+            return progress.exists() and float(_record(progress)["cpu_seconds"]) >= 3  # type: ignore[arg-type]
+        except json.JSONDecodeError:
+            return False
 
     _wait_for(burnt_enough, "the job to cancel while running did not burn 3 s of CPU", 120)
     cluster.run(["scancel", ids["cancel-running"]])

@@ -201,6 +201,12 @@ def test_gpu_job_is_allocated_a_gpu_in_text_and_json(slurm_jobs: GroundTruth) ->
         frame = parse_sacct(_printed(slurm_jobs, FORMATS[fmt])).frame
         line = frame[(frame["job-id"] == job.job_id) & (frame["step"] == "")]
         assert "gres/gpu=1" in str(line["alloc-tres"].iloc[0]), fmt
+        gpu = metrics(slurm_jobs, fmt).loc["gpu"]
+        # One GPU, one GPU-hour per hour of Elapsed; the fake devices record no use: not recorded, never 0 %.
+        assert gpu["gpus"] == 1 and gpu["gpu-hours"] == pytest.approx(gpu["elapsed-seconds"] / 3600), fmt
+        assert pd.isna(gpu["gpu-util"]) and pd.isna(gpu["gpu-mem-max"]), fmt
+    cpu_jobs = [name for name in slurm_jobs.jobs if name != "gpu"]
+    assert (metrics(slurm_jobs, "--parsable2").loc[cpu_jobs, "gpus"] == 0).all()  # CPU jobs: 0 GPUs, not unknown
 
 
 def test_sources_are_named(slurm_jobs: GroundTruth) -> None:
