@@ -111,7 +111,9 @@ def test_a_job_cancelled_while_running_keeps_its_cpu_time(slurm_jobs: GroundTrut
     row = metrics(slurm_jobs, fmt).loc["cancel-running"]
     assert job.cpu_seconds is not None and job.cpu_seconds >= 3
     assert row["total-cpu-source"] == CPU_FROM_TRES
-    assert _close(row["total-cpu-seconds"], job.cpu_seconds, 1.0), (row["total-cpu-seconds"], job.cpu_seconds)
+    # Sampled each second and printed in whole seconds by the text formats: up to 2 s short, never over.
+    assert job.cpu_seconds - 2.05 <= row["total-cpu-seconds"] <= job.cpu_seconds + 0.5, (
+        row["total-cpu-seconds"], job.cpu_seconds)
     assert row["cpu-efficiency"] > 0.1
 
 
