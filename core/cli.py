@@ -299,6 +299,10 @@ def send_notifications(args: argparse.Namespace, settings: Settings, out: TextIO
     for channel, held in report.held.items():
         print(f"{PROG}: {held} new item{'s' if held != 1 else ''} for {channel} held: NOTIFY_MAX_PER_HOUR "
               f"({settings.notify.max_per_hour}) messages were sent in the last hour", file=err)
+    for channel, late in report.late.items():
+        print(f"{PROG}: {late} item{'s' if late != 1 else ''} for {channel} left for the next run: storage took "
+              f"longer than half of NOTIFY_CLAIM_SETTLE_SECONDS ({settings.notify.claim_settle_seconds:g} s) to "
+              "record the claim", file=err)
     verb = "would be sent" if args.dry_run else "sent"
     print(f"{len(report.sent)} message{'s' if len(report.sent) != 1 else ''} {verb}, {report.already} item"
           f"{'s' if report.already != 1 else ''} sent before.", file=out)
