@@ -26,7 +26,9 @@ def _burn(seconds: float, progress: str | None) -> None:
     while (used := time.process_time() - start) < seconds:
         if progress and used - last >= 0.2:
             last = used
-            Path(progress).write_text(json.dumps({"cpu_seconds": used, "at": time.time()}))
+            partial = Path(progress + ".partial")  # replaced whole, so a reader never sees half a record
+            partial.write_text(json.dumps({"cpu_seconds": used, "at": time.time()}))
+            partial.replace(progress)
 
 
 def _cpu(who: int) -> float:
