@@ -31,7 +31,7 @@ run: $(VENV)/.run-stamp
 
 ## make test: install what the tests need, then run every test (unit, real Swift + Keystone, browser)
 test: $(VENV)/.dev-stamp browser-deps slurm-deps
-	@$(PY) -m pytest; rc=$$?; \
+	@HYPOTHESIS_PROFILE=ci $(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
 	exit $$rc
 
@@ -39,9 +39,9 @@ test: $(VENV)/.dev-stamp browser-deps slurm-deps
 screenshots: $(VENV)/.dev-stamp browser-deps
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -m browser tests/browser
 
-## make test-fast: unit tests only (no real services, no browser)
+## make test-fast: every test that starts no real service, drives no browser and is not slow by design (< 60 s)
 test-fast: $(VENV)/.dev-stamp
-	$(PY) -m pytest -m "not swift and not browser and not slurm"
+	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -m "not swift and not browser and not slow and not slurm"
 
 # Debian's chromium for the Playwright tests (Playwright cannot download its own browser here).
 browser-deps:
@@ -71,11 +71,12 @@ services-stop:
 bench: $(VENV)/.dev-stamp
 	$(PY) -m bench
 
-## make lint: style (ruff), types (mypy --strict) and the layers of docs/ARCHITECTURE.md (import-linter)
+## make lint: style (ruff), types (mypy --strict), the layers of docs/ARCHITECTURE.md (import-linter), dead code (vulture)
 lint: $(VENV)/.dev-stamp
 	$(VENV)/bin/ruff check core dashboard tests bench stack
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vulture
 
 clean:
 	rm -rf $(VENV) .services .data

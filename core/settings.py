@@ -163,13 +163,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def swift_configured(self) -> bool:
-        """Whether the settings name a Swift store with complete credentials."""
-        return bool(
-            self.store == "swift" and self.csc_username and self.csc_password and self.csc_project_name
-        )
-
-    @property
     def read_limits(self) -> ReadLimits:
         """The bounds on reading one stored object."""
         return ReadLimits(self.read_limit_rows, self.read_limit_mb * 2**20, self.management_limit_mb * 2**20)

@@ -155,11 +155,6 @@ def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name:
     return cast(T, _object_read(reader, current.identity, bucket, name, etag, args, read, current))
 
 
-def sacct_run(current: ObjectStore, bucket: str, name: str, etag: str) -> pd.DataFrame:
-    """One SACCT run (:func:`core.services.sacct.load_run`) through :func:`cached_read`."""
-    return described_run(current, bucket, name, etag)[0]
-
-
 def described_run(current: ObjectStore, bucket: str, name: str, etag: str
                   ) -> tuple[pd.DataFrame, runs_service.RunInfo]:
     """One SACCT run and what it is (platform, rows, stored) from the same GET, through :func:`cached_read`."""

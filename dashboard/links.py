@@ -16,9 +16,7 @@ import streamlit as st
 
 from core.text import markdown_plain
 
-BUCKETS = "views/buckets.py"
 MANAGEMENT = "views/management.py"
-TIMES = "views/times.py"
 SACCT = "views/sacct.py"
 LOGS = "views/logs.py"
 JOB = "views/job.py"

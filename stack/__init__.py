@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 BIN = Path(sys.executable).parent
-ADMIN_PASSWORD_FILE = "admin-password"
 USERS = (("alice", "demo-a"), ("bob", "demo-b"))
 
 

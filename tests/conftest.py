@@ -8,7 +8,8 @@ and a failure to start them fails those tests: nothing is skipped.
 
 ``slurm_cluster`` (session scope): a real single-node Slurm with accounting (``stack.slurm``) on loopback, and
 ``slurm_jobs`` (session scope): the ground-truth jobs of ``tests/slurm_fixture.py`` run on it once, their truth and
-``sacct`` on them (see that module). Tests using them carry the ``slurm`` marker.
+``sacct`` on them (see that module). A test that uses ``openstack`` or ``slurm_cluster``, directly or through
+another fixture, is marked ``swift`` or ``slurm`` at collection (:func:`pytest_collection_modifyitems`).
 """
 
 from __future__ import annotations
@@ -29,11 +30,25 @@ from stack import StackInfo, User, start, stop
 from stack.slurm import SlurmInfo
 from tests.slurm_fixture import GroundTruth, cluster_session, run_jobs
 
-# Property tests: "ci" (the default) runs 500 examples per property that sets no count of its own, thousands over
-# the suite; HYPOTHESIS_PROFILE=local runs twenty times as many.
+# Property tests: "fast" (the default, and `make test-fast`) runs Hypothesis' default 100 examples per property that
+# sets no count of its own; "ci" (`make test`) runs 500; HYPOTHESIS_PROFILE=local runs 10,000.
+hypothesis_settings.register_profile("fast", deadline=None)
 hypothesis_settings.register_profile("ci", max_examples=500, deadline=None)
 hypothesis_settings.register_profile("local", max_examples=10_000, deadline=None)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+#: A test that uses one of these fixtures (itself or through another fixture) gets the marker: the fast path
+#: (`make test-fast`) leaves out every test that starts a real service, however it reaches it.
+FIXTURE_MARKERS = {"openstack": "swift", "slurm_cluster": "slurm"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the real services its fixtures start (see :data:`FIXTURE_MARKERS`)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in names and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
 
 #: Keystone token lifetime for the test stack: keystoneauth renews tokens with under 120 s left, so a lifetime a
 #: little above that makes real expiry testable in a few minutes.

@@ -22,7 +22,3 @@ def test_every_service_is_named() -> None:
     missing = [name for name in services if f"`{name}`" not in ARCHITECTURE]
     assert missing == [], f"docs/ARCHITECTURE.md does not say which page uses {missing}"
 
-
-def test_the_old_contracts_file_is_gone_and_the_readme_points_here() -> None:
-    assert not (ROOT / "docs" / "CONTRACTS.md").exists()
-    assert "docs/ARCHITECTURE.md" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,12 +22,8 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
                           check=False, timeout=300)
 
 
-def test_the_layers_are_dashboard_services_store_primitives() -> None:
-    assert LAYERS[0].split(" | ") == ["dashboard", "core.cli"]
-    assert LAYERS[1].split(" | ") == ["core.services", "core.demo"]
-    assert LAYERS[2] == "core.store"
+def test_every_core_module_is_placed_in_a_layer() -> None:
     primitives = set(LAYERS[3].split(" : "))
-    assert {"core.errors", "core.settings", "core.naming", "core.metadata", "core.auth", "core.sacct"} <= primitives
     # Every core module is in a layer: a new one has to be placed, not slip in unchecked.
     placed = {"core.services", "core.demo", "core.store", "core.cli", *primitives}
     modules = {f"core.{p.stem}" for p in (ROOT / "core").glob("*.py") if p.stem != "__init__"}
@@ -40,25 +35,6 @@ def test_the_checkout_keeps_every_import_contract() -> None:
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(CONTRACTS)} kept, 0 broken" in result.stdout
-
-
-def test_each_contract_breaks_on_the_import_it_forbids(tmp_path: Path) -> None:
-    for name in ("core", "dashboard"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.txt", "*.json"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    violations = {
-        "dashboard/views/logs.py": "import core.store.local\n",  # a page opening storage itself
-        "core/units.py": "import streamlit\n",  # core depending on the UI framework
-        "core/naming.py": "import core.services.upload\n",  # a primitive reaching up to a service
-        "core/store/versioning.py": "import core.settings\n",  # the embedded store pulling settings in
-    }
-    for path, line in violations.items():
-        with (tmp_path / path).open("a", encoding="utf-8") as file:
-            file.write(line)
-    result = _lint_imports(tmp_path)
-    assert result.returncode != 0
-    for contract in CONTRACTS:
-        assert f"{contract['name']} BROKEN" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("module", sorted(

@@ -40,9 +40,6 @@ def test_ci_script_runs_lint_then_the_readme_test_command() -> None:
     commands = [line.strip() for line in ci.splitlines() if line.strip().startswith("make ")]
     assert commands == ["make lint", "make test"]
     assert "set -euo pipefail" in ci  # a failing lint stops the run
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    # pytest's "collected nothing" (exit 5) must be reported and fail, not be swallowed.
-    assert "rc -eq 5" in makefile and "exit $$rc" in makefile
 
 
 def test_env_example_documents_every_setting_and_loads() -> None:

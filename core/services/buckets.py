@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from core.errors import ObjectTooLarge
 from core.naming import folder
+from core.serialize import load_management, parquet_to_frame
 from core.services.objects import read_frame, read_management
 from core.settings import ReadLimits
 from core.store import versioning
@@ -114,8 +117,37 @@ def object_detail(store: ObjectStore, bucket: str, name: str, limits: ReadLimits
     saying why instead.
     """
     meta = store.head_object(bucket, name)
-    general = {k: v for k, v in meta.general.items() if not k.startswith("x-openstack")}
     head = _read_head(store, bucket, name, PREVIEW_BYTES)
+    return _detail(name, meta, head, lambda: read_frame(store, bucket, name, limits),
+                   lambda: read_management(store, bucket, name, limits))
+
+
+def version_detail(store: ObjectStore, bucket: str, name: str, version: int, limits: ReadLimits | None = None
+                   ) -> ObjectDetail:
+    """Stored version ``version`` of ``name`` as :func:`object_detail` shows an object.
+
+    Versions are numbered as :func:`versions_table` numbers them and read with
+    :func:`core.store.versioning.get_version`.
+
+    Raises:
+        NotFound: there is no such version (any more).
+    """
+    limits = limits or ReadLimits()
+    meta, data = versioning.get_version(store, bucket, name, version)
+
+    def tree() -> dict[str, Any]:
+        if len(data) > limits.management_bytes:
+            raise ObjectTooLarge(f"{iec_size(len(data))}; the limit is {iec_size(limits.management_bytes)} "
+                                 "(MANAGEMENT_LIMIT_MB)", bucket=bucket, obj=name)
+        return load_management(data)
+
+    return _detail(name, meta, data[:PREVIEW_BYTES], lambda: parquet_to_frame(data, limits), tree)
+
+
+def _detail(name: str, meta: ObjectMetadata, head: bytes, frame: Callable[[], pd.DataFrame],
+            tree: Callable[[], dict[str, Any]]) -> ObjectDetail:
+    """Metadata and a preview of an object whose first bytes are ``head``; ``frame`` and ``tree`` read all of it."""
+    general = {k: v for k, v in meta.general.items() if not k.startswith("x-openstack")}
     detail = ObjectDetail(meta, general, dict(meta.custom), "binary", hex_head=_hex_dump(head[:256]))
     lower = name.lower()
     if head[:4] == b"PAR1" or lower.endswith(".parquet"):
@@ -123,17 +155,17 @@ def object_detail(store: ObjectStore, bucket: str, name: str, limits: ReadLimits
             detail.note = f"{iec_size(meta.size)} is too large to preview as a table; download it instead."
             return detail
         try:
-            frame = read_frame(store, bucket, name, limits)
+            table = frame()
         except ValueError as exc:
             detail.note = str(exc)
             return detail
-        detail.kind, detail.preview = "table", frame.head(PREVIEW_ROWS)
-        detail.note = f"{len(frame):,} rows × {frame.shape[1]} columns" + (
-            f"; showing the first {PREVIEW_ROWS}" if len(frame) > PREVIEW_ROWS else "")
+        detail.kind, detail.preview = "table", table.head(PREVIEW_ROWS)
+        detail.note = f"{len(table):,} rows × {table.shape[1]} columns" + (
+            f"; showing the first {PREVIEW_ROWS}" if len(table) > PREVIEW_ROWS else "")
         return detail
     if name.startswith(folder("mana")) or lower.endswith((".pkl", ".json")):
         try:
-            detail.kind, detail.preview = "tree", read_management(store, bucket, name, limits)
+            detail.kind, detail.preview = "tree", tree()
             return detail
         except ValueError as exc:
             detail.note = f"not a management object: {exc}"
@@ -171,8 +203,10 @@ def _as_text(data: bytes) -> str | None:
         return None
 
 
-def download(store: ObjectStore, bucket: str, name: str) -> bytes:
-    """The whole object, for the download button."""
+def download(store: ObjectStore, bucket: str, name: str, version: int | None = None) -> bytes:
+    """The whole object (or its stored version ``version``), for the download button."""
+    if version is not None:
+        return versioning.get_version(store, bucket, name, version)[1]
     return store.get_object(bucket, name)[1]
 
 
@@ -257,6 +291,7 @@ def versions_table(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
         "version": pd.array([v.number for v in versions], dtype="Int64"),
         "object": [e.name for e in entries],
         "bytes": pd.array([e.bytes for e in entries], dtype="Int64"),
+        "etag": [e.hash for e in entries],
         "size": [iec_size(e.bytes) for e in entries],
         "last modified": pd.to_datetime([e.last_modified for e in entries], utc=True),
     })

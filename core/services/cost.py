@@ -82,19 +82,6 @@ def job_formula(job: Mapping[str, object], settings: Settings) -> str | None:
     return formula(dict(job), str(job.get("platform") or ""), settings.billing)
 
 
-def per_platform(jobs: pd.DataFrame) -> pd.DataFrame:
-    """Per platform and pool: jobs, billed amount, GPU-hours (of priced jobs)."""
-    columns = ["platform", "billing-unit", "jobs", "billed", "gpu-hours"]
-    if jobs.empty or "billed" not in jobs.columns:
-        return pd.DataFrame(columns=columns)
-    known = jobs[jobs["billing-unit"].notna()]
-    gpu_hours = known["gpu-hours"] if "gpu-hours" in known.columns else pd.Series(np.nan, index=known.index)
-    grouped = known.assign(**{"gpu-hours": gpu_hours}).groupby(["platform", "billing-unit"], sort=True)
-    out = grouped.agg(jobs=("billed", "size"), billed=("billed", "sum"),
-                      **{"gpu-hours": ("gpu-hours", lambda s: s.sum(min_count=1))}).reset_index()
-    return out[columns]
-
-
 # --- Budget -------------------------------------------------------------------------------------------------------
 
 

@@ -56,11 +56,6 @@ def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
     return [ref for _, ref in sorted(refs, key=lambda item: item[0])]
 
 
-def read_log(store: ObjectStore, settings: Settings, name: str) -> str:
-    """The log ``name`` of the pipeline bucket as text (see :func:`read_log_object`)."""
-    return read_log_object(store, pipeline_bucket(settings), name)
-
-
 def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
     """The log as text (undecodable bytes shown as U+FFFD); very large logs are cut to their last part."""
     meta, chunks = store.stream_object(bucket, name)
@@ -93,11 +88,6 @@ class ContextBlock:
     """Consecutive log lines around one or more hits: ``(line number, text, is a hit)``."""
 
     lines: list[tuple[int, str, bool]]
-
-    @property
-    def first_line(self) -> int:
-        """Number of the block's first line."""
-        return self.lines[0][0]
 
     @property
     def hit_lines(self) -> list[int]:

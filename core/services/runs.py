@@ -1,15 +1,23 @@
-"""What each stored SACCT run is: its platform, rows and when it was stored (from the object's metadata)."""
+"""Reading one stored SACCT run: its frame and what the run is, from one GET.
+
+The frame is checked against what the parser writes; what the run is (platform, rows, when it was stored) comes
+from the object's metadata.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import pandas as pd
 
+from core.errors import DamagedObject
 from core.platforms import platform_of_cluster
-from core.services.sacct import RunRef, load_run_and_metadata, run_name
+from core.sacct import KNOWN_FIELDS, parent_job_id, parse_sacct
+from core.services.objects import read_frame_and_metadata
+from core.services.sacct import RunRef, run_name
 from core.settings import ReadLimits
 from core.store.base import ObjectMetadata, ObjectStore
 
@@ -52,13 +60,43 @@ def run_info(name: str, meta: ObjectMetadata) -> RunInfo:
                    meta.last_modified, meta.size)
 
 
+@cache
+def _column_kinds() -> dict[str, str]:
+    """``"number"`` or ``"text"`` for every column the parser can write (from parsing one empty row of each field)."""
+    frame = parse_sacct("|".join(KNOWN_FIELDS) + "\n" + "|" * (len(KNOWN_FIELDS) - 1) + "\n").frame
+    return {str(c): "number" if pd.api.types.is_numeric_dtype(frame[c]) else "text" for c in frame.columns}
+
+
+def _check_columns(frame: pd.DataFrame, bucket: str, name: str) -> None:
+    """A column the parser writes must hold what the parser writes: the charts and metrics compute on them."""
+    kinds = _column_kinds()
+    for column in frame.columns:
+        kind = kinds.get(str(column))
+        series = frame[column]
+        if kind == "number" and (not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            raise DamagedObject(f"column {column} should hold numbers, not {series.dtype}", bucket=bucket, obj=name)
+        if kind == "text" and not (pd.api.types.is_string_dtype(series) or series.isna().all()):
+            raise DamagedObject(f"column {column} should hold text, not {series.dtype}", bucket=bucket, obj=name)
+
+
 def load_described_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None
                        ) -> tuple[pd.DataFrame, RunInfo]:
-    """A run's frame (:func:`core.services.sacct.load_run`) and what it is, from one GET.
+    """A run's frame and what it is (platform, rows, version, stored time), from one GET.
 
-    A page that shows runs so needs no request per listed run to say their platform, rows and stored time.
+    The frame has a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs. A page that shows
+    runs so needs no request per listed run to say their platform, rows and stored time.
+
+    Raises:
+        DamagedObject: unreadable, too large, or a known sacct column holds the wrong kind of values (names it).
     """
-    frame, meta = load_run_and_metadata(store, bucket, name, limits)
+    frame, meta = read_frame_and_metadata(store, bucket, name, limits)
+    _check_columns(frame, bucket, name)
+    if "job-id" not in frame.columns:
+        frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
+    if "step" not in frame.columns:
+        frame.insert(1, "step", "")
+    frame.insert(0, "run", run_name(name))
+    frame["parent-job-id"] = parent_job_id(frame["job-id"].astype("string"))
     return frame, run_info(run_name(name), meta)
 
 

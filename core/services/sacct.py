@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
 import pandas as pd
 
-from core.errors import DamagedObject
 from core.naming import bucket_name, folder
-from core.sacct import KNOWN_FIELDS, parent_job_id, parse_sacct
-from core.services.objects import read_frame_and_metadata
-from core.settings import ReadLimits, Settings
-from core.store.base import ObjectMetadata, ObjectStore
+from core.settings import Settings
+from core.store.base import ObjectStore
 from core.store.listing import objects_under
 
 SACCT_PREFIX = folder("arti", "SACCT")
@@ -59,51 +55,9 @@ def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
     return [r.name for r in runs[:limit]]
 
 
-@cache
-def _column_kinds() -> dict[str, str]:
-    """``"number"`` or ``"text"`` for every column the parser can write (from parsing one empty row of each field)."""
-    frame = parse_sacct("|".join(KNOWN_FIELDS) + "\n" + "|" * (len(KNOWN_FIELDS) - 1) + "\n").frame
-    return {str(c): "number" if pd.api.types.is_numeric_dtype(frame[c]) else "text" for c in frame.columns}
-
-
-def _check_columns(frame: pd.DataFrame, bucket: str, name: str) -> None:
-    """A column the parser writes must hold what the parser writes: the charts and metrics compute on them."""
-    kinds = _column_kinds()
-    for column in frame.columns:
-        kind = kinds.get(str(column))
-        series = frame[column]
-        if kind == "number" and (not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
-            raise DamagedObject(f"column {column} should hold numbers, not {series.dtype}", bucket=bucket, obj=name)
-        if kind == "text" and not (pd.api.types.is_string_dtype(series) or series.isna().all()):
-            raise DamagedObject(f"column {column} should hold text, not {series.dtype}", bucket=bucket, obj=name)
-
-
-def load_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None) -> pd.DataFrame:
-    """One run's frame, with a ``run`` column and ``parent-job-id`` for grouping array tasks and het jobs.
-
-    Raises:
-        DamagedObject: unreadable, too large, or a known sacct column holds the wrong kind of values (names it).
-    """
-    return load_run_and_metadata(store, bucket, name, limits)[0]
-
-
 def run_name(name: str) -> str:
     """The run's name from its object's name (``ARTIFACTS/SACCT/<run>.parquet``)."""
     return name[len(SACCT_PREFIX):].removesuffix(".parquet") if name.startswith(SACCT_PREFIX) else name
-
-
-def load_run_and_metadata(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None
-                          ) -> tuple[pd.DataFrame, ObjectMetadata]:
-    """:func:`load_run` and the object's metadata (platform, rows, version), from one GET."""
-    frame, meta = read_frame_and_metadata(store, bucket, name, limits)
-    _check_columns(frame, bucket, name)
-    if "job-id" not in frame.columns:
-        frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
-    if "step" not in frame.columns:
-        frame.insert(1, "step", "")
-    frame.insert(0, "run", run_name(name))
-    frame["parent-job-id"] = parent_job_id(frame["job-id"].astype("string"))
-    return frame, meta
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:

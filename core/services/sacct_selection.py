@@ -96,11 +96,6 @@ def select(frame: pd.DataFrame, jobs: pd.DataFrame, filters: Filters) -> Selecti
     return Selection(chosen.reset_index(drop=True), rows)
 
 
-def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """The sacct rows that pass the filters (see :func:`select`)."""
-    return select(frame, metrics(frame), filters).rows
-
-
 def _job_labels(jobs: pd.DataFrame) -> pd.Series:
     """A label per job that is unique across the loaded runs: the job id, with its cluster and run where needed."""
     label = jobs["job-id"].astype("string")
@@ -127,22 +122,6 @@ def job_times(frame: pd.DataFrame) -> pd.Series:
         return when
     job_when = when.where(is_job).groupby(keys).transform("first")
     return job_when.fillna(when)
-
-
-def in_time_range(frame: pd.DataFrame, start: float | None, end: float | None) -> pd.DataFrame:
-    """Rows whose job ran in ``[start, end)`` (epoch seconds; ``None`` leaves that side open).
-
-    With both sides open every row is kept; otherwise a job with no Start, Submit or End is left out.
-    """
-    if start is None and end is None:
-        return frame
-    when = job_times(frame)
-    mask = when.notna()
-    if start is not None:
-        mask &= when >= start
-    if end is not None:
-        mask &= when < end
-    return frame[mask.fillna(False).astype(bool)]
 
 
 def time_span(frame: pd.DataFrame, timezone: str) -> tuple[date, date] | None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from core.errors import DamagedObject
-from core.naming import bucket_name, folder, times_object
+from core.naming import bucket_name, folder
 from core.services.objects import read_frame
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectEntry, ObjectStore
@@ -29,11 +29,6 @@ def run_objects(store: ObjectStore, settings: Settings) -> dict[str, ObjectEntry
             if o.name.endswith(".parquet") and "/" not in o.name[len(TIMES_PREFIX):]}
 
 
-def list_runs(store: ObjectStore, settings: Settings) -> list[str]:
-    """Run names in name order."""
-    return sorted(run_objects(store, settings))
-
-
 def read_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits) -> pd.DataFrame:
     """One TIMES object: a frame indexed by stage with begin, end and total (seconds).
 
@@ -49,16 +44,6 @@ def read_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits) -> 
         raise DamagedObject(f"{', '.join(wrong)} should hold seconds, not {frame[wrong[0]].dtype}",
                             bucket=bucket, obj=name)
     return frame
-
-
-def load_runs(store: ObjectStore, settings: Settings, runs: list[str]) -> pd.DataFrame:
-    """Stage timings of the runs in long form (see :func:`combine_runs`).
-
-    Raises:
-        DamagedObject: a TIMES object is unreadable or lacks numeric begin, end and total columns (names it).
-    """
-    bucket = pipeline_bucket(settings)
-    return combine_runs({run: read_run(store, bucket, times_object(run), settings.read_limits) for run in runs})
 
 
 def combine_runs(per_run: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -136,6 +136,8 @@ class UploadPreview:
         charts: jobs by state and efficiency, empty without jobs.
         findings: every finding, worst first.
         waste: the run's idle core-hours, unused memory and failures in a sentence (empty without jobs).
+        findings_csv: every finding as CSV with the page's headers, the bytes the download button hands out (made
+            here, once per parse: a button whose data is computed on its click can miss it while the page reruns).
     """
 
     run: PreparedRun
@@ -144,6 +146,7 @@ class UploadPreview:
     charts: tuple[go.Figure, ...]
     findings: pd.DataFrame
     waste: str
+    findings_csv: bytes = b""
 
 
 def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
@@ -152,11 +155,11 @@ def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
     rows = parsed.frame.head(PREVIEW_ROWS).copy()
     if jobs is None or jobs.empty:
         return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "")
-    shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), findings_service.findings(jobs, settings),
-             findings_service.run_waste_text(jobs))
+    notes = findings_service.findings(jobs, settings)
+    shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), notes, findings_service.run_waste_text(jobs))
     count = len(jobs)
     del jobs  # the per-job table is not kept: encoding the run below then has its memory
-    return UploadPreview(prepare_run(parsed), rows, count, *shown)
+    return UploadPreview(prepare_run(parsed), rows, count, *shown, findings_csv=findings_service.findings_csv(notes))
 
 
 def read_upload(

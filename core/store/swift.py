@@ -102,8 +102,6 @@ class SwiftStore(ObjectStore):
         self._token = token
         self._timeout = timeout
         self._on_renewal = on_renewal
-        #: Set when an expired pre-authenticated token was replaced from the credentials.
-        self.renewed = False
         self._connection = self._connect(prefer_token=bool(token))
 
     @classmethod
@@ -177,7 +175,6 @@ class SwiftStore(ObjectStore):
                 # The token expired or was revoked: rebuild on a fresh session and try once more.
                 self._token = None
                 self._connection = self._connect(prefer_token=False)
-                self.renewed = True
                 try:
                     return action()
                 except ClientException as again:

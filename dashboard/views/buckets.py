@@ -8,7 +8,7 @@ from core.units import iec_size
 from dashboard import components, links
 
 components.header("Buckets", "Every bucket of the account; browse folders, inspect metadata, preview and download.")
-view = links.ViewParams("buckets", ("prefix", "page", "object"), bound=("bucket",))
+view = links.ViewParams("buckets", ("prefix", "page", "object", "version"), bound=("bucket",))
 store = components.store()
 
 with components.guard("Could not list the buckets"):
@@ -31,7 +31,7 @@ names = table["bucket"].tolist()
 missing = links.unknown_values("bucket", names)
 if missing:
     links.stale("the bucket", missing, "the first bucket holding objects")
-    for key in ("prefix", "page", "object"):
+    for key in ("prefix", "page", "object", "version"):
         view.set(key, None)
 
 
@@ -40,6 +40,7 @@ def open_folder(prefix: str) -> None:
     view.set("prefix", prefix or None)
     view.set("page", None)
     view.set("object", None)
+    view.set("version", None)
 
 
 bucket = st.selectbox("Bucket", names, index=service.default_bucket(table), key="bucket", bind="query-params",
@@ -109,31 +110,55 @@ if page.next_marker:
 
 if opened is not None:
     name = opened
-    listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
-    found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
-        service.object_detail, store, bucket, name, listed.get(name), components.settings().read_limits))
-    # (an object not on this page, e.g. a stored version, has no listed etag: cached_read asks with a HEAD)
+    limits = components.settings().read_limits
+    st.subheader("Object")
+    st.text(f"{bucket}/{opened}")
+    with components.guard(f"Could not list the versions of {bucket}/{opened}"):
+        version = service.version_of(store, bucket, opened)
+        versions = service.versions_table(store, bucket, opened) if version is None else None
+    if version is not None:
+        st.caption(f"Stored version {version[1]} of an object")
+        st.text(version[0])
+    # Earlier versions stay readable: the picker shows one in place of the current object (and keeps it in the URL).
+    chosen_version: int | None = None
+    if versions is not None and not versions.empty:
+        numbers = [int(n) for n in versions["version"]]
+        asked = view.get("version")
+        if asked is not None and not (asked.isdigit() and int(asked) in numbers):
+            links.stale("version", [asked], "the current object")
+            view.set("version", None)
+            asked = None
+        choices: list[int | None] = [None, *numbers]
+        chosen_version = st.selectbox(
+            "Version", choices, index=choices.index(int(asked)) if asked else 0, key=f"version-{bucket}-{opened}",
+            format_func=lambda n: "current (newest)" if n is None else f"version {n} of {len(numbers)}",
+            help="Every store of this object is kept under .versions/; pick one to read it here.")
+        view.set("version", None if chosen_version is None else str(chosen_version))
+    if chosen_version is None:
+        listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
+        found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
+            service.object_detail, store, bucket, name, listed.get(name), limits))
+        # (an object not on this page, e.g. a stored version, has no listed etag: cached_read asks with a HEAD)
+    else:
+        assert versions is not None
+        etag = str(versions.loc[versions["version"] == chosen_version, "etag"].iat[0])
+        found = components.attempt(
+            f"Could not open version {chosen_version} of {bucket}/{name}", lambda: components.cached_read(
+                service.version_detail, store, bucket, name, etag, chosen_version, limits))
     if isinstance(found, str):
         st.warning(links.plain(found) + " It may have been removed; pick another object above.",
                    icon=":material/link_off:")
         st.stop()
     detail = found
-    st.subheader("Object")
-    st.text(f"{bucket}/{opened}")
-    with components.guard(f"Could not list the versions of {bucket}/{opened}"):
-        version = service.version_of(store, bucket, opened)
-    if version is not None:
-        st.caption(f"Stored version {version[1]} of an object")
-        st.text(version[0])
     meta_col, custom_col = st.columns(2)
     meta_col.caption("General metadata")
     meta_col.dataframe(service.metadata_rows(detail.general), hide_index=True, width="stretch")
     custom_col.caption("Custom metadata (x-object-meta-*)")
     custom_col.dataframe(service.metadata_rows(detail.custom), hide_index=True, width="stretch")
-    versions = service.versions_table(store, bucket, opened) if version is None else None
     if versions is not None and not versions.empty:
-        st.caption(f"{len(versions)} stored versions of this object (newest first); select one to open it")
-        chosen = st.dataframe(versions.drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
+        st.caption(f"{len(versions)} stored versions of this object (newest first); select one to open the object "
+                   "that holds it")
+        chosen = st.dataframe(versions.drop(columns=["object", "bytes", "etag"]), hide_index=True, width="stretch",
                               on_select="rerun", selection_mode="single-row", key=f"versions-{bucket}-{opened}",
                               column_config={"version": st.column_config.NumberColumn(format="%d"),
                                              "last modified": st.column_config.DatetimeColumn(
@@ -154,6 +179,6 @@ if opened is not None:
     else:
         st.text(f"{detail.metadata.size:,} bytes of {detail.metadata.content_type or 'unknown type'}; first bytes:")
         st.code(detail.hex_head, language=None)
-    st.download_button("Download", data=lambda: service.download(store, bucket, name),
+    st.download_button("Download", data=lambda: service.download(store, bucket, name, chosen_version),
                        file_name=opened.rsplit("/", 1)[-1], icon=":material/download:",
                        mime=detail.metadata.content_type or None)

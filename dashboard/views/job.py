@@ -34,7 +34,7 @@ forwarder = sacct_service.forwarder_bucket(settings)
 
 
 def read_run(ref: RunRef) -> pd.DataFrame:
-    return components.sacct_run(store, forwarder, ref.object, ref.etag)
+    return components.described_run(store, forwarder, ref.object, ref.etag)[0]
 
 
 with components.guard(f"Could not gather job {job_id}"):

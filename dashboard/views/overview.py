@@ -13,6 +13,7 @@ from core.services import overview as service
 from core.services import runs as runs_service
 from core.services.jobs import JobKey
 from core.services.sacct import RunRef
+from core.services.sacct_selection import FAILED_STATES
 from dashboard import components, links
 
 #: How many items each section lists as links (the rest are counted).
@@ -64,7 +65,9 @@ def show() -> None:
     with left:
         failed = view.failed_jobs
         st.subheader(f"Failed jobs: {len(failed):,}", divider="red" if len(failed) else "green")
-        st.caption(f"FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL jobs of the {view.runs_searched} newest SACCT runs.")
+        states = ", ".join(FAILED_STATES[:-1]) + f" or {FAILED_STATES[-1]}"
+        st.caption(f"{states} jobs, and jobs with a step that ran out of memory, of the {view.runs_searched} newest "
+                   "SACCT runs.")
         if failed.empty:
             st.success("No failed job in the newest runs.", icon=":material/check:")
         for job in failed.head(LINKS).to_dict("records"):

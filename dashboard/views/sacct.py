@@ -136,7 +136,7 @@ elif view == "Findings":
                  f"{len(jobs):,} jobs")
     components.sacct_table(tables.headed_table(notes, findings_service.FINDING_HEADERS, settings.sacct_timezone),
                            key="findings", selectable=False)
-    st.download_button("Findings as CSV", data=lambda: findings_service.findings_csv(notes),
+    st.download_button("Findings as CSV", data=findings_service.findings_csv(notes),
                        file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:")
     by_platform = jobs
     for by, title in (("run", "Per run"), ("platform", "Per platform")):

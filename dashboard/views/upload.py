@@ -119,7 +119,7 @@ if shown.charts:
         components.sacct_table(tables.headed_table(notes.head(service.PREVIEW_FINDINGS),
                                                    findings_service.FINDING_HEADERS, settings.sacct_timezone),
                                key="upload_findings", selectable=False)
-        st.download_button("Findings as CSV", data=lambda: findings_service.findings_csv(notes),
+        st.download_button("Findings as CSV", data=shown.findings_csv,
                            file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
                            key="upload_findings_csv")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench import load
 from core.services.times import TIMES_PREFIX, pipeline_bucket
 from core.settings import load_settings
@@ -12,6 +14,7 @@ from core.store.local import LocalStore
 from stack.app import serve
 
 
+@pytest.mark.slow
 def test_twenty_sessions_through_every_page_see_no_error(tmp_path: Path) -> None:
     with serve(tmp_path, {}) as app:
         load.open_once(app.url, load.PAGES)  # the app's one-off work (demo seeding, imports) before the load

@@ -7,7 +7,8 @@ or to ``$SCREENSHOTS_DIR`` when set: ``make screenshots`` sets it to ``docs/scre
 so ``make test`` leaves the checkout clean.
 
 Waits are for conditions (a heading, a message, the end of the app's run) with a generous limit
-(``BROWSER_TIMEOUT_S``, default 180 s): a loaded 2-CPU machine is slow, not broken.
+(``BROWSER_TIMEOUT_S``, default 180 s): a loaded 2-CPU machine is slow, not broken. A failed test keeps a Playwright
+trace and a screenshot in its temporary folder; the failure report prints where.
 """
 
 from __future__ import annotations
@@ -109,15 +110,49 @@ def browser() -> Iterator[object]:
             instance.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test (the ``page`` fixture asks whether the test failed), and name where a
+    failed browser test's trace and screenshot are in its failure report."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    folder = item.stash.get(_ARTIFACTS, None)
+    if report.failed and folder is not None:
+        report.sections.append(("browser trace and screenshot", (
+            f"{folder}/trace.zip and {folder}/page.png (written when the test ends)\n"
+            f"open the trace with: playwright show-trace {folder}/trace.zip")))
+
+
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+_ARTIFACTS = pytest.StashKey[Path]()
+
+
 @pytest.fixture()
-def page(browser: object) -> Iterator[object]:
-    """A fresh browser context (its own cookies: its own Streamlit session) and page."""
+def page(browser: object, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """A fresh browser context (its own cookies: its own Streamlit session) and page.
+
+    The context is traced (screenshots, DOM snapshots); when the test fails, the trace and a screenshot of the page
+    are kept in the test's temporary folder and the failure report says where (Playwright's "retain on failure").
+    """
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)  # type: ignore[attr-defined]
+    context.tracing.start(screenshots=True, snapshots=True)
+    folder = tmp_path / "browser-failure"
+    request.node.stash[_ARTIFACTS] = folder
     new_page = context.new_page()
     new_page.set_default_timeout(TIMEOUT_MS)
     try:
         yield new_page
     finally:
+        reports = request.node.stash.get(_REPORTS, {})
+        if any(r.failed for r in reports.values()):
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                new_page.screenshot(path=str(folder / "page.png"), full_page=True, timeout=30_000)
+            finally:
+                context.tracing.stop(path=str(folder / "trace.zip"))
+        else:
+            context.tracing.stop()
         context.close()
 
 

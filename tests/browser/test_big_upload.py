@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from bench import generate, upload_page
-from core.services.sacct import forwarder_bucket, load_run
+from core.services.runs import load_described_run
+from core.services.sacct import forwarder_bucket
 from core.services.upload import PREVIEW_FINDINGS, PREVIEW_ROWS, run_object
 from core.settings import load_settings
 from core.store.local import LocalStore
@@ -53,7 +54,8 @@ def test_a_million_row_file_is_counted_previewed_and_stored_whole(page: Page, tm
         log = app.log.read_text(errors="replace")
         assert "Traceback" not in log and f"({rows} rows)" in log
     settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(tmp_path / "app" / "store")})
-    stored = load_run(LocalStore(tmp_path / "app" / "store"), forwarder_bucket(settings), run_object(settings, "month"))
+    stored = load_described_run(LocalStore(tmp_path / "app" / "store"), forwarder_bucket(settings),
+                                run_object(settings, "month"))[0]
     assert len(stored) == rows
     assert int((stored["step"].fillna("") == "").sum()) == jobs
     ids = stored["job-id"].iloc[[0, -1]] + stored["step"].iloc[[0, -1]].fillna("").map(lambda s: f".{s}" if s else "")

@@ -36,8 +36,9 @@ def test_the_app_works_behind_the_headers_and_a_framing_page_gets_nothing(served
     expect(page.locator('[data-testid="stDataFrame"]').first).to_contain_text("mlch-for-air")
 
     page.set_content(f'<iframe id="framed" src="{served_app.url}/buckets" width="900" height="600"></iframe>')
-    page.wait_for_timeout(3000)
     framed = next(f for f in page.frames if f != page.main_frame)
-    # Chromium refuses to render a page whose headers forbid framing: the frame holds its error page, not the app.
-    assert framed.url.startswith("chrome-error://") or framed.locator('[data-testid="stApp"]').count() == 0
+    framed.wait_for_load_state("load")  # the frame's own document, whatever it is, has loaded
+    # Chromium refuses to render a page whose headers forbid framing: the frame holds its error page, not the app
+    # (an app that loaded would keep its own URL, whether or not it had drawn itself yet).
+    assert framed.url.startswith("chrome-error://"), framed.url
     assert framed.locator('[data-testid="stApp"]').count() == 0

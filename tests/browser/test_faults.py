@@ -20,7 +20,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from core.demo import seed_demo
-from core.services.sacct import forwarder_bucket, load_run
+from core.services.runs import load_described_run
+from core.services.sacct import forwarder_bucket
 from core.services.upload import run_object
 from core.settings import load_settings
 from core.store.versioning import list_version_entries
@@ -222,7 +223,7 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
                      parsed="572 rows in parsable2 format")
         page.get_by_role("button", name="Store").click()
         page.get_by_text(re.compile(r"as version 1\.")).wait_for()
-        before = load_run(store, bucket, name)
+        before = load_described_run(store, bucket, name)[0]
         assert len(before) == 572
         versions = [v.entry.name for v in list_version_entries(store, bucket, name)]
         assert len(versions) == 1
@@ -262,7 +263,7 @@ def test_the_app_killed_during_an_upload_leaves_the_previous_version_intact(
     # The cut upload left nothing: the same stored versions, the run as it was.
     assert [v.entry.name for v in list_version_entries(store, bucket, name)] == versions
 
-    assert_frame_equal(load_run(store, bucket, name), before)
+    assert_frame_equal(load_described_run(store, bucket, name)[0], before)
     with serve(tmp_path / "restarted", _app_env(openstack)) as app:
         _signed_in(page, app.url, openstack)
         _nav(page, "SACCT")

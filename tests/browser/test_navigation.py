@@ -220,3 +220,35 @@ def test_logs_tail_is_scrolled_to_the_end(app_server: str, page: Page) -> None:
     box, left_below, scrolled = boxes[0]
     assert box != "stMain" and scrolled > 1000 and left_below < 40, boxes
     expect(page.get_by_text(last_line).last).to_be_in_viewport()
+
+
+def test_an_earlier_version_opens_from_the_version_picker_and_its_url(
+    tmp_path_factory: pytest.TempPathFactory, page: Page, browser: Browser
+) -> None:
+    from core.store.local import LocalStore
+    from core.store.versioning import put_versioned
+    from stack.app import serve
+
+    workdir = tmp_path_factory.mktemp("versions-app")
+    store = LocalStore(workdir / "store")
+    for text in (b"first words\n", b"second words\n", b"third words\n"):
+        put_versioned(store, "mlch-for-air", "DATA/notes.txt", text)
+    with serve(workdir, {}) as app:
+        page.goto(f"{app.url}/buckets?bucket=mlch-for-air&prefix=DATA/&object=DATA/notes.txt")
+        wait_idle(page, "Object")
+        main = page.locator('[data-testid="stMain"]')
+        expect(main).to_contain_text("third words")
+        versions = page.get_by_role("combobox", name="Version")
+        versions.click()
+        versions.fill("version 1")  # typing opens the list, narrowed to what matches
+        page.get_by_role("option", name="version 1 of 3").click()
+        expect(main).to_contain_text("first words")
+        expect(page).to_have_url(re.compile(r"version=1\b"))
+        wait_idle(page)
+        _no_error(page)
+        context, fresh = _in_new_context(browser, page.url, "Buckets")
+        try:
+            expect(fresh.locator('[data-testid="stMain"]')).to_contain_text("first words")
+            _no_error(fresh)
+        finally:
+            context.close()

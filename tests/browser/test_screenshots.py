@@ -12,10 +12,3 @@ def test_screenshots_go_to_a_temporary_folder_unless_make_screenshots_asks(tmp_p
     wanted = ROOT / "docs" / "screenshots"
     assert screenshot_folder({"SCREENSHOTS_DIR": str(wanted)}, lambda: tmp_path) == wanted
 
-
-def test_make_screenshots_sets_the_folder_the_readme_shows() -> None:
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    recipe = makefile.split("\nscreenshots:", 1)[1].split("\n\n", 1)[0]
-    assert "SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots" in recipe and "-m browser" in recipe
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "docs/screenshots/" in readme

@@ -51,7 +51,7 @@ def _visit_every_page(page: Page) -> list[str]:
     for label in labels:
         nav.get_by_role("link", name=label, exact=True).click()
         wait_idle(page)
-        page.wait_for_timeout(1000)
+        page.locator('[data-testid="stMain"] h1').first.wait_for()  # the page itself, not a fixed second
         assert page.locator('[data-testid="stException"]').count() == 0, label
         html.append(page.content())
     return html

@@ -65,6 +65,7 @@ def test_revoked_token_pre_authenticated_flow(openstack: OpenStack) -> None:
     assert with_credentials.get_object(bucket, "x")[1] == b"1"  # rebuilt from credentials
 
 
+@pytest.mark.slow
 def test_real_token_expiry(openstack: OpenStack) -> None:
     """Tokens live TOKEN_TTL seconds: the session renews, the pre-authenticated flow rebuilds or says expired."""
     alice = openstack.users[0]

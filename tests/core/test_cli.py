@@ -1,7 +1,13 @@
-"""``hpc-monitor`` run as a user runs it: a separate process, settings from the environment, stdin and files."""
+"""``hpc-monitor`` as a user runs it: settings from the environment and the working directory's .env, stdin and files.
+
+Commands run in this process through ``core.cli.main`` (what the installed command calls), with the environment,
+working directory and standard streams it would have; one test runs the command as its own process.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -10,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from core.cli import main
 from core.errors import SacctParseError
 from core.sacct import parse_sacct
 from core.serialize import parquet_to_frame
@@ -26,7 +33,26 @@ SAMPLE = samples.sacct("09_tdhock_parsable2_multiuser.txt")
 def hpc_monitor(
     args: list[str], env: dict[str, str], cwd: Path, stdin: bytes = b""
 ) -> subprocess.CompletedProcess[str]:
-    """``hpc-monitor ARGS`` in ``cwd`` with only ``env`` as settings (no developer .env, no setting of the shell)."""
+    """``hpc-monitor ARGS`` in ``cwd`` with only ``env`` as settings (no developer .env, no setting of the shell),
+    run in this process: ``main`` with ``stdin`` as its standard input, its output and errors captured."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        for name in ENV_NAMES:
+            patch.delenv(name, raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.chdir(cwd)
+        try:
+            status = main(args, stdin=io.BytesIO(stdin), stdout=out, stderr=err)
+        except SystemExit as exc:  # argparse's usage errors end the command as they end the process
+            status = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(["hpc-monitor", *args], status, out.getvalue(), err.getvalue())
+
+
+def hpc_monitor_process(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: bytes = b""
+) -> subprocess.CompletedProcess[str]:
+    """``hpc-monitor ARGS`` as its own process (``python -m core.cli``), like :func:`hpc_monitor`."""
     clean = {k: v for k, v in os.environ.items() if k.upper() not in ENV_NAMES}
     result = subprocess.run([sys.executable, "-m", "core.cli", *args], input=stdin, capture_output=True, cwd=cwd,
                             env={**clean, "PYTHONPATH": str(ROOT), **env}, check=False, timeout=300)
@@ -169,10 +195,10 @@ def test_headerless_output_with_its_field_list_is_stored_quietly(local: dict[str
         "ARTIFACTS/SACCT/user-example-com-alpine.parquet"]
 
 
-def test_settings_come_from_the_dotenv_of_the_working_directory(tmp_path: Path) -> None:
+def test_the_command_as_its_own_process_reads_the_dotenv_of_its_working_directory(tmp_path: Path) -> None:
     store = tmp_path / "from-dotenv"
     (tmp_path / ".env").write_text(f"STORE=local\nLOCAL_STORE_PATH={store}\nBUCKET_PREFIX=dotenv\n", encoding="utf-8")
-    result = hpc_monitor(["upload-sacct", str(SAMPLE), "--run", "cedar"], {}, tmp_path)
+    result = hpc_monitor_process(["upload-sacct", "-", "--run", "cedar"], {}, tmp_path, SAMPLE.read_bytes())
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Stored dotenv-for-air/ARTIFACTS/SACCT/user-example-com-cedar.parquet ")
     assert store.is_dir() and hpc_monitor(["ls"], {}, tmp_path).stdout.startswith("dotenv-for-air\t")

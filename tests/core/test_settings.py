@@ -13,7 +13,7 @@ def test_defaults_without_env() -> None:
     s = load_settings(None, {})
     assert s.store == "local" and s.bucket_prefix == "mlch" and s.sacct_timezone == "UTC"
     assert s.csc_auth_url == "https://pouta.csc.fi:5001/v3"
-    assert s.csc_project_domain_name == "Default" and not s.swift_configured
+    assert s.csc_project_domain_name == "Default" and s.csc_username is None and s.csc_password is None
 
 
 def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     s = load_settings(env, {"BUCKET_PREFIX": "from-env"})
     assert s.csc_username == "alice" and s.bucket_prefix == "from-env"
     assert s.csc_project_domain_name == "CSC"  # defaults to the user domain
-    assert s.swift_configured
+    assert s.store == "swift" and s.csc_project_name == "project_1"
     assert s.csc_password is not None and s.csc_password.get_secret_value() == "s3cret"
 
 

@@ -66,6 +66,39 @@ def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: O
     assert at.get("download_button")
 
 
+def test_buckets_object_view_reads_earlier_versions_through_a_picker(open_page: OpenPage, store_dir: Path) -> None:
+    from core.store.versioning import put_versioned
+
+    store = LocalStore(store_dir)
+    name = "DATA/notes.txt"
+    for text in (b"first words\n", b"second words\n", b"third words\n"):
+        put_versioned(store, "mlch-for-air", name, text)
+    at = open_page("views/buckets.py")
+    at.query_params.update(bucket="mlch-for-air", prefix="DATA/", object=name)
+    at.run()
+    _no_trouble(at)
+    picker = at.selectbox(key=f"version-mlch-for-air-{name}")
+    assert picker.options == ["current (newest)", "version 3 of 3", "version 2 of 3", "version 1 of 3"]
+    assert "third words" in at.code[-1].value
+    picker.set_value(1).run()
+    _no_trouble(at)
+    assert "first words" in at.code[-1].value  # read through versioning.get_version
+    custom = at.dataframe[-2].value  # general and custom metadata side by side, then the versions table
+    assert dict(zip(custom.iloc[:, 0], custom.iloc[:, 1], strict=True))["version"] == "1"
+    assert at.query_params["version"] == "1"  # the view reopens on that version
+    reopened = open_page("views/buckets.py")
+    reopened.query_params.update(bucket="mlch-for-air", prefix="DATA/", object=name, version="2")
+    reopened.run()
+    _no_trouble(reopened)
+    assert "second words" in reopened.code[-1].value
+    # A version that is not stored says what is shown instead.
+    gone = open_page("views/buckets.py")
+    gone.query_params.update(bucket="mlch-for-air", prefix="DATA/", object=name, version="9")
+    gone.run()
+    assert not gone.exception
+    assert "third words" in gone.code[-1].value and "version" in texts(gone)
+
+
 def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPage) -> None:
     at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()

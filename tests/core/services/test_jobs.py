@@ -7,7 +7,7 @@ import pytest
 
 from core.demo import seed_demo
 from core.errors import InvalidInput
-from core.services import jobs, management, sacct
+from core.services import jobs, management, runs, sacct
 from core.settings import Settings
 from core.store.local import LocalStore
 from core.units import slurm_duration
@@ -21,7 +21,7 @@ def demo(store: LocalStore, settings: Settings) -> LocalStore:
 
 def _load(store: LocalStore, settings: Settings, key: jobs.JobKey) -> jobs.JobView:
     bucket = sacct.forwarder_bucket(settings)
-    return jobs.load_job(store, settings, key, lambda ref: sacct.load_run(store, bucket, ref.object))
+    return jobs.load_job(store, settings, key, lambda ref: runs.load_described_run(store, bucket, ref.object)[0])
 
 
 def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(

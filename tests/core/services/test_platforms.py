@@ -45,7 +45,8 @@ def test_demo_compares_mahti_with_the_other_clusters(store: LocalStore, settings
     listed = sacct.list_runs(store, settings)
     infos = [runs.load_described_run(store, sacct.forwarder_bucket(settings), r.object)[1] for r in listed]
     assert infos[0].name.endswith("mahti-ray") and infos[0].platform == "mahti"
-    frame = sacct.combine([sacct.load_run(store, sacct.forwarder_bucket(settings), r.object) for r in listed])
+    bucket = sacct.forwarder_bucket(settings)
+    frame = sacct.combine([runs.load_described_run(store, bucket, r.object)[0] for r in listed])
     table = platforms.comparison(platforms.with_platform(sacct_selection.metrics(frame), runs.platforms_of(infos)))
     assert table["platform"].tolist() == ["mahti", "other"]
     assert table.set_index("platform").loc["mahti", "jobs"] == 2

@@ -5,23 +5,23 @@ from __future__ import annotations
 from core.demo import SACCT_RUNS, seed_demo
 from core.sacct import parse_sacct
 from core.services import findings as findings_service
-from core.services import sacct, sacct_selection
+from core.services import runs, sacct, sacct_selection
 from core.settings import Settings
 from core.store.local import LocalStore
 
 
 def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -> None:
     seed_demo(store, settings)
-    runs = sacct.list_runs(store, settings)
-    assert len(runs) == len(SACCT_RUNS)
-    hyak = next(r for r in runs if r.name.endswith("hyak-default"))
-    frame = sacct.combine([sacct.load_run(store, "mlch-for-air", hyak.object)])
+    listed = sacct.list_runs(store, settings)
+    assert len(listed) == len(SACCT_RUNS)
+    hyak = next(r for r in listed if r.name.endswith("hyak-default"))
+    frame = sacct.combine([runs.load_described_run(store, "mlch-for-air", hyak.object)[0]])
     assert len(frame) == 2292
-    only_jobs = sacct_selection.apply_filters(frame, sacct_selection.Filters(step_kinds=["job"]))
-    assert len(only_jobs) == 753
-    timeouts = sacct_selection.apply_filters(frame, sacct_selection.Filters(states=["TIMEOUT"], step_kinds=["job"]))
-    assert set(timeouts["state"]) == {"TIMEOUT"}
     jobs = sacct_selection.metrics(frame)
+    only_jobs = sacct_selection.select(frame, jobs, sacct_selection.Filters(step_kinds=["job"])).rows
+    assert len(only_jobs) == 753
+    timeouts = sacct_selection.select(frame, jobs, sacct_selection.Filters(states=["TIMEOUT"], step_kinds=["job"]))
+    assert set(timeouts.rows["state"]) == {"TIMEOUT"}
     assert len(jobs) == 753
     # Hyak's default fields have no TotalCPU: efficiency is unknown, not zero.
     assert jobs["cpu-efficiency"].isna().all()

@@ -73,6 +73,9 @@ def test_a_preview_is_bounded_and_stores_what_was_parsed(store: LocalStore, sett
     assert len(shown.rows) == 10 and shown.rows.equals(parsed.frame.head(10))
     assert shown.jobs == len(jobs) and len(shown.charts) == 2
     assert shown.findings.equals(findings_service.findings(jobs, settings))
+    # The download's bytes are made with the preview (no work left for the click), every finding in them.
+    assert shown.findings_csv == findings_service.findings_csv(shown.findings)
+    assert len(shown.findings_csv.decode().splitlines()) == len(shown.findings) + 1 > 1
     assert shown.run.rows == 102 and shown.run.format == parsed.format
     # What Store writes is the whole table, with the same metadata as storing the table itself.
     assert upload.run_platform(shown.run, "mahti-x", settings) == upload.run_platform(parsed, "mahti-x", settings)
