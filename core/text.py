@@ -42,10 +42,13 @@ def markdown_plain(text: object) -> str:
         text: any value; it is converted with ``str`` first.
 
     Returns:
-        The text with every character Markdown acts on backslash-escaped and autolinks broken by a word joiner
-        (a newline stays a newline).
+        The text with every character Markdown acts on backslash-escaped, and autolinks and icon codes broken by a
+        word joiner (a newline stays a newline).
     """
     escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    # Streamlit turns ``:material/name:`` (and ``:emoji:`` short codes) into icons by plain text replacement before
+    # Markdown resolves escapes: a word joiner after each colon keeps them text.
+    escaped = escaped.replace("\\:", "\\:" + _WORD_JOINER)
     return _AUTOLINK.sub(lambda match: match.group(1) + _WORD_JOINER, escaped)
 
 

@@ -46,8 +46,8 @@ if entry is None:
             "pipeline's job).", icon=":material/info:")
 else:
     c1, c2, c3 = st.columns(3)
-    c1.metric("Platform", entry.platform)
-    c2.metric("Status", entry.phase)
+    c1.metric("Platform", links.plain(entry.platform))
+    c2.metric("Status", links.plain(entry.phase))
     c3.page_link(links.MANAGEMENT, label="Open in Management", icon=":material/account_tree:",
                  query_params={"object": entry.object, "platform": entry.platform})
     st.text(f"Script: {entry.script}\nManagement object: {entry.object}")
