@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core.settings import ENV_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
@@ -91,13 +93,13 @@ def free_port() -> int:
 def start_app(workdir: Path, env: Mapping[str, str], port: int | None = None, timeout: float = 120.0) -> App:
     """Start the app in ``workdir`` (its log and, unless ``env`` says otherwise, its local store) and wait for it.
 
-    ``env`` is added to the environment after every ``CSC_*``/``STORE*`` variable of this process is removed, so a
-    developer's settings never leak in; the app runs from the checkout (no ``.env`` there is read by tests' apps
-    because ``workdir`` holds none and the settings come from the environment first).
+    ``env`` is added to the environment after every setting's variable of this process (core.settings.ENV_NAMES) is
+    removed, so a developer's settings never leak in; the app runs from the checkout (no ``.env`` there is read by
+    tests' apps because ``workdir`` holds none and the settings come from the environment first).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CSC_", "STORE", "LOCAL_STORE"))}
+    clean = {k: v for k, v in os.environ.items() if k.upper() not in ENV_NAMES}
     clean.update({"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store"), "PYTHONPATH": str(ROOT)})
     clean.update(env)
     log = workdir / f"streamlit-{port}.log"

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.billing import Rates, billed
+from core.billing import billed
 from core.errors import DamagedObject
 from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
-from core.sacct.advice import FAILURE_STATES, Thresholds, failures, job_findings, waste_summary
+from core.sacct.advice import FAILURE_STATES, failures, job_findings, waste_summary
 from core.serialize import frame_to_csv
 from core.services.objects import read_frame_and_metadata
 from core.settings import ReadLimits, Settings
@@ -484,29 +484,16 @@ FINDINGS_HELP = (
 )
 
 
-def thresholds(settings: Settings) -> Thresholds:
-    """The advice thresholds of the settings."""
-    return Thresholds(
-        min_seconds=settings.advice_min_minutes * 60,
-        time_efficiency=settings.advice_time_efficiency_percent / 100,
-        cpu_efficiency=settings.advice_cpu_efficiency_percent / 100,
-        memory_efficiency=settings.advice_memory_efficiency_percent / 100,
-        margin=settings.advice_margin_percent / 100,
-        oom_factor=settings.advice_oom_factor,
-    )
-
-
 def findings_help(settings: Settings) -> str:
     """:data:`FINDINGS_HELP` with the configured thresholds."""
-    return FINDINGS_HELP.format(
-        minutes=settings.advice_min_minutes, time=settings.advice_time_efficiency_percent,
-        cpu=settings.advice_cpu_efficiency_percent, memory=settings.advice_memory_efficiency_percent,
-        margin=settings.advice_margin_percent)
+    t = settings.advice
+    return FINDINGS_HELP.format(minutes=t.min_minutes, time=t.time_efficiency_percent, cpu=t.cpu_efficiency_percent,
+                                memory=t.memory_efficiency_percent, margin=t.margin_percent)
 
 
 def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Every note of the jobs (core.sacct.advice.job_findings), worst first."""
-    return job_findings(jobs, thresholds(settings))
+    return job_findings(jobs, settings.advice)
 
 
 def findings_csv(notes: pd.DataFrame) -> bytes:
@@ -556,23 +543,6 @@ def failure_counts(jobs: pd.DataFrame, by: str = "run") -> pd.DataFrame:
 # --- Billing ------------------------------------------------------------------------------------------------------
 
 
-def rates(settings: Settings) -> Rates:
-    """The billing rates of the settings."""
-    return Rates(
-        puhti_bu_per_core_hour=settings.billing_puhti_bu_per_core_hour,
-        puhti_bu_per_gib_hour=settings.billing_puhti_bu_per_gib_hour,
-        mahti_bu_per_node_hour=settings.billing_mahti_bu_per_node_hour,
-        mahti_bu_per_core_hour=settings.billing_mahti_bu_per_core_hour,
-        roihu_bu_per_core_hour=settings.billing_roihu_bu_per_core_hour,
-        roihu_bu_per_gib_hour=settings.billing_roihu_bu_per_gib_hour,
-        roihu_hugemem_bu_per_core_hour=settings.billing_roihu_hugemem_bu_per_core_hour,
-        roihu_hugemem_bu_per_gib_hour=settings.billing_roihu_hugemem_bu_per_gib_hour,
-        roihu_bu_per_node_hour=settings.billing_roihu_bu_per_node_hour,
-        lumi_core_hours_per_node_hour=settings.billing_lumi_core_hours_per_node_hour,
-        lumi_gb_per_core_hour=settings.billing_lumi_gb_per_core_hour,
-    )
-
-
 @dataclass(frozen=True)
 class Billing:
     """CSC billing units of the jobs on Puhti, Mahti and Roihu, LUMI core-hours of those on LUMI, with their counts."""
@@ -595,7 +565,7 @@ def billing(jobs: pd.DataFrame, platforms: Mapping[str, str], settings: Settings
     if jobs.empty:
         return Billing(None, 0, None, 0)
     platform = jobs["run"].astype(str).map(dict(platforms)).fillna("")
-    amount = billed(jobs, platform, rates(settings))
+    amount = billed(jobs, platform, settings.billing)
     csc = amount[platform.isin(["puhti", "mahti", "roihu"])].dropna()
     lumi = amount[platform == "lumi"].dropna()
     return Billing(float(csc.sum()) if len(csc) else None, len(csc),

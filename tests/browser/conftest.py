@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import ENV_NAMES
+
 ROOT = Path(__file__).resolve().parents[2]
 #: The limit of every Playwright wait, in milliseconds.
 TIMEOUT_MS = int(float(os.environ.get("BROWSER_TIMEOUT_S", "180")) * 1000)
@@ -56,7 +58,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
 def start_app(workdir: Path, extra_env: Mapping[str, str], script: str = "dashboard/app.py") -> Iterator[str]:
     """Run the dashboard (``script``) in a subprocess until the generator is closed; yields its base URL."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CSC_", "STORE", "LOCAL_STORE"))}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in ENV_NAMES}
     env.update({"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store"), **extra_env})
     log = workdir / "streamlit.log"
     with log.open("wb") as out:

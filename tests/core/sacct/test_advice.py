@@ -86,8 +86,8 @@ def test_idle_cores_get_the_cores_their_cpu_time_supports() -> None:
 
 def test_thresholds_decide_who_gets_a_note() -> None:
     text = "JobID|State|Elapsed|AllocCPUS|TotalCPU\n1|COMPLETED|01:00:00|8|02:00:00\n"
-    assert len(job_findings(_jobs(text), Thresholds(cpu_efficiency=0.20))) == 0
-    assert len(job_findings(_jobs(text), Thresholds(min_seconds=7200))) == 0
+    assert len(job_findings(_jobs(text), Thresholds(cpu_efficiency_percent=20))) == 0
+    assert len(job_findings(_jobs(text), Thresholds(min_minutes=120))) == 0
     assert len(job_findings(_jobs(text), DEFAULT)) == 1
 
 
