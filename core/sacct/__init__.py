@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import SacctParseError
+from core.sacct.bounds import out_of_range
 from core.sacct.convert import (
     _convert_table,
     counts_to_integers,
@@ -100,12 +101,23 @@ def parse_sacct(
     try:
         read = _read_bytes(raw, fields, delimiter, warnings)
         if read is not None:
-            return ParsedSacct(_convert_table(read[0], zone, warnings), warnings, read[1])
+            return _in_range(ParsedSacct(_convert_table(read[0], zone, warnings), warnings, read[1]))
     except _NotUtf8:
         _decode(raw)  # names the first byte that is not UTF-8
         raise SacctParseError("expected UTF-8 sacct text") from None
     # Not delimited or fixed-width text: JSON, or something to explain.
     body = _decode(raw)
     if body.lstrip().startswith("{"):
-        return ParsedSacct(_order(_parse_json(body, warnings)), warnings, "json")
+        return _in_range(ParsedSacct(_order(_parse_json(body, warnings)), warnings, "json"))
     raise SacctParseError(_EXPECTED)
+
+
+def _in_range(parsed: ParsedSacct) -> ParsedSacct:
+    """``parsed`` with numbers no Slurm records left empty, each column with a warning (line 0: the whole input).
+
+    See :func:`core.sacct.bounds.out_of_range`.
+    """
+    frame, messages = out_of_range(parsed.frame)
+    if not messages:
+        return parsed
+    return ParsedSacct(frame, [*parsed.warnings, *(ParseWarning(0, m) for m in messages)], parsed.format)

@@ -48,8 +48,12 @@ def run_info(name: str, meta: ObjectMetadata) -> RunInfo:
     rows = custom.get("rows")
     version = custom.get("version")
     return RunInfo(name, meta.name, platform, cluster if isinstance(cluster, str) else None,
-                   rows if isinstance(rows, int) else None, version if isinstance(version, int) else None,
-                   meta.last_modified, meta.size)
+                   _count(rows), _count(version), meta.last_modified, meta.size)
+
+
+def _count(value: object) -> int | None:
+    """A row count or version number from metadata, or ``None`` for what no store writes (text, <0, >2**53)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else None
 
 
 def load_described_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,6 +16,7 @@ from core.errors import DamagedObject
 from core.naming import bucket_name, folder
 from core.sacct import KNOWN_FIELDS, column_name, job_metrics, parent_job_id, parse_sacct
 from core.sacct.advice import FAILURE_STATES, failures, job_findings, waste_summary
+from core.sacct.bounds import out_of_range
 from core.serialize import frame_to_csv
 from core.services.objects import read_frame_and_metadata
 from core.settings import ReadLimits, Settings
@@ -23,6 +25,7 @@ from core.store.listing import objects_under
 from core.units import iec_size, slurm_duration
 
 SACCT_PREFIX = folder("arti", "SACCT")
+log = logging.getLogger(__name__)
 
 
 def forwarder_bucket(settings: Settings) -> str:
@@ -97,6 +100,9 @@ def load_run_and_metadata(store: ObjectStore, bucket: str, name: str, limits: Re
     """:func:`load_run` and the object's metadata (platform, rows, version), from one GET."""
     frame, meta = read_frame_and_metadata(store, bucket, name, limits)
     _check_columns(frame, bucket, name)
+    frame, problems = out_of_range(frame)
+    for problem in problems:
+        log.warning("%s/%s: %s", bucket, name, problem)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:
