@@ -1,6 +1,7 @@
 """The server stays responsive while a page works on the worst stored input: the health endpoint answers within a
 second for every other user while the Job page scans a log whose one line is megabytes of word characters (the
-shape that made the old error pattern quadratic)."""
+shape that made the old error pattern quadratic), and while the SACCT page meets a parquet bomb (400 bytes that
+expand to 1.2 GB)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from typing import Any
 import pytest
 
 from core.demo import seed_demo
+from core.services.sacct import forwarder_bucket
 from core.services.times import pipeline_bucket
 from core.settings import load_settings
 from core.store.local import LocalStore
 from tests.browser.conftest import TIMEOUT_MS, start_app, wait_idle
+from tests.dashboard.test_parquet_bombs import dictionary_bomb
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -33,6 +36,7 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = LocalStore(root)
     seed_demo(store, settings)
     store.put_object(pipeline_bucket(settings), f"LOGS/slurm-{JOB}.out", WORST_LOG)
+    store.put_object(forwarder_bucket(settings), "ARTIFACTS/SACCT/zz-bomb.parquet", dictionary_bomb())
     yield from start_app(workdir, {})
 
 
@@ -73,4 +77,14 @@ def test_health_answers_while_the_job_page_scans_the_worst_log_line(hostile_app:
     body = page.locator("body").inner_text()
     assert "RuntimeError: out of luck" in body
     assert "more characters]" in body  # the 8 MiB line is cut before it reaches the browser
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_health_answers_while_a_page_meets_a_parquet_bomb(hostile_app: str, page: Page) -> None:
+    with HealthProbe(hostile_app) as probe:
+        page.goto(f"{hostile_app}/sacct?runs=zz-bomb")
+        page.get_by_text("when decoded (READ_LIMIT_MB)").first.wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+    assert probe.times, "the health endpoint was never asked"
+    assert max(probe.times) < 1.0, f"health answered in up to {max(probe.times):.1f} s"
     assert page.locator('[data-testid="stException"]').count() == 0
