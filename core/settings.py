@@ -24,6 +24,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from core.billing import Rates
+from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
 from core.sacct.advice import Thresholds
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     advice: Thresholds = Thresholds()
     # CSC billing units and LUMI's core-hours (core.billing and the README's table say where they come from).
     billing: Rates = Rates()
+    #: Where the dashboard is reached: the links in notifications start with it.
+    dashboard_url: str = "http://localhost:8501"
+    # hpc-monitor notify: an incoming webhook and/or e-mail (NOTIFY_<FIELD>).
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -101,7 +106,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(PLATFORMS)}")
         return name
 
-    @field_validator("csc_auth_url")
+    @field_validator("csc_auth_url", "dashboard_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from core.billing import Rates
+from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.sacct.advice import Thresholds
 from core.settings import ENV_NAMES, Settings, load_settings
@@ -69,12 +70,26 @@ def test_attention_thresholds_and_default_platform() -> None:
 
 
 def test_every_env_name_comes_from_the_model_nested_ones_included() -> None:
-    flat = [name.upper() for name, info in Settings.model_fields.items() if name not in ("advice", "billing")]
+    flat = [name.upper() for name, info in Settings.model_fields.items() if name not in ("advice", "billing", "notify")]
     nested = [f"ADVICE_{name.upper()}" for name in Thresholds.model_fields] + [
-        f"BILLING_{name.upper()}" for name in Rates.model_fields]
+        f"BILLING_{name.upper()}" for name in Rates.model_fields] + [
+        f"NOTIFY_{name.upper()}" for name in NotifySettings.model_fields]
     assert sorted(ENV_NAMES) == sorted(flat + nested)
     assert "BILLING_PUHTI_BU_PER_CORE_HOUR" in ENV_NAMES and "ADVICE_OOM_FACTOR" in ENV_NAMES
-    assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES
+    assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES and "NOTIFY" not in ENV_NAMES
+
+
+def test_notify_settings_keep_their_secrets_and_check_urls_and_addresses() -> None:
+    s = load_settings(None, {"NOTIFY_WEBHOOK_URL": "https://hooks.example.org/services/T0/B0/token-xyz",
+                             "NOTIFY_SMTP_PASSWORD": "hunter2", "NOTIFY_EMAIL_TO": "ops@example.org, me@example.org ",
+                             "DASHBOARD_URL": "https://monitor.example.org/"})
+    assert s.notify.recipients == ("ops@example.org", "me@example.org")
+    assert s.dashboard_url == "https://monitor.example.org"
+    assert "token-xyz" not in repr(s) and "hunter2" not in repr(s) and "hunter2" not in s.model_dump_json()
+    with pytest.raises(SettingsError, match="NOTIFY_WEBHOOK_URL"):
+        load_settings(None, {"NOTIFY_WEBHOOK_URL": "hooks.example.org/x"})
+    with pytest.raises(SettingsError, match="NOTIFY_EMAIL_TO"):
+        load_settings(None, {"NOTIFY_EMAIL_TO": "ops at example.org"})
 
 
 def test_nested_rates_and_thresholds_from_their_names_env_over_file_key_by_key(tmp_path: Path) -> None:
