@@ -23,6 +23,9 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 _AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto|file|data|javascript)(?=\\:)|\bwww(?=\\\.)|@(?=\w))")
 _WORD_JOINER = "\u2060"
 _PLOTLY_MARKUP = re.compile(r"[<>&]")
+# What a terminal acts on: C0 and C1 controls but newline and tab (escape sequences, carriage return, backspace,
+# bell), the line and paragraph separators, and the bidirectional overrides that reorder what is shown.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def linear_pattern(pattern: str) -> Any:
@@ -50,6 +53,15 @@ def markdown_plain(text: object) -> str:
     # Markdown resolves escapes: a word joiner after each colon keeps them text.
     escaped = escaped.replace("\\:", "\\:" + _WORD_JOINER)
     return _AUTOLINK.sub(lambda match: match.group(1) + _WORD_JOINER, escaped)
+
+
+def terminal_plain(text: object) -> str:
+    """``text`` for a terminal: every control character but newline and tab written as its escape (``\\x1b``).
+
+    A file, bucket or object name then shows what it holds and cannot clear the screen, move the cursor or hide
+    part of a message.
+    """
+    return _TERMINAL_CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def plotly_plain(text: object) -> str:
