@@ -56,7 +56,7 @@ def markdown_plain(text: object) -> str:
 
 
 def terminal_plain(text: object) -> str:
-    """``text`` for a terminal: every control character but newline and tab written as its escape (``\\x1b``).
+    """``text`` for a terminal: every control character but newline and tab written as its escape (``ESC`` as ``x1b``).
 
     A file, bucket or object name then shows what it holds and cannot clear the screen, move the cursor or hide
     part of a message.
