@@ -13,7 +13,14 @@ from typing import Any, TypeVar, cast
 import pandas as pd
 import streamlit as st
 
-from core.errors import AuthenticationFailed, MonitorError, ObjectTooLarge, TokenExpired, failure_message
+from core.errors import (
+    AuthenticationFailed,
+    MonitorError,
+    NotFound,
+    ObjectTooLarge,
+    TokenExpired,
+    failure_message,
+)
 from core.naming import format_user
 from core.services import buckets as buckets_service
 from core.services import runs as runs_service
@@ -109,14 +116,18 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
         st.stop()
 
 
-def attempt(what: str, action: Callable[[], T]) -> T | str:
-    """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised."""
+def attempt(what: str, action: Callable[[], T], *, if_missing: str = "") -> T | str:
+    """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised.
+
+    ``if_missing`` is added to the message only when storage said the object is not there (never when it did not
+    answer: "Swift did not answer" is not "it may have been removed").
+    """
     try:
         return action()
     except MonitorError as exc:
         message = failure_message(what, exc)
         log.warning("%s", message)
-        return message
+        return message + (if_missing if isinstance(exc, NotFound) else "")
 
 
 def header(title: str, caption: str) -> None:

@@ -111,11 +111,11 @@ if opened is not None:
     name = opened
     listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
     found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
-        service.object_detail, store, bucket, name, listed.get(name), components.settings().read_limits))
+        service.object_detail, store, bucket, name, listed.get(name), components.settings().read_limits),
+        if_missing=" It may have been removed; pick another object above.")
     # (an object not on this page, e.g. a stored version, has no listed etag: cached_read asks with a HEAD)
     if isinstance(found, str):
-        st.warning(links.plain(found) + " It may have been removed; pick another object above.",
-                   icon=":material/link_off:")
+        st.warning(links.plain(found), icon=":material/link_off:")
         st.stop()
     detail = found
     st.subheader("Object")
@@ -130,7 +130,8 @@ if opened is not None:
     meta_col.dataframe(service.metadata_rows(detail.general), hide_index=True, width="stretch")
     custom_col.caption("Custom metadata (x-object-meta-*)")
     custom_col.dataframe(service.metadata_rows(detail.custom), hide_index=True, width="stretch")
-    versions = service.versions_table(store, bucket, opened) if version is None else None
+    with components.guard(f"Could not list the versions of {bucket}/{opened}"):
+        versions = service.versions_table(store, bucket, opened) if version is None else None
     if versions is not None and not versions.empty:
         st.caption(f"{len(versions)} stored versions of this object (newest first); select one to open it")
         chosen = st.dataframe(versions.drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
