@@ -43,7 +43,9 @@ for note in job.notes:
 # --- Management -------------------------------------------------------------------------------------------------
 st.subheader("Management", divider="gray")
 entry = job.management
-if entry is None:
+if "management" in job.unreadable:
+    st.warning(links.plain(job.unreadable["management"]), icon=":material/block:")
+elif entry is None:
     where = f" on {links.plain(key.platform)}" if key.platform else ""
     st.info(f"No Management entry for job {job_id}{where}: the submitter did not record it (or it was another "
             "pipeline's job).", icon=":material/info:")
@@ -61,7 +63,9 @@ else:
 
 # --- Accounting ---------------------------------------------------------------------------------------------------
 st.subheader("Accounting (sacct)", divider="gray")
-if not job.runs:
+if "accounting" in job.unreadable:
+    st.warning(links.plain(job.unreadable["accounting"]), icon=":material/block:")
+elif not job.runs:
     st.info(f"No sacct record of job {job_id} in the stored SACCT runs. Store the run's sacct output on the Upload "
             "sacct page to see its accounting here.", icon=":material/info:")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
@@ -95,7 +99,9 @@ else:
 
 # --- Logs -------------------------------------------------------------------------------------------------------
 st.subheader("Logs", divider="gray")
-if not job.logs:
+if "logs" in job.unreadable:
+    st.warning(links.plain(job.unreadable["logs"]), icon=":material/block:")
+elif not job.logs:
     st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
             icon=":material/info:")
 for ref in job.logs:
