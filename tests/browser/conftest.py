@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,16 +111,38 @@ def browser() -> Iterator[object]:
             instance.close()
 
 
+#: The only hosts a page may ask anything of: the app's (every test app listens on loopback 127.0.0.1).
+APP_HOSTS = ("127.0.0.1", "localhost")
+
+
+def outside_host(url: str) -> bool:
+    """Whether the browser asking for ``url`` would reach a host other than the app's (``data:``/``blob:`` stay)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in APP_HOSTS
+
+
 @pytest.fixture()
 def page(browser: object) -> Iterator[object]:
-    """A fresh browser context (its own cookies: its own Streamlit session) and page."""
+    """A fresh browser context (its own cookies: its own Streamlit session) and page.
+
+    Every request to a host other than the app's is blocked and recorded, and the test fails if there was any: the
+    dashboard runs where there is no internet, and tells no other server who is looking.
+    """
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)  # type: ignore[attr-defined]
+    outside: list[str] = []
+
+    def block(route: Any) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(outside_host, block)
     new_page = context.new_page()
     new_page.set_default_timeout(TIMEOUT_MS)
     try:
         yield new_page
     finally:
         context.close()
+    assert outside == [], f"the page asked hosts other than the app's: {outside}"
 
 
 def wait_idle(page: object, heading: str | None = None) -> None:
