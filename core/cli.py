@@ -34,7 +34,8 @@ import pandas as pd
 from core.auth import Credentials
 from core.errors import Conflict, InputTooLarge, InvalidInput, MonitorError, failure_message
 from core.platforms import PLATFORMS
-from core.services import buckets, collect, digest, jobs_report, notify, upload
+from core.sacct import ParsedSacct
+from core.services import buckets, collect, digest, history, jobs_report, notify, upload
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
@@ -187,16 +188,35 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
           f"{warned}).", file=out)
 
 
+def _stored(args: argparse.Namespace, settings: Settings) -> ParsedSacct:
+    """The stored history's rows as a parse (``jobs --stored``): one cluster, from a date on, when asked."""
+    zone = ZoneInfo(settings.sacct_timezone)
+    try:
+        since = _moment(args.since, zone, "--since")
+        store = open_store(settings)
+        rows = history.stored_rows(store, settings, cluster=args.cluster, since=since)
+    except CommandFailed as exc:
+        raise CommandFailed(str(exc).replace(NOT_COLLECTED, "Could not read the history")) from None
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(failure_message("Could not read the history", exc)) from None
+    return ParsedSacct(rows, [], "history")
+
+
 def report_jobs(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
     """One row per job of a sacct output with the SACCT table's figures: table, CSV or JSON on stdout."""
-    try:
-        if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
-            raise InvalidInput(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
-        data, source, _ = _read_input(args.file, settings, stdin, err)
-        parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
-                                     delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
-    except MonitorError as exc:
-        raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
+    if args.stored:
+        parsed = _stored(args, settings)
+    else:
+        if args.cluster is not None or args.since is not None:
+            raise CommandFailed("--cluster and --since choose jobs of the stored history: add --stored")
+        try:
+            if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
+                raise InvalidInput(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
+            data, source, _ = _read_input(args.file, settings, stdin, err)
+            parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
+                                         delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
+        except MonitorError as exc:
+            raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
     for warning in parsed.warnings[:SHOWN_WARNINGS]:
         print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
     platform = args.platform.strip().lower() if args.platform else None
@@ -322,6 +342,10 @@ def send_notifications(args: argparse.Namespace, settings: Settings, out: TextIO
     for channel, held in report.held.items():
         print(f"{PROG}: {held} new item{'s' if held != 1 else ''} for {channel} held: NOTIFY_MAX_PER_HOUR "
               f"({settings.notify.max_per_hour}) messages were sent in the last hour", file=err)
+    for channel, late in report.late.items():
+        print(f"{PROG}: {late} item{'s' if late != 1 else ''} for {channel} left for the next run: storage took "
+              f"longer than half of NOTIFY_CLAIM_SETTLE_SECONDS ({settings.notify.claim_settle_seconds:g} s) to "
+              "record the claim", file=err)
     verb = "would be sent" if args.dry_run else "sent"
     print(f"{len(report.sent)} message{'s' if len(report.sent) != 1 else ''} {verb}, {report.already} item"
           f"{'s' if report.already != 1 else ''} sent before.", file=out)
@@ -364,6 +388,11 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     jobs.add_argument("--fields", help="the field list of --noheader output")
     jobs.add_argument("--delimiter", help="sacct's --delimiter for headerless output")
+    jobs.add_argument("--stored", action="store_true",
+                      help="the jobs of the stored history (hpc-monitor collect, uploads) instead of sacct output")
+    jobs.add_argument("--cluster", help="with --stored: only this cluster")
+    jobs.add_argument("--since", help="with --stored: jobs that started (else were submitted) from this date on "
+                                      "(YYYY-MM-DD[THH:MM:SS], SACCT_TIMEZONE)")
     jobs.set_defaults(handler=report_jobs)
     co = commands.add_parser(
         "collect", help="pull accounting from sacct into the history (run it from cron or scrontab)",

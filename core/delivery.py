@@ -192,9 +192,9 @@ def post_webhook(url: str, message: Message, *, timeout: float, attempts: int, b
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
                 raise _Transient(f"no answer within {timeout:g} s") from None
-            raise _Transient(f"cannot connect ({getattr(exc.reason, 'strerror', None) or exc.reason})") from None
-        except (ConnectionError, OSError) as exc:
-            raise _Transient(f"connection failed ({exc.strerror or type(exc).__name__})") from None
+            raise _Transient(f"cannot connect ({_os_reason(exc.reason)})") from None
+        except OSError as exc:
+            raise _Transient(f"connection failed ({_os_reason(exc)})") from None
 
     _retry(channel, send, attempts, backoff, sleep)
 
@@ -264,9 +264,18 @@ def send_email(server: SmtpServer, message: Message, *, timeout: float, attempts
         except smtplib.SMTPException as exc:
             raise _Transient(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
         except OSError as exc:
-            raise _Transient(f"cannot connect ({exc.strerror or type(exc).__name__})") from None
+            raise _Transient(f"cannot connect ({_os_reason(exc)})") from None
 
     _retry(channel, send, attempts, backoff, sleep)
+
+
+def _os_reason(reason: object) -> str:
+    """Why a connection failed, in the same words whatever the platform's errno text."""
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, OSError):
+        return reason.strerror or type(reason).__name__
+    return " ".join(str(reason).split())
 
 
 def _reply(error: bytes | str) -> str:

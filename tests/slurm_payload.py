@@ -20,13 +20,20 @@ import time
 from pathlib import Path
 
 
+def _write(path: str, record: dict[str, object]) -> None:
+    """Replace ``path`` by the record at once: the test reads these files while the job runs."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    Path(temporary).write_text(json.dumps(record))
+    os.replace(temporary, path)
+
+
 def _burn(seconds: float, progress: str | None) -> None:
     start = time.process_time()
     last = 0.0
     while (used := time.process_time() - start) < seconds:
         if progress and used - last >= 0.2:
             last = used
-            Path(progress).write_text(json.dumps({"cpu_seconds": used, "at": time.time()}))
+            _write(progress, {"cpu_seconds": used, "at": time.time()})
 
 
 def _cpu(who: int) -> float:
@@ -49,7 +56,7 @@ def main() -> None:
     began = time.time()
     record: dict[str, object] = {"asked": vars(args), "job_id": os.environ.get("SLURM_JOB_ID"),
                                  "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"), "started": began}
-    Path(out + ".started").write_text(json.dumps(record))
+    _write(out + ".started", record)
     if args.cpu_seconds:
         progress = out + ".progress" if args.cores == 1 else None
         workers = [multiprocessing.Process(target=_burn, args=(args.cpu_seconds, progress))
@@ -70,7 +77,7 @@ def main() -> None:
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "wall_seconds": time.time() - began, "exit": args.exit,
     })
-    Path(out).write_text(json.dumps(record))
+    _write(out, record)
     sys.exit(args.exit)
 
 

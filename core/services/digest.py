@@ -11,6 +11,7 @@ stored since the week began are read: a run stored before holds no job that ende
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from core.delivery import Message
 from core.errors import MonitorError, failure_message
 from core.services import cost as cost_service
 from core.services import findings as findings_service
+from core.services import overview as overview_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import sacct_selection
@@ -127,8 +129,9 @@ def _figure(value: object, unit: str = "") -> str:
     return f"{float(value):,.1f}{f' {unit}' if unit else ''}"  # type: ignore[arg-type]
 
 
-def digest_message(week: ProjectWeek, settings: Settings) -> Message:
-    """The week of one project as a message (plain text; one line per platform, then the findings)."""
+def digest_message(week: ProjectWeek, settings: Settings,
+                   budget: Sequence[cost_service.PoolBudget] = ()) -> Message:
+    """The week of one project as a message (plain text; one line per platform, the budget, then the findings)."""
     links = DashboardLinks(settings.dashboard_url)
     zone = ZoneInfo(settings.sacct_timezone)
     span = f"{week.start.astimezone(zone):%Y-%m-%d} – {week.end.astimezone(zone):%Y-%m-%d}"
@@ -146,6 +149,9 @@ def digest_message(week: ProjectWeek, settings: Settings) -> Message:
         lines.append(f"- {row['platform']}: {row['jobs']:,} jobs, {row['failed']:,} failed, "
                      f"{_figure(row['core-hours'])} core-hours, {_figure(row['gpu-hours'])} GPU-hours, {billed_text}")
     job_links: list[tuple[str, str]] = []
+    if budget:
+        lines += ["", "Budget (BUDGET_* allocations against every stored run):"]
+        lines += [f"- {pool.sentence()}{' Needs attention.' if pool.needs_attention else ''}" for pool in budget]
     if week.costliest.empty:
         lines += ["", "No finding this week."]
     else:
@@ -168,6 +174,11 @@ def send_digests(store: ObjectStore, settings: Settings, now: datetime, targets:
     """Send each project's week once per channel and day (a second run the same day sends nothing)."""
     weeks, problems = weekly(store, settings, now)
     report = Report(problems=problems)
+    budget: list[cost_service.PoolBudget] = []
+    if weeks and settings.budget.allocations():
+        view = overview_service.build_overview(store, settings, now)
+        budget = view.budget
+        report.problems.extend(p for p in view.problems if p not in report.problems)
     day = now.astimezone(ZoneInfo(settings.sacct_timezone)).date().isoformat()
     book = ledger(store, settings)
     scan = book.scan()
@@ -177,10 +188,13 @@ def send_digests(store: ObjectStore, settings: Settings, now: datetime, targets:
         report.already += len(done)
         new = {key: week for key, week in keyed.items() if key not in done}
         if dry_run:
-            report.sent.extend(Outgoing(channel.name, digest_message(week, settings), (key,))
+            report.sent.extend(Outgoing(channel.name, digest_message(week, settings, budget), (key,))
                                for key, week in new.items())
             continue
-        for claim in book.claim(new) if new else []:
-            deliver(book, channel, Outgoing(channel.name, digest_message(new[claim.key], settings), (claim.key,)),
-                    [claim], now, report)
+        won = book.claim(new) if new else []
+        if book.late:
+            report.late[channel.name] = book.late
+        for claim in won:
+            message = digest_message(new[claim.key], settings, budget)
+            deliver(book, channel, Outgoing(channel.name, message, (claim.key,)), [claim], now, report)
     return report

@@ -652,3 +652,33 @@ def stored_jobs(store: ObjectStore, settings: Settings, *, cluster: str | None =
     if jobs.empty:
         return jobs.reset_index(drop=True)
     return jobs.sort_values(["submit-time", "cluster", "job-id"], kind="stable").reset_index(drop=True)
+
+
+def stored_rows(store: ObjectStore, settings: Settings, *, cluster: str | None = None,
+                since: float | None = None) -> pd.DataFrame:
+    """The stored sacct rows (the parser's columns and ``cluster``), as sacct would print them for those jobs.
+
+    Only one cluster's when ``cluster`` is given, and only the jobs whose Start, else Submit, is at or after
+    ``since``; only the months that can hold them are read.
+    """
+    months = list_months(store, settings)
+    if cluster is not None:
+        months = [m for m in months if m.cluster == cluster_name(cluster)]
+    if since is not None:
+        day = datetime.fromtimestamp(since, ZoneInfo("UTC")).date()
+        months = [m for m in months if m.month >= (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")]
+    bucket = forwarder_bucket(settings)
+    frames = [read[0] for m in months if m.rows is not None
+              and (read := _read(store, bucket, m.rows.name)) is not None and not read[0].empty]
+    if not frames:
+        return pd.DataFrame(columns=["cluster", "job-id", "step"])
+    rows = pd.concat(frames, ignore_index=True).drop(columns=["month", COLLECTED_AT, SOURCE], errors="ignore")
+    if since is not None:
+        keys = _keys(rows)
+        when = pd.Series(np.nan, index=rows.index, dtype="float64")
+        for column in ("start-time", "submit-time"):
+            if column in rows.columns:
+                own = pd.to_numeric(rows[column], errors="coerce").astype("float64")
+                when = when.fillna(own.groupby(keys.to_numpy()).transform("min"))
+        rows = rows[(when >= since).to_numpy()]
+    return rows.reset_index(drop=True)

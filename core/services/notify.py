@@ -158,8 +158,40 @@ def stuck_items(view: overview_service.Overview, settings: Settings, links: Dash
     return items
 
 
+def idle_gpu_items(view: overview_service.Overview, settings: Settings, links: DashboardLinks) -> list[Item]:
+    """A finished job of the newest runs whose GPUs recorded 0 % use: one item per run and job."""
+    items = []
+    for note in view.idle_gpus.to_dict("records"):
+        job_id, run, name = _text(note["job-id"]), _text(note["run"]), _text(note.get("job-name"))
+        named = f" ({name})" if name else ""
+        items.append(Item(f"idle-gpus:{run}:{job_id}", "idle GPUs", f"Idle GPUs: job {job_id}{named} in {run}",
+                          f"Job {job_id}{named} of SACCT run {run}: {_text(note['figure'])}. "
+                          f"Advice: {_text(note['advice'])}.", ("Job page", links.job(job_id, run))))
+    return items
+
+
+def budget_items(view: overview_service.Overview, settings: Settings, links: DashboardLinks) -> list[Item]:
+    """A billing pool that needs attention: one item per pool and state.
+
+    The states: past QUOTA_ALERT_PERCENT of its allocation, used up, or running out within BUDGET_HORIZON_DAYS.
+    """
+    items = []
+    for pool in view.budget:
+        if not pool.needs_attention:
+            continue
+        if pool.used >= pool.allocated:
+            state = "used up"
+        elif pool.used_share * 100 >= pool.alert_percent:
+            state = f"over {pool.alert_percent:g} %"
+        else:
+            state = f"runs out within {pool.horizon_days:g} days"
+        items.append(Item(f"budget:{pool.pool}:{state}", "budget", f"Budget: {pool.pool} {state}",
+                          pool.sentence(), ("Overview (spend and budget)", links.overview())))
+    return items
+
+
 #: Every kind of attention that becomes a notification, in the order items are sent.
-SOURCES: tuple[ItemSource, ...] = (failed_job_items, stuck_items, quota_items)
+SOURCES: tuple[ItemSource, ...] = (failed_job_items, idle_gpu_items, stuck_items, quota_items, budget_items)
 
 
 def attention_items(view: overview_service.Overview, settings: Settings,
@@ -232,6 +264,8 @@ class Report:
 
     sent: list[Outgoing] = field(default_factory=list)
     held: dict[str, int] = field(default_factory=dict)
+    #: Items left for the next run per channel because storage recorded their claim too slowly to order it.
+    late: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     already: int = 0
@@ -287,6 +321,8 @@ def notify(store: ObjectStore, settings: Settings, now: datetime, targets: Seque
         if not new:
             continue
         won = {claim.key: claim for claim in book.claim(keyed_key for keyed_key in keyed if keyed_key not in done)}
+        if book.late:
+            report.late[channel.name] = book.late
         mine = [item for key, item in keyed.items() if key in won]
         outgoing, held = plan(mine, budget, channel.name, links)
         if held:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.errors import MonitorError, failure_message
 from core.models import Orchestration
+from core.sacct.advice import gpu_findings
 from core.services import cost as cost_service
 from core.services import management as management_service
 from core.services import runs as runs_service
@@ -64,6 +65,8 @@ class Overview:
     runs_billed: int = 0
     #: Each pool with an allocation (BUDGET_* settings) against that spend.
     budget: list[cost_service.PoolBudget] = field(default_factory=list)
+    #: Finished jobs of the newest runs whose GPUs recorded 0 % use (core.sacct.advice.gpu_findings), with their bill.
+    idle_gpus: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _default_loader(store: ObjectStore) -> RunLoader:
@@ -131,6 +134,8 @@ def build_overview(
     priced = cost_service.priced(jobs, cost_service.job_platforms(jobs, platforms), settings) if len(jobs) else jobs
     spend = cost_service.pool_totals(priced)
     budget = cost_service.budget(priced, settings, now)
+    gpu_notes = gpu_findings(priced[priced["run"].isin(recent)], settings.advice) if len(priced) else pd.DataFrame()
+    idle = gpu_notes[gpu_notes["finding"] == "idle GPUs"].reset_index(drop=True) if len(gpu_notes) else gpu_notes
 
     quotas: list[pd.DataFrame] = []
     stuck: list[StuckPipeline] = []
@@ -164,4 +169,4 @@ def build_overview(
                                        pd.concat(active, ignore_index=True)))
     quota_frame = quotas[0] if quotas else pd.DataFrame(columns=list(management_service.QUOTA_COLUMNS))
     searched = sum(1 for r in read_runs if r.name in recent)
-    return Overview(failed, searched, quota_frame, read, stuck, infos, problems, spend, len(frames), budget)
+    return Overview(failed, searched, quota_frame, read, stuck, infos, problems, spend, len(frames), budget, idle)

@@ -90,6 +90,8 @@ class Ledger:
         self.lease = lease
         self._clock = clock
         self._sleep = sleep
+        #: How many claims the last :meth:`claim` withdrew because their PUT took longer than ``settle / 2``.
+        self.late = 0
 
     def _item(self, key: str) -> str:
         return f"{self.prefix}items/{digest(key)}/"
@@ -132,6 +134,7 @@ class Ledger:
     def claim(self, keys: Iterable[str]) -> list[Claim]:
         """Claim the keys not done yet; returns the claims this writer won (see the module docstring)."""
         before = self.scan()
+        self.late = 0
         own: list[Claim] = []
         for key in dict.fromkeys(keys):
             if digest(key) in before.sent:
@@ -142,6 +145,7 @@ class Ledger:
             self.store.put_object(self.bucket, name, b"", content_type="application/octet-stream")
             if time.monotonic() - began > self.settle / 2:  # landed too late to be ordered by its stamp
                 self._withdraw(name)
+                self.late += 1
                 continue
             own.append(Claim(key, name))
         if not own:

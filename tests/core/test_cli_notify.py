@@ -75,7 +75,7 @@ def test_notify_to_a_refused_receiver_reports_one_line_each_and_fails(env: dict[
     status, out, err = in_process(["notify"], bad, tmp_path, monkeypatch)
     lines = err.strip().splitlines()
     assert status == 1 and "Traceback" not in err and secret not in err + out
-    assert lines[:3] == ["hpc-monitor: not sent (1 item): webhook at 127.0.0.1: cannot connect (Connection refused) "
+    assert lines[:3] == ["hpc-monitor: not sent (1 item): webhook at 127.0.0.1: cannot connect (connection refused) "
                          "after 2 attempts"] * 3
     assert lines[3] == "hpc-monitor: error: 3 messages not delivered; their items stay unsent for the next run"
 
@@ -106,3 +106,19 @@ def test_two_notify_processes_at_once_on_swift_send_each_item_once(openstack: Op
     assert len(subjects) == len(set(subjects)) == 3
     assert sorted(m["Subject"].strip() for m in box.mails()) == sorted(subjects)
     assert alice.password not in "".join(r[0] + r[1] for r in results)
+
+
+def test_claims_storage_records_too_slowly_are_left_for_the_next_run(env: dict[str, str], tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    text = sacct_text(datetime.now(UTC)).encode()
+    in_process(["upload-sacct", "-", "--run", "w", "--platform", "mahti"], env, tmp_path, monkeypatch, text)
+    with webhook_receiver() as hook:
+        # No PUT lands within 50 ns: every claim is withdrawn, nothing is sent, and the command says why.
+        hurried = {**env, "NOTIFY_WEBHOOK_URL": hook.url, "NOTIFY_CLAIM_SETTLE_SECONDS": "0.0000001"}
+        status, out, err = in_process(["notify"], hurried, tmp_path, monkeypatch)
+        assert status == 0 and hook.requests == [] and out.strip() == "0 messages sent, 0 items sent before."
+        assert err.strip() == ("hpc-monitor: 3 items for webhook left for the next run: storage took longer than "
+                               "half of NOTIFY_CLAIM_SETTLE_SECONDS (1e-07 s) to record the claim")
+        status, out, err = in_process(["notify"], {**hurried, "NOTIFY_CLAIM_SETTLE_SECONDS": "0.3"}, tmp_path,
+                                      monkeypatch)
+        assert status == 0 and err == "" and len(hook.payloads()) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -222,3 +223,22 @@ def test_the_window_and_overlap_come_from_the_settings_and_the_options_win(slurm
                 tmp_path)
     windowed = [c for c in slurm.calls() if "--starttime" in c]
     assert [c[c.index("--starttime") + 1] for c in windowed] == ["2026-03-05T22:00:00"]  # two hours of overlap
+
+
+def test_jobs_stored_prints_the_history_in_the_format_of_jobs_on_sacct_output(slurm: FakeSlurm,
+                                                                              tmp_path: Path) -> None:
+    env = env_of(slurm, tmp_path / "store")
+    assert hpc_monitor(["collect", *SPAN, "--window-days", "30"], env, tmp_path).returncode == 0
+    stored = hpc_monitor(["jobs", "--stored", "--cluster", "testcluster", "--since", "2026-03-01", "--format",
+                          "json"], env, tmp_path)
+    assert stored.returncode == 0, stored.stderr
+    rows = json.loads(stored.stdout)
+    assert [r["job_id"] for r in rows] == ["1009", "2009", "3000", "3001"]
+    text = subprocess.run([str(slurm.bin / "sacct"), "--parsable2", "--jobs", "1009,2009,3000,3001"],
+                          capture_output=True, check=True).stdout
+    direct = hpc_monitor(["jobs", "-", "--format", "json"], env, tmp_path, text)
+    assert rows == json.loads(direct.stdout)  # the same figures whether stored or straight from sacct
+    assert hpc_monitor(["jobs", "--stored", "--cluster", "elsewhere", "--format", "json"], env,
+                       tmp_path).stdout.strip() == "[]"
+    line = one_error_line(hpc_monitor(["jobs", "-", "--since", "2026-03-01"], env, tmp_path, text))
+    assert line == "hpc-monitor: error: --cluster and --since choose jobs of the stored history: add --stored"

@@ -190,7 +190,7 @@ def test_stuck_pipelines_and_quotas_are_items_with_their_management_links(
 def test_weekly_digest_per_project_is_sent_once_a_day(store: LocalStore, settings: Settings, stored: datetime,
                                                       tmp_path: Path) -> None:
     with webhook_receiver() as hook, smtp_receiver(tmp_path) as box:
-        s = configured(settings, **receivers_env(hook, box))
+        s = configured(settings, **receivers_env(hook, box), BUDGET_CSC_CPU_BU="1000")
         report = digest.send_digests(store, s, datetime.now(UTC), notify.channels(s))
         assert report.failures == [] and len(report.sent) == 4  # two projects × two channels
         again = digest.send_digests(store, s, datetime.now(UTC), notify.channels(s))
@@ -202,9 +202,37 @@ def test_weekly_digest_per_project_is_sent_once_a_day(store: LocalStore, setting
     assert ("- mahti: 3 jobs, 2 failed, 410.7 core-hours, 2.0 GPU-hours, billed 400.7 CSC CPU BU for 2 of its jobs"
             in week)  # job 5001 ran in a partition Mahti does not have ("gpu"): no rate
     assert "costliest findings:" in week and "Advice:" in week
+    assert "Budget (BUDGET_* allocations against every stored run):\n- CSC CPU BU: " in week
     assert "SACCT: https://monitor.example.org/sacct?runs=user-example-com-mahti-week" in week
     assert week.count("Job 5003: https://monitor.example.org/job?job=5003&run=user-example-com-mahti-week") == 1
     other = texts["Week of project project_2005678"]
     assert "2 jobs, 1 failed" in other and "0.0 GPU-hours" in other
     assert len(box.messages) == 2
     time.sleep(0)
+
+
+IDLE_GPU = ("JobID|JobName|Partition|State|Elapsed|Timelimit|AllocCPUS|NNodes|TotalCPU|AllocTRES|TRESUsageInAve|"
+            "TRESUsageInMax|End\n"
+            "11|idle|gpu|COMPLETED|02:00:00|04:00:00|10|1|01:00:00|cpu=10,gres/gpu:v100=1,gres/gpu=1,mem=64G,node=1"
+            "|||{end}\n"
+            "11.batch|batch||COMPLETED|02:00:00||10|1|01:00:00|cpu=10,gres/gpu:v100=1,gres/gpu=1,mem=64G|"
+            "gres/gpuutil=0,gres/gpumem=0|gres/gpuutil=0,gres/gpumem=0|{end}\n")
+
+
+def test_idle_gpus_and_a_budget_running_out_are_items_sent_once(store: LocalStore, settings: Settings) -> None:
+    end = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    upload.store_run(store, settings, "puhti-gpu", upload.parse_upload(IDLE_GPU.format(end=end), settings),
+                     platform="puhti")
+    with webhook_receiver() as hook:
+        s = configured(settings, NOTIFY_WEBHOOK_URL=hook.url, BUDGET_CSC_GPU_BU="100")
+        report = run(store, s)
+        assert report.failures == [] and len(report.sent) == 2
+        assert run(store, s).sent == []
+    texts = [p["text"] for p in hook.payloads()]
+    idle = next(t for t in texts if t.startswith("Idle GPUs"))
+    assert idle.splitlines()[0] == "Idle GPUs: job 11 (idle) in user-example-com-puhti-gpu"
+    assert "0 % use recorded (gres/gpuutil)" in idle and "Advice: check that the program found its GPUs" in idle
+    assert "Job page: https://monitor.example.org/job?job=11&run=user-example-com-puhti-gpu" in idle
+    budget = next(t for t in texts if t.startswith("Budget"))
+    assert budget.splitlines()[0] == "Budget: CSC GPU BU used up"
+    assert "Overview (spend and budget): https://monitor.example.org/overview" in budget

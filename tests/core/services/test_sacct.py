@@ -39,7 +39,8 @@ def test_findings_csv_has_the_headers_the_page_shows(settings: Settings) -> None
     jobs = sacct_selection.metrics(parse_sacct(text).frame.assign(run="r"))
     notes = findings_service.findings(jobs, settings)
     lines = findings_service.findings_csv(notes).decode().splitlines()
-    assert lines[0] == "Run,JobID,JobName,State,Finding,Figure,Threshold,Ask next time,Core-hours at stake"
+    assert lines[0] == ("Run,JobID,JobName,State,Finding,Figure,Threshold,Ask next time,Billed at stake,Billing unit,"
+                        "Core-hours at stake")
     # Job names stay as the file wrote them: the CSV is data, not markup.
     assert lines[1].startswith("r,1,<b>x</b>,COMPLETED,idle cores,") and "--cpus-per-task=3" in lines[1]
 

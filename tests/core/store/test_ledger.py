@@ -76,7 +76,7 @@ class SlowPuts:
 
 def test_a_claim_that_landed_late_is_withdrawn(store: ObjectStore, bucket: str) -> None:
     slow = ledger(SlowPuts(store, settle(store) / 2 + 0.3), bucket)  # type: ignore[arg-type]
-    assert slow.claim(["webhook:x"]) == []
+    assert slow.claim(["webhook:x"]) == [] and slow.late == 1
     assert list(store.iter_objects(bucket, prefix=PREFIX)) == []  # withdrawn: nothing blocks the next run
     assert [c.key for c in ledger(store, bucket).claim(["webhook:x"])] == ["webhook:x"]
 
