@@ -26,3 +26,6 @@ _.set_mode
 
 # The history dataset read back whole: the collect tests check what collect stored through it.
 _.stored_jobs
+
+# io.TextIOBase's protocol: print() and logging ask a stream whether it is writable (core/cli.py's terminal stream).
+_.writable

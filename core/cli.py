@@ -19,13 +19,14 @@ line on stderr and exit status 1 (2 for a wrong command line); no traceback, no 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -39,6 +40,7 @@ from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
 from core.store.swift import SwiftStore
+from core.text import terminal_plain
 from core.units import iec_size
 
 PROG = "hpc-monitor"
@@ -59,8 +61,29 @@ class CommandFailed(Exception):
     """A failure already worded for the user: printed as one line, exit status 1."""
 
 
+class _TerminalText(io.TextIOBase):
+    """A text stream that writes everything through :func:`core.text.terminal_plain`.
+
+    Every message, warning, log line and listing of the command goes through it, so no name from a file or storage
+    reaches the terminal raw.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal_plain(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return " ".join(terminal_plain(text).split())  # a carriage return in a name is shown, not taken as a space
 
 
 def open_store(settings: Settings) -> ObjectStore:
@@ -414,7 +437,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: BinaryIO | None = None, st
         stdout: where results go.
         stderr: where progress, warnings and the error line go.
     """
-    out, err = stdout or sys.stdout, stderr or sys.stderr
+    out = cast(TextIO, _TerminalText(stdout or sys.stdout))
+    err = cast(TextIO, _TerminalText(stderr or sys.stderr))
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s %(name)s: %(message)s", stream=err)
     handler: Command = args.handler

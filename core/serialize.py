@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.errors import ObjectTooLarge, UnsafePickleError
@@ -42,18 +43,28 @@ def parquet_to_frame(data: bytes, limits: ReadLimits | None = None) -> pd.DataFr
         ValueError: not a readable parquet object.
     """
     limits = limits or ReadLimits()
+    too_big = f"over {limits.bytes / 2**20:,.0f} MiB when decoded (READ_LIMIT_MB)"
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(data))
-        rows = parquet.metadata.num_rows
-        if rows > limits.rows:
-            raise ObjectTooLarge(f"{rows:,} rows; the limit is {limits.rows:,} (READ_LIMIT_ROWS)")
+        footer = pq.ParquetFile(pa.BufferReader(data))
+        meta, schema = footer.metadata, footer.schema_arrow
+        if meta.num_rows > limits.rows:
+            raise ObjectTooLarge(f"{meta.num_rows:,} rows; the limit is {limits.rows:,} (READ_LIMIT_ROWS)")
+        # The footer's uncompressed sizes (pages, dictionary pages included) bound what plain pages decode to.
+        if sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) > limits.bytes:
+            raise ObjectTooLarge(too_big)
+        # Text columns are read as dictionaries (each distinct value once), and their size once expanded is counted
+        # from the value lengths before a batch is expanded: a few hundred bytes repeating one long value millions
+        # of times are refused without ever being expanded.
+        text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)
+                or pa.types.is_large_string(f.type) or pa.types.is_large_binary(f.type)]
+        parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text) if text else footer
         batches, decoded = [], 0
         for batch in parquet.iter_batches(batch_size=DECODE_BATCH_ROWS):
-            decoded += batch.nbytes
+            decoded += _expanded_bytes(batch)
             if decoded > limits.bytes:
-                raise ObjectTooLarge(f"over {limits.bytes / 2**20:,.0f} MiB when decoded (READ_LIMIT_MB)")
-            batches.append(batch)
-        table = pa.Table.from_batches(batches, schema=parquet.schema_arrow)
+                raise ObjectTooLarge(too_big)
+            batches.append(_expanded(batch, schema))
+        table = pa.Table.from_batches(batches, schema=schema)
         frame: pd.DataFrame = table.to_pandas()
     except ObjectTooLarge:
         raise
@@ -61,6 +72,26 @@ def parquet_to_frame(data: bytes, limits: ReadLimits | None = None) -> pd.DataFr
         # A damaged footer or page, or pandas metadata that does not fit the columns, can surface as any of these.
         raise ValueError(f"not a parquet object ({len(data):,} bytes): {type(exc).__name__}: {exc}") from None
     return frame
+
+
+def _expanded_bytes(batch: pa.RecordBatch) -> int:
+    """Bytes ``batch`` takes once its dictionary columns are expanded, computed without expanding them."""
+    total = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type):
+            lengths = pc.binary_length(column.dictionary)
+            total += int(pc.sum(pc.take(lengths, column.indices)).as_py() or 0) + 8 * len(column)
+        else:
+            total += column.nbytes
+    return total
+
+
+def _expanded(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with its dictionary columns expanded to the file's own types."""
+    pairs = zip(batch.columns, schema, strict=True)
+    columns = [column.cast(field.type) if pa.types.is_dictionary(column.type) and not
+               pa.types.is_dictionary(field.type) else column for column, field in pairs]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def frame_to_csv(df: pd.DataFrame) -> bytes:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import pandas as pd
+import re2
 
 # The characters Markdown and Streamlit act on (emphasis, links and images, headings, lists, tables, HTML, entities,
 # ``$`` maths, ``:directive[...]`` and ``:icon:``); a backslash makes each one literal.
@@ -21,6 +23,19 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 _AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto|file|data|javascript)(?=\\:)|\bwww(?=\\\.)|@(?=\w))")
 _WORD_JOINER = "\u2060"
 _PLOTLY_MARKUP = re.compile(r"[<>&]")
+# What a terminal acts on: C0 and C1 controls but newline and tab (escape sequences, carriage return, backspace,
+# bell), the line and paragraph separators, and the bidirectional overrides that reorder what is shown.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def linear_pattern(pattern: str) -> Any:
+    """``pattern`` compiled by RE2, whose matching time is linear in the text (no backtracking).
+
+    Every pattern that runs over stored or uploaded text (log lines, sizes, names read from objects) is compiled
+    here, so one hostile line cannot hold a CPU of the server for minutes. The object has ``re``'s ``search``,
+    ``match``, ``finditer``, ``sub``; flags are written inline (``(?i)``).
+    """
+    return re2.compile(pattern)
 
 
 def markdown_plain(text: object) -> str:
@@ -30,11 +45,23 @@ def markdown_plain(text: object) -> str:
         text: any value; it is converted with ``str`` first.
 
     Returns:
-        The text with every character Markdown acts on backslash-escaped and autolinks broken by a word joiner
-        (a newline stays a newline).
+        The text with every character Markdown acts on backslash-escaped, and autolinks and icon codes broken by a
+        word joiner (a newline stays a newline).
     """
     escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    # Streamlit turns ``:material/name:`` (and ``:emoji:`` short codes) into icons by plain text replacement before
+    # Markdown resolves escapes: a word joiner after each colon keeps them text.
+    escaped = escaped.replace("\\:", "\\:" + _WORD_JOINER)
     return _AUTOLINK.sub(lambda match: match.group(1) + _WORD_JOINER, escaped)
+
+
+def terminal_plain(text: object) -> str:
+    """``text`` for a terminal: every control character but newline and tab written as its escape (``ESC`` as ``x1b``).
+
+    A file, bucket or object name then shows what it holds and cannot clear the screen, move the cursor or hide
+    part of a message.
+    """
+    return _TERMINAL_CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def plotly_plain(text: object) -> str:

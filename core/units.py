@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 
-_SIZE = re.compile(r"^\s*(\d*\.?\d+)\s*([KMGTPE]?)(?:i?B)?\s*$", re.IGNORECASE)
+from core.text import linear_pattern
+
+_SIZE = linear_pattern(r"(?i)^\s*(\d*\.?\d+)\s*([KMGTPE]?)(?:i?B)?\s*$")
 _POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -15,7 +16,10 @@ from dashboard import components, links
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-st.set_page_config(page_title="HPC MLOps monitor", page_icon=":material/monitoring:", layout="wide")
+# The page icon is a file the app serves itself: a Material icon code would make every browser fetch the favicon
+# from a public font server (failing where there is no internet, and telling that server who is looking).
+st.set_page_config(page_title="HPC MLOps monitor", page_icon=str(Path(__file__).parent / "static" / "icon.png"),
+                   layout="wide")
 
 
 @st.cache_resource(show_spinner="Preparing the demo data…")

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -13,7 +14,14 @@ from typing import Any, TypeVar, cast
 import pandas as pd
 import streamlit as st
 
-from core.errors import AuthenticationFailed, MonitorError, TokenExpired, failure_message
+from core.errors import (
+    AuthenticationFailed,
+    MonitorError,
+    NotFound,
+    ObjectTooLarge,
+    TokenExpired,
+    failure_message,
+)
 from core.naming import format_user
 from core.services import buckets as buckets_service
 from core.services import history as history_service
@@ -110,14 +118,18 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
         st.stop()
 
 
-def attempt(what: str, action: Callable[[], T]) -> T | str:
-    """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised."""
+def attempt(what: str, action: Callable[[], T], *, if_missing: str = "") -> T | str:
+    """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised.
+
+    ``if_missing`` is added to the message only when storage said the object is not there (never when it did not
+    answer: "Swift did not answer" is not "it may have been removed").
+    """
     try:
         return action()
     except MonitorError as exc:
         message = failure_message(what, exc)
         log.warning("%s", message)
-        return message
+        return message + (if_missing if isinstance(exc, NotFound) else "")
 
 
 def header(title: str, caption: str) -> None:
@@ -130,10 +142,26 @@ def header(title: str, caption: str) -> None:
 _CACHED_READS = 48
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """A read refused for its size (:class:`ObjectTooLarge`), kept in the cache like a result: the same version of
+    the object is never decoded again to be refused again."""
+
+    reason: str
+    bucket: str | None
+    obj: str | None
+
+    def error(self) -> ObjectTooLarge:
+        return ObjectTooLarge(self.reason, bucket=self.bucket, obj=self.obj)
+
+
 @st.cache_data(max_entries=_CACHED_READS, show_spinner=False)
 def _object_read(reader: str, identity: str, bucket: str, name: str, etag: str, args: tuple[Hashable, ...],
                  _read: Callable[..., Any], _store: ObjectStore) -> Any:
-    return _read(_store, bucket, name, *args)
+    try:
+        return _read(_store, bucket, name, *args)
+    except ObjectTooLarge as exc:
+        return _Refused(exc.reason, exc.bucket, exc.obj)
 
 
 def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name: str, etag: str | None = None,
@@ -143,7 +171,8 @@ def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name:
     The key always holds ``current.identity`` (account and user), so a session only ever gets entries read with
     its own rights, even when another account has the same bucket and object names and the same bytes. A new
     version of the object has a new etag and is read again. ``etag=None`` asks storage for the current one (one
-    HEAD: what an auto-refresh needs); an empty etag (unknown) reads without the cache. Errors are never cached.
+    HEAD: what an auto-refresh needs); an empty etag (unknown) reads without the cache. A refusal for size
+    (:class:`ObjectTooLarge`) is cached like a result; other errors are never cached.
     """
     reader = f"{read.__module__}.{read.__qualname__}"
     if "<" in reader:  # a lambda or local function has no name stable across runs to key on
@@ -152,7 +181,10 @@ def cached_read(read: Callable[..., T], current: ObjectStore, bucket: str, name:
         etag = current.head_object(bucket, name).etag
     if not etag:
         return read(current, bucket, name, *args)
-    return cast(T, _object_read(reader, current.identity, bucket, name, etag, args, read, current))
+    result = _object_read(reader, current.identity, bucket, name, etag, args, read, current)
+    if isinstance(result, _Refused):
+        raise result.error()
+    return cast(T, result)
 
 
 def described_run(current: ObjectStore, bucket: str, name: str, etag: str

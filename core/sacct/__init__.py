@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import SacctParseError
+from core.sacct.bounds import out_of_range
 from core.sacct.convert import (
     convert_table,
     counts_to_integers,
@@ -105,12 +106,23 @@ def parse_sacct(
     try:
         read = read_text(raw, fields, delimiter, warnings)
         if read is not None:
-            return ParsedSacct(convert_table(read[0], zone, warnings), warnings, read[1])
+            return _in_range(ParsedSacct(convert_table(read[0], zone, warnings), warnings, read[1]))
     except NotUtf8:
         decode_text(raw)  # names the first byte that is not UTF-8
         raise SacctParseError("expected UTF-8 sacct text") from None
     # Not delimited or fixed-width text: JSON, or something to explain.
     body = decode_text(raw)
     if body.lstrip().startswith("{"):
-        return ParsedSacct(order_columns(parse_json(body, warnings)), warnings, "json")
+        return _in_range(ParsedSacct(order_columns(parse_json(body, warnings)), warnings, "json"))
     raise SacctParseError(EXPECTED)
+
+
+def _in_range(parsed: ParsedSacct) -> ParsedSacct:
+    """``parsed`` with numbers no Slurm records left empty, each column with a warning (line 0: the whole input).
+
+    See :func:`core.sacct.bounds.out_of_range`.
+    """
+    frame, messages = out_of_range(parsed.frame)
+    if not messages:
+        return parsed
+    return ParsedSacct(frame, [*parsed.warnings, *(ParseWarning(0, m) for m in messages)], parsed.format)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
-from core.errors import DamagedObject, InvalidInput, failure_message
+from core.errors import DamagedObject, Forbidden, InvalidInput, NotFound, StoreUnavailable, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
 from core.sacct.gpu import step_gpu_use
@@ -27,6 +28,7 @@ from core.services import sacct_selection
 from core.services.logs import LogRef
 from core.services.management import platform_order, transfer_table
 from core.services.sacct import RunRef
+from core.services.times import pipeline_bucket
 from core.settings import Settings
 from core.store.base import ObjectStore
 from core.units import iec_size, slurm_duration
@@ -34,6 +36,9 @@ from core.units import iec_size, slurm_duration
 #: Status flags in the order a job goes through them (the seed's Status fields).
 FLAG_ORDER: tuple[str, ...] = tuple(Status.model_fields)
 _JOB_ID = re.compile(r"^\d+(_\d+)?(\+\d+)?$")
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,13 @@ class JobView:
     notes: list[str]
     #: The advice of core.sacct.advice on the job (empty when it ran well or has no sacct record).
     findings: pd.DataFrame = field(compare=False, default_factory=pd.DataFrame)
+    #: Per section (``management``, ``accounting``, ``logs``), what storage would not give it (a forbidden bucket,
+    #: no answer): that section says so and the others still show.
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+#: Errors that cost one section of the job page, not the page (an expired sign-in still stops the page).
+_SECTION_ERRORS = (DamagedObject, Forbidden, NotFound, StoreUnavailable)
 
 
 #: Newest management objects searched for a job when the link names none.
@@ -240,26 +252,38 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
     note naming it, and the others are searched: one bad object does not hide every job.
     """
     notes: list[str] = []
-    management_names = management_service.list_management(store, settings)
+    unreadable: dict[str, str] = {}
+
+    def section(name: str, what: str, action: Callable[[], T]) -> T | None:
+        try:
+            return action()
+        except _SECTION_ERRORS as exc:
+            unreadable[name] = failure_message(what, exc)
+            return None
+
+    bucket = management_service.submitter_bucket(settings)
+    management_names = section("management", f"Could not list {bucket}/MANAGEMENT/",
+                               lambda: management_service.list_management(store, settings)) or []
     if key.management_object is not None:
         if key.management_object in management_names:
             management_names = [key.management_object]
         else:
             notes.append(f"Management object {key.management_object} is not in "
                          f"{management_service.submitter_bucket(settings)}; searched the newest ones instead.")
-    bucket = management_service.submitter_bucket(settings)
     newest = list(reversed(management_names))[:MAX_MANAGEMENT_OBJECTS]
 
     def readable() -> Iterator[tuple[str, Orchestration]]:
         for name in newest:
             try:
                 yield name, management_service.load_orchestration(store, bucket, name)
-            except DamagedObject as exc:
+            except _SECTION_ERRORS as exc:
                 notes.append(failure_message(f"Skipped the Management object {bucket}/{name}", exc))
 
     entry = find_in_management(readable(), key.job_id, key.platform)
 
-    runs = sacct_service.list_runs(store, settings)
+    forwarder = sacct_service.forwarder_bucket(settings)
+    runs = section("accounting", f"Could not list {forwarder}/{sacct_service.SACCT_PREFIX}",
+                   lambda: sacct_service.list_runs(store, settings)) or []
     chosen = runs
     if key.run is not None:
         named = [r for r in runs if r.name == key.run]
@@ -269,11 +293,10 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
             notes.append(f"SACCT run {key.run} is not stored; searched every stored run instead.")
     found: list[pd.DataFrame] = []
     found_runs: list[str] = []
-    forwarder = sacct_service.forwarder_bucket(settings)
     for ref in chosen:
         try:
             frame = read_run(ref)
-        except DamagedObject as exc:
+        except _SECTION_ERRORS as exc:
             notes.append(failure_message(f"Skipped the SACCT run {forwarder}/{ref.object}", exc))
             continue
         rows = sacct_rows(frame, key.job_id)
@@ -284,8 +307,9 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
     first_run = rows[rows["run"] == found_runs[0]] if found_runs else rows
     seff = seff_summary(first_run, key.job_id) if found_runs else None
     findings = findings_service.findings(sacct_selection.metrics(rows), settings) if found_runs else pd.DataFrame()
-    return JobView(key, entry, found_runs, rows, seff,
-                   logs_of(logs_service.list_logs(store, settings), key.job_id), notes, findings)
+    logs = section("logs", f"Could not list {pipeline_bucket(settings)}/{logs_service.LOGS_PREFIX}",
+                   lambda: logs_service.list_logs(store, settings)) or []
+    return JobView(key, entry, found_runs, rows, seff, logs_of(logs, key.job_id), notes, findings, unreadable)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,20 +12,25 @@ from core.services.times import pipeline_bucket
 from core.settings import Settings
 from core.store.base import ObjectStore
 from core.store.listing import objects_under
+from core.text import linear_pattern
 from core.units import iec_size
 
 LOGS_PREFIX = folder("logs")
 #: Largest log read whole; a bigger one is read from its end.
 MAX_LOG_BYTES = 20 * 1024 * 1024
-#: Log lines that usually explain a failure (case-insensitive).
-ERROR_PATTERN = re.compile(
-    r"\w*(error|exception)\b|\btraceback\b|\bcancelled\b|\bkilled\b|out of memory|oom-kill|segmentation fault"
-    r"|due to time limit",
-    re.IGNORECASE,
+#: Log lines that usually explain a failure (case-insensitive; ``RuntimeError`` and ``ValueError:`` too). RE2: the
+#: time is linear in the line, whatever the line.
+ERROR_PATTERN = linear_pattern(
+    r"(?i)(?:error|exception)\b|\btraceback\b|\bcancelled\b|\bkilled\b|out of memory|oom-kill"
+    r"|segmentation fault|due to time limit"
 )
+#: Characters of a line looked at by the error scan and the search: a longer line is judged by its start.
+MAX_SCAN_CHARS = 10_000
+#: Characters of a line shown in a block, a hit table or the tail; the rest is counted, not sent to the browser.
+MAX_SHOWN_CHARS = 2_000
 #: Most blocks shown for one log: a log full of hits is summarised by its first ones.
 MAX_BLOCKS = 50
-_JOB_ID = re.compile(r"(slurm|seff)-(\d+)(_\d+)?\.(out|err|txt)$")
+_JOB_ID = linear_pattern(r"(slurm|seff)-(\d+)(_\d+)?\.(out|err|txt)$")
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,16 @@ def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
     return text
 
 
+def shown_line(line: str) -> str:
+    """``line`` as a page shows it: at most :data:`MAX_SHOWN_CHARS` characters, then how many were left out."""
+    if len(line) <= MAX_SHOWN_CHARS:
+        return line
+    return f"{line[:MAX_SHOWN_CHARS]} [… {len(line) - MAX_SHOWN_CHARS:,} more characters]"
+
+
 def tail(text: str, lines: int) -> str:
-    """The last ``lines`` lines."""
-    return "\n".join(text.splitlines()[-lines:]) if lines > 0 else ""
+    """The last ``lines`` lines (each cut by :func:`shown_line`)."""
+    return "\n".join(shown_line(line) for line in text.splitlines()[-lines:]) if lines > 0 else ""
 
 
 def highlights(text: str) -> dict[str, int]:
@@ -96,7 +107,7 @@ class ContextBlock:
 
     def as_text(self) -> str:
         """Numbered lines, hits marked with ``>``, for a plain-text code box."""
-        return "\n".join(f"{'>' if hit else ' '}{n:>6}  {line}" for n, line, hit in self.lines)
+        return "\n".join(f"{'>' if hit else ' '}{n:>6}  {shown_line(line)}" for n, line, hit in self.lines)
 
 
 def context_blocks(lines: list[str], hits: list[int], *, context: int = 2,
@@ -118,7 +129,8 @@ def context_blocks(lines: list[str], hits: list[int], *, context: int = 2,
 def error_blocks(text: str, *, context: int = 2) -> list[ContextBlock]:
     """Lines that look like errors (:data:`ERROR_PATTERN`) with their context."""
     lines = text.splitlines()
-    return context_blocks(lines, [i for i, line in enumerate(lines) if ERROR_PATTERN.search(line)], context=context)
+    return context_blocks(lines, [i for i, line in enumerate(lines) if ERROR_PATTERN.search(line[:MAX_SCAN_CHARS])],
+                          context=context)
 
 
 def search_blocks(text: str, query: str, *, context: int = 2) -> list[ContextBlock]:
@@ -127,7 +139,8 @@ def search_blocks(text: str, query: str, *, context: int = 2) -> list[ContextBlo
         return []
     needle = query.lower()
     lines = text.splitlines()
-    return context_blocks(lines, [i for i, line in enumerate(lines) if needle in line.lower()], context=context)
+    return context_blocks(lines, [i for i, line in enumerate(lines) if needle in line[:MAX_SCAN_CHARS].lower()],
+                          context=context)
 
 
 def window(text: str, line: int, *, context: int = 10) -> ContextBlock:

@@ -6,6 +6,7 @@ from the object's metadata.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,13 @@ import pandas as pd
 from core.errors import DamagedObject
 from core.platforms import platform_of_cluster
 from core.sacct import KNOWN_FIELDS, parent_job_id, parse_sacct
+from core.sacct.bounds import out_of_range
 from core.services.objects import read_frame_and_metadata
 from core.services.sacct import RunRef, run_name
 from core.settings import ReadLimits
 from core.store.base import ObjectMetadata, ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,12 @@ def run_info(name: str, meta: ObjectMetadata) -> RunInfo:
     rows = custom.get("rows")
     version = custom.get("version")
     return RunInfo(name, meta.name, platform, cluster if isinstance(cluster, str) else None,
-                   rows if isinstance(rows, int) else None, version if isinstance(version, int) else None,
-                   meta.last_modified, meta.size)
+                   _count(rows), _count(version), meta.last_modified, meta.size)
+
+
+def _count(value: object) -> int | None:
+    """A row count or version number from metadata, or ``None`` for what no store writes (text, <0, >2**53)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else None
 
 
 @cache
@@ -91,6 +99,9 @@ def load_described_run(store: ObjectStore, bucket: str, name: str, limits: ReadL
     """
     frame, meta = read_frame_and_metadata(store, bucket, name, limits)
     _check_columns(frame, bucket, name)
+    frame, problems = out_of_range(frame)
+    for problem in problems:
+        log.warning("%s/%s: %s", bucket, name, problem)
     if "job-id" not in frame.columns:
         frame.insert(0, "job-id", pd.Series([f"row {i + 1}" for i in range(len(frame))], dtype="string"))
     if "step" not in frame.columns:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.errors import DamagedObject
 from core.naming import bucket_name, folder
+from core.sacct.bounds import LATEST_TIME, LONGEST_DURATION
 from core.services.objects import read_frame
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectEntry, ObjectStore
@@ -43,6 +44,14 @@ def read_run(store: ObjectStore, bucket: str, name: str, limits: ReadLimits) -> 
     if wrong:
         raise DamagedObject(f"{', '.join(wrong)} should hold seconds, not {frame[wrong[0]].dtype}",
                             bucket=bucket, obj=name)
+    if frame.empty:
+        raise DamagedObject("no stage recorded (0 rows)", bucket=bucket, obj=name)
+    frame = frame.astype({"begin": "float64", "end": "float64", "total": "float64"})
+    frame.index = frame.index.map(str)  # a stage is named by text, whatever type the writer used
+    # Times no run records (negative, past 2200, a total over 100 years, inf) are left empty.
+    begin_end = frame[["begin", "end"]]
+    frame[["begin", "end"]] = begin_end.where((begin_end >= 0) & (begin_end <= LATEST_TIME))
+    frame["total"] = frame["total"].where((frame["total"] >= 0) & (frame["total"] <= LONGEST_DURATION))
     return frame
 
 
@@ -77,7 +86,8 @@ def run_summary(frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["run", "stages total", "wall time", "slowest stage"])
     grouped = frame.groupby("run", sort=True)
     timed = frame[frame["total"] > 0].groupby("run", sort=True)  # a stage that did not run has begin = end = 0
-    slowest = frame.loc[grouped["total"].idxmax(), ["run", "stage"]].set_index("run")["stage"]
+    longest = frame["total"].fillna(-1.0).groupby(frame["run"], sort=True).idxmax()  # a run of unknown totals too
+    slowest = frame.loc[longest, ["run", "stage"]].set_index("run")["stage"]
     return pd.DataFrame({
         "stages total": grouped["total"].sum(),
         "wall time": timed["end"].max() - timed["begin"].min(),

@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, StoreError
 from core.store.base import MetaValue, ObjectEntry, ObjectMetadata, ObjectStore
 from core.store.listing import objects_under
 
@@ -161,7 +161,7 @@ def put_versioned(
     for _ in range(MAX_ROUNDS):
         versions = _number(listing, folder, base)
         if versions and (not published or versions[-1].entry.name != published[-1]):
-            _publish(store, bucket, name, base, versions[-1])
+            _publish_or_roll_back(store, bucket, name, base, versions[-1], own)
             published.append(versions[-1].entry.name)
         again = _listing(store, bucket, name)
         if [e.name for e in again] == [e.name for e in listing]:
@@ -188,6 +188,47 @@ def _create_numbered(store: ObjectStore, bucket: str, name: str, base: int, data
             continue
         return own
     raise Conflict("too many concurrent writers to number a new version", bucket=bucket, obj=name)
+
+
+def _publish_or_roll_back(store: ObjectStore, bucket: str, name: str, base: int, newest: Version, own: str) -> None:
+    """:func:`_publish`, finished or undone so that what the caller reports is what is stored.
+
+    A COPY cut on its way back may have landed: ``<path>`` is read to see. One that did not land is tried once more;
+    should that fail too, the write's own version is deleted again and the error says nothing was stored. Only when
+    that delete fails too does the error say the version is stored and ``<path>`` not yet published.
+    """
+    try:
+        _publish(store, bucket, name, base, newest)
+        return
+    except Conflict:
+        raise
+    except StoreError as first:
+        cut = first
+    if _shows(store, bucket, name, base, newest):
+        return  # the copy landed; only its answer was lost
+    try:
+        _publish(store, bucket, name, base, newest)
+        return
+    except StoreError:
+        pass
+    if newest.entry.name != own:
+        raise cut  # another writer's version: ours was never published over it, nothing of ours to undo
+    try:
+        store.delete_object(bucket, own)
+    except StoreError:
+        raise type(cut)(f"{cut.reason}; version {newest.number} is stored ({own}) but {name} still shows the one "
+                        "before: the next store publishes it", bucket=bucket, obj=name) from None
+    raise type(cut)(f"{cut.reason}; nothing was stored (the new version was removed again)",
+                    bucket=bucket, obj=name) from None
+
+
+def _shows(store: ObjectStore, bucket: str, name: str, base: int, version: Version) -> bool:
+    """Whether ``<path>`` holds ``version`` (its metadata names that number on the same base)."""
+    try:
+        custom = store.head_object(bucket, name).custom
+    except StoreError:
+        return False
+    return custom.get("version") == version.number and custom.get("version-base") == base
 
 
 def _publish(store: ObjectStore, bucket: str, name: str, base: int, newest: Version) -> None:

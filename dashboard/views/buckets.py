@@ -137,7 +137,8 @@ if opened is not None:
     if chosen_version is None:
         listed = dict(zip(page.objects["object"], page.objects["hash"], strict=True))
         found = components.attempt(f"Could not open {bucket}/{name}", lambda: components.cached_read(
-            service.object_detail, store, bucket, name, listed.get(name), limits))
+            service.object_detail, store, bucket, name, listed.get(name), limits),
+            if_missing=" It may have been removed; pick another object above.")
         # (an object not on this page, e.g. a stored version, has no listed etag: cached_read asks with a HEAD)
     else:
         assert versions is not None
@@ -146,8 +147,7 @@ if opened is not None:
             f"Could not open version {chosen_version} of {bucket}/{name}", lambda: components.cached_read(
                 service.version_detail, store, bucket, name, etag, chosen_version, limits))
     if isinstance(found, str):
-        st.warning(links.plain(found) + " It may have been removed; pick another object above.",
-                   icon=":material/link_off:")
+        st.warning(links.plain(found), icon=":material/link_off:")
         st.stop()
     detail = found
     meta_col, custom_col = st.columns(2)

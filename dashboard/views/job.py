@@ -45,14 +45,16 @@ for note in job.notes:
 # --- Management -------------------------------------------------------------------------------------------------
 st.subheader("Management", divider="gray")
 entry = job.management
-if entry is None:
+if "management" in job.unreadable:
+    st.warning(links.plain(job.unreadable["management"]), icon=":material/block:")
+elif entry is None:
     where = f" on {links.plain(key.platform)}" if key.platform else ""
     st.info(f"No Management entry for job {job_id}{where}: the submitter did not record it (or it was another "
             "pipeline's job).", icon=":material/info:")
 else:
     c1, c2, c3 = st.columns(3)
-    c1.metric("Platform", entry.platform)
-    c2.metric("Status", entry.phase)
+    c1.metric("Platform", links.plain(entry.platform))
+    c2.metric("Status", links.plain(entry.phase))
     c3.page_link(links.MANAGEMENT, label="Open in Management", icon=":material/account_tree:",
                  query_params={"object": entry.object, "platform": entry.platform})
     st.text(f"Script: {entry.script}\nManagement object: {entry.object}")
@@ -63,7 +65,9 @@ else:
 
 # --- Accounting ---------------------------------------------------------------------------------------------------
 st.subheader("Accounting (sacct)", divider="gray")
-if not job.runs:
+if "accounting" in job.unreadable:
+    st.warning(links.plain(job.unreadable["accounting"]), icon=":material/block:")
+elif not job.runs:
     st.info(f"No sacct record of job {job_id} in the stored SACCT runs. Store the run's sacct output on the Upload "
             "sacct page to see its accounting here.", icon=":material/info:")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
@@ -119,7 +123,9 @@ else:
 
 # --- Logs -------------------------------------------------------------------------------------------------------
 st.subheader("Logs", divider="gray")
-if not job.logs:
+if "logs" in job.unreadable:
+    st.warning(links.plain(job.unreadable["logs"]), icon=":material/block:")
+elif not job.logs:
     st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
             icon=":material/info:")
 for ref in job.logs:

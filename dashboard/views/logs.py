@@ -62,8 +62,8 @@ if query:
             height=360 if sum(len(b.lines) for b in blocks) > 16 else "content")
     if hits:
         lines = text.splitlines()
-        hit_pick = st.dataframe({"line": hits, "text": [lines[n - 1] for n in hits]}, hide_index=True,
-                                width="stretch", on_select="rerun", selection_mode="single-row",
+        hit_pick = st.dataframe({"line": hits, "text": [service.shown_line(lines[n - 1]) for n in hits]},
+                                hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                                 key=f"hits-{ref.object}-{query}", height=min(35 * (len(hits) + 1) + 3, 300))
         st.caption("Select a hit to show its line in context; the address then links to that line.")
         if hit_pick.selection.rows:

@@ -32,7 +32,7 @@ summary = service.run_summary(frame)
 cols = st.columns(3)
 cols[0].metric("Runs", len(chosen))
 cols[1].metric("Median wall time", f"{summary['wall time'].median():.0f} s")
-cols[2].metric("Slowest stage (most runs)", summary["slowest stage"].mode().iat[0])
+cols[2].metric("Slowest stage (most runs)", links.plain(summary["slowest stage"].mode().iat[0]))
 st.plotly_chart(charts.times_timeline(frame), width="stretch")
 st.plotly_chart(charts.stage_bars(frame), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch", column_config={

@@ -40,7 +40,8 @@ choice: str | None = given[0] if len(given) == 1 else None
 if len(given) == 2:
     choice = st.radio("A file and pasted text are both given: parse which one?", [FILE, TEXT], index=None,
                       horizontal=True, key="upload_choice",
-                      format_func=lambda k: f"the file {uploaded.name}" if k == FILE and uploaded else k)
+                      format_func=lambda k: markdown_plain(f"the file {uploaded.name}") if k == FILE and uploaded
+                      else k)
 identity = None
 if choice == FILE and uploaded is not None:
     identity = service.input_identity(FILE, uploaded.file_id, fields_text, delimiter_text)

@@ -14,10 +14,13 @@ trace and a screenshot in its temporary folder; the failure report prints where.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,7 +105,9 @@ def browser() -> Iterator[object]:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-sync", "--no-first-run", "--disable-quic",
+                  # No name but the app's resolves: whatever a page asks of another host goes nowhere.
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"],
         )
         try:
             yield instance
@@ -127,10 +132,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 _ARTIFACTS = pytest.StashKey[Path]()
 
+#: The only hosts a page may ask anything of: the app's (every test app listens on loopback 127.0.0.1).
+APP_HOSTS = ("127.0.0.1", "localhost")
+#: Requests to any other host, matched by Playwright's driver itself (no round trip to Python per request).
+OUTSIDE = re.compile(r"^(?:https?|wss?)://(?!(?:127\.0\.0\.1|localhost)(?::\d+)?(?:/|$))")
+
+
+def outside_host(url: str) -> bool:
+    """Whether the browser asking for ``url`` would reach a host other than the app's (``data:``/``blob:`` stay)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in APP_HOSTS
+
 
 @pytest.fixture()
 def page(browser: object, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     """A fresh browser context (its own cookies: its own Streamlit session) and page.
+
+    Every request to a host other than the app's is blocked (by the route, and by the browser's host resolver, see
+    ``browser``) and recorded, and the test fails if there was any: the dashboard runs where there is no internet,
+    and tells no other server who is looking.
 
     The context is traced (screenshots, DOM snapshots); when the test fails, the trace and a screenshot of the page
     are kept in the test's temporary folder and the failure report says where (Playwright's "retain on failure").
@@ -139,6 +159,15 @@ def page(browser: object, request: pytest.FixtureRequest, tmp_path: Path) -> Ite
     context.tracing.start(screenshots=True, snapshots=True)
     folder = tmp_path / "browser-failure"
     request.node.stash[_ARTIFACTS] = folder
+    outside: list[str] = []
+
+    def block(route: Any) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(OUTSIDE, block)
+    # A request the route does not see (the browser's own, such as a favicon) is still recorded.
+    context.on("request", lambda asked: outside.append(asked.url) if outside_host(asked.url) else None)
     new_page = context.new_page()
     new_page.set_default_timeout(TIMEOUT_MS)
     try:
@@ -154,6 +183,7 @@ def page(browser: object, request: pytest.FixtureRequest, tmp_path: Path) -> Ite
         else:
             context.tracing.stop()
         context.close()
+    assert outside == [], f"the page asked hosts other than the app's: {sorted(set(outside))}"
 
 
 def wait_idle(page: object, heading: str | None = None) -> None:

@@ -212,3 +212,21 @@ def test_delimiter_option_reaches_the_parser(local: dict[str, str], tmp_path: Pa
     wrong = hpc_monitor([*args, ";", "--new-version"], local, tmp_path, text)
     assert wrong.returncode == 0 and "as version 2 (2 rows, " in wrong.stdout
     assert wrong.stderr.startswith("hpc-monitor: warning: line 1: the lines are delimited by ")
+
+
+def test_control_characters_in_file_bucket_and_object_names_are_escaped_in_every_message(
+        local: dict[str, str], tmp_path: Path) -> None:
+    hostile = tmp_path / "x\x1b[2J\x07\r\u202e.txt"
+    hostile.mkdir()  # "cannot read <name>"
+    results = [hpc_monitor(["upload-sacct", str(hostile), "--run", "r"], local, tmp_path),
+               hpc_monitor(["upload-sacct", str(tmp_path / "gone\x1b[2J.txt"), "--run", "r"], local, tmp_path),
+               hpc_monitor(["ls", "mlch-gone\x1b]0;title\x07/LOGS/"], local, tmp_path)]
+    store = LocalStore(tmp_path / "store")
+    store.put_object("mlch-for-air", "LOGS/a\x1b[31mred\x08.out", b"x")
+    results.append(hpc_monitor(["ls", "mlch-for-air/LOGS/"], local, tmp_path))
+    for result in results:
+        for text in (result.stdout, result.stderr):
+            assert not any(c in text for c in "\x1b\x07\x08\r\u202e"), repr(text)
+    assert "x\\x1b[2J\\x07\\r\\u202e.txt" in results[0].stderr
+    assert "gone\\x1b[2J.txt" in results[1].stderr
+    assert "a\\x1b[31mred\\x08.out" in results[3].stdout

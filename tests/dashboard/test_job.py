@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
 from core.store.local import LocalStore
-from tests.dashboard.conftest import texts
+from tests.dashboard.conftest import shown, texts
 
 OpenPage = Callable[..., AppTest]
 
@@ -44,8 +46,8 @@ def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
     advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
     assert advice["Ask next time"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
     # Labels render Markdown, so the object names in them are escaped.
-    assert [e.label for e in at.expander] == ["output\\: LOGS/slurm\\-3459879\\.out \\(16\\.88 KiB\\)",
-                                              "seff report\\: LOGS/seff\\-3459879\\.txt \\(401 B\\)"]
+    assert [e.label for e in at.expander] == ["output\\:\u2060 LOGS/slurm\\-3459879\\.out \\(16\\.88 KiB\\)",
+                                              "seff report\\:\u2060 LOGS/seff\\-3459879\\.txt \\(401 B\\)"]
     assert "No error lines found" in shown
     assert any(c.value.startswith("Job ID: 3459879\nCluster: mahti\nState: COMPLETED") for c in at.code)
 
@@ -74,7 +76,7 @@ def test_job_page_refuses_a_link_without_a_job(open_page: OpenPage) -> None:
     at = _job_page(open_page, job="[x](javascript:alert(1))")
     # The URL's text is shown escaped, never as a Markdown link.
     assert [e.value for e in at.error] == [
-        "This link does not name a job: '\\[x\\]\\(javascript\u2060\\:alert\\(1\\)\\)' is not a Slurm job id."]
+        "This link does not name a job: '\\[x\\]\\(javascript\u2060\\:\u2060alert\\(1\\)\\)' is not a Slurm job id."]
     assert not at.metric and not at.dataframe
 
 
@@ -97,3 +99,26 @@ def test_job_page_shows_gpus_use_per_step_and_the_billing_formula(open_page: Ope
     assert steps["step"].tolist() == ["batch"] and steps["GPU use %"].tolist() == [0.0]
     advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
     assert advice.iloc[0]["Finding"] == "idle GPUs" and advice.iloc[0]["Billed at stake"] == 152.8
+
+
+def test_a_forbidden_bucket_costs_only_its_section_of_the_job_page(open_page: Callable[..., AppTest],
+                                                                    store_dir: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.errors import Forbidden
+
+    real = LocalStore.list_objects
+
+    def forbidding(self: LocalStore, bucket: str, **kwargs: Any) -> Any:
+        if bucket == "mlch-for-air":
+            raise Forbidden("access forbidden: this bucket belongs to another project or user", bucket=bucket)
+        return real(self, bucket, **kwargs)
+
+    monkeypatch.setattr(LocalStore, "list_objects", forbidding)
+    at = open_page()
+    at.query_params["job"] = "3459879"
+    at.switch_page("views/job.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warnings = [shown(str(w.value)) for w in at.warning]
+    assert any(w.startswith("Could not list mlch-for-air/ARTIFACTS/SACCT/") and "forbidden" in w for w in warnings)
+    assert [m.value for m in at.metric if m.label == "Platform"]  # the Management section is there
+    assert at.expander, "the job's logs are there"

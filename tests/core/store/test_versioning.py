@@ -128,3 +128,41 @@ def test_a_versioned_store_sends_its_data_to_swift_once(openstack: OpenStack, bu
     assert [method for method, _ in bodies].count("COPY") == 1  # <path> published by storage's own copy
     meta, current = store.get_object(bucket, "ARTIFACTS/SACCT/user-run.parquet")
     assert current == data and meta.custom["version"] == 1
+
+
+class _CutCopy:
+    """A store whose COPY breaks off: after landing (``lands``) or before; deletes fail too with ``stuck``."""
+
+    def __init__(self, inner: ObjectStore, *, lands: bool, stuck: bool = False) -> None:
+        self.inner, self.lands, self.stuck = inner, lands, stuck
+
+    def copy_object(self, bucket: str, source: str, name: str, **kwargs: Any) -> None:
+        if self.lands:
+            self.inner.copy_object(bucket, source, name, **kwargs)
+        raise StoreUnavailable("Swift did not answer (ReadTimeout)", bucket=bucket, obj=name)
+
+    def delete_object(self, bucket: str, name: str) -> None:
+        if self.stuck:
+            raise StoreUnavailable("Swift did not answer (ReadTimeout)", bucket=bucket, obj=name)
+        self.inner.delete_object(bucket, name)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.inner, attribute)
+
+
+def test_a_cut_copy_is_finished_or_rolled_back_and_the_message_says_which(store: ObjectStore, bucket: str) -> None:
+    name = "ARTIFACTS/SACCT/user-cut.parquet"
+    assert put_versioned(store, bucket, name, b"one") == 1
+    # The copy landed but its answer was lost: the store is finished, and says so.
+    assert put_versioned(_CutCopy(store, lands=True), bucket, name, b"two") == 2  # type: ignore[arg-type]
+    assert store.get_object(bucket, name)[1] == b"two" and list_versions(store, bucket, name) == [1, 2]
+    # The copy never landed: the new version is removed again and the error says nothing was stored.
+    with pytest.raises(StoreUnavailable, match="nothing was stored"):
+        put_versioned(_CutCopy(store, lands=False), bucket, name, b"lost")  # type: ignore[arg-type]
+    assert list_versions(store, bucket, name) == [1, 2] and store.get_object(bucket, name)[1] == b"two"
+    # Not even the removal goes through: the error says the version is stored and not yet published.
+    with pytest.raises(StoreUnavailable, match="version 3 is stored"):
+        put_versioned(_CutCopy(store, lands=False, stuck=True), bucket, name, b"three")  # type: ignore[arg-type]
+    assert list_versions(store, bucket, name) == [1, 2, 3] and store.get_object(bucket, name)[1] == b"two"
+    assert put_versioned(store, bucket, name, b"four") == 4
+    assert store.get_object(bucket, name)[1] == b"four"
