@@ -34,7 +34,7 @@ class LogRef:
 
     job_id: str
     object: str
-    size: str
+    size: int
     kind: str = "output"
     etag: str = ""
 
@@ -48,10 +48,10 @@ def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
         if match:
             tool, number, task, ext = match.groups()
             kind = "seff report" if tool == "seff" else ("error output" if ext == "err" else "output")
-            ref = LogRef(number + (task or ""), o.name, iec_size(o.bytes), kind, o.hash)
+            ref = LogRef(number + (task or ""), o.name, o.bytes, kind, o.hash)
             refs.append(((int(number), o.name), ref))
         else:
-            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, iec_size(o.bytes), "file", o.hash)))
+            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, o.bytes, "file", o.hash)))
     return [ref for _, ref in sorted(refs, key=lambda item: item[0])]
 
 
@@ -148,6 +148,6 @@ def window(text: str, line: int, *, context: int = 10) -> ContextBlock:
 
 
 def log_table(refs: list[LogRef]) -> pd.DataFrame:
-    """The log picker's rows: job id, kind of log, object name and size."""
+    """The log picker's rows: job id, kind of log, object name and size in bytes."""
     return pd.DataFrame({"job": [r.job_id for r in refs], "kind": [r.kind for r in refs],
                          "object": [r.object[len(LOGS_PREFIX):] for r in refs], "size": [r.size for r in refs]})

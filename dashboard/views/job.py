@@ -8,6 +8,7 @@ from core.services import logs as logs_service
 from core.services import sacct as sacct_service
 from core.services.sacct import RunRef
 from core.services.times import pipeline_bucket
+from core.units import iec_size
 from dashboard import components, links
 
 settings = components.settings()
@@ -96,7 +97,8 @@ if not job.logs:
     st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
             icon=":material/info:")
 for ref in job.logs:
-    with st.expander(links.plain(f"{ref.kind}: {ref.object} ({ref.size})"), expanded=True, icon=":material/article:"):
+    with st.expander(links.plain(f"{ref.kind}: {ref.object} ({iec_size(ref.size)})"), expanded=True,
+                     icon=":material/article:"):
         with components.guard(f"Could not read {pipeline_bucket(settings)}/{ref.object}"):
             text = components.cached_read(logs_service.read_log_object, store,
                                           pipeline_bucket(settings), ref.object, ref.etag)

@@ -30,8 +30,9 @@ view.set("object", ref.object)
 st.caption("Select a row to show that log.")
 table = service.log_table(refs)
 position = [r.object for r in refs].index(ref.object)
-picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                      key=f"logs-{ref.object}", selection_default={"selection": {"rows": [position]}},
+picked = st.dataframe(components.with_sizes(table), hide_index=True, width="stretch", on_select="rerun",
+                      selection_mode="single-row", key=f"logs-{ref.object}",
+                      selection_default={"selection": {"rows": [position]}},
                       height=min(35 * (len(table) + 1) + 3, 300))
 if picked.selection.rows and picked.selection.rows[0] != position:
     view.set("object", refs[picked.selection.rows[0]].object)

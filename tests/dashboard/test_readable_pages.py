@@ -1,0 +1,90 @@
+"""The pages as a user reads them: sizes that sort as numbers and read in binary units, one unit system per table,
+chart units chosen from the data, readable logs and advice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+from core.store.local import LocalStore
+
+OpenPage = Callable[..., AppTest]
+
+#: Sizes whose text sorts in another order than their numbers: 0 B, 14.29 KiB, 46.95 KiB, 2.12 MiB.
+SIZES = {"a-empty": 0, "b-big": 2_222_981, "c-small": 14_633, "d-medium": 48_077}
+SHOWN = {0: "0 B", 14_633: "14.29 KiB", 48_077: "46.95 KiB", 2_222_981: "2.12 MiB"}
+
+
+def _shown(at: AppTest, index: int) -> pd.DataFrame:
+    """The text a dataframe shows (its Styler's display values), keyed like its data."""
+    styler = at.dataframe[index].proto.arrow_data.styler
+    assert styler.display_values, "the table's cells are not formatted"
+    shown: pd.DataFrame = pa.ipc.open_stream(styler.display_values).read_pandas()
+    return shown
+
+
+def _no_trouble(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _seed_sizes(store_dir: Path) -> None:
+    store = LocalStore(store_dir)
+    for name, size in SIZES.items():
+        store.put_object(f"zz-sizes-{name}", "object", b"x" * size)  # one bucket of each size
+        store.put_object("zz-sizes", f"{name}.bin", b"x" * size)
+        store.put_object("mlch-pipe-user-example-com", f"LOGS/slurm-{9_000_000 + size}.out", b"x" * size)
+
+
+def test_bucket_and_object_sizes_are_numbers_shown_in_binary_units(open_page: OpenPage, store_dir: Path) -> None:
+    _seed_sizes(store_dir)
+    at = open_page("views/buckets.py")
+    _no_trouble(at)
+    buckets = at.dataframe[0].value.set_index("bucket")
+    for name, size in SIZES.items():
+        assert buckets.loc[f"zz-sizes-{name}", "size"] == size  # a number: a header click sorts numbers
+    assert pd.api.types.is_integer_dtype(buckets["size"].dtype)
+    shown = _shown(at, 0)
+    data = at.dataframe[0].value
+    for row in range(len(data)):
+        if data["bucket"].iat[row].startswith("zz-sizes-"):
+            assert shown["size"].iat[row] == SHOWN[int(data["size"].iat[row])]
+
+    at.selectbox(key="bucket").set_value("zz-sizes").run()
+    _no_trouble(at)
+    objects = at.dataframe[1].value
+    assert objects["size"].tolist() == [SIZES[n.removesuffix(".bin")] for n in objects["name"]]
+    assert _shown(at, 1)["size"].tolist() == [SHOWN[s] for s in objects["size"]]
+
+
+def test_log_sizes_are_numbers_shown_in_binary_units(open_page: OpenPage, store_dir: Path) -> None:
+    _seed_sizes(store_dir)
+    at = open_page("views/logs.py")
+    _no_trouble(at)
+    logs = at.dataframe[0].value
+    ours = logs[logs["job"].isin([str(9_000_000 + s) for s in SIZES.values()])]
+    assert sorted(ours["size"].tolist()) == sorted(SIZES.values())
+    assert pd.api.types.is_integer_dtype(logs["size"].dtype)
+    shown = _shown(at, 0)
+    assert [shown["size"].iat[i] for i in ours.index] == [SHOWN[s] for s in ours["size"]]
+
+
+_SIZE_TEXT = r"(\d+ B|\d+\.\d\d [KMGTP]iB)"
+
+
+def test_management_workspaces_use_one_unit_system(open_page: OpenPage) -> None:
+    at = open_page("views/management.py")
+    _no_trouble(at)
+    spaces = [d.value for d in at.dataframe if "capacity" in getattr(d.value, "columns", [])]
+    assert spaces and sum(len(s) for s in spaces) > 0
+    for table in spaces:
+        for capacity, files in zip(table["capacity"], table["files"], strict=True):
+            # Binary sizes, as seff and sacct --units print them ("3.045G / 10G" mixed the listing's own units).
+            assert re.fullmatch(f"{_SIZE_TEXT} / {_SIZE_TEXT}", capacity), capacity
+            # Counts with thousands separators (".97k / 100k" was the listing's text).
+            assert re.fullmatch(r"\d{1,3}(,\d{3})* / \d{1,3}(,\d{3})*", files), files
