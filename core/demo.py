@@ -25,18 +25,20 @@ from core.workspaces import parse_workspaces
 
 log = logging.getLogger(__name__)
 
-_FIELDS_06 = (
+#: The field list of the headerless demo sample 06 (Habrok's hbjobinfo, ``--noheader``).
+FIELDS_06 = (
     "JobID,JobName,User,Partition,NodeList,NNodes,NCPUs,NTasks,State,Submit,Start,End,Timelimit,Elapsed,TotalCPU,"
     "CPUTime,UserCPU,SystemCPU,ReqMem,MaxRSS,MaxVMSize,ReqTRES,AllocTRES,TRESUsageInMax,TRESUsageInTot,"
     "TRESUsageOutTot,MaxDiskRead,MaxDiskWrite,MaxRSSNode,MaxRSSTask,MaxVMSizeNode,MaxVMSizeTask,MaxDiskReadNode,"
     "MaxDiskReadTask,MaxDiskWriteNode,MaxDiskWriteTask,Comment"
 ).split(",")
-_FIELDS_07 = "JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,MaxRSS,ExitCode,NNodes,NTasks".split(",")
+#: The field list of the headerless demo sample 07 (slurmdog, Alpine, ``--noheader``).
+FIELDS_07 = "JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,MaxRSS,ExitCode,NNodes,NTasks".split(",")
 
 #: SACCT demo runs: run name → (sample file, headerless field list).
 SACCT_RUNS: dict[str, tuple[str, list[str] | None]] = {
-    "habrok-gpu": ("06_hbjobinfo_parsable_snowman_noheader.txt", _FIELDS_06),
-    "alpine-4-months": ("07_slurmdog_parsable2_noheader_alpine.txt", _FIELDS_07),
+    "habrok-gpu": ("06_hbjobinfo_parsable_snowman_noheader.txt", FIELDS_06),
+    "alpine-4-months": ("07_slurmdog_parsable2_noheader_alpine.txt", FIELDS_07),
     "hyak-default": ("01_hyak_default_fixedwidth.txt", None),
     "cedar-queue": ("09_tdhock_parsable2_multiuser.txt", None),
     "torchx-hetjob": ("05_torchx_hetjob_parsable.txt", None),

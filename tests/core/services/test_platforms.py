@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core.demo import seed_demo
-from core.services import platforms, runs, sacct
+from core.services import platforms, runs, sacct, sacct_selection
 from core.settings import Settings
 from core.store.local import LocalStore
 
@@ -46,6 +46,6 @@ def test_demo_compares_mahti_with_the_other_clusters(store: LocalStore, settings
     infos = [runs.load_described_run(store, sacct.forwarder_bucket(settings), r.object)[1] for r in listed]
     assert infos[0].name.endswith("mahti-ray") and infos[0].platform == "mahti"
     frame = sacct.combine([sacct.load_run(store, sacct.forwarder_bucket(settings), r.object) for r in listed])
-    table = platforms.comparison(platforms.with_platform(sacct.metrics(frame), runs.platforms_of(infos)))
+    table = platforms.comparison(platforms.with_platform(sacct_selection.metrics(frame), runs.platforms_of(infos)))
     assert table["platform"].tolist() == ["mahti", "other"]
     assert table.set_index("platform").loc["mahti", "jobs"] == 2
