@@ -111,3 +111,20 @@ def test_waste_and_failures_per_run() -> None:
     # Fact 5: 12 TIMEOUT and 5 FAILED job rows; the FAILED ones by exit code.
     assert alpine[["state", "exit-code", "jobs"]].values.tolist() == [
         ["TIMEOUT", "0:0", 12], ["FAILED", "9:0", 4], ["FAILED", "1:0", 1]]
+
+
+def test_out_of_memory_advice_says_the_rounded_ask_truthfully() -> None:
+    # --mem=100M ran out: 1.5 × 100M is 150 MiB, which sbatch is asked in 100M steps: --mem=200M, at least 1.5 ×.
+    text = ("JobID|State|Elapsed|AllocCPUS|ReqMem|MaxRSS\n1|OUT_OF_MEMORY|00:10:00|1|100M|\n"
+            "1.batch|OUT_OF_MEMORY|00:10:00|1||\n")
+    note = job_findings(_jobs(text), DEFAULT).iloc[0]
+    assert note["finding"] == "out of memory"
+    assert note["advice"] == "--mem=200M (at least 1.5 × the request, 150.00 MiB)"
+    assert note["figure"] == "ran out of memory; 100.00 MiB requested"
+
+
+def test_out_of_memory_without_a_printed_request_says_so() -> None:
+    text = "JobID|State|Elapsed|AllocCPUS\n1|OUT_OF_MEMORY|00:10:00|1\n"
+    note = job_findings(_jobs(text), DEFAULT).iloc[0]
+    assert note["figure"] == "ran out of memory; ReqMem was not printed"
+    assert "no requested" not in note["figure"]
