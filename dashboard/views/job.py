@@ -69,7 +69,7 @@ if not job.runs:
 else:
     st.text("In SACCT run" + ("s: " if len(job.runs) > 1 else ": ") + ", ".join(job.runs))
     for run in job.runs:
-        st.page_link(links.SACCT, label="Open the run in SACCT", icon=":material/query_stats:",
+        st.page_link(links.SACCT, label=links.plain(f"Open {run} in SACCT"), icon=":material/query_stats:",
                      query_params={"runs": run})
     left, right = st.columns([2, 3])
     with left:
@@ -87,7 +87,8 @@ else:
                                selectable=False)
     st.caption("Advice")
     if job.findings.empty:
-        st.text("No finding: " + findings_service.findings_help(settings))
+        st.text("No finding for this job.")
+        st.caption(findings_service.findings_help(settings))
     else:
         st.caption(findings_service.findings_help(settings))
         components.sacct_table(tables.headed_table(job.findings, findings_service.FINDING_HEADERS,

@@ -11,7 +11,10 @@ import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
+from core.sacct import parse_sacct
+from core.serialize import frame_to_parquet
 from core.store.local import LocalStore
+from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
 
@@ -88,3 +91,44 @@ def test_management_workspaces_use_one_unit_system(open_page: OpenPage) -> None:
             assert re.fullmatch(f"{_SIZE_TEXT} / {_SIZE_TEXT}", capacity), capacity
             # Counts with thousands separators (".97k / 100k" was the listing's text).
             assert re.fullmatch(r"\d{1,3}(,\d{3})* / \d{1,3}(,\d{3})*", files), files
+
+
+def _store_run(store_dir: Path, run: str, text: str) -> None:
+    frame = parse_sacct(text).frame
+    LocalStore(store_dir).put_object("mlch-for-air", f"ARTIFACTS/SACCT/user-example-com-{run}.parquet",
+                                     frame_to_parquet(frame), metadata={"version": 1, "platform": "other"})
+
+
+#: A job that ran well: no finding (CPU and memory used, time close to the limit).
+_GOOD_JOB = ("JobID|JobName|State|Elapsed|Timelimit|AllocCPUS|TotalCPU|ReqMem|MaxRSS|NTasks\n"
+             "777001|train|COMPLETED|00:55:00|01:00:00|1|00:54:00|1000M|\n"
+             "777001.batch|batch|COMPLETED|00:55:00||1|00:54:00||900M|1\n")
+
+
+def test_job_page_names_each_run_it_links_to_and_says_no_finding_plainly(open_page: OpenPage, store_dir: Path
+                                                                         ) -> None:
+    for run in ("first-try", "second-try"):
+        _store_run(store_dir, run, _GOOD_JOB)
+    at = open_page()
+    at.query_params["job"] = "777001"
+    at.switch_page("views/job.py")
+    at.run()
+    _no_trouble(at)
+    labels = [link.proto.label for link in at.get("page_link") if "SACCT" in link.proto.label]
+    assert len(labels) == 2 and len(set(labels)) == 2, labels  # not two identical "Open the run in SACCT"
+    assert any("first" in label for label in labels) and any("second" in label for label in labels)
+    shown = texts(at)
+    assert "No finding for this job." in shown
+    assert "No finding:" not in shown
+
+
+def test_one_finding_is_one_finding(open_page: OpenPage, store_dir: Path) -> None:
+    _store_run(store_dir, "oom", "JobID|JobName|State|Elapsed|AllocCPUS|ReqMem|MaxRSS\n"
+                                 "777002|train|OUT_OF_MEMORY|00:10:00|1|100M|\n")
+    at = open_page()
+    at.query_params["runs"] = "user-example-com-oom"
+    at.query_params["view"] = "Findings"
+    at.switch_page("views/sacct.py")
+    at.run()
+    _no_trouble(at)
+    assert [h.value for h in at.subheader if "finding" in h.value] == ["1 finding on 1 of 1 jobs"]
