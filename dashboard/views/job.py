@@ -108,17 +108,17 @@ for ref in job.logs:
                                           pipeline_bucket(settings), ref.object, ref.etag)
         st.page_link(links.LOGS, label="Open in Logs", icon=":material/article:", query_params={"object": ref.object})
         if ref.kind == "seff report":
-            st.code(text, language=None)
+            st.code(text, language=None, wrap_lines=True)
             continue
         blocks = logs_service.error_blocks(text)
         if blocks:
             places = f"{len(blocks)} place" + ("s" if len(blocks) > 1 else "")
             st.caption(f"{sum(len(b.hit_lines) for b in blocks)} error lines in {places} "
                        "(marked with >, two lines of context either side)")
-            st.code("\n…\n".join(b.as_text() for b in blocks), language=None,
+            st.code("\n…\n".join(b.as_text() for b in blocks), language=None, wrap_lines=True,
                     height=400 if sum(len(b.lines) for b in blocks) > 20 else "content")
         else:
             st.caption("No error lines found (error, exception, traceback, cancelled, killed, out of memory, "
                        "time limit).")
         st.caption("Last 30 lines")
-        st.code(logs_service.tail(text, 30), language=None)
+        st.code(logs_service.tail(text, 30), language=None, wrap_lines=True)

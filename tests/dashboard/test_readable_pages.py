@@ -132,3 +132,27 @@ def test_one_finding_is_one_finding(open_page: OpenPage, store_dir: Path) -> Non
     at.run()
     _no_trouble(at)
     assert [h.value for h in at.subheader if "finding" in h.value] == ["1 finding on 1 of 1 jobs"]
+
+
+_COLOURED_LOG = ("\x1b[1m ray stop \x1b[22m\n"
+                 "\x1b[31mERROR\x1b[0m worker died\n"
+                 "warning: low disk\n"
+                 "slurmstepd: error: *** JOB 9100001 ON c1 CANCELLED AT 2024-05-01T10:00:00 DUE TO TIME LIMIT ***\n"
+                 + "x" * 400 + " end of a long line\n")
+
+
+def test_logs_read_without_colour_codes_wrap_and_count_each_line_once(open_page: OpenPage, store_dir: Path) -> None:
+    LocalStore(store_dir).put_object("mlch-pipe-user-example-com", "LOGS/slurm-9100001.out",
+                                     _COLOURED_LOG.encode())
+    at = open_page()
+    at.query_params["object"] = "LOGS/slurm-9100001.out"
+    at.switch_page("views/logs.py")
+    at.run()
+    _no_trouble(at)
+    boxes = [c for c in at.code if "ray stop" in c.value]
+    assert boxes and all("\x1b" not in c.value and "[1m" not in c.value for c in boxes)
+    assert " ray stop " in boxes[0].value
+    assert all(c.proto.wrap_lines for c in at.code)  # a 400-character line wraps instead of scrolling sideways
+    metrics = {m.label: m.value for m in at.metric}
+    # The cancel line says "error" too: it is one cancelled line, not also an error line.
+    assert (metrics["Lines"], metrics["Errors"], metrics["Warnings"], metrics["Cancelled"]) == ("5", "1", "1", "1")
