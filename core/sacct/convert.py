@@ -154,7 +154,9 @@ def _durations(a: pa.Array) -> np.ndarray:
         rows = np.flatnonzero((lengths == len(layout)) & valid)
         if not len(rows):
             continue
-        digits = data[starts[rows, None] + np.arange(len(layout))] - np.uint8(48)  # other bytes wrap above 9
+        # int32 positions (Arrow string offsets are int32): half the memory of the block of positions.
+        at = starts[rows].astype(np.int32)[:, None] + np.arange(len(layout), dtype=np.int32)
+        digits = data[at] - np.uint8(48)  # other bytes wrap above 9
         fits = np.ones(len(rows), dtype=bool)
         for i, byte in enumerate(layout):
             fits &= digits[:, i] <= 9 if byte == ord("d") else digits[:, i] == np.uint8((byte - 48) % 256)
