@@ -247,7 +247,8 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         if not bucket:
             table = buckets.bucket_table(store)
             for name, count, size in zip(table["bucket"], table["objects"], table["size"], strict=True):
-                print(f"{name}\t{'-' if pd.isna(count) else f'{count:,}'} objects\t{size}", file=out)
+                shown = iec_size(None if pd.isna(size) else size)
+                print(f"{name}\t{'-' if pd.isna(count) else f'{count:,}'} objects\t{shown}", file=out)
             return
         marker: str | None = None
         while True:
@@ -256,7 +257,7 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
                 print(f"{'-':>10}\t{'-':19}\t{prefix}{folder}", file=out)
             objects = page.objects
             for name, size, modified in zip(objects["object"], objects["size"], objects["last modified"], strict=True):
-                print(f"{size:>10}\t{_when(modified, zone):19}\t{name}", file=out)
+                print(f"{iec_size(None if pd.isna(size) else size):>10}\t{_when(modified, zone):19}\t{name}", file=out)
             if page.next_marker is None:
                 break
             marker = page.next_marker

@@ -38,6 +38,11 @@ def linear_pattern(pattern: str) -> Any:
     return re2.compile(pattern)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 finding``, ``2 findings``, ``1,243 jobs``: a count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def markdown_plain(text: object) -> str:
     """``text`` escaped so that a Markdown sink (``st.error``, ``st.caption``, labels) shows it literally.
 

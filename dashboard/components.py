@@ -32,6 +32,7 @@ from core.services import session as session_service
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.text import markdown_plain
+from core.units import iec_size
 
 log = logging.getLogger("dashboard")
 SESSION_KEY = "monitor_session"
@@ -249,6 +250,12 @@ def folder_total(current: ObjectStore, bucket: str, prefix: str, bucket_state: H
     cached per store identity, folder and ``bucket_state`` (the bucket's object count, bytes and last change from
     the bucket table, read on every view anyway): counted again only when the bucket changed."""
     return _folder_total(current.identity, bucket, prefix, bucket_state, current)
+
+
+def with_sizes(frame: pd.DataFrame, columns: tuple[str, ...] = ("size",)) -> Any:
+    """``frame`` with the byte counts of ``columns`` shown in binary units (``14.29 KiB``); the values stay numbers,
+    so a header click sorts them as numbers. An unknown size is an empty cell."""
+    return frame.style.format(dict.fromkeys(columns, iec_size), na_rep="")
 
 
 def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> list[int]:

@@ -114,15 +114,20 @@ def _memory_directive(total: float, per_cpu: bool, cpus: float, nodes: float) ->
 
 def _ran_out(peak: float, request: float) -> str:
     if peak == peak:  # not NaN
-        return f"ran out of memory at MaxRSS × NTasks {iec_size(peak)} of {iec_size(request)}"
-    return f"ran out of memory; {iec_size(request) or 'no'} requested"
+        of = f"of {iec_size(request)}" if request == request else "(ReqMem was not printed)"
+        return f"ran out of memory at MaxRSS × NTasks {iec_size(peak)} {of}"
+    if request == request:
+        return f"ran out of memory; {iec_size(request)} requested"
+    return "ran out of memory; ReqMem was not printed"
 
 
 def _oom_advice(base: float, request: float, factor: float, per_cpu: bool, cpus: float, nodes: float) -> str:
     if not base > 0:
         return "ask for more memory (--mem) than the last run"
     what = "the request" if base == request else "the peak"
-    return f"{_memory_directive(base * factor, per_cpu, cpus, nodes)} ({factor:g} × {what})"
+    # The directive is rounded up to what sbatch is usually asked (100M steps, whole G), so it is "at least".
+    return f"{_memory_directive(base * factor, per_cpu, cpus, nodes)} (at least {factor:g} × {what}, " \
+           f"{iec_size(base * factor)})"
 
 
 _NO_CPU_TIME = "TotalCPU is 0: check that the job did its work (a step killed before it reported counts 0)"

@@ -128,15 +128,79 @@ def _per_value(a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always
 
 def durations_to_seconds(values: Any) -> np.ndarray:
     """``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS`` and ``MM:SS.mmm`` → float seconds; anything else → NaN."""
-    return _per_value(_text(values), _durations, always=True)  # extracting groups costs more than encoding
+    return _per_value(_text(values), _durations)
+
+
+#: The layouts sacct prints durations in ("d" a digit), read from their bytes in one pass: per digit group, where
+#: it is and what one unit of it is worth in seconds (a fraction's digits are read with its seconds).
+_DURATION_LAYOUTS: dict[bytes, tuple[tuple[int, int, float], ...]] = {
+    b"dd:dd:dd": ((0, 2, 3600.0), (3, 5, 60.0), (6, 8, 1.0)),
+    b"dd:dd.ddd": ((0, 2, 60.0), (3, 5, 1.0)),
+    b"dd:dd": ((0, 2, 60.0), (3, 5, 1.0)),
+    b"d-dd:dd:dd": ((0, 1, 86400.0), (2, 4, 3600.0), (5, 7, 60.0), (8, 10, 1.0)),
+    b"dd-dd:dd:dd": ((0, 2, 86400.0), (3, 5, 3600.0), (6, 8, 60.0), (9, 11, 1.0)),
+    b"ddd-dd:dd:dd": ((0, 3, 86400.0), (4, 6, 3600.0), (7, 9, 60.0), (10, 12, 1.0)),
+}
 
 
 def _durations(a: pa.Array) -> np.ndarray:
+    """Durations in sacct's layouts read from their bytes; any other value through :data:`_DURATION` (RE2)."""
+    offsets, data = _offsets_data(a)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    valid = bools(a.is_valid())
+    out = np.full(len(a), np.nan)
+    done = ~valid
+    for layout, groups in _DURATION_LAYOUTS.items():
+        rows = np.flatnonzero((lengths == len(layout)) & valid)
+        if not len(rows):
+            continue
+        # int32 positions (Arrow string offsets are int32): half the memory of the block of positions.
+        at = starts[rows].astype(np.int32)[:, None] + np.arange(len(layout), dtype=np.int32)
+        digits = data[at] - np.uint8(48)  # other bytes wrap above 9
+        fits = np.ones(len(rows), dtype=bool)
+        for i, byte in enumerate(layout):
+            fits &= digits[:, i] <= 9 if byte == ord("d") else digits[:, i] == np.uint8((byte - 48) % 256)
+        rows, digits = rows[fits], digits[fits]
+        total = np.zeros(len(rows))
+        for start, stop, unit in groups:
+            # Whole groups are added largest first, as the regex path adds days, hours, minutes and seconds.
+            whole = _digits_value(digits, start, stop)
+            if stop == len(layout) or layout[stop:stop + 1] != b".":
+                total += whole * unit
+            else:  # seconds and milliseconds: exactly the float that "SS.mmm" reads as
+                total += (whole * 1000 + _digits_value(digits, stop + 1, len(layout))) / 1000.0
+        out[rows] = total
+        done[rows] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        out[rest] = _durations_by_pattern(a.take(pa.array(rest)))
+    return out
+
+
+def _digits_value(digits: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """The whole number that the digit columns ``start:stop`` of a byte block spell."""
+    value = np.zeros(len(digits), dtype=np.int64)
+    for i in range(start, stop):
+        value = value * 10 + digits[:, i]
+    return value
+
+
+def _durations_by_pattern(a: pa.Array) -> np.ndarray:
     g = _groups(a, _DURATION)
     days, hours, minutes = (pc.coalesce(_float(g[k]), 0.0) for k in ("d", "h", "m"))
     total = pc.add(pc.add(pc.add(pc.multiply(days, 86400.0), pc.multiply(hours, 3600.0)),
                           pc.multiply(minutes, 60.0)), _float(g["s"]))  # null seconds: no match, stays null
     return _numpy(total)
+
+
+def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (``len + 1``, from 0) and the bytes they point into, without a copy."""
+    buffers = a.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(a) + 1, offset=a.offset * 4).astype(np.int64)
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[first:last] if buffers[2] is not None and last > first else (
+        np.zeros(0, dtype=np.uint8))
+    return offsets - first, data
 
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
@@ -188,7 +252,8 @@ def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
         local = _iso_seconds(a)
         if local is None:  # some value is not in sacct's layout: the format decides, and such values are null
             local = pc.strptime(a, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
-        utc = pc.assume_timezone(local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
+        utc = local if zone.key == "UTC" else pc.assume_timezone(
+            local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
         return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
 
     return _per_value(_text(values), convert)
@@ -198,15 +263,21 @@ def _iso_seconds(a: pa.Array) -> pa.Array | None:
     """Timestamps when every value is ``YYYY-MM-DDTHH:MM:SS`` or a null token, read by Arrow's ISO 8601 cast.
 
     The cast is several times faster than ``strptime`` but also reads other ISO forms, so it is used only when
-    every value has the format's length and its ``T``; any value it cannot read sends the column back to
-    ``strptime`` (``None``).
+    every value has the format's length and its ``T`` (checked on the bytes); any value it cannot read sends the
+    column back to ``strptime`` (``None``).
     """
-    stamps = _nullify(a)
-    lengths = pc.min_max(pc.binary_length(stamps))
-    if stamps.null_count == len(stamps) or lengths["min"].as_py() != 19 or lengths["max"].as_py() != 19:
+    offsets, data = _offsets_data(a)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    valid = bools(a.is_valid())
+    stamp = (lengths == 19) & valid
+    if not stamp.any():
         return None
-    if not pc.all(pc.equal(pc.binary_slice(stamps.cast(pa.binary()), 10, 11), b"T")).as_py():
+    other = np.flatnonzero(valid & ~stamp)
+    if len(other) and not pc.all(pc.is_in(a.take(pa.array(other)), value_set=_NULL_SET)).as_py():
         return None
+    if not (data[starts[stamp] + 10] == ord("T")).all():
+        return None
+    stamps = a if len(other) == 0 else pc.if_else(pa.array(stamp), a, _NULL_STRING)
     try:
         return pc.cast(stamps, pa.timestamp("s"))
     except pa.ArrowInvalid:
@@ -405,10 +476,21 @@ def _convert_field(
     return out, list(map(new_warning, zip(lines[at].tolist(), messages, strict=True)))
 
 
+def _job_and_step(ids: pa.Array) -> dict[str, pa.Array]:
+    """``123_4.batch`` → job ``123_4`` and step ``batch`` (null where there is no step), split at the first point."""
+    pieces = pc.split_pattern(ids, ".", max_splits=1)
+    offsets = pieces.offsets.to_numpy()
+    firsts, counts = offsets[:-1], np.diff(offsets)
+    valid = bools(pieces.is_valid())
+    job = pieces.values.take(pa.array(firsts, mask=~(valid & (counts > 0))))
+    step = pieces.values.take(pa.array(firsts + 1, mask=~(valid & (counts > 1))))
+    return {"job": job, "step": step}
+
+
 def _split_job_ids(
     ids: pa.Array, names: pa.Array | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
 ) -> tuple[pa.Array, pa.Array]:
-    parts = _groups(ids, r"^(?P<job>[^.]*)(?:\.(?P<step>.*))?$")
+    parts = _job_and_step(ids)
     if not truncated:  # parsable output: nothing to repair
         return parts["job"], parts["step"].fill_null("")
     # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").

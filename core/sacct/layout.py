@@ -89,17 +89,23 @@ def _header_delimiter(head: str) -> tuple[str, bool] | None:
     return delim, gaps[-1] == delim
 
 
+#: Characters that sacct prints inside values (times, dates, durations, job and step ids, het jobs, arrays).
+_IN_VALUES = ":-.+_[]"
+
+
 def _data_delimiter(sample: Sequence[str], want: int) -> str | None:
     """The delimiter that splits most sample lines into ``want`` fields, or one more (``--parsable``).
 
     Candidates are the runs of punctuation in the lines and their characters; the one that fits the most lines wins,
-    the longer on a tie (``^|^`` over ``|``). Lines broken by a line break inside a value fit none, so a majority
-    decides.
+    the longer on a tie (``^|^`` over ``|``), then one that no sacct value holds. Lines broken by a line break inside
+    a value fit none, so a majority decides.
     """
     runs: set[str] = {run for line in sample for run in re.findall(r"[^A-Za-z0-9 ]+", line)}
     candidates = runs | {c for run in runs for c in run}
     fits = {cand: _fits(cand, sample, want) for cand in candidates}
-    best = max(fits, key=lambda c: (fits[c], len(c), c == "|"), default=None)
+    # Ties go to the longer candidate, then "|", then one that sacct's own values never hold (":" is in every time,
+    # "-" and "." in dates, days and steps), then by the character itself: never by the set's hash order.
+    best = max(fits, key=lambda c: (fits[c], len(c), c == "|", not set(c) & set(_IN_VALUES), c), default=None)
     return best if best is not None and 2 * fits[best] > len(sample) else None
 
 

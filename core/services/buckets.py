@@ -30,13 +30,12 @@ PREVIEW_ROWS = 200
 
 
 def bucket_table(store: ObjectStore) -> pd.DataFrame:
-    """One row per bucket: name, objects, bytes (and a human-readable size), last modified."""
+    """One row per bucket: name, objects, size in bytes, last modified."""
     buckets = store.list_buckets()
     return pd.DataFrame({
         "bucket": [b.name for b in buckets],
         "objects": pd.array([b.object_count for b in buckets], dtype="Int64"),
-        "bytes": pd.array([b.bytes_used for b in buckets], dtype="Int64"),
-        "size": [iec_size(b.bytes_used) for b in buckets],
+        "size": pd.array([b.bytes_used for b in buckets], dtype="Int64"),
         "last modified": pd.to_datetime([b.last_modified for b in buckets], utc=True),
     })
 
@@ -75,8 +74,7 @@ def browse(store: ObjectStore, bucket: str, prefix: str = "", marker: str | None
     objects = pd.DataFrame({
         "name": [o.name[len(prefix):] for o in page.objects],
         "object": [o.name for o in page.objects],
-        "bytes": pd.array([o.bytes for o in page.objects], dtype="Int64"),
-        "size": [iec_size(o.bytes) for o in page.objects],
+        "size": pd.array([o.bytes for o in page.objects], dtype="Int64"),
         "last modified": pd.to_datetime([o.last_modified for o in page.objects], utc=True),
         "hash": [o.hash for o in page.objects],
     })
@@ -290,8 +288,7 @@ def versions_table(store: ObjectStore, bucket: str, name: str) -> pd.DataFrame:
     return pd.DataFrame({
         "version": pd.array([v.number for v in versions], dtype="Int64"),
         "object": [e.name for e in entries],
-        "bytes": pd.array([e.bytes for e in entries], dtype="Int64"),
+        "size": pd.array([e.bytes for e in entries], dtype="Int64"),
         "etag": [e.hash for e in entries],
-        "size": [iec_size(e.bytes) for e in entries],
         "last modified": pd.to_datetime([e.last_modified for e in entries], utc=True),
     })

@@ -30,6 +30,8 @@ MAX_SCAN_CHARS = 10_000
 MAX_SHOWN_CHARS = 2_000
 #: Most blocks shown for one log: a log full of hits is summarised by its first ones.
 MAX_BLOCKS = 50
+#: Terminal control sequences (colours, bold, cursor moves; CSI and OSC) that tools such as Ray print into logs.
+_ANSI = linear_pattern(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _JOB_ID = linear_pattern(r"(slurm|seff)-(\d+)(_\d+)?\.(out|err|txt)$")
 
 
@@ -39,7 +41,7 @@ class LogRef:
 
     job_id: str
     object: str
-    size: str
+    size: int
     kind: str = "output"
     etag: str = ""
 
@@ -53,22 +55,25 @@ def list_logs(store: ObjectStore, settings: Settings) -> list[LogRef]:
         if match:
             tool, number, task, ext = match.groups()
             kind = "seff report" if tool == "seff" else ("error output" if ext == "err" else "output")
-            ref = LogRef(number + (task or ""), o.name, iec_size(o.bytes), kind, o.hash)
+            ref = LogRef(number + (task or ""), o.name, o.bytes, kind, o.hash)
             refs.append(((int(number), o.name), ref))
         else:
-            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, iec_size(o.bytes), "file", o.hash)))
+            refs.append(((-1, o.name), LogRef(o.name[len(LOGS_PREFIX):], o.name, o.bytes, "file", o.hash)))
     return [ref for _, ref in sorted(refs, key=lambda item: item[0])]
 
 
 def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
-    """The log as text (undecodable bytes shown as U+FFFD); very large logs are cut to their last part."""
+    """The log as text: undecodable bytes shown as U+FFFD, terminal colour codes taken out, a very large log cut.
+
+    A log over :data:`MAX_LOG_BYTES` is read from its end, with a first line saying how much is not shown.
+    """
     meta, chunks = store.stream_object(bucket, name)
     data = bytearray()
     for chunk in chunks:
         data.extend(chunk)
         if len(data) > 2 * MAX_LOG_BYTES:
             del data[: len(data) - MAX_LOG_BYTES]
-    text = bytes(data[-MAX_LOG_BYTES:]).decode("utf-8", errors="replace")
+    text: str = _ANSI.sub("", bytes(data[-MAX_LOG_BYTES:]).decode("utf-8", errors="replace"))
     if meta.size > MAX_LOG_BYTES:
         text = f"[… first {iec_size(meta.size - MAX_LOG_BYTES)} not shown …]\n" + text
     return text
@@ -87,11 +92,19 @@ def tail(text: str, lines: int) -> str:
 
 
 def highlights(text: str) -> dict[str, int]:
-    """Line counts that usually matter in a Slurm log: all lines, and lines mentioning errors, warnings, cancels."""
+    """Line counts that usually matter in a Slurm log: all lines, and lines mentioning cancels, errors, warnings.
+
+    Each line is counted once, under the first of cancelled, error, warning it mentions: Slurm's cancel line
+    ("slurmstepd: error: *** JOB 1 CANCELLED ...") is one cancelled line, not also an error line.
+    """
     lines = text.lower().splitlines()
-    return {"lines": len(lines), "errors": sum("error" in line for line in lines),
-            "warnings": sum("warning" in line for line in lines),
-            "cancelled": sum("cancelled" in line for line in lines)}
+    counts = {"lines": len(lines), "errors": 0, "warnings": 0, "cancelled": 0}
+    for line in lines:
+        kind = ("cancelled" if "cancelled" in line else "errors" if "error" in line
+                else "warnings" if "warning" in line else None)
+        if kind is not None:
+            counts[kind] += 1
+    return counts
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,6 @@ def window(text: str, line: int, *, context: int = 10) -> ContextBlock:
 
 
 def log_table(refs: list[LogRef]) -> pd.DataFrame:
-    """The log picker's rows: job id, kind of log, object name and size."""
+    """The log picker's rows: job id, kind of log, object name and size in bytes."""
     return pd.DataFrame({"job": [r.job_id for r in refs], "kind": [r.kind for r in refs],
                          "object": [r.object[len(LOGS_PREFIX):] for r in refs], "size": [r.size for r in refs]})

@@ -18,6 +18,7 @@ from core.services.palette import PHASE_COLOURS as PHASE_COLOURS  # the Manageme
 from core.settings import ReadLimits, Settings
 from core.store.base import ObjectStore
 from core.store.listing import objects_under
+from core.units import iec_size
 
 MANAGEMENT_PREFIX = folder("mana")
 
@@ -94,9 +95,16 @@ def workspace_table(platform: Platform) -> pd.DataFrame:
             w.max_capacity_bytes else None
         files = (w.used_files_count / w.max_files_count) if w.used_files_count is not None and \
             w.max_files_count else None
-        rows.append((w.path, workspace_project(w), f"{w.used_capacity} / {w.max_capacity}", cap,
-                     f"{w.used_files} / {w.max_files}", files))
+        # One unit system whatever the listing printed ("3.045G", ".97k"): binary sizes, whole counts.
+        rows.append((w.path, workspace_project(w),
+                     f"{iec_size(w.used_capacity_bytes, unknown=w.used_capacity)} / "
+                     f"{iec_size(w.max_capacity_bytes, unknown=w.max_capacity)}", cap,
+                     f"{_count(w.used_files_count, w.used_files)} / {_count(w.max_files_count, w.max_files)}", files))
     return pd.DataFrame(rows, columns=columns)
+
+
+def _count(value: int | None, printed: str) -> str:
+    return printed if value is None else f"{value:,}"
 
 
 def workspace_project(workspace: Workspace) -> str:

@@ -21,8 +21,8 @@ if table.empty:
 c1, c2, c3 = st.columns(3)
 c1.metric("Buckets", len(table))
 c2.metric("Objects", f"{int(table['objects'].sum()):,}")
-c3.metric("Stored", iec_size(int(table["bytes"].sum())))
-st.dataframe(table.drop(columns="bytes"), hide_index=True, width="stretch", column_config={
+c3.metric("Stored", iec_size(int(table["size"].sum())))
+st.dataframe(components.with_sizes(table), hide_index=True, width="stretch", column_config={
     "objects": st.column_config.NumberColumn(format="%d"),
     "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
 })
@@ -64,7 +64,7 @@ with components.guard(f"Could not list {bucket}/{prefix}"):
     st.session_state[markers_key] = markers
     page = service.browse(store, bucket, prefix, markers[page_number - 1])
     # The bucket's row (objects, bytes, last change) keys the cached count: an unchanged bucket is not listed again.
-    state = tuple(str(v) for v in table.loc[table["bucket"] == bucket, ["objects", "bytes", "last modified"]]
+    state = tuple(str(v) for v in table.loc[table["bucket"] == bucket, ["objects", "size", "last modified"]]
                   .iloc[0].tolist())
     total = components.folder_total(store, bucket, prefix, state) if prefix else None
 
@@ -86,7 +86,7 @@ if not page.objects.empty:
     with components.guard(f"Could not list the stored versions in {bucket}/{prefix}"):
         shown = service.label_versions(store, bucket, page.objects)
     picked = st.dataframe(
-        shown.drop(columns=["object", "bytes"]), hide_index=True, width="stretch",
+        components.with_sizes(shown.drop(columns="object")), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key=f"objects-{bucket}-{prefix}-{page_number}-{opened}",
         selection_default={"selection": {"rows": [] if position is None else [position]}},
         column_config={"last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
@@ -158,7 +158,8 @@ if opened is not None:
     if versions is not None and not versions.empty:
         st.caption(f"{len(versions)} stored versions of this object (newest first); select one to open the object "
                    "that holds it")
-        chosen = st.dataframe(versions.drop(columns=["object", "bytes", "etag"]), hide_index=True, width="stretch",
+        chosen = st.dataframe(components.with_sizes(versions.drop(columns=["object", "etag"])), hide_index=True,
+                              width="stretch",
                               on_select="rerun", selection_mode="single-row", key=f"versions-{bucket}-{opened}",
                               column_config={"version": st.column_config.NumberColumn(format="%d"),
                                              "last modified": st.column_config.DatetimeColumn(

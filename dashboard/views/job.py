@@ -12,6 +12,7 @@ from core.services import sweeps as sweeps_service
 from core.services import tables
 from core.services.sacct import RunRef
 from core.services.times import pipeline_bucket
+from core.units import iec_size
 from dashboard import components, links
 from dashboard import sweeps as sweep_view
 
@@ -74,7 +75,7 @@ elif not job.runs:
 else:
     st.text("In SACCT run" + ("s: " if len(job.runs) > 1 else ": ") + ", ".join(job.runs))
     for run in job.runs:
-        st.page_link(links.SACCT, label="Open the run in SACCT", icon=":material/query_stats:",
+        st.page_link(links.SACCT, label=links.plain(f"Open {run} in SACCT"), icon=":material/query_stats:",
                      query_params={"runs": run})
     left, right = st.columns([2, 3])
     with left:
@@ -106,7 +107,8 @@ else:
                 "peak GPU memory GiB": st.column_config.NumberColumn(format="%.2f GiB")})
     st.caption("Advice")
     if findings.empty:
-        st.text("No finding: " + findings_service.findings_help(settings))
+        st.text("No finding for this job.")
+        st.caption(findings_service.findings_help(settings))
     else:
         st.caption(findings_service.findings_help(settings))
         components.sacct_table(tables.headed_table(findings, findings_service.FINDING_HEADERS,
@@ -129,23 +131,24 @@ elif not job.logs:
     st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
             icon=":material/info:")
 for ref in job.logs:
-    with st.expander(links.plain(f"{ref.kind}: {ref.object} ({ref.size})"), expanded=True, icon=":material/article:"):
+    with st.expander(links.plain(f"{ref.kind}: {ref.object} ({iec_size(ref.size)})"), expanded=True,
+                     icon=":material/article:"):
         with components.guard(f"Could not read {pipeline_bucket(settings)}/{ref.object}"):
             text = components.cached_read(logs_service.read_log_object, store,
                                           pipeline_bucket(settings), ref.object, ref.etag)
         st.page_link(links.LOGS, label="Open in Logs", icon=":material/article:", query_params={"object": ref.object})
         if ref.kind == "seff report":
-            st.code(text, language=None)
+            st.code(text, language=None, wrap_lines=True)
             continue
         blocks = logs_service.error_blocks(text)
         if blocks:
             places = f"{len(blocks)} place" + ("s" if len(blocks) > 1 else "")
             st.caption(f"{sum(len(b.hit_lines) for b in blocks)} error lines in {places} "
                        "(marked with >, two lines of context either side)")
-            st.code("\n…\n".join(b.as_text() for b in blocks), language=None,
+            st.code("\n…\n".join(b.as_text() for b in blocks), language=None, wrap_lines=True,
                     height=400 if sum(len(b.lines) for b in blocks) > 20 else "content")
         else:
             st.caption("No error lines found (error, exception, traceback, cancelled, killed, out of memory, "
                        "time limit).")
         st.caption("Last 30 lines")
-        st.code(logs_service.tail(text, 30), language=None)
+        st.code(logs_service.tail(text, 30), language=None, wrap_lines=True)

@@ -30,8 +30,9 @@ view.set("object", ref.object)
 st.caption("Select a row to show that log.")
 table = service.log_table(refs)
 position = [r.object for r in refs].index(ref.object)
-picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                      key=f"logs-{ref.object}", selection_default={"selection": {"rows": [position]}},
+picked = st.dataframe(components.with_sizes(table), hide_index=True, width="stretch", on_select="rerun",
+                      selection_mode="single-row", key=f"logs-{ref.object}",
+                      selection_default={"selection": {"rows": [position]}},
                       height=min(35 * (len(table) + 1) + 3, 300))
 if picked.selection.rows and picked.selection.rows[0] != position:
     view.set("object", refs[picked.selection.rows[0]].object)
@@ -58,7 +59,7 @@ if query:
     hits = [n for block in blocks for n in block.hit_lines]
     st.caption(f"{len(hits)} matching lines, two lines of context either side (hits marked with >)"
                + (f"; the first {service.MAX_BLOCKS} places" if len(blocks) == service.MAX_BLOCKS else ""))
-    st.code("\n…\n".join(b.as_text() for b in blocks) or "(no match)", language=None,
+    st.code("\n…\n".join(b.as_text() for b in blocks) or "(no match)", language=None, wrap_lines=True,
             height=360 if sum(len(b.lines) for b in blocks) > 16 else "content")
     if hits:
         lines = text.splitlines()
@@ -77,12 +78,12 @@ if line is not None:
         links.stale("line", [line], "no line")
         view.set("line", None)
     else:
-        st.code(around.as_text(), language=None)
+        st.code(around.as_text(), language=None, wrap_lines=True)
 
 tail = st.slider("Tail: last lines", min_value=20, max_value=2000, value=200, step=20, key="tail",
                  bind="query-params", persist_state="session")
 st.caption(f"The end of the log: its last {tail} lines, scrolled to the last one.")
 with st.container(height=560, autoscroll=True):
-    st.code(service.tail(text, tail), language=None)
+    st.code(service.tail(text, tail), language=None, wrap_lines=True)
 st.download_button("Download log", data=text.encode("utf-8"), file_name=ref.object.rsplit("/", 1)[-1],
                    icon=":material/download:")

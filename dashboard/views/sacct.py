@@ -9,6 +9,7 @@ from core.services import runs as runs_service
 from core.services import sacct as service
 from core.services import sweeps as sweeps_service
 from core.services.jobs import JobKey
+from core.text import counted
 from dashboard import components, links
 from dashboard import sweeps as sweep_view
 
@@ -132,7 +133,7 @@ elif view == "Efficiency":
 elif view == "Findings":
     notes = findings_service.findings(jobs, settings)
     st.caption(findings_service.findings_help(settings))
-    st.subheader(f"{len(notes):,} findings on {notes['job-id'].nunique() if len(notes) else 0:,} of "
+    st.subheader(f"{counted(len(notes), 'finding')} on {notes['job-id'].nunique() if len(notes) else 0:,} of "
                  f"{len(jobs):,} jobs")
     components.sacct_table(tables.headed_table(notes, findings_service.FINDING_HEADERS, settings.sacct_timezone),
                            key="findings", selectable=False)

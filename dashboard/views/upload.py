@@ -7,7 +7,7 @@ from core.services import findings as findings_service
 from core.services import sacct as sacct_service
 from core.services import tables
 from core.services import upload as service
-from core.text import markdown_plain
+from core.text import counted, markdown_plain
 from dashboard import components
 
 components.header("Upload sacct", "Any sacct output: fixed width, --parsable, --parsable2 or --json. "
@@ -112,7 +112,7 @@ if shown.charts:
     for column, figure in zip(st.columns(len(shown.charts)), shown.charts, strict=True):
         column.plotly_chart(figure, width="stretch")
     notes = shown.findings
-    with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
+    with st.expander(counted(len(notes), "finding"), expanded=not notes.empty, icon=":material/lightbulb:"):
         st.caption(findings_service.findings_help(settings))
         st.text(shown.waste)
         if len(notes) > service.PREVIEW_FINDINGS:

@@ -113,6 +113,23 @@ def test_waste_and_failures_per_run() -> None:
         ["TIMEOUT", "0:0", 12], ["FAILED", "9:0", 4], ["FAILED", "1:0", 1]]
 
 
+def test_out_of_memory_advice_says_the_rounded_ask_truthfully() -> None:
+    # --mem=100M ran out: 1.5 × 100M is 150 MiB, which sbatch is asked in 100M steps: --mem=200M, at least 1.5 ×.
+    text = ("JobID|State|Elapsed|AllocCPUS|ReqMem|MaxRSS\n1|OUT_OF_MEMORY|00:10:00|1|100M|\n"
+            "1.batch|OUT_OF_MEMORY|00:10:00|1||\n")
+    note = job_findings(_jobs(text), DEFAULT).iloc[0]
+    assert note["finding"] == "out of memory"
+    assert note["advice"] == "--mem=200M (at least 1.5 × the request, 150.00 MiB)"
+    assert note["figure"] == "ran out of memory; 100.00 MiB requested"
+
+
+def test_out_of_memory_without_a_printed_request_says_so() -> None:
+    text = "JobID|State|Elapsed|AllocCPUS\n1|OUT_OF_MEMORY|00:10:00|1\n"
+    note = job_findings(_jobs(text), DEFAULT).iloc[0]
+    assert note["figure"] == "ran out of memory; ReqMem was not printed"
+    assert "no requested" not in note["figure"]
+
+
 def test_gpu_findings_idle_first_by_billing_at_stake_and_not_recorded_is_no_finding() -> None:
     from core.billing import Rates, bill
 

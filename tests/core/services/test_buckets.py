@@ -99,7 +99,7 @@ def test_stored_versions_are_shown_as_versions_of_their_object(store: LocalStore
         put_versioned(store, "b", "ARTIFACTS/SACCT/u-run.parquet", data)
     table = buckets.versions_table(store, "b", "ARTIFACTS/SACCT/u-run.parquet")
     assert table["version"].tolist() == [3, 2, 1]
-    assert table["bytes"].tolist() == [5, 4, 3]
+    assert table["size"].tolist() == [5, 4, 3]
     newest = table["object"].iat[0]
     assert newest.startswith(".versions/ARTIFACTS/SACCT/u-run.parquet/")
     assert store.get_object("b", newest)[1] == b"three"
