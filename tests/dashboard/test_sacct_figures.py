@@ -234,7 +234,8 @@ def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
     assert notes.loc[0, "JobID"] == "12051616" and notes.loc[0, "Finding"] == "out of memory"
     # The run as a whole: failures by state and exit code (SOURCES-sacct.md fact 5), idle core-hours, unused memory.
     summary = next(t.value for t in at.text if t.value.startswith("Idle core-hours"))
-    assert "over 35 finished jobs with TotalCPU" in summary
+    # 35 finished jobs, of which 3 were cancelled before they started (Elapsed 0): no CPU time is theirs to idle.
+    assert "over 32 finished jobs with TotalCPU" in summary
     assert "17 failed: TIMEOUT (exit 0:0) ×12, FAILED (exit 9:0) ×4, FAILED (exit 1:0) ×1" in summary
     assert summary.endswith("1 ran out of memory.")
 
