@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     read_limit_rows: int = Field(ReadLimits.rows, gt=0)
     read_limit_mb: int = Field(ReadLimits.bytes // 2**20, gt=0)
     management_limit_mb: int = Field(ReadLimits.management_bytes // 2**20, gt=0)
+    #: Largest object the Buckets page offers to download: the app holds a download whole in memory until the
+    #: session ends, so a bigger one is fetched with `hpc-monitor` or a Swift client instead.
+    download_limit_mb: int = Field(256, gt=0)
     #: Keystone URLs the sign-in page may send credentials to besides CSC_AUTH_URL (comma-separated).
     keystone_urls: Annotated[tuple[str, ...], NoDecode] = ()
     default_platform: str = "other"

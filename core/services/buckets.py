@@ -201,6 +201,18 @@ def _as_text(data: bytes) -> str | None:
         return None
 
 
+def download_refusal(bucket: str, name: str, size: int, limit_bytes: int) -> str | None:
+    """Why the page offers no download of an object of ``size`` bytes (``None`` when it does).
+
+    Streamlit sends a download from the app's memory and keeps it there until the session ends, so an object over
+    the limit is left to a client that streams it.
+    """
+    if size <= limit_bytes:
+        return None
+    return (f"{bucket}/{name} is {iec_size(size)}, over the {iec_size(limit_bytes)} the dashboard downloads "
+            f"(DOWNLOAD_LIMIT_MB): fetch it with a Swift client, e.g. swift download {bucket} {name}")
+
+
 def download(store: ObjectStore, bucket: str, name: str, version: int | None = None) -> bytes:
     """The whole object (or its stored version ``version``), for the download button."""
     if version is not None:

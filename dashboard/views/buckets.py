@@ -180,6 +180,11 @@ if opened is not None:
     else:
         st.text(f"{detail.metadata.size:,} bytes of {detail.metadata.content_type or 'unknown type'}; first bytes:")
         st.code(detail.hex_head, language=None)
-    st.download_button("Download", data=lambda: service.download(store, bucket, name, chosen_version),
-                       file_name=opened.rsplit("/", 1)[-1], icon=":material/download:",
-                       mime=detail.metadata.content_type or None)
+    refusal = service.download_refusal(bucket, name, detail.metadata.size,
+                                       components.settings().download_limit_mb * 2**20)
+    if refusal is not None:
+        st.info(markdown_plain(refusal), icon=":material/download:")
+    else:
+        st.download_button("Download", data=lambda: service.download(store, bucket, name, chosen_version),
+                           file_name=opened.rsplit("/", 1)[-1], icon=":material/download:",
+                           mime=detail.metadata.content_type or None)

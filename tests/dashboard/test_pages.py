@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.serialize import load_management, parquet_to_frame
@@ -64,6 +65,27 @@ def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: O
     custom = at.dataframe[-2].value
     assert dict(zip(custom.iloc[:, 0], custom.iloc[:, 1], strict=True))["version"] == "1"
     assert at.get("download_button")
+
+
+def test_an_object_over_the_download_limit_is_not_offered_for_download(
+        open_page: OpenPage, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streamlit keeps a download in the app's memory for the whole session: a 2 GB object held 2 GB per session.
+    monkeypatch.setenv("DOWNLOAD_LIMIT_MB", "1")
+    store = LocalStore(store_dir)
+    store.put_object("mlch-for-air", "DATA/big.bin", b"\0" * (2 * 2**20))
+    store.put_object("mlch-for-air", "DATA/small.bin", b"\0" * (2**20))
+    at = open_page("views/buckets.py")
+    at.query_params.update(bucket="mlch-for-air", prefix="DATA/", object="DATA/big.bin")
+    at.run()
+    _no_trouble(at)
+    assert not at.get("download_button")
+    note = next(unescaped(i.value) for i in at.info if "DOWNLOAD" in i.value)
+    assert "2.00 MiB" in note and "1.00 MiB" in note and "swift download mlch-for-air DATA/big.bin" in note
+    at = open_page("views/buckets.py")
+    at.query_params.update(bucket="mlch-for-air", prefix="DATA/", object="DATA/small.bin")
+    at.run()
+    _no_trouble(at)
+    assert at.get("download_button")  # exactly at the limit: offered
 
 
 def test_buckets_object_view_reads_earlier_versions_through_a_picker(open_page: OpenPage, store_dir: Path) -> None:
