@@ -21,8 +21,8 @@ from core.services import sacct as sacct_service
 from core.settings import Settings
 from core.store.base import ObjectStore
 
-#: How many of the newest runs are searched for failed jobs and listed.
-RECENT_RUNS = 5
+#: How many of the newest runs are searched for failed jobs and listed: the runs the SACCT page opens on.
+RECENT_RUNS = sacct_service.RECENT_RUNS
 #: How many management objects (the most recently changed) are read.
 RECENT_MANAGEMENT = 5
 

@@ -93,8 +93,7 @@ else:
 # --- Logs -------------------------------------------------------------------------------------------------------
 st.subheader("Logs", divider="gray")
 if not job.logs:
-    st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
-            icon=":material/info:")
+    st.info(service.missing_log_note(job), icon=":material/info:")
 for ref in job.logs:
     with st.expander(links.plain(f"{ref.kind}: {ref.object} ({ref.size})"), expanded=True, icon=":material/article:"):
         with components.guard(f"Could not read {pipeline_bucket(settings)}/{ref.object}"):

@@ -10,6 +10,7 @@ from core.models import Orchestration
 from core.services import management as management_service
 from core.services import overview as service
 from core.services import runs as runs_service
+from core.services import sacct as sacct_service
 from core.services.jobs import JobKey
 from core.services.sacct import RunRef
 from dashboard import components, links
@@ -63,7 +64,8 @@ def show() -> None:
     with left:
         failed = view.failed_jobs
         st.subheader(f"Failed jobs: {len(failed):,}", divider="red" if len(failed) else "green")
-        st.caption(f"FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL jobs of the {view.runs_searched} newest SACCT runs.")
+        rule = sacct_service.recent_runs_rule(view.runs_searched)
+        st.caption(f"FAILED, OUT_OF_MEMORY, TIMEOUT or NODE_FAIL jobs of {rule}: the runs the SACCT page opens on.")
         if failed.empty:
             st.success("No failed job in the newest runs.", icon=":material/check:")
         for job in failed.head(LINKS).to_dict("records"):
@@ -102,7 +104,7 @@ def show() -> None:
                              icon=":material/account_tree:", query_params={"object": pipeline.object})
 
         st.subheader("Newest runs", divider="gray")
-        st.caption(f"The {len(view.newest_runs)} most recently stored SACCT runs.")
+        st.caption(f"{sacct_service.recent_runs_rule(len(view.newest_runs)).capitalize()}.")
         if not view.newest_runs:
             st.info("No SACCT run stored yet.")
         else:

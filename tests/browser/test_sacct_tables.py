@@ -22,7 +22,6 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from core.demo import _FIELDS_07
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
 from core.services.sacct import aligned_durations
@@ -30,6 +29,7 @@ from core.store.local import LocalStore
 from core.units import slurm_duration
 from tests import samples
 from tests.browser.conftest import choose_sacct_file, start_app, wait_idle
+from tests.samples import FIELDS_07 as _FIELDS_07
 
 pytestmark = pytest.mark.browser
 Page = Any

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.demo import _FIELDS_06, _FIELDS_07
 from core.sacct import job_metrics, parse_sacct
 from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
 from tests import samples
+from tests.samples import FIELDS_06 as _FIELDS_06
+from tests.samples import FIELDS_07 as _FIELDS_07
 
 DEFAULT = Thresholds()
 

@@ -9,12 +9,14 @@ from core.sacct import parse_sacct
 from core.services import sacct
 from core.settings import Settings
 from core.store.local import LocalStore
+from tests import samples
 
 
 def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -> None:
     seed_demo(store, settings)
+    samples.seed_public_runs(store, settings, ["hyak-default"])  # a big public run beside the demo's
     runs = sacct.list_runs(store, settings)
-    assert len(runs) == len(SACCT_RUNS)
+    assert len(runs) == len(SACCT_RUNS) + 1
     hyak = next(r for r in runs if r.name.endswith("hyak-default"))
     frame = sacct.combine([sacct.load_run(store, "mlch-for-air", hyak.object)])
     assert len(frame) == 2292
