@@ -22,6 +22,7 @@ TIMES = "views/times.py"
 SACCT = "views/sacct.py"
 LOGS = "views/logs.py"
 JOB = "views/job.py"
+PIPELINE = "views/pipeline.py"
 _MEMORY = "view-params:"
 
 

@@ -57,6 +57,8 @@ class Overview:
     stuck: list[StuckPipeline]
     newest_runs: list[runs_service.RunInfo]
     problems: list[str] = field(default_factory=list)
+    #: The Management objects (pipeline runs) looked at, the most recently changed first.
+    pipeline_runs: list[str] = field(default_factory=list)
 
 
 def _default_loader(store: ObjectStore) -> RunLoader:
@@ -147,4 +149,4 @@ def build_overview(
                                        (now - obj.last_changed).total_seconds() / 60,
                                        pd.concat(active, ignore_index=True)))
     quota_frame = quotas[0] if quotas else pd.DataFrame(columns=list(management_service.QUOTA_COLUMNS))
-    return Overview(failed, len(frames), quota_frame, read, stuck, infos, problems)
+    return Overview(failed, len(frames), quota_frame, read, stuck, infos, problems, [o.name for o in objects])

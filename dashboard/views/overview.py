@@ -103,6 +103,13 @@ def show() -> None:
                 st.page_link(links.MANAGEMENT, label=f"Open {plain(pipeline.object)}",
                              icon=":material/account_tree:", query_params={"object": pipeline.object})
 
+        st.subheader("Pipeline runs", divider="gray")
+        st.caption("The most recently changed Management objects, each one pipeline run: its stages and jobs on one "
+                   "time axis.")
+        for name in view.pipeline_runs[:3]:
+            st.page_link(links.PIPELINE, label=f"Pipeline run {plain(name)}", icon=":material/view_timeline:",
+                         query_params={"object": name})
+
         st.subheader("Newest runs", divider="gray")
         st.caption(f"{sacct_service.recent_runs_rule(len(view.newest_runs)).capitalize()}.")
         if not view.newest_runs:
