@@ -78,26 +78,37 @@ def timeline(pipeline: service.PipelineRun) -> go.Figure:
     return figure
 
 
-st.plotly_chart(timeline(run), width="stretch", key="pipeline-timeline")
+clicked = st.plotly_chart(timeline(run), width="stretch", key="pipeline-timeline", on_select="rerun",
+                          selection_mode="points")
+for point in (clicked.selection.points if clicked else []):
+    job_id = str((point.get("customdata") or [""])[0])
+    match = run.jobs[run.jobs["job-id"] == job_id] if job_id else run.jobs.iloc[0:0]
+    if not match.empty:  # a job's bar opens its job page; a stage's bar has no job
+        row = match.iloc[0]
+        links.open_job(JobKey(job_id, str(row["run"]), str(row["platform"]), chosen).query_params())
 
 st.subheader("Jobs", divider="gray")
-st.caption("A job's link opens its job page (a chart bar cannot be a link in Streamlit, so the links are here).")
+st.caption("Click a job's bar in the chart, or select its row here, to open its job page; the Job page column holds "
+           "the same link to copy.")
 jobs = run.jobs.copy()
 jobs["job page"] = [
     "job?" + "&".join(f"{k}={v}" for k, v in JobKey(str(j), str(r), str(p), chosen).query_params().items())
     for j, r, p in zip(jobs["job-id"], jobs["run"], jobs["platform"], strict=True)]
 for column in ("submit", "start", "end"):
     jobs[column] = pd.to_datetime(jobs[column], unit="s", utc=True).dt.tz_convert(settings.sacct_timezone)
-st.dataframe(jobs[["job page", "platform", "group", "job-id", "script", "state", "partition", "submit", "start",
-                   "end", "wait-seconds", "run-seconds", "cores", "gpus", "core-hours", "gpu-hours", "billed",
-                   "unit"]],
-             hide_index=True, width="stretch", key="pipeline-jobs",
+shown_columns = ["job page", "platform", "group", "job-id", "script", "state", "partition", "submit", "start", "end",
+                 "wait-seconds", "run-seconds", "cores", "gpus", "core-hours", "gpu-hours", "billed", "unit"]
+picked = st.dataframe(jobs[shown_columns],
+             hide_index=True, width="stretch", key="pipeline-jobs", on_select="rerun", selection_mode="single-row",
              column_config={"job page": st.column_config.LinkColumn("Job page", display_text=r"job\?job=([^&]+)"),
                             "wait-seconds": st.column_config.NumberColumn("Queue wait s", format="%d"),
                             "run-seconds": st.column_config.NumberColumn("Run s", format="%d"),
                             "core-hours": st.column_config.NumberColumn(format="%.2f"),
                             "gpu-hours": st.column_config.NumberColumn("GPU-hours", format="%.2f"),
                             "billed": st.column_config.NumberColumn("Billed (CPU pool)", format="%.2f")})
+if picked.selection.rows:
+    row = run.jobs.iloc[picked.selection.rows[0]]
+    links.open_job(JobKey(str(row["job-id"]), str(row["run"]), str(row["platform"]), chosen).query_params())
 
 c1, c2 = st.columns(2)
 with c1:
