@@ -8,7 +8,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast screenshots services services-stop bench lint browser-deps clean
+.PHONY: run test test-fast screenshots services services-stop bench lint browser-deps slurm-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ run: $(VENV)/.run-stamp
 	$(VENV)/bin/streamlit run dashboard/serve.py --server.port $(PORT) --server.address $(HOST)
 
 ## make test: install what the tests need, then run every test (unit, real Swift + Keystone, browser)
-test: $(VENV)/.dev-stamp browser-deps
+test: $(VENV)/.dev-stamp browser-deps slurm-deps
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
 	exit $$rc
@@ -41,13 +41,24 @@ screenshots: $(VENV)/.dev-stamp browser-deps
 
 ## make test-fast: unit tests only (no real services, no browser)
 test-fast: $(VENV)/.dev-stamp
-	$(PY) -m pytest -m "not swift and not browser"
+	$(PY) -m pytest -m "not swift and not browser and not slurm"
 
 # Debian's chromium for the Playwright tests (Playwright cannot download its own browser here).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
+
+# Debian's Slurm, its accounting daemon and MariaDB for the real-Slurm tests (the suite starts them itself, on
+# loopback). policy-rc.d keeps the packages from starting their own services while they install.
+slurm-deps:
+	@command -v slurmctld >/dev/null 2>&1 && command -v slurmdbd >/dev/null 2>&1 && command -v mariadbd >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    made=; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+	      chmod +x /usr/sbin/policy-rc.d; made=1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm slurmdbd mariadb-server; \
+	    rc=$$?; [ -n "$$made" ] && rm -f /usr/sbin/policy-rc.d; exit $$rc; \
+	  else echo "Slurm is missing: sudo apt-get install slurm-wlm slurmdbd mariadb-server"; exit 1; fi; }
 
 ## make services: real Keystone + Swift on loopback in the background; writes .services/credentials.env
 services: $(VENV)/.dev-stamp

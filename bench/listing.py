@@ -22,7 +22,8 @@ from pydantic import SecretStr
 
 from bench.generate import CACHE
 from bench.results import Results
-from core.store.base import ObjectPage, ObjectStore
+from core.store.base import ObjectStore
+from stack.counting import CountingStore
 
 BUCKET = "bench-listing"
 FIRST_PAGE = 1000
@@ -58,21 +59,6 @@ def fill(make_store: Callable[[], ObjectStore], n: int, start: int = 0) -> float
         for _ in pool.map(put, range(start, n), chunksize=64):
             pass
     return time.perf_counter() - t0
-
-
-class CountingStore:
-    """Wraps a store and counts ``list_objects`` calls."""
-
-    def __init__(self, inner: ObjectStore) -> None:
-        self.inner = inner
-        self.list_calls = 0
-
-    def list_objects(self, *args: Any, **kwargs: Any) -> ObjectPage:
-        self.list_calls += 1
-        return self.inner.list_objects(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def measure(results: Results, label: str, store: ObjectStore, n: int, *, target_first_page: float | None,
@@ -112,13 +98,13 @@ def measure(results: Results, label: str, store: ObjectStore, n: int, *, target_
 
     counting = CountingStore(store)
     first = browse(counting, BUCKET, "LOGS/run-0001/")
-    calls_first = counting.list_calls
+    calls_first = counting.calls.total("list_objects")
     t0 = time.perf_counter()
     second = browse(counting, BUCKET, "LOGS/run-0001/", first.next_marker)
     browse_time = time.perf_counter() - t0
-    calls_second = counting.list_calls - calls_first
+    calls_second = counting.calls.total("list_objects") - calls_first
     root = browse(counting, BUCKET, "")
-    calls_root = counting.list_calls - calls_first - calls_second
+    calls_root = counting.calls.total("list_objects") - calls_first - calls_second
     assert len(first.objects) == 100 and len(second.objects) == 100 and root.folders == ["LOGS/"]
     results.add(f"list.{label}.buckets page listing calls per page", max(calls_first, calls_second, calls_root),
                 "calls", at_most=1)

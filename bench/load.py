@@ -5,7 +5,7 @@ websocket to ``/_stcore/stream`` that asks for a page the way the frontend does 
 naming the page) and reads the forward messages until the script run finished. A page view counts as an error when
 the run shows an exception or an error message, does not finish within the timeout, or the connection breaks.
 
-:func:`serve` runs the app as a subprocess (``streamlit run dashboard/app.py``) on a free loopback port;
+:func:`stack.app.serve` runs the app as a subprocess (``streamlit run dashboard/app.py``) on a free loopback port;
 :func:`run_load` drives ``sessions`` sessions that each open the next page every ``interval`` seconds for
 ``duration`` seconds, spread over one or more app replicas.
 """
@@ -15,19 +15,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from stack.app import App, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -50,84 +46,6 @@ def app_pages(app: Path = ROOT / "dashboard" / "app.py") -> tuple[tuple[str, ...
 PAGES, DEFAULT_PAGE = app_pages()
 #: Seconds a page view may take before it counts as an error (the view is abandoned).
 VIEW_TIMEOUT = 30.0
-
-
-# --- the app as a process -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class App:
-    """A running app process."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def rss(self) -> int:
-        """Resident memory of the app process, in bytes."""
-        import psutil
-
-        return int(psutil.Process(self.process.pid).memory_info().rss)
-
-    def stop(self, *, kill: bool = False) -> None:
-        """End the process (SIGKILL when ``kill``: no clean-up runs, like a crash)."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_app(workdir: Path, env: Mapping[str, str], port: int | None = None, timeout: float = 120.0) -> App:
-    """Start the app in ``workdir`` (its log and, unless ``env`` says otherwise, its local store) and wait for it.
-
-    ``env`` is added to the environment after every ``CSC_*``/``STORE*`` variable of this process is removed, so a
-    developer's settings never leak in; the app runs from the checkout (no ``.env`` there is read by tests' apps
-    because ``workdir`` holds none and the settings come from the environment first).
-    """
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CSC_", "STORE", "LOCAL_STORE"))}
-    clean.update({"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store"), "PYTHONPATH": str(ROOT)})
-    clean.update(env)
-    log = workdir / f"streamlit-{port}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=clean, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-    app = App(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as response:
-            if response.status == 200:
-                return app
-        time.sleep(0.3)
-    app.stop()
-    raise RuntimeError(f"the app was not healthy within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-@contextlib.contextmanager
-def serve(workdir: Path, env: Mapping[str, str], port: int | None = None) -> Iterator[App]:
-    """The app as a subprocess for the duration of the ``with`` block."""
-    app = start_app(workdir, env, port)
-    try:
-        yield app
-    finally:
-        app.stop()
 
 
 # --- one session over the websocket -------------------------------------------------------------------------------

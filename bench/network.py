@@ -28,13 +28,14 @@ def object_reads(lines: list[str]) -> int:
 
 def run(results: Any, quick: bool) -> None:
     """``network``: first render and requests per page, and 8 concurrent sessions, over a 50 ms Swift."""
+    from stack.app import serve
     from stack.faultproxy import interposed
 
     duration = 16.0 if quick else 30.0
     with tempfile.TemporaryDirectory(prefix="bench-network-") as tmp:
         base = Path(tmp)
         with load.swift_demo(base) as (info, env, fields), interposed(info.directory, delay=DELAY) as proxy, \
-                load.serve(base / "app", env) as app:
+                serve(base / "app", env) as app:
             views: list[tuple[str, str, load.PageView, list[str]]] = []
 
             async def every_page_twice() -> None:

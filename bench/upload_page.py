@@ -97,7 +97,7 @@ def run(results: Results, rows: int = ROWS) -> None:
     """Serve the app, upload a ``rows``-row file through the page in Chromium, record the figures."""
     from playwright.sync_api import sync_playwright
 
-    from bench.load import serve
+    from stack.app import serve
 
     label = f"upload.page_{rows // 1_000_000}M_rows" if rows % 1_000_000 == 0 else f"upload.page_{rows // 1000}k_rows"
     with tempfile.TemporaryDirectory(prefix="bench-upload-page-") as tmp:

@@ -22,10 +22,9 @@ alone cannot be guessed): their figure is null. Local NVMe disk is not in sacct'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 #: Puhti's CPU partitions (docs.csc.fi/computing/running/batch-job-partitions).
 PUHTI_CPU = frozenset({"test", "small", "large", "longrun", "hugemem", "hugemem_longrun", "interactive"})
@@ -44,21 +43,22 @@ LUMI_CORE = frozenset({"small", "debug", "largemem"})
 UNITS = {"puhti": "CSC BU", "mahti": "CSC BU", "roihu": "CSC BU", "lumi": "LUMI core-hours"}
 
 
-@dataclass(frozen=True)
-class Rates:
-    """Billing rates (defaults: CSC's and LUMI's published ones, see the README)."""
+class Rates(BaseModel):
+    """Billing rates: CSC's and LUMI's published ones unless set (``BILLING_<FIELD>`` in the environment or .env)."""
 
-    puhti_bu_per_core_hour: float = 1.0
-    puhti_bu_per_gib_hour: float = 0.1
-    mahti_bu_per_node_hour: float = 100.0
-    mahti_bu_per_core_hour: float = 1.0
-    roihu_bu_per_core_hour: float = 0.75
-    roihu_bu_per_gib_hour: float = 0.375
-    roihu_hugemem_bu_per_core_hour: float = 12.0
-    roihu_hugemem_bu_per_gib_hour: float = 0.25
-    roihu_bu_per_node_hour: float = 288.0
-    lumi_core_hours_per_node_hour: float = 128.0
-    lumi_gb_per_core_hour: float = 2.0
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    puhti_bu_per_core_hour: float = Field(1.0, ge=0)
+    puhti_bu_per_gib_hour: float = Field(0.1, ge=0)
+    mahti_bu_per_node_hour: float = Field(100.0, ge=0)
+    mahti_bu_per_core_hour: float = Field(1.0, ge=0)
+    roihu_bu_per_core_hour: float = Field(0.75, ge=0)
+    roihu_bu_per_gib_hour: float = Field(0.375, ge=0)
+    roihu_hugemem_bu_per_core_hour: float = Field(12.0, ge=0)
+    roihu_hugemem_bu_per_gib_hour: float = Field(0.25, ge=0)
+    roihu_bu_per_node_hour: float = Field(288.0, ge=0)
+    lumi_core_hours_per_node_hour: float = Field(128.0, ge=0)
+    lumi_gb_per_core_hour: float = Field(2.0, gt=0)
 
 
 def billed(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.Series:

@@ -7,6 +7,8 @@ Same settings as the dashboard (``.env`` in the working directory, then ``STORE`
     hpc-monitor upload-sacct sacct.txt --run mahti-may --new-version
     hpc-monitor ls                        # buckets
     hpc-monitor ls mlch-for-air/ARTIFACTS/SACCT/
+    hpc-monitor notify                    # what needs attention, each new item once (cron, after collect)
+    hpc-monitor notify --digest           # the week per project
 
 Results go to stdout, progress on large input and warnings to stderr. Bad input or a storage failure ends with one
 line on stderr and exit status 1 (2 for a wrong command line); no traceback, no secret.
@@ -19,16 +21,16 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from core.auth import Credentials
-from core.errors import Conflict, InputTooLarge, MonitorError, failure_message
+from core.errors import Conflict, InputTooLarge, InvalidInput, MonitorError, failure_message
 from core.platforms import PLATFORMS
-from core.services import buckets, upload
+from core.services import buckets, digest, notify, upload
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
@@ -130,13 +132,13 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     try:
         run = upload.run_name(args.run)
         if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
-            raise ValueError(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
+            raise InvalidInput(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
         data, source, progress = _read_input(args.file, settings, stdin, err)
         progress.say(f"parsing {iec_size(len(data))} from {source}")
         parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
                                      delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         del data
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
     progress.say(f"parsed {len(parsed.frame):,} rows ({parsed.format})")
     for warning in parsed.warnings[:SHOWN_WARNINGS]:
@@ -150,7 +152,7 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     except Conflict as exc:
         raise CommandFailed(f"{NOT_STORED}: run {run!r} is already stored ({exc.bucket}/{exc.obj}); --new-version "
                             "stores it again as a new version and keeps the earlier ones") from None
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         raise CommandFailed(failure_message(NOT_STORED, exc)) from None
     count = len(parsed.warnings)
     warned = "no warnings" if count == 0 else f"{count:,} warning{'s' if count > 1 else ''}"
@@ -187,8 +189,49 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             if page.next_marker is None:
                 break
             marker = page.next_marker
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         raise CommandFailed(failure_message(f"{NOT_LISTED} {target or 'buckets'}", exc)) from None
+
+
+def send_notifications(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO,
+                       stdin: BinaryIO) -> None:
+    """Send what needs attention (or, with --digest, the week per project) to the configured channels."""
+    targets = notify.channels(settings)
+    if not targets:
+        if not args.dry_run:
+            raise CommandFailed("no channel to send to: set NOTIFY_WEBHOOK_URL, or NOTIFY_SMTP_HOST and "
+                                "NOTIFY_EMAIL_TO (--dry-run shows what would be sent)")
+        targets = [notify.Channel("no channel configured", lambda message: None)]
+    now = datetime.now(UTC)
+    what = "the weekly digest" if args.digest else "notifications"
+    try:
+        store = open_store(settings)
+        if args.digest:
+            report = digest.send_digests(store, settings, now, targets, dry_run=args.dry_run)
+        else:
+            report = notify.notify(store, settings, now, targets, dry_run=args.dry_run)
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(failure_message(f"Could not send {what}", exc)) from None
+    for problem in report.problems:
+        print(f"{PROG}: warning: {_one_line(problem)}", file=err)
+    for message in report.sent:
+        if args.dry_run:
+            count = len(message.keys)
+            print(f"--- would send to {message.channel} ({count} item{'s' if count != 1 else ''})", file=out)
+            print(message.message.text(), file=out)
+        else:
+            print(f"Sent to {message.channel}: {_one_line(message.message.subject)}", file=out)
+    for channel, held in report.held.items():
+        print(f"{PROG}: {held} new item{'s' if held != 1 else ''} for {channel} held: NOTIFY_MAX_PER_HOUR "
+              f"({settings.notify.max_per_hour}) messages were sent in the last hour", file=err)
+    verb = "would be sent" if args.dry_run else "sent"
+    print(f"{len(report.sent)} message{'s' if len(report.sent) != 1 else ''} {verb}, {report.already} item"
+          f"{'s' if report.already != 1 else ''} sent before.", file=out)
+    for failure in report.failures:
+        print(f"{PROG}: {_one_line(failure)}", file=err)
+    if report.failures:
+        raise CommandFailed(f"{len(report.failures)} message{'s' if len(report.failures) != 1 else ''} not "
+                            "delivered; their items stay unsent for the next run")
 
 
 Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO, BinaryIO], None]
@@ -213,6 +256,15 @@ def _parser() -> argparse.ArgumentParser:
     ls = commands.add_parser("ls", help="list buckets, or the folders and objects under BUCKET/PREFIX")
     ls.add_argument("target", nargs="?", metavar="BUCKET[/PREFIX]")
     ls.set_defaults(handler=list_storage)
+    note = commands.add_parser(
+        "notify", help="send what needs attention (failed jobs, stuck pipelines, quotas) once per item",
+        description="Evaluate what the Overview calls 'needs attention' and send each new item once to "
+                    "NOTIFY_WEBHOOK_URL and/or by e-mail (NOTIFY_SMTP_*, NOTIFY_EMAIL_*). What was sent is kept "
+                    "in storage, so a second run, a second replica or a restart sends nothing twice.")
+    note.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
+    note.add_argument("--digest", action="store_true",
+                      help="send the last seven days per project instead (once per day and channel)")
+    note.set_defaults(handler=send_notifications)
     return parser
 
 

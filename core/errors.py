@@ -18,6 +18,7 @@ password or a token: messages are built from names only, never from request head
     │   ├── DamagedObject          an object that cannot be read as what it should be (also ValueError)
     │   │   └── ObjectTooLarge       reading it would expand past a configured limit (rows, bytes)
     │   └── StoreUnavailable       storage or Keystone did not answer (down, timeout, 5xx)
+    ├── InvalidInput (also ValueError)       what a user typed or a link named is not valid (job id, run name, …)
     ├── SacctParseError (also ValueError)    input is not sacct output at all
     ├── UnsafePickleError (also ValueError)  a pickle tried to import or call something
     └── InputTooLarge (also ValueError)      an upload over the size limit
@@ -138,6 +139,10 @@ class StoreUnavailable(StoreError):
     """Storage (or Keystone) did not answer in time or answered with a server error."""
 
     default_reason = "object storage is unavailable"
+
+
+class InvalidInput(MonitorError, ValueError):
+    """What a user typed or a link named is not valid: a job id, a run name, a platform, a line of a log."""
 
 
 class SacctParseError(MonitorError, ValueError):

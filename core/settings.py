@@ -1,4 +1,4 @@
-"""One typed settings object, read with python-decouple from the environment and ``.env``.
+"""One typed settings object, read by pydantic-settings from the environment and ``.env`` (parsed by python-decouple).
 
 The process environment wins over ``.env``. Secrets are ``SecretStr``: they never appear in ``repr``, ``str`` or a
 JSON dump. A wrong value raises :class:`core.errors.SettingsError` naming the key.
@@ -9,57 +9,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from decouple import Config, RepositoryEmpty, RepositoryEnv
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from decouple import RepositoryEnv
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
+from core.billing import Rates
+from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
+from core.sacct.advice import Thresholds
 
 #: Largest UPLOAD_LIMIT_MB: Streamlit's server.maxUploadSize in .streamlit/config.toml.
 MAX_UPLOAD_MB = 200
-
-#: Setting field → environment variable.
-ENV_NAMES: dict[str, str] = {
-    "csc_username": "CSC_USERNAME",
-    "csc_password": "CSC_PASSWORD",
-    "csc_project_name": "CSC_PROJECT_NAME",
-    "csc_user_domain_name": "CSC_USER_DOMAIN_NAME",
-    "csc_project_domain_name": "CSC_PROJECT_DOMAIN_NAME",
-    "csc_auth_url": "CSC_AUTH_URL",
-    "bucket_prefix": "BUCKET_PREFIX",
-    "store": "STORE",
-    "local_store_path": "LOCAL_STORE_PATH",
-    "sacct_timezone": "SACCT_TIMEZONE",
-    "pipeline_user": "PIPELINE_USER",
-    "upload_limit_mb": "UPLOAD_LIMIT_MB",
-    "read_limit_rows": "READ_LIMIT_ROWS",
-    "read_limit_mb": "READ_LIMIT_MB",
-    "management_limit_mb": "MANAGEMENT_LIMIT_MB",
-    "keystone_urls": "KEYSTONE_URLS",
-    "default_platform": "DEFAULT_PLATFORM",
-    "stuck_after_minutes": "STUCK_AFTER_MINUTES",
-    "quota_alert_percent": "QUOTA_ALERT_PERCENT",
-    "advice_min_minutes": "ADVICE_MIN_MINUTES",
-    "advice_time_efficiency_percent": "ADVICE_TIME_EFFICIENCY_PERCENT",
-    "advice_cpu_efficiency_percent": "ADVICE_CPU_EFFICIENCY_PERCENT",
-    "advice_memory_efficiency_percent": "ADVICE_MEMORY_EFFICIENCY_PERCENT",
-    "advice_margin_percent": "ADVICE_MARGIN_PERCENT",
-    "advice_oom_factor": "ADVICE_OOM_FACTOR",
-    "billing_puhti_bu_per_core_hour": "BILLING_PUHTI_BU_PER_CORE_HOUR",
-    "billing_puhti_bu_per_gib_hour": "BILLING_PUHTI_BU_PER_GIB_HOUR",
-    "billing_mahti_bu_per_node_hour": "BILLING_MAHTI_BU_PER_NODE_HOUR",
-    "billing_mahti_bu_per_core_hour": "BILLING_MAHTI_BU_PER_CORE_HOUR",
-    "billing_roihu_bu_per_core_hour": "BILLING_ROIHU_BU_PER_CORE_HOUR",
-    "billing_roihu_bu_per_gib_hour": "BILLING_ROIHU_BU_PER_GIB_HOUR",
-    "billing_roihu_hugemem_bu_per_core_hour": "BILLING_ROIHU_HUGEMEM_BU_PER_CORE_HOUR",
-    "billing_roihu_hugemem_bu_per_gib_hour": "BILLING_ROIHU_HUGEMEM_BU_PER_GIB_HOUR",
-    "billing_roihu_bu_per_node_hour": "BILLING_ROIHU_BU_PER_NODE_HOUR",
-    "billing_lumi_core_hours_per_node_hour": "BILLING_LUMI_CORE_HOURS_PER_NODE_HOUR",
-    "billing_lumi_gb_per_core_hour": "BILLING_LUMI_GB_PER_CORE_HOUR",
-}
 
 
 @dataclass(frozen=True)
@@ -77,10 +48,16 @@ class ReadLimits:
     management_bytes: int = 32 * 2**20
 
 
-class Settings(BaseModel):
-    """Everything the monitor is configured with."""
+class Settings(BaseSettings):
+    """Everything the monitor is configured with.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Each field is read from the environment variable of its name in capitals; a nested model's fields from
+    ``<FIELD>_<SUBFIELD>`` (``BILLING_PUHTI_BU_PER_CORE_HOUR`` is ``billing.puhti_bu_per_core_hour``). Constructing
+    ``Settings(...)`` reads nothing: :func:`load_settings` reads the environment and ``.env``.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_nested_delimiter="_", env_nested_max_split=1,
+                                      env_ignore_empty=True, case_sensitive=False)
 
     csc_username: str | None = None
     csc_password: SecretStr | None = None
@@ -99,30 +76,27 @@ class Settings(BaseModel):
     read_limit_mb: int = Field(ReadLimits.bytes // 2**20, gt=0)
     management_limit_mb: int = Field(ReadLimits.management_bytes // 2**20, gt=0)
     #: Keystone URLs the sign-in page may send credentials to besides CSC_AUTH_URL (comma-separated).
-    keystone_urls: tuple[str, ...] = ()
+    keystone_urls: Annotated[tuple[str, ...], NoDecode] = ()
     default_platform: str = "other"
     stuck_after_minutes: float = Field(120, gt=0)
     quota_alert_percent: float = Field(90, gt=0, le=100)
     # Findings (SACCT page, Upload preview): which finished jobs get a note, and the head room advice leaves.
-    advice_min_minutes: float = Field(5, ge=0)
-    advice_time_efficiency_percent: float = Field(10, ge=0, le=100)
-    advice_cpu_efficiency_percent: float = Field(65, ge=0, le=100)
-    advice_memory_efficiency_percent: float = Field(70, ge=0, le=100)
-    advice_margin_percent: float = Field(20, ge=0, le=1000)
-    advice_oom_factor: float = Field(1.5, gt=1, le=100)
-    # CSC CPU billing units (docs.csc.fi/computing/hpc-billing) and LUMI's CPU core-hours
-    # (docs.lumi-supercomputer.eu/computing/jobs/billing): see the README's table.
-    billing_puhti_bu_per_core_hour: float = Field(1.0, ge=0)
-    billing_puhti_bu_per_gib_hour: float = Field(0.1, ge=0)
-    billing_mahti_bu_per_node_hour: float = Field(100.0, ge=0)
-    billing_mahti_bu_per_core_hour: float = Field(1.0, ge=0)
-    billing_roihu_bu_per_core_hour: float = Field(0.75, ge=0)
-    billing_roihu_bu_per_gib_hour: float = Field(0.375, ge=0)
-    billing_roihu_hugemem_bu_per_core_hour: float = Field(12.0, ge=0)
-    billing_roihu_hugemem_bu_per_gib_hour: float = Field(0.25, ge=0)
-    billing_roihu_bu_per_node_hour: float = Field(288.0, ge=0)
-    billing_lumi_core_hours_per_node_hour: float = Field(128.0, ge=0)
-    billing_lumi_gb_per_core_hour: float = Field(2.0, gt=0)
+    advice: Thresholds = Thresholds()
+    # CSC billing units and LUMI's core-hours (core.billing and the README's table say where they come from).
+    billing: Rates = Rates()
+    #: Where the dashboard is reached: the links in notifications start with it.
+    dashboard_url: str = "http://localhost:8501"
+    # hpc-monitor notify: an incoming webhook and/or e-mail (NOTIFY_<FIELD>).
+    notify: NotifySettings = NotifySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what the caller passes: :func:`load_settings` decides which environment and file are read."""
+        return (init_settings,)
 
     @field_validator("default_platform")
     @classmethod
@@ -132,7 +106,7 @@ class Settings(BaseModel):
             raise ValueError(f"must be one of {', '.join(PLATFORMS)}")
         return name
 
-    @field_validator("csc_auth_url")
+    @field_validator("csc_auth_url", "dashboard_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -194,25 +168,70 @@ class Settings(BaseModel):
         return self.upload_limit_mb * 1024 * 1024
 
 
+class _Variables(EnvSettingsSource):
+    """The settings found in one mapping of variables (an environment, or the pairs of a ``.env`` file)."""
+
+    def __init__(self, variables: Mapping[str, str]) -> None:
+        # Only the names of ENV_NAMES: a nested model is never read whole from one variable (BILLING='{...}').
+        self._variables = {name: value.strip() for name, value in variables.items() if name.upper() in _READ}
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._variables, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def _env_names(model: type[BaseModel], prefix: str = "") -> dict[tuple[str, ...], str]:
+    names: dict[tuple[str, ...], str] = {}
+    for field, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            names.update({(field, *path): name for path, name in _env_names(kind, f"{prefix}{field}_").items()})
+        else:
+            names[(field,)] = f"{prefix}{field}".upper()
+    return names
+
+
+#: Path of each setting in :class:`Settings` (``("billing", "puhti_bu_per_core_hour")``) → its environment variable.
+ENV_PATHS: dict[tuple[str, ...], str] = _env_names(Settings)
+#: Every environment variable the settings read (what tests clear so a developer's shell cannot leak into them).
+ENV_NAMES: tuple[str, ...] = tuple(ENV_PATHS.values())
+_READ = frozenset(ENV_NAMES)
+
+
+def _env_name(location: tuple[int | str, ...]) -> str:
+    """The variable of a validation error's location (the longest setting path it starts with)."""
+    for end in range(len(location), 0, -1):
+        name = ENV_PATHS.get(tuple(str(part) for part in location[:end]))
+        if name:
+            return name
+    return "settings"
+
+
+def _over(below: dict[str, Any], above: dict[str, Any]) -> dict[str, Any]:
+    """``above``'s values over ``below``'s; a nested model's keys are merged one by one."""
+    merged = dict(below)
+    for key, value in above.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings from ``environ`` (default: the process environment) over ``env_file`` if it exists."""
+    """Read the settings from ``environ`` (default: the process environment) over ``env_file`` if it exists.
+
+    ``.env`` is parsed by python-decouple (the seed's reader: ``KEY=value`` lines, quotes and comments as decouple
+    reads them); both mappings are turned into settings by pydantic-settings, nested keys included.
+    """
     import os
 
-    repository = RepositoryEnv(str(env_file)) if env_file and Path(env_file).is_file() else RepositoryEmpty()
-    config = Config(repository)
+    file = RepositoryEnv(str(env_file)).data if env_file and Path(env_file).is_file() else {}
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for field, name in ENV_NAMES.items():
-        if name in env:
-            raw: str | None = env[name]
-        else:
-            raw = config(name, default=None)
-        if raw is not None and str(raw).strip() != "":
-            values[field] = str(raw).strip()
     try:
+        values = _over(_Variables(file)(), _Variables(env)())
         return Settings(**values)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "settings"
         # Never echo the input value: it may be the password.
-        raise SettingsError(ENV_NAMES.get(field, field), error["msg"]) from None
+        raise SettingsError(_env_name(tuple(error["loc"])), error["msg"]) from None

@@ -54,11 +54,20 @@ def iec_size(n: float | None, *, unknown: str = "") -> str:
     """
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return unknown
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(value) < 1024 or unit == "PiB":
-            return f"{value:.0f} B" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1024
+    unit, scale = iec_unit(float(n))
+    value = float(n) / scale
+    return f"{value:.0f} B" if unit == "B" else f"{value:.2f} {unit}"
+
+
+#: Binary units of :func:`iec_size`, smallest first.
+IEC_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def iec_unit(n: float) -> tuple[str, int]:
+    """The binary unit :func:`iec_size` prints ``n`` bytes in, and the bytes in one of it (``1536`` → ``KiB``, 1024)."""
+    for power, unit in enumerate(IEC_UNITS):
+        if abs(n) < 1024 ** (power + 1) or unit == IEC_UNITS[-1]:
+            return unit, 1024**power
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -17,6 +17,7 @@ from core.naming import format_user
 from core.services import buckets as buckets_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection, tables
 from core.services import session as session_service
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
@@ -100,7 +101,7 @@ def guard(what: str, progress: str | None = STORAGE_PROGRESS) -> Iterator[None]:
         st.error(markdown_plain(message), icon=":material/lock:")
         st.page_link("views/sign_in.py", label="Sign in again", icon=":material/login:")
         st.stop()
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         message = failure_message(what, exc)
         log.warning("%s", message)
         st.error(markdown_plain(message), icon=":material/error:")
@@ -111,7 +112,7 @@ def attempt(what: str, action: Callable[[], T]) -> T | str:
     """Run ``action``; a core error comes back as the message to show (also logged) instead of being raised."""
     try:
         return action()
-    except (MonitorError, ValueError) as exc:
+    except MonitorError as exc:
         message = failure_message(what, exc)
         log.warning("%s", message)
         return message
@@ -194,7 +195,7 @@ def sacct_frame(current: ObjectStore, bucket: str, runs: list[sacct_service.RunR
 @st.cache_data(max_entries=32, show_spinner=False)
 def _sacct_metrics(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _frames: list[pd.DataFrame]
                    ) -> pd.DataFrame:
-    return sacct_service.metrics(sacct_service.combine(_frames))
+    return sacct_selection.metrics(sacct_service.combine(_frames))
 
 
 def sacct_metrics(current: ObjectStore, bucket: str, runs: list[sacct_service.RunRef], frames: list[pd.DataFrame]
@@ -203,7 +204,7 @@ def sacct_metrics(current: ObjectStore, bucket: str, runs: list[sacct_service.Ru
     each, or their combined frame), cached per store identity and the runs' objects and etags."""
     key = _runs_key(runs)
     if key is None:
-        return sacct_service.metrics(sacct_service.combine(frames))
+        return sacct_selection.metrics(sacct_service.combine(frames))
     return _sacct_metrics(current.identity, bucket, key, frames)
 
 
@@ -221,39 +222,32 @@ def folder_total(current: ObjectStore, bucket: str, prefix: str, bucket_state: H
     return _folder_total(current.identity, bucket, prefix, bucket_state, current)
 
 
-def sacct_table(table: sacct_service.Table, *, key: str, selectable: bool = True) -> list[int]:
+def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> list[int]:
     """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
     prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
     positions of the rows the user selected."""
     frame = table.frame
     if frame.size <= int(pd.options.styler.render.max_elements):
         styled = frame.style.format(
-            {c: partial(sacct_service.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+            {c: partial(tables.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
         if not selectable:
             st.dataframe(styled, hide_index=True, width="stretch", key=key)
             return []
         event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row")
         return list(event.selection.rows)
-    # Too many cells to style: formats that Streamlit applies itself, still sorting as numbers. Its duration
-    # formats print no days ([D-]), so durations are space-padded text, which sorts as the numbers do.
+    # Too many cells to style: the grid's own formats with the units core.services.tables chooses per column.
     config: dict[str, Any] = {}
     shown = frame.copy()
     for column, kind in table.kinds.items():
-        if kind == "duration":
-            shown[column] = sacct_service.aligned_durations(frame[column])
-            config[column] = st.column_config.TextColumn(alignment="right")
-        elif kind == "size":
-            shown[column] = frame[column].astype("float64") / 1024**3
-            config[column] = st.column_config.NumberColumn(format="%.2f GiB")
-        elif kind == "time":
-            shown[column] = pd.to_datetime(frame[column].astype("float64"), unit="s", utc=True).dt.tz_convert(
-                table.zone)
+        grid = tables.grid_column(kind, frame[column], table.zone)
+        shown[column] = grid.values
+        if grid.is_time:
             config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
-        elif kind == "percent":
-            config[column] = st.column_config.NumberColumn(format="percent")
-        elif kind == "hours":
-            config[column] = st.column_config.NumberColumn(format="%,.1f")
+        elif grid.right:
+            config[column] = st.column_config.TextColumn(alignment="right")
+        elif grid.number_format:
+            config[column] = st.column_config.NumberColumn(format=grid.number_format)
     if not selectable:
         st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
         return []

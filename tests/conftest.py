@@ -5,6 +5,10 @@ package on free loopback ports (Keystone tokens live ``TOKEN_TTL`` seconds, so e
 offers ``auth_url``, ``proxy_url``, ``users`` (alice in demo-a, bob in demo-b), ``credentials(user)``,
 ``settings_for(user)``, ``store_for(user)`` and ``directory``. Services start only when a test asks for the fixture,
 and a failure to start them fails those tests: nothing is skipped.
+
+``slurm_cluster`` (session scope): a real single-node Slurm with accounting (``stack.slurm``) on loopback, and
+``slurm_jobs`` (session scope): the ground-truth jobs of ``tests/slurm_fixture.py`` run on it once, their truth and
+``sacct`` on them (see that module). Tests using them carry the ``slurm`` marker.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from core.auth import Credentials
 from core.settings import Settings, load_settings
 from core.store.swift import SwiftStore
 from stack import StackInfo, User, start, stop
+from stack.slurm import SlurmInfo
+from tests.slurm_fixture import GroundTruth, cluster_session, run_jobs
 
 # Property tests: "ci" (the default) runs 500 examples per property that sets no count of its own, thousands over
 # the suite; HYPOTHESIS_PROFILE=local runs twenty times as many.
@@ -85,3 +91,13 @@ def openstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStack]:
         yield OpenStack(info)
     finally:
         stop(directory)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmInfo]:
+    yield from cluster_session(tmp_path_factory.mktemp("slurm"))
+
+
+@pytest.fixture(scope="session")
+def slurm_jobs(slurm_cluster: SlurmInfo, tmp_path_factory: pytest.TempPathFactory) -> GroundTruth:
+    return run_jobs(slurm_cluster, tmp_path_factory.mktemp("slurm-jobs"))

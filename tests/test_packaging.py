@@ -50,8 +50,11 @@ def test_env_example_documents_every_setting_and_loads() -> None:
     example = ROOT / ".env.example"
     keys = {line.split("=", 1)[0] for line in example.read_text(encoding="utf-8").splitlines()
             if line and not line.startswith("#")}
-    assert keys == set(ENV_NAMES.values())
-    assert load_settings(example, {}).store == "local"
+    assert keys == set(ENV_NAMES)
+    documented, defaults = load_settings(example, {}), load_settings(None, {})
+    assert documented.store == "local"
+    # The rates and thresholds it shows are the model's defaults, not a second copy that drifts.
+    assert (documented.billing, documented.advice) == (defaults.billing, defaults.advice)
 
 
 def test_readme_starts_with_exactly_the_two_setup_commands() -> None:

@@ -16,9 +16,12 @@ Slurm JSON's NO_VAL and INFINITE, and empty → null, never 0. ``state`` is the 
 (``CANCELLED by 123`` → ``CANCELLED``, ``completed`` → ``COMPLETED``).
 
 Modules, in the order a parse runs: :mod:`~core.sacct.fields` (the field catalogue and result types),
-:mod:`~core.sacct.readers` (format detection; bytes to raw Arrow columns), :mod:`~core.sacct.convert` (raw strings to
-numbers, column by column), :mod:`~core.sacct.slurm_json` (``--json``), then :mod:`~core.sacct.metrics` (per-job
-efficiency) and :mod:`~core.sacct.writer` (back to ``--parsable2``).
+:mod:`~core.sacct.encoding` (UTF-16 and line breaks made plain, what is not text refused),
+:mod:`~core.sacct.readers` (which reader: :mod:`~core.sacct.layout` detects fixed width or the delimiter, then
+:mod:`~core.sacct.delimited` or :mod:`~core.sacct.fixed_width` reads bytes into the raw Arrow columns of
+:mod:`~core.sacct.raw`), :mod:`~core.sacct.convert` (raw strings to numbers, column by column),
+:mod:`~core.sacct.slurm_json` (``--json``), then :mod:`~core.sacct.metrics` (per-job efficiency),
+:mod:`~core.sacct.advice` (findings) and :mod:`~core.sacct.writer` (back to ``--parsable2``).
 
 The work is vectorised: pyarrow's CSV reader splits the bytes (into fields, or for fixed width into lines that
 ``binary_slice`` cuts at sacct's byte offsets), and Arrow kernels convert whole columns, each distinct value once
@@ -34,13 +37,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import SacctParseError
 from core.sacct.convert import (
-    _convert_table,
+    convert_table,
     counts_to_integers,
     durations_to_seconds,
     size_scopes,
     sizes_to_numbers,
     timestamps_to_epoch,
 )
+from core.sacct.encoding import EXPECTED, NotUtf8, decode_text, from_utf16
 from core.sacct.fields import (
     JOB_STATES,
     KNOWN_FIELDS,
@@ -49,19 +53,20 @@ from core.sacct.fields import (
     UNIT_SUFFIXES,
     ParsedSacct,
     ParseWarning,
-    _order,
     canonical_field,
     column_name,
     kebab,
+    order_columns,
 )
-from core.sacct.metrics import job_metrics, parent_job_id
-from core.sacct.readers import _EXPECTED, _decode, _from_utf16, _NotUtf8, _read_bytes
-from core.sacct.slurm_json import _parse_json
+from core.sacct.metrics import finished_that_ran, job_metrics, parent_job_id
+from core.sacct.readers import read_text
+from core.sacct.slurm_json import parse_json
 from core.sacct.writer import to_parsable2
 
 __all__ = [
     "JOB_STATES", "KNOWN_FIELDS", "NULL_TOKENS", "STEP_NAMES", "UNIT_SUFFIXES", "ParseWarning",
-    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "durations_to_seconds", "job_metrics",
+    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "durations_to_seconds",
+    "finished_that_ran", "job_metrics",
     "kebab", "parent_job_id", "parse_sacct", "size_scopes", "sizes_to_numbers", "timestamps_to_epoch",
     "to_parsable2",
 ]
@@ -96,16 +101,16 @@ def parse_sacct(
     except (ZoneInfoNotFoundError, ValueError):
         raise SacctParseError(f"unknown time zone {timezone!r}") from None
     warnings: list[ParseWarning] = []
-    raw = _from_utf16(text) if isinstance(text, bytes) else text.encode("utf-8", "replace")
+    raw = from_utf16(text) if isinstance(text, bytes) else text.encode("utf-8", "replace")
     try:
-        read = _read_bytes(raw, fields, delimiter, warnings)
+        read = read_text(raw, fields, delimiter, warnings)
         if read is not None:
-            return ParsedSacct(_convert_table(read[0], zone, warnings), warnings, read[1])
-    except _NotUtf8:
-        _decode(raw)  # names the first byte that is not UTF-8
+            return ParsedSacct(convert_table(read[0], zone, warnings), warnings, read[1])
+    except NotUtf8:
+        decode_text(raw)  # names the first byte that is not UTF-8
         raise SacctParseError("expected UTF-8 sacct text") from None
     # Not delimited or fixed-width text: JSON, or something to explain.
-    body = _decode(raw)
+    body = decode_text(raw)
     if body.lstrip().startswith("{"):
-        return ParsedSacct(_order(_parse_json(body, warnings)), warnings, "json")
-    raise SacctParseError(_EXPECTED)
+        return ParsedSacct(order_columns(parse_json(body, warnings)), warnings, "json")
+    raise SacctParseError(EXPECTED)

@@ -22,10 +22,9 @@ at stake (idle core-hours; unused Timelimit Ã— AllocCPUS; the job's core-hours Ã
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.units import iec_size, slurm_duration, slurm_memory
 
@@ -39,16 +38,46 @@ FINDING_COLUMNS = ("run", "job", "job-id", "job-name", "state", "finding", "figu
                    "core-hours at stake")
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """When a job gets a note, and how much head room the advice leaves (fractions, seconds)."""
+class Thresholds(BaseModel):
+    """When a job gets a note, and how much head room the advice leaves.
 
-    min_seconds: float = 300.0
-    time_efficiency: float = 0.10
-    cpu_efficiency: float = 0.65
-    memory_efficiency: float = 0.70
-    margin: float = 0.20
-    oom_factor: float = 1.5
+    Set as ``ADVICE_<FIELD>`` in the environment or .env, in the units users write (minutes and percentages); the
+    properties give the seconds and fractions the rules compare with.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    min_minutes: float = Field(5, ge=0)
+    time_efficiency_percent: float = Field(10, ge=0, le=100)
+    cpu_efficiency_percent: float = Field(65, ge=0, le=100)
+    memory_efficiency_percent: float = Field(70, ge=0, le=100)
+    margin_percent: float = Field(20, ge=0, le=1000)
+    oom_factor: float = Field(1.5, gt=1, le=100)
+
+    @property
+    def min_seconds(self) -> float:
+        """Shortest Elapsed that gets an "over-requested" note, in seconds."""
+        return self.min_minutes * 60
+
+    @property
+    def time_efficiency(self) -> float:
+        """Time eff. below which a completed job gets a note, as a fraction."""
+        return self.time_efficiency_percent / 100
+
+    @property
+    def cpu_efficiency(self) -> float:
+        """CPU eff. below which a job gets a note, as a fraction."""
+        return self.cpu_efficiency_percent / 100
+
+    @property
+    def memory_efficiency(self) -> float:
+        """Mem eff. below which a job gets a note, as a fraction."""
+        return self.memory_efficiency_percent / 100
+
+    @property
+    def margin(self) -> float:
+        """Head room the advice leaves over what the job used, as a fraction."""
+        return self.margin_percent / 100
 
 
 def _floats(jobs: pd.DataFrame, column: str) -> np.ndarray:

@@ -20,20 +20,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.sacct.fields import (
-    _BYTE_FIELDS,
-    _COUNT_FIELDS,
-    _DECIMAL_FIELDS,
-    _DURATION_FIELDS,
-    _TIME_FIELDS,
+    BYTE_FIELDS,
+    COUNT_FIELDS,
+    DECIMAL_FIELDS,
+    DURATION_FIELDS,
     JOB_STATES,
     NULL_TOKENS,
     STEP_NAMES,
+    TIME_FIELDS,
     ParseWarning,
-    _new_warning,
-    _order,
     column_name,
+    new_warning,
+    order_columns,
 )
-from core.sacct.readers import _Batches, _bools, _Column, _Stacked, _strings_of, _Table
+from core.sacct.raw import Batches, Column, RawTable, Stacked, bools, strings_of
 
 
 def _str_mapper(dtype: pa.DataType) -> Any:
@@ -230,25 +230,25 @@ _STATE_PREFIX = _prefix_map(JOB_STATES)
 _STEP_PREFIX = _prefix_map(STEP_NAMES)
 
 
-def _convert_table(table: _Table | _Batches | _Stacked, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+def convert_table(table: RawTable | Batches | Stacked, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
     """Convert a table, a table read in blocks, or tables that follow one another (their rows one after the other)."""
-    if isinstance(table, _Stacked):
+    if isinstance(table, Stacked):
         frame = _stack([_convert_blocks(t, zone, warnings) for t in table.tables])
     else:
         frame = _convert_blocks(table, zone, warnings)
-        if isinstance(table, _Batches) and table.rejoined:
+        if isinstance(table, Batches) and table.rejoined:
             frame = _put_back(frame, table, zone, warnings)
     warnings.sort(key=lambda w: w.line)
     return frame
 
 
-def _convert_blocks(table: _Table | _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
     """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks).
 
     Columns are converted on a thread pool (Arrow's kernels release the GIL) while the next block is read; at most
     :data:`_BLOCKS_IN_FLIGHT` blocks are held at a time, so memory stays bounded by the block size.
     """
-    blocks = iter([table]) if isinstance(table, _Table) else table.batches
+    blocks = iter([table]) if isinstance(table, RawTable) else table.batches
     parts: list[dict[str, _Values]] = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         pending: deque[list[Future[_Converted]]] = deque()
@@ -258,8 +258,8 @@ def _convert_blocks(table: _Table | _Batches, zone: ZoneInfo, warnings: list[Par
                 parts.append(_collect(pending.popleft(), warnings))
         parts.extend(_collect(futures, warnings) for futures in pending)
     if not parts:  # every line was skipped
-        empty: dict[str, _Column] = {f: pa.array([], pa.string()) for f in table.fields}
-        parts = [_collect(_submit(_Table(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
+        empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
+        parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
     columns: dict[str, Any] = {}
     for name in list(parts[0]):
         # Column by column, each block's column is released as soon as it is joined.
@@ -270,16 +270,16 @@ def _convert_blocks(table: _Table | _Batches, zone: ZoneInfo, warnings: list[Par
             columns[name] = pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
         else:
             columns[name] = pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
-    return _order(pd.DataFrame(columns, copy=False))
+    return order_columns(pd.DataFrame(columns, copy=False))
 
 
-def _put_back(frame: pd.DataFrame, table: _Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+def _put_back(frame: pd.DataFrame, table: Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
     """The records that a line break inside a value had split, converted and put back at their rows."""
     records = table.rejoined
-    raw: dict[str, _Column] = {
+    raw: dict[str, Column] = {
         f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(table.fields)}
     lines = np.array([r.line for r in records], dtype=np.int64)
-    extra = _convert_blocks(_Table(table.fields, raw, lines), zone, warnings)
+    extra = _convert_blocks(RawTable(table.fields, raw, lines), zone, warnings)
     pieces: list[pd.DataFrame] = []
     done = 0
     for k, record in enumerate(records):
@@ -296,7 +296,7 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
         for name, dtype in frame.dtypes.items():
             dtypes.setdefault(str(name), dtype)
     filled = [frame.reindex(columns=list(dtypes)).astype(dtypes) for frame in frames]
-    return _order(pd.concat(filled, ignore_index=True))
+    return order_columns(pd.concat(filled, ignore_index=True))
 
 
 def _int_mapper(dtype: pa.DataType) -> Any:
@@ -311,24 +311,24 @@ _BLOCKS_IN_FLIGHT = 2
 _Converted: TypeAlias = tuple[dict[str, _Values], list[ParseWarning]]
 
 
-def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> list[Future[_Converted]]:
+def _submit(table: RawTable, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> list[Future[_Converted]]:
     """Start converting one block's columns; the futures come in the table's order (job ids first)."""
     # Raw columns are taken out of the table by their task, so each is freed once converted.
     raw = table.columns
     lines, truncated = table.lines, table.truncated
     # Truncated ids are repaired with JobName: cut it once here, for the job-id task and its own.
-    job_names = _strings_of(raw["JobName"]) if "JobName" in raw and "JobID" in raw and truncated else None
+    job_names = strings_of(raw["JobName"]) if "JobName" in raw and "JobID" in raw and truncated else None
     if job_names is not None:
         raw["JobName"] = job_names
 
     def job_ids() -> _Converted:
         names = _nullify(job_names) if job_names is not None else None
         found: list[ParseWarning] = []
-        job, step = _split_job_ids(_nullify(_strings_of(raw.pop("JobID"))), names, lines, truncated, found)
+        job, step = _split_job_ids(_nullify(strings_of(raw.pop("JobID"))), names, lines, truncated, found)
         return {"job-id": job, "step": step}, found
 
     def convert(f: str) -> _Converted:
-        return _convert_field(f, _strings_of(raw.pop(f)), zone, lines, truncated)
+        return _convert_field(f, strings_of(raw.pop(f)), zone, lines, truncated)
 
     tasks: list[tuple[str, Callable[[], _Converted]]] = [("JobID", job_ids)] if "JobID" in raw else []
     tasks += [(f, partial(convert, f)) for f in table.fields if f != "JobID"]
@@ -340,7 +340,7 @@ def _submit(table: _Table, zone: ZoneInfo, pool: ThreadPoolExecutor | None) -> l
 
 
 #: Fields by how costly their conversion is, costliest first: durations, job ids, sizes, times (then the rest).
-_COST_ORDER = (_DURATION_FIELDS, {"JobID"}, _BYTE_FIELDS | _DECIMAL_FIELDS, _TIME_FIELDS)
+_COST_ORDER = (DURATION_FIELDS, {"JobID"}, BYTE_FIELDS | DECIMAL_FIELDS, TIME_FIELDS)
 
 
 def _cost_rank(f: str) -> int:
@@ -367,7 +367,7 @@ def _convert_field(
 ) -> tuple[dict[str, _Values], list[ParseWarning]]:
     """One sacct field's column(s), and warnings for its values cut by a fixed-width column."""
     name = column_name(f)
-    cut = _bools(pc.ends_with(a, "+")) if truncated else None
+    cut = bools(pc.ends_with(a, "+")) if truncated else None
     out: dict[str, _Values] = {}
     if f == "State":
         distinct, indices = _distinct(a)
@@ -377,17 +377,17 @@ def _convert_field(
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
         out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
         return out, []
-    if f in _DURATION_FIELDS:
+    if f in DURATION_FIELDS:
         out[name] = durations_to_seconds(a)
-    elif f in _TIME_FIELDS:
+    elif f in TIME_FIELDS:
         out[name] = timestamps_to_epoch(a, zone)
-    elif f in _BYTE_FIELDS:
+    elif f in BYTE_FIELDS:
         out[name] = sizes_to_numbers(a, binary=True)
         if f == "ReqMem":
             out["req-mem-scope"] = size_scopes(a)
-    elif f in _DECIMAL_FIELDS:
+    elif f in DECIMAL_FIELDS:
         out[name] = sizes_to_numbers(a, binary=False)
-    elif f in _COUNT_FIELDS:
+    elif f in COUNT_FIELDS:
         out[name] = counts_to_integers(a)
     else:
         # Text ("Unknown", "None", ... become null); a truncated JobName is still the best name there is.
@@ -402,7 +402,7 @@ def _convert_field(
         out[name] = pc.if_else(pa.array(cut), pa.scalar(None, values.type), values)
     at = np.flatnonzero(cut)
     messages = [f"{f} value {value!r} is truncated by the column width" for value in a.take(pa.array(at)).to_pylist()]
-    return out, list(map(_new_warning, zip(lines[at].tolist(), messages, strict=True)))
+    return out, list(map(new_warning, zip(lines[at].tolist(), messages, strict=True)))
 
 
 def _split_job_ids(
@@ -419,10 +419,10 @@ def _split_job_ids(
     cut_still = np.array([v.endswith("+") for v in expanded], dtype=bool)[indices]
     if names is not None and cut_still.any():
         # ".+" keeps no letter of the step: its JobName (batch, extern) names it.
-        named = cut_still & _bools(pc.is_in(names, value_set=pa.array(STEP_NAMES)))
+        named = cut_still & bools(pc.is_in(names, value_set=pa.array(STEP_NAMES)))
         step = pc.if_else(pa.array(named), names, step)
-    is_job_row = _bools(pc.equal(step, ""))
-    job_cut = np.flatnonzero(_bools(pc.ends_with(job, "+")) & is_job_row)
+    is_job_row = bools(pc.equal(step, ""))
+    job_cut = np.flatnonzero(bools(pc.ends_with(job, "+")) & is_job_row)
     if len(job_cut):
         # "16325776_10+" lost its ".batch": a step of the job above it when that job's id starts the same way.
         row = np.arange(len(is_job_row))

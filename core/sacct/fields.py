@@ -31,7 +31,7 @@ KNOWN_FIELDS: tuple[str, ...] = (
     # Printed by older Slurm releases, before TRES fields replaced them.
     "AllocGRES", "ReqGRES",
 )
-_CANONICAL = {name.lower(): name for name in KNOWN_FIELDS}
+CANONICAL = {name.lower(): name for name in KNOWN_FIELDS}
 
 #: The seed's unit suffixes (``metric_units`` in its ``parse_sacct_dict``).
 UNIT_SUFFIXES: dict[str, str] = {
@@ -40,14 +40,14 @@ UNIT_SUFFIXES: dict[str, str] = {
     "cpu-time": "seconds", "total-cpu": "seconds", "submit": "time", "start": "time", "end": "time",
 }
 
-_DURATION_FIELDS = {"AveCPU", "Timelimit", "Elapsed", "Planned", "PlannedCPU", "CPUTime", "TotalCPU", "UserCPU",
+DURATION_FIELDS = {"AveCPU", "Timelimit", "Elapsed", "Planned", "PlannedCPU", "CPUTime", "TotalCPU", "UserCPU",
                     "SystemCPU", "MinCPU", "Suspended", "Reserved", "ResvCPU"}
-_TIME_FIELDS = {"Submit", "Start", "End", "Eligible"}
-_BYTE_FIELDS = {"MaxRSS", "AveRSS", "MaxVMSize", "AveVMSize", "ReqMem", "AveDiskRead", "AveDiskWrite",
+TIME_FIELDS = {"Submit", "Start", "End", "Eligible"}
+BYTE_FIELDS = {"MaxRSS", "AveRSS", "MaxVMSize", "AveVMSize", "ReqMem", "AveDiskRead", "AveDiskWrite",
                 "MaxDiskRead", "MaxDiskWrite"}
-_DECIMAL_FIELDS = {"AveCPUFreq", "ReqCPUFreq", "ReqCPUFreqMin", "ReqCPUFreqMax", "AvePages", "MaxPages",
+DECIMAL_FIELDS = {"AveCPUFreq", "ReqCPUFreq", "ReqCPUFreqMin", "ReqCPUFreqMax", "AvePages", "MaxPages",
                    "ConsumedEnergy", "ConsumedEnergyRaw", "CPUTimeRAW", "ElapsedRaw", "PlannedCPURAW", "ResvCPURAW"}
-_COUNT_FIELDS = {"AllocCPUS", "NCPUS", "ReqCPUS", "AllocNodes", "NNodes", "ReqNodes", "NTasks", "Priority", "UID",
+COUNT_FIELDS = {"AllocCPUS", "NCPUS", "ReqCPUS", "AllocNodes", "NNodes", "ReqNodes", "NTasks", "Priority", "UID",
                  "GID", "MaxRSSTask", "MaxVMSizeTask", "MaxDiskReadTask", "MaxDiskWriteTask", "MaxPagesTask",
                  "MinCPUTask", "TimelimitRaw", "AssocID", "QOSRAW", "WCKeyID"}
 
@@ -77,7 +77,7 @@ def kebab(name: str) -> str:
 
 def canonical_field(name: str) -> str:
     """The canonical sacct spelling of a field name in any case (unknown names are kept)."""
-    return _CANONICAL.get(name.strip().lower(), name.strip())
+    return CANONICAL.get(name.strip().lower(), name.strip())
 
 
 def column_name(sacct_field: str) -> str:
@@ -87,7 +87,7 @@ def column_name(sacct_field: str) -> str:
     return f"{base}-{suffix}" if suffix else base
 
 
-_FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
+FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
 
 
 # --- Results ------------------------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ class ParseWarning(NamedTuple):
 
 
 #: ``ParseWarning`` from a ``(line, message)`` pair, made in C (``ParseWarning._make`` runs Python per call).
-_new_warning = partial(tuple.__new__, ParseWarning)
+new_warning = partial(tuple.__new__, ParseWarning)
 
 
 @dataclass
@@ -119,7 +119,8 @@ class ParsedSacct:
 
 
 
-def _order(frame: pd.DataFrame) -> pd.DataFrame:
+def order_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``job-id`` and ``step`` first, the other columns in their order."""
     first = [c for c in ("job-id", "step") if c in frame.columns]
     return frame[first + [c for c in frame.columns if c not in first]]
 

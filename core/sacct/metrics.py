@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.sacct.convert import sizes_to_numbers
+from core.sacct.convert import durations_to_seconds, sizes_to_numbers
 
 #: States of a job that has not ended: its TotalCPU and MaxRSS are only updated when a step ends, and its Elapsed
 #: still grows, so it has no CPU, memory or time efficiency yet.
@@ -35,6 +35,51 @@ def tres_memory(tres: pd.Series) -> pd.Series:
     return pd.Series(values[codes], index=tres.index, dtype="float64")  # code -1 (missing) takes the NaN
 
 
+def tres_cpu(tres: pd.Series) -> pd.Series:
+    """The ``cpu=`` of TRES usage strings (``cpu=00:00:03,mem=25424K``) in seconds; null where there is none."""
+    codes, distinct = pd.factorize(tres.astype("string"))
+    cpu = pd.Series(distinct, dtype="string").str.extract(r"(?:^|,)cpu=([0-9:.-]+)(?:,|$)")[0]
+    values = np.append(durations_to_seconds(cpu.fillna("")).astype("float64"), np.nan)
+    return pd.Series(values[codes], index=tres.index, dtype="float64")
+
+
+#: Where a job's ``total-cpu-seconds`` came from (column ``total-cpu-source``).
+CPU_FROM_TOTALCPU = "TotalCPU"
+CPU_FROM_STEPS = "steps' TotalCPU"
+CPU_FROM_TRES = "steps' TRESUsageIn cpu="
+
+
+def _cpu_time(jobs: pd.DataFrame, steps: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """Each job's CPU time in seconds and where it came from.
+
+    TotalCPU of the job row (in text, Slurm's sum over the steps), else the sum over its steps. A step's CPU time
+    is its TotalCPU, or its ``TRESUsageInTot``/``TRESUsageInMax`` ``cpu=`` when that is larger: a step whose
+    processes were killed (a job cancelled while running) loses their CPU time from TotalCPU, which counts only
+    the processes it waited for, while the sampled TRES usage kept it (``seff`` reports 0 % there). A job printed
+    without steps (``sacct -X``) whose TotalCPU is 0 has no recorded CPU time (null): Slurm puts the figure on the
+    steps.
+    """
+    job_total = _col(jobs, "total-cpu-seconds").reindex(index)
+    step_total = _col(steps, "total-cpu-seconds")
+    sampled = pd.concat([tres_cpu(_col(steps, name, "object")) for name in ("tres-usage-in-tot", "tres-usage-in-max")],
+                        axis=1).max(axis=1)
+    step_best = pd.concat([step_total, sampled], axis=1).max(axis=1)
+    by_step = steps["_key"]
+    steps_sum = step_total.groupby(by_step).sum(min_count=1).reindex(index)
+    best_sum = step_best.groupby(by_step).sum(min_count=1).reindex(index)
+    has_steps = pd.Series(index.isin(by_step.unique()), index=index)
+    total = job_total.where(~((job_total == 0) & ~has_steps))
+    source = pd.Series(None, index=index, dtype="object")
+    source[total.notna()] = CPU_FROM_TOTALCPU
+    from_steps = total.isna() & steps_sum.notna()
+    total = total.fillna(steps_sum)
+    source[from_steps] = CPU_FROM_STEPS
+    raised = best_sum.notna() & (best_sum > total.fillna(0) + 0.5)  # TRES prints whole seconds of CPU
+    total = total.mask(raised, best_sum)
+    source[raised] = CPU_FROM_TRES
+    return total, source
+
+
 def requested_memory(req_mem: pd.Series, scope: pd.Series, alloc_cpus: pd.Series, n_nodes: pd.Series,
                      alloc_tres: pd.Series) -> pd.Series:
     """The job's whole memory allocation in bytes.
@@ -45,8 +90,10 @@ def requested_memory(req_mem: pd.Series, scope: pd.Series, alloc_cpus: pd.Series
     """
     scope = scope.astype("object").fillna("")
     factor = np.where(scope == "cpu", alloc_cpus.astype("float64"),
-                      np.where(scope == "node", n_nodes.astype("float64").fillna(1), 1.0))
-    return tres_memory(alloc_tres).fillna(req_mem.astype("float64") * factor)
+                      np.where(scope == "node", n_nodes.astype("float64").where(n_nodes > 0).fillna(1), 1.0))
+    allocated = tres_memory(alloc_tres)
+    # A job that never started has nothing allocated (mem=0 or no string): what it asked for is ReqMem.
+    return allocated.where(allocated > 0).fillna(req_mem.astype("float64") * factor)
 
 
 def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,9 +102,9 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     A job is its job id, within its cluster when the frame has a Cluster column (``sacct -M`` can print the same id
     for two clusters). Formulas (as ``seff``, reportseff and jobstats define them):
 
-    - ``cpu-efficiency`` = TotalCPU / (Elapsed × AllocCPUS), TotalCPU from the job's own row when printed, else the
-      sum over its steps;
-    - ``time-efficiency`` = Elapsed / Timelimit;
+    - ``cpu-efficiency`` = CPU time / (Elapsed × AllocCPUS); the CPU time is TotalCPU, or what the steps recorded
+      (see :func:`_cpu_time`; ``total-cpu-source`` says which);
+    - ``time-efficiency`` = Elapsed / Timelimit, also for a running job (the time used so far, as reportseff);
     - ``memory-efficiency`` = max over the job's rows of (MaxRSS × NTasks) / the job's memory allocation (see
       :func:`requested_memory`), NTasks missing counting as 1. It can exceed 100 %: MaxRSS is each task's peak,
       sampled at different moments, and the product assumes every task peaks at once;
@@ -65,8 +112,11 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     - ``queue-wait-seconds`` = Start − Submit.
 
     ``finished`` is true when the job has ended (its state is not pending, running, requeued, suspended...; a frame
-    without State counts as ended). Efficiencies are only given for finished jobs that ran (Elapsed > 0), and every
-    metric is null when one of its inputs is missing or its denominator is zero: a chart must not show a fake zero.
+    without State counts as ended). CPU efficiency is given for finished jobs that ran (Elapsed > 0); memory
+    efficiency for finished jobs not known to have never run (it does not depend on Elapsed, which may be missing);
+    time efficiency for every job that ran, finished or not. Every metric is null when one of its inputs is missing
+    or its denominator is zero: a chart must not show a fake zero. Charts and aggregates count only
+    :func:`finished_that_ran` jobs.
     ``out-of-memory`` is true when the job or one of its steps ended OUT_OF_MEMORY.
     """
     if "job-id" not in frame.columns or frame.empty:
@@ -88,7 +138,6 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
         jobs = pd.concat([jobs, first])
     by_job = rows["_key"]
     rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
-    step_cpu = _col(steps, "total-cpu-seconds").groupby(steps["_key"]).sum(min_count=1)
     out = pd.DataFrame(index=jobs.index)
     out["job-id"] = jobs["job-id"].astype("string")
     if with_cluster:
@@ -101,7 +150,12 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     out["n-tasks"] = _col(rows, "n-tasks").groupby(by_job).max().reindex(out.index)
     for name in ("elapsed-seconds", "timelimit-seconds", "submit-time", "start-time", "end-time"):
         out[name] = _col(jobs, name)
-    out["total-cpu-seconds"] = _col(jobs, "total-cpu-seconds").fillna(step_cpu.reindex(out.index))
+    out["total-cpu-seconds"], out["total-cpu-source"] = _cpu_time(jobs, steps, out.index)
+    if "state" in frame.columns:
+        # A job that ended without running (cancelled while pending) has no start: sacct's text prints the
+        # cancel time there, its JSON none.
+        never_started = out["state"].notna() & ~out["state"].isin(UNFINISHED_STATES) & (out["elapsed-seconds"] == 0)
+        out.loc[never_started, "start-time"] = np.nan
     out["core-seconds"] = out["elapsed-seconds"] * out["alloc-cpus"]
     out["queue-wait-seconds"] = out["start-time"] - out["submit-time"]
     out["max-rss"] = rss.groupby(by_job).max().reindex(out.index)
@@ -117,15 +171,16 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     else:
         out["finished"] = True
         out["out-of-memory"] = False
-    measured = out["finished"] & (out["elapsed-seconds"] > 0)
+    ran = out["elapsed-seconds"] > 0
+    never_ran = out["elapsed-seconds"] == 0
 
-    def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-        den = den.where((den > 0) & measured)
+    def ratio(num: pd.Series, den: pd.Series, when: pd.Series) -> pd.Series:
+        den = den.where((den > 0) & when)
         return (num / den).astype("float64")
 
-    out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["core-seconds"])
-    out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"])
-    out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"])
+    out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["core-seconds"], out["finished"] & ran)
+    out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"], ran)
+    out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"], out["finished"] & ~never_ran)
     out = out.reset_index(drop=True)
     out["parent-job-id"] = parent_job_id(out["job-id"])
     for name in ("alloc-cpus", "n-nodes", "n-tasks"):
@@ -136,7 +191,19 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
 
 _METRIC_COLUMNS = (
     "cluster", "job-id", "parent-job-id", "job-name", "state", "exit-code", "partition", "finished", "out-of-memory",
-    "alloc-cpus", "n-nodes", "n-tasks", "elapsed-seconds", "timelimit-seconds", "total-cpu-seconds", "core-seconds",
+    "alloc-cpus", "n-nodes", "n-tasks", "elapsed-seconds", "timelimit-seconds", "total-cpu-seconds",
+    "total-cpu-source", "core-seconds",
     "submit-time", "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency", "time-efficiency",
     "memory-efficiency", "max-rss", "req-mem-bytes", "req-mem-scope", "steps",
 )
+
+
+def finished_that_ran(jobs: pd.DataFrame) -> pd.Series:
+    """The jobs of a :func:`job_metrics` frame that charts, headline aggregates and advice count.
+
+    Finished jobs that ran (Elapsed > 0, or Elapsed not printed). A running job's time efficiency so far is its own
+    figure, not theirs.
+    """
+    finished = jobs["finished"].fillna(False).astype(bool) if "finished" in jobs else pd.Series(True, jobs.index)
+    elapsed = _col(jobs, "elapsed-seconds")
+    return finished & ~(elapsed <= 0)

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from core.errors import SacctParseError
+from core.sacct.encoding import EXPECTED
 from core.sacct.fields import ParseWarning
-from core.sacct.readers import _EXPECTED
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
 
@@ -102,6 +102,32 @@ def _tres(items: Any, kind: str) -> float | None:
     return None
 
 
+def _tres_string(items: Any, cpu_seconds: bool = False) -> str | None:
+    """A TRES list as sacct's text prints it (``billing=2,cpu=2,gres/gpu=1,mem=400M,node=1``), sorted by name.
+
+    Allocations count memory in MiB (``M``); usage counts it in bytes (no suffix) and CPU time in milliseconds,
+    printed as ``HH:MM:SS.mmm`` with ``cpu_seconds``.
+    """
+    if not isinstance(items, list):
+        return None
+    parts: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or not item.get("type"):
+            continue
+        count = _number(item.get("count"))
+        if count is None:
+            continue
+        name = f"{item['type']}/{item['name']}" if item.get("name") else str(item["type"])
+        if name == "cpu" and cpu_seconds:
+            seconds = count / 1000
+            parts[name] = f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
+        elif name == "mem" and not cpu_seconds:
+            parts[name] = f"{count:g}M"
+        else:
+            parts[name] = f"{count:g}"
+    return ",".join(f"{k}={v}" for k, v in sorted(parts.items())) or None
+
+
 def _job_id(job: dict[str, Any]) -> str:
     array = job.get("array") or {}
     task = _number(array.get("task_id"))
@@ -114,13 +140,36 @@ def _job_id(job: dict[str, Any]) -> str:
     return str(job.get("job_id", ""))
 
 
-def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
+def _job_totals(job: dict[str, Any], steps: list[dict[str, Any]], step_codes: list[str | None]) -> None:
+    """Give the job row what the text formats print on it and Slurm's JSON leaves on the steps.
+
+    CPU time: Slurm 22.05 and earlier print the job's own ``time.total`` as 0 and keep the CPU time on the steps;
+    the job's TotalCPU is then their sum, as ``sacct`` prints it in text. Exit code: 22.05 prints a failed job's
+    code as ``SUCCESS`` (0) where the text of the same job says 3:0: a FAILED job's 0:0 becomes a step's non-zero
+    code when there is one, otherwise not recorded (null), never a success.
+    """
+    step_cpu = [row["total-cpu-seconds"] for row in steps if row["total-cpu-seconds"] is not None]
+    if not job["total-cpu-seconds"] and step_cpu:
+        job["total-cpu-seconds"] = sum(step_cpu)
+        for part in ("user-cpu", "system-cpu"):
+            values = [row[part] for row in steps if row[part] is not None]
+            job[part] = sum(values) if values else job[part]
+    if job["exit-code"] in (None, "0:0") and job["state"] == "FAILED":
+        failed = [code for code in step_codes if code not in (None, "0:0")]
+        if failed:
+            job["exit-code"] = failed[0]
+        else:
+            job["exit-code"] = None
+
+
+def parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
+    """``sacct --json`` output (Slurm 20.11 to 25.x) as the frame of the text formats; NO_VAL and INFINITE are null."""
     try:
         document = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise SacctParseError(f"line {exc.lineno}: not valid JSON ({exc.msg}); {_EXPECTED}") from None
+        raise SacctParseError(f"line {exc.lineno}: not valid JSON ({exc.msg}); {EXPECTED}") from None
     if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
-        raise SacctParseError("JSON without a 'jobs' list: " + _EXPECTED)
+        raise SacctParseError("JSON without a 'jobs' list: " + EXPECTED)
     rows: list[dict[str, Any]] = []
     for job in document["jobs"]:
         if not isinstance(job, dict):
@@ -131,9 +180,16 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
         required = job.get("required") or {}
         tres = job.get("tres") or {}
         memory, scope = _memory(required)  # MiB
+        requested_total = _tres(tres.get("requested"), "mem")
+        if scope == "node" and "memory" in required and requested_total:
+            # 22.05's required.memory of a --mem-per-cpu job is the per-CPU value without its flag, so it cannot be
+            # told from a per-node one: the job's whole request (its requested TRES) is what ReqMem prints in text.
+            memory, scope = requested_total, None
         cpus = _tres(tres.get("allocated"), "cpu") or _number(required.get("CPUs", required.get("cpus")))
         limit = _number(time.get("limit"))
+        cluster = job.get("cluster") or None
         rows.append({
+            "cluster": cluster,
             "job-id": job_id, "step": "", "job-name": job.get("name"), "partition": job.get("partition") or None,
             "account": job.get("account") or None, "user": job.get("user") or None, "state": _state(job.get("state")),
             "exit-code": _exit_code(job.get("exit_code")), "alloc-cpus": cpus,
@@ -146,7 +202,10 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
             "req-mem": memory * 1024**2 if memory else None,
             "req-mem-scope": scope,
             "max-rss": None, "node-list": job.get("nodes") or None,
+            "alloc-tres": _tres_string(tres.get("allocated")), "tres-usage-in-max": None, "tres-usage-in-tot": None,
         })
+        job_row = rows[-1]
+        step_codes: list[str | None] = []
         for step in job.get("steps") or []:
             if not isinstance(step, dict):
                 continue
@@ -157,11 +216,17 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
             step_name = "" if ident is None else str(ident).split(".", 1)[-1]
             stime = step.get("time") or {}
             stres = step.get("tres") or {}
-            max_rss = _tres((stres.get("requested") or {}).get("max"), "mem")
+            usage = stres.get("requested") or {}
+            max_rss = _tres(usage.get("max"), "mem")
+            step_code = _exit_code(step.get("exit_code"))
+            if step_code == "0:0" and _state(step.get("state")) == "FAILED":
+                step_code = None  # 22.05's SUCCESS for a failed step: not recorded
+            step_codes.append(step_code)
             rows.append({
-                "job-id": job_id, "step": step_name.lower() if not step_name.isdigit() else step_name,
+                "cluster": cluster, "job-id": job_id,
+                "step": step_name.lower() if not step_name.isdigit() else step_name,
                 "job-name": (step.get("step") or {}).get("name"), "partition": None, "account": None, "user": None,
-                "state": _state(step.get("state")), "exit-code": _exit_code(step.get("exit_code")),
+                "state": _state(step.get("state")), "exit-code": step_code,
                 "alloc-cpus": _tres(stres.get("allocated"), "cpu"),
                 "n-nodes": _number((step.get("nodes") or {}).get("count")),
                 "n-tasks": _number((step.get("tasks") or {}).get("count")),
@@ -170,14 +235,18 @@ def _parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
                 "total-cpu-seconds": _seconds(stime.get("total")), "user-cpu": _seconds(stime.get("user")),
                 "system-cpu": _seconds(stime.get("system")), "req-mem": None, "req-mem-scope": None,
                 "max-rss": max_rss, "node-list": (step.get("nodes") or {}).get("range") or None,
+                "alloc-tres": _tres_string(stres.get("allocated")),
+                "tres-usage-in-max": _tres_string(usage.get("max"), cpu_seconds=True),
+                "tres-usage-in-tot": _tres_string(usage.get("total"), cpu_seconds=True),
             })
+        _job_totals(job_row, rows[len(rows) - len(step_codes):], step_codes)
     frame = pd.DataFrame(rows)
     if frame.empty:
         raise SacctParseError("the JSON has no jobs")
     for col in ("alloc-cpus", "n-nodes", "n-tasks"):
         frame[col] = pd.array(frame[col].to_numpy(dtype="float64"), dtype="Float64").astype("Int64")
-    for col in ("job-id", "step", "job-name", "partition", "account", "user", "state", "exit-code", "req-mem-scope",
-                "node-list"):
+    for col in ("cluster", "job-id", "step", "job-name", "partition", "account", "user", "state", "exit-code",
+                "req-mem-scope", "node-list", "alloc-tres", "tres-usage-in-max", "tres-usage-in-tot"):
         frame[col] = frame[col].astype(pd.StringDtype("pyarrow"))
     float_cols = [c for c in frame.columns if c.endswith(("-seconds", "-time")) or c in ("user-cpu", "system-cpu",
                                                                                           "req-mem", "max-rss")]

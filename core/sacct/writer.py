@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.sacct.fields import _BYTE_FIELDS, _DECIMAL_FIELDS, _DURATION_FIELDS, _FIELD_OF_COLUMN, _TIME_FIELDS
+from core.sacct.fields import BYTE_FIELDS, DECIMAL_FIELDS, DURATION_FIELDS, FIELD_OF_COLUMN, TIME_FIELDS
 
 # --- Writing back -------------------------------------------------------------------------------------------------
 
@@ -38,16 +38,16 @@ def to_parsable2(frame: pd.DataFrame, *, timezone: str = "UTC") -> str:
     for col in frame.columns:
         if col in ("job-id", "step", "req-mem-scope"):
             continue
-        field_name = _FIELD_OF_COLUMN.get(col)
+        field_name = FIELD_OF_COLUMN.get(col)
         if field_name is None:
             continue
         s = frame[col]
-        if field_name in _DURATION_FIELDS:
+        if field_name in DURATION_FIELDS:
             text = _format_duration(s)
-        elif field_name in _TIME_FIELDS:
+        elif field_name in TIME_FIELDS:
             stamps = pd.to_datetime(s, unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%Y-%m-%dT%H:%M:%S")
             text = stamps.fillna("")
-        elif field_name in _BYTE_FIELDS or field_name in _DECIMAL_FIELDS:
+        elif field_name in BYTE_FIELDS or field_name in DECIMAL_FIELDS:
             text = s.map(lambda v: "" if pd.isna(v) else repr(float(v)).removesuffix(".0"))
             if field_name == "ReqMem" and "req-mem-scope" in frame.columns:
                 scope = frame["req-mem-scope"].fillna("").map({"cpu": "c", "node": "n"}).fillna("")

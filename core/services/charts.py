@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.services import sacct
+from core.sacct import finished_that_ran
+from core.services import tables
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour
 from core.text import plotly_plain, plotly_plain_frame
 
@@ -87,7 +88,7 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
         title = f"Elapsed per finished job: the longest {MAX_BARS} of {len(data):,}, longest first"
         data = data.head(MAX_BARS)
     data = data.assign(hours=data["elapsed-seconds"] / 3600, label=_labels(data), state=plain(data["state"]),
-                       elapsed=data["elapsed-seconds"].map(sacct.duration_text),
+                       elapsed=data["elapsed-seconds"].map(tables.duration_text),
                        name=plain(data["job-name"]) if "job-name" in data else "")
     fig = px.bar(data, x="label", y="hours", color="state", color_discrete_map=STATE_COLOURS,
                  custom_data=["elapsed", "name"])
@@ -99,8 +100,12 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
 
 
 def efficiency(jobs: pd.DataFrame) -> go.Figure:
-    """CPU, time and memory efficiency of every job as box plots (100 % is the whole allocation)."""
+    """CPU, time and memory efficiency of the finished jobs that ran as box plots (100 % is the whole allocation).
+
+    A running job's time efficiency so far is its own figure (the job page), not one of these.
+    """
     columns = [c for c in ("cpu-efficiency", "time-efficiency", "memory-efficiency") if c in jobs]
+    jobs = jobs[finished_that_ran(jobs)]
     data = jobs.assign(label=_labels(jobs)) if len(jobs) else jobs.assign(label=pd.Series(dtype="object"))
     long = data.melt(id_vars=["label"], value_vars=columns, var_name="metric", value_name="efficiency").dropna()
     if long.empty:

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.errors import DamagedObject, failure_message
+from core.errors import DamagedObject, InvalidInput, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
+from core.services import findings as findings_service
 from core.services import logs as logs_service
 from core.services import management as management_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from core.services.logs import LogRef
 from core.services.management import platform_order, transfer_table
 from core.services.sacct import RunRef
@@ -56,13 +58,13 @@ def parse_job_id(value: str | None) -> str:
     """A Slurm job id from a URL (``3459879``, array task ``123_4``, het component ``123+1``).
 
     Raises:
-        ValueError: when ``value`` is missing or is not a job id (the message quotes it).
+        InvalidInput: when ``value`` is missing or is not a job id (the message quotes it).
     """
     if value is None or not value.strip():
-        raise ValueError("no job id given")
+        raise InvalidInput("no job id given")
     text = value.strip()
     if not _JOB_ID.match(text):
-        raise ValueError(f"{text!r} is not a Slurm job id")
+        raise InvalidInput(f"{text!r} is not a Slurm job id")
     return text
 
 
@@ -268,7 +270,7 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
     rows = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["run", "job-id", "step"])
     first_run = rows[rows["run"] == found_runs[0]] if found_runs else rows
     seff = seff_summary(first_run, key.job_id) if found_runs else None
-    findings = sacct_service.findings(sacct_service.metrics(rows), settings) if found_runs else pd.DataFrame()
+    findings = findings_service.findings(sacct_selection.metrics(rows), settings) if found_runs else pd.DataFrame()
     return JobView(key, entry, found_runs, rows, seff,
                    logs_of(logs_service.list_logs(store, settings), key.job_id), notes, findings)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.errors import InvalidInput
 from core.naming import folder
 from core.services.times import pipeline_bucket
 from core.settings import Settings
@@ -140,10 +141,10 @@ def search_blocks(text: str, query: str, *, context: int = 2) -> list[ContextBlo
 
 
 def window(text: str, line: int, *, context: int = 10) -> ContextBlock:
-    """Lines around line number ``line`` (1-based), that line marked; a line past the end raises ValueError."""
+    """Lines around line number ``line`` (1-based), that line marked; a line past the end raises InvalidInput."""
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
-        raise ValueError(f"line {line} is not in this log ({len(lines):,} lines)")
+        raise InvalidInput(f"line {line} is not in this log ({len(lines):,} lines)")
     return context_blocks(lines, [line - 1], context=context)[0]
 
 

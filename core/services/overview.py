@@ -18,6 +18,7 @@ from core.models import Orchestration
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from core.settings import Settings
 from core.store.base import ObjectStore
 
@@ -70,7 +71,7 @@ def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
     columns = ["run", "platform", "job-id", "job-name", "state", "elapsed-seconds", "end-time"]
     if jobs.empty or "state" not in jobs.columns:
         return pd.DataFrame(columns=columns)
-    failed = jobs["state"].astype("string").isin(sacct_service.FAILED_STATES).fillna(False).astype(bool)
+    failed = jobs["state"].astype("string").isin(sacct_selection.FAILED_STATES).fillna(False).astype(bool)
     if "out-of-memory" in jobs.columns:  # a step ran out of memory, whatever state the job ended in
         failed |= jobs["out-of-memory"].fillna(False).astype(bool)
     bad = jobs[failed].copy()
@@ -115,7 +116,7 @@ def build_overview(
     elif measure is not None:
         jobs = measure(bucket, read_runs, frames)
     else:
-        jobs = sacct_service.metrics(sacct_service.combine(frames))
+        jobs = sacct_selection.metrics(sacct_service.combine(frames))
     failed = failed_jobs(jobs, platforms)
 
     quotas: list[pd.DataFrame] = []

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.billing import UNITS, Rates, billed
+from core.billing import UNITS, billed
 from core.errors import MonitorError
 from core.models import Orchestration
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
+from core.services import sacct_selection
 from core.services import times as times_service
 from core.settings import Settings
 from core.store.base import ObjectStore
@@ -128,7 +129,7 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
         by_platform.setdefault(info.platform or "", []).append((ref.name, frame))
 
     rows: list[dict[str, object]] = []
-    rates = Rates()
+    rates = settings.billing
     for platform, entry in orchestration.platforms.items():
         for job in entry.jobs:
             base = {"platform": platform, "group": job.id, "script": job.path, "phase": job.status.phase}
@@ -141,7 +142,7 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
                 if matched.empty:
                     continue
                 found = True
-                metrics = sacct_service.metrics(matched.assign(run=run_name))
+                metrics = sacct_selection.metrics(matched.assign(run=run_name))
                 money = billed(metrics, pd.Series(platform, index=metrics.index), rates)
                 for i, m in metrics.iterrows():
                     submit, start, end = (float(m.get(c, np.nan)) for c in ("submit-time", "start-time", "end-time"))

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from core.platforms import platform_order
 from core.sacct.metrics import UNFINISHED_STATES
-from core.services.sacct import FAILED_STATES
+from core.services.sacct_selection import FAILED_STATES
 from core.text import plotly_plain
 
 #: Platform colours (the same on every comparison figure).

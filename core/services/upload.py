@@ -14,14 +14,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
 
-from core.errors import Conflict, InputTooLarge, NotFound
+from core.errors import Conflict, InputTooLarge, InvalidInput, NotFound
 from core.naming import sacct_run_object
 from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
 from core.sacct import ParsedSacct, ParseWarning, parse_sacct
 from core.serialize import frame_to_parquet
 from core.services import charts
-from core.services import sacct as sacct_service
-from core.services.sacct import forwarder_bucket, metrics
+from core.services import findings as findings_service
+from core.services.sacct import forwarder_bucket
+from core.services.sacct_selection import metrics
 from core.settings import Settings
 from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
@@ -151,8 +152,8 @@ def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
     rows = parsed.frame.head(PREVIEW_ROWS).copy()
     if jobs is None or jobs.empty:
         return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "")
-    shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), sacct_service.findings(jobs, settings),
-             sacct_service.run_waste_text(jobs))
+    shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), findings_service.findings(jobs, settings),
+             findings_service.run_waste_text(jobs))
     count = len(jobs)
     del jobs  # the per-job table is not kept: encoding the run below then has its memory
     return UploadPreview(prepare_run(parsed), rows, count, *shown)
@@ -200,7 +201,7 @@ def run_name(text: str) -> str:
     """A run name fit for an object name: spaces become dashes; letters, digits, ``.``, ``_``, ``-``."""
     name = re.sub(r"\s+", "-", text.strip())
     if not _RUN.match(name):
-        raise ValueError("a run name is 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise InvalidInput("a run name is 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit")
     return name
 
 
@@ -267,7 +268,7 @@ def store_run(
     where = run_platform(parsed, run, settings)
     chosen = where.platform if where.cluster is not None or platform is None else platform.strip().lower()
     if chosen not in PLATFORMS:
-        raise ValueError(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)}")
+        raise InvalidInput(f"platform {chosen!r} is not one of {', '.join(PLATFORMS)}")
     if not replace and current_version(store, settings, run) is not None:
         raise Conflict("this run is already stored; confirm to store a new version", bucket=bucket, obj=name)
     prepared = parsed if isinstance(parsed, PreparedRun) else prepare_run(parsed)

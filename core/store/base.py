@@ -82,8 +82,9 @@ class ObjectStore(Protocol):
 
     #: ``"local"`` or ``"swift"``.
     kind: str
-    #: Whether ``put_object(..., if_none_match=True)`` is atomic under concurrent writers. It is for a directory
-    #: (a hard link); in Swift the check happens when a PUT starts, so two PUTs in flight at once can both pass.
+    #: Whether ``put_object(..., if_none_match=True)`` is atomic under concurrent writers. It is for the local store
+    #: (one SQLite transaction checks and inserts the row); in Swift the check happens when a PUT starts, so two PUTs
+    #: in flight at once can both pass.
     atomic_create: bool
 
     @property
@@ -123,8 +124,17 @@ class ObjectStore(Protocol):
         ...
 
     def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
-        """Every object under ``prefix``, paging past the 10,000-name limit."""
-        ...
+        """Every object under ``prefix`` in name order, past Swift's 10,000-name limit.
+
+        :meth:`list_objects` page after page, each from the last name of the one before; both backends inherit it.
+        """
+        marker: str | None = None
+        while True:
+            page = self.list_objects(bucket, prefix=prefix, marker=marker)
+            yield from page.objects
+            if page.next_marker is None:
+                return
+            marker = page.next_marker
 
     def head_object(self, bucket: str, name: str) -> ObjectMetadata:
         """Metadata of one object; NotFound if absent."""

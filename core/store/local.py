@@ -40,6 +40,7 @@ from core.store.base import (
     ObjectEntry,
     ObjectMetadata,
     ObjectPage,
+    ObjectStore,
 )
 
 _DB = "store.db"
@@ -82,7 +83,7 @@ def _after_prefix(prefix: str) -> str | None:
     return prefix + "\U0010ffff" if prefix else None
 
 
-class LocalStore:
+class LocalStore(ObjectStore):
     """An :class:`core.store.base.ObjectStore` over a directory (SQLite index, one file per write)."""
 
     kind = "local"
@@ -130,15 +131,33 @@ class LocalStore:
         return db
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+    def _write(self, bucket: str | None = None, name: str | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a failure of the database is :class:`StoreUnavailable` naming the object.
+
+        Every write goes through here, so no caller sees a raw ``sqlite3.Error``.
+        """
+        def failed(exc: sqlite3.Error) -> StoreUnavailable:
+            return StoreUnavailable(f"the local store database failed: {exc}", bucket=bucket, obj=name)
+
+        try:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise failed(exc) from None
         try:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise failed(exc) from None
             raise
-        db.execute("COMMIT")
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise failed(exc) from None
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
@@ -175,11 +194,8 @@ class LocalStore:
     def create_bucket(self, bucket: str) -> None:
         """Create the bucket; no error if it exists."""
         self._check_bucket(bucket)
-        try:
-            with self._write() as db:
-                db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?)", (bucket, datetime.now(UTC).timestamp()))
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the local store database failed: {exc}", bucket=bucket) from None
+        with self._write(bucket) as db:
+            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?)", (bucket, datetime.now(UTC).timestamp()))
 
     # --- listing ----------------------------------------------------------------------------------------------
 
@@ -236,15 +252,6 @@ class LocalStore:
         return ObjectEntry(name=name, bytes=size, hash=etag, last_modified=_mtime(modified),
                            content_type=content_type)
 
-    def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
-        """Every object under ``prefix`` in name order."""
-        marker: str | None = None
-        while True:
-            page = self.list_objects(bucket, prefix=prefix, marker=marker)
-            yield from page.objects
-            if page.next_marker is None:
-                return
-            marker = page.next_marker
 
     # --- objects ----------------------------------------------------------------------------------------------
 
@@ -316,7 +323,7 @@ class LocalStore:
         relative = self._write_file(data)
         replaced: str | None = None
         try:
-            with self._write() as db:
+            with self._write(bucket, name) as db:
                 db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?)", (bucket, datetime.now(UTC).timestamp()))
                 old = db.execute("SELECT file FROM objects WHERE bucket = ? AND name = ?", (bucket, name)).fetchall()
                 if old and if_none_match:
@@ -325,11 +332,9 @@ class LocalStore:
                            (bucket, name, len(data), etag, content_type or "application/octet-stream",
                             datetime.now(UTC).timestamp(), headers, relative))
                 replaced = old[0][0] if old else None
-        except BaseException as exc:
+        except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 (self.root / relative).unlink()
-            if isinstance(exc, sqlite3.Error):
-                raise StoreUnavailable(f"the local store database failed: {exc}", bucket=bucket, obj=name) from None
             raise
         if replaced is not None:
             with contextlib.suppress(FileNotFoundError):
@@ -359,15 +364,15 @@ class LocalStore:
         self.put_object(bucket, name, data, metadata={**meta.custom, **metadata}, content_type=meta.content_type)
 
     def delete_object(self, bucket: str, name: str) -> None:
-        """Remove the object's row, then its file."""
+        """Remove the object's row, then its file (a file that cannot be removed is left: the object is gone)."""
         validate_object_name(name, bucket=bucket)
         self._existing_bucket(bucket)
-        with self._write() as db:
+        with self._write(bucket, name) as db:
             old = db.execute("SELECT file FROM objects WHERE bucket = ? AND name = ?", (bucket, name)).fetchall()
             if not old:
                 raise NotFound("no such object", bucket=bucket, obj=name)
             db.execute("DELETE FROM objects WHERE bucket = ? AND name = ?", (bucket, name))
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             (self.root / old[0][0]).unlink()
 
     # --- the earlier layout -------------------------------------------------------------------------------------

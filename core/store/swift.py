@@ -45,6 +45,7 @@ from core.store.base import (
     ObjectEntry,
     ObjectMetadata,
     ObjectPage,
+    ObjectStore,
 )
 
 # swiftclient logs requests with their headers at INFO/DEBUG; tokens must not reach any log.
@@ -78,7 +79,7 @@ def _timestamp_time(text: str | None) -> datetime | None:
         return None
 
 
-class SwiftStore:
+class SwiftStore(ObjectStore):
     """An :class:`core.store.base.ObjectStore` on OpenStack Swift."""
 
     kind = "swift"
@@ -285,15 +286,6 @@ class SwiftStore:
                 last = item["name"]
         return ObjectPage(objects, folders, last if more else None)
 
-    def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
-        """Every object, paging with markers past the 10,000-name limit."""
-        marker: str | None = None
-        while True:
-            page = self.list_objects(bucket, prefix=prefix, marker=marker)
-            yield from page.objects
-            if page.next_marker is None:
-                return
-            marker = page.next_marker
 
     # --- objects ----------------------------------------------------------------------------------------------
 

@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from core.errors import InvalidInput
+from core.services import findings as findings_service
 from core.services import jobs as service
 from core.services import logs as logs_service
 from core.services import sacct as sacct_service
+from core.services import tables
 from core.services.sacct import RunRef
 from core.services.times import pipeline_bucket
 from dashboard import components, links
@@ -14,7 +17,7 @@ settings = components.settings()
 view = links.ViewParams("job", ("job", "run", "platform", "object"))
 try:
     job_id = service.parse_job_id(view.get("job"))
-except ValueError as exc:
+except InvalidInput as exc:
     components.header("Job", "One Slurm job: its Management entry, its accounting and its logs.")
     st.error(f"This link does not name a job: {links.plain(str(exc))}.", icon=":material/link_off:")
     st.caption("Open a job from a row of the Management jobs table, the SACCT table or the Logs page.")
@@ -79,15 +82,15 @@ else:
     with right:
         st.caption(f"Job and step rows ({len(job.rows)}): durations [D-]HH:MM:SS, sizes in binary units, times in "
                    f"{settings.sacct_timezone}")
-        components.sacct_table(sacct_service.row_table(job.rows, settings.sacct_timezone), key="job-rows",
+        components.sacct_table(tables.row_table(job.rows, settings.sacct_timezone), key="job-rows",
                                selectable=False)
     st.caption("Advice")
     if job.findings.empty:
-        st.text("No finding: " + sacct_service.findings_help(settings))
+        st.text("No finding: " + findings_service.findings_help(settings))
     else:
-        st.caption(sacct_service.findings_help(settings))
-        components.sacct_table(sacct_service.headed_table(job.findings, sacct_service.FINDING_HEADERS,
-                                                          settings.sacct_timezone), key="job-findings",
+        st.caption(findings_service.findings_help(settings))
+        components.sacct_table(tables.headed_table(job.findings, findings_service.FINDING_HEADERS,
+                                                   settings.sacct_timezone), key="job-findings",
                                selectable=False)
 
 # --- Logs -------------------------------------------------------------------------------------------------------

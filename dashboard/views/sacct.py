@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.serialize import frame_to_csv, frame_to_parquet
-from core.services import charts, platforms
+from core.services import billing as billing_service
+from core.services import charts, platforms, sacct_selection, tables
+from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as service
 from core.services.jobs import JobKey
@@ -48,14 +50,14 @@ with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/
                                                                  "stored"],
                  column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
 
-options = service.filter_options(frame)
+options = sacct_selection.filter_options(frame)
 with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
     c1, c2, c3, c4 = st.columns(4)
     for param, choices in (("state", options["states"]), ("partition", options["partitions"]),
                            ("kind", options["step_kinds"])):
         links.seed_choices(f"sacct-{param}", view_params.get_all(param), choices)
     links.seed("sacct-name", view_params.get("name") or "")
-    filters = service.Filters(
+    filters = sacct_selection.Filters(
         states=c1.multiselect("State", options["states"], help="the job's state (its own row)", key="sacct-state"),
         partitions=c2.multiselect("Partition", options["partitions"], help="the job's partition",
                                   key="sacct-partition"),
@@ -64,33 +66,33 @@ with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
                                   key="sacct-kind"),
         job_name=c4.text_input("Job name contains", help="the job's name (its own row)", key="sacct-name"),
     )
-    st.caption(service.FILTER_SCOPE)
+    st.caption(sacct_selection.FILTER_SCOPE)
 for param, chosen_values in (("state", filters.states), ("partition", filters.partitions),
                              ("kind", filters.step_kinds), ("name", filters.job_name)):
     view_params.set(param, chosen_values)
-span = service.time_span(frame, settings.sacct_timezone)
+span = sacct_selection.time_span(frame, settings.sacct_timezone)
 if span is None:
     st.caption("No Submit, Start or End in these runs: no time range to filter by.")
 else:
     days = st.session_state.get("sacct-days")
     if isinstance(days, tuple) and len(days) == 2 and not span[0] <= days[0] <= days[1] <= span[1]:
         del st.session_state["sacct-days"]  # the chosen runs changed: their own span
-    links.seed("sacct-days", service.parse_days(view_params.get("days"), span) or span)
+    links.seed("sacct-days", sacct_selection.parse_days(view_params.get("days"), span) or span)
     picked = st.date_input("Jobs that ran between", min_value=span[0], max_value=span[1],
                            key="sacct-days", format="YYYY-MM-DD",
                            help=f"Days in {settings.sacct_timezone}, by each job's Start (else Submit, else End); "
                            "a job with none of them is left out once the range is narrowed.")
     if isinstance(picked, tuple) and len(picked) == 2 and tuple(picked) != span:
-        filters.time_range = service.day_range(picked[0], picked[1], settings.sacct_timezone)
+        filters.time_range = sacct_selection.day_range(picked[0], picked[1], settings.sacct_timezone)
         view_params.set("days", f"{picked[0]:%Y-%m-%d}..{picked[1]:%Y-%m-%d}")
     elif isinstance(picked, tuple) and len(picked) == 2:
         view_params.set("days", None)
 all_jobs = components.sacct_metrics(store, bucket, [by_name[n] for n in chosen], [frame])
-selection = service.select(frame, all_jobs, filters)
+selection = sacct_selection.select(frame, all_jobs, filters)
 jobs = selection.jobs
 
-summary = service.summary(selection)
-bill = service.billing(jobs, runs_service.platforms_of(infos.values()), settings)
+summary = sacct_selection.summary(selection)
+bill = billing_service.billing(jobs, runs_service.platforms_of(infos.values()), settings)
 m = st.columns(7)
 m[0].metric("Jobs", f"{summary.jobs:,}")
 m[1].metric("Steps", f"{summary.steps:,}")
@@ -103,7 +105,7 @@ m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
             else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
 m[6].metric("Billing units", "—" if bill.csc_bu is None else f"{bill.csc_bu:,.1f}",
             help="CSC CPU BU at the rates in the settings (README: billing)")
-st.caption(service.summary_counts(summary) + " " + bill.caption())
+st.caption(sacct_selection.summary_counts(summary) + " " + bill.caption())
 if jobs.empty:
     st.info("No job matches these filters.")
     st.stop()
@@ -122,23 +124,24 @@ elif view == "Efficiency":
     st.caption(charts.EFFICIENCY_HELP)
     st.plotly_chart(charts.cpu_vs_memory(jobs), width="stretch")
 elif view == "Findings":
-    notes = service.findings(jobs, settings)
-    st.caption(service.findings_help(settings))
+    notes = findings_service.findings(jobs, settings)
+    st.caption(findings_service.findings_help(settings))
     st.subheader(f"{len(notes):,} findings on {notes['job-id'].nunique() if len(notes) else 0:,} of "
                  f"{len(jobs):,} jobs")
-    components.sacct_table(service.headed_table(notes, service.FINDING_HEADERS, settings.sacct_timezone),
+    components.sacct_table(tables.headed_table(notes, findings_service.FINDING_HEADERS, settings.sacct_timezone),
                            key="findings", selectable=False)
-    st.download_button("Findings as CSV", data=lambda: service.findings_csv(notes), file_name="sacct-findings.csv",
-                       mime="text/csv", icon=":material/download:")
+    st.download_button("Findings as CSV", data=lambda: findings_service.findings_csv(notes),
+                       file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:")
     by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
     for by, title in (("run", "Per run"), ("platform", "Per platform")):
         st.subheader(title)
         st.caption("Idle core-hours = Σ (Elapsed × AllocCPUS − TotalCPU); unused memory GiB-hours = Σ (memory "
                    "allocated − MaxRSS × NTasks) × Elapsed; each over the finished jobs that print them.")
-        components.sacct_table(service.headed_table(service.waste(by_platform, by), service.WASTE_HEADERS,
-                                                    settings.sacct_timezone), key=f"waste-{by}", selectable=False)
-        components.sacct_table(service.headed_table(service.failure_counts(by_platform, by),
-                                                    service.FAILURE_HEADERS, settings.sacct_timezone),
+        components.sacct_table(tables.headed_table(findings_service.waste(by_platform, by),
+                                                   findings_service.WASTE_HEADERS, settings.sacct_timezone),
+                               key=f"waste-{by}", selectable=False)
+        components.sacct_table(tables.headed_table(findings_service.failure_counts(by_platform, by),
+                                                   findings_service.FAILURE_HEADERS, settings.sacct_timezone),
                                key=f"failures-{by}", selectable=False)
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
@@ -170,8 +173,8 @@ else:
                     help="All sacct rows: the job and step rows of the chosen jobs that pass Row kind") or ROWS[0]
     view_params.keep("rows", rows, ROWS[0])
     source = jobs if rows.startswith("One") else selection.rows
-    table = (service.job_table(source, settings.sacct_timezone) if rows.startswith("One")
-             else service.row_table(source, settings.sacct_timezone))
+    table = (tables.job_table(source, settings.sacct_timezone) if rows.startswith("One")
+             else tables.row_table(source, settings.sacct_timezone))
     st.caption(f"{len(table.frame):,} rows; durations [D-]HH:MM:SS, sizes in binary units, times in "
                f"{settings.sacct_timezone}. Select a row to open its job's page.")
     picked_rows = components.sacct_table(table, key=f"sacct-table-{rows}")

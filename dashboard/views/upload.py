@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.platforms import PLATFORMS
+from core.services import findings as findings_service
 from core.services import sacct as sacct_service
+from core.services import tables
 from core.services import upload as service
 from core.text import markdown_plain
 from dashboard import components
@@ -103,21 +105,21 @@ if parsed.warnings:
                      hide_index=True, width="stretch")
 st.caption(f"{f'The first {len(shown.rows):,}' if parsed.rows > len(shown.rows) else 'All'} of {parsed.rows:,} "
            f"rows, as sacct prints them (times in {settings.sacct_timezone}).")
-components.sacct_table(sacct_service.row_table(shown.rows, settings.sacct_timezone), key="upload_rows",
+components.sacct_table(tables.row_table(shown.rows, settings.sacct_timezone), key="upload_rows",
                        selectable=False)
 if shown.charts:
     for column, figure in zip(st.columns(len(shown.charts)), shown.charts, strict=True):
         column.plotly_chart(figure, width="stretch")
     notes = shown.findings
     with st.expander(f"{len(notes):,} findings", expanded=not notes.empty, icon=":material/lightbulb:"):
-        st.caption(sacct_service.findings_help(settings))
+        st.caption(findings_service.findings_help(settings))
         st.text(shown.waste)
         if len(notes) > service.PREVIEW_FINDINGS:
             st.caption(f"The worst {service.PREVIEW_FINDINGS:,} of {len(notes):,} findings; the CSV has every one.")
-        components.sacct_table(sacct_service.headed_table(notes.head(service.PREVIEW_FINDINGS),
-                                                          sacct_service.FINDING_HEADERS, settings.sacct_timezone),
+        components.sacct_table(tables.headed_table(notes.head(service.PREVIEW_FINDINGS),
+                                                   findings_service.FINDING_HEADERS, settings.sacct_timezone),
                                key="upload_findings", selectable=False)
-        st.download_button("Findings as CSV", data=lambda: sacct_service.findings_csv(notes),
+        st.download_button("Findings as CSV", data=lambda: findings_service.findings_csv(notes),
                            file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:",
                            key="upload_findings_csv")
 

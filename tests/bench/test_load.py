@@ -9,10 +9,11 @@ from bench import load
 from core.services.times import TIMES_PREFIX, pipeline_bucket
 from core.settings import load_settings
 from core.store.local import LocalStore
+from stack.app import serve
 
 
 def test_twenty_sessions_through_every_page_see_no_error(tmp_path: Path) -> None:
-    with load.serve(tmp_path, {}) as app:
+    with serve(tmp_path, {}) as app:
         load.open_once(app.url, load.PAGES)  # the app's one-off work (demo seeding, imports) before the load
         # The view timeout is wide: the figures against their targets come from `make bench`; this proves that
         # 20 sessions at once get every page without an error on a loaded 2-CPU machine.

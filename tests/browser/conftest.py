@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from stack.app import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The limit of every Playwright wait, in milliseconds.
@@ -32,49 +29,10 @@ _screenshots: list[Path] = []
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{log.read_text(errors='replace')[-4000:]}")
-
-
 def start_app(workdir: Path, extra_env: Mapping[str, str], script: str = "dashboard/app.py") -> Iterator[str]:
-    """Run the dashboard (``script``) in a subprocess until the generator is closed; yields its base URL."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CSC_", "STORE", "LOCAL_STORE"))}
-    env.update({"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store"), **extra_env})
-    log = workdir / "streamlit.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """Run the dashboard (``script``, through :func:`stack.app.serve`) until the generator is closed; yields its URL."""
+    with serve(workdir, extra_env, script=script) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -107,8 +65,8 @@ class ServedApp:
 
 
 def _served(workdir: Path, env: Mapping[str, str]) -> Iterator[ServedApp]:
-    for url in start_app(workdir, env, script="dashboard/serve.py"):
-        yield ServedApp(url, workdir / "streamlit.log", workdir / "store")
+    with serve(workdir, env, script="dashboard/serve.py") as app:
+        yield ServedApp(app.url, app.log, workdir / "store")
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import expect
 
 from bench import generate, upload_page
-from bench.load import serve
 from core.services.sacct import forwarder_bucket, load_run
 from core.services.upload import PREVIEW_FINDINGS, PREVIEW_ROWS, run_object
 from core.settings import load_settings
 from core.store.local import LocalStore
+from stack.app import serve
 
 pytestmark = pytest.mark.browser
 Page = Any

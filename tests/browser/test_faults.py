@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from pandas.testing import assert_frame_equal
 
-from bench.load import App, serve
 from core.demo import seed_demo
 from core.services.sacct import forwarder_bucket, load_run
 from core.services.upload import run_object
 from core.settings import load_settings
 from core.store.versioning import list_version_entries
+from stack.app import App, serve
 from stack.faultproxy import FaultProxy, interposed
 from tests import samples
 from tests.browser.conftest import upload_sacct, wait_idle

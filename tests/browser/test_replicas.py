@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from bench.load import serve
 from core.sacct import parse_sacct
 from core.services.sacct import list_runs
 from core.services.upload import store_run
 from core.settings import load_settings
+from stack.app import serve
 from tests import samples
 from tests.browser.conftest import upload_sacct, wait_idle
 from tests.conftest import OpenStack

@@ -24,13 +24,13 @@ from playwright.sync_api import expect
 
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
-from core.services.sacct import aligned_durations
+from core.services.tables import aligned_durations
 from core.settings import load_settings
 from core.store.local import LocalStore
 from core.units import slurm_duration
 from tests import samples
 from tests.browser.conftest import choose_sacct_file, start_app, wait_idle
-from tests.samples import FIELDS_07 as _FIELDS_07
+from tests.samples import FIELDS_07
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -170,7 +170,7 @@ def test_upload_preview_lists_the_same_findings_with_their_csv(app_server: str, 
     page.goto(f"{app_server}/upload")
     wait_idle(page, "Upload sacct")
     choose_sacct_file(page, samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt"))
-    for label, value in (("Field list, for --noheader output", ",".join(_FIELDS_07)), ("Run name", "alpine check")):
+    for label, value in (("Field list, for --noheader output", ",".join(FIELDS_07)), ("Run name", "alpine check")):
         page.get_by_label(label).fill(value)
         page.get_by_label(label).press("Enter")
         wait_idle(page)

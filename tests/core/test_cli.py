@@ -13,22 +13,21 @@ import pytest
 from core.errors import SacctParseError
 from core.sacct import parse_sacct
 from core.serialize import parquet_to_frame
+from core.settings import ENV_NAMES
 from core.store.local import LocalStore
 from tests import samples
 from tests.conftest import OpenStack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = samples.sacct("09_tdhock_parsable2_multiuser.txt")
-#: Settings a developer's shell may carry; each test sets its own.
-_OWN = ("STORE", "LOCAL_STORE_PATH", "BUCKET_PREFIX", "PIPELINE_USER", "UPLOAD_LIMIT_MB", "SACCT_TIMEZONE",
-        "DEFAULT_PLATFORM")
+
 
 
 def hpc_monitor(
     args: list[str], env: dict[str, str], cwd: Path, stdin: bytes = b""
 ) -> subprocess.CompletedProcess[str]:
-    """``hpc-monitor ARGS`` in ``cwd`` with only ``env`` as settings (no developer .env, no CSC_* of the shell)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CSC_") and k not in _OWN}
+    """``hpc-monitor ARGS`` in ``cwd`` with only ``env`` as settings (no developer .env, no setting of the shell)."""
+    clean = {k: v for k, v in os.environ.items() if k.upper() not in ENV_NAMES}
     result = subprocess.run([sys.executable, "-m", "core.cli", *args], input=stdin, capture_output=True, cwd=cwd,
                             env={**clean, "PYTHONPATH": str(ROOT), **env}, check=False, timeout=300)
     return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(),

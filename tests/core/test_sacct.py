@@ -353,11 +353,11 @@ def test_text_that_is_not_utf8_deep_inside_names_the_byte() -> None:
 
 def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     import core.sacct.convert
-    import core.sacct.readers
+    import core.sacct.raw
 
     text = sample("09_tdhock_parsable2_multiuser.txt") + b"1|0:0|BROKEN\n"  # plus one line with a field missing
     whole = parse_sacct(text)
-    monkeypatch.setattr(core.sacct.readers, "BLOCK_SIZE", 1024)  # about 30 blocks
+    monkeypatch.setattr(core.sacct.raw, "BLOCK_SIZE", 1024)  # about 30 blocks
     blocks = parse_sacct(text)
     pd.testing.assert_frame_equal(blocks.frame, whole.frame)
     assert [(w.line, w.message) for w in blocks.warnings] == [(w.line, w.message) for w in whole.warnings]
@@ -366,11 +366,11 @@ def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest
 
 def test_blocks_converted_on_the_pool_while_reading_give_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     import core.sacct.convert
-    import core.sacct.readers
+    import core.sacct.raw
 
     text = sample("09_tdhock_parsable2_multiuser.txt") + b"1|0:0|BROKEN\n"
     whole = parse_sacct(text)
-    monkeypatch.setattr(core.sacct.readers, "BLOCK_SIZE", 1024)
+    monkeypatch.setattr(core.sacct.raw, "BLOCK_SIZE", 1024)
     monkeypatch.setattr(core.sacct.convert, "_PARALLEL_ROWS", 1)  # every block's columns go to the thread pool
     pooled = parse_sacct(text)
     pd.testing.assert_frame_equal(pooled.frame, whole.frame)

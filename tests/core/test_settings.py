@@ -2,8 +2,11 @@ from pathlib import Path
 
 import pytest
 
+from core.billing import Rates
+from core.delivery import NotifySettings
 from core.errors import SettingsError
-from core.settings import load_settings
+from core.sacct.advice import Thresholds
+from core.settings import ENV_NAMES, Settings, load_settings
 
 
 def test_defaults_without_env() -> None:
@@ -64,3 +67,59 @@ def test_attention_thresholds_and_default_platform() -> None:
     for key, value in (("DEFAULT_PLATFORM", "hyak"), ("STUCK_AFTER_MINUTES", "0"), ("QUOTA_ALERT_PERCENT", "101")):
         with pytest.raises(SettingsError, match=key):
             load_settings(None, {key: value})
+
+
+def test_every_env_name_comes_from_the_model_nested_ones_included() -> None:
+    flat = [name.upper() for name, info in Settings.model_fields.items() if name not in ("advice", "billing", "notify")]
+    nested = [f"ADVICE_{name.upper()}" for name in Thresholds.model_fields] + [
+        f"BILLING_{name.upper()}" for name in Rates.model_fields] + [
+        f"NOTIFY_{name.upper()}" for name in NotifySettings.model_fields]
+    assert sorted(ENV_NAMES) == sorted(flat + nested)
+    assert "BILLING_PUHTI_BU_PER_CORE_HOUR" in ENV_NAMES and "ADVICE_OOM_FACTOR" in ENV_NAMES
+    assert "BILLING" not in ENV_NAMES and "ADVICE" not in ENV_NAMES and "NOTIFY" not in ENV_NAMES
+
+
+def test_notify_settings_keep_their_secrets_and_check_urls_and_addresses() -> None:
+    s = load_settings(None, {"NOTIFY_WEBHOOK_URL": "https://hooks.example.org/services/T0/B0/token-xyz",
+                             "NOTIFY_SMTP_PASSWORD": "hunter2", "NOTIFY_EMAIL_TO": "ops@example.org, me@example.org ",
+                             "DASHBOARD_URL": "https://monitor.example.org/"})
+    assert s.notify.recipients == ("ops@example.org", "me@example.org")
+    assert s.dashboard_url == "https://monitor.example.org"
+    assert "token-xyz" not in repr(s) and "hunter2" not in repr(s) and "hunter2" not in s.model_dump_json()
+    with pytest.raises(SettingsError, match="NOTIFY_WEBHOOK_URL"):
+        load_settings(None, {"NOTIFY_WEBHOOK_URL": "hooks.example.org/x"})
+    with pytest.raises(SettingsError, match="NOTIFY_EMAIL_TO"):
+        load_settings(None, {"NOTIFY_EMAIL_TO": "ops at example.org"})
+
+
+def test_nested_rates_and_thresholds_from_their_names_env_over_file_key_by_key(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("BILLING_MAHTI_BU_PER_NODE_HOUR=50\nBILLING_PUHTI_BU_PER_CORE_HOUR=9\nADVICE_MIN_MINUTES=30\n")
+    s = load_settings(env, {"BILLING_PUHTI_BU_PER_CORE_HOUR": " 2 ", "ADVICE_CPU_EFFICIENCY_PERCENT": "40"})
+    assert s.billing.puhti_bu_per_core_hour == 2  # the environment wins
+    assert s.billing.mahti_bu_per_node_hour == 50  # the file's other rate stays
+    assert s.billing.roihu_bu_per_node_hour == Rates().roihu_bu_per_node_hour  # the default
+    assert (s.advice.min_minutes, s.advice.min_seconds) == (30, 1800)
+    assert (s.advice.cpu_efficiency_percent, s.advice.cpu_efficiency) == (40, 0.4)
+    assert load_settings(None, {}).billing == Rates() and load_settings(None, {}).advice == Thresholds()
+
+
+def test_a_nested_model_is_never_read_whole_from_one_variable() -> None:
+    s = load_settings(None, {"BILLING": '{"puhti_bu_per_core_hour": 5}', "ADVICE": "nonsense"})
+    assert s.billing == Rates() and s.advice == Thresholds()
+
+
+@pytest.mark.parametrize(("key", "value"), [("BILLING_LUMI_GB_PER_CORE_HOUR", "0"), ("BILLING_MAHTI_BU_PER_NODE_HOUR",
+                                             "-1"), ("ADVICE_OOM_FACTOR", "lots"), ("ADVICE_CPU_EFFICIENCY_PERCENT",
+                                                                                    "101")])
+def test_a_wrong_nested_value_names_its_variable(key: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(None, {key: value})
+    assert info.value.key == key
+
+
+def test_constructing_settings_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUCKET_PREFIX", "from-shell")
+    monkeypatch.setenv("BILLING_PUHTI_BU_PER_CORE_HOUR", "7")
+    assert Settings().bucket_prefix == "mlch" and Settings().billing == Rates()
+    assert load_settings(None).billing.puhti_bu_per_core_hour == 7

@@ -16,14 +16,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.demo import seed_demo
-from core.settings import load_settings
+from core.settings import ENV_NAMES, load_settings
 from core.store.local import LocalStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 _UNSET = object()
-_CLEARED = ("CSC_USERNAME", "CSC_PASSWORD", "CSC_PROJECT_NAME", "CSC_AUTH_URL", "CSC_USER_DOMAIN_NAME",
-            "CSC_PROJECT_DOMAIN_NAME", "BUCKET_PREFIX", "PIPELINE_USER", "UPLOAD_LIMIT_MB", "SACCT_TIMEZONE",
-            "DEFAULT_PLATFORM", "STUCK_AFTER_MINUTES", "QUOTA_ALERT_PERCENT")
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +34,7 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def store_dir(seeded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "store"
     shutil.copytree(seeded_store, root)
-    for key in _CLEARED:
+    for key in ENV_NAMES:  # every setting: none from the developer's shell reaches the app
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("STORE", "local")
     monkeypatch.setenv("LOCAL_STORE_PATH", str(root))

@@ -68,6 +68,18 @@ def test_store_errors_are_clear_messages_on_every_page(
         assert any(link.label == "Sign in again" for link in at.get("page_link"))
 
 
+def test_a_programming_error_is_not_dressed_as_a_storage_message(
+    open_page: OpenPage, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plain ValueError is a fault in the code, not something storage or the user did: it is not turned into a
+    # polite "Could not ..." message that hides it (the product's own errors are; see above).
+    bug = ValueError("an argument no caller should pass")
+    monkeypatch.setattr(session_service, "build_store", lambda settings, state: FailingStore(store_dir, bug))
+    at = open_page("views/sacct.py")
+    assert not at.error
+    assert [e.message for e in at.exception] == ["an argument no caller should pass"]
+
+
 def test_a_bucket_deleted_meanwhile_is_an_empty_state_not_an_error(
     open_page: OpenPage, store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

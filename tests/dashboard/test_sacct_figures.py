@@ -223,11 +223,11 @@ def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: obj
 
 
 def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
-    from tests.samples import FIELDS_07 as _FIELDS_07
+    from tests.samples import FIELDS_07
 
     at = open_page("views/upload.py")
     at.text_area(key="upload_text").input(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_text())
-    at.text_input(key="upload_fields").input(",".join(_FIELDS_07))
+    at.text_input(key="upload_fields").input(",".join(FIELDS_07))
     at.button(key="parse").click().run()
     assert not at.exception and not at.error
     rows, shown = at.dataframe[0].value, _shown(at, 0)
@@ -287,9 +287,12 @@ def test_a_table_too_big_to_style_still_reads_days_and_sorts_as_numbers(open_pag
     order = sorted(range(7), key=lambda i: data["Elapsed"][i])
     assert order == sorted(range(7), key=lambda i: seconds[i]) == [6, 0, 1, 2, 3, 5, 4]
     assert data["Elapsed"].map(len).nunique() == 1
-    # Sizes and dates stay numbers with Streamlit's formats.
+    # Sizes stay numbers, in the binary unit iec_size gives the column's largest value (MaxRSS 100M: MiB, as the
+    # styled table prints "100.00 MiB"), and memory in GiB in its own column.
     assert pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
-    assert config["MaxRSS × NTasks"]["type_config"]["format"] == "%.2f GiB"
+    assert config["MaxRSS × NTasks"]["type_config"]["format"] == "%.2f MiB"
+    assert data["MaxRSS × NTasks"][0] == 100.0
+    assert config["Memory allocated"]["type_config"]["format"] == "%.2f GiB"
 
 
 def test_roihu_runs_are_billed_at_roihus_rates(open_page: OpenPage, store_dir: Path) -> None:

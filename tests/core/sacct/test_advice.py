@@ -8,8 +8,7 @@ import pytest
 from core.sacct import job_metrics, parse_sacct
 from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
 from tests import samples
-from tests.samples import FIELDS_06 as _FIELDS_06
-from tests.samples import FIELDS_07 as _FIELDS_07
+from tests.samples import FIELDS_06, FIELDS_07
 
 DEFAULT = Thresholds()
 
@@ -25,7 +24,7 @@ def _sample(name: str, fields: list[str] | None = None) -> pd.DataFrame:
 
 
 def test_out_of_memory_says_what_it_ran_out_at_and_what_to_ask() -> None:
-    notes = job_findings(_sample("07_slurmdog_parsable2_noheader_alpine.txt", _FIELDS_07), DEFAULT)
+    notes = job_findings(_sample("07_slurmdog_parsable2_noheader_alpine.txt", FIELDS_07), DEFAULT)
     first = notes.iloc[0]  # out of memory comes first
     # Fact 3: 12051616.batch OUT_OF_MEMORY at MaxRSS 2565880K (2.45 GiB) of ReqMem 3840M (3.75 GiB, the job's total);
     # 1.5 × 3840M = 5760M, rounded up to whole GiB.
@@ -53,7 +52,7 @@ def test_time_advice_asks_for_the_longest_similar_job_plus_margin() -> None:
 
 
 def test_memory_advice_from_the_peak_per_node_or_per_cpu() -> None:
-    habrok = job_findings(_sample("06_hbjobinfo_parsable_snowman_noheader.txt", _FIELDS_06), DEFAULT)
+    habrok = job_findings(_sample("06_hbjobinfo_parsable_snowman_noheader.txt", FIELDS_06), DEFAULT)
     note = habrok[(habrok["job-id"] == "7965768") & (habrok["finding"] == "memory over-requested")].iloc[0]
     # Fact 3: MaxRSS 1294440K of mem=10G (12 %); 1.2 × 1294440K = 1.48 GiB → --mem=2G.
     assert note["figure"] == "MaxRSS × NTasks 1.23 GiB is 12% of 10.00 GiB"
@@ -75,7 +74,8 @@ def test_idle_cores_get_the_cores_their_cpu_time_supports() -> None:
             "1|COMPLETED|01:00:00|8|02:00:00|\n"
             "2|COMPLETED|01:00:00|8|07:00:00|\n"
             "3|COMPLETED|01:00:00|1|00:10:00|\n"
-            "4|COMPLETED|01:00:00|16|00:00:00|\n")
+            "4|COMPLETED|01:00:00|16|00:00:00|\n"
+            "4.batch|COMPLETED|01:00:00|16|00:00:00|1\n")
     notes = job_findings(_jobs(text), DEFAULT).set_index("job-id")
     # Job 1 kept 2 of 8 cores busy (25 %): 2 × 1.2 = 2.4 → 3; 6 idle core-hours. Job 2 (88 %) and the single-core
     # job 3 get no note.
@@ -83,12 +83,15 @@ def test_idle_cores_get_the_cores_their_cpu_time_supports() -> None:
     assert notes.loc["1", "core-hours at stake"] == pytest.approx(6.0)
     assert sorted(notes.index) == ["1", "4"]
     assert "TotalCPU is 0" in notes.loc["4", "advice"]
+    # Without its steps (sacct -X) a TotalCPU of 0 is not recorded: no note says the job used nothing.
+    alone = text.replace("4.batch|COMPLETED|01:00:00|16|00:00:00|1\n", "")
+    assert "4" not in set(job_findings(_jobs(alone), DEFAULT)["job-id"])
 
 
 def test_thresholds_decide_who_gets_a_note() -> None:
     text = "JobID|State|Elapsed|AllocCPUS|TotalCPU\n1|COMPLETED|01:00:00|8|02:00:00\n"
-    assert len(job_findings(_jobs(text), Thresholds(cpu_efficiency=0.20))) == 0
-    assert len(job_findings(_jobs(text), Thresholds(min_seconds=7200))) == 0
+    assert len(job_findings(_jobs(text), Thresholds(cpu_efficiency_percent=20))) == 0
+    assert len(job_findings(_jobs(text), Thresholds(min_minutes=120))) == 0
     assert len(job_findings(_jobs(text), DEFAULT)) == 1
 
 
@@ -104,7 +107,7 @@ def test_waste_and_failures_per_run() -> None:
     # Job 1: (10 − 2) GiB unused for 2 h.
     assert summary["unused memory GiB-hours"] == pytest.approx(16.0) and summary["jobs with memory"] == 1
     assert (summary["jobs"], summary["finished jobs"], summary["failed jobs"]) == (3, 2, 1)
-    alpine = failures(_sample("07_slurmdog_parsable2_noheader_alpine.txt", _FIELDS_07), "run")
+    alpine = failures(_sample("07_slurmdog_parsable2_noheader_alpine.txt", FIELDS_07), "run")
     # Fact 5: 12 TIMEOUT and 5 FAILED job rows; the FAILED ones by exit code.
     assert alpine[["state", "exit-code", "jobs"]].values.tolist() == [
         ["TIMEOUT", "0:0", 12], ["FAILED", "9:0", 4], ["FAILED", "1:0", 1]]

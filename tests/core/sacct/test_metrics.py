@@ -7,8 +7,7 @@ import pytest
 
 from core.sacct import job_metrics, parse_sacct
 from tests import samples
-from tests.samples import FIELDS_06 as _FIELDS_06
-from tests.samples import FIELDS_07 as _FIELDS_07
+from tests.samples import FIELDS_06, FIELDS_07
 
 GiB, MiB, KiB = 1024**3, 1024**2, 1024
 
@@ -47,7 +46,7 @@ def test_alloctres_mem_is_the_authority() -> None:
 
 
 def test_multi_node_jobs_of_a_real_sample() -> None:
-    jobs = _jobs("06_hbjobinfo_parsable_snowman_noheader.txt", _FIELDS_06)
+    jobs = _jobs("06_hbjobinfo_parsable_snowman_noheader.txt", FIELDS_06)
     # 2296177: 4 nodes, 448 CPUs, ReqMem 256G and AllocTRES mem=256G: the job's memory is 256 GiB, not 1 TiB.
     assert jobs.loc["2296177", "n-nodes"] == 4
     assert jobs.loc["2296177", "req-mem-bytes"] == 256 * GiB
@@ -57,7 +56,7 @@ def test_multi_node_jobs_of_a_real_sample() -> None:
 
 def test_core_seconds_match_sacct_cputime() -> None:
     text = samples.sacct("06_hbjobinfo_parsable_snowman_noheader.txt").read_bytes()
-    frame = parse_sacct(text, fields=_FIELDS_06).frame
+    frame = parse_sacct(text, fields=FIELDS_06).frame
     jobs = job_metrics(frame).set_index("job-id")
     printed = frame[frame["step"] == ""].set_index("job-id")["cpu-time-seconds"]
     # Fact 1: CPUTime 1-04:33:44 = 102824 s = 8 CPUs × 12853 s.
@@ -71,13 +70,13 @@ def test_unfinished_jobs_have_no_efficiency() -> None:
     cedar = _jobs("09_tdhock_parsable2_multiuser.txt")  # 386 PENDING and 186 RUNNING rows, nothing finished
     assert not cedar["finished"].any()
     assert cedar[["cpu-efficiency", "time-efficiency", "memory-efficiency"]].isna().all().all()
-    habrok = _jobs("06_hbjobinfo_parsable_snowman_noheader.txt", _FIELDS_06)
+    habrok = _jobs("06_hbjobinfo_parsable_snowman_noheader.txt", FIELDS_06)
     # Fact 5: 7219441 is PENDING with a 3-day Timelimit: no time efficiency (it was 0 %).
     pending = habrok.loc["7219441"]
     assert pending["timelimit-seconds"] == 259200 and pd.isna(pending["time-efficiency"])
     running = habrok[habrok["state"] == "RUNNING"]
     assert len(running) and running["cpu-efficiency"].isna().all() and not running["finished"].any()
-    alpine = _jobs("07_slurmdog_parsable2_noheader_alpine.txt", _FIELDS_07)
+    alpine = _jobs("07_slurmdog_parsable2_noheader_alpine.txt", FIELDS_07)
     # Fact 4: 13707683 is RUNNING; fact 1: 11965642 TIMEOUT, TotalCPU 4.410 s of 43226 s on 1 CPU.
     assert pd.isna(alpine.loc["13707683", "cpu-efficiency"])
     assert alpine.loc["11965642", "cpu-efficiency"] == pytest.approx(4.410 / 43226)
@@ -87,7 +86,7 @@ def test_unfinished_jobs_have_no_efficiency() -> None:
 
 
 def test_out_of_memory_in_a_step_marks_the_job() -> None:
-    alpine = _jobs("07_slurmdog_parsable2_noheader_alpine.txt", _FIELDS_07)
+    alpine = _jobs("07_slurmdog_parsable2_noheader_alpine.txt", FIELDS_07)
     # Fact 3: 12051616 is "CANCELLED by 2000886" but its batch step ended OUT_OF_MEMORY at MaxRSS 2565880K.
     assert alpine.loc["12051616", "out-of-memory"]
     assert alpine.loc["12051616", "max-rss"] == 2565880 * KiB

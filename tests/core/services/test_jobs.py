@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from core.demo import seed_demo
+from core.errors import InvalidInput
 from core.models import Job, Status
 from core.serialize import dump_management
 from core.services import jobs, management, sacct
@@ -104,7 +105,7 @@ def test_job_ids_from_a_url(value: str) -> None:
                                                 ("12;rm", "'12;rm' is not a Slurm job id"),
                                                 ("[x](y)", "'[x](y)' is not a Slurm job id")])
 def test_bad_job_ids_are_named(value: str | None, message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(InvalidInput, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")
                        .replace("]", r"\]").replace("+", r"\+")):
         jobs.parse_job_id(value)
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core.demo import seed_demo
-from core.services import platforms, runs, sacct
+from core.services import platforms, runs, sacct, sacct_selection
 from core.settings import Settings
 from core.store.local import LocalStore
 from tests import samples
@@ -49,7 +49,7 @@ def test_demo_compares_the_four_platforms_and_another_cluster(store: LocalStore,
     assert infos[0].name.endswith("torchx-hetjob") and infos[0].platform == "other"
     assert infos[1].name.endswith("lumi-2024-05") and infos[1].platform == "lumi"
     frame = sacct.combine([sacct.load_run(store, sacct.forwarder_bucket(settings), r.object) for r in listed])
-    table = platforms.comparison(platforms.with_platform(sacct.metrics(frame), runs.platforms_of(infos)))
+    table = platforms.comparison(platforms.with_platform(sacct_selection.metrics(frame), runs.platforms_of(infos)))
     assert table["platform"].tolist() == ["puhti", "mahti", "roihu", "lumi", "other"]
     # The demo's jobs per cluster (core/demo_data/pipeline.py): Mahti's sweep counts its 8 tasks.
     jobs = table.set_index("platform")["jobs"].to_dict()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from core.demo import SACCT_RUNS, seed_demo
 from core.sacct import parse_sacct
-from core.services import sacct
+from core.services import findings as findings_service
+from core.services import sacct, sacct_selection
 from core.settings import Settings
 from core.store.local import LocalStore
 from tests import samples
@@ -20,16 +19,16 @@ def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -
     hyak = next(r for r in runs if r.name.endswith("hyak-default"))
     frame = sacct.combine([sacct.load_run(store, "mlch-for-air", hyak.object)])
     assert len(frame) == 2292
-    only_jobs = sacct.apply_filters(frame, sacct.Filters(step_kinds=["job"]))
+    only_jobs = sacct_selection.apply_filters(frame, sacct_selection.Filters(step_kinds=["job"]))
     assert len(only_jobs) == 753
-    timeouts = sacct.apply_filters(frame, sacct.Filters(states=["TIMEOUT"], step_kinds=["job"]))
+    timeouts = sacct_selection.apply_filters(frame, sacct_selection.Filters(states=["TIMEOUT"], step_kinds=["job"]))
     assert set(timeouts["state"]) == {"TIMEOUT"}
-    jobs = sacct.metrics(frame)
+    jobs = sacct_selection.metrics(frame)
     assert len(jobs) == 753
     # Hyak's default fields have no TotalCPU: efficiency is unknown, not zero.
     assert jobs["cpu-efficiency"].isna().all()
-    selection = sacct.select(frame, jobs, sacct.Filters(states=["TIMEOUT"]))
-    summary = sacct.summary(selection)
+    selection = sacct_selection.select(frame, jobs, sacct_selection.Filters(states=["TIMEOUT"]))
+    summary = sacct_selection.summary(selection)
     assert summary.median_cpu_efficiency is None and summary.cpu_efficiency_jobs == 0
     assert summary.jobs == len(selection.jobs) == (selection.rows["step"] == "").sum()
     assert set(selection.jobs["state"]) == {"TIMEOUT"} and summary.failed == summary.jobs
@@ -39,22 +38,12 @@ def test_findings_csv_has_the_headers_the_page_shows(settings: Settings) -> None
     from core.sacct import parse_sacct
 
     text = "JobID|JobName|State|Elapsed|AllocCPUS|TotalCPU\n1|<b>x</b>|COMPLETED|01:00:00|8|02:00:00\n"
-    jobs = sacct.metrics(parse_sacct(text).frame.assign(run="r"))
-    notes = sacct.findings(jobs, settings)
-    lines = sacct.findings_csv(notes).decode().splitlines()
+    jobs = sacct_selection.metrics(parse_sacct(text).frame.assign(run="r"))
+    notes = findings_service.findings(jobs, settings)
+    lines = findings_service.findings_csv(notes).decode().splitlines()
     assert lines[0] == "Run,JobID,JobName,State,Finding,Figure,Threshold,Ask next time,Core-hours at stake"
     # Job names stay as the file wrote them: the CSV is data, not markup.
     assert lines[1].startswith("r,1,<b>x</b>,COMPLETED,idle cores,") and "--cpus-per-task=3" in lines[1]
-
-
-def test_aligned_durations_read_as_slurm_and_sort_as_numbers() -> None:
-    seconds = pd.Series([36000, 32400, None, 86400, 86399, 864000, 7.6])
-    text = sacct.aligned_durations(seconds)
-    assert text.tolist() == ["   10:00:00", "   09:00:00", "", " 1-00:00:00", "   23:59:59", "10-00:00:00",
-                             "   00:00:08"]
-    known = seconds.notna()
-    assert text[known].sort_values().index.tolist() == seconds[known].sort_values().index.tolist()
-    assert sacct.aligned_durations(pd.Series([None, None], dtype="float64")).tolist() == ["", ""]
 
 
 def test_a_runs_sentence_names_the_commonest_failures_and_counts_the_rest() -> None:
@@ -62,9 +51,9 @@ def test_a_runs_sentence_names_the_commonest_failures_and_counts_the_rest() -> N
     codes = [f"{k}:0" for k in range(1, 16) for _ in range(20 - k)]
     lines = [f"{i}|FAILED|{code}|00:10:00" for i, code in enumerate(codes)]
     lines += [f"{len(codes) + i}|COMPLETED|0:0|00:10:00" for i in range(3)]
-    jobs = sacct.metrics(parse_sacct("JobID|State|ExitCode|Elapsed\n" + "\n".join(lines) + "\n").frame
+    jobs = sacct_selection.metrics(parse_sacct("JobID|State|ExitCode|Elapsed\n" + "\n".join(lines) + "\n").frame
                          .assign(run="r"))
-    text = sacct.run_waste_text(jobs)
-    named = ", ".join(f"FAILED (exit {k}:0) ×{20 - k}" for k in range(1, sacct.FAILURE_KINDS_SHOWN + 1))
-    rest = sum(20 - k for k in range(sacct.FAILURE_KINDS_SHOWN + 1, 16))
+    text = findings_service.run_waste_text(jobs)
+    named = ", ".join(f"FAILED (exit {k}:0) ×{20 - k}" for k in range(1, findings_service.FAILURE_KINDS_SHOWN + 1))
+    rest = sum(20 - k for k in range(findings_service.FAILURE_KINDS_SHOWN + 1, 16))
     assert f"{len(codes):,} failed: {named} and 5 other kinds ({rest} jobs)" in text

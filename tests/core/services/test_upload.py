@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import Conflict, InputTooLarge
+from core.errors import Conflict, InputTooLarge, InvalidInput
 from core.serialize import parquet_to_frame
-from core.services import sacct as sacct_service
+from core.services import findings as findings_service
 from core.services import upload
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -16,7 +16,7 @@ from tests import samples
 def test_upload_names_sizes_versions(store: LocalStore, settings: Settings) -> None:
     assert upload.run_name("  mahti ray  2024 ") == "mahti-ray-2024"
     for bad in ("", "../x", "a/b", "-x", "x" * 81):
-        with pytest.raises(ValueError, match="run name"):
+        with pytest.raises(InvalidInput, match="run name"):
             upload.run_name(bad)
     with pytest.raises(InputTooLarge, match="UPLOAD_LIMIT_MB"):
         upload.check_size(settings.upload_limit_bytes + 1, settings)
@@ -50,7 +50,7 @@ def test_without_cluster_the_chosen_platform_is_stored(store: LocalStore, settin
     stored = upload.store_run(store, settings, "hetjob", parsed, platform="puhti")
     meta = store.head_object(stored.bucket, stored.object).custom
     assert meta["platform"] == "puhti" and "cluster" not in meta
-    with pytest.raises(ValueError, match="platform 'nowhere'"):
+    with pytest.raises(InvalidInput, match="platform 'nowhere'"):
         upload.store_run(store, settings, "hetjob2", parsed, platform="nowhere")
 
 
@@ -72,7 +72,7 @@ def test_a_preview_is_bounded_and_stores_what_was_parsed(store: LocalStore, sett
     assert jobs is not None
     assert len(shown.rows) == 10 and shown.rows.equals(parsed.frame.head(10))
     assert shown.jobs == len(jobs) and len(shown.charts) == 2
-    assert shown.findings.equals(sacct_service.findings(jobs, settings))
+    assert shown.findings.equals(findings_service.findings(jobs, settings))
     assert shown.run.rows == 102 and shown.run.format == parsed.format
     # What Store writes is the whole table, with the same metadata as storing the table itself.
     assert upload.run_platform(shown.run, "mahti-x", settings) == upload.run_platform(parsed, "mahti-x", settings)

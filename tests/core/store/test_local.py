@@ -121,3 +121,27 @@ def test_a_store_directory_of_the_earlier_layout_is_imported(tmp_path: Path) -> 
     assert data == b"PAR1 data" and meta.custom == {"version": 2}
     assert meta.content_type == "application/vnd.apache.parquet"
     assert store.get_object("mlch-for-air", "LOGS/slurm-1.out")[1] == b"log line\n"
+
+
+@pytest.mark.parametrize("operation", ["delete", "put", "create_bucket"])
+def test_a_failing_database_write_is_a_store_error_naming_the_object(tmp_path: Path, operation: str) -> None:
+    import sqlite3
+
+    from core.errors import StoreUnavailable
+
+    store = LocalStore(tmp_path)
+    store.put_object("b", "DATA/x.csv", b"x")
+    with sqlite3.connect(tmp_path / "store.db") as db:  # what a full disk or a damaged file does to a write
+        for table, event in (("objects", "DELETE"), ("objects", "INSERT"), ("buckets", "INSERT")):
+            db.execute(f"CREATE TRIGGER refuse_{table}_{event.lower()} BEFORE {event} ON {table} "
+                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    with pytest.raises(StoreUnavailable, match="database or disk is full") as raised:
+        if operation == "delete":
+            store.delete_object("b", "DATA/x.csv")
+        elif operation == "put":
+            store.put_object("b", "DATA/y.csv", b"y")
+        else:
+            store.create_bucket("c")
+    assert raised.value.bucket == ("c" if operation == "create_bucket" else "b")
+    assert store.get_object("b", "DATA/x.csv")[1] == b"x"  # nothing lost
+    assert [o.name for o in store.iter_objects("b")] == ["DATA/x.csv"]  # nothing half-written

@@ -1,0 +1,194 @@
+"""The weekly digest: the last seven days per project (sacct's Account), as one message each.
+
+Per platform: jobs and failures, allocated core-hours (AllocCPUS × Elapsed), GPU-hours (GPUs in AllocTRES ×
+Elapsed; "not recorded" when the run has no AllocTRES) and what was billed (CSC billing units on Puhti, Mahti and
+Roihu, LUMI core-hours on LUMI: :mod:`core.billing`). Then the three findings with the most core-hours at stake, with
+their advice, and links to SACCT on the runs and to each finding's job page.
+
+A job belongs to the week when it ended in it (a job without an End: when it started, else was submitted). Only runs
+stored since the week began are read: a run stored before holds no job that ended later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from core.billing import UNITS, billed
+from core.delivery import Message
+from core.errors import MonitorError, failure_message
+from core.services import findings as findings_service
+from core.services import runs as runs_service
+from core.services import sacct as sacct_service
+from core.services import sacct_selection
+from core.services.notify import Channel, DashboardLinks, Outgoing, Report, deliver, ledger
+from core.settings import Settings
+from core.store.base import ObjectStore
+
+#: Findings named per project.
+COSTLIEST = 3
+#: A job's account when sacct printed none.
+NO_ACCOUNT = "(no account recorded)"
+_GPU = r"gres/gpu(?::[^=,]*)?=(\d+)"
+
+
+@dataclass(frozen=True)
+class ProjectWeek:
+    """One project's week: a row per platform, its costliest findings and the runs they come from."""
+
+    project: str
+    start: datetime
+    end: datetime
+    platforms: pd.DataFrame  # platform, jobs, failed, core-hours, gpu-hours, billed, billed jobs, unit
+    costliest: pd.DataFrame  # run, job-id, job-name, finding, advice, core-hours at stake
+    runs: list[str]
+
+
+def _job_extras(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per run and job id: the account and the GPUs allocated (from the job's own row)."""
+    rows = frame[frame["step"].fillna("") == ""] if "step" in frame.columns else frame
+    out = pd.DataFrame({"run": rows["run"].astype(str), "job-id": rows["job-id"].astype(str)})
+    account = rows["account"].astype("string").str.strip().str.lower() if "account" in rows.columns else None
+    out["project"] = (account.where(account.fillna("") != "", NO_ACCOUNT).fillna(NO_ACCOUNT)
+                      if account is not None else NO_ACCOUNT)
+    if "alloc-tres" in rows.columns:
+        tres = rows["alloc-tres"].astype("string")
+        gpus = tres.str.extract(_GPU, expand=False).astype("float64")
+        out["gpus"] = gpus.where(tres.notna(), np.nan).fillna(0.0).where(tres.notna())
+    else:
+        out["gpus"] = np.nan
+    return out.drop_duplicates(["run", "job-id"])
+
+
+def _job_time(jobs: pd.DataFrame) -> pd.Series:
+    when = pd.Series(np.nan, index=jobs.index, dtype="float64")
+    for column in ("end-time", "start-time", "submit-time"):
+        if column in jobs.columns:
+            when = when.fillna(pd.to_numeric(jobs[column], errors="coerce").astype("float64"))
+    return when
+
+
+def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int = 7) -> tuple[list[ProjectWeek],
+                                                                                              list[str]]:
+    """Each project's last ``days`` days, and the runs that could not be read (one line each)."""
+    end = now.astimezone(UTC)
+    start = end - timedelta(days=days)
+    bucket = sacct_service.forwarder_bucket(settings)
+    problems: list[str] = []
+    frames, infos = [], []
+    for run in sacct_service.list_runs(store, settings):
+        if run.stored is not None and run.stored < start:
+            continue
+        try:
+            frame, info = runs_service.load_described_run(store, bucket, run.object, settings.read_limits)
+        except (MonitorError, ValueError) as exc:
+            problems.append(failure_message(f"Could not read the SACCT run {bucket}/{run.object}", exc))
+            continue
+        frames.append(frame)
+        infos.append(info)
+    if not frames:
+        return [], problems
+    frame = sacct_service.combine(frames)
+    jobs = sacct_selection.metrics(frame)
+    jobs["run"] = jobs["run"].astype(str)
+    jobs["job-id"] = jobs["job-id"].astype(str)
+    jobs = jobs.merge(_job_extras(frame), on=["run", "job-id"], how="left")
+    jobs["project"] = jobs["project"].fillna(NO_ACCOUNT)
+    when = _job_time(jobs)
+    jobs = jobs[(when >= start.timestamp()) & (when < end.timestamp())].reset_index(drop=True)
+    if jobs.empty:
+        return [], problems
+    platforms = runs_service.platforms_of(infos)
+    jobs["platform"] = jobs["run"].map(platforms).fillna("unknown")
+    jobs["billed"] = billed(jobs, jobs["platform"], settings.billing)
+    hours = pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") / 3600
+    jobs["core-hours"] = pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600
+    jobs["gpu-hours"] = jobs["gpus"] * hours
+    jobs["failed"] = jobs["state"].astype("string").isin(sacct_selection.FAILED_STATES).fillna(False).astype(bool)
+    notes = findings_service.findings(jobs, settings)
+    weeks = []
+    for project, mine in jobs.groupby("project", sort=True):
+        rows = []
+        for platform, part in mine.groupby("platform", sort=True):
+            def total(column: str, part: pd.DataFrame = part) -> float | None:
+                values = part[column].dropna()
+                return float(values.sum()) if len(values) else None
+            rows.append({"platform": platform, "jobs": len(part), "failed": int(part["failed"].sum()),
+                         "core-hours": total("core-hours"), "gpu-hours": total("gpu-hours"),
+                         "billed": total("billed"), "billed jobs": int(part["billed"].notna().sum()),
+                         "unit": UNITS.get(str(platform), "")})
+        keys = set(zip(mine["run"], mine["job-id"], strict=True))
+        picked = notes[[(str(r), str(j)) in keys for r, j in zip(notes["run"], notes["job-id"], strict=True)]]
+        picked = picked.sort_values("core-hours at stake", ascending=False, na_position="last").head(COSTLIEST)
+        weeks.append(ProjectWeek(str(project), start, end, pd.DataFrame(rows), picked.reset_index(drop=True),
+                                 sorted(mine["run"].unique().tolist())))
+    return weeks, problems
+
+
+def _figure(value: object, unit: str = "") -> str:
+    if value is None or pd.isna(value):
+        return "not recorded"
+    return f"{float(value):,.1f}{f' {unit}' if unit else ''}"  # type: ignore[arg-type]
+
+
+def digest_message(week: ProjectWeek, settings: Settings) -> Message:
+    """The week of one project as a message (plain text; one line per platform, then the findings)."""
+    links = DashboardLinks(settings.dashboard_url)
+    zone = ZoneInfo(settings.sacct_timezone)
+    span = f"{week.start.astimezone(zone):%Y-%m-%d} – {week.end.astimezone(zone):%Y-%m-%d}"
+    jobs, failed = int(week.platforms["jobs"].sum()), int(week.platforms["failed"].sum())
+    lines = [f"Project {week.project}, {span} ({settings.sacct_timezone}): {jobs:,} jobs, {failed:,} failed.", "",
+             "Per platform (core-hours allocated = AllocCPUS × Elapsed; GPU-hours from AllocTRES):"]
+    for row in week.platforms.to_dict("records"):
+        if not row["unit"]:
+            billed_text = "not billed (a platform without rates)"
+        elif row["billed jobs"] < row["jobs"]:
+            billed_text = (f"billed {_figure(row['billed'], row['unit'])} for {row['billed jobs']:,} of its jobs "
+                           "(the others ran in partitions without CPU rates, e.g. GPU ones)")
+        else:
+            billed_text = f"billed {_figure(row['billed'], row['unit'])}"
+        lines.append(f"- {row['platform']}: {row['jobs']:,} jobs, {row['failed']:,} failed, "
+                     f"{_figure(row['core-hours'])} core-hours, {_figure(row['gpu-hours'])} GPU-hours, {billed_text}")
+    job_links: list[tuple[str, str]] = []
+    if week.costliest.empty:
+        lines += ["", "No finding this week."]
+    else:
+        lines += ["", f"The {len(week.costliest)} costliest findings:"]
+        for index, note in enumerate(week.costliest.to_dict("records"), start=1):
+            at_stake = note["core-hours at stake"]
+            stake = "" if at_stake is None or pd.isna(at_stake) else f" ({float(at_stake):,.1f} core-hours at stake)"
+            name = " ".join(str(note["job-name"]).split()) if not pd.isna(note["job-name"]) else ""
+            lines.append(f"{index}. job {note['job-id']}{f' ({name})' if name else ''} in {note['run']}: "
+                         f"{note['finding']}{stake}. Advice: {note['advice']}")
+            link = (f"Job {note['job-id']}", links.job(str(note["job-id"]), str(note["run"])))
+            if link not in job_links:
+                job_links.append(link)
+    subject = f"Week of project {week.project}: {jobs:,} jobs, {failed:,} failed ({span})"
+    return Message(subject, "\n".join(lines), (("SACCT", links.sacct(week.runs)), *job_links))
+
+
+def send_digests(store: ObjectStore, settings: Settings, now: datetime, targets: list[Channel], *,
+                 dry_run: bool = False) -> Report:
+    """Send each project's week once per channel and day (a second run the same day sends nothing)."""
+    weeks, problems = weekly(store, settings, now)
+    report = Report(problems=problems)
+    day = now.astimezone(ZoneInfo(settings.sacct_timezone)).date().isoformat()
+    book = ledger(store, settings)
+    scan = book.scan()
+    for channel in targets:
+        keyed = {f"{channel.name}:digest:{week.project}:{day}": week for week in weeks}
+        done = book.done(keyed, scan)
+        report.already += len(done)
+        new = {key: week for key, week in keyed.items() if key not in done}
+        if dry_run:
+            report.sent.extend(Outgoing(channel.name, digest_message(week, settings), (key,))
+                               for key, week in new.items())
+            continue
+        for claim in book.claim(new) if new else []:
+            deliver(book, channel, Outgoing(channel.name, digest_message(new[claim.key], settings), (claim.key,)),
+                    [claim], now, report)
+    return report
