@@ -8,10 +8,10 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import listing, load, network, pages, parse, serialize, store, upload
+from bench import history, listing, load, network, pages, parse, serialize, store, upload
 from bench.results import RESULTS_PATH, Results, machine_info, update_readme
 
-AREAS = ("parse", "list", "store", "pages", "upload", "serialize", "load", "network")
+AREAS = ("parse", "list", "store", "pages", "upload", "serialize", "load", "network", "history")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         "serialize": lambda r: serialize.run(r, rows, repeat=1 if args.quick else 2),
         "load": lambda r: load.run(r, args.quick),
         "network": lambda r: network.run(r, args.quick),
+        "history": lambda r: history.run(r, 100_000 if args.quick else 1_000_000),
     }
     info = machine_info()
     print(f"machine: {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}; "

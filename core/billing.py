@@ -1,23 +1,33 @@
-"""What a CPU job is billed on CSC's platforms, from its sacct figures (the rates are settings).
+"""What a job is billed on CSC's platforms and LUMI, in the pool it is billed from (the rates are settings).
 
-Sources, checked on 2026-11-30: CSC's https://docs.csc.fi/computing/hpc-billing/ (its source, CSCfi/csc-user-guide
-``docs/computing/hpc-billing.md``, revision of 2026-08-05: Puhti and Mahti bill CPU BU since CSC's billing-unit
-renewal of 2025-10-02, at the numbers they had before it; Roihu's rates came with Roihu in 2026) with the partition
-lists of
-https://docs.csc.fi/computing/running/batch-job-partitions/, and LUMI's
-https://docs.lumi-supercomputer.eu/computing/jobs/billing/.
+Sources, checked on 2026-12-06: CSC's https://docs.csc.fi/computing/hpc-billing/ (its source, CSCfi/csc-user-guide
+``docs/computing/hpc-billing.md``, revision 3418a7446 of 2026-08-05: since CSC's billing-unit renewal of 2025-10-02
+CPU jobs consume CPU BU and GPU jobs GPU BU, separate pools; Roihu's rates came with Roihu in 2026) with the partition
+lists of https://docs.csc.fi/computing/running/batch-job-partitions/, and LUMI's
+https://docs.lumi-supercomputer.eu/runjobs/lumi_env/billing/ (Lumi-supercomputer/lumi-userguide
+``docs/runjobs/lumi_env/billing.md``): CPU core-hours and GPU-hours, two pools.
 
-- Puhti CPU partitions: CPU billing units (BU) = (cores × BU per core-hour + memory GiB × BU per GiB-hour) × hours.
-- Mahti: node-based partitions (``test``, ``medium``, ``large``, ``gc``) bill BU per node-hour, core-based ones
-  (``small``, ``interactive``) BU per core-hour; memory is not billed.
-- Roihu (CSC's successor of Puhti and Mahti): the larger of a core price and a memory price. ``test``, ``small``,
-  ``longrun``, ``interactive``: max(cores × BU per core-hour, memory GiB × BU per GiB-hour) × hours; ``hugemem``
-  and ``hugemem_longrun`` (XL nodes) the same with their own prices; ``medium`` and ``large`` BU per node-hour.
-- LUMI (LUMI-C): CPU core-hours, not CSC BU. ``standard`` and ``bench`` allocate whole nodes (core-hours per node
-  per hour); ``small``, ``debug`` and ``largemem`` bill max(cores, ⌈memory / GB per core⌉) per hour.
+- Puhti CPU partitions (CSC CPU BU): (cores × 1 + memory GiB × 0.1 + NVMe GiB × 0.006) × hours.
+- Puhti GPU partitions ``gpu``, ``gputest`` (CSC GPU BU): (GPUs × 60 + cores × 1 + memory GiB × 0.1 + NVMe GiB ×
+  0.006) × hours.
+- Mahti CPU: node-based partitions (``test``, ``medium``, ``large``, ``gc``) 100 CPU BU per node-hour; core-based
+  (``small``, ``interactive``) 1 per core-hour + 0.01 per NVMe GiB-hour; memory is not billed.
+- Mahti GPU partitions ``gputest``, ``gpusmall``, ``gpumedium`` (CSC GPU BU): 100 per A100-hour, 15 per hour of an
+  ``a100_1g.5gb`` slice, + 0.01 per NVMe GiB-hour.
+- Roihu CPU (CSC CPU BU): ``test``, ``small``, ``longrun``, ``interactive``: max(cores × 0.75, memory GiB × 0.375) ×
+  hours; ``hugemem``, ``hugemem_longrun``: max(cores × 12, memory GiB × 0.25) × hours; ``medium``, ``large``: 288 per
+  node-hour; plus 0.02 per reserved-storage GiB-hour.
+- Roihu GPU partitions ``gputest``, ``gpumedium``, ``gpularge``, ``gpuinteractive``, ``vizinteractive`` (CSC GPU BU):
+  200 per GPU-hour + 0.02 per reserved-storage GiB-hour; cores and memory are not billed.
+- LUMI-C (LUMI core-hours): ``standard``, ``bench`` allocate whole nodes (128 core-hours per node-hour); ``small``,
+  ``debug``, ``largemem`` bill max(cores, ⌈memory / 2 GB⌉) per hour.
+- LUMI-G (LUMI GPU-hours; a GPU-hour is one MI250X module, two GCDs, for an hour): ``standard-g`` 4 per node-hour;
+  ``small-g``, ``dev-g`` 0.5 × max(⌈cores / 8⌉, ⌈memory / 64 GB⌉, GCDs) per hour (sacct's GPUs on LUMI are GCDs).
 
-GPU partitions and unknown partitions are not billed here (GPU billing needs the GPU count, and a partition name
-alone cannot be guessed): their figure is null. Local NVMe disk is not in sacct's default fields and is left out.
+NVMe / reserved storage is AllocTRES ``gres/nvme`` where sacct printed it, otherwise left out. A GPU partition job
+whose GPU count was not printed (no AllocTRES) and a job of an unknown partition or platform are not billed: null.
+Memory is the job's allocation in GiB (Slurm's ``G`` is 2^30 bytes). A running job's Elapsed is its time so far:
+its figure is what it has been billed so far.
 """
 
 from __future__ import annotations
@@ -39,8 +49,18 @@ ROIHU_NODE = frozenset({"medium", "large"})
 LUMI_NODE = frozenset({"standard", "bench"})
 LUMI_CORE = frozenset({"small", "debug", "largemem"})
 
-#: The unit each platform's figure is in.
-UNITS = {"puhti": "CSC BU", "mahti": "CSC BU", "roihu": "CSC BU", "lumi": "LUMI core-hours"}
+#: GPU partitions of each platform.
+PUHTI_GPU = frozenset({"gpu", "gputest"})
+MAHTI_GPU = frozenset({"gputest", "gpusmall", "gpumedium"})
+ROIHU_GPU = frozenset({"gputest", "gpumedium", "gpularge", "gpuinteractive", "vizinteractive"})
+LUMI_GPU_NODE = frozenset({"standard-g"})
+LUMI_GPU_GCD = frozenset({"small-g", "dev-g"})
+#: Mahti's A100 slice type (one seventh of an A100).
+MAHTI_SLICE = "a100_1g.5gb"
+
+#: The billing pools: never added to one another.
+CSC_CPU, CSC_GPU, LUMI_CPU, LUMI_GPU = "CSC CPU BU", "CSC GPU BU", "LUMI core-hours", "LUMI GPU-hours"
+POOLS = (CSC_CPU, CSC_GPU, LUMI_CPU, LUMI_GPU)
 
 
 class Rates(BaseModel):
@@ -59,44 +79,174 @@ class Rates(BaseModel):
     roihu_bu_per_node_hour: float = Field(288.0, ge=0)
     lumi_core_hours_per_node_hour: float = Field(128.0, ge=0)
     lumi_gb_per_core_hour: float = Field(2.0, gt=0)
+    puhti_bu_per_nvme_gib_hour: float = Field(0.006, ge=0)
+    puhti_gpu_bu_per_gpu_hour: float = Field(60.0, ge=0)
+    puhti_gpu_bu_per_core_hour: float = Field(1.0, ge=0)
+    puhti_gpu_bu_per_gib_hour: float = Field(0.1, ge=0)
+    mahti_bu_per_nvme_gib_hour: float = Field(0.01, ge=0)
+    mahti_gpu_bu_per_gpu_hour: float = Field(100.0, ge=0)
+    mahti_gpu_bu_per_slice_hour: float = Field(15.0, ge=0)
+    roihu_bu_per_storage_gib_hour: float = Field(0.02, ge=0)
+    roihu_gpu_bu_per_gpu_hour: float = Field(200.0, ge=0)
+    lumi_gpu_hours_per_node_hour: float = Field(4.0, ge=0)
+    lumi_gpu_hours_per_gcd_hour: float = Field(0.5, ge=0)
+    lumi_cores_per_gcd: float = Field(8.0, gt=0)
+    lumi_gb_per_gcd: float = Field(64.0, gt=0)
 
 
-def billed(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.Series:
-    """What each job is billed (in its platform's :data:`UNITS`); null where the platform or partition is unknown.
+class Budget(BaseModel):
+    """The project's allocation per pool (``BUDGET_<FIELD>``; unset: no budget shown for that pool).
+
+    ``horizon_days``: the Overview needs attention when an allocation is projected to run out within this many days.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    csc_cpu_bu: float | None = Field(None, gt=0)
+    csc_gpu_bu: float | None = Field(None, gt=0)
+    lumi_core_hours: float | None = Field(None, gt=0)
+    lumi_gpu_hours: float | None = Field(None, gt=0)
+    horizon_days: float = Field(30, gt=0)
+
+    def allocations(self) -> dict[str, float]:
+        """Pool → allocation, for the pools that have one."""
+        values = {CSC_CPU: self.csc_cpu_bu, CSC_GPU: self.csc_gpu_bu, LUMI_CPU: self.lumi_core_hours,
+                  LUMI_GPU: self.lumi_gpu_hours}
+        return {pool: value for pool, value in values.items() if value is not None}
+
+
+def _column(jobs: pd.DataFrame, name: str) -> pd.Series:
+    if name in jobs.columns:
+        return pd.to_numeric(jobs[name], errors="coerce").astype("float64")
+    return pd.Series(np.nan, index=jobs.index, dtype="float64")
+
+
+def _text(jobs: pd.DataFrame, name: str) -> pd.Series:
+    values = jobs[name].astype("object") if name in jobs.columns else pd.Series(None, index=jobs.index, dtype="object")
+    return values.fillna("").astype(str).str.lower()
+
+
+def _kinds(platform: pd.Series, partition: pd.Series) -> pd.Series:
+    """Which billing rule applies to each job (see the module docstring); ``""`` for none."""
+    where = platform.astype(str).str.lower()
+    rules = [
+        ("puhti", PUHTI_CPU, "puhti-cpu"), ("puhti", PUHTI_GPU, "puhti-gpu"),
+        ("mahti", MAHTI_NODE, "mahti-node"), ("mahti", MAHTI_CORE, "mahti-core"), ("mahti", MAHTI_GPU, "mahti-gpu"),
+        ("roihu", ROIHU_CORE, "roihu-core"), ("roihu", ROIHU_HUGEMEM, "roihu-hugemem"),
+        ("roihu", ROIHU_NODE, "roihu-node"), ("roihu", ROIHU_GPU, "roihu-gpu"),
+        ("lumi", LUMI_NODE, "lumi-node"), ("lumi", LUMI_CORE, "lumi-core"), ("lumi", LUMI_GPU_NODE, "lumi-gpu-node"),
+        ("lumi", LUMI_GPU_GCD, "lumi-gpu-gcd"),
+    ]
+    out = pd.Series("", index=platform.index, dtype="object")
+    for name, partitions, kind in rules:
+        out[(where == name) & partition.isin(partitions)] = kind
+    return out
+
+
+#: The pool of each rule.
+POOL_OF = {"puhti-cpu": CSC_CPU, "puhti-gpu": CSC_GPU, "mahti-node": CSC_CPU, "mahti-core": CSC_CPU,
+           "mahti-gpu": CSC_GPU, "roihu-core": CSC_CPU, "roihu-hugemem": CSC_CPU, "roihu-node": CSC_CPU,
+           "roihu-gpu": CSC_GPU, "lumi-node": LUMI_CPU, "lumi-core": LUMI_CPU, "lumi-gpu-node": LUMI_GPU,
+           "lumi-gpu-gcd": LUMI_GPU}
+
+
+def bill(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.DataFrame:
+    """Per job: ``billed`` (null where no rule applies or an input is missing) and ``billing-unit`` (its pool).
 
     Args:
-        jobs: per-job metrics (``partition``, ``elapsed-seconds``, ``alloc-cpus``, ``n-nodes``, ``req-mem-bytes``).
+        jobs: per-job metrics (``partition``, ``elapsed-seconds``, ``alloc-cpus``, ``n-nodes``, ``req-mem-bytes``,
+            ``gpus``, ``gpu-type``, ``nvme-gib``).
         platform: the platform of each job (``puhti``, ``mahti``, ``roihu``, ``lumi`` or anything else).
         rates: the billing rates.
     """
-    def column(name: str) -> pd.Series:
-        if name in jobs.columns:
-            return pd.to_numeric(jobs[name], errors="coerce").astype("float64")
-        return pd.Series(np.nan, index=jobs.index, dtype="float64")
+    r = rates
+    hours = _column(jobs, "elapsed-seconds") / 3600
+    cores, nodes, gpus = _column(jobs, "alloc-cpus"), _column(jobs, "n-nodes"), _column(jobs, "gpus")
+    mem_gib = _column(jobs, "req-mem-bytes") / 1024**3
+    nvme = _column(jobs, "nvme-gib").fillna(0.0)
+    kind = _kinds(platform, _text(jobs, "partition"))
+    slice_ = _text(jobs, "gpu-type") == MAHTI_SLICE
+    per_hour = {
+        "puhti-cpu": cores * r.puhti_bu_per_core_hour + mem_gib * r.puhti_bu_per_gib_hour
+        + nvme * r.puhti_bu_per_nvme_gib_hour,
+        "puhti-gpu": gpus * r.puhti_gpu_bu_per_gpu_hour + cores * r.puhti_gpu_bu_per_core_hour
+        + mem_gib * r.puhti_gpu_bu_per_gib_hour + nvme * r.puhti_bu_per_nvme_gib_hour,
+        "mahti-node": nodes * r.mahti_bu_per_node_hour,
+        "mahti-core": cores * r.mahti_bu_per_core_hour + nvme * r.mahti_bu_per_nvme_gib_hour,
+        "mahti-gpu": gpus * np.where(slice_, r.mahti_gpu_bu_per_slice_hour, r.mahti_gpu_bu_per_gpu_hour)
+        + nvme * r.mahti_bu_per_nvme_gib_hour,
+        "roihu-core": np.fmax(cores * r.roihu_bu_per_core_hour, mem_gib * r.roihu_bu_per_gib_hour)
+        + nvme * r.roihu_bu_per_storage_gib_hour,
+        "roihu-hugemem": np.fmax(cores * r.roihu_hugemem_bu_per_core_hour, mem_gib * r.roihu_hugemem_bu_per_gib_hour)
+        + nvme * r.roihu_bu_per_storage_gib_hour,
+        "roihu-node": nodes * r.roihu_bu_per_node_hour + nvme * r.roihu_bu_per_storage_gib_hour,
+        "roihu-gpu": gpus * r.roihu_gpu_bu_per_gpu_hour + nvme * r.roihu_bu_per_storage_gib_hour,
+        "lumi-node": nodes * r.lumi_core_hours_per_node_hour,
+        "lumi-core": np.fmax(cores, np.ceil(mem_gib / r.lumi_gb_per_core_hour)),
+        "lumi-gpu-node": nodes * r.lumi_gpu_hours_per_node_hour,
+        "lumi-gpu-gcd": r.lumi_gpu_hours_per_gcd_hour * np.fmax(np.fmax(
+            np.ceil(cores / r.lumi_cores_per_gcd), np.ceil(mem_gib / r.lumi_gb_per_gcd)), gpus),
+    }
+    amount = pd.Series(np.nan, index=jobs.index, dtype="float64")
+    for name, rate in per_hour.items():
+        mine = (kind == name).to_numpy()
+        if mine.any():
+            amount[mine] = (pd.Series(rate, index=jobs.index) * hours)[mine]
+    unit = kind.map(POOL_OF).where(kind != "", None)
+    return pd.DataFrame({"billed": amount, "billing-unit": unit.where(amount.notna(), None)})
 
-    hours = column("elapsed-seconds") / 3600
-    cores, nodes = column("alloc-cpus"), column("n-nodes")
-    mem_gib = column("req-mem-bytes") / 1024**3
-    partition = (jobs["partition"].astype("object") if "partition" in jobs.columns
-                 else pd.Series(None, index=jobs.index, dtype="object")).fillna("").astype(str).str.lower()
-    where = platform.astype(str).str.lower()
-    out = pd.Series(np.nan, index=jobs.index, dtype="float64")
-    puhti = (where == "puhti") & partition.isin(PUHTI_CPU)
-    out[puhti] = ((cores * rates.puhti_bu_per_core_hour + mem_gib * rates.puhti_bu_per_gib_hour) * hours)[puhti]
-    mahti_node = (where == "mahti") & partition.isin(MAHTI_NODE)
-    out[mahti_node] = (nodes * rates.mahti_bu_per_node_hour * hours)[mahti_node]
-    mahti_core = (where == "mahti") & partition.isin(MAHTI_CORE)
-    out[mahti_core] = (cores * rates.mahti_bu_per_core_hour * hours)[mahti_core]
-    for partitions, per_core, per_gib in ((ROIHU_CORE, rates.roihu_bu_per_core_hour, rates.roihu_bu_per_gib_hour),
-                                          (ROIHU_HUGEMEM, rates.roihu_hugemem_bu_per_core_hour,
-                                           rates.roihu_hugemem_bu_per_gib_hour)):
-        roihu = (where == "roihu") & partition.isin(partitions)
-        out[roihu] = (np.fmax(cores * per_core, mem_gib * per_gib) * hours)[roihu]
-    roihu_node = (where == "roihu") & partition.isin(ROIHU_NODE)
-    out[roihu_node] = (nodes * rates.roihu_bu_per_node_hour * hours)[roihu_node]
-    lumi_node = (where == "lumi") & partition.isin(LUMI_NODE)
-    out[lumi_node] = (nodes * rates.lumi_core_hours_per_node_hour * hours)[lumi_node]
-    lumi_core = (where == "lumi") & partition.isin(LUMI_CORE)
-    slices = np.ceil(mem_gib / rates.lumi_gb_per_core_hour)
-    out[lumi_core] = (np.fmax(cores, slices) * hours)[lumi_core]
-    return out
+
+def _n(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def formula(job: dict[str, object], platform: str, rates: Rates) -> str | None:
+    """How one job's figure is made, with its numbers: ``(60 × 1 + 1 × 10 + 0.1 × 64) × 2 h = 152.8 CSC GPU BU``.
+
+    ``job`` is one row of per-job metrics; ``None`` when no rule applies or an input is missing.
+    """
+    frame = pd.DataFrame([job])
+    result = bill(frame, pd.Series([platform]), rates).iloc[0]
+    if pd.isna(result["billed"]):
+        return None
+    r = rates
+    kind = str(_kinds(pd.Series([platform]), _text(frame, "partition")).iloc[0])
+
+    def get(name: str) -> float:
+        value = _column(frame, name).iloc[0]
+        return 0.0 if pd.isna(value) else float(value)
+
+    hours, cores, nodes, gpus = get("elapsed-seconds") / 3600, get("alloc-cpus"), get("n-nodes"), get("gpus")
+    mem, nvme = get("req-mem-bytes") / 1024**3, get("nvme-gib")
+
+    def plus_nvme(rate: float) -> str:
+        return f" + {_n(rate)} × {_n(nvme)} GiB NVMe" if nvme else ""
+
+    terms = {
+        "puhti-cpu": f"({_n(r.puhti_bu_per_core_hour)} × {_n(cores)} cores + {_n(r.puhti_bu_per_gib_hour)} × "
+                     f"{_n(mem)} GiB{plus_nvme(r.puhti_bu_per_nvme_gib_hour)})",
+        "puhti-gpu": f"({_n(r.puhti_gpu_bu_per_gpu_hour)} × {_n(gpus)} GPUs + {_n(r.puhti_gpu_bu_per_core_hour)} × "
+                     f"{_n(cores)} cores + {_n(r.puhti_gpu_bu_per_gib_hour)} × {_n(mem)} GiB"
+                     f"{plus_nvme(r.puhti_bu_per_nvme_gib_hour)})",
+        "mahti-node": f"{_n(r.mahti_bu_per_node_hour)} × {_n(nodes)} nodes",
+        "mahti-core": f"({_n(r.mahti_bu_per_core_hour)} × {_n(cores)} cores{plus_nvme(r.mahti_bu_per_nvme_gib_hour)})",
+        "mahti-gpu": (f"({_n(r.mahti_gpu_bu_per_slice_hour)} × {_n(gpus)} {MAHTI_SLICE} slices"
+                      if str(job.get("gpu-type") or "").lower() == MAHTI_SLICE
+                      else f"({_n(r.mahti_gpu_bu_per_gpu_hour)} × {_n(gpus)} A100 GPUs")
+                     + f"{plus_nvme(r.mahti_bu_per_nvme_gib_hour)})",
+        "roihu-core": f"(max({_n(r.roihu_bu_per_core_hour)} × {_n(cores)} cores, {_n(r.roihu_bu_per_gib_hour)} × "
+                      f"{_n(mem)} GiB){plus_nvme(r.roihu_bu_per_storage_gib_hour)})",
+        "roihu-hugemem": f"(max({_n(r.roihu_hugemem_bu_per_core_hour)} × {_n(cores)} cores, "
+                         f"{_n(r.roihu_hugemem_bu_per_gib_hour)} × {_n(mem)} GiB)"
+                         f"{plus_nvme(r.roihu_bu_per_storage_gib_hour)})",
+        "roihu-node": f"({_n(r.roihu_bu_per_node_hour)} × {_n(nodes)} nodes"
+                      f"{plus_nvme(r.roihu_bu_per_storage_gib_hour)})",
+        "roihu-gpu": f"({_n(r.roihu_gpu_bu_per_gpu_hour)} × {_n(gpus)} GPUs"
+                     f"{plus_nvme(r.roihu_bu_per_storage_gib_hour)})",
+        "lumi-node": f"{_n(r.lumi_core_hours_per_node_hour)} × {_n(nodes)} nodes",
+        "lumi-core": f"max({_n(cores)} cores, ⌈{_n(mem)} GiB / {_n(r.lumi_gb_per_core_hour)}⌉)",
+        "lumi-gpu-node": f"{_n(r.lumi_gpu_hours_per_node_hour)} × {_n(nodes)} nodes",
+        "lumi-gpu-gcd": f"{_n(r.lumi_gpu_hours_per_gcd_hour)} × max(⌈{_n(cores)} cores / {_n(r.lumi_cores_per_gcd)}⌉, "
+                        f"⌈{_n(mem)} GiB / {_n(r.lumi_gb_per_gcd)}⌉, {_n(gpus)} GCDs)",
+    }
+    return f"{terms[kind]} × {_n(round(hours, 4))} h = {float(result['billed']):,.2f} {result['billing-unit']}"

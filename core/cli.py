@@ -7,6 +7,8 @@ Same settings as the dashboard (``.env`` in the working directory, then ``STORE`
     hpc-monitor upload-sacct sacct.txt --run mahti-may --new-version
     hpc-monitor ls                        # buckets
     hpc-monitor ls mlch-for-air/ARTIFACTS/SACCT/
+    sacct -P -o JobID,JobName,Partition,State,Elapsed,AllocCPUS,NNodes,AllocTRES,TRESUsageInAve,TRESUsageInMax \
+        -S 2024-05-01 | hpc-monitor jobs - --platform puhti --format table   # one row per job, as reportseff
     hpc-monitor notify                    # what needs attention, each new item once (cron, after collect)
     hpc-monitor notify --digest           # the week per project
 
@@ -17,6 +19,7 @@ line on stderr and exit status 1 (2 for a wrong command line); no traceback, no 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -30,7 +33,7 @@ import pandas as pd
 from core.auth import Credentials
 from core.errors import Conflict, InputTooLarge, InvalidInput, MonitorError, failure_message
 from core.platforms import PLATFORMS
-from core.services import buckets, digest, notify, upload
+from core.services import buckets, collect, digest, jobs_report, notify, upload
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
@@ -48,6 +51,7 @@ SHOWN_WARNINGS = 20
 NOT_ACCEPTED = "The sacct input was not accepted"
 NOT_STORED = "Could not store the run"
 NOT_LISTED = "Could not list"
+NOT_COLLECTED = "Could not collect"
 
 
 class CommandFailed(Exception):
@@ -160,6 +164,30 @@ def upload_sacct(args: argparse.Namespace, settings: Settings, out: TextIO, err:
           f"{warned}).", file=out)
 
 
+def report_jobs(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
+    """One row per job of a sacct output with the SACCT table's figures: table, CSV or JSON on stdout."""
+    try:
+        if args.platform is not None and args.platform.strip().lower() not in PLATFORMS:
+            raise InvalidInput(f"platform {args.platform!r} is not one of {', '.join(PLATFORMS)}")
+        data, source, _ = _read_input(args.file, settings, stdin, err)
+        parsed = upload.parse_upload(data, settings, fields=upload.parse_fields(args.fields or ""),
+                                     delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
+    except MonitorError as exc:
+        raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
+    for warning in parsed.warnings[:SHOWN_WARNINGS]:
+        print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
+    platform = args.platform.strip().lower() if args.platform else None
+    rows = jobs_report.report_rows(jobs_report.parsed_jobs(parsed, settings, platform), settings)
+    if args.format == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+    elif args.format == "csv":
+        out.write(jobs_report.csv_frame(rows).to_csv(index=False))
+    else:
+        for line in jobs_report.table_lines(rows):
+            print(line, file=out)
+
+
 def _when(value: object, zone: ZoneInfo) -> str:
     if not isinstance(value, datetime) or pd.isna(value):
         return "-"
@@ -191,6 +219,53 @@ def list_storage(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             marker = page.next_marker
     except MonitorError as exc:
         raise CommandFailed(failure_message(f"{NOT_LISTED} {target or 'buckets'}", exc)) from None
+
+
+def _moment(text: str | None, zone: ZoneInfo, option: str) -> float | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]`` in the cluster's zone, as epoch seconds."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandFailed(f"{NOT_COLLECTED}: {option} {text!r} is not a date (YYYY-MM-DD or "
+                            "YYYY-MM-DDTHH:MM:SS)") from None
+    return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+
+
+def _names(values: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(sorted({n.strip() for v in values or () for n in v.split(",") if n.strip()}))
+
+
+def collect_history(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO, stdin: BinaryIO) -> None:
+    """Pull accounting from sacct (or read it from --from) into the history dataset."""
+    zone = ZoneInfo(settings.sacct_timezone)
+    window = settings.collect.window_days if args.window_days is None else args.window_days
+    overlap = settings.collect.overlap_minutes if args.overlap_minutes is None else args.overlap_minutes
+    if window <= 0 or overlap < 0:
+        raise CommandFailed(f"{NOT_COLLECTED}: --window-days must be above 0 and --overlap-minutes at least 0")
+    if args.source is not None:
+        try:
+            data, source, progress = _read_input(args.source, settings, stdin, err)
+            store = open_store(settings)
+            progress.say(f"merging {iec_size(len(data))} from {source}")
+            merged = collect.merge_text(store, settings, data, cluster=args.cluster)
+        except (MonitorError, ValueError) as exc:
+            raise CommandFailed(failure_message(NOT_COLLECTED, exc)) from None
+        print(f"Merged {source} into the history: {merged.text()}.", file=out)
+        return
+    try:
+        cluster = args.cluster or collect.cluster_of_slurm()
+        options = collect.CollectOptions(
+            cluster=cluster, since=_moment(args.since, zone, "--since"), until=_moment(args.until, zone, "--until"),
+            accounts=_names(args.account), users=_names(args.user), window_seconds=window * 86_400,
+            overlap_seconds=overlap * 60, json=args.json, first_days=settings.collect.first_days)
+        store = open_store(settings)
+        report = collect.collect(store, settings, options,
+                                 progress=lambda line: print(f"{PROG}: {line}", file=err, flush=True))
+    except (MonitorError, ValueError) as exc:
+        raise CommandFailed(failure_message(NOT_COLLECTED, exc)) from None
+    print(report.text(zone), file=out)
 
 
 def send_notifications(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO,
@@ -239,7 +314,8 @@ Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO, BinaryIO], Non
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Store sacct output and list storage with the dashboard's settings (.env, CSC_*).")
+        prog=PROG, description="Store and report sacct output and list storage with the dashboard's settings (.env, "
+                     "CSC_*).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = commands.add_parser("upload-sacct", help="parse sacct output and store it as a run's next version",
                              description="Parse sacct output (fixed width, --parsable, --parsable2, --json) and "
@@ -253,6 +329,37 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--new-version", action="store_true",
                     help="store a new version when the run is already stored (earlier versions are kept)")
     up.set_defaults(handler=upload_sacct)
+    jobs = commands.add_parser("jobs", help="one row per job of sacct output: efficiency, GPUs, billing, advice",
+                               description="One row per job of sacct output (any format the upload reads) with the "
+                                           "SACCT table's figures: CPU and memory efficiency, GPUs, GPU-hours, GPU "
+                                           "use, what it was billed and in which pool, and the findings' advice. "
+                                           "Platform: sacct's Cluster when printed, else --platform.")
+    jobs.add_argument("file", metavar="FILE|-", nargs="?", default="-", help="the sacct output; - (the default) "
+                                                                            "reads standard input")
+    jobs.add_argument("--platform", help=f"the platform of jobs without a Cluster: {', '.join(PLATFORMS)} "
+                                         "(default: DEFAULT_PLATFORM)")
+    jobs.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    jobs.add_argument("--fields", help="the field list of --noheader output")
+    jobs.add_argument("--delimiter", help="sacct's --delimiter for headerless output")
+    jobs.set_defaults(handler=report_jobs)
+    co = commands.add_parser(
+        "collect", help="pull accounting from sacct into the history (run it from cron or scrontab)",
+        description="Pull the cluster's jobs since the last collection (a watermark per cluster in storage, less an "
+                    "overlap) one window at a time, pull again the jobs that had not finished, and merge them into "
+                    "ARTIFACTS/SACCT/history/cluster=<c>/month=<yyyy-mm>/. Running it again stores nothing new.")
+    co.add_argument("--cluster", help="the cluster (sacct --clusters); default: ClusterName of scontrol show config")
+    co.add_argument("--since", help="pull from this time (YYYY-MM-DD[THH:MM:SS], the cluster's zone) instead of "
+                                    "the watermark")
+    co.add_argument("--until", help="pull up to this time instead of now")
+    co.add_argument("--account", action="append", help="only these accounts (repeat or comma-separate)")
+    co.add_argument("--user", action="append", help="only these users (repeat or comma-separate)")
+    co.add_argument("--window-days", type=float, help="one sacct call per window this long (COLLECT_WINDOW_DAYS, 1)")
+    co.add_argument("--overlap-minutes", type=float,
+                    help="pull again this much before the watermark, for late updates (COLLECT_OVERLAP_MINUTES, 60)")
+    co.add_argument("--json", action="store_true", help="ask sacct for --json instead of --parsable2")
+    co.add_argument("--from", dest="source", metavar="FILE|-",
+                    help="merge sacct output from a file (or - for stdin) instead of calling sacct")
+    co.set_defaults(handler=collect_history)
     ls = commands.add_parser("ls", help="list buckets, or the folders and objects under BUCKET/PREFIX")
     ls.add_argument("target", nargs="?", metavar="BUCKET[/PREFIX]")
     ls.set_defaults(handler=list_storage)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decouple import RepositoryEnv
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from core.billing import Rates
+from core.billing import Budget, Rates
 from core.delivery import NotifySettings
 from core.errors import SettingsError
 from core.platforms import PLATFORMS
@@ -46,6 +46,19 @@ class ReadLimits:
     rows: int = 5_000_000
     bytes: int = 1024 * 2**20
     management_bytes: int = 32 * 2**20
+
+
+class CollectSettings(BaseModel):
+    """How ``hpc-monitor collect`` asks sacct (``COLLECT_<FIELD>``); the command line's options win."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    #: One sacct call per window this long.
+    window_days: float = Field(1, gt=0, le=366)
+    #: Pulled again before the watermark, for late updates (a job's end, its steps' figures).
+    overlap_minutes: float = Field(60, ge=0, le=60 * 24 * 31)
+    #: How far back the first collection of a cluster goes without ``--since``.
+    first_days: float = Field(30, gt=0, le=3660)
 
 
 class Settings(BaseSettings):
@@ -84,8 +97,12 @@ class Settings(BaseSettings):
     advice: Thresholds = Thresholds()
     # CSC billing units and LUMI's core-hours (core.billing and the README's table say where they come from).
     billing: Rates = Rates()
+    # The project's allocations per billing pool, for the Overview's budget.
+    budget: Budget = Budget()
     #: Where the dashboard is reached: the links in notifications start with it.
     dashboard_url: str = "http://localhost:8501"
+    # hpc-monitor collect: sacct windows, overlap and the first pull's reach (COLLECT_<FIELD>).
+    collect: CollectSettings = CollectSettings()
     # hpc-monitor notify: an incoming webhook and/or e-mail (NOTIFY_<FIELD>).
     notify: NotifySettings = NotifySettings()
 

@@ -37,6 +37,7 @@ pages = [
     st.Page("views/pipeline.py", title="Pipeline", icon=":material/view_timeline:", url_path="pipeline"),
     st.Page("views/times.py", title="Times", icon=":material/timer:", url_path="times"),
     st.Page("views/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
+    st.Page("views/history.py", title="History", icon=":material/calendar_month:", url_path="history"),
     st.Page("views/upload.py", title="Upload sacct", icon=":material/upload_file:", url_path="upload"),
     st.Page("views/logs.py", title="Logs", icon=":material/article:", url_path="logs"),
     # Reached from the rows of Management, SACCT and Logs (a job needs an id), so not listed in the sidebar.

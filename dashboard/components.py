@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from datetime import date
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -15,6 +16,7 @@ import streamlit as st
 from core.errors import AuthenticationFailed, MonitorError, TokenExpired, failure_message
 from core.naming import format_user
 from core.services import buckets as buckets_service
+from core.services import history as history_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
 from core.services import sacct_selection, tables
@@ -254,3 +256,35 @@ def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> li
     event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
                          selection_mode="single-row")
     return list(event.selection.rows)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _history_jobs(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore) -> pd.DataFrame:
+    frames = [cached_read(history_service.read_month_jobs, _store, bucket, name, etag, history_service.PAGE_COLUMNS)
+              for name, etag in key]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(history_service.PAGE_COLUMNS))
+
+
+def history_jobs(current: ObjectStore, bucket: str, months: list[history_service.MonthRef]) -> pd.DataFrame:
+    """The job tables of ``months`` (only the columns the History page uses), cached per store identity and the
+    months' objects and etags: a month is read again only when a collection or an upload rewrote it."""
+    key = tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
+    return _history_jobs(current.identity, bucket, key, current)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _history_table(identity: str, bucket: str, key: tuple[tuple[str, str], ...], period: str, group: str,
+                   first: date, last: date, rules: str, _jobs: pd.DataFrame, _settings: Settings) -> pd.DataFrame:
+    chosen = history_service.in_days(_jobs, first, last, _settings.sacct_timezone)
+    return history_service.aggregate(chosen, period, group, _settings)
+
+
+def history_table(current: ObjectStore, bucket: str, months: list[history_service.MonthRef], jobs: pd.DataFrame,
+                  period: str, group: str, first: date, last: date) -> pd.DataFrame:
+    """:func:`core.services.history.aggregate` of the jobs in ``first``..``last``, cached on the months' etags, the
+    choices and the settings that change it (time zone, billing rates)."""
+    key = tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
+    current_settings = settings()
+    rules = f"{current_settings.sacct_timezone}|{current_settings.billing!r}"
+    return _history_table(current.identity, bucket, key, period, group, first, last, rules, jobs, current_settings)

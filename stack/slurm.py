@@ -238,6 +238,21 @@ def _fake_gpus() -> None:
         os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
 
 
+def _cancel_jobs(base: Path) -> None:
+    """Cancel the cluster's jobs still queued or running, so no job step outlives the daemons (best effort)."""
+    conf = base / "etc" / "slurm.conf"
+    scancel = _which("scancel")
+    if not conf.exists() or scancel is None:
+        return
+    env = {**os.environ, "SLURM_CONF": str(conf)}
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        jobs = subprocess.run([_cmd("squeue"), "-h", "-o", "%A"], env=env, capture_output=True, text=True,
+                              timeout=10, check=False).stdout.split()
+        if jobs:
+            subprocess.run([scancel, *jobs], env=env, capture_output=True, timeout=10, check=False)
+            time.sleep(1)
+
+
 def stop(directory: Path | str) -> None:
     """Stop every process the cluster in ``directory`` started (the Slurm daemons first, the database last)."""
     base = Path(directory)
@@ -245,12 +260,13 @@ def stop(directory: Path | str) -> None:
     if not path.exists():
         return
     pids: dict[str, int] = json.loads(path.read_text())
+    _cancel_jobs(base)
     for group in (("slurmd", "slurmctld"), ("slurmdbd",), ("mariadbd", "munged")):
         alive = [pids[name] for name in group if name in pids]
         for pid in alive:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 5  # the state is thrown away: no need for a slow clean shutdown
         for pid in alive:
             while time.monotonic() < deadline:
                 try:

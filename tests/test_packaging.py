@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -48,13 +49,15 @@ def test_env_example_documents_every_setting_and_loads() -> None:
     from core.settings import ENV_NAMES, load_settings
 
     example = ROOT / ".env.example"
-    keys = {line.split("=", 1)[0] for line in example.read_text(encoding="utf-8").splitlines()
-            if line and not line.startswith("#")}
+    # A key is documented set (KEY=value) or, when it has no useful default, as a commented example (# KEY=value).
+    keys = {match.group(1) for line in example.read_text(encoding="utf-8").splitlines()
+            if (match := re.match(r"^(?:# )?([A-Z][A-Z0-9_]*)=", line))}
     assert keys == set(ENV_NAMES)
     documented, defaults = load_settings(example, {}), load_settings(None, {})
     assert documented.store == "local"
     # The rates and thresholds it shows are the model's defaults, not a second copy that drifts.
-    assert (documented.billing, documented.advice) == (defaults.billing, defaults.advice)
+    assert (documented.billing, documented.advice, documented.budget) == (defaults.billing, defaults.advice,
+                                                                           defaults.budget)
 
 
 def test_readme_starts_with_exactly_the_two_setup_commands() -> None:

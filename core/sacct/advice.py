@@ -16,8 +16,10 @@ A finding names the job, the figure, the threshold it crossed and the exact dire
   a multi-task job) = the cores TotalCPU kept busy on average, plus ``margin``, rounded up.
 
 Only finished jobs that ran at least ``min_seconds`` get the three "over-requested" notes (short jobs say little);
-an out-of-memory job always gets its note. Findings are ordered worst first: out of memory, then by the core-hours
-at stake (idle core-hours; unused Timelimit × AllocCPUS; the job's core-hours × its unused memory share).
+an out-of-memory job always gets its note. GPU notes (:func:`gpu_findings`: idle GPUs, low GPU use, GPU memory far
+under the GPU's size) come first, worst first by the billing at stake (GPUs are the biggest spend); then out of
+memory, then by the core-hours at stake (idle core-hours; unused Timelimit × AllocCPUS; the job's core-hours × its
+unused memory share).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.sacct.gpu import GPU_MEMORY, memory_of
 from core.units import iec_size, slurm_duration, slurm_memory
 
 GiB = 1024**3
@@ -35,7 +38,7 @@ FAILURE_STATES = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL"
 
 #: Columns of :func:`job_findings`.
 FINDING_COLUMNS = ("run", "job", "job-id", "job-name", "state", "finding", "figure", "threshold", "advice",
-                   "core-hours at stake")
+                   "billed at stake", "billing-unit", "core-hours at stake")
 
 
 class Thresholds(BaseModel):
@@ -53,6 +56,8 @@ class Thresholds(BaseModel):
     memory_efficiency_percent: float = Field(70, ge=0, le=100)
     margin_percent: float = Field(20, ge=0, le=1000)
     oom_factor: float = Field(1.5, gt=1, le=100)
+    gpu_util_percent: float = Field(50, ge=0, le=100)
+    gpu_memory_percent: float = Field(25, ge=0, le=100)
 
     @property
     def min_seconds(self) -> float:
@@ -214,12 +219,93 @@ def job_findings(jobs: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
              [f"{'--ntasks' if s else '--cpus-per-task'}={int(a)} (busy cores + {t.margin:.0%})"
               for s, a in zip(spread[m], ask_cores[m], strict=True)],
              stake)
-    if not parts:
+    gpu = gpu_findings(jobs, t)
+    if not parts and gpu.empty:
         return pd.DataFrame(columns=list(FINDING_COLUMNS))
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values("core-hours at stake", ascending=False, kind="stable").reset_index(drop=True)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FINDING_COLUMNS))
+    out = out.sort_values("core-hours at stake", ascending=False, kind="stable")
     out["core-hours at stake"] = out["core-hours at stake"].replace(np.inf, np.nan)
-    return out[list(FINDING_COLUMNS)]
+    out = out.assign(**{"billed at stake": np.nan, "billing-unit": None})
+    frames = [f for f in (gpu, out) if not f.empty]
+    return pd.concat(frames, ignore_index=True)[list(FINDING_COLUMNS)]
+
+
+def _gpu_words(gpus: float, kind: object) -> str:
+    named = f"{kind} " if isinstance(kind, str) and kind else ""
+    return f"{int(gpus)} {named}GPU{'s' if gpus != 1 else ''}"
+
+
+def _gres(kind: object, count: int) -> str:
+    return f"--gres=gpu:{kind}:{count}" if isinstance(kind, str) and kind and "+" not in kind else f"--gpus={count}"
+
+
+def gpu_findings(jobs: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
+    """Idle GPUs, low GPU use and GPU memory far under the GPU's size, worst first by the billing at stake.
+
+    Only finished jobs with GPUs that ran at least ``min_seconds`` and whose cluster recorded ``gres/gpuutil``
+    (``gpu-util``; absent is "not recorded", never 0 %). ``billed at stake`` is the job's bill (``billed``, in its
+    ``billing-unit``) times the unused share: all of it for an idle GPU, (1 − use) for low use.
+    """
+    columns = list(FINDING_COLUMNS)
+    if jobs.empty or "gpus" not in jobs.columns:
+        return pd.DataFrame(columns=columns)
+    t = thresholds
+    gpus, util, peak = _floats(jobs, "gpus"), _floats(jobs, "gpu-util"), _floats(jobs, "gpu-mem-max")
+    elapsed, bill = _floats(jobs, "elapsed-seconds"), _floats(jobs, "billed")
+    kind = jobs["gpu-type"].astype("object").to_numpy() if "gpu-type" in jobs.columns else np.full(len(jobs), None)
+    unit = _texts(jobs, "billing-unit")
+    partition = _texts(jobs, "partition")
+    with np.errstate(invalid="ignore"):
+        ran = _flags(jobs, "finished") & (gpus > 0) & (elapsed >= t.min_seconds) & ~np.isnan(util)
+        idle = ran & (util == 0)
+        low = ran & (util > 0) & (util < t.gpu_util_percent)
+    memory = np.array([memory_of(k) or np.nan for k in kind], dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        small = ran & ~idle & (peak >= 0) & (peak < memory * t.gpu_memory_percent / 100)
+    rows: list[dict[str, object]] = []
+    for i in np.flatnonzero(idle | low | small):
+        base = {"run": _texts(jobs, "run")[i], "job": (_texts(jobs, "job") if "job" in jobs else
+                                                      _texts(jobs, "job-id"))[i],
+                "job-id": _texts(jobs, "job-id")[i], "job-name": _texts(jobs, "job-name")[i] or None,
+                "state": _texts(jobs, "state")[i] or None, "billing-unit": unit[i] or None,
+                "core-hours at stake": np.nan}
+        words = _gpu_words(gpus[i], kind[i])
+        money = f"; {bill[i]:,.1f} {unit[i]} at stake" if bill[i] == bill[i] and unit[i] else ""
+        if idle[i]:
+            rows.append({**base, "finding": "idle GPUs",
+                         "figure": f"{words} allocated, 0 % use recorded (gres/gpuutil){money}",
+                         "threshold": "GPU use 0 %",
+                         "advice": "check that the program found its GPUs (torch.cuda.is_available(), "
+                                   "CUDA_VISIBLE_DEVICES); if it needs none, submit without --gres=gpu to a CPU "
+                                   "partition (--partition=small)",
+                         "billed at stake": bill[i]})
+            continue
+        if low[i]:
+            want = max(1, int(np.ceil(gpus[i] * util[i] / 100 * (1 + t.margin))))
+            if gpus[i] > 1 and want < gpus[i]:
+                advice = f"{_gres(kind[i], want)} (GPUs kept busy + {t.margin:.0%})"
+            elif str(kind[i]).lower() == "a100" and partition[i] in ("gpusmall", "gputest", "gpumedium"):
+                advice = "--gres=gpu:a100_1g.5gb:1 --partition=gpusmall (a seventh of an A100) if its memory suffices"
+            else:
+                advice = "feed the GPU faster (more --cpus-per-task for data loading, bigger batches) or use a " \
+                         "smaller GPU"
+            rows.append({**base, "finding": "low GPU use",
+                         "figure": f"{words}, {util[i]:.0f} % use recorded (gres/gpuutil){money}",
+                         "threshold": f"GPU use < {t.gpu_util_percent:g} %", "advice": advice,
+                         "billed at stake": bill[i] * (1 - util[i] / 100)})
+        if small[i]:
+            fits_slice = peak[i] * (1 + t.margin) <= GPU_MEMORY["a100_1g.5gb"] and str(kind[i]).lower() == "a100"
+            rows.append({**base, "finding": "GPU memory unused",
+                         "figure": f"peak GPU memory {iec_size(peak[i])} of {iec_size(memory[i])} per {kind[i]} "
+                                   "(gres/gpumem)",
+                         "threshold": f"GPU memory < {t.gpu_memory_percent:g} % of the GPU's",
+                         "advice": "--gres=gpu:a100_1g.5gb:1 --partition=gpusmall (5 GiB slice)" if fits_slice
+                         else "a GPU with less memory, or a bigger batch size to use this one",
+                         "billed at stake": np.nan})
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame(rows)
+    return out.sort_values("billed at stake", ascending=False, kind="stable", na_position="last")[columns]
 
 
 #: Columns of :func:`waste_summary` besides the grouping column.

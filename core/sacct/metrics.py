@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.sacct.convert import durations_to_seconds, sizes_to_numbers
+from core.sacct.gpu import gpu_allocation, step_gpu_use, tres_number
 
 #: States of a job that has not ended: its TotalCPU and MaxRSS are only updated when a step ends, and its Elapsed
 #: still grows, so it has no CPU, memory or time efficiency yet.
@@ -109,7 +110,11 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
       :func:`requested_memory`), NTasks missing counting as 1. It can exceed 100 %: MaxRSS is each task's peak,
       sampled at different moments, and the product assumes every task peaks at once;
     - ``core-seconds`` = Elapsed × AllocCPUS (sacct's CPUTimeRAW: what the allocation held, used or not);
-    - ``queue-wait-seconds`` = Start − Submit.
+    - ``queue-wait-seconds`` = Start − Submit;
+    - ``gpus`` and ``gpu-type`` from AllocTRES (ReqTRES for a pending job; :mod:`core.sacct.gpu`), ``gpu-hours`` =
+      GPUs × Elapsed, ``gpu-util`` = the highest TRESUsageInAve ``gres/gpuutil`` (percent) of the job's rows and
+      ``gpu-mem-max`` the highest TRESUsageInMax ``gres/gpumem`` (bytes): null where Slurm recorded none;
+      ``nvme-gib`` = AllocTRES ``gres/nvme`` (GiB of local disk).
 
     ``finished`` is true when the job has ended (its state is not pending, running, requeued, suspended...; a frame
     without State counts as ended). CPU efficiency is given for finished jobs that ran (Elapsed > 0); memory
@@ -162,6 +167,15 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     out["req-mem-scope"] = _col(jobs, "req-mem-scope", "object")
     out["req-mem-bytes"] = requested_memory(_col(jobs, "req-mem"), out["req-mem-scope"], out["alloc-cpus"],
                                             out["n-nodes"], _col(jobs, "alloc-tres", "object"))
+    gpu = gpu_allocation(*(jobs[c] if c in jobs.columns else None for c in ("alloc-tres", "req-tres", "alloc-gres")),
+                         index=jobs.index)
+    out["gpus"], out["gpu-type"] = gpu["gpus"].to_numpy(), gpu["gpu-type"].to_numpy()
+    out["gpu-hours"] = out["gpus"] * out["elapsed-seconds"] / 3600
+    use = step_gpu_use(rows)
+    out["gpu-util"] = use["gpu-util"].groupby(by_job).max().reindex(out.index)
+    out["gpu-mem-max"] = use["gpu-mem-max"].groupby(by_job).max().reindex(out.index)
+    nvme = tres_number(_col(jobs, "alloc-tres", "object"), "gres/nvme")
+    out["nvme-gib"] = nvme.fillna(0.0) if "alloc-tres" in jobs.columns else nvme
     out["steps"] = (rows["step"] != "").groupby(by_job).sum().reindex(out.index).fillna(0).astype("Int64")
     state = out["state"].astype("object")
     if "state" in frame.columns:
@@ -183,7 +197,7 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"], out["finished"] & ~never_ran)
     out = out.reset_index(drop=True)
     out["parent-job-id"] = parent_job_id(out["job-id"])
-    for name in ("alloc-cpus", "n-nodes", "n-tasks"):
+    for name in ("alloc-cpus", "n-nodes", "n-tasks", "gpus"):
         out[name] = out[name].round().astype("Int64")
     columns = [c for c in _METRIC_COLUMNS if c != "cluster" or with_cluster]
     return out[columns]
@@ -194,7 +208,8 @@ _METRIC_COLUMNS = (
     "alloc-cpus", "n-nodes", "n-tasks", "elapsed-seconds", "timelimit-seconds", "total-cpu-seconds",
     "total-cpu-source", "core-seconds",
     "submit-time", "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency", "time-efficiency",
-    "memory-efficiency", "max-rss", "req-mem-bytes", "req-mem-scope", "steps",
+    "memory-efficiency", "max-rss", "req-mem-bytes", "req-mem-scope", "gpus", "gpu-type", "gpu-hours", "gpu-util",
+    "gpu-mem-max", "nvme-gib", "steps",
 )
 
 

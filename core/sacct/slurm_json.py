@@ -102,6 +102,11 @@ def _tres(items: Any, kind: str) -> float | None:
     return None
 
 
+def _plain(count: float) -> str:
+    """A count as sacct prints it: whole numbers in full (``32212254720``, never ``3.22123e+10``)."""
+    return f"{int(count)}" if count == int(count) else f"{count:g}"
+
+
 def _tres_string(items: Any, cpu_seconds: bool = False) -> str | None:
     """A TRES list as sacct's text prints it (``billing=2,cpu=2,gres/gpu=1,mem=400M,node=1``), sorted by name.
 
@@ -122,9 +127,9 @@ def _tres_string(items: Any, cpu_seconds: bool = False) -> str | None:
             seconds = count / 1000
             parts[name] = f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
         elif name == "mem" and not cpu_seconds:
-            parts[name] = f"{count:g}M"
+            parts[name] = f"{_plain(count)}M"
         else:
-            parts[name] = f"{count:g}"
+            parts[name] = _plain(count)
     return ",".join(f"{k}={v}" for k, v in sorted(parts.items())) or None
 
 
@@ -203,6 +208,7 @@ def parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
             "req-mem-scope": scope,
             "max-rss": None, "node-list": job.get("nodes") or None,
             "alloc-tres": _tres_string(tres.get("allocated")), "tres-usage-in-max": None, "tres-usage-in-tot": None,
+            "req-tres": _tres_string(tres.get("requested")), "tres-usage-in-ave": None,
         })
         job_row = rows[-1]
         step_codes: list[str | None] = []
@@ -238,6 +244,7 @@ def parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
                 "alloc-tres": _tres_string(stres.get("allocated")),
                 "tres-usage-in-max": _tres_string(usage.get("max"), cpu_seconds=True),
                 "tres-usage-in-tot": _tres_string(usage.get("total"), cpu_seconds=True),
+                "req-tres": None, "tres-usage-in-ave": _tres_string(usage.get("average"), cpu_seconds=True),
             })
         _job_totals(job_row, rows[len(rows) - len(step_codes):], step_codes)
     frame = pd.DataFrame(rows)
@@ -246,7 +253,8 @@ def parse_json(body: str, warnings: list[ParseWarning]) -> pd.DataFrame:
     for col in ("alloc-cpus", "n-nodes", "n-tasks"):
         frame[col] = pd.array(frame[col].to_numpy(dtype="float64"), dtype="Float64").astype("Int64")
     for col in ("cluster", "job-id", "step", "job-name", "partition", "account", "user", "state", "exit-code",
-                "req-mem-scope", "node-list", "alloc-tres", "tres-usage-in-max", "tres-usage-in-tot"):
+                "req-mem-scope", "node-list", "alloc-tres", "tres-usage-in-max", "tres-usage-in-tot", "req-tres",
+                "tres-usage-in-ave"):
         frame[col] = frame[col].astype(pd.StringDtype("pyarrow"))
     float_cols = [c for c in frame.columns if c.endswith(("-seconds", "-time")) or c in ("user-cpu", "system-cpu",
                                                                                           "req-mem", "max-rss")]

@@ -1,9 +1,9 @@
 """The weekly digest: the last seven days per project (sacct's Account), as one message each.
 
 Per platform: jobs and failures, allocated core-hours (AllocCPUS × Elapsed), GPU-hours (GPUs in AllocTRES ×
-Elapsed; "not recorded" when the run has no AllocTRES) and what was billed (CSC billing units on Puhti, Mahti and
-Roihu, LUMI core-hours on LUMI: :mod:`core.billing`). Then the three findings with the most core-hours at stake, with
-their advice, and links to SACCT on the runs and to each finding's job page.
+Elapsed; "not recorded" when the run has no AllocTRES) and what was billed, one figure per pool (CSC CPU BU and GPU
+BU on Puhti, Mahti and Roihu, LUMI core-hours and GPU-hours on LUMI: :mod:`core.billing`). Then the three findings
+with the most core-hours at stake, with their advice, and links to SACCT on the runs and to each finding's job page.
 
 A job belongs to the week when it ended in it (a job without an End: when it started, else was submitted). Only runs
 stored since the week began are read: a run stored before holds no job that ended later.
@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from core.billing import UNITS, billed
 from core.delivery import Message
 from core.errors import MonitorError, failure_message
+from core.services import cost as cost_service
 from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -33,7 +33,6 @@ from core.store.base import ObjectStore
 COSTLIEST = 3
 #: A job's account when sacct printed none.
 NO_ACCOUNT = "(no account recorded)"
-_GPU = r"gres/gpu(?::[^=,]*)?=(\d+)"
 
 
 @dataclass(frozen=True)
@@ -43,24 +42,18 @@ class ProjectWeek:
     project: str
     start: datetime
     end: datetime
-    platforms: pd.DataFrame  # platform, jobs, failed, core-hours, gpu-hours, billed, billed jobs, unit
+    platforms: pd.DataFrame  # platform, jobs, failed, core-hours, gpu-hours, billed (per pool, text), billed jobs
     costliest: pd.DataFrame  # run, job-id, job-name, finding, advice, core-hours at stake
     runs: list[str]
 
 
 def _job_extras(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per run and job id: the account and the GPUs allocated (from the job's own row)."""
+    """Per run and job id: the account (from the job's own row)."""
     rows = frame[frame["step"].fillna("") == ""] if "step" in frame.columns else frame
     out = pd.DataFrame({"run": rows["run"].astype(str), "job-id": rows["job-id"].astype(str)})
     account = rows["account"].astype("string").str.strip().str.lower() if "account" in rows.columns else None
     out["project"] = (account.where(account.fillna("") != "", NO_ACCOUNT).fillna(NO_ACCOUNT)
                       if account is not None else NO_ACCOUNT)
-    if "alloc-tres" in rows.columns:
-        tres = rows["alloc-tres"].astype("string")
-        gpus = tres.str.extract(_GPU, expand=False).astype("float64")
-        out["gpus"] = gpus.where(tres.notna(), np.nan).fillna(0.0).where(tres.notna())
-    else:
-        out["gpus"] = np.nan
     return out.drop_duplicates(["run", "job-id"])
 
 
@@ -103,11 +96,10 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
     if jobs.empty:
         return [], problems
     platforms = runs_service.platforms_of(infos)
-    jobs["platform"] = jobs["run"].map(platforms).fillna("unknown")
-    jobs["billed"] = billed(jobs, jobs["platform"], settings.billing)
+    jobs = cost_service.priced(jobs, jobs["run"].map(platforms).fillna("unknown"), settings)
     hours = pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") / 3600
     jobs["core-hours"] = pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600
-    jobs["gpu-hours"] = jobs["gpus"] * hours
+    jobs["gpu-hours"] = jobs["gpus"].astype("float64") * hours
     jobs["failed"] = jobs["state"].astype("string").isin(sacct_selection.FAILED_STATES).fillna(False).astype(bool)
     notes = findings_service.findings(jobs, settings)
     weeks = []
@@ -119,8 +111,8 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
                 return float(values.sum()) if len(values) else None
             rows.append({"platform": platform, "jobs": len(part), "failed": int(part["failed"].sum()),
                          "core-hours": total("core-hours"), "gpu-hours": total("gpu-hours"),
-                         "billed": total("billed"), "billed jobs": int(part["billed"].notna().sum()),
-                         "unit": UNITS.get(str(platform), "")})
+                         "billed": "; ".join(f"{t.amount:,.1f} {t.pool}" for t in cost_service.pool_totals(part)),
+                         "billed jobs": int(part["billed"].notna().sum())})
         keys = set(zip(mine["run"], mine["job-id"], strict=True))
         picked = notes[[(str(r), str(j)) in keys for r, j in zip(notes["run"], notes["job-id"], strict=True)]]
         picked = picked.sort_values("core-hours at stake", ascending=False, na_position="last").head(COSTLIEST)
@@ -144,13 +136,13 @@ def digest_message(week: ProjectWeek, settings: Settings) -> Message:
     lines = [f"Project {week.project}, {span} ({settings.sacct_timezone}): {jobs:,} jobs, {failed:,} failed.", "",
              "Per platform (core-hours allocated = AllocCPUS × Elapsed; GPU-hours from AllocTRES):"]
     for row in week.platforms.to_dict("records"):
-        if not row["unit"]:
-            billed_text = "not billed (a platform without rates)"
+        if not row["billed"]:
+            billed_text = "not billed (a platform or partitions without rates)"
         elif row["billed jobs"] < row["jobs"]:
-            billed_text = (f"billed {_figure(row['billed'], row['unit'])} for {row['billed jobs']:,} of its jobs "
-                           "(the others ran in partitions without CPU rates, e.g. GPU ones)")
+            billed_text = (f"billed {row['billed']} for {row['billed jobs']:,} of its jobs (the others ran in "
+                           "partitions without rates, or printed no GPU count)")
         else:
-            billed_text = f"billed {_figure(row['billed'], row['unit'])}"
+            billed_text = f"billed {row['billed']}"
         lines.append(f"- {row['platform']}: {row['jobs']:,} jobs, {row['failed']:,} failed, "
                      f"{_figure(row['core-hours'])} core-hours, {_figure(row['gpu-hours'])} GPU-hours, {billed_text}")
     job_links: list[tuple[str, str]] = []

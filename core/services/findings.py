@@ -14,8 +14,11 @@ FINDINGS_HELP = (
     "Notes for finished jobs that ran at least {minutes:g} min: Time eff. below {time:g} %, CPU eff. below {cpu:g} % "
     "(more than one core), Mem eff. below {memory:g} %, and every OUT_OF_MEMORY job or step. The advice leaves "
     "{margin:g} % over what the job used (--time: over the longest completed job of the same name in the run). "
-    "Worst first: out of memory, then by the core-hours at stake (idle core-hours; unused Timelimit × AllocCPUS; "
-    "the job's core-hours × its unused memory share). Thresholds are settings (ADVICE_* in .env)."
+    "GPU jobs whose cluster recorded GPU use (gres/gpuutil; not recorded is no finding, never 0 %): idle GPUs (0 % "
+    "use), GPU use below {gpu:g} %, peak GPU memory below {gpu_memory:g} % of the GPU's. "
+    "Worst first: GPU notes by the billing at stake (the job's bill × its unused share), then out of memory, then "
+    "by the core-hours at stake (idle core-hours; unused Timelimit × AllocCPUS; the job's core-hours × its unused "
+    "memory share). Thresholds are settings (ADVICE_* in .env)."
 )
 
 
@@ -23,7 +26,8 @@ def findings_help(settings: Settings) -> str:
     """:data:`FINDINGS_HELP` with the configured thresholds."""
     t = settings.advice
     return FINDINGS_HELP.format(minutes=t.min_minutes, time=t.time_efficiency_percent, cpu=t.cpu_efficiency_percent,
-                                memory=t.memory_efficiency_percent, margin=t.margin_percent)
+                                memory=t.memory_efficiency_percent, margin=t.margin_percent, gpu=t.gpu_util_percent,
+                                gpu_memory=t.gpu_memory_percent)
 
 
 def findings(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -40,7 +44,8 @@ def findings_csv(notes: pd.DataFrame) -> bytes:
 FINDING_HEADERS: dict[str, tuple[str, ColumnKind]] = {
     "run": ("Run", "text"), "job-id": ("JobID", "text"), "job-name": ("JobName", "text"), "state": ("State", "text"),
     "finding": ("Finding", "text"), "figure": ("Figure", "text"), "threshold": ("Threshold", "text"),
-    "advice": ("Ask next time", "text"), "core-hours at stake": ("Core-hours at stake", "hours"),
+    "advice": ("Ask next time", "text"), "billed at stake": ("Billed at stake", "hours"),
+    "billing-unit": ("Billing unit", "text"), "core-hours at stake": ("Core-hours at stake", "hours"),
 }
 #: Per-run and per-platform waste table: column → (header, kind).
 WASTE_HEADERS: dict[str, tuple[str, ColumnKind]] = {

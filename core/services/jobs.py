@@ -16,6 +16,9 @@ import pandas as pd
 from core.errors import DamagedObject, InvalidInput, failure_message
 from core.models import Orchestration, Status
 from core.sacct import job_metrics
+from core.sacct.gpu import step_gpu_use
+from core.sacct.metrics import CPU_FROM_TRES
+from core.services import cost as cost_service
 from core.services import findings as findings_service
 from core.services import logs as logs_service
 from core.services import management as management_service
@@ -128,6 +131,7 @@ class SeffSummary:
     requested_memory_bytes: float | None
     memory_efficiency: float | None
     queue_wait_seconds: float | None
+    cpu_source: str | None = None  # where cpu_seconds came from (job_metrics' total-cpu-source)
 
 
 def _number(row: pd.Series, column: str) -> float | None:
@@ -163,7 +167,7 @@ def seff_summary(rows: pd.DataFrame, job_id: str) -> SeffSummary | None:
         cpu_efficiency=_number(m, "cpu-efficiency"), elapsed_seconds=elapsed,
         timelimit_seconds=_number(m, "timelimit-seconds"), memory_bytes=_number(m, "max-rss"),
         requested_memory_bytes=_number(m, "req-mem-bytes"), memory_efficiency=_number(m, "memory-efficiency"),
-        queue_wait_seconds=_number(m, "queue-wait-seconds"),
+        queue_wait_seconds=_number(m, "queue-wait-seconds"), cpu_source=_text(m, "total-cpu-source"),
     )
 
 
@@ -172,6 +176,15 @@ def logs_of(refs: Iterable[LogRef], job_id: str) -> list[LogRef]:
     order = {"output": 0, "error output": 1, "seff report": 2}
     own = [r for r in refs if r.job_id == job_id or r.job_id.split("_")[0] == job_id]
     return sorted(own, key=lambda r: (order.get(r.kind, 3), r.object))
+
+
+def _cpu_note(summary: SeffSummary) -> str:
+    if summary.cpu_seconds is None:
+        return " (not recorded)"
+    if summary.cpu_source == CPU_FROM_TRES:
+        return (" (from the steps' TRESUsageInTot/Max cpu=, sampled each accounting interval: TotalCPU lost the CPU "
+                "time of processes that were killed)")
+    return ""
 
 
 def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> str:
@@ -187,7 +200,7 @@ def seff_text(job_id: str, summary: SeffSummary, cluster: str | None = None) -> 
         f"State: {state}" + (f" (exit code {summary.exit_code})" if summary.exit_code else ""),
         f"Nodes: {'—' if summary.nodes is None else f'{summary.nodes:.0f}'}",
         f"Cores: {'—' if summary.cpus is None else f'{summary.cpus:.0f}'}",
-        f"CPU Utilized: {slurm_duration(summary.cpu_seconds)}",
+        f"CPU Utilized: {slurm_duration(summary.cpu_seconds)}" + _cpu_note(summary),
         f"CPU Efficiency: {percent(summary.cpu_efficiency)} of {slurm_duration(summary.core_walltime_seconds)} "
         "core-walltime",
         f"Job Wall-clock time: {slurm_duration(summary.elapsed_seconds)}"
@@ -273,6 +286,79 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
     findings = findings_service.findings(sacct_selection.metrics(rows), settings) if found_runs else pd.DataFrame()
     return JobView(key, entry, found_runs, rows, seff,
                    logs_of(logs_service.list_logs(store, settings), key.job_id), notes, findings)
+
+
+@dataclass(frozen=True)
+class JobCost:
+    """A job's GPUs, recorded GPU use and bill, with the formula that produced it, and GPU use per step."""
+
+    platform: str
+    gpus: int | None
+    gpu_type: str | None
+    gpu_hours: float | None
+    gpu_util_percent: float | None
+    gpu_mem_max_bytes: float | None
+    billed: float | None
+    billing_unit: str | None
+    formula: str | None
+    so_far: bool
+    #: One row per step that printed GPU use: step, GPU use (%), peak GPU memory (GiB); empty when none did.
+    steps: pd.DataFrame = field(compare=False)
+    #: The job's findings (core.sacct.advice), with the billing at stake.
+    findings: pd.DataFrame = field(compare=False)
+
+    def gpu_use_text(self) -> str:
+        """The recorded GPU use, or what Slurm did not record (never 0 % for a missing figure)."""
+        if not self.gpus:
+            return "no GPU allocated" if self.gpus == 0 else "GPU count not printed (no AllocTRES)"
+        if self.gpu_util_percent is None:
+            return "not recorded (the cluster collects no gres/gpuutil, e.g. MIG slices or no GPU accounting)"
+        return f"{self.gpu_util_percent:.0f} % (gres/gpuutil, the highest step average)"
+
+    def summary_text(self) -> str:
+        """GPUs, GPU-hours, GPU use and the bill with its formula, as lines for a plain-text box."""
+        gpus = "not printed (no AllocTRES)" if self.gpus is None else f"{self.gpus:,}" + (
+            f" ({self.gpu_type})" if self.gpu_type else "") + (" GCDs" if self.platform == "lumi" and self.gpus else "")
+        lines = [f"GPUs: {gpus}"]
+        if self.gpus:
+            lines.append(f"GPU-hours: {self.gpu_hours:,.2f} (GPUs × Elapsed)" if self.gpu_hours is not None
+                         else "GPU-hours: —")
+            lines.append(f"GPU use: {self.gpu_use_text()}")
+            if self.gpu_mem_max_bytes is not None:
+                lines.append(f"Peak GPU memory: {iec_size(self.gpu_mem_max_bytes)} (gres/gpumem)")
+        lines.append(f"Billed ({self.billing_unit or 'no pool'}): {self.billing_text()}")
+        return "\n".join(lines)
+
+    def billing_text(self) -> str:
+        """The formula, or why the job is not billed."""
+        if self.formula is None:
+            return (f"Not billed: {self.platform} has no billing rule for this partition, or sacct printed no GPU "
+                    "count or memory for it.")
+        return self.formula + (" so far (the job is still running)" if self.so_far else "")
+
+
+def job_cost(rows: pd.DataFrame, job_id: str, platform: str | None, settings: Settings) -> JobCost | None:
+    """GPUs and bill of ``job_id`` from its sacct rows of one run; ``platform`` from the run (else sacct's Cluster)."""
+    metrics = sacct_selection.metrics(rows)
+    mine = metrics[metrics["job-id"].astype("string") == job_id]
+    if mine.empty:
+        return None
+    where = cost_service.job_platforms(mine, None, platform or "other")
+    priced = cost_service.priced(mine, where, settings)
+    job = priced.iloc[0].to_dict()
+    use = step_gpu_use(rows)
+    steps = pd.DataFrame({"step": rows["step"].fillna("").astype(str).replace("", "(job)").to_numpy(),
+                          "GPU use %": use["gpu-util"].to_numpy(),
+                          "peak GPU memory GiB": use["gpu-mem-max"].to_numpy() / 2**30})
+    steps = steps.dropna(subset=["GPU use %", "peak GPU memory GiB"], how="all").reset_index(drop=True)
+    gpus = _number(priced.iloc[0], "gpus")
+    return JobCost(
+        platform=str(job.get("platform")), gpus=None if gpus is None else int(gpus),
+        gpu_type=_text(priced.iloc[0], "gpu-type"), gpu_hours=_number(priced.iloc[0], "gpu-hours"),
+        gpu_util_percent=_number(priced.iloc[0], "gpu-util"), gpu_mem_max_bytes=_number(priced.iloc[0], "gpu-mem-max"),
+        billed=_number(priced.iloc[0], "billed"), billing_unit=_text(priced.iloc[0], "billing-unit"),
+        formula=cost_service.job_formula(job, settings), so_far=not bool(job.get("finished", True)), steps=steps,
+        findings=findings_service.findings(priced, settings))
 
 
 #: Management phases of a job that has ended.

@@ -277,7 +277,7 @@ def notify(store: ObjectStore, settings: Settings, now: datetime, targets: Seque
         done = book.done(keyed, scan)
         report.already += len(done)
         new = [item for key, item in keyed.items() if key not in done]
-        budget = settings.notify.max_per_hour - book.messages_since(channel.name, 3600, scan)
+        budget = settings.notify.max_per_hour - book.messages_since(channel.name, 3600)
         if dry_run:
             outgoing, held = plan(new, budget, channel.name, links)
             report.sent.extend(outgoing)

@@ -1,8 +1,8 @@
 """Overview: what needs attention for the pipeline user, each item naming the page that shows it.
 
 Failed and out-of-memory jobs of the newest SACCT runs, workspace quotas over ``QUOTA_ALERT_PERCENT``, pipelines
-whose Management object has not changed for longer than ``STUCK_AFTER_MINUTES`` while jobs are active, and the
-newest runs.
+whose Management object has not changed for longer than ``STUCK_AFTER_MINUTES`` while jobs are active, the
+newest runs, the spend per billing pool over every stored run, and each pool's budget (``BUDGET_*``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pandas as pd
 
 from core.errors import MonitorError, failure_message
 from core.models import Orchestration
+from core.services import cost as cost_service
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -58,6 +59,11 @@ class Overview:
     stuck: list[StuckPipeline]
     newest_runs: list[runs_service.RunInfo]
     problems: list[str] = field(default_factory=list)
+    #: What the jobs of every stored run were billed, per pool (core.services.cost), and how many runs that covers.
+    spend: list[cost_service.PoolTotal] = field(default_factory=list)
+    runs_billed: int = 0
+    #: Each pool with an allocation (BUDGET_* settings) against that spend.
+    budget: list[cost_service.PoolBudget] = field(default_factory=list)
     #: The Management objects (pipeline runs) looked at, the most recently changed first.
     pipeline_runs: list[str] = field(default_factory=list)
 
@@ -98,26 +104,35 @@ def build_overview(
     problems: list[str] = []
     loader = load or _default_loader(store)
     bucket = sacct_service.forwarder_bucket(settings)
-    newest = sacct_service.list_runs(store, settings)[:recent_runs]
-    frames, read_runs, infos = [], [], []
-    for run in newest:
+    stored = sacct_service.list_runs(store, settings)
+    newest = stored[:recent_runs]
+    # Every stored run is read for the spend and budget (through the page's cached reader); the failed jobs are
+    # those of the newest runs.
+    frames, read_runs, infos, all_infos = [], [], [], []
+    for index, run in enumerate(stored):
         try:
             frame, info = loader(bucket, run)
         except (MonitorError, ValueError) as exc:
             problems.append(failure_message(f"Could not read the SACCT run {bucket}/{run.object}", exc))
-            infos.append(runs_service.unknown_run(run))
+            info = runs_service.unknown_run(run)
         else:
             frames.append(frame)
             read_runs.append(run)
+        all_infos.append(info)
+        if index < recent_runs:
             infos.append(info)
-    platforms = runs_service.platforms_of(infos)
+    platforms = runs_service.platforms_of(all_infos)
     if not frames:
         jobs = pd.DataFrame()
     elif measure is not None:
         jobs = measure(bucket, read_runs, frames)
     else:
         jobs = sacct_selection.metrics(sacct_service.combine(frames))
-    failed = failed_jobs(jobs, platforms)
+    recent = {r.name for r in newest}
+    failed = failed_jobs(jobs[jobs["run"].isin(recent)] if len(jobs) else jobs, platforms)
+    priced = cost_service.priced(jobs, cost_service.job_platforms(jobs, platforms), settings) if len(jobs) else jobs
+    spend = cost_service.pool_totals(priced)
+    budget = cost_service.budget(priced, settings, now)
 
     quotas: list[pd.DataFrame] = []
     stuck: list[StuckPipeline] = []
@@ -150,4 +165,6 @@ def build_overview(
                                        (now - obj.last_changed).total_seconds() / 60,
                                        pd.concat(active, ignore_index=True)))
     quota_frame = quotas[0] if quotas else pd.DataFrame(columns=list(management_service.QUOTA_COLUMNS))
-    return Overview(failed, len(frames), quota_frame, read, stuck, infos, problems, [o.name for o in objects])
+    searched = sum(1 for r in read_runs if r.name in recent)
+    return Overview(failed, searched, quota_frame, read, stuck, infos, problems, spend, len(frames), budget,
+                    [o.name for o in objects])

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.billing import UNITS, billed
 from core.errors import MonitorError
 from core.models import Orchestration
+from core.services import cost as cost_service
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -129,7 +129,6 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
         by_platform.setdefault(info.platform or "", []).append((ref.name, frame))
 
     rows: list[dict[str, object]] = []
-    rates = settings.billing
     for platform, entry in orchestration.platforms.items():
         for job in entry.jobs:
             base = {"platform": platform, "group": job.id, "script": job.path, "phase": job.status.phase}
@@ -143,8 +142,8 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
                     continue
                 found = True
                 metrics = sacct_selection.metrics(matched.assign(run=run_name))
-                money = billed(metrics, pd.Series(platform, index=metrics.index), rates)
-                for i, m in metrics.iterrows():
+                metrics = cost_service.priced(metrics, pd.Series(platform, index=metrics.index), settings)
+                for _, m in metrics.iterrows():
                     submit, start, end = (float(m.get(c, np.nan)) for c in ("submit-time", "start-time", "end-time"))
                     own = matched[matched["job-id"].astype(str) == str(m["job-id"])].iloc[0]
                     gpus = gpu_count(own.get("alloc-tres"))
@@ -155,7 +154,7 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
                                  "wait-seconds": (start - submit) if not np.isnan(start) else np.nan,
                                  "run-seconds": seconds, "cores": cores, "gpus": gpus,
                                  "core-hours": cores * seconds / 3600, "gpu-hours": gpus * seconds / 3600,
-                                 "billed": float(money.loc[i]), "unit": UNITS.get(platform, "")})
+                                 "billed": float(m.get("billed", np.nan)), "unit": m.get("billing-unit")})
             if not found:
                 notes.append(f"{platform}: job {job.id} ({job.path}) has no sacct record yet in the stored "
                              f"{platform} runs.")
@@ -168,20 +167,30 @@ def _sum(series: pd.Series) -> float:
     return float(series.sum()) if series.notna().any() else float("nan")
 
 
+def _pools(jobs: pd.DataFrame) -> list[str]:
+    return [str(p) for p in dict.fromkeys(jobs["unit"].dropna())]
+
+
 def platform_summary(run: PipelineRun) -> pd.DataFrame:
-    """Per platform: jobs, failures, wall time (first submit → last end), queue wait, core- and GPU-hours, billed."""
+    """Per platform: jobs, failures, wall time, queue wait, core- and GPU-hours, and what each pool billed.
+
+    Wall time is first submit → last end; one column per pool, never added across pools.
+    """
+    pools = _pools(run.jobs)
     rows = []
     for platform, jobs in run.jobs.groupby("platform", sort=False):
         first, last = jobs["submit"].min(), jobs["end"].max()
-        rows.append({
+        row: dict[str, object] = {
             "platform": platform, "jobs": len(jobs), "failed": int(jobs["state"].isin(FAILED_STATES).sum()),
             "wall seconds": last - first if pd.notna(first) and pd.notna(last) else np.nan,
             "queue wait seconds": _sum(jobs["wait-seconds"]), "core-hours": _sum(jobs["core-hours"]),
-            "GPU-hours": _sum(jobs["gpu-hours"]), "billed (CPU pool)": _sum(jobs["billed"]),
-            "unit": jobs["unit"].iloc[0],
-        })
+            "GPU-hours": _sum(jobs["gpu-hours"]),
+        }
+        for pool in pools:
+            row[f"billed {pool}"] = _sum(jobs.loc[jobs["unit"] == pool, "billed"])
+        rows.append(row)
     return pd.DataFrame(rows, columns=["platform", "jobs", "failed", "wall seconds", "queue wait seconds",
-                                       "core-hours", "GPU-hours", "billed (CPU pool)", "unit"])
+                                       "core-hours", "GPU-hours", *(f"billed {pool}" for pool in pools)])
 
 
 def stage_summary(run: PipelineRun) -> pd.DataFrame:
@@ -221,12 +230,12 @@ def critical_path(run: PipelineRun) -> pd.DataFrame:
 def compare(first: PipelineRun, second: PipelineRun) -> pd.DataFrame:
     """Per platform, the figures of two runs side by side and the change (second − first)."""
     a, b = platform_summary(first).set_index("platform"), platform_summary(second).set_index("platform")
-    figures = ["jobs", "failed", "wall seconds", "queue wait seconds", "core-hours", "GPU-hours", "billed (CPU pool)"]
+    figures = list(dict.fromkeys([*a.columns, *b.columns]))
     rows = []
     for platform in list(dict.fromkeys([*a.index, *b.index])):
         for figure in figures:
-            x = a.loc[platform, figure] if platform in a.index else np.nan
-            y = b.loc[platform, figure] if platform in b.index else np.nan
+            x = a.loc[platform, figure] if platform in a.index and figure in a.columns else np.nan
+            y = b.loc[platform, figure] if platform in b.index and figure in b.columns else np.nan
             rows.append({"platform": platform, "figure": figure, first.management_object: x,
                          second.management_object: y, "change": y - x})
     return pd.DataFrame(rows)

@@ -52,11 +52,13 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
     Columns: ``jobs``; ``finished`` (jobs with an end state); ``failed`` and ``failure rate`` (failed / finished);
     ``queue wait median min`` (minutes) over ``jobs with queue wait``; ``CPU efficiency median`` and
     ``memory efficiency median`` over the finished jobs that have them (``jobs with CPU efficiency``, ``jobs with memory
-    efficiency``); ``core-hours`` (sum over ``jobs with core-hours``).
+    efficiency``); ``core-hours`` (sum over ``jobs with core-hours``); ``GPU-hours`` (GPUs × Elapsed, summed over
+    ``jobs with GPUs``).
     """
     columns = ["platform", "jobs", "finished", "failed", "failure rate", "jobs with queue wait",
                "queue wait median min", "jobs with CPU efficiency", "CPU efficiency median",
-               "jobs with memory efficiency", "memory efficiency median", "jobs with core-hours", "core-hours"]
+               "jobs with memory efficiency", "memory efficiency median", "jobs with core-hours", "core-hours",
+               "jobs with GPUs", "GPU-hours"]
     if jobs.empty or "platform" not in jobs.columns:
         return pd.DataFrame(columns=columns)
     finished = _finished(jobs)
@@ -71,6 +73,8 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
         mem = jobs.loc[done, "memory-efficiency"].dropna() if "memory-efficiency" in jobs else pd.Series()
         used = hours[mine].dropna()
         n_done = int(done.sum())
+        gpus = jobs["gpus"].astype("Float64").fillna(0) if "gpus" in jobs.columns else pd.Series(0, index=jobs.index)
+        gpu_jobs = mine & (gpus > 0).astype(bool) & (jobs["gpu-hours"].notna() if "gpu-hours" in jobs else False)
         rows.append({
             "platform": platform, "jobs": int(mine.sum()), "finished": n_done, "failed": int((mine & failed).sum()),
             "failure rate": (float((mine & failed).sum()) / n_done) if n_done else None,
@@ -80,6 +84,8 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
             "jobs with memory efficiency": len(mem),
             "memory efficiency median": float(mem.median()) if len(mem) else None,
             "jobs with core-hours": len(used), "core-hours": float(used.sum()) if len(used) else None,
+            "jobs with GPUs": int(gpu_jobs.sum()),
+            "GPU-hours": float(jobs.loc[gpu_jobs, "gpu-hours"].sum()) if gpu_jobs.any() else None,
         })
     return pd.DataFrame(rows, columns=columns)
 
@@ -167,3 +173,30 @@ def core_hours_figure(table: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(title="core-hours (Elapsed × AllocCPUS)", tickformat=",.0f", rangemode="tozero")
     return _finish(fig, "Allocated core-hours per platform", table["platform"].tolist(),
                    _counts_label(table, "jobs with core-hours", "jobs with Elapsed and AllocCPUS"))
+
+
+def gpu_hours_figure(table: pd.DataFrame) -> go.Figure:
+    """Allocated GPU-hours (GPUs × Elapsed; GCDs on LUMI) per platform."""
+    data = table.dropna(subset=["GPU-hours"]) if "GPU-hours" in table else table.iloc[0:0]
+    if data.empty:
+        return _empty("GPU-hours per platform", "no job allocated GPUs (AllocTRES gres/gpu)")
+    fig = px.bar(data, x="platform", y="GPU-hours", color="platform", color_discrete_map=PLATFORM_COLOURS,
+                 text_auto=",.1f")
+    fig.update_yaxes(title="GPU-hours (GPUs × Elapsed)", tickformat=",.0f", rangemode="tozero")
+    return _finish(fig, "Allocated GPU-hours per platform", table["platform"].tolist(),
+                   _counts_label(table, "jobs with GPUs", "jobs with GPUs") + " (on LUMI a GPU is a GCD)")
+
+
+def billing_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
+    """What each platform's jobs were billed, one panel per pool: pools are never stacked on one axis."""
+    if "billing-unit" not in jobs.columns or jobs["billing-unit"].isna().all():
+        return _empty("Billed per platform", "no job's platform and partition have a billing rule")
+    data = (jobs.dropna(subset=["billed"]).groupby(["platform", "billing-unit"], as_index=False)
+            .agg(billed=("billed", "sum"), jobs=("billed", "size")))
+    fig = px.bar(data, x="platform", y="billed", color="platform", facet_col="billing-unit",
+                 color_discrete_map=PLATFORM_COLOURS, text_auto=",.1f", hover_data=["jobs"])
+    fig.update_yaxes(matches=None, rangemode="tozero", tickformat=",.0f", title=None)
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    counts = ", ".join(f"{p} {u} {int(n):,} jobs" for p, u, n in
+                       zip(data["platform"], data["billing-unit"], data["jobs"], strict=True))
+    return _finish(fig, "Billed per platform, one panel per pool", table["platform"].tolist(), counts)

@@ -3,7 +3,7 @@
 Listing the runs, reading one (checked against what the parser writes) and combining several into one frame. What
 the page does with them lives beside this module: :mod:`core.services.sacct_selection` (per-job metrics, filters,
 headline), :mod:`core.services.tables` (how every table reads), :mod:`core.services.findings` (notes and advice) and
-:mod:`core.services.billing` (billing units).
+:mod:`core.services.cost` (billing per pool and the budget).
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ JOB_COLUMNS: dict[str, tuple[str, ColumnKind]] = {
     "max-rss": ("MaxRSS × NTasks", "size"), "req-mem-bytes": ("Memory allocated", "size"),
     "submit-time": ("Submit", "time"), "start-time": ("Start", "time"), "end-time": ("End", "time"),
     "queue-wait-seconds": ("Queue wait", "duration"), "steps": ("Steps", "count"),
+    "gpus": ("GPUs", "count"), "gpu-type": ("GPU type", "text"), "gpu-hours": ("GPU-hours", "hours"),
+    "gpu-use": ("GPU use", "percent"), "billed": ("Billed", "hours"), "billing-unit": ("Billing unit", "text"),
 }
 _SIZE_COLUMNS = {column_name(f) for f in ("MaxRSS", "AveRSS", "MaxVMSize", "AveVMSize", "ReqMem", "AveDiskRead",
                                           "AveDiskWrite", "MaxDiskRead", "MaxDiskWrite")}
@@ -126,6 +128,8 @@ def cell_text(kind: ColumnKind, value: object, zone: str) -> str:
 
 def job_table(jobs: pd.DataFrame, zone: str) -> Table:
     """The per-job table: one row per job, Slurm's headers; durations, sizes and dates in ``zone`` as text."""
+    if "gpu-util" in jobs.columns:  # recorded percent → the fraction a percent column shows
+        jobs = jobs.assign(**{"gpu-use": jobs["gpu-util"].astype("float64") / 100})
     columns = {c: spec for c, spec in JOB_COLUMNS.items() if c in jobs.columns}
     frame = pd.DataFrame({header: jobs[c] for c, (header, _) in columns.items()})
     return Table(frame.reset_index(drop=True), {header: kind for header, kind in columns.values()}, zone)

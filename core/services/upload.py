@@ -18,8 +18,8 @@ from core.errors import Conflict, InputTooLarge, InvalidInput, NotFound
 from core.naming import sacct_run_object
 from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
 from core.sacct import ParsedSacct, ParseWarning, parse_sacct
-from core.serialize import frame_to_parquet
-from core.services import charts
+from core.serialize import frame_to_parquet, parquet_to_frame
+from core.services import charts, history
 from core.services import findings as findings_service
 from core.services.sacct import forwarder_bucket
 from core.services.sacct_selection import metrics
@@ -250,6 +250,14 @@ class StoredRun:
     object: str
     version: int
     rows: int
+    #: What adding the run's jobs to the history did.
+    merged: history.MergeResult | None = None
+
+    def history_text(self) -> str:
+        """A sentence on what the history got from this run."""
+        if self.merged is None:
+            return ""
+        return f"History: {self.merged.text()}."
 
 
 def store_run(
@@ -278,4 +286,9 @@ def store_run(
     version = put_versioned(store, bucket, name, prepared.data, content_type="application/vnd.apache.parquet",
                             metadata=meta)
     log.info("stored %s/%s version %d (%d rows)", bucket, name, version, prepared.rows)
-    return StoredRun(bucket, name, version, prepared.rows)
+    # The same jobs go into the history, as hpc-monitor collect would merge them, under the run's cluster.
+    frame = parsed.frame if isinstance(parsed, ParsedSacct) else parquet_to_frame(prepared.data)
+    rows, unplaced = history.prepare_rows(frame, cluster=where.cluster or chosen, source=f"upload:{run_name(run)}")
+    merged = history.merge_into_history(store, settings, rows)
+    merged.unplaced_rows += unplaced
+    return StoredRun(bucket, name, version, prepared.rows, merged)

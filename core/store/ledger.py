@@ -7,7 +7,8 @@ Layout under a folder ``<prefix>`` of one bucket:
 - ``<prefix>items/<digest>/claim-<stamp>-<random>``: a writer is about to do it. ``stamp`` is the writer's clock in
   nanoseconds when it started the PUT, ``random`` 64 random bits.
 - ``<prefix>log/<stream>/<stamp>-<random>``: one object per message sent on a stream (a channel), counted by the
-  stamp in its name (no GET) for a limit per hour.
+  stamp in its name (no GET) for a limit per hour; a count lists only the period's names (its marker is the
+  period's first stamp).
 
 Neither Swift nor Ceph RGW makes ``If-None-Match`` atomic under concurrent PUTs (see :mod:`core.store.versioning`),
 so "create if absent" cannot decide who does a thing. The claim decides by time instead:
@@ -71,11 +72,10 @@ class Claim:
 
 @dataclass
 class Scan:
-    """One listing of the ledger: the keys done (by digest), the claims per digest and the messages' stamps."""
+    """One listing of the ledger's items: the keys done (by digest) and the claims per digest."""
 
     sent: set[str] = field(default_factory=set)
     claims: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    messages: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 class Ledger:
@@ -95,22 +95,15 @@ class Ledger:
         return f"{self.prefix}items/{digest(key)}/"
 
     def scan(self) -> Scan:
-        """One listing of the whole ledger (paged by the store)."""
+        """One listing of the items (paged by the store): what was sent and the claims in flight."""
         scan = Scan()
         items = f"{self.prefix}items/"
-        log = f"{self.prefix}log/"
-        for entry in objects_under(self.store, self.bucket, self.prefix):
-            if entry.name.startswith(items):
-                folder, _, leaf = entry.name[len(items):].partition("/")
-                if leaf == "sent":
-                    scan.sent.add(folder)
-                elif leaf.startswith("claim-"):
-                    scan.claims[folder].append(entry.name)
-            elif entry.name.startswith(log):
-                stream, _, leaf = entry.name[len(log):].partition("/")
-                stamp = _stamp_of(leaf, "")
-                if stamp is not None:
-                    scan.messages[stream].append(stamp)
+        for entry in objects_under(self.store, self.bucket, items):
+            folder, _, leaf = entry.name[len(items):].partition("/")
+            if leaf == "sent":
+                scan.sent.add(folder)
+            elif leaf.startswith("claim-"):
+                scan.claims[folder].append(entry.name)
         return scan
 
     def done(self, keys: Iterable[str], scan: Scan | None = None) -> set[str]:
@@ -118,11 +111,23 @@ class Ledger:
         scan = scan or self.scan()
         return {key for key in keys if digest(key) in scan.sent}
 
-    def messages_since(self, stream: str, seconds: float, scan: Scan | None = None) -> int:
-        """How many messages were logged on ``stream`` in the last ``seconds``."""
-        scan = scan or self.scan()
-        since = self._clock() - int(seconds * _NS)
-        return sum(1 for stamp in scan.messages.get(stream, []) if stamp >= since)
+    def messages_since(self, stream: str, seconds: float) -> int:
+        """How many messages were logged on ``stream`` in the last ``seconds``.
+
+        The log's names start with their time, so the listing starts at the first name of the period: older
+        messages are never listed again.
+        """
+        folder = f"{self.prefix}log/{stream}/"
+        marker: str | None = f"{folder}{self._clock() - int(seconds * _NS):0{_STAMP_DIGITS}d}"
+        count = 0
+        try:
+            while marker is not None:
+                page = self.store.list_objects(self.bucket, prefix=folder, marker=marker)
+                count += sum(1 for entry in page.objects if _stamp_of(entry.name, "") is not None)
+                marker = page.next_marker
+        except NotFound:  # no bucket yet: nothing was sent
+            return 0
+        return count
 
     def claim(self, keys: Iterable[str]) -> list[Claim]:
         """Claim the keys not done yet; returns the claims this writer won (see the module docstring)."""

@@ -8,10 +8,12 @@ from core.services import findings as findings_service
 from core.services import jobs as service
 from core.services import logs as logs_service
 from core.services import sacct as sacct_service
+from core.services import sweeps as sweeps_service
 from core.services import tables
 from core.services.sacct import RunRef
 from core.services.times import pipeline_bucket
 from dashboard import components, links
+from dashboard import sweeps as sweep_view
 
 settings = components.settings()
 view = links.ViewParams("job", ("job", "run", "platform", "object"))
@@ -84,14 +86,36 @@ else:
                    f"{settings.sacct_timezone}")
         components.sacct_table(tables.row_table(job.rows, settings.sacct_timezone), key="job-rows",
                                selectable=False)
+    st.caption("GPUs and cost" + (f" (run {links.plain(job.runs[0])})" if len(job.runs) > 1 else ""))
+    first_ref = next((r for r in sacct_service.list_runs(store, settings) if r.name == job.runs[0]), None)
+    platform = components.described_run(store, forwarder, first_ref.object, first_ref.etag)[1].platform \
+        if first_ref is not None else None
+    priced = service.job_cost(job.rows[job.rows["run"] == job.runs[0]], job_id, platform, settings)
+    findings = job.findings
+    if priced is not None:
+        findings = priced.findings
+        st.code(priced.summary_text(), language=None, wrap_lines=True)
+        if not priced.steps.empty:
+            st.caption("GPU use per step (TRESUsageInAve gres/gpuutil; peak TRESUsageInMax gres/gpumem)")
+            st.dataframe(priced.steps, hide_index=True, width="stretch", column_config={
+                "GPU use %": st.column_config.NumberColumn(format="%.0f %%"),
+                "peak GPU memory GiB": st.column_config.NumberColumn(format="%.2f GiB")})
     st.caption("Advice")
-    if job.findings.empty:
+    if findings.empty:
         st.text("No finding: " + findings_service.findings_help(settings))
     else:
         st.caption(findings_service.findings_help(settings))
-        components.sacct_table(tables.headed_table(job.findings, findings_service.FINDING_HEADERS,
+        components.sacct_table(tables.headed_table(findings, findings_service.FINDING_HEADERS,
                                                    settings.sacct_timezone), key="job-findings",
                                selectable=False)
+    array = sweeps_service.array_of(job.rows, job_id, settings)
+    array_id = sweeps_service.task_of_array(job_id)
+    if array is not None:
+        st.subheader(f"Array: {array[0].tasks:,} tasks", divider="gray")
+        sweep_view.show(array[0], array[1], settings, key="job-array")
+    elif array_id is not None:
+        st.page_link(links.JOB, label=f"This is a task of array {array_id}: the array's summary and sweep advice",
+                     icon=":material/stacks:", query_params=service.JobKey(array_id, run=job.runs[0]).query_params())
 
 # --- Logs -------------------------------------------------------------------------------------------------------
 st.subheader("Logs", divider="gray")

@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core.services import charts, palette
+from core.services import charts, cost, palette
 from core.services import management as service
+from core.services import runs as runs_service
+from core.services import sacct as sacct_service
 from core.services.jobs import JobKey
 from core.text import markdown_plain
 from dashboard import components, links
@@ -55,6 +57,22 @@ def show() -> None:
     cols[2].metric("Active", int(running))
     cols[3].metric("Failed", int(counts[counts["status"] == "failed"]["jobs"].sum()))
     st.plotly_chart(charts.phase_bars(counts, order=platforms), width="stretch")
+    with st.expander("Cost so far, per platform", icon=":material/payments:"):
+        forwarder = sacct_service.forwarder_bucket(settings)
+        with components.guard(f"Could not read the SACCT runs of {forwarder}"):
+            runs = sacct_service.list_runs(store, settings)
+            frame, infos = components.sacct_frame(store, forwarder, runs) if runs else (None, [])
+        if frame is None:
+            st.info("No SACCT run stored yet: the cost comes from the stored runs that hold these jobs.")
+        else:
+            measured = components.sacct_metrics(store, forwarder, runs, [frame])
+            priced = cost.priced(measured, cost.job_platforms(measured, runs_service.platforms_of(infos)), settings)
+            spent = cost.pipeline_cost(cost.management_job_ids(orchestration), priced)
+            st.dataframe(spent, hide_index=True, width="stretch", column_config={
+                pool: st.column_config.NumberColumn(format="%,.1f") for pool in spent.columns[3:]})
+            st.caption(f"Jobs of this Management object found in the {len(runs):,} stored SACCT runs of the same "
+                       "platform, billed at the rates in the settings, one column per pool (pools are never added "
+                       "together); a running job counts what it has been billed so far.")
     changed = current.last_changed
     now = datetime.now(UTC)
     stale = service.is_stale(changed, now, settings)

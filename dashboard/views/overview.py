@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.models import Orchestration
+from core.services import cost
 from core.services import management as management_service
 from core.services import overview as service
 from core.services import runs as runs_service
@@ -122,6 +123,27 @@ def show() -> None:
             for run in view.newest_runs:
                 st.page_link(links.SACCT, label=f"{plain(run.name)} ({plain(run.platform or 'unknown')})",
                              icon=":material/query_stats:", query_params={"runs": run.name})
+
+    attention = [b for b in view.budget if b.needs_attention]
+    st.subheader(f"Spend and budget{f': {len(attention)} need attention' if attention else ''}",
+                 divider="red" if attention else "gray")
+    st.caption(f"Billed per pool over the jobs of the {view.runs_billed:,} stored SACCT runs. " + cost.BUDGET_HELP)
+    if not view.spend:
+        st.info("No stored job is billed yet (its run's platform and partition need a billing rule).")
+    else:
+        spend = st.columns(len(view.spend))
+        for column, total in zip(spend, view.spend, strict=True):
+            column.metric(f"{total.pool} spent", f"{total.amount:,.1f}", help=f"over {total.jobs:,} billed jobs")
+    if not view.budget:
+        st.caption("No allocation set: BUDGET_CSC_CPU_BU, BUDGET_CSC_GPU_BU, BUDGET_LUMI_CORE_HOURS and "
+                   "BUDGET_LUMI_GPU_HOURS show what is left and when it runs out.")
+    for pool in view.budget:
+        line = pool.sentence()
+        if pool.needs_attention:
+            st.warning(plain(line), icon=":material/savings:")
+        else:
+            st.text(line)
+        st.progress(min(1.0, pool.used_share), text=f"{pool.pool}: {pool.used_share:.0%} used")
 
 
 show()

@@ -105,7 +105,8 @@ picked = st.dataframe(jobs[shown_columns],
                             "run-seconds": st.column_config.NumberColumn("Run s", format="%d"),
                             "core-hours": st.column_config.NumberColumn(format="%.2f"),
                             "gpu-hours": st.column_config.NumberColumn("GPU-hours", format="%.2f"),
-                            "billed": st.column_config.NumberColumn("Billed (CPU pool)", format="%.2f")})
+                            "billed": st.column_config.NumberColumn("Billed", format="%.2f"),
+                            "unit": st.column_config.TextColumn("Pool")})
 if picked.selection.rows:
     row = run.jobs.iloc[picked.selection.rows[0]]
     links.open_job(JobKey(str(row["job-id"]), str(row["run"]), str(row["platform"]), chosen).query_params())
@@ -113,8 +114,8 @@ if picked.selection.rows:
 c1, c2 = st.columns(2)
 with c1:
     st.subheader("Per platform", divider="gray")
-    st.caption("Wall time: first submit → last end. Billed: the CPU pool only (GPU partitions are not billed "
-               "here); empty where nothing was recorded.")
+    st.caption("Wall time: first submit → last end. Billed: one column per pool (CSC CPU BU, CSC GPU BU, LUMI "
+               "core-hours, LUMI GPU-hours), never added across pools; empty where nothing was recorded.")
     st.dataframe(service.platform_summary(run), hide_index=True, width="stretch")
 with c2:
     st.subheader("Per stage", divider="gray")

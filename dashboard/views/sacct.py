@@ -3,13 +3,14 @@
 import streamlit as st
 
 from core.serialize import frame_to_csv, frame_to_parquet
-from core.services import billing as billing_service
-from core.services import charts, platforms, sacct_selection, tables
+from core.services import charts, cost, history, platforms, sacct_selection, tables
 from core.services import findings as findings_service
 from core.services import runs as runs_service
 from core.services import sacct as service
+from core.services import sweeps as sweeps_service
 from core.services.jobs import JobKey
 from dashboard import components, links
+from dashboard import sweeps as sweep_view
 
 components.header("SACCT", "Slurm accounting stored under ARTIFACTS/SACCT/ in the forwarder bucket.")
 settings = components.settings()
@@ -17,14 +18,16 @@ store = components.store()
 bucket = service.forwarder_bucket(settings)
 
 with components.guard(f"Could not list {bucket}/ARTIFACTS/SACCT/"):
-    runs = service.list_runs(store, settings)
+    # Uploaded runs first (the page opens on the newest of them), then the history's months.
+    runs = service.list_runs(store, settings) + history.month_runs(history.list_months(store, settings))
 if not runs:
     st.info(f"No SACCT runs in {bucket}/ARTIFACTS/SACCT/ yet: store one on the Upload sacct page.")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
     st.stop()
 by_name = {r.name: r for r in runs}
 # URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
-view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows"))
+view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows",
+                                          "sweep"))
 default_runs = service.default_runs(runs)
 linked = view_params.get_all("runs")
 missing = [n for n in linked if n not in by_name]
@@ -89,11 +92,12 @@ else:
         view_params.set("days", None)
 all_jobs = components.sacct_metrics(store, bucket, [by_name[n] for n in chosen], [frame])
 selection = sacct_selection.select(frame, all_jobs, filters)
-jobs = selection.jobs
+run_platforms = runs_service.platforms_of(infos.values())
+jobs = cost.priced(selection.jobs, cost.job_platforms(selection.jobs, run_platforms), settings)
 
 summary = sacct_selection.summary(selection)
-bill = billing_service.billing(jobs, runs_service.platforms_of(infos.values()), settings)
-m = st.columns(7)
+totals = cost.pool_totals(jobs)
+m = st.columns(6 + max(1, len(totals)))
 m[0].metric("Jobs", f"{summary.jobs:,}")
 m[1].metric("Steps", f"{summary.steps:,}")
 m[2].metric("Failed / timed out", f"{summary.failed:,}")
@@ -103,15 +107,19 @@ m[4].metric("Core-hours allocated", "—" if summary.core_hours is None else f"{
             help="Elapsed × AllocCPUS (sacct's CPUTime): what the allocations held, used or not")
 m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
             else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
-m[6].metric("Billing units", "—" if bill.csc_bu is None else f"{bill.csc_bu:,.1f}",
-            help="CSC CPU BU at the rates in the settings (README: billing)")
-st.caption(sacct_selection.summary_counts(summary) + " " + bill.caption())
+for i, total in enumerate(totals):
+    m[6 + i].metric(total.pool, f"{total.amount:,.1f}", help=f"Billed from the {total.pool} pool over "
+                    f"{total.jobs:,} jobs at the rates in the settings; pools are never added together")
+if not totals:
+    m[6].metric("Billed", "—", help="No job's platform and partition have a billing rule (README: billing)")
+st.caption(sacct_selection.summary_counts(summary) + " " + cost.totals_caption(totals, cost.unbilled(jobs)))
 if jobs.empty:
     st.info("No job matches these filters.")
     st.stop()
 
 # One view at a time: only the chosen chart is built, so a filter change on a big run stays quick.
-VIEWS = ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O", "Platforms", "Table"]
+VIEWS = ["States", "Elapsed", "Efficiency", "Findings", "Sweeps", "Timeline", "Queue wait", "Disk I/O", "Platforms",
+         "Table"]
 links.seed("sacct-view", view_params.get("view") if view_params.get("view") in VIEWS else "States")
 view = st.segmented_control("View", VIEWS, key="sacct-view", label_visibility="collapsed") or "States"
 view_params.keep("view", view, "States")
@@ -132,7 +140,7 @@ elif view == "Findings":
                            key="findings", selectable=False)
     st.download_button("Findings as CSV", data=lambda: findings_service.findings_csv(notes),
                        file_name="sacct-findings.csv", mime="text/csv", icon=":material/download:")
-    by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
+    by_platform = jobs
     for by, title in (("run", "Per run"), ("platform", "Per platform")):
         st.subheader(title)
         st.caption("Idle core-hours = Σ (Elapsed × AllocCPUS − TotalCPU); unused memory GiB-hours = Σ (memory "
@@ -143,6 +151,28 @@ elif view == "Findings":
         components.sacct_table(tables.headed_table(findings_service.failure_counts(by_platform, by),
                                                    findings_service.FAILURE_HEADERS, settings.sacct_timezone),
                                key=f"failures-{by}", selectable=False)
+elif view == "Sweeps":
+    found = sweeps_service.find(jobs)
+    if not found:
+        view_params.set("sweep", None)
+        st.info("No sweep among these jobs: no job array with two or more tasks, and no name shared by three or more "
+                "jobs of a run.", icon=":material/info:")
+    else:
+        by_key = {s.key: s for s in found}
+        linked_sweep = view_params.get("sweep")
+        if linked_sweep and linked_sweep not in by_key:
+            links.stale("the sweep", [linked_sweep], "the largest one")
+        links.seed_choice("sacct-sweep", linked_sweep if linked_sweep in by_key else found[0].key, list(by_key))
+        picked_sweep = by_key[st.selectbox("Sweep", list(by_key), key="sacct-sweep",
+                                           format_func=lambda k: by_key[k].label,
+                                           help="Job arrays (largest first), then names shared by three or more "
+                                           "jobs of one run.")]
+        view_params.keep("sweep", picked_sweep.key, found[0].key)
+        sweep_view.show(picked_sweep, sweeps_service.summary(jobs, picked_sweep, settings), settings, key="sweep")
+        if picked_sweep.kind == "array":
+            st.page_link(links.JOB, label=f"Job page of array {links.plain(picked_sweep.ident)}",
+                         icon=":material/work_history:",
+                         query_params=JobKey(picked_sweep.ident, run=picked_sweep.run).query_params())
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
 elif view == "Queue wait":
@@ -150,7 +180,7 @@ elif view == "Queue wait":
 elif view == "Disk I/O":
     st.plotly_chart(charts.disk_io(selection.rows), width="stretch")
 elif view == "Platforms":
-    by_platform = platforms.with_platform(jobs, runs_service.platforms_of(infos.values()))
+    by_platform = platforms.with_platform(jobs, run_platforms)
     compared = platforms.comparison(by_platform)
     st.caption("Each run's platform is the one it was stored with (sacct's Cluster, or the choice on Upload).")
     top_left, top_right = st.columns(2)
@@ -159,12 +189,16 @@ elif view == "Platforms":
     bottom_left, bottom_right = st.columns(2)
     bottom_left.plotly_chart(platforms.efficiency_figure(by_platform, compared), width="stretch")
     bottom_right.plotly_chart(platforms.core_hours_figure(compared), width="stretch")
+    gpu_left, gpu_right = st.columns(2)
+    gpu_left.plotly_chart(platforms.gpu_hours_figure(compared), width="stretch")
+    gpu_right.plotly_chart(platforms.billing_figure(by_platform, compared), width="stretch")
     st.dataframe(compared, hide_index=True, width="stretch", column_config={
         "failure rate": st.column_config.NumberColumn(format="percent"),
         "CPU efficiency median": st.column_config.NumberColumn(format="percent"),
         "memory efficiency median": st.column_config.NumberColumn(format="percent"),
         "queue wait median min": st.column_config.NumberColumn("queue wait median (min)", format="%.1f"),
         "core-hours": st.column_config.NumberColumn(format="%,.1f"),
+        "GPU-hours": st.column_config.NumberColumn(format="%,.1f"),
     })
 else:
     ROWS = ["One row per job", "All sacct rows"]

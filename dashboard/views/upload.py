@@ -134,8 +134,8 @@ else:
 
 stored = st.session_state.get("upload_stored")
 if stored and stored["run"] == run:
-    st.success(f"Stored {markdown_plain(stored['bucket'] + '/' + stored['object'])} as version {stored['version']}.",
-               icon=":material/cloud_done:")
+    st.success(f"Stored {markdown_plain(stored['bucket'] + '/' + stored['object'])} as version {stored['version']}. "
+               f"{stored.get('history', '')}", icon=":material/cloud_done:")
 
 
 def store_now(replace: bool) -> None:
@@ -143,7 +143,7 @@ def store_now(replace: bool) -> None:
         saved = service.store_run(store, settings, run, parsed, replace=replace, platform=platform)
         status.update(label=f"Stored version {saved.version}", state="complete")
     st.session_state["upload_stored"] = {"run": run, "bucket": saved.bucket, "object": saved.object,
-                                         "version": saved.version}
+                                         "version": saved.version, "history": saved.history_text()}
     st.session_state.pop("upload_confirm", None)
     st.rerun()
 

@@ -108,8 +108,8 @@ def _check_findings(page: Page, scope: Locator, table: Locator, count: int, tmp_
     """The findings of the alpine sample (07) in ``table``: worst first, hand-checked advice, and the CSV that the
     "Findings as CSV" button of ``scope`` downloads holds the same ``count`` rows in the same order."""
     headers = _headers(table)
-    assert headers[-8:] == ["JobID", "JobName", "State", "Finding", "Figure", "Threshold", "Ask next time",
-                            "Core-hours at stake"]
+    assert headers[-10:] == ["JobID", "JobName", "State", "Finding", "Figure", "Threshold", "Ask next time",
+                             "Billed at stake", "Billing unit", "Core-hours at stake"]
     assert _focused_grid(table).get_attribute("aria-rowcount") == str(count + 1)  # rows + header
     rows = [dict(zip(headers, cells, strict=True)) for cells in _first_rows(page, table, 10)]
     # Worst first: the out-of-memory job, then by the core-hours at stake.

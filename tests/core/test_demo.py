@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.billing import Rates, billed
+from core.billing import Rates, bill
 from core.demo import (
     LOGS,
     MANAGEMENT_OBJECTS,
@@ -104,8 +104,8 @@ def test_job_3459879_seff_report_is_the_real_one_with_the_projects_names(seeded:
     assert round(job["cpu-efficiency"] * 100, 2) == cpu == 0.37
     assert round(job["memory-efficiency"] * 100, 2) == memory == 36.61
     # The 8.58 BU seff reports is what the SACCT figures bill: 100 BU per node-hour on Mahti's medium partition.
-    bu = billed(job.to_frame().T.reset_index(), pd.Series(["mahti"]), Rates())
-    assert round(float(bu.iloc[0]), 2) == 8.58
+    bu = bill(job.to_frame().T.reset_index(), pd.Series(["mahti"]), Rates())
+    assert round(float(bu["billed"].iloc[0]), 2) == 8.58 and bu["billing-unit"].iloc[0] == "CSC CPU BU"
     assert "Batch job Complete" in _text(seeded, "LOGS/slurm-3459879.out")
 
 
@@ -113,7 +113,7 @@ def test_cpu_billing_in_seff_reports_equals_the_sacct_figures(seeded: LocalStore
     compared = 0
     for platform in ("puhti", "mahti", "roihu"):
         jobs = _jobs(seeded, platform).reset_index()
-        jobs["bu"] = billed(jobs, pd.Series(platform, index=jobs.index), Rates())
+        jobs["bu"] = bill(jobs, pd.Series(platform, index=jobs.index), Rates())["billed"]
         for _, job in jobs.iterrows():
             name = f"LOGS/seff-{job['job-id']}.txt"
             if name not in LOGS:

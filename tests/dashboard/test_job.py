@@ -8,7 +8,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.models import Job, Orchestration, Status
-from core.serialize import dump_management, load_management
+from core.sacct import parse_sacct
+from core.serialize import dump_management, frame_to_parquet, load_management
 from core.store.local import LocalStore
 from tests.dashboard.conftest import texts
 
@@ -110,3 +111,24 @@ def test_job_page_refuses_a_link_without_a_job(open_page: OpenPage) -> None:
     assert [e.value for e in at.error] == [
         "This link does not name a job: '\\[x\\]\\(javascript\u2060\\:alert\\(1\\)\\)' is not a Slurm job id."]
     assert not at.metric and not at.dataframe
+
+
+def test_job_page_shows_gpus_use_per_step_and_the_billing_formula(open_page: OpenPage, store_dir: Path) -> None:
+    text = ("JobID|JobName|Partition|State|Elapsed|AllocCPUS|NNodes|ReqMem|TotalCPU|AllocTRES|TRESUsageInAve|"
+            "TRESUsageInMax\n"
+            "7100001|train|gpu|COMPLETED|02:00:00|10|1|64G|10:00:00|cpu=10,gres/gpu:v100=1,gres/gpu=1,mem=64G,node=1||\n"
+            "7100001.batch|batch||COMPLETED|02:00:00|10|1||10:00:00||gres/gpuutil=0,gres/gpumem=0|"
+            "gres/gpuutil=0,gres/gpumem=0\n")
+    frame = parse_sacct(text).frame
+    LocalStore(store_dir).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-puhti-gpu.parquet",
+                                     frame_to_parquet(frame), metadata={"version": 1, "platform": "puhti"})
+    at = _job_page(open_page, job="7100001", run="user-example-com-puhti-gpu")
+    summary = next(c.value for c in at.code if c.value.startswith("GPUs: "))
+    assert summary.splitlines() == [
+        "GPUs: 1 (v100)", "GPU-hours: 2.00 (GPUs × Elapsed)", "GPU use: 0 % (gres/gpuutil, the highest step average)",
+        "Peak GPU memory: 0 B (gres/gpumem)",
+        "Billed (CSC GPU BU): (60 × 1 GPUs + 1 × 10 cores + 0.1 × 64 GiB) × 2 h = 152.80 CSC GPU BU"]
+    steps = next(d.value for d in at.dataframe if "GPU use %" in d.value.columns)
+    assert steps["step"].tolist() == ["batch"] and steps["GPU use %"].tolist() == [0.0]
+    advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
+    assert advice.iloc[0]["Finding"] == "idle GPUs" and advice.iloc[0]["Billed at stake"] == 152.8

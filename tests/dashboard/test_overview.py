@@ -12,8 +12,8 @@ from core.serialize import dump_management, load_management
 from core.settings import load_settings
 from core.store.local import LocalStore
 from tests import samples
+from tests.dashboard.conftest import shown, texts
 from tests.dashboard.conftest import shown as shown_text
-from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
 
@@ -121,3 +121,36 @@ def test_an_unusable_pipeline_user_is_named_and_the_configured_one_shown(open_pa
     assert any("has no letters or digits" in w.value for w in at.sidebar.warning)
     assert "pipeline user user@example.com" in texts(at)
     assert [t.label for t in at.tabs] == ["puhti", "mahti", "roihu", "lumi"]
+
+
+def test_overview_shows_spend_per_pool_and_the_budget_with_its_projected_date(
+    open_page: OpenPage, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.sacct import parse_sacct
+    from core.serialize import frame_to_parquet
+
+    # Only this run's spend: the demo's own runs (GPU jobs among them) are removed, so the figures are hand-computed.
+    store = LocalStore(store_dir)
+    for run in ("puhti", "mahti", "roihu", "lumi"):
+        store.delete_object("mlch-for-air", f"ARTIFACTS/SACCT/user-example-com-{run}-2024-05.parquet")
+    ended = datetime.now(UTC) - timedelta(days=3)
+    stamp = ended.strftime("%Y-%m-%dT%H:%M:%S")
+    text = ("JobID|Partition|State|Elapsed|AllocCPUS|NNodes|ReqMem|Start|End|AllocTRES\n"
+            f"8800001|gpu|COMPLETED|10:00:00|10|1|64G|{stamp}|{stamp}|cpu=10,gres/gpu:v100=4,gres/gpu=4,mem=64G\n")
+    LocalStore(store_dir).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-puhti-gpu.parquet",
+                                     frame_to_parquet(parse_sacct(text).frame),
+                                     metadata={"version": 1, "platform": "puhti"})
+    # (60 × 4 + 10 + 6.4) × 10 h = 2,564 CSC GPU BU, all in the last 30 days: 85.5 per day.
+    monkeypatch.setenv("BUDGET_CSC_GPU_BU", "5000")
+    at = open_page()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["CSC GPU BU spent"] == "2,564.0"
+    # 2,436 left at 85.47 per day: 28.5 days, inside the 30-day horizon, so it needs attention.
+    warning = next(shown(w.value) for w in at.warning if "CSC GPU BU" in w.value)
+    runs_out = datetime.now(UTC).date() + timedelta(days=2436 / (2564 / 30))  # whole days: 28
+    assert f"runs out about {runs_out:%Y-%m-%d}" in warning
+    assert "2,564.0 of 5,000.0 used (51%) over 1 stored job;" in warning
+    assert any(h.startswith("Spend and budget: 1 need attention") for h in _subheaders(at))

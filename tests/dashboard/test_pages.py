@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from core.demo import LOGS
@@ -126,8 +127,8 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
     assert at.multiselect[0].value == [f"user-example-com-{p}-2024-05" for p in ("lumi", "roihu", "mahti", "puhti")]
     assert "Showing the 4 most recently stored SACCT runs (at most 6, newest first)" in texts(at)
     views = at.segmented_control(key="sacct-view")
-    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Timeline", "Queue wait", "Disk I/O",
-                             "Platforms", "Table"]
+    assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Sweeps", "Timeline", "Queue wait",
+                             "Disk I/O", "Platforms", "Table"]
     assert len(at.get("plotly_chart")) == 1  # only the chosen view is built
     for view, charts in (("Efficiency", 2), ("Timeline", 1), ("Disk I/O", 1)):
         views.set_value(view).run()
@@ -285,3 +286,22 @@ def test_upload_refuses_a_bad_run_name(open_page: OpenPage) -> None:
     at.button(key="store").click().run()
     assert not at.exception
     assert "run name" in at.error[0].value
+
+
+def test_management_says_what_each_platforms_jobs_cost_so_far(open_page: OpenPage, store_dir: Path) -> None:
+    from core.sacct import parse_sacct
+    from core.serialize import frame_to_parquet
+
+    # Job 3459879 of the demo's Management object (mahti), stored again with its partition and GPUs.
+    text = ("JobID|Partition|State|Elapsed|AllocCPUS|NNodes|AllocTRES\n"
+            "3459879|gpumedium|COMPLETED|02:00:00|128|1|cpu=128,gres/gpu:a100=4,mem=400G,node=1\n")
+    LocalStore(store_dir).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-mahti-gpu.parquet",
+                                     frame_to_parquet(parse_sacct(text).frame),
+                                     metadata={"version": 1, "platform": "mahti"})
+    at = open_page("views/management.py")
+    assert not at.exception and not at.error
+    spent = next(d.value for d in at.dataframe if "with a sacct record" in d.value.columns).set_index("platform")
+    # 4 A100s × 100 GPU BU × 2 h = 800 CSC GPU BU, in its own pool; no CPU job of the pipeline was billed.
+    assert spent.loc["mahti", "with a sacct record"] >= 1
+    assert spent.loc["mahti", "CSC GPU BU"] == 800 and pd.isna(spent.loc["mahti", "CSC CPU BU"])
+    assert list(spent.columns[2:]) == ["CSC CPU BU", "CSC GPU BU", "LUMI core-hours", "LUMI GPU-hours"]

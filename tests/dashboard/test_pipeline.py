@@ -41,7 +41,8 @@ def test_a_run_shows_stages_and_jobs_of_every_platform_on_one_axis(open_page: Op
     assert link == "job?job=812360&run=user-example-com-roihu-2024-05&platform=roihu&object=MANAGEMENT/1.json"
     platforms = at.dataframe[1].value.set_index("platform")
     assert platforms.loc["mahti", "failed"] == 1 and platforms.loc["roihu", "failed"] == 1
-    assert round(platforms.loc["mahti", "billed (CPU pool)"], 2) == 8.58  # 3459879 in medium; GPU jobs not billed
+    assert round(platforms.loc["mahti", "billed CSC CPU BU"], 2) == 8.58  # 3459879 in medium
+    assert platforms.loc["lumi", "billed LUMI GPU-hours"] > 0  # small-g and standard-g, in their own pool
     assert platforms.loc["puhti", "GPU-hours"] > 0
     stages = at.dataframe[2].value.set_index("stage")
     assert stages.loc["run", "jobs"] == len(jobs)

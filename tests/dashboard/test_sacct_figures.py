@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.sacct import parse_sacct
@@ -256,9 +257,10 @@ def test_used_cpu_hours_allocated_core_hours_and_billing_units(open_page: OpenPa
     metrics = _metrics(at)
     # Used: 4 h + 1 h of TotalCPU; allocated: 2 h × 4 + 1 h × 10 core-hours (the seed showed only the first).
     assert metrics["CPU-hours used"] == "5.0" and metrics["Core-hours allocated"] == "18.0"
-    # Puhti small: (4 cores × 1 BU + 8 GiB × 0.1 BU) × 2 h = 9.6 BU; the GPU partition is not billed here.
-    assert metrics["Billing units"] == "9.6"
-    assert "CSC CPU billing units of 1 jobs on Puhti, Mahti or Roihu" in texts(at)
+    # Puhti small: (4 cores × 1 BU + 8 GiB × 0.1 BU) × 2 h = 9.6 CPU BU; the GPU job printed no AllocTRES, so its GPU
+    # count is unknown and it is not billed (said, not guessed).
+    assert metrics["CSC CPU BU"] == "9.6" and "CSC GPU BU" not in metrics
+    assert "CSC CPU BU: 9.6 over 1 job; 1 job not billed" in texts(at)
 
 
 def test_a_table_too_big_to_style_still_reads_days_and_sorts_as_numbers(open_page: OpenPage, store_dir: Path) -> None:
@@ -304,5 +306,33 @@ def test_roihu_runs_are_billed_at_roihus_rates(open_page: OpenPage, store_dir: P
     at.multiselect[0].set_value(["user-example-com-roihu-week"]).run()
     assert not at.exception
     # docs.csc.fi's example: max(0.75 × 4 cores, 0.375 × 16 GiB) × 2 h = 12 BU; medium: 2 nodes × 288 × 1 h = 576.
-    assert _metrics(at)["Billing units"] == "588.0"
-    assert "CSC CPU billing units of 2 jobs on Puhti, Mahti or Roihu CPU partitions" in texts(at)
+    assert _metrics(at)["CSC CPU BU"] == "588.0"
+    assert "CSC CPU BU: 588.0 over 2 jobs." in texts(at)
+
+
+def test_gpu_jobs_are_billed_per_pool_with_gpu_columns_and_the_idle_gpu_first(open_page: OpenPage,
+                                                                              store_dir: Path) -> None:
+    text = ("JobID|JobName|Partition|State|Elapsed|AllocCPUS|NNodes|ReqMem|TotalCPU|AllocTRES|TRESUsageInAve\n"
+            "1|cpu|small|COMPLETED|02:00:00|4|1|8G|04:00:00|cpu=4,mem=8G,node=1|\n"
+            "2|idle|gpu|COMPLETED|02:00:00|10|1|64G|10:00:00|cpu=10,gres/gpu:v100=1,gres/gpu=1,mem=64G,node=1|\n"
+            "2.batch|batch||COMPLETED|02:00:00|10|1||10:00:00||gres/gpuutil=0,gres/gpumem=0\n"
+            "3|busy|gpu|COMPLETED|01:00:00|10|1|64G|10:00:00|cpu=10,gres/gpu:v100=2,gres/gpu=2,mem=64G,node=1|\n"
+            "3.batch|batch||COMPLETED|01:00:00|10|1||10:00:00||gres/gpuutil=90\n")
+    _store_run(store_dir, "puhti-gpu", text, platform="puhti")
+    at = open_page("views/sacct.py")
+    at.multiselect[0].set_value(["user-example-com-puhti-gpu"]).run()
+    assert not at.exception
+    metrics = _metrics(at)
+    # CPU: (4 + 0.8) × 2 = 9.6 CPU BU. GPU: (60 + 10 + 6.4) × 2 = 152.8 and (120 + 10 + 6.4) × 1 = 136.4 GPU BU.
+    assert metrics["CSC CPU BU"] == "9.6" and metrics["CSC GPU BU"] == "289.2"
+    at.segmented_control(key="sacct-view").set_value("Findings").run()
+    first = next(d.value for d in at.dataframe if "Finding" in d.value.columns).iloc[0]
+    assert (first["JobID"], first["Finding"]) == ("2", "idle GPUs")
+    assert first["Billed at stake"] == pytest.approx(152.8) and first["Billing unit"] == "CSC GPU BU"
+    at.segmented_control(key="sacct-view").set_value("Table").run()
+    table = at.dataframe[-1].value.set_index("JobID")
+    assert table.loc["2", "GPUs"] == 1 and table.loc["1", "GPUs"] == 0 and table.loc["3", "GPU-hours"] == 2.0
+    assert table.loc["2", "GPU use"] == 0.0 and table.loc["3", "GPU use"] == pytest.approx(0.9)
+    assert pd.isna(table.loc["1", "GPU use"])  # not recorded, not 0 %
+    assert table.loc["3", "Billed"] == pytest.approx(136.4) and table.loc["3", "Billing unit"] == "CSC GPU BU"
+    assert pd.api.types.is_numeric_dtype(table["Billed"]) and pd.api.types.is_numeric_dtype(table["GPU-hours"])

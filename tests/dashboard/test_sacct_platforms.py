@@ -4,6 +4,7 @@ compares platforms."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,7 +60,10 @@ def test_platforms_view_compares_the_four_platforms(open_page: OpenPage) -> None
     at.segmented_control(key="sacct-view").set_value("Platforms").run()
     assert not at.exception and not at.error
     charts = at.get("plotly_chart")
-    assert len(charts) == 4
+    assert len(charts) == 6  # queue wait, failures, efficiency, core-hours, GPU-hours, billing per pool
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts]
+    # The demo's runs name no partition with a billing rule and no GPU: both say so instead of drawing zeros.
+    assert titles[4:] == ["GPU-hours per platform", "Billed per platform"]
     table = at.dataframe[-1].value
     assert table["platform"].tolist() == ["puhti", "mahti", "roihu", "lumi"]
     mahti = table.set_index("platform").loc["mahti"]

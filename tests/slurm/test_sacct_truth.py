@@ -15,6 +15,7 @@ import pytest
 
 from core.sacct import job_metrics, parse_sacct
 from core.sacct.metrics import CPU_FROM_STEPS, CPU_FROM_TOTALCPU, CPU_FROM_TRES
+from core.services import jobs as jobs_service
 from tests.slurm_fixture import MIB, GroundTruth, JobTruth
 
 pytestmark = pytest.mark.slurm
@@ -205,3 +206,25 @@ def test_gpu_job_is_allocated_a_gpu_in_text_and_json(slurm_jobs: GroundTruth) ->
 def test_sources_are_named(slurm_jobs: GroundTruth) -> None:
     assert {CPU_FROM_TOTALCPU, CPU_FROM_STEPS, CPU_FROM_TRES} >= set(
         metrics(slurm_jobs, "--parsable2")["total-cpu-source"].dropna())
+
+
+@pytest.mark.parametrize("fmt", ["--parsable2", "--json"])
+def test_job_page_summary_says_what_the_jobs_did(slurm_jobs: GroundTruth, fmt: str) -> None:
+    """The job page's seff-style summary (core.services.jobs) of real jobs, from text and from JSON alike."""
+    frame = parse_sacct(_printed(slurm_jobs, FORMATS[fmt])).frame
+    cancelled, failed = slurm_jobs.jobs["cancel-running"], slurm_jobs.jobs["exit3"]
+    summary = jobs_service.seff_summary(frame, cancelled.job_id)
+    assert summary is not None and summary.cpu_seconds is not None
+    text = jobs_service.seff_text(cancelled.job_id, summary, str(frame["cluster"].dropna().iat[0]))
+    assert f"Cluster: {slurm_jobs.cluster.cluster}" in text
+    assert "CPU Utilized: 00:00:03 (from the steps' TRESUsageInTot/Max cpu=" in text, text
+    assert "CPU Efficiency: 0.00%" not in text
+    summary = jobs_service.seff_summary(frame, failed.job_id)
+    assert summary is not None
+    text = jobs_service.seff_text(failed.job_id, summary)
+    # 22.05's JSON lost the code: the summary says nothing rather than 0:0.
+    assert ("State: FAILED (exit code 3:0)" if fmt != "--json" else "State: FAILED\n") in text, text
+    summary = jobs_service.seff_summary(parse_sacct(_printed(slurm_jobs, ("-X", "-P", "-o", FIELDS))).frame,
+                                        failed.job_id)
+    assert summary is not None
+    assert "CPU Utilized: — (not recorded)" in jobs_service.seff_text(failed.job_id, summary)

@@ -111,3 +111,38 @@ def test_waste_and_failures_per_run() -> None:
     # Fact 5: 12 TIMEOUT and 5 FAILED job rows; the FAILED ones by exit code.
     assert alpine[["state", "exit-code", "jobs"]].values.tolist() == [
         ["TIMEOUT", "0:0", 12], ["FAILED", "9:0", 4], ["FAILED", "1:0", 1]]
+
+
+def test_gpu_findings_idle_first_by_billing_at_stake_and_not_recorded_is_no_finding() -> None:
+    from core.billing import Rates, bill
+
+    text = ("JobID|JobName|Partition|State|Elapsed|AllocCPUS|NNodes|AllocTRES|TRESUsageInAve|TRESUsageInMax\n"
+            "1|idle|gpu|COMPLETED|02:00:00|40|1|cpu=40,gres/gpu:v100=4,gres/gpu=4,mem=100G||\n"
+            "1.batch|batch||COMPLETED|02:00:00|40|1||gres/gpuutil=0,gres/gpumem=0|gres/gpuutil=0,gres/gpumem=0\n"
+            "2|low|gpu|COMPLETED|01:00:00|10|1|cpu=10,gres/gpu:v100=2,gres/gpu=2,mem=50G||\n"
+            "2.batch|batch||COMPLETED|01:00:00|10|1||gres/gpuutil=20,gres/gpumem=20G|gres/gpuutil=40,gres/gpumem=24G\n"
+            "3|mig|gpusmall|COMPLETED|01:00:00|4|1|cpu=4,gres/gpu:a100_1g.5gb=1,mem=17G||\n"
+            "4|short|gpu|COMPLETED|00:01:00|10|1|cpu=10,gres/gpu=1,mem=10G||\n"
+            "4.batch|batch||COMPLETED|00:01:00|10|1||gres/gpuutil=0|gres/gpuutil=0\n"
+            "5|small-mem|gpumedium|COMPLETED|01:00:00|32|1|cpu=32,gres/gpu:a100=1,mem=100G||\n"
+            "5.0|py||COMPLETED|01:00:00|32|1||gres/gpuutil=90,gres/gpumem=1G|gres/gpuutil=95,gres/gpumem=2G\n")
+    jobs = _jobs(text)
+    platform = pd.Series(["puhti", "puhti", "mahti", "puhti", "mahti"], index=jobs.index)
+    jobs = pd.concat([jobs, bill(jobs, platform, Rates())], axis=1)
+    notes = job_findings(jobs, DEFAULT)
+    gpu = notes[notes["finding"].isin(["idle GPUs", "low GPU use", "GPU memory unused"])]
+    # Job 1: (60 × 4 + 40 + 0.1 × 100) × 2 = 580 CSC GPU BU all at stake; job 2: (120 + 10 + 5) × 1 = 135, 80 % of it.
+    assert gpu["job-id"].tolist()[:2] == ["1", "2"] and notes.iloc[0]["job-id"] == "1"
+    first = notes.iloc[0]
+    assert first["finding"] == "idle GPUs" and first["billed at stake"] == pytest.approx(580)
+    assert first["figure"] == "4 v100 GPUs allocated, 0 % use recorded (gres/gpuutil); 580.0 CSC GPU BU at stake"
+    assert "--partition=small" in first["advice"]
+    second = gpu.iloc[1]
+    assert second["finding"] == "low GPU use" and second["billed at stake"] == pytest.approx(135 * 0.8)
+    # 2 GPUs at 20 %: 0.4 GPUs busy + 20 % margin → 1 GPU.
+    assert second["advice"].startswith("--gres=gpu:v100:1")
+    # The MIG slice recorded no use (not recorded, not 0 %) and the 1-minute job is too short: no GPU note.
+    assert not gpu["job-id"].isin(["3", "4"]).any()
+    # Job 5 used 2 GiB of a 40 GiB A100: a slice would do.
+    mem = gpu[gpu["finding"] == "GPU memory unused"].iloc[0]
+    assert mem["job-id"] == "5" and mem["advice"].startswith("--gres=gpu:a100_1g.5gb:1")

@@ -199,8 +199,8 @@ def test_weekly_digest_per_project_is_sent_once_a_day(store: LocalStore, setting
     week = texts["Week of project project_2001234"]
     assert "3 jobs, 2 failed" in week
     # 10 cores × 1 h + 4 × 10 min + 40 × 10 h; GPUs: 2 × 1 h of job 5001.
-    assert ("- mahti: 3 jobs, 2 failed, 410.7 core-hours, 2.0 GPU-hours, billed 400.7 CSC BU for 2 of its jobs"
-            in week)  # job 5001 ran in the gpu partition: no CPU rate
+    assert ("- mahti: 3 jobs, 2 failed, 410.7 core-hours, 2.0 GPU-hours, billed 400.7 CSC CPU BU for 2 of its jobs"
+            in week)  # job 5001 ran in a partition Mahti does not have ("gpu"): no rate
     assert "costliest findings:" in week and "Advice:" in week
     assert "SACCT: https://monitor.example.org/sacct?runs=user-example-com-mahti-week" in week
     assert week.count("Job 5003: https://monitor.example.org/job?job=5003&run=user-example-com-mahti-week") == 1

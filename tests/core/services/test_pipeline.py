@@ -50,7 +50,10 @@ def test_run_one_of_the_demo_joins_stages_and_every_platforms_jobs(store: LocalS
     assert stages.loc["run", "jobs"] == 16 and stages.loc["run", "failed"] == 2
     assert stages.loc["start", "jobs"] == 0 and pd.isna(stages.loc["start", "core-hours"])  # nothing recorded
     platforms = pipeline.platform_summary(run).set_index("platform")
-    assert platforms.loc["mahti", "billed (CPU pool)"] == pytest.approx(100 * 309 / 3600)  # 3459879, medium
+    assert platforms.loc["mahti", "billed CSC CPU BU"] == pytest.approx(100 * 309 / 3600)  # 3459879, medium
+    # The sweep's 8 MIG slices: 15 GPU BU per slice-hour, in their own pool.
+    slices = run.jobs[run.jobs["group"] == "3462001"]["run-seconds"].sum() / 3600
+    assert platforms.loc["mahti", "billed CSC GPU BU"] == pytest.approx(15 * slices)
     path = pipeline.critical_path(run)
     assert path["job-id"].tolist()[-1] == "7340020"  # LUMI's finetune ended last
     bars = pipeline.segments(run)

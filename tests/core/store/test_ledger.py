@@ -15,7 +15,7 @@ PREFIX = "MANAGEMENT/notify/"
 
 def settle(store: ObjectStore) -> float:
     """Long enough for a claim PUT to land within half of it: Swift on a shared loopback machine takes longer."""
-    return 0.4 if store.kind == "local" else 2.0
+    return 0.4 if store.kind == "local" else 4.0
 
 
 def ledger(store: ObjectStore, bucket: str, **kw: Any) -> Ledger:

@@ -1,0 +1,210 @@
+"""Cost of jobs in their billing pools (core.billing), totals per pool, and the project's budget per pool.
+
+Pools are never added to one another: CSC CPU BU, CSC GPU BU, LUMI core-hours and LUMI GPU-hours each have their own
+figure, and a headline over several pools shows one figure per pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from core.billing import POOLS, bill, formula
+from core.models import Orchestration
+from core.platforms import platform_of_cluster
+from core.settings import Settings
+
+#: Days the burn rate is measured over.
+BURN_DAYS = 30
+
+
+def job_platforms(jobs: pd.DataFrame, runs: Mapping[str, str] | None = None, default: str = "other") -> pd.Series:
+    """Each job's platform: its run's (``runs``: run → platform), else sacct's Cluster, else ``default``."""
+    platform = pd.Series(None, index=jobs.index, dtype="object")
+    if runs and "run" in jobs.columns:
+        platform = jobs["run"].astype(str).map(dict(runs)).astype("object")
+    if "cluster" in jobs.columns:
+        from_cluster = jobs["cluster"].astype("object").map(
+            lambda c: platform_of_cluster(c if isinstance(c, str) else None))
+        platform = platform.where(platform.notna(), from_cluster)
+    return platform.where(platform.notna(), default).astype(str)
+
+
+def priced(jobs: pd.DataFrame, platform: pd.Series, settings: Settings) -> pd.DataFrame:
+    """Per-job metrics with ``platform``, ``billed`` and ``billing-unit`` (the pool) added."""
+    billing = bill(jobs, platform, settings.billing)
+    return jobs.assign(platform=platform.to_numpy(), billed=billing["billed"].to_numpy(),
+                       **{"billing-unit": billing["billing-unit"].to_numpy()})
+
+
+@dataclass(frozen=True)
+class PoolTotal:
+    """What the jobs were billed from one pool, and over how many jobs."""
+
+    pool: str
+    amount: float
+    jobs: int
+
+
+def pool_totals(jobs: pd.DataFrame) -> list[PoolTotal]:
+    """Sums per pool of :func:`priced` jobs in :data:`core.billing.POOLS` order; pools without a billed job left out."""
+    if jobs.empty or "billed" not in jobs.columns:
+        return []
+    out = []
+    for pool in POOLS:
+        mine = jobs.loc[jobs["billing-unit"] == pool, "billed"].dropna()
+        if len(mine):
+            out.append(PoolTotal(pool, float(mine.sum()), len(mine)))
+    return out
+
+
+def unbilled(jobs: pd.DataFrame) -> int:
+    """Jobs no rule billed (unknown platform or partition, or a GPU count sacct did not print)."""
+    return int(jobs["billed"].isna().sum()) if "billed" in jobs.columns else len(jobs)
+
+
+def totals_caption(totals: list[PoolTotal], not_billed: int) -> str:
+    """What the per-pool figures count, said under them."""
+    parts = [f"{t.pool}: {t.amount:,.1f} over {t.jobs:,} job{'s' if t.jobs != 1 else ''}" for t in totals]
+    text = "; ".join(parts) if parts else "No job billed"
+    rest = f"; {not_billed:,} job{'s' if not_billed != 1 else ''} not billed (platform or partition unknown, or no " \
+           "GPU count printed)" if not_billed else ""
+    return (f"{text}{rest}. Each pool is billed apart and never added to another; a running job counts what it has "
+            "been billed so far (README: billing).")
+
+
+def job_formula(job: Mapping[str, object], settings: Settings) -> str | None:
+    """How one priced job's figure was made (core.billing.formula), or ``None`` when it is not billed."""
+    return formula(dict(job), str(job.get("platform") or ""), settings.billing)
+
+
+def per_platform(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Per platform and pool: jobs, billed amount, GPU-hours (of priced jobs)."""
+    columns = ["platform", "billing-unit", "jobs", "billed", "gpu-hours"]
+    if jobs.empty or "billed" not in jobs.columns:
+        return pd.DataFrame(columns=columns)
+    known = jobs[jobs["billing-unit"].notna()]
+    gpu_hours = known["gpu-hours"] if "gpu-hours" in known.columns else pd.Series(np.nan, index=known.index)
+    grouped = known.assign(**{"gpu-hours": gpu_hours}).groupby(["platform", "billing-unit"], sort=True)
+    out = grouped.agg(jobs=("billed", "size"), billed=("billed", "sum"),
+                      **{"gpu-hours": ("gpu-hours", lambda s: s.sum(min_count=1))}).reset_index()
+    return out[columns]
+
+
+# --- Budget -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolBudget:
+    """One pool's allocation against the stored runs' use, its 30-day burn and when it runs out at that pace."""
+
+    pool: str
+    allocated: float
+    used: float
+    jobs: int
+    burn_per_day: float
+    runs_out: date | None
+    alert_percent: float
+    horizon_days: float
+    today: date
+
+    @property
+    def used_share(self) -> float:
+        """Used / allocated."""
+        return self.used / self.allocated
+
+    @property
+    def needs_attention(self) -> bool:
+        """Use passed QUOTA_ALERT_PERCENT, or the allocation runs out within BUDGET_HORIZON_DAYS."""
+        soon = self.runs_out is not None and self.runs_out <= self.today + timedelta(days=self.horizon_days)
+        return self.used_share * 100 >= self.alert_percent or soon
+
+    def sentence(self) -> str:
+        """Used, allocated, burn and projected date in one line."""
+        when = (f"runs out about {self.runs_out:%Y-%m-%d} at that pace" if self.runs_out is not None
+                else "no use in the last 30 days, so no projected date")
+        if self.used >= self.allocated:
+            when = "allocation used up"
+        return (f"{self.pool}: {self.used:,.1f} of {self.allocated:,.1f} used ({self.used_share:.0%}) over "
+                f"{self.jobs:,} stored job{'s' if self.jobs != 1 else ''}; last {BURN_DAYS} days "
+                f"{self.burn_per_day:,.1f} per day; {when}.")
+
+
+def _job_day(jobs: pd.DataFrame) -> pd.Series:
+    """When each job was billed, as epoch seconds: its End, else its Start (running), else Submit."""
+    when = pd.Series(np.nan, index=jobs.index, dtype="float64")
+    for column in ("end-time", "start-time", "submit-time"):
+        if column in jobs.columns:
+            when = when.fillna(pd.to_numeric(jobs[column], errors="coerce").astype("float64"))
+    return when
+
+
+def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None) -> list[PoolBudget]:
+    """Every pool that has an allocation (BUDGET_* settings), against :func:`priced` jobs of the stored runs.
+
+    ``used`` sums every billed job of the pool; the burn rate is the billing of jobs that ended (or, running, started)
+    in the last :data:`BURN_DAYS` days, per day; the projected date is today + (allocated − used) / burn.
+    """
+    allocations = settings.budget.allocations()
+    if not allocations:
+        return []
+    moment = now or datetime.now(UTC)
+    today = moment.date()
+    since = (moment - timedelta(days=BURN_DAYS)).timestamp()
+    when = _job_day(jobs) if len(jobs) else pd.Series(dtype="float64")
+    out = []
+    for pool, allocated in allocations.items():
+        mine = jobs["billing-unit"] == pool if "billing-unit" in jobs.columns else pd.Series(False, index=jobs.index)
+        billed = jobs.loc[mine, "billed"].dropna() if len(jobs) else pd.Series(dtype="float64")
+        recent = billed[(when[billed.index] >= since).to_numpy()] if len(billed) else billed
+        used = float(billed.sum())
+        burn = float(recent.sum()) / BURN_DAYS
+        left = allocated - used
+        runs_out = today + timedelta(days=left / burn) if burn > 0 and left > 0 else None
+        if left <= 0:
+            runs_out = today
+        out.append(PoolBudget(pool, allocated, used, len(billed), burn, runs_out, settings.quota_alert_percent,
+                              settings.budget.horizon_days, today))
+    return out
+
+
+BUDGET_HELP = ("Counts only the jobs of the stored SACCT runs (what was uploaded or collected), billed at the rates "
+               "in the settings; CSC's MyCSC and LUMI's lumi-allocations show the project's official balance.")
+
+
+def pipeline_cost(job_ids: Mapping[str, list[str]], jobs: pd.DataFrame) -> pd.DataFrame:
+    """What each platform's jobs of a pipeline cost so far, from the stored runs that hold them.
+
+    ``job_ids``: platform → the Slurm ids its Management entry lists; ``jobs``: :func:`priced` jobs of the stored
+    runs (with ``platform``). A job counts on a platform when a run of that platform holds its id (an array task or
+    het component counts with its job). One column per pool, null where none of the platform's jobs was billed from
+    it.
+    """
+    columns = ["platform", "jobs", "with a sacct record", *POOLS]
+    rows = []
+    for platform, ids in job_ids.items():
+        wanted = {str(i) for i in ids if i}
+        if jobs.empty or "platform" not in jobs.columns:
+            mine = jobs.iloc[0:0]
+        else:
+            parent = jobs["parent-job-id"].astype(str) if "parent-job-id" in jobs.columns else jobs["job-id"]
+            mine = jobs[(jobs["platform"] == platform) & (jobs["job-id"].astype(str).isin(wanted)
+                                                          | parent.astype(str).isin(wanted))]
+        found = set(mine["job-id"].astype(str)) | (set(mine["parent-job-id"].astype(str))
+                                                    if "parent-job-id" in mine.columns else set())
+        row: dict[str, object] = {"platform": platform, "jobs": len(wanted),
+                                  "with a sacct record": len(wanted & found)}
+        for total in pool_totals(mine):
+            row[total.pool] = total.amount
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def management_job_ids(orchestration: Orchestration) -> dict[str, list[str]]:
+    """Platform → the Slurm ids of its jobs in a Management object (jobs not submitted yet have none)."""
+    return {name: [job.id for job in platform.jobs if job.id not in ("None", "")]
+            for name, platform in orchestration.platforms.items()}

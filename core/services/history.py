@@ -1,0 +1,654 @@
+"""The accounting history: every collected or uploaded sacct row, per cluster and month, in object storage.
+
+Layout (in the forwarder bucket, Hive-style partitions that DuckDB, Spark or Trino read as they are)::
+
+    ARTIFACTS/SACCT/history/cluster=<cluster>/month=<yyyy-mm>/sacct.parquet   every sacct row of the month's jobs
+    ARTIFACTS/SACCT/history/cluster=<cluster>/month=<yyyy-mm>/jobs.parquet    one row per job: its figures
+
+A job belongs to the month (UTC) of its Submit time, which never changes while the job runs, so a job stays in one
+partition whatever state it reaches. A job is its cluster and its job id as printed (``123``, ``123_4``); its rows are
+the job's own line and its steps'. Each month is compacted into these two objects: a merge reads the month, replaces
+the rows of every job it brings a newer state of, and writes both objects again, each with one atomic put, so a
+reader sees the month before or after the merge, never a part of it. ``sacct.parquet`` is written first and
+``jobs.parquet`` records which generation of it it was computed from, so a merge interrupted between the two puts
+is completed by the next one.
+
+Which state of a job wins: a finished one over an unfinished one, then the one collected last (an unfinished job is
+replaced by what it became; an old upload never turns a finished job back into a running one). A merge that brings
+nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import pyarrow.parquet as pq
+
+from core.billing import POOLS, bill
+from core.errors import DamagedObject, NotFound, ObjectTooLarge
+from core.naming import folder
+from core.platforms import platform_of_cluster
+from core.sacct import job_metrics
+from core.sacct.metrics import UNFINISHED_STATES
+from core.serialize import frame_to_parquet, parquet_to_frame
+from core.services.sacct import RunRef, forwarder_bucket
+from core.services.sacct_selection import FAILED_STATES
+from core.services.tables import aligned_durations
+from core.settings import ReadLimits, Settings
+from core.store.base import MetaValue, ObjectEntry, ObjectStore
+from core.store.listing import objects_under
+from core.text import plotly_plain
+
+__all__ = ["HISTORY_PREFIX", "JOBS_OBJECT", "ROWS_OBJECT", "MergeResult", "MonthRef", "cluster_name",
+           "history_jobs", "list_months", "merge_into_history", "merge_month", "month_of", "partition_folder",
+           "prepare_rows", "read_month_jobs", "read_month_rows"]
+
+log = logging.getLogger(__name__)
+
+#: Where the history dataset lives in the forwarder bucket.
+HISTORY_PREFIX = folder("arti", "SACCT", "history")
+ROWS_OBJECT = "sacct.parquet"
+JOBS_OBJECT = "jobs.parquet"
+PARQUET = "application/vnd.apache.parquet"
+#: Columns the history adds to the parser's: the job's cluster, when the row was collected and from where.
+COLLECTED_AT = "collected-at"
+SOURCE = "source"
+_CLUSTER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_PARTITION = re.compile(r"cluster=([^/]+)/month=(\d{4}-\d{2})/([^/]+)$")
+#: A month's objects are far larger than one upload: the read limits of one history object.
+HISTORY_LIMITS = ReadLimits(rows=20_000_000, bytes=8 * 1024**3)
+
+
+def cluster_name(text: str) -> str:
+    """A cluster name as a partition value: lower case; letters, digits, ``.``, ``_``, ``-``."""
+    name = text.strip().lower()
+    if not _CLUSTER.match(name):
+        raise ValueError(f"cluster name {text!r} is not 1-63 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def partition_folder(cluster: str, month: str) -> str:
+    """``ARTIFACTS/SACCT/history/cluster=<cluster>/month=<yyyy-mm>/``."""
+    return f"{HISTORY_PREFIX}cluster={cluster_name(cluster)}/month={month}/"
+
+
+@dataclass(frozen=True)
+class MonthRef:
+    """One month of one cluster as listed: its two objects (``None`` when absent)."""
+
+    cluster: str
+    month: str
+    rows: ObjectEntry | None
+    jobs: ObjectEntry | None
+
+
+def list_months(store: ObjectStore, settings: Settings) -> list[MonthRef]:
+    """Every stored cluster-month, from one listing of the history folder, by cluster then month."""
+    found: dict[tuple[str, str], dict[str, ObjectEntry]] = {}
+    for entry in objects_under(store, forwarder_bucket(settings), HISTORY_PREFIX):
+        match = _PARTITION.match(entry.name[len(HISTORY_PREFIX):])
+        if match:
+            found.setdefault((match[1], match[2]), {})[match[3]] = entry
+    return [MonthRef(c, m, parts.get(ROWS_OBJECT), parts.get(JOBS_OBJECT)) for (c, m), parts in sorted(found.items())]
+
+
+def month_of(epoch: pd.Series) -> pd.Series:
+    """``yyyy-mm`` (UTC) of epoch seconds; null where the time is null."""
+    when = pd.to_datetime(pd.to_numeric(epoch, errors="coerce"), unit="s", utc=True)
+    return when.dt.strftime("%Y-%m").astype("string")
+
+
+def _job_ids(frame: pd.DataFrame) -> pd.Series:
+    return frame["job-id"].astype("string")
+
+
+def prepare_rows(frame: pd.DataFrame, *, cluster: str | None, source: str,
+                 collected_at: float | None = None) -> tuple[pd.DataFrame, int]:
+    """The parsed rows as the history keeps them, and how many rows could not be placed.
+
+    Adds ``cluster`` (sacct's Cluster when printed, else ``cluster``), ``collected-at`` and ``source``, and the
+    job's ``month`` (from the job's Submit, else its Start or End, taken from any of its rows). Rows without a job id
+    or without any of those times cannot be placed in a month and are counted, not kept.
+    """
+    if "job-id" not in frame.columns:
+        return frame.iloc[0:0], len(frame)
+    rows = frame.copy()
+    given = cluster_name(cluster) if cluster else None
+    if "cluster" in rows.columns:
+        named = rows["cluster"].astype("string").str.strip().str.lower()
+        rows["cluster"] = named.where(named.notna() & (named != ""), given)
+    else:
+        rows["cluster"] = given
+    rows["cluster"] = rows["cluster"].astype("string")
+    when = pd.Series(np.nan, index=rows.index, dtype="float64")
+    for column in ("submit-time", "start-time", "end-time"):
+        if column in rows.columns:
+            when = when.fillna(pd.to_numeric(rows[column], errors="coerce").astype("float64"))
+    key = rows["cluster"].fillna("") + "\x1f" + _job_ids(rows).fillna("")
+    # Every row of a job takes the job's time: steps print no Submit in some formats.
+    when = when.groupby(key).transform("min")
+    rows["month"] = month_of(when)
+    placed = rows["month"].notna() & rows["cluster"].notna() & rows["job-id"].notna()
+    rows = rows[placed]
+    if not rows.empty:
+        bad = ~rows["cluster"].str.fullmatch(_CLUSTER.pattern[1:-1]).fillna(False).astype(bool)
+        if bad.any():
+            raise ValueError(f"cluster name {rows['cluster'][bad].iloc[0]!r} is not 1-63 letters, digits, '.', "
+                             "'_' or '-'")
+    rows[COLLECTED_AT] = float(collected_at if collected_at is not None else time.time())
+    rows[SOURCE] = source
+    return rows.reset_index(drop=True), int((~placed).sum())
+
+
+def _fingerprints(rows: pd.DataFrame, keys: pd.Series) -> pd.Series:
+    """An order-independent digest of each job's rows (what a job's state is, whoever collected it and when)."""
+    content = [c for c in sorted(rows.columns) if c not in (COLLECTED_AT, SOURCE, "_origin", "_pull")]
+    hashed = pd.util.hash_pandas_object(rows[content].astype("string"), index=False).to_numpy()
+    order = np.argsort(keys.to_numpy(), kind="stable")
+    sorted_keys = keys.to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    digest = np.bitwise_xor.reduceat(hashed[order], starts) if len(order) else np.array([], dtype="uint64")
+    return pd.Series(digest, index=sorted_keys[starts])
+
+
+def _job_rank(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """Per job: whether it finished (its own line's state) and when it was collected."""
+    step = rows["step"].astype("string").fillna("") if "step" in rows.columns else pd.Series("", index=rows.index)
+    state = rows["state"].astype("string") if "state" in rows.columns else pd.Series(pd.NA, index=rows.index,
+                                                                                     dtype="string")
+    own = (step == "").to_numpy()
+    finished = pd.Series(state.notna() & ~state.isin(UNFINISHED_STATES), index=rows.index)
+    frame = pd.DataFrame({"key": keys.to_numpy(), "own": own, "finished": finished.to_numpy(),
+                          "at": rows[COLLECTED_AT].to_numpy(dtype="float64")})
+    by = frame.groupby("key", sort=False)
+    ranked = pd.DataFrame({"at": by["at"].max()})
+    own_finished = frame[frame["own"]].groupby("key", sort=False)["finished"].any()
+    ranked["finished"] = own_finished.reindex(ranked.index).fillna(False).astype(bool)
+    return ranked
+
+
+def _keys(rows: pd.DataFrame) -> pd.Series:
+    return (rows["cluster"].astype("string").fillna("") + "\x1f" + _job_ids(rows).fillna("")).reset_index(drop=True)
+
+
+def dedupe_pulls(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Several pulls of overlapping windows as one set of rows: each job's rows from the last pull that had it."""
+    parts = [f.assign(_pull=i) for i, f in enumerate(frames) if not f.empty]
+    if not parts:
+        return frames[0].iloc[0:0] if frames else pd.DataFrame()
+    rows = pd.concat(parts, ignore_index=True)
+    keys = _keys(rows)
+    last = rows["_pull"].groupby(keys.to_numpy()).transform("max")
+    return rows[rows["_pull"].to_numpy() == last.to_numpy()].drop(columns="_pull").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class MonthMerge:
+    """What merging new rows into one month did."""
+
+    rows: pd.DataFrame
+    new_jobs: int
+    updated_jobs: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_jobs or self.updated_jobs)
+
+
+def merge_month(existing: pd.DataFrame, incoming: pd.DataFrame) -> MonthMerge:
+    """The month's rows after ``incoming`` (one pull, already deduplicated) is merged into ``existing``.
+
+    A job of ``incoming`` replaces the same job of ``existing`` when it is finished and the stored one is not, or
+    when both are equally finished and it was collected at the same time or later, and its rows differ; otherwise
+    the stored rows stay as they are.
+    """
+    if incoming.empty:
+        return MonthMerge(existing, 0, 0)
+    if existing.empty:
+        return MonthMerge(incoming.reset_index(drop=True), int(_keys(incoming).nunique()), 0)
+    both = pd.concat([existing.assign(_origin=0), incoming.assign(_origin=1)], ignore_index=True)
+    keys = _keys(both)
+    origin = both["_origin"].to_numpy()
+    old, new = origin == 0, origin == 1
+    old_print = _fingerprints(both[old], keys[old])
+    new_print = _fingerprints(both[new], keys[new])
+    old_rank = _job_rank(both[old], keys[old])
+    new_rank = _job_rank(both[new], keys[new])
+    common = new_rank.index.intersection(old_rank.index)
+    fresh = new_rank.index.difference(old_rank.index)
+    n_new, o_new = new_rank.loc[common], old_rank.loc[common]
+    wins = (n_new["finished"] & ~o_new["finished"]) | (
+        (n_new["finished"] == o_new["finished"]) & (n_new["at"] >= o_new["at"]))
+    differs = new_print.reindex(common).to_numpy() != old_print.reindex(common).to_numpy()
+    replaced = common[wins.to_numpy() & differs]
+    taken = fresh.append(replaced)
+    key_values = keys.to_numpy()
+    keep = (old & ~np.isin(key_values, replaced.to_numpy())) | (new & np.isin(key_values, taken.to_numpy()))
+    merged = both[keep].drop(columns="_origin").reset_index(drop=True)
+    return MonthMerge(merged, len(fresh), len(replaced))
+
+
+# --- Per-job figures ----------------------------------------------------------------------------------------------
+
+#: The job table's columns: what the History page groups and aggregates.
+JOB_COLUMNS = (
+    "cluster", "platform", "month", "job-id", "job-name", "state", "partition", "account", "user", "finished",
+    "failed", "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "total-cpu-seconds", "submit-time",
+    "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency",
+    "req-mem-bytes", "gpus", "gpu-seconds",
+)
+_GPU = re.compile(r"(?:^|,)gres/gpu=(\d+)")
+
+
+def jobs_of_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per job of a month's rows: core.sacct.job_metrics plus who ran it, where, and its GPUs."""
+    metrics = job_metrics(rows.drop(columns=["month", COLLECTED_AT, SOURCE], errors="ignore"))
+    if metrics.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in JOB_COLUMNS})
+    key = metrics["cluster"].astype("string") + "\x1f" + metrics["job-id"].astype("string")
+    own = rows[rows["step"].astype("string").fillna("") == ""] if "step" in rows.columns else rows
+    own = own.assign(_key=_keys(own).to_numpy()).drop_duplicates("_key").set_index("_key")
+    out = metrics.drop(columns=["parent-job-id", "exit-code", "out-of-memory", "n-tasks", "max-rss", "req-mem-scope",
+                                "steps"], errors="ignore")
+    for name in ("account", "user", "month"):
+        out[name] = (own[name].reindex(key.to_numpy()).to_numpy() if name in own.columns
+                     else pd.Series(pd.NA, index=out.index))
+        out[name] = out[name].astype("string")
+    if "month" in rows.columns:  # jobs printed only through their steps
+        months = rows.assign(_key=_keys(rows).to_numpy()).drop_duplicates("_key").set_index("_key")["month"]
+        out["month"] = out["month"].fillna(pd.Series(months.reindex(key.to_numpy()).to_numpy(), index=out.index))
+    out["platform"] = out["cluster"].map(lambda c: platform_of_cluster(c) or "other").astype("string")
+    out["user"] = out["user"].str.lower()
+    state = out["state"].astype("string")
+    out["failed"] = (out["finished"].astype(bool) & state.isin(FAILED_STATES).fillna(False)).astype(bool)
+    if "alloc-tres" in own.columns:
+        tres = own["alloc-tres"].astype("string").reindex(key.to_numpy())
+        gpus = tres.str.extract(_GPU)[0].astype("float64")
+        # AllocTRES printed without gres/gpu: the job had no GPU (0); not printed at all: not recorded (null).
+        gpus = gpus.where(tres.isna() | gpus.notna(), 0.0)
+        out["gpus"] = gpus.to_numpy()
+    else:
+        out["gpus"] = np.nan
+    out["gpu-seconds"] = out["gpus"] * out["elapsed-seconds"]
+    return out[list(JOB_COLUMNS)].reset_index(drop=True)
+
+
+# --- Reading and writing months -----------------------------------------------------------------------------------
+
+
+def _read(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | None = None
+          ) -> tuple[pd.DataFrame, dict[str, MetaValue]] | None:
+    try:
+        meta, data = store.get_object(bucket, name)
+    except NotFound:
+        return None
+    try:
+        if columns is None:
+            return parquet_to_frame(data, HISTORY_LIMITS), dict(meta.custom)
+        parquet = pq.ParquetFile(BytesIO(data))
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        return parquet.read(columns=present).to_pandas(), dict(meta.custom)
+    except ObjectTooLarge as exc:
+        raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
+    except ValueError as exc:
+        raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
+
+
+def read_month_rows(store: ObjectStore, settings: Settings, cluster: str, month: str) -> pd.DataFrame:
+    """Every stored sacct row of one cluster-month (empty when the month has none)."""
+    read = _read(store, forwarder_bucket(settings), partition_folder(cluster, month) + ROWS_OBJECT)
+    return read[0] if read is not None else pd.DataFrame()
+
+
+def read_month_jobs(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | None = None
+                    ) -> pd.DataFrame:
+    """The per-job table of one month, only ``columns`` decoded (all when ``None``)."""
+    read = _read(store, bucket, name, columns)
+    if read is None:
+        raise NotFound("the month was replaced while it was read; reload", bucket=bucket, obj=name)
+    return read[0]
+
+
+@dataclass
+class MergeResult:
+    """What a merge into the history did, over all months it touched."""
+
+    new_jobs: int = 0
+    updated_jobs: int = 0
+    months: set[tuple[str, str]] = field(default_factory=set)
+    unplaced_rows: int = 0
+
+    @property
+    def months_written(self) -> int:
+        """How many cluster-months were written (once or more)."""
+        return len(self.months)
+
+    def add(self, other: MergeResult) -> None:
+        """Count ``other`` in too."""
+        self.new_jobs += other.new_jobs
+        self.updated_jobs += other.updated_jobs
+        self.months |= other.months
+        self.unplaced_rows += other.unplaced_rows
+
+    def text(self) -> str:
+        """The counts in a sentence."""
+        said = (f"{self.new_jobs:,} new {'job' if self.new_jobs == 1 else 'jobs'}, {self.updated_jobs:,} updated, "
+                f"{self.months_written:,} {'month' if self.months_written == 1 else 'months'} written")
+        if self.unplaced_rows:
+            said += f"; {self.unplaced_rows:,} rows without a job id, cluster or time were not kept"
+        return said
+
+
+def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, incoming: pd.DataFrame) -> MergeResult:
+    where = partition_folder(cluster, month)
+    stored = _read(store, bucket, where + ROWS_OBJECT)
+    existing, meta = stored if stored is not None else (pd.DataFrame(), {})
+    merged = merge_month(existing, incoming.drop(columns="month"))
+    generation = meta.get("generation", 0)
+    generation = generation if isinstance(generation, int) else 0
+    if merged.changed:
+        generation += 1
+        rows = merged.rows.sort_values(["job-id"] + (["step"] if "step" in merged.rows.columns else []),
+                                       kind="stable").reset_index(drop=True)
+        store.put_object(bucket, where + ROWS_OBJECT, frame_to_parquet(rows), content_type=PARQUET, metadata={
+            "generation": generation, "rows": len(rows), "jobs": int(_keys(rows).nunique()), "cluster": cluster,
+            "month": month})
+    else:
+        rows = existing
+        try:  # a merge that stopped between the two puts left the job table one generation behind
+            jobs_meta = store.head_object(bucket, where + JOBS_OBJECT).custom
+            if jobs_meta.get("generation") == generation:
+                return MergeResult()
+        except NotFound:
+            pass
+    jobs = jobs_of_rows(rows.assign(month=month))
+    store.put_object(bucket, where + JOBS_OBJECT, frame_to_parquet(jobs), content_type=PARQUET, metadata={
+        "generation": generation, "jobs": len(jobs), "cluster": cluster, "month": month})
+    return MergeResult(merged.new_jobs, merged.updated_jobs, {(cluster, month)})
+
+
+def merge_into_history(store: ObjectStore, settings: Settings, rows: pd.DataFrame) -> MergeResult:
+    """Merge rows from :func:`prepare_rows` (or several pulls through :func:`dedupe_pulls`) month by month.
+
+    Each month is written with its own atomic puts; an interrupted merge leaves every month whole, and merging
+    the same rows again completes it without duplicating a job.
+    """
+    result = MergeResult()
+    if rows.empty:
+        return result
+    bucket = forwarder_bucket(settings)
+    for (cluster, month), part in rows.groupby(["cluster", "month"], sort=True):
+        done = _write_month(store, bucket, str(cluster), str(month), part)
+        log.info("history %s/%s: %s", cluster, month, done.text())
+        result.add(done)
+    return result
+
+
+def history_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthRef],
+                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The job tables of ``months`` in one frame (only ``columns``), uncached: pages go through their cache."""
+    bucket = forwarder_bucket(settings)
+    frames = [read_month_jobs(store, bucket, m.jobs.name, columns) for m in months if m.jobs is not None]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in (columns or JOB_COLUMNS)})
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- The History page ---------------------------------------------------------------------------------------------
+
+#: Grouping choices of the page → the job table's column.
+GROUPS: dict[str, str] = {"platform": "platform", "partition": "partition", "account": "account", "user": "user",
+                          "job name": "job-name"}
+PERIODS = ("week", "month")
+#: The job table's columns the page reads (the rest are not decoded).
+PAGE_COLUMNS = ("cluster", "platform", "job-id", "job-name", "state", "partition", "account", "user", "finished",
+                "failed", "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "submit-time", "start-time",
+                "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency", "req-mem-bytes",
+                "gpus", "gpu-seconds")
+#: The figures of one group in one period, in the order the page shows them.
+FIGURES = ("jobs", "failure rate", "core-hours", "GPU-hours", *POOLS, "median CPU eff.",
+           "median memory eff.", "median time eff.", "queue wait median", "queue wait p90")
+
+
+def month_range(months: Sequence[MonthRef]) -> tuple[date, date] | None:
+    """The first and last day of the stored months (``None`` when there are none)."""
+    if not months:
+        return None
+    first = date.fromisoformat(min(m.month for m in months) + "-01")
+    last_month = date.fromisoformat(max(m.month for m in months) + "-01")
+    return first, _month_end(last_month)
+
+
+def _month_end(first_day: date) -> date:
+    following = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def months_to_read(months: Sequence[MonthRef], first: date, last: date) -> list[MonthRef]:
+    """The months whose jobs can have started between ``first`` and ``last``.
+
+    A job belongs to its Submit month, so the month before ``first`` too: a job submitted then may have started in
+    the range.
+    """
+    before = (first.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return [m for m in months if before <= m.month <= last.strftime("%Y-%m") and m.jobs is not None]
+
+
+def _when(jobs: pd.DataFrame) -> pd.Series:
+    """A job's time on the page: its Start, else its Submit (as the SACCT page's day filter)."""
+    return pd.to_numeric(jobs["start-time"], errors="coerce").fillna(pd.to_numeric(jobs["submit-time"],
+                                                                                   errors="coerce"))
+
+
+def in_days(jobs: pd.DataFrame, first: date, last: date, timezone: str) -> pd.DataFrame:
+    """The jobs whose Start (else Submit) falls on the days ``first``..``last`` in ``timezone``."""
+    zone = ZoneInfo(timezone)
+    low = datetime.combine(first, datetime.min.time(), zone).timestamp()
+    high = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).timestamp()
+    when = _when(jobs)
+    return jobs[(when >= low) & (when < high)]
+
+
+def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
+    """The first day of each job's week (Monday) or month, in ``timezone``, as a date."""
+    local = pd.to_datetime(_when(jobs), unit="s", utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
+    day = local.dt.normalize()
+    start = day - pd.to_timedelta(day.dt.weekday, unit="D") if period == "week" else day.dt.to_period("M").dt.start_time
+    return start.dt.date
+
+
+def _billed(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """What each job is billed, one column per pool (core.billing.POOLS; null outside the job's own pool)."""
+    billing = bill(jobs, jobs["platform"].astype("string").fillna(""), settings.billing)
+    return pd.DataFrame({pool: billing["billed"].where(billing["billing-unit"] == pool) for pool in POOLS},
+                        index=jobs.index)
+
+
+def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed: pd.DataFrame) -> pd.DataFrame:
+    finished = jobs["finished"].astype(bool)
+    ran = finished & (pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") > 0)
+    frame = pd.DataFrame({
+        "jobs": 1,
+        "_finished": finished.astype(int),
+        "_failed": jobs["failed"].astype(bool).astype(int),
+        "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600,
+        "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce") / 3600,
+        **{pool: billed[pool] for pool in POOLS},
+        "median CPU eff.": jobs["cpu-efficiency"].where(ran),
+        "median memory eff.": jobs["memory-efficiency"].where(ran),
+        "median time eff.": jobs["time-efficiency"].where(ran),
+        "_wait": pd.to_numeric(jobs["queue-wait-seconds"], errors="coerce"),
+    }, index=jobs.index)
+    grouped = frame.groupby(by, sort=True, observed=True, dropna=False)
+    out = grouped[["jobs", "_finished", "_failed"]].sum()
+    sums = grouped[["core-hours", "GPU-hours", *POOLS]].sum(min_count=1)
+    medians = grouped[["median CPU eff.", "median memory eff.", "median time eff."]].median()
+    out = out.join(sums).join(medians)
+    out["queue wait median"] = grouped["_wait"].median()
+    out["queue wait p90"] = grouped["_wait"].quantile(0.9)
+    out["failure rate"] = out["_failed"] / out["_finished"].where(out["_finished"] > 0)
+    out["finished jobs"] = out["_finished"]
+    return out.drop(columns=["_finished", "_failed"])
+
+
+def aggregate(jobs: pd.DataFrame, period: str, group: str, settings: Settings) -> pd.DataFrame:
+    """The :data:`FIGURES` per period and group; columns ``period`` (the first day), ``group`` and the figures.
+
+    Jobs, failure rate (of the finished jobs), core-hours allocated, GPU-hours allocated (null when no job recorded
+    its GPUs), billing per pool (core.billing.POOLS: CSC CPU BU, CSC GPU BU, LUMI core-hours, LUMI GPU-hours),
+    median CPU, memory and time efficiency of
+    the finished jobs that ran, and queue wait median and 90th percentile (seconds) of the jobs that started.
+    """
+    column = GROUPS[group]
+    if jobs.empty:
+        return pd.DataFrame(columns=["period", "group", *FIGURES, "finished jobs"])
+    amount = _billed(jobs, settings)
+    label = jobs[column].astype("string").fillna("(none)")
+    out = _figures(jobs, [periods(jobs, period, settings.sacct_timezone).rename("period"), label.rename("group")],
+                   amount)
+    return out.reset_index()[["period", "group", *FIGURES, "finished jobs"]]
+
+
+def compare_months(jobs: pd.DataFrame, today: date, settings: Settings) -> pd.DataFrame:
+    """This month (so far) against the last one: the :data:`FIGURES` of all jobs, one column per month."""
+    this = today.replace(day=1)
+    last = (this - timedelta(days=1)).replace(day=1)
+    if jobs.empty:
+        return pd.DataFrame(index=list(FIGURES))
+    month = periods(jobs, "month", settings.sacct_timezone)
+    chosen = jobs[(month == this) | (month == last)]
+    amount = _billed(chosen, settings)
+    figures = table_text(_figures(chosen, month[chosen.index].rename("period"), amount).reindex([last, this]))
+    table = figures[list(FIGURES)].T.astype("object").map(
+        lambda v: "not recorded" if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    table.columns = [f"{last:%Y-%m} (last month)", f"{this:%Y-%m} (this month, to {today:%d %b})"]
+    table.index = [f"{name} %" if name in _PERCENT else name for name in FIGURES]
+    return table
+
+
+def month_notes(months: Sequence[MonthRef], first: date, last: date, today: date) -> list[str]:
+    """What the page must say of the chosen range.
+
+    Months with no stored jobs, the month still running, and months the range cuts.
+    """
+    stored = {m.month for m in months if m.jobs is not None}
+    notes: list[str] = []
+    month = first.replace(day=1)
+    while month <= last:
+        name = f"{month:%Y-%m}"
+        end = _month_end(month)
+        if name not in stored:
+            notes.append(f"{name}: no jobs stored (nothing collected or uploaded for it)")
+        elif month <= today <= end:
+            notes.append(f"{name}: partial, the month is not over (up to {today:%Y-%m-%d})")
+        elif first > month or last < end:
+            cut_from, cut_to = max(first, month), min(last, end)
+            notes.append(f"{name}: partial, only {cut_from:%d}–{cut_to:%d} {month:%b} are in the range")
+        month = end + timedelta(days=1)
+    return notes
+
+
+def sacct_run_name(month: MonthRef) -> str:
+    """How the SACCT page names a stored month: ``history:<cluster>/<yyyy-mm>``."""
+    return f"history:{month.cluster}/{month.month}"
+
+
+def month_runs(months: Sequence[MonthRef]) -> list[RunRef]:
+    """Stored months as SACCT runs (their ``sacct.parquet``), the newest month first."""
+    refs = [RunRef(sacct_run_name(m), m.rows.name, m.rows.bytes, m.rows.hash, m.rows.last_modified)
+            for m in months if m.rows is not None]
+    return sorted(refs, key=lambda r: r.name.split("/")[-1], reverse=True)
+
+
+def sacct_link(months: Sequence[MonthRef], start: date, period: str, group: str, value: str,
+               jobs: pd.DataFrame) -> dict[str, list[str]]:
+    """The SACCT page's URL parameters that open the jobs of one bar.
+
+    The months holding them, the bar's days, and the group when SACCT filters by it (partition, job name; a
+    platform chooses its clusters' months; SACCT has no account or user filter).
+    """
+    end = _month_end(start) if period == "month" else start + timedelta(days=6)
+    column = GROUPS[group]
+    chosen = jobs[(jobs[column].astype("string").fillna("(none)") == value)] if column in jobs.columns else jobs
+    clusters = set(chosen["cluster"].astype("string").dropna())
+    first_month = (start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    runs = [sacct_run_name(m) for m in months if m.rows is not None and (not clusters or m.cluster in clusters)
+            and first_month <= m.month <= end.strftime("%Y-%m")]
+    params = {"runs": runs, "days": [f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"]}
+    if column == "partition" and value != "(none)":
+        params["partition"] = [value]
+    if column == "job-name" and value != "(none)":
+        params["name"] = [value]
+    return params
+
+
+#: Figures that add up across groups (stacked bars); the others are rates and medians (bars side by side).
+ADDITIVE = frozenset({"jobs", "core-hours", "GPU-hours", *POOLS})
+_PERCENT = ("failure rate", "median CPU eff.", "median memory eff.", "median time eff.")
+_WAITS = ("queue wait median", "queue wait p90")
+
+
+def chart(table: pd.DataFrame, figure: str, period: str) -> go.Figure:
+    """Bars of one figure per period, one colour per group; each bar carries its group (a click names it)."""
+    shown = table.dropna(subset=[figure]).copy()
+    shown["group"] = shown["group"].map(plotly_plain)
+    scale = 100.0 if figure in _PERCENT else (1 / 3600 if figure in _WAITS else 1.0)
+    shown["value"] = shown[figure].astype("float64") * scale
+    unit = " %" if figure in _PERCENT else (" h" if figure in _WAITS else "")
+    fig = px.bar(shown, x="period", y="value", color="group", custom_data=["group"],
+                 barmode="relative" if figure in ADDITIVE else "group",
+                 labels={"period": f"{period} starting", "value": f"{figure}{unit}", "group": ""})
+    fig.update_traces(hovertemplate="%{customdata[0]}<br>%{x|%Y-%m-%d}: %{y:,.3~f}" + unit + "<extra></extra>")
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m")
+    fig.update_layout(title=f"{figure} per {period}" + (" (finished jobs that ran)" if "eff." in figure else ""),
+                      legend_title_text="", margin={"t": 40})
+    return fig
+
+
+def table_text(table: pd.DataFrame) -> pd.DataFrame:
+    """The aggregate table as a Slurm user reads it.
+
+    Percentages, hours with one decimal, waits as [D-]HH:MM:SS padded to sort; a figure nobody recorded stays
+    empty, never 0. Numbers stay numbers (columns sort).
+    """
+    out = table.copy()
+    for name in _PERCENT:
+        out[name] = (out[name].astype("float64") * 100).round(1)
+    for name in ("core-hours", "GPU-hours", *POOLS):
+        out[name] = out[name].astype("float64").round(1)
+    for name in _WAITS:
+        out[name] = aligned_durations(out[name])
+    return out
+
+
+def stored_jobs(store: ObjectStore, settings: Settings, *, cluster: str | None = None,
+                since: float | None = None) -> pd.DataFrame:
+    """The history's jobs (one row per job, :data:`JOB_COLUMNS`), of one cluster and from a time on when asked.
+
+    ``since`` (epoch seconds) keeps the jobs whose Start, else Submit, is at or after it; only the months that can
+    hold them are read. Ordered by Submit, then cluster and job id.
+    """
+    months = list_months(store, settings)
+    if cluster is not None:
+        months = [m for m in months if m.cluster == cluster_name(cluster)]
+    if since is not None:
+        day = datetime.fromtimestamp(since, ZoneInfo("UTC")).date()
+        months = months_to_read(months, day, date.max)
+    jobs = history_jobs(store, settings, months)
+    if since is not None and not jobs.empty:
+        jobs = jobs[_when(jobs) >= since]
+    if jobs.empty:
+        return jobs.reset_index(drop=True)
+    return jobs.sort_values(["submit-time", "cluster", "job-id"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,113 @@
+"""The History page (AppTest): the history dataset per month or week and group, from the URL, and into SACCT."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.services import collect, history
+from core.settings import load_settings
+from core.store.local import LocalStore
+from tests.dashboard.conftest import shown as unescaped
+from tests.dashboard.conftest import texts
+from tests.fake_slurm import FakeSlurm, Job
+
+OpenPage = Callable[..., AppTest]
+
+
+def _this_month() -> date:
+    return datetime.now(UTC).date().replace(day=1)
+
+
+def _last_month() -> date:
+    return (_this_month() - timedelta(days=1)).replace(day=1)
+
+
+def _at(day: date, hour: int) -> float:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture()
+def with_history(store_dir: Path, tmp_path: Path) -> Path:
+    """Puhti jobs: last month 3 (one failed, one on hugemem), this month 2 (one still running)."""
+    fake = FakeSlurm(tmp_path / "puhti", cluster="puhti")
+    last, this = _last_month() + timedelta(days=9), _this_month()
+    fake.record(
+        Job("100", _at(last, 8), _at(last, 9), _at(last, 11), "COMPLETED", cpus=4, cpu_seconds=4 * 7200 * 0.5,
+            mem_mib=8192),
+        Job("101", _at(last, 8), _at(last, 8) + 60, _at(last, 9), "FAILED", cpus=2, cpu_seconds=1000,
+            exit_code="1:0", name="prep"),
+        Job("102", _at(last, 10), _at(last, 10) + 600, _at(last, 12), "COMPLETED", partition="hugemem",
+            cpu_seconds=7000),
+        Job("200", _at(this, 0), _at(this, 0) + 120, _at(this, 1), "COMPLETED", cpus=2, cpu_seconds=2 * 3480 * 0.9),
+        Job("201", _at(this, 0), _at(this, 0) + 240, None, "RUNNING"),
+    )
+    settings = load_settings()
+    collect.merge_text(LocalStore(store_dir), settings, (fake.directory / "accounting.psv").read_bytes(),
+                       cluster=None)
+    return store_dir
+
+
+def test_without_history_the_page_says_how_to_get_one(open_page: OpenPage) -> None:
+    at = open_page("views/history.py")
+    assert not at.exception
+    assert "No history in mlch-for-air/ARTIFACTS/SACCT/history/ yet: run `hpc-monitor collect`" in unescaped(texts(at))
+
+
+def test_months_per_platform_with_the_figures_users_know(with_history: Path, open_page: OpenPage) -> None:
+    at = open_page("views/history.py")
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("period")
+    last = table.loc[table.index.map(lambda d: d == _last_month())].iloc[0]
+    assert last["group"] == "puhti" and last["jobs"] == 3 and last["finished jobs"] == 3
+    assert last["failure rate"] == pytest.approx(33.3, abs=0.05)
+    # Core-hours: 4 × 2 h + 2 × (1 h − 1 min) + 2 × (2 h − 10 min); CSC CPU BU: (cores + 0.1 × GiB) × hours on Puhti.
+    assert last["core-hours"] == pytest.approx(round(8 + 2 * 59 / 60 + 2 * 110 / 60, 1))
+    bu = (4 + 0.1 * 8) * 2 + (2 + 0.1 * 4000 / 1024) * 59 / 60 + (2 + 0.1 * 4000 / 1024) * 110 / 60
+    assert last["CSC CPU BU"] == pytest.approx(bu, abs=0.06)
+    assert last["median CPU eff."] == pytest.approx(50.0, abs=0.05)  # 50 %, 14 % and 53 %: the middle one
+    assert last["queue wait median"].strip() == "00:10:00" and last["queue wait p90"].strip() == "00:50:00"
+    assert last["GPU-hours"] == 0
+    shown = unescaped(texts(at))
+    assert f"{_this_month():%Y-%m}: partial, the month is not over" in shown
+    assert "efficiencies and the failure rate count the 4 finished jobs" in shown
+    compared = at.dataframe[1].value
+    assert compared.loc["jobs"].tolist() == ["3", "2"]
+    assert compared.loc["median CPU eff. %"].tolist() == ["50.0", "90.0"]
+
+
+def test_the_url_chooses_weeks_partitions_and_days_and_keeps_them(with_history: Path, open_page: OpenPage) -> None:
+    first = _last_month()
+    days = f"{first:%Y-%m-%d}..{first + timedelta(days=20):%Y-%m-%d}"
+    at = open_page()
+    at.switch_page("views/history.py")
+    at.query_params.update({"period": "week", "group": "partition", "days": days})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert sorted(table["group"]) == ["hugemem", "small"] and table["jobs"].sum() == 3
+    assert at.selectbox(key="history-group").value == "partition"
+    assert at.query_params["days"] == days
+    assert f"{first:%Y-%m}: partial, only 01–21" in unescaped(texts(at))
+
+
+def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) -> None:
+    settings = load_settings()
+    months = history.list_months(LocalStore(with_history), settings)
+    jobs = history.history_jobs(LocalStore(with_history), settings, months)
+    params = history.sacct_link(months, _last_month(), "month", "job name", "prep", jobs)
+    assert params == {"runs": [f"history:puhti/{_last_month():%Y-%m}"], "name": ["prep"],
+                      "days": [f"{_last_month():%Y-%m-%d}..{_this_month() - timedelta(days=1):%Y-%m-%d}"]}
+    at = open_page()
+    at.switch_page("views/sacct.py")
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="sacct-runs").value[0].startswith("history:puhti/")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Jobs"] == "1", metrics
+
