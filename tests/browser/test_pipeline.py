@@ -40,7 +40,7 @@ def test_a_pipeline_run_on_one_axis_opens_its_jobs_and_compares_two_runs(demo_ap
     _no_error(page)
     main = page.locator('[data-testid="stMain"]')
     plot = main.locator(".js-plotly-plot").first
-    expect(plot).to_be_visible()
+    expect(plot).to_be_visible(timeout=60_000)
     ticks = plot.locator(".ytick text").evaluate_all("els => els.map(e => e.textContent)")
     # TIMES stages and the jobs of every platform on one axis.
     for lane in ("stage · run", "stage · store", "puhti · 21538102", "mahti · 3459879", "roihu · 812360",
@@ -62,11 +62,11 @@ def test_a_pipeline_run_on_one_axis_opens_its_jobs_and_compares_two_runs(demo_ap
 
     # A job's row opens its job page, with the run, platform and Management object in the URL.
     table = main.locator('[data-testid="stDataFrame"]').first
-    expect(table).to_contain_text("21538102")
+    expect(table).to_contain_text("7340012", timeout=60_000)
     table.scroll_into_view_if_needed()
     box = table.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + ROW_HEIGHT * 1 + ROW_HEIGHT / 2)  # the first job (LUMI's 7340012)
-    expect(page).to_have_url(re.compile(r"/job\?"))
+    expect(page).to_have_url(re.compile(r"/job\?"), timeout=90_000)
     params = _params(page.url)
     wait_idle(page, f"Job {params['job'][0]}")
     assert params["object"] == ["MANAGEMENT/1.json"] and params["platform"] == ["lumi"]
@@ -77,7 +77,8 @@ def test_a_pipeline_run_on_one_axis_opens_its_jobs_and_compares_two_runs(demo_ap
     page.goto(f"{demo_app}/pipeline?object=MANAGEMENT/2.json&compare=MANAGEMENT/1.json")
     wait_idle(page, "Pipeline")
     _no_error(page)
-    expect(main.get_by_role("heading", name="MANAGEMENT/2.json against MANAGEMENT/1.json")).to_be_visible()
-    expect(main.locator(".js-plotly-plot")).to_have_count(2)
+    expect(main.get_by_role("heading", name="MANAGEMENT/2.json against MANAGEMENT/1.json")).to_be_visible(
+        timeout=90_000)
+    expect(main.locator(".js-plotly-plot")).to_have_count(2, timeout=90_000)
     assert _params(page.url) == {"object": ["MANAGEMENT/2.json"], "compare": ["MANAGEMENT/1.json"]}
     print(screenshot(page, "pipeline-compare"))
