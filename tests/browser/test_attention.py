@@ -58,14 +58,14 @@ def test_overview_lists_what_needs_attention_and_links_to_each_page(demo_app: st
     main.get_by_role("link", name=re.compile(r"^OUT_OF_MEMORY · job 812360 · ")).click()
     wait_idle(page, "Job 812360")
     assert "job=812360" in page.url and "run=user-example-com-roihu-2024-05" in page.url
-    expect(_main(page)).to_contain_text("LOGS/slurm-812360.out")  # its log, with its error line
-    expect(_main(page)).to_contain_text("error lines in 1 place")
+    expect(_main(page)).to_contain_text("LOGS/slurm-812360.out", timeout=90_000)  # its log, with its error line
+    expect(_main(page)).to_contain_text("error lines in 1 place", timeout=90_000)
     _no_error(page)
 
     # A newest run opens the SACCT page on that run only.
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
     wait_idle(page, "Overview")
-    main.get_by_role("link", name="user-example-com-mahti-2024-05 (mahti)").click()
+    main.get_by_role("link", name="user-example-com-mahti-2024-05 (mahti)", exact=True).click()
     wait_idle(page, "SACCT")
     chosen = page.locator('[data-testid="stMultiSelect"]').first
     expect(chosen).to_contain_text("user-example-com-mahti-2024-05")
