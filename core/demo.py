@@ -1,8 +1,9 @@
-"""Demo data for the embedded local store, built from real public sacct outputs and Slurm logs.
+"""Demo data for the embedded local store: one project's pipeline on Puhti, Mahti, Roihu and LUMI.
 
-``seed_demo`` writes only the objects that are missing, so it is safe on every start and never overwrites what a
-user stored. The sacct runs are parsed by the same parser the upload page uses; the management object has jobs in
-every status on Puhti, Mahti and LUMI with workspaces parsed from ``csc-workspaces`` listings.
+Everything comes from the job list of :mod:`core.demo_data.pipeline`: three Management objects (one per pipeline
+run), their TIMES runs, one SACCT run per cluster (sacct text parsed by the parser the Upload page uses), and each
+job's ``.out`` log and seff report. ``seed_demo`` writes only the objects that are missing, so it is safe on every
+start and never overwrites what a user stored.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from importlib import resources
 
 import pandas as pd
 
+from core.demo_data import pipeline
 from core.errors import NotFound
 from core.models import Configs, Files, Job, Orchestration, Platform, Properties, Status, Venv
 from core.naming import bucket_name, log_object, management_object, sacct_run_object, times_object
-from core.platforms import OTHER, platform_of_cluster
 from core.sacct import parse_sacct
 from core.serialize import dump_management, frame_to_parquet
 from core.settings import Settings
@@ -25,122 +26,139 @@ from core.workspaces import parse_workspaces
 
 log = logging.getLogger(__name__)
 
-#: The field list of the headerless demo sample 06 (Habrok's hbjobinfo, ``--noheader``).
-FIELDS_06 = (
-    "JobID,JobName,User,Partition,NodeList,NNodes,NCPUs,NTasks,State,Submit,Start,End,Timelimit,Elapsed,TotalCPU,"
-    "CPUTime,UserCPU,SystemCPU,ReqMem,MaxRSS,MaxVMSize,ReqTRES,AllocTRES,TRESUsageInMax,TRESUsageInTot,"
-    "TRESUsageOutTot,MaxDiskRead,MaxDiskWrite,MaxRSSNode,MaxRSSTask,MaxVMSizeNode,MaxVMSizeTask,MaxDiskReadNode,"
-    "MaxDiskReadTask,MaxDiskWriteNode,MaxDiskWriteTask,Comment"
-).split(",")
-#: The field list of the headerless demo sample 07 (slurmdog, Alpine, ``--noheader``).
-FIELDS_07 = "JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,MaxRSS,ExitCode,NNodes,NTasks".split(",")
-
-#: SACCT demo runs: run name → (sample file, headerless field list).
-SACCT_RUNS: dict[str, tuple[str, list[str] | None]] = {
-    "habrok-gpu": ("06_hbjobinfo_parsable_snowman_noheader.txt", FIELDS_06),
-    "alpine-4-months": ("07_slurmdog_parsable2_noheader_alpine.txt", FIELDS_07),
-    "hyak-default": ("01_hyak_default_fixedwidth.txt", None),
-    "cedar-queue": ("09_tdhock_parsable2_multiuser.txt", None),
-    "torchx-hetjob": ("05_torchx_hetjob_parsable.txt", None),
-    "alpine-array-json": ("13_slurmdog_json_slurm23.02.txt", None),
-    # Written last, so the newest stored: the SACCT page opens on it.
-    "mahti-ray": ("mahti_sacct_ray.txt", None),
-}
-#: The cluster each demo run comes from (SOURCES-sacct.md); only Mahti is one of CSC's platforms.
-RUN_CLUSTERS: dict[str, str | None] = {
-    "mahti-ray": "mahti", "habrok-gpu": "habrok", "alpine-4-months": "alpine", "hyak-default": "hyak",
-    "cedar-queue": "cedar", "torchx-hetjob": None, "alpine-array-json": "alpine",
-}
-#: Demo logs: object → sample file.
-LOGS = {log_object("slurm-3459879.out"): "mahti_logs.txt", log_object("slurm-3461753.out"): "ray_slurm_artifacts_2.txt",
-        log_object("seff-3459879.txt"): "mahti_seff.txt"}
+#: SACCT demo runs: run name → platform; each is what ``sacct -P`` printed on that cluster for the demo project.
+SACCT_RUNS: dict[str, str] = {name: platform for platform, name in pipeline.SACCT_RUN_NAMES.items()}
+#: The cluster each demo run comes from (sacct's Cluster field).
+RUN_CLUSTERS: dict[str, str] = {name: pipeline.CLUSTERS[platform] for name, platform in SACCT_RUNS.items()}
+#: The Management object of each pipeline run.
+MANAGEMENT_OBJECTS: dict[int, str] = {run: management_object(f"{run}.json") for run in pipeline.pipeline_runs()}
+#: The TIMES run of each pipeline run.
+TIMES_RUNS: dict[int, str] = {run: f"run-{run}" for run in pipeline.pipeline_runs()}
 
 
 def _sample(name: str) -> bytes:
     return resources.files("core.demo_data").joinpath(name).read_bytes()
 
 
+def demo_logs() -> dict[str, bytes]:
+    """Every demo log object (``LOGS/slurm-<id>.out``, ``LOGS/seff-<id>.txt``) and its text."""
+    logs: dict[str, bytes] = {}
+    for job in pipeline.JOBS:
+        real = pipeline.REAL_LOGS.get(job.job_id)
+        text = _sample(real).decode("utf-8") if real else pipeline.log_text(job)
+        if text is not None:
+            logs[log_object(pipeline.log_name(job))] = text.encode("utf-8")
+        seff = pipeline.seff_text(job)
+        if seff is not None:
+            logs[log_object(f"seff-{job.job_id}.txt")] = seff.encode("utf-8")
+    return logs
+
+
+def _workspaces(platform: str) -> str | None:
+    """The platform's ``csc-workspaces`` listing (a real one, its anonymised names made the demo project's)."""
+    sample = resources.files("core.demo_data").joinpath(f"workspaces_{platform}.txt")
+    if not sample.is_file():
+        return None
+    project = pipeline.LUMI_PROJECT if platform == "lumi" else pipeline.CSC_PROJECT
+    user = pipeline.LUMI_USER if platform == "lumi" else pipeline.CSC_USER
+    text = sample.read_text(encoding="utf-8").replace("project_csc", project)
+    return text.replace("/users/csc", f"/users/{user}").replace("Quota for user csc", f"Quota for user {user}")
+
+
+#: Demo log objects (the names; :func:`demo_logs` gives their text).
+LOGS: tuple[str, ...] = tuple(demo_logs())
+
+#: The Management flags each final sacct state leaves a job with.
+_FLOW = ("start", "config", "submit")
+_FLAGS_OF_STATE: dict[str, tuple[str, ...]] = {
+    "PENDING": (*_FLOW, "pending"),
+    "RUNNING": (*_FLOW, "pending", "running"),
+    "COMPLETED": (*_FLOW, "pending", "running", "complete"),
+    "CANCELLED": (*_FLOW, "pending", "running", "cancel"),
+    "FAILED": (*_FLOW, "pending", "running", "failed"),
+    "OUT_OF_MEMORY": (*_FLOW, "pending", "running", "failed"),
+    "TIMEOUT": (*_FLOW, "pending", "running", "failed"),
+}
+
+
 def _status(*flags: str) -> Status:
     return Status.model_validate(dict.fromkeys(flags, True))
 
 
-_FLOW = ("start", "config", "submit")
-#: One job in every phase, spread over the platforms.
-_JOBS: dict[str, list[tuple[str, str, Status]]] = {
-    "puhti": [
-        ("/users/csc/ray-cluster.sh", "21538077", _status(*_FLOW, "pending", "running", "complete", "stored")),
-        ("/users/csc/train-resnet.sh", "21538102", _status(*_FLOW, "pending", "running")),
-        ("/users/csc/preprocess.sh", "21538110", _status(*_FLOW, "pending")),
-        ("/users/csc/eval.sh", "None", _status("start", "config")),
-    ],
-    # Jobs 3459879 and 3461753 are the real Mahti jobs of the demo's sacct run, logs and seff report (the first
-    # COMPLETED, the second CANCELLED): their statuses here agree with those.
-    "mahti": [
-        ("/users/csc/ray-cluster.sh", "3459879", _status(*_FLOW, "pending", "running", "complete")),
-        ("/users/csc/ray-cluster.sh", "3461753", _status(*_FLOW, "pending", "running", "cancel")),
-        ("/users/csc/hyperparam.sh", "3462001", _status(*_FLOW, "pending", "running", "failed")),
-        ("/users/csc/sweep.sh", "None", _status("start")),
-    ],
-    "lumi": [
-        ("/users/csc/ray-cluster.sh", "7340012", _status(*_FLOW, "pending", "running", "stopped")),
-        ("/users/csc/finetune.sh", "7340020", _status(*_FLOW)),
-        ("/users/csc/export.sh", "None", Status()),
-    ],
-}
+def _management_jobs(run: int, platform: str) -> list[Job]:
+    """The jobs Management lists for ``platform`` in pipeline run ``run``: one per Slurm job (an array once)."""
+    stored = "store" in pipeline.STAGES[run]
+    jobs: list[Job] = []
+    tasks: dict[str, list[pipeline.DemoJob]] = {}
+    for job in pipeline.jobs_of(run, platform):
+        tasks.setdefault(job.base_id, []).append(job)
+    for job_id, members in tasks.items():
+        states = {m.state for m in members}
+        # An array is failed when a task failed, still running while a task runs.
+        state = next((s for s in ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "CANCELLED", "RUNNING", "PENDING")
+                      if s in states), "COMPLETED")
+        flags = _FLAGS_OF_STATE[state] + (("stored",) if stored and state == "COMPLETED" else ())
+        jobs.append(Job(path=members[0].script, id=job_id, status=_status(*flags)))
+    for unsubmitted_run, name, path, flags in pipeline.UNSUBMITTED:
+        if unsubmitted_run == run and name == platform:
+            jobs.append(Job(path=path, id="None", status=_status(*flags)))
+    return jobs
 
 
-def demo_orchestration() -> Orchestration:
-    """The management object of the demo."""
-    venv = Venv(name="exp-venv", path="/users/csc", modules=["pytorch"],
-                packages=["ray", "python-swiftclient", "torch", "torchmetrics"])
+def demo_orchestration(run: int = 1) -> Orchestration:
+    """The Management object of pipeline run ``run`` of the demo (1, 2 or 3)."""
+    user = {p: (pipeline.LUMI_USER if p == "lumi" else pipeline.CSC_USER) for p in pipeline.CLUSTERS}
     platforms: dict[str, Platform] = {}
-    for name, jobs in _JOBS.items():
-        listing = parse_workspaces(_sample(f"workspaces_{name}.txt").decode("utf-8"))
+    for name in pipeline.CLUSTERS:
+        home = f"/users/{user[name]}"
+        venv = Venv(name="exp-venv", path=home, modules=["pytorch"],
+                    packages=["ray", "python-swiftclient", "torch", "torchmetrics"])
+        workspaces = parse_workspaces(listing).workspaces if (listing := _workspaces(name)) else []
         files = Files.model_validate({
             "send": [
                 {"transfer": {"source": {"place": "local/submitter", "path": "/run/secrets/parameters",
                                          "value": "integration/cloud-hpc/key"},
-                              "target": {"place": f"hpc/{name}", "path": "/users/csc/cloud-hpc.pem", "value": "None"}},
+                              "target": {"place": f"hpc/{name}", "path": f"{home}/cloud-hpc.pem", "value": "None"}},
                  "overwrite": False},
                 {"transfer": {"source": {"place": "storage/allas/pipeline", "path": "/CODE/SLURM/ray-cluster.sh",
                                          "value": "None"},
-                              "target": {"place": f"hpc/{name}", "path": "/users/csc/ray-cluster.sh", "value": "None"}},
+                              "target": {"place": f"hpc/{name}", "path": f"{home}/ray-cluster.sh", "value": "None"}},
                  "overwrite": True},
             ],
             "get": [
-                {"transfer": {"source": {"place": f"hpc/{name}", "path": "/users/csc/slurm-{0}.out", "value": "None"},
+                {"transfer": {"source": {"place": f"hpc/{name}", "path": f"{home}/slurm-{{0}}.out", "value": "None"},
                               "target": {"place": "storage/allas/pipeline", "path": "LOGS/{0}", "value": "None"}},
                  "remove": False},
             ],
         })
         platforms[name] = Platform(
-            properties=Properties(directory="/users/csc", languages=[{"name": "Python", "version": "3.6.8"}],
-                                  workspaces=listing.workspaces),
+            properties=Properties(directory=home, languages=[{"name": "Python", "version": "3.6.8"}],
+                                  workspaces=workspaces),
             configs=Configs(modules=["gcc", "openmpi", "openblas", "csc-tools", "StdEnv"], venv=venv),
             files=files,
-            jobs=[Job(path=path, id=job_id, status=status) for path, job_id, status in jobs],
+            jobs=_management_jobs(run, name),
         )
     return Orchestration(name="multi-cloud-hpc-integration", platforms=platforms)
 
 
-def demo_times() -> dict[str, pd.DataFrame]:
-    """Stage timings of four pipeline runs (the seed's Times frame: stages as index; begin, end, total)."""
+def demo_times(timezone: str = "UTC") -> dict[str, pd.DataFrame]:
+    """Stage timings of the pipeline runs (the seed's Times frame: stages as index; begin, end, total).
+
+    The stages are the clusters' local times read in ``timezone`` (the store's ``SACCT_TIMEZONE``), as the jobs'
+    sacct times are, so both lie on one axis. A stage under way has its begin and an end of 0.
+    """
     runs: dict[str, pd.DataFrame] = {}
-    base = 1_716_540_000
-    durations = {
-        "run-1": (4.2, 31.0, 612.5, 3.1, 18.4),
-        "run-2": (3.9, 29.5, 845.0, 2.8, 21.0),
-        "run-3": (4.4, 35.2, 301.7, 55.9, 0.0),
-        "run-4": (3.7, 27.8, 1290.3, 3.0, 26.2),
-    }
-    for i, (run, stage_seconds) in enumerate(durations.items()):
-        begin = float(base + i * 7200)
-        rows = {}
-        for stage, seconds in zip(("start", "config", "run", "cancel", "store"), stage_seconds, strict=True):
-            end = begin + seconds
-            rows[stage] = {"begin": begin if seconds else 0.0, "end": end if seconds else 0.0, "total": seconds}
-            begin = end + 1.0
-        runs[run] = pd.DataFrame.from_dict(rows, orient="index").rename_axis("stage")
+    for run in pipeline.pipeline_runs():
+        rows: dict[str, dict[str, float]] = {}
+        for stage, (begin, end) in pipeline.STAGES[run].items():
+            b, e = pipeline.epoch(begin, timezone), pipeline.epoch(end, timezone)
+            rows[stage] = {"begin": b, "end": e, "total": e - b}
+        if run in pipeline.OPEN_STAGES:
+            stage, begin = pipeline.OPEN_STAGES[run]
+            rows[stage] = {"begin": pipeline.epoch(begin, timezone), "end": 0.0, "total": 0.0}
+        order = ("start", "config", "run", "cancel", "store")
+        frame = pd.DataFrame.from_dict({s: rows[s] for s in order if s in rows}, orient="index")
+        runs[TIMES_RUNS[run]] = frame.rename_axis("stage")
     return runs
 
 
@@ -157,7 +175,7 @@ def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
     user = settings.pipeline_user
     forwarder = bucket_name("forwarder", settings.bucket_prefix, user)
     submitter = bucket_name("submitter", settings.bucket_prefix, user)
-    pipeline = bucket_name("pipeline", settings.bucket_prefix, user)
+    pipeline_bucket = bucket_name("pipeline", settings.bucket_prefix, user)
     store.create_bucket(bucket_name("experiment", settings.bucket_prefix, user))  # the pipeline's fourth bucket
     written: list[str] = []
     skipped = 0
@@ -175,23 +193,23 @@ def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
         store.put_object(bucket, name, data, metadata={"version": 1, **(meta or {})}, content_type=content_type)
         written.append(f"{bucket}/{name}")
 
-    put(submitter, management_object("1.json"), lambda: dump_management(demo_orchestration()), "application/json")
-    for run, frame in demo_times().items():
-        put(pipeline, times_object(run), lambda f=frame: frame_to_parquet(f), "application/vnd.apache.parquet")
-    for run, (sample, fields) in SACCT_RUNS.items():
-        cluster = RUN_CLUSTERS.get(run)
-        meta: dict[str, MetaValue] = {"source": sample, "platform": platform_of_cluster(cluster) or OTHER}
-        if cluster is not None:
-            meta["cluster"] = cluster
+    for number, name in MANAGEMENT_OBJECTS.items():
+        put(submitter, name, lambda n=number: dump_management(demo_orchestration(n)), "application/json")
+    for times_run, frame in demo_times(settings.sacct_timezone).items():
+        put(pipeline_bucket, times_object(times_run), lambda f=frame: frame_to_parquet(f),
+            "application/vnd.apache.parquet")
+    for run, platform in SACCT_RUNS.items():
+        meta: dict[str, MetaValue] = {"source": f"sacct -P on {RUN_CLUSTERS[run]}", "platform": platform,
+                                      "cluster": RUN_CLUSTERS[run]}
 
-        def build(sample: str = sample, fields: list[str] | None = fields, meta: dict[str, MetaValue] = meta) -> bytes:
-            parsed = parse_sacct(_sample(sample), timezone=settings.sacct_timezone, fields=fields)
+        def build(platform: str = platform, meta: dict[str, MetaValue] = meta) -> bytes:
+            parsed = parse_sacct(pipeline.sacct_text(platform), timezone=settings.sacct_timezone)
             meta.update(format=parsed.format, rows=len(parsed.frame))  # what an upload records too
             return frame_to_parquet(parsed.frame)
 
         put(forwarder, sacct_run_object(user, run), build, "application/vnd.apache.parquet", meta)
-    for name, sample in LOGS.items():
-        put(pipeline, name, _sample(sample), "text/plain; charset=utf-8")
+    for name, text in demo_logs().items():
+        put(pipeline_bucket, name, text, "text/plain; charset=utf-8")
     if written:
         log.info("demo data: wrote %d objects, %d were already there", len(written), skipped)
     return SeedReport(written, skipped)

@@ -38,6 +38,7 @@ pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("views/buckets.py", title="Buckets", icon=":material/inventory_2:", url_path="buckets"),
     st.Page("views/management.py", title="Management", icon=":material/account_tree:", url_path="management"),
+    st.Page("views/pipeline.py", title="Pipeline", icon=":material/view_timeline:", url_path="pipeline"),
     st.Page("views/times.py", title="Times", icon=":material/timer:", url_path="times"),
     st.Page("views/sacct.py", title="SACCT", icon=":material/query_stats:", url_path="sacct"),
     st.Page("views/history.py", title="History", icon=":material/calendar_month:", url_path="history"),

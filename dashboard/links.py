@@ -20,6 +20,7 @@ MANAGEMENT = "views/management.py"
 SACCT = "views/sacct.py"
 LOGS = "views/logs.py"
 JOB = "views/job.py"
+PIPELINE = "views/pipeline.py"
 _MEMORY = "view-params:"
 
 

@@ -383,3 +383,26 @@ def job_cost(rows: pd.DataFrame, job_id: str, platform: str | None, settings: Se
         billed=_number(priced.iloc[0], "billed"), billing_unit=_text(priced.iloc[0], "billing-unit"),
         formula=cost_service.job_formula(job, settings), so_far=not bool(job.get("finished", True)), steps=steps,
         findings=findings_service.findings(priced, settings))
+
+
+#: Management phases of a job that has ended.
+ENDED_PHASES = frozenset({"complete", "failed", "cancelled", "stopped", "stored"})
+#: sacct states of a job that has not ended.
+ACTIVE_STATES = frozenset({"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"})
+
+
+def missing_log_note(job: JobView) -> str:
+    """What the job page says when no log of the job is stored: when it will come, or that it should be there."""
+    job_id = job.key.job_id
+    states = set()
+    if not job.rows.empty and "state" in job.rows.columns:
+        own = job.rows[job.rows["job-id"].astype(str).str.split("_").str[0] == job_id.split("_")[0]]
+        if "step" in own.columns:
+            own = own[own["step"].fillna("").astype(str) == ""]
+        states = {str(s) for s in own["state"].dropna()}
+    ended = (job.management is not None and job.management.phase in ENDED_PHASES) or bool(
+        states and not states & ACTIVE_STATES)
+    if ended:
+        return (f"No log of job {job_id} in LOGS/, although the job has ended: the submitter copies "
+                f"slurm-{job_id}.out there after a job ends (the platform's get transfers), and this one is missing.")
+    return f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends."

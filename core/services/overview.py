@@ -24,8 +24,8 @@ from core.services import sacct_selection
 from core.settings import Settings
 from core.store.base import ObjectStore
 
-#: How many of the newest runs are searched for failed jobs and listed.
-RECENT_RUNS = 5
+#: How many of the newest runs are searched for failed jobs and listed: the runs the SACCT page opens on.
+RECENT_RUNS = sacct_service.RECENT_RUNS
 #: How many management objects (the most recently changed) are read.
 RECENT_MANAGEMENT = 5
 
@@ -67,6 +67,8 @@ class Overview:
     budget: list[cost_service.PoolBudget] = field(default_factory=list)
     #: Finished jobs of the newest runs whose GPUs recorded 0 % use (core.sacct.advice.gpu_findings), with their bill.
     idle_gpus: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The Management objects (pipeline runs) looked at, the most recently changed first.
+    pipeline_runs: list[str] = field(default_factory=list)
 
 
 def _default_loader(store: ObjectStore) -> RunLoader:
@@ -169,4 +171,5 @@ def build_overview(
                                        pd.concat(active, ignore_index=True)))
     quota_frame = quotas[0] if quotas else pd.DataFrame(columns=list(management_service.QUOTA_COLUMNS))
     searched = sum(1 for r in read_runs if r.name in recent)
-    return Overview(failed, searched, quota_frame, read, stuck, infos, problems, spend, len(frames), budget, idle)
+    return Overview(failed, searched, quota_frame, read, stuck, infos, problems, spend, len(frames), budget, idle,
+                    [o.name for o in objects])

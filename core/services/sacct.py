@@ -50,7 +50,17 @@ def list_runs(store: ObjectStore, settings: Settings) -> list[RunRef]:
     return runs
 
 
-def default_runs(runs: list[RunRef], limit: int = 6) -> list[str]:
+#: How many of the newest stored runs the SACCT page opens on and the Overview counts: one rule for both pages.
+RECENT_RUNS = 6
+
+
+def recent_runs_rule(count: int) -> str:
+    """How a page says which runs it counts (the same words on the Overview and the SACCT page)."""
+    return (f"the {count} most recently stored SACCT run{'s' if count != 1 else ''}"
+            f" (at most {RECENT_RUNS}, newest first)")
+
+
+def default_runs(runs: list[RunRef], limit: int = RECENT_RUNS) -> list[str]:
     """The runs shown first: the ``limit`` newest stored (``runs`` come newest first from :func:`list_runs`)."""
     return [r.name for r in runs[:limit]]
 

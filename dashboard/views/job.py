@@ -128,8 +128,7 @@ st.subheader("Logs", divider="gray")
 if "logs" in job.unreadable:
     st.warning(links.plain(job.unreadable["logs"]), icon=":material/block:")
 elif not job.logs:
-    st.info(f"No log of job {job_id} in LOGS/ yet. The submitter copies slurm-{job_id}.out there when the job ends.",
-            icon=":material/info:")
+    st.info(service.missing_log_note(job), icon=":material/info:")
 for ref in job.logs:
     with st.expander(links.plain(f"{ref.kind}: {ref.object} ({iec_size(ref.size)})"), expanded=True,
                      icon=":material/article:"):

@@ -32,6 +32,8 @@ if linked is not None and linked not in names:
 links.seed_choice("management-object", linked or names[-1], names)
 name = st.selectbox("Management object", names, key="management-object")
 view.set("object", name)  # always: a newer object must not change what a shared link shows
+st.page_link(links.PIPELINE, label=f"This pipeline run on one time axis ({links.plain(name)})",
+             icon=":material/view_timeline:", query_params={"object": name})
 refresh = st.toggle("Auto-refresh every 30 s", value=False, help="For live runs: re-read the object periodically.")
 
 

@@ -11,6 +11,7 @@ from core.services import cost
 from core.services import management as management_service
 from core.services import overview as service
 from core.services import runs as runs_service
+from core.services import sacct as sacct_service
 from core.services.jobs import JobKey
 from core.services.sacct import RunRef
 from core.services.sacct_selection import FAILED_STATES
@@ -65,9 +66,10 @@ def show() -> None:
     with left:
         failed = view.failed_jobs
         st.subheader(f"Failed jobs: {len(failed):,}", divider="red" if len(failed) else "green")
+        rule = sacct_service.recent_runs_rule(view.runs_searched)
         states = ", ".join(FAILED_STATES[:-1]) + f" or {FAILED_STATES[-1]}"
-        st.caption(f"{states} jobs, and jobs with a step that ran out of memory, of the {view.runs_searched} newest "
-                   "SACCT runs.")
+        st.caption(f"{states} jobs, and jobs with a step that ran out of memory, of {rule}: the runs the SACCT page "
+                   "opens on.")
         if failed.empty:
             st.success("No failed job in the newest runs.", icon=":material/check:")
         for job in failed.head(LINKS).to_dict("records"):
@@ -105,8 +107,15 @@ def show() -> None:
                 st.page_link(links.MANAGEMENT, label=f"Open {plain(pipeline.object)}",
                              icon=":material/account_tree:", query_params={"object": pipeline.object})
 
+        st.subheader("Pipeline runs", divider="gray")
+        st.caption("The most recently changed Management objects, each one pipeline run: its stages and jobs on one "
+                   "time axis.")
+        for name in view.pipeline_runs[:3]:
+            st.page_link(links.PIPELINE, label=f"Pipeline run {plain(name)}", icon=":material/view_timeline:",
+                         query_params={"object": name})
+
         st.subheader("Newest runs", divider="gray")
-        st.caption(f"The {len(view.newest_runs)} most recently stored SACCT runs.")
+        st.caption(f"{sacct_service.recent_runs_rule(len(view.newest_runs)).capitalize()}.")
         if not view.newest_runs:
             st.info("No SACCT run stored yet.")
         else:

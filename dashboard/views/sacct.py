@@ -38,6 +38,8 @@ links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_
 chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         help="Newest stored first; the page opens on the newest ones. The chosen runs' platform, "
                         "rows and stored time are listed below.")
+if chosen == default_runs:
+    st.caption(f"Showing {service.recent_runs_rule(len(chosen))}: the runs the Overview counts.")
 view_params.set("runs", chosen)  # always: newer runs must not change what a shared link shows
 if not chosen:
     st.info("Pick one or more runs.")

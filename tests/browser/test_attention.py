@@ -44,29 +44,33 @@ def test_overview_lists_what_needs_attention_and_links_to_each_page(demo_app: st
     wait_idle(page, "Overview")
     _no_error(page)
     main = _main(page)
-    expect(main.get_by_role("heading", name=re.compile(r"^Failed jobs: \d+"))).to_be_visible()
+    # The pipeline's own failures: the sweep's failed task and Roihu's out-of-memory job.
+    expect(main.get_by_role("heading", name="Failed jobs: 2")).to_be_visible()
     expect(main.get_by_role("heading", name="Stuck pipelines: 0")).to_be_visible()
     expect(main.get_by_role("heading", name="Quotas over 90 %: 0")).to_be_visible()
-    expect(main.get_by_role("link", name=re.compile(r" · job "))).to_have_count(8)  # bounded; the rest counted
-    expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("mahti")
+    expect(main.get_by_role("link", name=re.compile(r" · job "))).to_have_count(2)
+    expect(main.get_by_text("of the 4 most recently stored SACCT runs (at most 6, newest first)")).to_be_visible()
+    expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("roihu")
     wait_idle(page)
     print(screenshot(page, "overview"))
 
     # A failed job opens its job page, in the same session, with a URL that names it.
-    main.get_by_role("link", name=re.compile(r"^TIMEOUT · job 16290213 · ")).click()
-    wait_idle(page, "Job 16290213")
-    assert "job=16290213" in page.url and "run=user-example-com-hyak-default" in page.url
+    main.get_by_role("link", name=re.compile(r"^OUT_OF_MEMORY · job 812360 · ")).click()
+    wait_idle(page, "Job 812360")
+    assert "job=812360" in page.url and "run=user-example-com-roihu-2024-05" in page.url
+    expect(_main(page)).to_contain_text("LOGS/slurm-812360.out", timeout=90_000)  # its log, with its error line
+    expect(_main(page)).to_contain_text("error lines in 1 place", timeout=90_000)
     _no_error(page)
 
     # A newest run opens the SACCT page on that run only.
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
     wait_idle(page, "Overview")
-    main.get_by_role("link", name="user-example-com-mahti-ray (mahti)").click()
+    main.get_by_role("link", name="user-example-com-mahti-2024-05 (mahti)", exact=True).click()
     wait_idle(page, "SACCT")
     chosen = page.locator('[data-testid="stMultiSelect"]').first
-    expect(chosen).to_contain_text("user-example-com-mahti-ray")
-    expect(chosen).not_to_contain_text("hyak")
-    assert "runs=user-example-com-mahti-ray" in page.url
+    expect(chosen).to_contain_text("user-example-com-mahti-2024-05")
+    expect(chosen).not_to_contain_text("lumi")
+    assert "runs=user-example-com-mahti-2024-05" in page.url
     _no_error(page)
 
 
@@ -81,23 +85,25 @@ def test_overview_links_stuck_pipelines_and_full_quotas_to_management(alert_app:
     wait_idle(page, "Management")
     assert "platform=mahti" in page.url
     expect(page.get_by_role("tab", name="mahti", selected=True)).to_be_visible()
-    # The mahti tab is the one shown: its stuck job (sweep.sh, never submitted) is visible, lumi's is not.
-    expect(main.get_by_text(re.compile(r"^1 active job, .* min: job without id$"))).to_be_visible()
-    expect(main.get_by_text(re.compile(r"^1 active job, .* min: job 7340020$"))).to_be_hidden()
+    # The mahti tab is the one shown: its stuck jobs (the running Ray cluster, sweep.sh never submitted) are
+    # visible, lumi's pending finetune is not.
+    expect(main.get_by_text(re.compile(r"^2 active jobs, .* min: job 3470110, without id$"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"^1 active job, .* min: job 7351200$"))).to_be_hidden()
     _no_error(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview", exact=True).click()
     wait_idle(page, "Overview")
-    link = main.get_by_role("link", name="Open MANAGEMENT/1.json")
-    assert "object=MANAGEMENT%2F1.json" in (link.get_attribute("href") or "")
+    # Run 3 is under way: its object (the newest) is the stuck one.
+    link = main.get_by_role("link", name="Open MANAGEMENT/3.json")
+    assert "object=MANAGEMENT%2F3.json" in (link.get_attribute("href") or "")
     link.click()
     wait_idle(page, "Management")
     # The newest object is the page's default, so the page keeps its URL clean; the choice shows it.
-    expect(main.get_by_role("combobox", name="Management object")).to_have_value("MANAGEMENT/1.json")
+    expect(main.get_by_role("combobox", name="Management object")).to_have_value("MANAGEMENT/3.json")
     _no_error(page)
 
 
-def test_platforms_view_compares_platforms_on_shared_axes(app_server: str, page: Page) -> None:
-    page.goto(f"{app_server}/sacct?view=Platforms")
+def test_platforms_view_compares_platforms_on_shared_axes(demo_app: str, page: Page) -> None:
+    page.goto(f"{demo_app}/sacct?view=Platforms")
     wait_idle(page, "SACCT")
     _no_error(page)
     plots = page.locator(".js-plotly-plot")
@@ -106,16 +112,16 @@ def test_platforms_view_compares_platforms_on_shared_axes(app_server: str, page:
     for title in ("Queue wait per platform", "Failure rate per platform", "Efficiency per platform",
                   "Allocated core-hours per platform"):
         assert title in titles
-    # Every figure lists the platforms in one order: mahti first, then the other clusters.
+    # Every figure lists the platforms in one order: puhti, mahti, roihu, lumi.
     for index in range(4):
         ticks = plots.nth(index).locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
-        assert ticks == ["mahti", "other"], (index, ticks)
-    expect(_main(page).locator('[data-testid="stDataFrame"]').last).to_contain_text("mahti")
+        assert ticks == ["puhti", "mahti", "roihu", "lumi"], (index, ticks)
+    expect(_main(page).locator('[data-testid="stDataFrame"]').last).to_contain_text("roihu")
     print(screenshot(page, "sacct-platforms"))
     # Each chosen run's platform, cluster, rows and stored time.
-    page.get_by_text("6 runs: platform, rows, stored").click()
+    page.get_by_text("4 runs: platform, rows, stored").click()
     runs = _main(page).locator('[data-testid="stDataFrame"]').first
-    for shown in ("user-example-com-mahti-ray", "mahti", "cedar", "572"):
+    for shown in ("user-example-com-lumi-2024-05", "roihu", "14"):
         expect(runs).to_contain_text(shown)
 
 

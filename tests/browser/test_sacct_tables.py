@@ -22,14 +22,15 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from core.demo import FIELDS_07
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
 from core.services.tables import aligned_durations
+from core.settings import load_settings
 from core.store.local import LocalStore
 from core.units import slurm_duration
 from tests import samples
 from tests.browser.conftest import choose_sacct_file, start_app, wait_idle
+from tests.samples import FIELDS_07
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -145,9 +146,19 @@ def _check_findings(page: Page, scope: Locator, table: Locator, count: int, tmp_
                 float(row[-1]) == pytest.approx(float(shown["Core-hours at stake"])))
 
 
-def test_findings_listed_worst_first_with_their_advice_and_csv(app_server: str, page: Page, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def samples_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a local store holding, besides the demo, the public samples of other sites as runs."""
+    workdir = tmp_path_factory.mktemp("samples-app")
+    root = workdir / "store"
+    samples.seed_public_runs(LocalStore(root), load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(root)}),
+                             ["alpine-4-months", "habrok-gpu"])
+    yield from start_app(workdir, {})
+
+
+def test_findings_listed_worst_first_with_their_advice_and_csv(samples_app: str, page: Page, tmp_path: Path) -> None:
     page.set_viewport_size(VIEWPORT)
-    page.goto(f"{app_server}/sacct?runs=user-example-com-alpine-4-months&view=Findings")
+    page.goto(f"{samples_app}/sacct?runs=user-example-com-alpine-4-months&view=Findings")
     wait_idle(page, "SACCT")
     main = page.locator('[data-testid="stMain"]')
     heading = main.get_by_role("heading", name=re.compile(r"findings on")).inner_text()
@@ -187,9 +198,9 @@ def _sacct_table(page: Page, url: str) -> tuple[Locator, list[tuple[float, float
     return table, spans, elapsed, _canvas(table).locator('tbody tr[aria-rowindex="2"] td').nth(elapsed)
 
 
-def test_a_header_click_sorts_durations_as_numbers(app_server: str, page: Page) -> None:
+def test_a_header_click_sorts_durations_as_numbers(samples_app: str, page: Page) -> None:
     table, spans, elapsed, first = _sacct_table(
-        page, f"{app_server}/sacct?runs=user-example-com-habrok-gpu&view=Table")
+        page, f"{samples_app}/sacct?runs=user-example-com-habrok-gpu&view=Table")
     _click(page, table, spans[elapsed])  # ascending
     expect(first).to_have_text("0")  # jobs cancelled before they started
     _click(page, table, spans[elapsed])  # descending

@@ -63,6 +63,14 @@ def open_page(store_dir: Path) -> Callable[..., AppTest]:
     return _open
 
 
+def seed_public_runs(store_dir: Path, runs: list[str] | None = None) -> None:
+    """Store other sites' public sacct samples (``tests.samples.PUBLIC_RUNS``) beside the demo, newest last."""
+    from tests import samples
+
+    settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(store_dir)})
+    samples.seed_public_runs(LocalStore(store_dir), settings, runs)
+
+
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 

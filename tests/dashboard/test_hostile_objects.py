@@ -212,7 +212,7 @@ def test_damaged_objects_elsewhere_do_not_hide_a_job(open_page: OpenPage, store_
                 "not valid JSON")
     _named_once(next(w for w in warnings if "zz-damaged.parquet" in w),
                 f"{FORWARDER}/ARTIFACTS/SACCT/zz-damaged.parquet", "not a parquet object")
-    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "complete"}  # from MANAGEMENT/1
+    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "stored"}  # from MANAGEMENT/1
     assert "Memory Efficiency: 36.61% of 1.00 GiB" in texts(at)  # its sacct record, from the readable runs
     assert _snapshot(store_dir) == before
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.models import Job, Orchestration, Status
 from core.sacct import parse_sacct
-from core.serialize import frame_to_parquet
+from core.serialize import dump_management, frame_to_parquet, load_management
 from core.store.local import LocalStore
 from tests.dashboard.conftest import shown, texts
 
@@ -27,16 +28,17 @@ def _job_page(open_page: OpenPage, **params: str) -> AppTest:
     return at
 
 
-def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
+def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage, store_dir: Path) -> None:
     at = _job_page(open_page, job="3459879", platform="mahti", object="MANAGEMENT/1.json")
     assert not at.error and not at.warning
     assert at.title[0].value == "Job 3459879"
-    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "complete"}
+    # Run 1 stored its results: the job's last flag is "stored".
+    assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "stored"}
     shown = texts(at)
-    assert "Script: /users/csc/ray-cluster.sh" in shown
+    assert "Script: /users/mvirtane/ray-cluster.sh" in shown
     flags = at.dataframe[0].value
     assert list(flags.columns[:5]) == ["start", "config", "submit", "pending", "running"]
-    assert flags.iloc[0].tolist() == ["✔", "✔", "✔", "✔", "✔", "·", "✔", "·", "·", "·"]
+    assert flags.iloc[0].tolist() == ["✔", "✔", "✔", "✔", "✔", "·", "✔", "·", "·", "✔"]
     assert "CPU Efficiency: 0.37% of 21:58:24 core-walltime" in shown
     # Sizes read as seff prints them for this job ("Memory Utilized: 374.88 MB", "36.61% of 1.00 GB"): two decimals.
     assert "Memory Utilized: 374.88 MiB" in shown
@@ -46,14 +48,15 @@ def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage) -> None:
     advice = next(d.value for d in at.dataframe if "Ask next time" in d.value.columns)
     assert advice["Ask next time"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
     # Labels render Markdown, so the object names in them are escaped.
+    seff_size = len(LocalStore(store_dir).get_object("mlch-pipe-user-example-com", "LOGS/seff-3459879.txt")[1])
     assert [e.label for e in at.expander] == ["output\\:\u2060 LOGS/slurm\\-3459879\\.out \\(16\\.88 KiB\\)",
-                                              "seff report\\:\u2060 LOGS/seff\\-3459879\\.txt \\(401 B\\)"]
+                                              f"seff report\\:\u2060 LOGS/seff\\-3459879\\.txt \\({seff_size} B\\)"]
     assert "No error lines found" in shown
     assert any(c.value.startswith("Job ID: 3459879\nCluster: mahti\nState: COMPLETED") for c in at.code)
 
 
 def test_job_page_shows_the_errors_of_a_cancelled_job_in_context(open_page: OpenPage) -> None:
-    at = _job_page(open_page, job="3461753", run="user-example-com-mahti-ray")
+    at = _job_page(open_page, job="3461753", run="user-example-com-mahti-2024-05")
     assert {m.label: m.value for m in at.metric} == {"Platform": "mahti", "Status": "cancelled"}
     errors = next(c.value for c in at.code if "CANCELLED AT" in c.value)
     marked = [line for line in errors.splitlines() if line.startswith(">")]
@@ -62,14 +65,46 @@ def test_job_page_shows_the_errors_of_a_cancelled_job_in_context(open_page: Open
     assert "3 error lines in 1 place (" in texts(at)
 
 
-def test_job_page_says_which_pieces_are_missing(open_page: OpenPage) -> None:
-    at = _job_page(open_page, job="3462001", run="no-such-run")
+def _add_job(store_dir: Path, job_id: str, status: Status) -> None:
+    """A Management object (the newest) listing one more Mahti job besides run 3's."""
+    store = LocalStore(store_dir)
+    bucket = "mlch-sub-air-user-example-com"
+    orchestration = Orchestration.model_validate(load_management(store.get_object(bucket, "MANAGEMENT/3.json")[1]))
+    orchestration.platforms["mahti"].jobs.append(Job(path="/users/mvirtane/sweep.sh", id=job_id, status=status))
+    store.put_object(bucket, "MANAGEMENT/4.json", dump_management(orchestration))
+
+
+def test_job_page_says_which_pieces_are_missing(open_page: OpenPage, store_dir: Path) -> None:
+    # Just submitted: in Management, not yet in any collected sacct run, no log yet.
+    _add_job(store_dir, "3499999", Status(start=True, config=True, submit=True))
+    at = _job_page(open_page, job="3499999", run="no-such-run")
     shown = texts(at)
     assert [w.value for w in at.warning] == ["SACCT run no\\-such\\-run is not stored; searched every stored run "
                                              "instead\\."]
+    assert {m.label: m.value for m in at.metric}["Status"] == "submitted"
+    assert "No sacct record of job 3499999" in shown
+    assert "No log of job 3499999 in LOGS/ yet" in shown and "when the job ends" in shown
+
+
+def test_a_failed_job_without_its_log_says_the_log_is_missing(open_page: OpenPage, store_dir: Path) -> None:
+    _add_job(store_dir, "3499998", Status(start=True, config=True, submit=True, pending=True, running=True,
+                                          failed=True))
+    at = _job_page(open_page, job="3499998")
+    shown = texts(at)
     assert {m.label: m.value for m in at.metric}["Status"] == "failed"
-    assert "No sacct record of job 3462001" in shown
-    assert "No log of job 3462001 in LOGS/ yet" in shown
+    assert "although the job has ended" in shown and "when the job ends" not in shown
+
+
+def test_every_demo_job_page_has_its_record_and_log(open_page: OpenPage) -> None:
+    # The failed sweep task: its accounting, its seff report and its log with the error, no missing piece.
+    at = _job_page(open_page, job="3462001_5")
+    shown = texts(at)
+    assert "No sacct record" not in shown and "No log of job" not in shown
+    assert "State: FAILED" in shown
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("output\\: LOGS/slurm\\-3462001\\_5\\.out")
+    assert labels[1].startswith("seff report\\: LOGS/seff\\-3462001\\_5\\.txt")
+    assert any("CUDA out of memory" in c.value for c in at.code)
 
 
 def test_job_page_refuses_a_link_without_a_job(open_page: OpenPage) -> None:

@@ -9,8 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.serialize import dump_management, load_management
+from core.settings import load_settings
 from core.store.local import LocalStore
+from tests import samples
 from tests.dashboard.conftest import shown, texts
+from tests.dashboard.conftest import shown as shown_text
 
 OpenPage = Callable[..., AppTest]
 
@@ -33,22 +36,37 @@ def test_overview_opens_first_and_lists_failed_jobs_with_links(open_page: OpenPa
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Overview"
     heads = _subheaders(at)
-    failed = next(h for h in heads if h.startswith("Failed jobs: "))
-    # The 5 newest demo runs: mahti-ray, alpine-array-json, torchx-hetjob, cedar-queue, hyak-default. Only Hyak
-    # has failures: 44 FAILED and 15 TIMEOUT job records (job rows, steps excluded).
-    assert failed != "Failed jobs: 0"
+    # The demo's four runs (one per cluster) hold the pipeline's own failures: the sweep's task 5 (FAILED) and
+    # Roihu's out-of-memory job, out of memory first. The cancelled Ray cluster is not a failure.
+    assert "Failed jobs: 2" in heads
     shown = texts(at)
-    assert "of the 5 newest SACCT runs" in shown
+    rule = "of the 4 most recently stored SACCT runs (at most 6, newest first): the runs the SACCT page opens on"
+    assert rule in shown
     links = _links(at)
     job_links = [label for label, _ in links if " · job " in label]
-    assert job_links and all("hyak" in label and "(other)" in label for label in job_links)
-    assert len(job_links) == 8  # bounded; the rest are counted
-    assert "more: see the SACCT page" in shown
-    # Nothing is stuck (the demo object was just written) and every quota has room at 90 %.
+    assert len(job_links) == 2
+    assert shown_text(job_links[0]) == "OUT_OF_MEMORY · job 812360 · user-example-com-roihu-2024-05 (roihu)"
+    assert shown_text(job_links[1]) == "FAILED · job 3462001_5 · user-example-com-mahti-2024-05 (mahti)"
+    assert "more: see the SACCT page" not in shown
+    # Nothing is stuck (the demo objects were just written) and every quota has room at 90 %.
     assert "Stuck pipelines: 0" in heads and "Quotas over 90 %: 0" in heads
     # The newest runs, newest first, each linked to the SACCT page.
-    runs = [label for label, page in links if "mahti" in label and "sacct" in page]
-    assert runs and runs[0].startswith("user")
+    runs = [label for label, page in links if "sacct" in page and "2024" in label]
+    assert [shown_text(r) for r in runs] == [
+        f"user-example-com-{p}-2024-05 ({p})" for p in ("lumi", "roihu", "mahti", "puhti")]
+
+
+def test_overview_bounds_the_failed_job_links_and_counts_the_rest(open_page: OpenPage, store_dir: Path) -> None:
+    # Other sites' public runs stored after the demo: the six newest runs, with Hyak's 59 failed jobs among them.
+    settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(store_dir)})
+    samples.seed_public_runs(LocalStore(store_dir), settings)
+    at = open_page()
+    assert not at.exception and not at.error
+    shown = texts(at)
+    assert "of the 6 most recently stored SACCT runs (at most 6, newest first)" in shown
+    job_links = [label for label, _ in _links(at) if " · job " in label]
+    assert len(job_links) == 8 and all("(other)" in label for label in job_links)  # bounded; the rest are counted
+    assert "more: see the SACCT page" in shown
 
 
 def test_overview_names_stuck_pipelines_and_full_quotas(open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,14 +77,15 @@ def test_overview_names_stuck_pipelines_and_full_quotas(open_page: OpenPage, mon
     heads = _subheaders(at)
     assert "Stuck pipelines: 1" in heads
     shown = texts(at)
-    assert "multi-cloud-hpc-integration (MANAGEMENT/1.json): no change for 0 h 00 min" in shown
+    # Runs 1 and 2 ended; run 3 is under way and has not changed for longer than the limit.
+    assert "multi-cloud-hpc-integration (MANAGEMENT/3.json): no change for 0 h 00 min" in shown
     assert "Quotas over 15 %: 2" in heads
     quotas = next(d.value for d in at.dataframe if "over" in d.value.columns)
     # Puhti's Ray experiments projappl uses 19K of 100K files; Mahti's home 3.045G of 10G.
     assert sorted(zip(quotas["platform"], quotas["project"], quotas["over"], strict=True)) == [
         ("mahti", "Personal home folder", "capacity"), ("puhti", "Ray experiments", "files")]
     labels = [label for label, _ in _links(at)]
-    assert "Open MANAGEMENT/1\\.json" in labels
+    assert "Open MANAGEMENT/3\\.json" in labels
 
 
 def test_a_broken_management_object_is_named_and_the_rest_still_shows(open_page: OpenPage, store_dir: Path) -> None:
@@ -101,7 +120,7 @@ def test_an_unusable_pipeline_user_is_named_and_the_configured_one_shown(open_pa
     assert not at.exception
     assert any("has no letters or digits" in w.value for w in at.sidebar.warning)
     assert "pipeline user user@example.com" in texts(at)
-    assert [t.label for t in at.tabs] == ["puhti", "mahti", "lumi"]
+    assert [t.label for t in at.tabs] == ["puhti", "mahti", "roihu", "lumi"]
 
 
 def test_overview_shows_spend_per_pool_and_the_budget_with_its_projected_date(
@@ -112,6 +131,10 @@ def test_overview_shows_spend_per_pool_and_the_budget_with_its_projected_date(
     from core.sacct import parse_sacct
     from core.serialize import frame_to_parquet
 
+    # Only this run's spend: the demo's own runs (GPU jobs among them) are removed, so the figures are hand-computed.
+    store = LocalStore(store_dir)
+    for run in ("puhti", "mahti", "roihu", "lumi"):
+        store.delete_object("mlch-for-air", f"ARTIFACTS/SACCT/user-example-com-{run}-2024-05.parquet")
     ended = datetime.now(UTC) - timedelta(days=3)
     stamp = ended.strftime("%Y-%m-%dT%H:%M:%S")
     text = ("JobID|Partition|State|Elapsed|AllocCPUS|NNodes|ReqMem|Start|End|AllocTRES\n"

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.demo import LOGS
 from core.serialize import load_management, parquet_to_frame
 from core.store.local import LocalStore
 from tests import samples
+from tests.dashboard.conftest import seed_public_runs, texts
 from tests.dashboard.conftest import shown as unescaped
-from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
 
@@ -43,7 +44,8 @@ def test_buckets_page_counts_the_demo_buckets_and_previews_an_object(open_page: 
     assert [unescaped(b.label) for b in at.button if b.key and b.key.startswith("folder-")] == ["ARTIFACTS/"]
 
 
-def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage) -> None:
+def test_buckets_page_navigates_folders_and_shows_a_parquet_preview(open_page: OpenPage, store_dir: Path) -> None:
+    seed_public_runs(store_dir, ["hyak-default"])
     at = open_page("views/buckets.py")
     at.button(key="folder-ARTIFACTS/").click().run()
     at.button(key="folder-SACCT/").click().run()
@@ -131,17 +133,26 @@ def test_buckets_page_breadcrumb_goes_back_to_the_bucket_root(open_page: OpenPag
 def test_management_page_has_a_tab_per_platform_with_every_status(open_page: OpenPage, store_dir: Path) -> None:
     at = open_page("views/management.py")
     _no_trouble(at)
-    assert [unescaped(t.label) for t in at.tabs] == ["puhti", "mahti", "lumi"]
-    stored = load_management(LocalStore(store_dir).get_object("mlch-sub-air-user-example-com",
-                                                                "MANAGEMENT/1.json")[1])
-    jobs = sum(len(p["jobs"]) for p in stored["platforms"].values())
-    assert _metrics(at)["Jobs"] == str(jobs)
-    statuses: set[str] = set()
-    for frame in (d.value for d in at.dataframe):
-        data = getattr(frame, "data", frame)  # a Styler keeps its frame in .data
-        if "status" in data.columns:
-            statuses |= set(data["status"])
-    assert {"pending", "running", "failed", "complete", "cancelled", "stored"} <= statuses
+    assert [unescaped(t.label) for t in at.tabs] == ["puhti", "mahti", "roihu", "lumi"]
+    assert at.query_params["object"] == "MANAGEMENT/3.json"  # the newest object: the run under way
+
+    def shown_statuses(page: AppTest, name: str) -> set[str]:
+        stored = load_management(LocalStore(store_dir).get_object("mlch-sub-air-user-example-com", name)[1])
+        assert _metrics(page)["Jobs"] == str(sum(len(p["jobs"]) for p in stored["platforms"].values()))
+        statuses: set[str] = set()
+        for frame in (d.value for d in page.dataframe):
+            data = getattr(frame, "data", frame)  # a Styler keeps its frame in .data
+            if "status" in data.columns:
+                statuses |= set(data["status"])
+        return statuses
+
+    # Each pipeline run's object holds its part of the statuses; together, every one.
+    assert shown_statuses(at, "MANAGEMENT/3.json") == {"new", "started", "pending", "running", "complete"}
+    at.selectbox(key="management-object").set_value("MANAGEMENT/1.json").run()
+    _no_trouble(at)
+    assert shown_statuses(at, "MANAGEMENT/1.json") == {"stored", "failed"}
+    at.selectbox(key="management-object").set_value("MANAGEMENT/2.json").run()
+    assert shown_statuses(at, "MANAGEMENT/2.json") == {"stored", "cancelled"}
     shown = texts(at)
     assert "Modules:" in shown and "Packages:" in shown
 
@@ -150,8 +161,8 @@ def test_times_page_compares_every_run(open_page: OpenPage) -> None:
     at = open_page("views/times.py")
     _no_trouble(at)
     runs = at.multiselect[0]
-    assert runs.value == ["run-1", "run-2", "run-3", "run-4"]
-    assert _metrics(at)["Runs"] == "4"
+    assert runs.value == ["run-1", "run-2", "run-3"]  # one per pipeline run (MANAGEMENT/1.json … 3.json)
+    assert _metrics(at)["Runs"] == "3"
     assert len(at.get("plotly_chart")) == 2
     runs.set_value(["run-2"]).run()
     assert _metrics(at)["Runs"] == "1"
@@ -164,10 +175,12 @@ def test_times_page_explains_an_empty_selection(open_page: OpenPage) -> None:
     assert "Pick one or more runs" in texts(at)
 
 
-def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPage) -> None:
+def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPage, store_dir: Path) -> None:
     at = open_page("views/sacct.py")
     _no_trouble(at)
-    assert len(at.multiselect[0].value) == 6
+    # The demo's four runs, one per cluster: the rule the Overview counts by, said on the page.
+    assert at.multiselect[0].value == [f"user-example-com-{p}-2024-05" for p in ("lumi", "roihu", "mahti", "puhti")]
+    assert "Showing the 4 most recently stored SACCT runs (at most 6, newest first)" in texts(at)
     views = at.segmented_control(key="sacct-view")
     assert views.options == ["States", "Elapsed", "Efficiency", "Findings", "Sweeps", "Timeline", "Queue wait",
                              "Disk I/O", "Platforms", "Table"]
@@ -176,18 +189,21 @@ def test_sacct_page_charts_all_demo_runs_and_filters_by_state(open_page: OpenPag
         views.set_value(view).run()
         assert not at.exception and len(at.get("plotly_chart")) == charts
     views.set_value("Table").run()
-    before = int(_metrics(at)["Jobs"].replace(",", ""))
+    assert _metrics(at)["Jobs"] == "28"  # core/demo_data/pipeline.py: 8 Puhti, 11 Mahti, 4 Roihu, 5 LUMI jobs
+    seed_public_runs(store_dir, ["hyak-default"])
+    at.run()
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
     assert _metrics(at)["Jobs"] == "753"  # SOURCES.md: 753 job records in the Hyak sample
     at.multiselect[1].set_value(["TIMEOUT"]).run()
     _no_trouble(at)
     timeouts = int(_metrics(at)["Jobs"].replace(",", ""))
-    assert 0 < timeouts < 753 < before
+    assert 0 < timeouts < 753
     table = at.dataframe[-1].value  # the first one lists the chosen runs
     assert set(table["State"]) == {"TIMEOUT"}
 
 
-def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
+def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage, store_dir: Path) -> None:
+    seed_public_runs(store_dir, ["hyak-default"])
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-hyak-default"]).run()
     at.segmented_control(key="sacct-view").set_value("Table").run()
@@ -198,9 +214,14 @@ def test_sacct_page_table_switches_to_raw_rows(open_page: OpenPage) -> None:
 def test_logs_page_searches_in_context_links_a_line_and_tails_a_log(open_page: OpenPage) -> None:
     at = open_page("views/logs.py")
     _no_trouble(at)
-    assert at.dataframe[0].value["job"].tolist() == ["3459879", "3459879", "3461753"]
-    # The newest job is shown first: a cancelled Ray run whose log has three slurmstepd errors.
-    assert at.query_params["object"] == "LOGS/slurm-3461753.out"
+    jobs = at.dataframe[0].value["job"].tolist()
+    assert len(jobs) == len(LOGS) and jobs[:2] == ["812345", "812345"]  # output and seff report, by job id
+    # The newest job id is shown first: Puhti's training, still running (no seff report yet).
+    assert jobs[-1] == "21545020" and at.query_params["object"] == "LOGS/slurm-21545020.out"
+    # The cancelled Ray cluster on Mahti: its real log has three slurmstepd errors.
+    at.query_params["object"] = "LOGS/slurm-3461753.out"
+    at.run()
+    _no_trouble(at)
     source = samples.log("ray_slurm_artifacts_2.txt").read_text()
     lines = source.splitlines()
     metrics = _metrics(at)
@@ -238,7 +259,7 @@ def test_logs_page_says_when_a_linked_log_or_line_is_gone(open_page: OpenPage) -
     at.run()
     _no_trouble(at)
     assert "'LOGS/slurm\\-1\\.out', which is not there" in texts(at)
-    assert at.query_params["object"] == "LOGS/slurm-3461753.out"
+    assert at.query_params["object"] == "LOGS/slurm-21545020.out"  # the newest job's log instead
 
 
 def test_sign_in_page_offers_both_stores_and_never_prefills_a_password(

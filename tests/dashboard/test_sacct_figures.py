@@ -19,7 +19,7 @@ from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS
 from core.store.local import LocalStore
 from tests import samples
-from tests.dashboard.conftest import texts
+from tests.dashboard.conftest import seed_public_runs, texts
 
 OpenPage = Callable[..., AppTest]
 BUCKET = "mlch-for-air"
@@ -109,7 +109,8 @@ def test_every_figure_counts_the_same_filtered_jobs(open_page: OpenPage, store_d
     assert len(rows) == batch and rows["JobID"].str.endswith(".batch").all()
 
 
-def test_headline_says_what_it_counts_and_skips_unfinished_jobs(open_page: OpenPage) -> None:
+def test_headline_says_what_it_counts_and_skips_unfinished_jobs(open_page: OpenPage, store_dir: Path) -> None:
+    seed_public_runs(store_dir, ["cedar-queue", "alpine-4-months"])
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-cedar-queue"]).run()  # 386 PENDING, 186 RUNNING rows
     assert not at.exception
@@ -127,7 +128,8 @@ def test_headline_says_what_it_counts_and_skips_unfinished_jobs(open_page: OpenP
     assert "can pass 100 %" in texts(at)
 
 
-def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage) -> None:
+def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage, store_dir: Path) -> None:
+    seed_public_runs(store_dir, ["habrok-gpu"])
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-habrok-gpu"]).run()
     at.segmented_control(key="sacct-view").set_value("Table").run()
@@ -168,11 +170,14 @@ def test_elapsed_chart_shows_the_longest_finished_jobs_longest_first(open_page: 
 
 
 def test_a_state_keeps_its_colour_on_the_management_page(open_page: OpenPage) -> None:
-    at = open_page("views/management.py")
+    at = open_page("views/management.py")  # the newest object: run 3, under way
     assert not at.exception
     colours = {trace["name"]: trace["marker"]["color"] for trace in _figure(at)["data"]}
-    assert colours["running"] == STATE_COLOURS["RUNNING"] and colours["failed"] == STATE_COLOURS["FAILED"]
+    assert colours["running"] == STATE_COLOURS["RUNNING"]
     assert colours["pending"] == STATE_COLOURS["PENDING"] and colours["complete"] == STATE_COLOURS["COMPLETED"]
+    at.selectbox(key="management-object").set_value("MANAGEMENT/1.json").run()  # run 1, with its failures
+    colours = {trace["name"]: trace["marker"]["color"] for trace in _figure(at)["data"]}
+    assert colours["failed"] == STATE_COLOURS["FAILED"]
     assert len(set(PHASE_COLOURS.values())) == len(PHASE_COLOURS)
 
 
@@ -185,7 +190,8 @@ def test_upload_counts_warnings_and_lines_apart(open_page: OpenPage) -> None:
     assert [e.label for e in at.expander if "warning" in e.label] == ["3 warnings on 2 lines"]
 
 
-def test_findings_view_lists_notes_worst_first_with_a_csv(open_page: OpenPage) -> None:
+def test_findings_view_lists_notes_worst_first_with_a_csv(open_page: OpenPage, store_dir: Path) -> None:
+    seed_public_runs(store_dir, ["alpine-4-months"])
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
     at.segmented_control(key="sacct-view").set_value("Findings").run()
@@ -203,11 +209,12 @@ def test_findings_view_lists_notes_worst_first_with_a_csv(open_page: OpenPage) -
     assert failed[["State", "ExitCode", "Jobs"]].values.tolist()[0] == ["TIMEOUT", "0:0", 12]
 
 
-def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: object) -> None:
+def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: object, store_dir: Path) -> None:
     import pytest
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     monkeypatch.setenv("ADVICE_MIN_MINUTES", "100000")
+    seed_public_runs(store_dir, ["alpine-4-months"])
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-alpine-4-months"]).run()
     at.segmented_control(key="sacct-view").set_value("Findings").run()
@@ -217,7 +224,7 @@ def test_thresholds_come_from_the_settings(open_page: OpenPage, monkeypatch: obj
 
 
 def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
-    from core.demo import FIELDS_07
+    from tests.samples import FIELDS_07
 
     at = open_page("views/upload.py")
     at.text_area(key="upload_text").input(samples.sacct("07_slurmdog_parsable2_noheader_alpine.txt").read_text())

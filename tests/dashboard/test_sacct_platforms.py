@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import texts
+from tests.dashboard.conftest import seed_public_runs, texts
 
 OpenPage = Callable[..., AppTest]
 
@@ -22,28 +23,39 @@ def test_sacct_opens_on_the_newest_runs_with_their_platform_rows_and_time(open_p
     at = open_page("views/sacct.py")
     assert not at.exception and not at.error
     chosen = at.multiselect[0].value
-    # Stored last by the demo seeding, so the newest; alpine-4-months was stored first of the six and is not shown.
-    assert chosen[0] == "user-example-com-mahti-ray" and len(chosen) == 6
-    assert "user-example-com-habrok-gpu" not in chosen
+    # The demo's four runs, LUMI's stored last by the seeding, so the newest.
+    assert chosen == [f"user-example-com-{p}-2024-05" for p in ("lumi", "roihu", "mahti", "puhti")]
     runs = at.dataframe[0].value
     assert runs["run"].tolist() == chosen
-    mahti = runs.set_index("run").loc["user-example-com-mahti-ray"]
-    assert (mahti["platform"], mahti["cluster"], mahti["rows"]) == ("mahti", "mahti", 7)
+    lumi = runs.set_index("run").loc["user-example-com-lumi-2024-05"]
+    # 5 LUMI jobs: 4 that ran, each with .batch and .extern, the multi-node one with its srun step .0, 1 pending.
+    assert (lumi["platform"], lumi["cluster"], lumi["rows"]) == ("lumi", "lumi", 14)
     assert runs["stored"].notna().all() and str(runs["stored"].dt.tz) == "UTC"
+
+
+def test_sacct_opens_on_at_most_six_runs(open_page: OpenPage, store_dir: Path) -> None:
+    seed_public_runs(store_dir)  # six public runs stored after the demo's four
+    at = open_page("views/sacct.py")
+    chosen = at.multiselect[0].value
+    # alpine-array-json was stored last, so it is the newest; none of the demo's older runs is shown.
+    assert chosen[0] == "user-example-com-alpine-array-json" and len(chosen) == 6
+    assert not [run for run in chosen if run.endswith("2024-05")]
+    assert "Showing the 6 most recently stored SACCT runs (at most 6, newest first)" in texts(at)
 
 
 def test_time_range_keeps_jobs_that_ran_in_it(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     days = at.date_input(key="sacct-days")
-    # Of the six newest runs only Mahti (May 2024) and the Alpine JSON run (March 2025) print times.
-    assert days.value == (dt.date(2024, 5, 24), dt.date(2025, 3, 11))
-    assert _jobs(at) > 100
+    # The demo's three pipeline runs: 24, 25 and 27 May 2024.
+    assert days.value == (dt.date(2024, 5, 24), dt.date(2024, 5, 27))
+    assert _jobs(at) == 28
     days.set_value((dt.date(2024, 5, 24), dt.date(2024, 5, 25))).run()
     assert not at.exception
-    assert _jobs(at) == 2  # Mahti jobs 3459879 (started 24 May) and 3461753 (ended 25 May)
+    # Runs 1 and 2: 16 and 6 jobs (core/demo_data/pipeline.py); run 3's jobs of 27 May are left out.
+    assert _jobs(at) == 22
 
 
-def test_platforms_view_compares_mahti_with_the_other_clusters(open_page: OpenPage) -> None:
+def test_platforms_view_compares_the_four_platforms(open_page: OpenPage) -> None:
     at = open_page("views/sacct.py")
     at.segmented_control(key="sacct-view").set_value("Platforms").run()
     assert not at.exception and not at.error
@@ -53,7 +65,8 @@ def test_platforms_view_compares_mahti_with_the_other_clusters(open_page: OpenPa
     # The demo's runs name no partition with a billing rule and no GPU: both say so instead of drawing zeros.
     assert titles[4:] == ["GPU-hours per platform", "Billed per platform"]
     table = at.dataframe[-1].value
-    assert table["platform"].tolist() == ["mahti", "other"]
+    assert table["platform"].tolist() == ["puhti", "mahti", "roihu", "lumi"]
     mahti = table.set_index("platform").loc["mahti"]
-    assert (mahti["jobs"], mahti["finished"], mahti["failed"]) == (2, 2, 0)
+    # 3459879, the sweep's 8 tasks, the cancelled 3461753 (finished, not failed) and the running 3470110.
+    assert (mahti["jobs"], mahti["finished"], mahti["failed"]) == (11, 10, 1)
     assert "Each run's platform is the one it was stored with" in texts(at)

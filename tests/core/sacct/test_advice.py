@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.demo import FIELDS_06, FIELDS_07
 from core.sacct import job_metrics, parse_sacct
 from core.sacct.advice import Thresholds, failures, job_findings, waste_summary
 from tests import samples
+from tests.samples import FIELDS_06, FIELDS_07
 
 DEFAULT = Thresholds()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.demo import FIELDS_06, FIELDS_07
 from core.sacct import job_metrics, parse_sacct
 from tests import samples
+from tests.samples import FIELDS_06, FIELDS_07
 
 GiB, MiB, KiB = 1024**3, 1024**2, 1024
 

@@ -7,6 +7,8 @@ import pytest
 
 from core.demo import seed_demo
 from core.errors import InvalidInput
+from core.models import Job, Status
+from core.serialize import dump_management
 from core.services import jobs, management, runs, sacct
 from core.settings import Settings
 from core.store.local import LocalStore
@@ -30,17 +32,18 @@ def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(
     view = _load(demo, settings, jobs.JobKey("3459879", platform="mahti", management_object="MANAGEMENT/1.json"))
     assert view.notes == []
     assert view.management is not None
-    assert (view.management.platform, view.management.phase) == ("mahti", "complete")
-    assert view.management.script == "/users/csc/ray-cluster.sh"
+    # Run 1 finished its store stage: its completed jobs are stored.
+    assert (view.management.platform, view.management.phase) == ("mahti", "stored")
+    assert view.management.script == "/users/mvirtane/ray-cluster.sh"
     assert [flag for flag, _ in view.management.flags] == [
         "start", "config", "submit", "pending", "running", "failed", "complete", "cancel", "stopped", "stored"]
     assert [flag for flag, on in view.management.flags if on] == [
-        "start", "config", "submit", "pending", "running", "complete"]
-    assert view.runs == ["user-example-com-mahti-ray"]
+        "start", "config", "submit", "pending", "running", "complete", "stored"]
+    assert view.runs == ["user-example-com-mahti-2024-05"]
     assert view.rows["step"].fillna("").tolist() == ["", "batch", "extern", "0"]
     assert [(r.kind, r.object) for r in view.logs] == [
         ("output", "LOGS/slurm-3459879.out"), ("seff report", "LOGS/seff-3459879.txt")]
-    # core/demo_data/mahti_seff.txt: COMPLETED (exit code 0), 256 cores, CPU Utilized 00:04:56,
+    # tests/data/logs/mahti_seff.txt (the real report): COMPLETED (exit code 0), 256 cores, CPU Utilized 00:04:56,
     # CPU Efficiency 0.37% of 21:58:24 core-walltime, wall-clock 00:05:09, Memory Efficiency 36.61% of 1.00 GB.
     text = jobs.seff_text("3459879", view.seff, "mahti") if view.seff else ""
     assert "State: COMPLETED (exit code 0:0)" in text
@@ -54,27 +57,35 @@ def test_a_demo_job_has_all_three_pieces_and_they_agree_with_its_seff_report(
 
 
 def test_a_job_without_log_or_sacct_record_and_stale_names(demo: LocalStore, settings: Settings) -> None:
-    view = _load(demo, settings, jobs.JobKey("3462001", run="gone-run", management_object="MANAGEMENT/9.json"))
-    assert view.management is not None and view.management.phase == "failed"
+    # A job the submitter has just submitted: Management lists it, no sacct run or log holds it yet.
+    bucket = management.submitter_bucket(settings)
+    orchestration = management.load_orchestration(demo, bucket, "MANAGEMENT/3.json")
+    orchestration.platforms["mahti"].jobs.append(Job(path="/users/mvirtane/sweep.sh", id="3499999",
+                                                     status=Status(start=True, config=True, submit=True)))
+    demo.put_object(bucket, "MANAGEMENT/4.json", dump_management(orchestration))
+    view = _load(demo, settings, jobs.JobKey("3499999", run="gone-run", management_object="MANAGEMENT/9.json"))
+    assert view.management is not None and view.management.phase == "submitted"
     assert view.runs == [] and view.seff is None and view.logs == []
     assert view.notes == [
         "Management object MANAGEMENT/9.json is not in mlch-sub-air-user-example-com; "
         "searched the newest ones instead.",
         "SACCT run gone-run is not stored; searched every stored run instead."]
-    nowhere = _load(demo, settings, jobs.JobKey("3462001", platform="lumi"))
+    nowhere = _load(demo, settings, jobs.JobKey("3499999", platform="lumi"))
     assert nowhere.management is None  # that id is a Mahti job
 
 
 def test_cancelled_job_rows_and_platform_lookup(demo: LocalStore, settings: Settings) -> None:
     bucket = management.submitter_bucket(settings)
-    orchestration = management.load_orchestration(demo, bucket, "MANAGEMENT/1.json")
-    entry = jobs.find_in_management([("MANAGEMENT/1.json", orchestration)], "3461753")
+    orchestration = management.load_orchestration(demo, bucket, "MANAGEMENT/2.json")
+    entry = jobs.find_in_management([("MANAGEMENT/2.json", orchestration)], "3461753")
     assert entry is not None and (entry.platform, entry.phase) == ("mahti", "cancelled")
-    view = _load(demo, settings, jobs.JobKey("3461753", run="user-example-com-mahti-ray"))
-    assert view.rows["job-id"].tolist() == ["3461753"] * 3
-    assert view.rows["step"].fillna("").tolist() == ["", "1", "2"]
-    assert view.rows["state"].tolist() == ["CANCELLED"] * 3
-    assert view.findings.empty  # nothing of it ran to a figure the advice reads
+    view = _load(demo, settings, jobs.JobKey("3461753", run="user-example-com-mahti-2024-05"))
+    assert view.rows["job-id"].tolist() == ["3461753"] * 5
+    assert view.rows["step"].fillna("").tolist() == ["", "batch", "extern", "1", "2"]
+    # Slurm ends the extern step COMPLETED even when the job is cancelled.
+    assert view.rows["state"].tolist() == ["CANCELLED", "CANCELLED", "COMPLETED", "CANCELLED", "CANCELLED"]
+    assert [(r.kind, r.object) for r in view.logs] == [
+        ("output", "LOGS/slurm-3461753.out"), ("seff report", "LOGS/seff-3461753.txt")]
 
 
 def test_sacct_rows_take_array_tasks_and_steps_of_the_job() -> None:

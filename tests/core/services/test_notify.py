@@ -136,7 +136,7 @@ def test_past_the_hourly_limit_the_rest_come_as_one_digest_then_wait(store: Loca
 def _stuck_pipeline() -> dict[str, object]:
     from core.demo import demo_orchestration
 
-    content = load_management(dump_management(demo_orchestration()))
+    content = load_management(dump_management(demo_orchestration(3)))  # the demo's run under way: active jobs
     assert isinstance(content, dict)
     return content
 
@@ -182,7 +182,7 @@ def test_stuck_pipelines_and_quotas_are_items_with_their_management_links(
     assert stuck.link == ("Management object",
                           "https://monitor.example.org/management?object=MANAGEMENT%2F1.json")
     quota = kinds["quota"]
-    assert quota.subject == "Quota: /users/csc on lumi over 90 % (capacity)"
+    assert quota.subject == "Quota: /users/virtanem on lumi over 90 % (capacity)"
     assert "capacity used 95%" in quota.body
     assert quota.link[1] == "https://monitor.example.org/management?platform=lumi"
 

@@ -8,12 +8,14 @@ from core.services import findings as findings_service
 from core.services import runs, sacct, sacct_selection
 from core.settings import Settings
 from core.store.local import LocalStore
+from tests import samples
 
 
 def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -> None:
     seed_demo(store, settings)
+    samples.seed_public_runs(store, settings, ["hyak-default"])  # a big public run beside the demo's
     listed = sacct.list_runs(store, settings)
-    assert len(listed) == len(SACCT_RUNS)
+    assert len(listed) == len(SACCT_RUNS) + 1
     hyak = next(r for r in listed if r.name.endswith("hyak-default"))
     frame = sacct.combine([runs.load_described_run(store, "mlch-for-air", hyak.object)[0]])
     assert len(frame) == 2292

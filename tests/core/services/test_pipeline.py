@@ -1,0 +1,85 @@
+"""core.services.pipeline: one pipeline run joined across Management, TIMES and SACCT by the README's rules."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from core.demo import seed_demo
+from core.models import Job, Status
+from core.services import management, pipeline, runs, sacct
+from core.settings import Settings
+from core.store.local import LocalStore
+
+
+def _load(store: LocalStore, settings: Settings, name: str) -> pipeline.PipelineRun:
+    bucket = sacct.forwarder_bucket(settings)
+    return pipeline.load_pipeline_run(store, settings, name,
+                                      lambda ref: runs.load_described_run(store, bucket, ref.object))
+
+
+@pytest.mark.parametrize(("name", "times"), [("MANAGEMENT/3.json", "run-3"), ("MANAGEMENT/old/12.json", "run-12"),
+                                             ("MANAGEMENT/latest.json", None)])
+def test_a_management_object_names_its_times_run(name: str, times: str | None) -> None:
+    assert pipeline.times_run_of(name) == times
+
+
+@pytest.mark.parametrize(("tres", "gpus"), [("billing=40,cpu=40,gres/gpu:v100=4,gres/gpu=4,mem=128G,node=1", 4.0),
+                                            ("cpu=4,gres/gpu:a100_1g.5gb=1,mem=17500M,node=1", 1.0),
+                                            ("cpu=8,mem=32G,node=1", 0.0)])
+def test_gpus_come_from_alloctres_typed_entries_included(tres: str, gpus: float) -> None:
+    assert pipeline.gpu_count(tres) == gpus
+    assert math.isnan(pipeline.gpu_count(None))
+
+
+def test_run_one_of_the_demo_joins_stages_and_every_platforms_jobs(store: LocalStore, settings: Settings) -> None:
+    seed_demo(store, settings)
+    run = _load(store, settings, "MANAGEMENT/1.json")
+    assert run.times_run == "run-1" and run.notes == []
+    assert run.stages["stage"].tolist() == ["start", "config", "run", "store"]
+    # 16 jobs: the sweep's 8 tasks grouped under 3462001.
+    assert len(run.jobs) == 16 and (run.jobs["group"] == "3462001").sum() == 8
+    assert set(run.jobs["platform"]) == {"puhti", "mahti", "roihu", "lumi"}
+    train = run.jobs.set_index("job-id").loc["21538102"]
+    assert (train["wait-seconds"], train["run-seconds"], train["gpus"]) == (1320, 6480, 4)
+    assert train["gpu-hours"] == pytest.approx(7.2)  # 4 GPUs × 1.8 h
+    # Every job was submitted while the run stage ran: its figures are the jobs'.
+    stages = pipeline.stage_summary(run).set_index("stage")
+    assert stages.loc["run", "jobs"] == 16 and stages.loc["run", "failed"] == 2
+    assert stages.loc["start", "jobs"] == 0 and pd.isna(stages.loc["start", "core-hours"])  # nothing recorded
+    platforms = pipeline.platform_summary(run).set_index("platform")
+    assert platforms.loc["mahti", "billed CSC CPU BU"] == pytest.approx(100 * 309 / 3600)  # 3459879, medium
+    # The sweep's 8 MIG slices: 15 GPU BU per slice-hour, in their own pool.
+    slices = run.jobs[run.jobs["group"] == "3462001"]["run-seconds"].sum() / 3600
+    assert platforms.loc["mahti", "billed CSC GPU BU"] == pytest.approx(15 * slices)
+    path = pipeline.critical_path(run)
+    assert path["job-id"].tolist()[-1] == "7340020"  # LUMI's finetune ended last
+    bars = pipeline.segments(run)
+    assert set(bars["kind"]) == {"stage", "wait", "run"}
+    assert (bars["end"] >= bars["begin"]).all()
+
+
+def test_what_cannot_be_matched_is_named(store: LocalStore, settings: Settings) -> None:
+    seed_demo(store, settings)
+    bucket = management.submitter_bucket(settings)
+    orchestration = management.load_orchestration(store, bucket, "MANAGEMENT/3.json")
+    orchestration.platforms["roihu"].jobs.append(Job(path="/users/mvirtane/x.sh", id="899999",
+                                                     status=Status(start=True, config=True, submit=True)))
+    from core.serialize import dump_management
+
+    store.put_object(bucket, "MANAGEMENT/latest.json", dump_management(orchestration))
+    run = _load(store, settings, "MANAGEMENT/latest.json")
+    assert run.notes[0] == "MANAGEMENT/latest.json has no run number, so no TIMES run can be matched to it."
+    assert sorted(run.notes[1:]) == [
+        "lumi: /users/virtanem/export.sh has no job id (never submitted; new).",
+        "mahti: /users/mvirtane/sweep.sh has no job id (never submitted; started).",
+        "roihu: job 899999 (/users/mvirtane/x.sh) has no sacct record yet in the stored roihu runs.",
+    ]
+    assert run.stages.empty
+    # Two runs side by side: run 2 waited longer on Puhti than run 1.
+    first, second = (_load(store, settings, f"MANAGEMENT/{n}.json") for n in (1, 2))
+    compared = pipeline.compare(first, second)
+    puhti = compared[(compared["platform"] == "puhti") & (compared["figure"] == "queue wait seconds")].iloc[0]
+    assert puhti["change"] == puhti["MANAGEMENT/2.json"] - puhti["MANAGEMENT/1.json"] > 0
