@@ -9,7 +9,7 @@ import pandas as pd
 from core.sacct import parse_sacct
 from core.sacct.bounds import out_of_range
 from core.serialize import frame_to_parquet
-from core.services.sacct import load_run_and_metadata
+from core.services.runs import load_described_run
 from core.store.local import LocalStore
 from tests.samples import sacct
 
@@ -33,6 +33,6 @@ def test_a_stored_run_with_inf_and_1e20_is_read_with_those_values_empty(tmp_path
     frame = pd.DataFrame({"job-id": ["1", "2"], "state": ["COMPLETED", "FAILED"],
                           "elapsed-seconds": [math.inf, 60.0], "submit-time": [1e20, 1.7e9]})
     store.put_object("b", "ARTIFACTS/SACCT/r.parquet", frame_to_parquet(frame))
-    read, _ = load_run_and_metadata(store, "b", "ARTIFACTS/SACCT/r.parquet")
+    read, _ = load_described_run(store, "b", "ARTIFACTS/SACCT/r.parquet")
     assert read["elapsed-seconds"].isna().tolist() == [True, False]
     assert read["submit-time"].isna().tolist() == [True, False]
