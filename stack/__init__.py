@@ -24,9 +24,8 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -260,11 +259,18 @@ def stop(directory: Path | str) -> None:
     if not path.exists():
         return
     pids: dict[str, int] = json.loads(path.read_text())
-    for pid in pids.values():
+    stop_process_groups(pids.values(), grace=10)
+    path.unlink()
+
+
+def stop_process_groups(pids: Iterable[int], grace: float) -> None:
+    """SIGTERM each process group, then SIGKILL the ones still there after ``grace`` seconds in all."""
+    groups = list(pids)
+    for pid in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for pid in pids.values():
+    deadline = time.monotonic() + grace
+    for pid in groups:
         while time.monotonic() < deadline:
             try:
                 os.killpg(pid, 0)
@@ -274,7 +280,6 @@ def stop(directory: Path | str) -> None:
         else:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-    path.unlink()
 
 
 def stop_service(directory: Path | str, name: str) -> None:

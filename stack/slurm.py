@@ -26,7 +26,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import stat
 import subprocess
@@ -34,6 +33,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from stack import stop_process_groups
 
 #: Daemons and tools the cluster needs, from Debian's packages.
 REQUIRED = ("munged", "mungekey", "mariadbd", "mariadb-install-db", "mariadb", "slurmdbd", "slurmctld", "slurmd",
@@ -262,21 +263,8 @@ def stop(directory: Path | str) -> None:
     pids: dict[str, int] = json.loads(path.read_text())
     _cancel_jobs(base)
     for group in (("slurmd", "slurmctld"), ("slurmdbd",), ("mariadbd", "munged")):
-        alive = [pids[name] for name in group if name in pids]
-        for pid in alive:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5  # the state is thrown away: no need for a slow clean shutdown
-        for pid in alive:
-            while time.monotonic() < deadline:
-                try:
-                    os.killpg(pid, 0)
-                except (ProcessLookupError, PermissionError):
-                    break
-                time.sleep(0.1)
-            else:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
+        # The state is thrown away: no need for a slow clean shutdown.
+        stop_process_groups((pids[name] for name in group if name in pids), grace=5)
     path.unlink()
 
 

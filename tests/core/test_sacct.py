@@ -13,13 +13,7 @@ from core.errors import SacctParseError
 from core.sacct import column_name, job_metrics, kebab, parse_sacct, to_parsable2
 from tests import samples
 
-FIELDS_06 = (
-    "JobID,JobName,User,Partition,NodeList,NNodes,NCPUs,NTasks,State,Submit,Start,End,Timelimit,Elapsed,TotalCPU,"
-    "CPUTime,UserCPU,SystemCPU,ReqMem,MaxRSS,MaxVMSize,ReqTRES,AllocTRES,TRESUsageInMax,TRESUsageInTot,"
-    "TRESUsageOutTot,MaxDiskRead,MaxDiskWrite,MaxRSSNode,MaxRSSTask,MaxVMSizeNode,MaxVMSizeTask,MaxDiskReadNode,"
-    "MaxDiskReadTask,MaxDiskWriteNode,MaxDiskWriteTask,Comment"
-).split(",")
-FIELDS_07 = "JobID,User,Group,State,Cluster,AllocCPUS,REQMEM,TotalCPU,Elapsed,MaxRSS,ExitCode,NNodes,NTasks".split(",")
+FIELDS_06, FIELDS_07 = samples.FIELDS_06, samples.FIELDS_07
 
 
 def sample(name: str) -> bytes:
