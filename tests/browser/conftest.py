@@ -107,7 +107,7 @@ def browser() -> Iterator[object]:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic",
                   # No name but the app's resolves: whatever a page asks of another host goes nowhere.
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"],
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"],
         )
         try:
             yield instance
