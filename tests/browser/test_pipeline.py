@@ -82,3 +82,28 @@ def test_a_pipeline_run_on_one_axis_opens_its_jobs_and_compares_two_runs(demo_ap
     expect(main.locator(".js-plotly-plot")).to_have_count(2, timeout=90_000)
     assert _params(page.url) == {"object": ["MANAGEMENT/2.json"], "compare": ["MANAGEMENT/1.json"]}
     print(screenshot(page, "pipeline-compare"))
+
+
+def test_a_job_bar_in_the_timeline_opens_its_job_page(demo_app: str, page: Page) -> None:
+    page.goto(f"{demo_app}/pipeline?object=MANAGEMENT/1.json")
+    wait_idle(page, "Pipeline")
+    plot = page.locator('[data-testid="stMain"] .js-plotly-plot').first
+    expect(plot).to_be_visible(timeout=60_000)
+    # The lane of Mahti's job 3459879: its tick's height is where its bars are drawn.
+    tick = plot.locator(".ytick text", has_text="mahti · 3459879")
+    expect(tick).to_have_count(1)
+    tick_box = tick.bounding_box()
+    lane_y = tick_box["y"] + tick_box["height"] / 2
+    boxes = plot.locator(".bars .point path").evaluate_all(
+        "els => els.map(e => { const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; })")
+    bars = [b for b in boxes if b[2] > 2 and b[3] > 2 and b[1] <= lane_y <= b[1] + b[3]]
+    assert bars, "a bar is drawn in the job's lane"
+    x, y, width, height = max(bars, key=lambda b: b[2])  # its longest part: the run
+    page.mouse.move(x + width / 2, y + height / 2)
+    page.mouse.click(x + width / 2, y + height / 2)
+    expect(page).to_have_url(re.compile(r"/job\?"), timeout=90_000)
+    params = _params(page.url)
+    assert params["job"] == ["3459879"] and params["platform"] == ["mahti"]
+    assert params["object"] == ["MANAGEMENT/1.json"]
+    wait_idle(page, "Job 3459879")
+    _no_error(page)
