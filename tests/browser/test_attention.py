@@ -107,13 +107,14 @@ def test_platforms_view_compares_platforms_on_shared_axes(demo_app: str, page: P
     wait_idle(page, "SACCT")
     _no_error(page)
     plots = page.locator(".js-plotly-plot")
-    expect(plots).to_have_count(4, timeout=30_000)
+    expect(plots).to_have_count(6, timeout=30_000)
     titles = " ".join(page.locator(".js-plotly-plot .gtitle").evaluate_all("els => els.map(e => e.textContent)"))
     for title in ("Queue wait per platform", "Failure rate per platform", "Efficiency per platform",
-                  "Allocated core-hours per platform"):
+                  "Allocated core-hours per platform", "Allocated GPU-hours per platform",
+                  "Billed per platform, one panel per pool"):
         assert title in titles
-    # Every figure lists the platforms in one order: puhti, mahti, roihu, lumi.
-    for index in range(4):
+    # Every one-axis figure lists the platforms in one order: puhti, mahti, roihu, lumi (billing has a panel a pool).
+    for index in range(5):
         ticks = plots.nth(index).locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
         assert ticks == ["puhti", "mahti", "roihu", "lumi"], (index, ticks)
     expect(_main(page).locator('[data-testid="stDataFrame"]').last).to_contain_text("roihu")
