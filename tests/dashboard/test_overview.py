@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def test_overview_names_stuck_pipelines_and_full_quotas(open_page: OpenPage, mon
     assert "Stuck pipelines: 1" in heads
     shown = texts(at)
     # Runs 1 and 2 ended; run 3 is under way and has not changed for longer than the limit.
-    assert "multi-cloud-hpc-integration (MANAGEMENT/3.json): no change for 0 h 00 min" in shown
+    # How long: since the demo was seeded for this test session (minutes on a loaded machine).
+    assert re.search(r"multi-cloud-hpc-integration \(MANAGEMENT/3\.json\): no change for \d+ h \d\d min", shown)
     assert "Quotas over 15 %: 2" in heads
     quotas = next(d.value for d in at.dataframe if "over" in d.value.columns)
     # Puhti's Ray experiments projappl uses 19K of 100K files; Mahti's home 3.045G of 10G.
