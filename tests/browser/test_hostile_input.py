@@ -157,7 +157,8 @@ def test_markup_in_job_names_object_names_metadata_and_management_is_text(
     wait_idle(page, "SACCT")
     _no_crash(page)
     for view in ("Elapsed", "Timeline", "Table"):
-        button = page.get_by_role("button", name=view, exact=True)
+        # The views are a segmented control: its options are radio buttons named by their text.
+        button = page.get_by_role("radio", name=view, exact=True)
         expect(button).to_have_count(1)  # every view is offered: a vanished button fails, not passes
         button.click()
         wait_idle(page)
