@@ -22,6 +22,12 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
 # not stop it: an invisible word joiner (U+2060) inside the pattern does, and the text still reads the same.
 _AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto|file|data|javascript)(?=\\:)|\bwww(?=\\\.)|@(?=\w))")
 _WORD_JOINER = "\u2060"
+# A colon and the name after it: it starts an icon or emoji code (``:material/home:``, ``:smile:``, ``:100:``) when
+# the name has a letter (or is one of the all-digit emoji codes) and a colon follows, a directive (``:red[...]``)
+# when ``[`` follows. The name stops before the next colon, so codes that share a colon are each found. One pass,
+# no backtracking: a single class repeated.
+_ICON_START = re.compile(r":[\w+\-/]*")
+_ALL_DIGIT_CODES = frozenset({"100", "1234"})
 _PLOTLY_MARKUP = re.compile(r"[<>&]")
 # What a terminal acts on: C0 and C1 controls but newline and tab (escape sequences, carriage return, backspace,
 # bell), the line and paragraph separators, and the bidirectional overrides that reorder what is shown.
@@ -53,11 +59,19 @@ def markdown_plain(text: object) -> str:
         The text with every character Markdown acts on backslash-escaped, and autolinks and icon codes broken by a
         word joiner (a newline stays a newline).
     """
-    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
-    # Streamlit turns ``:material/name:`` (and ``:emoji:`` short codes) into icons by plain text replacement before
-    # Markdown resolves escapes: a word joiner after each colon keeps them text.
-    escaped = escaped.replace("\\:", "\\:" + _WORD_JOINER)
-    return _AUTOLINK.sub(lambda match: match.group(1) + _WORD_JOINER, escaped)
+    raw = str(text)
+    # Streamlit turns ``:material/name:`` (and ``:emoji:`` short codes, ``:red[...]``) into icons and colours by plain
+    # text replacement before Markdown resolves escapes: a word joiner after a colon that starts one keeps it text.
+    # Other colons stay as typed, so a time or a directive (``--time=00:56:00``) copies as it reads.
+    parts, last = [], 0
+    for match in _ICON_START.finditer(raw):
+        name, after = match.group()[1:], raw[match.end():match.end() + 1]
+        code = after == ":" and (any(c.isascii() and c.isalpha() for c in name) or name in _ALL_DIGIT_CODES)
+        if code or (after == "[" and name):
+            parts += [_MARKDOWN_PUNCTUATION.sub(r"\\\1", raw[last:match.start()]), "\\:" + _WORD_JOINER]
+            last = match.start() + 1
+    parts.append(_MARKDOWN_PUNCTUATION.sub(r"\\\1", raw[last:]))
+    return _AUTOLINK.sub(lambda match: match.group(1) + _WORD_JOINER, "".join(parts))
 
 
 def terminal_plain(text: object) -> str:

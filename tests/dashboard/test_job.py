@@ -49,8 +49,8 @@ def test_job_page_joins_management_sacct_and_logs(open_page: OpenPage, store_dir
     assert advice["Ask next time"].tolist() == ["--cpus-per-task=2 (busy cores + 20%)", "--mem=500M (peak + 20%)"]
     # Labels render Markdown, so the object names in them are escaped.
     seff_size = len(LocalStore(store_dir).get_object("mlch-pipe-user-example-com", "LOGS/seff-3459879.txt")[1])
-    assert [e.label for e in at.expander] == ["output\\:\u2060 LOGS/slurm\\-3459879\\.out \\(16\\.88 KiB\\)",
-                                              f"seff report\\:\u2060 LOGS/seff\\-3459879\\.txt \\({seff_size} B\\)"]
+    assert [e.label for e in at.expander] == ["output\\: LOGS/slurm\\-3459879\\.out \\(16\\.88 KiB\\)",
+                                              f"seff report\\: LOGS/seff\\-3459879\\.txt \\({seff_size} B\\)"]
     assert "No error lines found" in shown
     assert any(c.value.startswith("Job ID: 3459879\nCluster: mahti\nState: COMPLETED") for c in at.code)
 
@@ -111,7 +111,7 @@ def test_job_page_refuses_a_link_without_a_job(open_page: OpenPage) -> None:
     at = _job_page(open_page, job="[x](javascript:alert(1))")
     # The URL's text is shown escaped, never as a Markdown link.
     assert [e.value for e in at.error] == [
-        "This link does not name a job: '\\[x\\]\\(javascript\u2060\\:\u2060alert\\(1\\)\\)' is not a Slurm job id."]
+        "This link does not name a job: '\\[x\\]\\(javascript\u2060\\:alert\\(1\\)\\)' is not a Slurm job id."]
     assert not at.metric and not at.dataframe
 
 
