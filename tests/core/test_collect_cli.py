@@ -134,7 +134,7 @@ def test_collect_into_swift_keeps_no_local_state_and_a_refusing_store_is_one_lin
     slurm.reset_calls()
     wrong = {**env, "CSC_PASSWORD": "not-the-password-18"}
     line = one_error_line(hpc_monitor(["collect", "--cluster", "testcluster"], wrong, work))
-    assert line.startswith("hpc-monitor: error: Could not collect: authentication failed")
+    assert line.startswith("hpc-monitor: error: Could not collect: Keystone refused the credentials of user alice")
     assert "not-the-password-18" not in line and slurm.calls() == []
 
 
