@@ -121,7 +121,7 @@ class PoolBudget:
                 f"{self.burn_per_day:,.1f} per day; {when}.")
 
 
-def _job_day(jobs: pd.DataFrame) -> pd.Series:
+def job_day(jobs: pd.DataFrame) -> pd.Series:
     """When each job was billed, as epoch seconds: its End, else its Start (running), else Submit."""
     when = pd.Series(np.nan, index=jobs.index, dtype="float64")
     for column in ("end-time", "start-time", "submit-time"):
@@ -142,7 +142,7 @@ def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None) 
     moment = now or datetime.now(UTC)
     today = moment.date()
     since = (moment - timedelta(days=BURN_DAYS)).timestamp()
-    when = _job_day(jobs) if len(jobs) else pd.Series(dtype="float64")
+    when = job_day(jobs) if len(jobs) else pd.Series(dtype="float64")
     out = []
     for pool, allocated in allocations.items():
         mine = jobs["billing-unit"] == pool if "billing-unit" in jobs.columns else pd.Series(False, index=jobs.index)

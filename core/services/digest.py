@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 
 from core.delivery import Message
@@ -59,13 +58,6 @@ def _job_extras(frame: pd.DataFrame) -> pd.DataFrame:
     return out.drop_duplicates(["run", "job-id"])
 
 
-def _job_time(jobs: pd.DataFrame) -> pd.Series:
-    when = pd.Series(np.nan, index=jobs.index, dtype="float64")
-    for column in ("end-time", "start-time", "submit-time"):
-        if column in jobs.columns:
-            when = when.fillna(pd.to_numeric(jobs[column], errors="coerce").astype("float64"))
-    return when
-
 
 def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int = 7) -> tuple[list[ProjectWeek],
                                                                                               list[str]]:
@@ -93,7 +85,7 @@ def weekly(store: ObjectStore, settings: Settings, now: datetime, *, days: int =
     jobs["job-id"] = jobs["job-id"].astype(str)
     jobs = jobs.merge(_job_extras(frame), on=["run", "job-id"], how="left")
     jobs["project"] = jobs["project"].fillna(NO_ACCOUNT)
-    when = _job_time(jobs)
+    when = cost_service.job_day(jobs)
     jobs = jobs[(when >= start.timestamp()) & (when < end.timestamp())].reset_index(drop=True)
     if jobs.empty:
         return [], problems
