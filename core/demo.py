@@ -170,6 +170,16 @@ class SeedReport:
     skipped: int
 
 
+def seed_new_store(store: ObjectStore, settings: Settings) -> SeedReport:
+    """Seed the demo into a store that holds no bucket yet; leave a store in use as it is.
+
+    A demo object the user deleted stays deleted: only a new (empty) embedded store gets the demo.
+    """
+    if store.list_buckets():
+        return SeedReport([], 0)
+    return seed_demo(store, settings)
+
+
 def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
     """Write the demo objects that are missing; leave every existing object alone."""
     user = settings.pipeline_user

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.demo import seed_demo
+from core.demo import seed_new_store
 from core.naming import format_user
 from core.services import session as session_service
 from core.settings import load_settings
@@ -24,8 +24,8 @@ st.set_page_config(page_title="HPC MLOps monitor", page_icon=str(Path(__file__).
 
 @st.cache_resource(show_spinner="Preparing the demo data…")
 def _seed_local_store(root: str, prefix: str, user: str, timezone: str) -> int:
-    """Seed the embedded store once per process and root (idempotent: only missing objects are written)."""
-    return len(seed_demo(LocalStore(root), load_settings()).written)
+    """Seed a new embedded store once per process and root; a store that already holds buckets is left as it is."""
+    return len(seed_new_store(LocalStore(root), load_settings()).written)
 
 
 # The demo is seeded for the configured pipeline user only, whatever user a session picks.

@@ -41,6 +41,18 @@ def priced(jobs: pd.DataFrame, platform: pd.Series, settings: Settings) -> pd.Da
                        **{"billing-unit": billing["billing-unit"].to_numpy()})
 
 
+def once_per_job(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Each job once: its first record per platform and job id, runs coming newest stored first.
+
+    A job held by two stored runs (overlapping uploads, an upload and a collect) is one job: every total, the budget
+    and a pipeline's cost count it once, from its newest record.
+    """
+    key = [c for c in ("platform", "job-id") if c in jobs.columns]
+    if jobs.empty or "job-id" not in key:
+        return jobs
+    return jobs[~jobs.duplicated(key, keep="first")]
+
+
 @dataclass(frozen=True)
 class PoolTotal:
     """What the jobs were billed from one pool, and over how many jobs."""
@@ -54,6 +66,7 @@ def pool_totals(jobs: pd.DataFrame) -> list[PoolTotal]:
     """Sums per pool of :func:`priced` jobs in :data:`core.billing.POOLS` order; pools without a billed job left out."""
     if jobs.empty or "billed" not in jobs.columns:
         return []
+    jobs = once_per_job(jobs)
     out = []
     for pool in POOLS:
         mine = jobs.loc[jobs["billing-unit"] == pool, "billed"].dropna()
@@ -63,7 +76,8 @@ def pool_totals(jobs: pd.DataFrame) -> list[PoolTotal]:
 
 
 def unbilled(jobs: pd.DataFrame) -> int:
-    """Jobs no rule billed (unknown platform or partition, or a GPU count sacct did not print)."""
+    """Jobs no rule billed (unknown platform or partition, or a GPU count sacct did not print), each counted once."""
+    jobs = once_per_job(jobs)
     return int(jobs["billed"].isna().sum()) if "billed" in jobs.columns else len(jobs)
 
 
@@ -73,8 +87,8 @@ def totals_caption(totals: list[PoolTotal], not_billed: int) -> str:
     text = "; ".join(parts) if parts else "No job billed"
     rest = f"; {not_billed:,} job{'s' if not_billed != 1 else ''} not billed (platform or partition unknown, or no " \
            "GPU count printed)" if not_billed else ""
-    return (f"{text}{rest}. Each pool is billed apart and never added to another; a running job counts what it has "
-            "been billed so far (README: billing).")
+    return (f"{text}{rest}. A job held by several runs counts once; each pool is billed apart and never added to "
+            "another; a running job counts what it has been billed so far (README: billing).")
 
 
 def job_formula(job: Mapping[str, object], settings: Settings) -> str | None:
@@ -133,12 +147,14 @@ def job_day(jobs: pd.DataFrame) -> pd.Series:
 def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None) -> list[PoolBudget]:
     """Every pool that has an allocation (BUDGET_* settings), against :func:`priced` jobs of the stored runs.
 
-    ``used`` sums every billed job of the pool; the burn rate is the billing of jobs that ended (or, running, started)
-    in the last :data:`BURN_DAYS` days, per day; the projected date is today + (allocated − used) / burn.
+    ``used`` sums every billed job of the pool (each job once: :func:`once_per_job`); the burn rate is the billing of
+    jobs that ended (or, running, started) in the last :data:`BURN_DAYS` days, per day; the projected date is
+    today + (allocated − used) / burn.
     """
     allocations = settings.budget.allocations()
     if not allocations:
         return []
+    jobs = once_per_job(jobs)
     moment = now or datetime.now(UTC)
     today = moment.date()
     since = (moment - timedelta(days=BURN_DAYS)).timestamp()

@@ -349,9 +349,10 @@ def test_management_says_what_each_platforms_jobs_cost_so_far(open_page: OpenPag
     from core.sacct import parse_sacct
     from core.serialize import frame_to_parquet
 
-    # Job 3459879 of the demo's Management object (mahti), stored again with its partition and GPUs.
+    # Job 3470110, the Mahti job of the newest Management object (the one the page opens on), stored again in a newer
+    # run as a GPU job: the newest stored record of a job is the one billed.
     text = ("JobID|Partition|State|Elapsed|AllocCPUS|NNodes|AllocTRES\n"
-            "3459879|gpumedium|COMPLETED|02:00:00|128|1|cpu=128,gres/gpu:a100=4,mem=400G,node=1\n")
+            "3470110|gpumedium|COMPLETED|02:00:00|128|1|cpu=128,gres/gpu:a100=4,mem=400G,node=1\n")
     LocalStore(store_dir).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-mahti-gpu.parquet",
                                      frame_to_parquet(parse_sacct(text).frame),
                                      metadata={"version": 1, "platform": "mahti"})

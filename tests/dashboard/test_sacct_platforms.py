@@ -62,8 +62,12 @@ def test_platforms_view_compares_the_four_platforms(open_page: OpenPage) -> None
     charts = at.get("plotly_chart")
     assert len(charts) == 6  # queue wait, failures, efficiency, core-hours, GPU-hours, billing per pool
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts]
-    # The demo's runs name no partition with a billing rule and no GPU: both say so instead of drawing zeros.
-    assert titles[4:] == ["GPU-hours per platform", "Billed per platform"]
+    assert titles[4:] == ["Allocated GPU-hours per platform", "Billed per platform, one panel per pool"]
+    # Every platform of the demo ran GPU jobs, and each pool is a panel of its own (never added together).
+    gpu, billed = (json.loads(c.proto.spec) for c in charts[4:])
+    assert sorted(t["name"] for t in gpu["data"]) == ["lumi", "mahti", "puhti", "roihu"]
+    assert [a["text"] for a in billed["layout"]["annotations"]] == ["LUMI GPU-hours", "LUMI core-hours", "CSC CPU BU",
+                                                                    "CSC GPU BU"]
     table = at.dataframe[-1].value
     assert table["platform"].tolist() == ["puhti", "mahti", "roihu", "lumi"]
     mahti = table.set_index("platform").loc["mahti"]

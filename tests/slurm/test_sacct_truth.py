@@ -192,9 +192,13 @@ def test_every_format_gives_the_same_figures(slurm_jobs: GroundTruth, figure: st
             else:
                 # Text prints ms of CPU and KiB of memory, JSON µs and bytes, --units=M hundredths of a MiB; sampled
                 # TRES CPU time is whole seconds in text, ms in JSON.
-                sampled = metrics(slurm_jobs, fmt).loc[name, "total-cpu-source"] == CPU_FROM_TRES
-                slack = {"total-cpu-seconds": 1.0 if sampled else 0.002, "max-rss": 0.006 * MIB,
-                         "cpu-efficiency": 0.1 if sampled else 0.002}.get(figure, 0.0)
+                # An efficiency's slack is its figure's slack over what it is divided by.
+                row = metrics(slurm_jobs, fmt).loc[name]
+                sampled = row["total-cpu-source"] == CPU_FROM_TRES
+                cpu_slack = 1.0 if sampled else 0.002
+                slack = {"total-cpu-seconds": cpu_slack, "max-rss": 0.006 * MIB,
+                         "cpu-efficiency": cpu_slack / (row["elapsed-seconds"] * row["alloc-cpus"]),
+                         "memory-efficiency": 0.006 * MIB / row["req-mem-bytes"]}.get(figure, 0.0)
                 assert got == pytest.approx(expected, rel=1e-3, abs=slack), (fmt, name, got, expected)
 
 

@@ -70,3 +70,23 @@ def test_pipeline_cost_per_platform_from_the_runs_that_hold_its_jobs() -> None:
     assert table.loc["puhti", "CSC GPU BU"] == 152.8 and table.loc["puhti", "CSC CPU BU"] == 15.0  # array: 10 + 5
     assert table.loc["lumi", "with a sacct record"] == 1 and table.loc["lumi", "LUMI GPU-hours"] == 24.0
     assert pd.isna(table.loc["lumi", "CSC CPU BU"])
+
+
+def test_a_job_held_by_two_stored_runs_is_billed_once_from_its_newest_record() -> None:
+    # Job 7 was uploaded twice (runs newest stored first): running at 10 BU, then finished at 40 BU; job 8 is on
+    # another platform with the same id as a Puhti job, so it is a job of its own.
+    jobs = pd.DataFrame({
+        "run": ["week-2", "week-2", "week-1", "week-1"],
+        "platform": ["puhti", "lumi", "puhti", "puhti"],
+        "job-id": ["7", "7", "7", "9"],
+        "billed": [40.0, 2.0, 10.0, 5.0],
+        "billing-unit": ["CSC CPU BU", "LUMI core-hours", "CSC CPU BU", "CSC CPU BU"],
+        "end-time": [NOW.timestamp() - DAY] * 4,
+    })
+    totals = {t.pool: (t.amount, t.jobs) for t in cost.pool_totals(jobs)}
+    assert totals == {"CSC CPU BU": (45.0, 2), "LUMI core-hours": (2.0, 1)}
+    settings = load_settings(None, {"BUDGET_CSC_CPU_BU": "100"})
+    (budget,) = cost.budget(jobs, settings, NOW)
+    assert (budget.used, budget.jobs) == (45.0, 2)
+    spent = cost.pipeline_cost({"puhti": ["7", "9"]}, jobs).set_index("platform")
+    assert spent.loc["puhti", "CSC CPU BU"] == 45.0
