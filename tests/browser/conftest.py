@@ -24,6 +24,9 @@ from typing import Any
 
 import pytest
 
+from core.demo import seed_demo
+from core.settings import load_settings
+from core.store.local import LocalStore
 from stack.app import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +34,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = int(float(os.environ.get("BROWSER_TIMEOUT_S", "180")) * 1000)
 _screenshots: list[Path] = []
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def demo_store(workdir: Path) -> LocalStore:
+    """The local store the app in ``workdir`` will use, seeded with the demo (the app seeds only a new, empty store)."""
+    root = workdir / "store"
+    store = LocalStore(root)
+    seed_demo(store, load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(root)}))
+    return store
 
 
 def start_app(workdir: Path, extra_env: Mapping[str, str], script: str = "dashboard/app.py") -> Iterator[str]:

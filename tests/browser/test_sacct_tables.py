@@ -26,10 +26,9 @@ from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
 from core.services.tables import aligned_durations
 from core.settings import load_settings
-from core.store.local import LocalStore
 from core.units import slurm_duration
 from tests import samples
-from tests.browser.conftest import choose_sacct_file, start_app, wait_idle
+from tests.browser.conftest import choose_sacct_file, demo_store, start_app, wait_idle
 from tests.samples import FIELDS_07
 
 pytestmark = pytest.mark.browser
@@ -150,9 +149,8 @@ def _check_findings(page: Page, scope: Locator, table: Locator, count: int, tmp_
 def samples_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a local store holding, besides the demo, the public samples of other sites as runs."""
     workdir = tmp_path_factory.mktemp("samples-app")
-    root = workdir / "store"
-    samples.seed_public_runs(LocalStore(root), load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(root)}),
-                             ["alpine-4-months", "habrok-gpu"])
+    settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(workdir / "store")})
+    samples.seed_public_runs(demo_store(workdir), settings, ["alpine-4-months", "habrok-gpu"])
     yield from start_app(workdir, {})
 
 
@@ -243,8 +241,8 @@ def big_run_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     lines += [f"{8000000 + i}|job{i}|small|COMPLETED|0:0|1|1|1|{e}|10-00:00:00|00:00:01|1G|100M|"
               "2024-05-01T10:00:00|2024-05-01T10:00:00|2024-05-01T11:00:00" for i, e in enumerate(elapsed)]
     frame = parse_sacct("\n".join(lines) + "\n").frame
-    LocalStore(workdir / "store").put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-big.parquet",
-                                            frame_to_parquet(frame), metadata={"version": 1, "platform": "other"})
+    demo_store(workdir).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-big.parquet",
+                                   frame_to_parquet(frame), metadata={"version": 1, "platform": "other"})
     yield from start_app(workdir, {})
 
 

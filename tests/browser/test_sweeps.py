@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
-from core.store.local import LocalStore
-from tests.browser.conftest import TIMEOUT_MS, screenshot, start_app, wait_idle
+from tests.browser.conftest import TIMEOUT_MS, demo_store, screenshot, start_app, wait_idle
 from tests.core.sacct.test_sweeps import array_text
 
 pytestmark = pytest.mark.browser
@@ -25,9 +24,9 @@ RUN = "user-example-com-sweep-lr"
 def sweep_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a local store holding, besides the demo, a 40-task array with a failed and an OOM task."""
     workdir = tmp_path_factory.mktemp("sweep-app")
-    LocalStore(workdir / "store").put_object("mlch-for-air", f"ARTIFACTS/SACCT/{RUN}.parquet",
-                                            frame_to_parquet(parse_sacct(array_text()).frame),
-                                            metadata={"version": 1, "platform": "mahti"})
+    demo_store(workdir).put_object("mlch-for-air", f"ARTIFACTS/SACCT/{RUN}.parquet",
+                                   frame_to_parquet(parse_sacct(array_text()).frame),
+                                   metadata={"version": 1, "platform": "mahti"})
     yield from start_app(workdir, {})
 
 
