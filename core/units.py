@@ -43,6 +43,23 @@ def slurm_duration(seconds: float | None) -> str:
     return f"{sign}{f'{days}-' if days else ''}{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
+#: Units a chart's duration axis is drawn in, smallest first, with the seconds in one.
+DURATION_UNITS = (("s", 1), ("min", 60), ("h", 3600), ("days", 86400))
+
+
+def duration_unit(seconds: float) -> tuple[str, int]:
+    """The unit an axis of durations up to ``seconds`` reads best in, and the seconds in one of it.
+
+    The largest unit the value is at least two of, as Grafana picks a duration axis's unit from the data:
+    ``63`` → ``s``, ``790`` → ``min`` (13.2), ``93600`` → ``h`` (26), ``259200`` → ``days`` (3).
+    """
+    chosen = DURATION_UNITS[0]
+    for unit in DURATION_UNITS:
+        if abs(seconds) >= 2 * unit[1]:
+            chosen = unit
+    return chosen
+
+
 def iec_size(n: float | None, *, unknown: str = "") -> str:
     """Format a byte count in binary units with two decimals, as ``sacct --units`` and ``seff`` print sizes.
 

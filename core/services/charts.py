@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -10,6 +12,7 @@ from core.sacct import finished_that_ran
 from core.services import tables
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS, state_colour
 from core.text import plotly_plain, plotly_plain_frame
+from core.units import duration_unit
 
 #: Chart names of the efficiency columns, in Slurm's words.
 EFFICIENCY_NAMES = {"cpu-efficiency": "CPU eff.", "time-efficiency": "Time eff.", "memory-efficiency": "Mem eff."}
@@ -51,6 +54,27 @@ def plain(values: pd.Series) -> pd.Series:
     return values.astype("object").map(lambda v: "" if pd.isna(v) else plotly_plain(v))
 
 
+class Durations(NamedTuple):
+    """Durations as a chart shows them: on an axis in one unit picked from the data, as text where a user reads one."""
+
+    values: pd.Series  # the durations in ``unit``
+    text: pd.Series  # each as Slurm prints it, [D-]HH:MM:SS (labels and hover)
+    unit: str  # s, min, h or days: the axis title's unit
+
+
+def durations(seconds: pd.Series, largest: float | None = None) -> Durations:
+    """Seconds as every duration chart shows them (:func:`core.units.duration_unit` of the largest).
+
+    Args:
+        seconds: the durations in seconds (null when unknown).
+        largest: the value that picks the unit when the axis reaches past every duration (a timeline's end).
+    """
+    numbers = pd.to_numeric(seconds, errors="coerce").astype("float64")
+    top = numbers.abs().max() if largest is None else largest
+    unit, scale = duration_unit(0.0 if pd.isna(top) else float(top))
+    return Durations(numbers / scale, numbers.map(tables.duration_text), unit)
+
+
 def _labels(jobs: pd.DataFrame) -> pd.Series:
     """The job label charts use as a category: ``job`` (unique across runs) when present, else the job id."""
     return plain(jobs["job"] if "job" in jobs.columns else jobs["job-id"])
@@ -87,15 +111,15 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
     if len(data) > MAX_BARS:
         title = f"Elapsed per finished job: the longest {MAX_BARS} of {len(data):,}, longest first"
         data = data.head(MAX_BARS)
-    data = data.assign(hours=data["elapsed-seconds"] / 3600, label=_labels(data), state=plain(data["state"]),
-                       elapsed=data["elapsed-seconds"].map(tables.duration_text),
+    elapsed = durations(data["elapsed-seconds"])
+    data = data.assign(value=elapsed.values, label=_labels(data), state=plain(data["state"]), elapsed=elapsed.text,
                        name=plain(data["job-name"]) if "job-name" in data else "")
-    fig = px.bar(data, x="label", y="hours", color="state", color_discrete_map=STATE_COLOURS,
+    fig = px.bar(data, x="label", y="value", color="state", color_discrete_map=STATE_COLOURS,
                  custom_data=["elapsed", "name"])
     fig.update_traces(
         hovertemplate="%{x}<br>Elapsed %{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=data["label"].tolist(), title="job")
-    fig.update_yaxes(title="Elapsed (hours)")
+    fig.update_yaxes(title=f"Elapsed ({elapsed.unit})")
     return _finish(fig, title)
 
 
@@ -169,12 +193,15 @@ def job_timeline(jobs: pd.DataFrame) -> go.Figure:
     start = pd.to_datetime(data["start-time"], unit="s", utc=True)
     end = pd.to_datetime(data["end-time"], unit="s", utc=True) if "end-time" in data else start
     fig = go.Figure()
+    hover = "%{y}<br>%{base|%Y-%m-%d %H:%M:%S} + %{customdata}<extra>%{fullData.name}</extra>"
     if "submit-time" in data:
         submit = pd.to_datetime(data["submit-time"], unit="s", utc=True)
-        fig.add_trace(go.Bar(y=labels, x=(start - submit).dt.total_seconds() * 1000, base=submit,
-                             orientation="h", name="queued", marker_color="#f5b041"))
-    fig.add_trace(go.Bar(y=labels, x=(end.fillna(start) - start).dt.total_seconds() * 1000, base=start,
-                         orientation="h", name="running",
+        waited = (start - submit).dt.total_seconds()
+        fig.add_trace(go.Bar(y=labels, x=waited * 1000, base=submit, orientation="h", name="queued",
+                             marker_color="#f5b041", customdata=durations(waited).text, hovertemplate=hover))
+    ran = (end.fillna(start) - start).dt.total_seconds()
+    fig.add_trace(go.Bar(y=labels, x=ran * 1000, base=start, orientation="h", name="running",
+                         customdata=durations(ran).text, hovertemplate=hover,
                          marker_color=[state_colour(s) for s in data["state"]] if "state" in data else None))
     fig.update_layout(barmode="overlay", xaxis_type="date", height=max(350, min(900, 18 * len(data))))
     fig.update_yaxes(type="category", autorange="reversed")
@@ -182,15 +209,17 @@ def job_timeline(jobs: pd.DataFrame) -> go.Figure:
 
 
 def queue_wait(jobs: pd.DataFrame) -> go.Figure:
-    """Distribution of queue wait (start − submit) in minutes."""
+    """Distribution of queue wait (start − submit), in the unit the longest wait reads best in."""
     data = jobs.dropna(subset=["queue-wait-seconds"]) if "queue-wait-seconds" in jobs else jobs.iloc[0:0]
     if data.empty:
         return _empty("Queue wait", "needs Submit and Start")
-    fig = px.histogram(data.assign(minutes=data["queue-wait-seconds"] / 60), x="minutes", nbins=40,
+    wait = durations(data["queue-wait-seconds"])
+    fig = px.histogram(data.assign(wait=wait.values), x="wait", nbins=40,
                        color_discrete_sequence=[STATE_COLOURS["PENDING"]])
+    fig.update_xaxes(title=f"queue wait ({wait.unit})")
     fig.update_yaxes(title="jobs")
     _whole_counts(fig, len(data))  # no bin holds more than every job
-    return _finish(fig, f"Queue wait (minutes) of {len(data):,} started jobs")
+    return _finish(fig, f"Queue wait ({wait.unit}) of {len(data):,} started jobs")
 
 
 def disk_io(frame: pd.DataFrame) -> go.Figure:
@@ -232,20 +261,29 @@ def times_timeline(frame: pd.DataFrame) -> go.Figure:
     if data.empty:
         return _empty("Stage timeline", "no timed stage in the selected runs")
     data = plotly_plain_frame(data)  # run and stage names come from object names and files
-    fig = px.bar(data, x="total", base="offset", y="run", color="stage", orientation="h", hover_data=["start"])
+    total = durations(data["total"], largest=float((data["offset"] + data["total"]).max()))
+    offset = durations(data["offset"], largest=float((data["offset"] + data["total"]).max()))
+    data = data.assign(value=total.values, at=offset.values, took=total.text, since=offset.text)
+    fig = px.bar(data, x="value", base="at", y="run", color="stage", orientation="h",
+                 custom_data=["took", "since", "start"])
+    fig.update_traces(hovertemplate="%{y} · %{fullData.name}<br>%{customdata[0]} from %{customdata[1]} "
+                                    "(%{customdata[2]})<extra></extra>")
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title="seconds since the run started")
+    fig.update_xaxes(title=f"{total.unit} since the run started")
     return _finish(fig, "Stage timeline")
 
 
 def stage_bars(frame: pd.DataFrame) -> go.Figure:
-    """Seconds per stage, runs side by side."""
+    """Time per stage, runs side by side; each bar labelled [D-]HH:MM:SS."""
     if frame.empty:
         return _empty("Stage durations", "no run selected")
     frame = plotly_plain_frame(frame)
-    fig = px.bar(frame, x="stage", y="total", color="run", barmode="group", text_auto=".1f")
-    fig.update_yaxes(title="seconds")
-    return _finish(fig, "Stage durations (s)")
+    total = durations(frame["total"])
+    fig = px.bar(frame.assign(value=total.values, took=total.text), x="stage", y="value", color="run",
+                 barmode="group", text="took", custom_data=["took"])
+    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>")
+    fig.update_yaxes(title=total.unit)
+    return _finish(fig, f"Stage durations ({total.unit})")
 
 
 def phase_bars(counts: pd.DataFrame, order: list[str] | None = None) -> go.Figure:

@@ -42,6 +42,7 @@ from core.platforms import platform_of_cluster
 from core.sacct import job_metrics
 from core.sacct.metrics import UNFINISHED_STATES
 from core.serialize import frame_to_parquet, parquet_to_frame
+from core.services.charts import durations
 from core.services.sacct import RunRef, forwarder_bucket
 from core.services.sacct_selection import FAILED_STATES
 from core.services.tables import aligned_durations
@@ -604,13 +605,18 @@ def chart(table: pd.DataFrame, figure: str, period: str) -> go.Figure:
     """Bars of one figure per period, one colour per group; each bar carries its group (a click names it)."""
     shown = table.dropna(subset=[figure]).copy()
     shown["group"] = shown["group"].map(plotly_plain)
-    scale = 100.0 if figure in _PERCENT else (1 / 3600 if figure in _WAITS else 1.0)
-    shown["value"] = shown[figure].astype("float64") * scale
-    unit = " %" if figure in _PERCENT else (" h" if figure in _WAITS else "")
-    fig = px.bar(shown, x="period", y="value", color="group", custom_data=["group"],
+    if figure in _WAITS:  # in the unit the longest wait reads in; the hover says [D-]HH:MM:SS
+        wait = durations(shown[figure])
+        shown["value"], shown["text"], unit = wait.values, wait.text, f" ({wait.unit})"
+        hover = "%{customdata[1]}"
+    else:
+        shown["value"] = shown[figure].astype("float64") * (100.0 if figure in _PERCENT else 1.0)
+        shown["text"], unit = "", " %" if figure in _PERCENT else ""
+        hover = "%{y:,.3~f}" + unit
+    fig = px.bar(shown, x="period", y="value", color="group", custom_data=["group", "text"],
                  barmode="relative" if figure in ADDITIVE else "group",
                  labels={"period": f"{period} starting", "value": f"{figure}{unit}", "group": ""})
-    fig.update_traces(hovertemplate="%{customdata[0]}<br>%{x|%Y-%m-%d}: %{y:,.3~f}" + unit + "<extra></extra>")
+    fig.update_traces(hovertemplate="%{customdata[0]}<br>%{x|%Y-%m-%d}: " + hover + "<extra></extra>")
     fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m")
     fig.update_layout(title=f"{figure} per {period}" + (" (finished jobs that ran)" if "eff." in figure else ""),
                       legend_title_text="", margin={"t": 40})

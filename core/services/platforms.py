@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from core.platforms import platform_order
 from core.sacct.metrics import UNFINISHED_STATES
+from core.services.charts import durations
 from core.services.sacct_selection import FAILED_STATES
 from core.text import plotly_plain
 
@@ -117,15 +118,17 @@ def _finish(fig: go.Figure, title: str, order: list[str], counts: str) -> go.Fig
 
 
 def queue_wait_figure(jobs: pd.DataFrame, table: pd.DataFrame) -> go.Figure:
-    """Queue wait (Start − Submit) of every job with both, per platform, on one minute axis."""
+    """Queue wait (Start − Submit) of every job with both, per platform, on one axis in the unit the data reads in."""
     order = table["platform"].tolist()
     data = jobs.dropna(subset=["queue-wait-seconds"]) if "queue-wait-seconds" in jobs else jobs.iloc[0:0]
     if data.empty:
         return _empty("Queue wait per platform", "no job has both Submit and Start")
-    data = _plain(data.assign(minutes=data["queue-wait-seconds"] / 60))
-    fig = px.box(data, x="platform", y="minutes", color="platform", color_discrete_map=PLATFORM_COLOURS,
-                 points="outliers", hover_data=["run", "job-id"])
-    fig.update_yaxes(title="minutes in the queue", rangemode="tozero")
+    wait = durations(data["queue-wait-seconds"])
+    data = _plain(data.assign(wait=wait.values, waited=wait.text))
+    fig = px.box(data, x="platform", y="wait", color="platform", color_discrete_map=PLATFORM_COLOURS,
+                 points="outliers", hover_data={"run": True, "job-id": True, "waited": True, "wait": False},
+                 labels={"waited": "queue wait"})
+    fig.update_yaxes(title=f"{wait.unit} in the queue", rangemode="tozero")
     return _finish(fig, "Queue wait per platform", order,
                    _counts_label(table, "jobs with queue wait", "jobs with Submit and Start"))
 

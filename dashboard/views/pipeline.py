@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.services import charts
 from core.services import pipeline as service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -62,12 +63,13 @@ def timeline(pipeline: service.PipelineRun) -> go.Figure:
     for (kind, state), group in bars.groupby(["kind", "state"], sort=False):
         begin = pd.to_datetime(group["begin"], unit="s", utc=True).dt.tz_convert(zone)
         millis = (group["end"] - group["begin"]).clip(lower=1) * 1000
+        took = charts.durations(group["end"] - group["begin"]).text
         colour = "#5b6770" if kind == "stage" else state_colour(state)
         name = "TIMES stage" if kind == "stage" else (f"{state} · queue wait" if kind == "wait" else str(state))
         figure.add_bar(y=group["lane"].map(plotly_plain), x=millis, base=begin, orientation="h", name=name,
                        marker={"color": colour, "opacity": 0.35 if kind == "wait" else 1.0},
-                       customdata=group[["job-id"]].map(plotly_plain).to_numpy(),
-                       hovertemplate="%{y}<br>%{base|%Y-%m-%d %H:%M:%S} → %{x:,.0f} ms<br>job %{customdata[0]}"
+                       customdata=group[["job-id"]].map(plotly_plain).assign(took=took.to_numpy()).to_numpy(),
+                       hovertemplate="%{y}<br>%{base|%Y-%m-%d %H:%M:%S} + %{customdata[1]}<br>job %{customdata[0]}"
                                      "<extra>%{fullData.name}</extra>")
     figure.update_layout(barmode="overlay", height=max(320, 26 * len(lanes) + 120),
                          title={"text": "Stages and jobs on one time axis",

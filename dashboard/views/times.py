@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.services import charts
+from core.services import charts, tables
 from core.services import times as service
 from dashboard import components, links
 
@@ -31,13 +31,14 @@ with components.guard("Could not read the TIMES objects"):
 summary = service.run_summary(frame)
 cols = st.columns(3)
 cols[0].metric("Runs", len(chosen))
-cols[1].metric("Median wall time", f"{summary['wall time'].median():.0f} s")
+cols[1].metric("Median wall time", tables.duration_text(summary["wall time"].median()) or "—",
+               help="First stage's begin to last stage's end, [D-]HH:MM:SS")
 cols[2].metric("Slowest stage (most runs)", links.plain(summary["slowest stage"].mode().iat[0]))
 st.plotly_chart(charts.times_timeline(frame), width="stretch")
 st.plotly_chart(charts.stage_bars(frame), width="stretch")
-st.dataframe(summary, hide_index=True, width="stretch", column_config={
-    "stages total": st.column_config.NumberColumn(format="%.1f s"),
-    "wall time": st.column_config.NumberColumn(format="%.1f s"),
-})
+st.dataframe(summary.assign(**{c: tables.aligned_durations(summary[c]) for c in ("stages total", "wall time")}),
+             hide_index=True, width="stretch", column_config={
+                 "stages total": st.column_config.TextColumn(alignment="right"),
+                 "wall time": st.column_config.TextColumn(alignment="right")})
 with st.expander("Stage table"):
     st.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")

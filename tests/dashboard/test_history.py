@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,6 +21,13 @@ from tests.dashboard.conftest import texts
 from tests.fake_slurm import FakeSlurm, Job
 
 OpenPage = Callable[..., AppTest]
+
+
+def _values(array: Any) -> list[Any]:
+    """A Plotly array as a list (Plotly sends numeric arrays as base64 ``bdata``)."""
+    if isinstance(array, dict) and "bdata" in array:
+        return list(np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist())
+    return list(array)
 
 
 def _this_month() -> date:
@@ -111,3 +122,17 @@ def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) 
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Jobs"] == "1", metrics
 
+
+
+def test_queue_wait_chart_reads_in_minutes_with_clock_hover(with_history: Path, open_page: OpenPage) -> None:
+    at = open_page()
+    at.switch_page("views/history.py")
+    at.query_params["figure"] = "queue wait median"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    # Last month's median wait is 10 minutes: a minute axis, not 0.17 h.
+    assert figure["layout"]["yaxis"]["title"]["text"] == "queue wait median (min)"
+    bars = {row[1]: y for trace in figure["data"]
+            for row, y in zip(trace["customdata"], _values(trace["y"]), strict=True)}
+    assert bars["00:10:00"] == pytest.approx(10)

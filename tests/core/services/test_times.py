@@ -18,4 +18,4 @@ def test_times_offsets_start_each_run_at_zero(store: LocalStore, settings: Setti
     assert (timed.groupby("run")["offset"].min() == 0).all()
     assert (frame["offset"] >= 0).all()
     fig = charts.times_timeline(frame)
-    assert fig.layout.xaxis.title.text == "seconds since the run started"
+    assert fig.layout.xaxis.title.text == "h since the run started"
