@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.sacct import job_metrics
-from core.sacct.advice import FAILURE_STATES
+from core.sacct.advice import FAILURE_STATES, Thresholds
 
 
 def step_kind(steps: pd.Series) -> pd.Series:
@@ -176,6 +176,8 @@ class Summary:
     core_hour_jobs: int
     median_cpu_efficiency: float | None
     cpu_efficiency_jobs: int
+    too_short_jobs: int  # finished jobs with a CPU eff. that ran less than the findings' minimum, left out of it
+    min_minutes: float
 
 
 def _sum(values: pd.Series) -> tuple[float | None, int]:
@@ -183,8 +185,12 @@ def _sum(values: pd.Series) -> tuple[float | None, int]:
     return (float(known.sum()) if len(known) else None), len(known)
 
 
-def summary(selection: Selection) -> Summary:
-    """Counts, sums and medians of the selected jobs; steps counted from the selected rows."""
+def summary(selection: Selection, thresholds: Thresholds) -> Summary:
+    """Counts, sums and medians of the selected jobs; steps counted from the selected rows.
+
+    The median CPU eff. leaves out the jobs that ran less than ``thresholds.min_minutes``, as the findings do: a
+    2-second test job's 0 % says nothing about the work beside it.
+    """
     jobs, rows = selection.jobs, selection.rows
     steps = int((rows["step"].fillna("") != "").sum()) if "step" in rows.columns else 0
     failed = int(jobs["state"].isin(FAILED_STATES).sum()) if "state" in jobs.columns else 0
@@ -192,15 +198,20 @@ def summary(selection: Selection) -> Summary:
     used, used_jobs = _sum(jobs["total-cpu-seconds"] / 3600) if "total-cpu-seconds" in jobs else (None, 0)
     core, core_jobs = _sum(jobs["core-seconds"] / 3600) if "core-seconds" in jobs else (None, 0)
     eff = jobs["cpu-efficiency"].dropna() if "cpu-efficiency" in jobs else pd.Series(dtype="float64")
+    elapsed = pd.to_numeric(jobs.loc[eff.index, "elapsed-seconds"], errors="coerce") if "elapsed-seconds" in jobs \
+        else pd.Series(float("nan"), index=eff.index)
+    judged = eff[(elapsed >= thresholds.min_seconds).to_numpy()]
     return Summary(len(jobs), steps, failed, finished, used, used_jobs, core, core_jobs,
-                   float(eff.median()) if len(eff) else None, len(eff))
+                   float(judged.median()) if len(judged) else None, len(judged), len(eff) - len(judged),
+                   thresholds.min_minutes)
 
 
 def summary_counts(s: Summary) -> str:
     """What each headline figure counts, said under them."""
     return (f"{s.jobs:,} jobs, {s.finished:,} of them finished. CPU-hours used: TotalCPU of {s.used_cpu_jobs:,} jobs; "
             f"core-hours allocated: Elapsed × AllocCPUS of {s.core_hour_jobs:,} jobs; median CPU eff. of "
-            f"{s.cpu_efficiency_jobs:,} finished jobs.")
+            f"{s.cpu_efficiency_jobs:,} finished jobs that ran at least {s.min_minutes:g} min"
+            + (f" ({s.too_short_jobs:,} shorter left out, as the findings do)." if s.too_short_jobs else "."))
 
 
 def parse_days(text: str | None, span: tuple[date, date]) -> tuple[date, date] | None:

@@ -96,7 +96,7 @@ selection = sacct_selection.select(frame, all_jobs, filters)
 run_platforms = runs_service.platforms_of(infos.values())
 jobs = cost.priced(selection.jobs, cost.job_platforms(selection.jobs, run_platforms), settings)
 
-summary = sacct_selection.summary(selection)
+summary = sacct_selection.summary(selection, settings.advice)
 totals = cost.pool_totals(jobs)
 m = st.columns(6 + max(1, len(totals)))
 m[0].metric("Jobs", f"{summary.jobs:,}")
@@ -107,7 +107,8 @@ m[3].metric("CPU-hours used", "—" if summary.used_cpu_hours is None else f"{su
 m[4].metric("Core-hours allocated", "—" if summary.core_hours is None else f"{summary.core_hours:,.1f}",
             help="Elapsed × AllocCPUS (sacct's CPUTime): what the allocations held, used or not")
 m[5].metric("Median CPU eff.", "—" if summary.median_cpu_efficiency is None
-            else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS), finished jobs only")
+            else f"{summary.median_cpu_efficiency:.1%}", help="TotalCPU / (Elapsed × AllocCPUS) of the finished jobs "
+            f"that ran at least {summary.min_minutes:g} min (ADVICE_MIN_MINUTES), as the findings judge them")
 for i, total in enumerate(totals):
     m[6 + i].metric(total.pool, f"{total.amount:,.1f}", help=f"Billed from the {total.pool} pool over "
                     f"{total.jobs:,} jobs at the rates in the settings; pools are never added together")

@@ -121,3 +121,21 @@ def test_sacct_timeline_hover_says_how_long_each_job_waited_and_ran(open_page: O
     assert sorted(by_name["queued"]["customdata"]) == ["00:10:00", "00:20:00", "00:30:00", "00:40:00"]
     assert sorted(by_name["running"]["customdata"]) == ["00:00:05", "00:00:12", "00:00:30", "00:01:03"]
 
+
+#: Three 2-second sleep jobs beside two real ones at 50 % and 71 % CPU eff.
+_SLEEPS_AND_WORK = "JobID|JobName|State|Elapsed|AllocCPUS|TotalCPU\n" + "".join(
+    f"81000{i}|sleep|COMPLETED|00:00:02|1|00:00.002\n" for i in range(3)) + (
+    "810010|train|COMPLETED|01:00:00|2|01:00:00\n"
+    "810011|train|COMPLETED|01:00:00|1|00:42:36\n")
+
+
+def test_headline_median_leaves_out_jobs_too_short_to_judge_and_says_so(open_page: OpenPage, store_dir: Path
+                                                                        ) -> None:
+    at = _open_sacct(open_page, store_dir, _SLEEPS_AND_WORK, "States")
+    metrics = {m.label: m.value for m in at.metric}
+    # Before: 0.1 %, the median of five jobs three of which slept for 2 seconds.
+    assert metrics["Median CPU eff."] == "60.5%"  # (50 % + 71 %) / 2
+    shown = " ".join(c.value for c in at.caption)
+    assert ("median CPU eff. of 2 finished jobs that ran at least 5 min (3 shorter left out, as the findings do)"
+            in shown)
+

@@ -28,7 +28,7 @@ def test_sacct_runs_filters_and_metrics(store: LocalStore, settings: Settings) -
     # Hyak's default fields have no TotalCPU: efficiency is unknown, not zero.
     assert jobs["cpu-efficiency"].isna().all()
     selection = sacct_selection.select(frame, jobs, sacct_selection.Filters(states=["TIMEOUT"]))
-    summary = sacct_selection.summary(selection)
+    summary = sacct_selection.summary(selection, settings.advice)
     assert summary.median_cpu_efficiency is None and summary.cpu_efficiency_jobs == 0
     assert summary.jobs == len(selection.jobs) == (selection.rows["step"] == "").sum()
     assert set(selection.jobs["state"]) == {"TIMEOUT"} and summary.failed == summary.jobs
