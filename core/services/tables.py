@@ -21,15 +21,16 @@ from core.units import iec_size, iec_unit, slurm_duration
 #: sort as numbers); only the shown text is formatted.
 ColumnKind = str
 
-#: Per-job table: metrics column → (header in Slurm's words, kind).
+#: Per-job table: metrics column → (header in Slurm's words, kind). What a reader looks for first (the job, its state
+#: and efficiencies, its Elapsed) comes first, in view without scrolling; the run (a long name) after them.
 JOB_COLUMNS: dict[str, tuple[str, ColumnKind]] = {
-    "run": ("Run", "text"), "cluster": ("Cluster", "text"), "job-id": ("JobID", "text"),
-    "job-name": ("JobName", "text"), "state": ("State", "text"), "exit-code": ("ExitCode", "text"),
+    "job-id": ("JobID", "text"), "job-name": ("JobName", "text"), "state": ("State", "text"),
+    "cpu-efficiency": ("CPU eff.", "percent"), "memory-efficiency": ("Mem eff.", "percent"),
+    "time-efficiency": ("Time eff.", "percent"), "elapsed-seconds": ("Elapsed", "duration"),
+    "run": ("Run", "text"), "cluster": ("Cluster", "text"), "exit-code": ("ExitCode", "text"),
     "partition": ("Partition", "text"), "alloc-cpus": ("AllocCPUS", "count"), "n-nodes": ("NNodes", "count"),
-    "n-tasks": ("NTasks", "count"), "elapsed-seconds": ("Elapsed", "duration"),
-    "timelimit-seconds": ("Timelimit", "duration"), "total-cpu-seconds": ("TotalCPU", "duration"),
-    "core-seconds": ("CPUTime", "duration"), "cpu-efficiency": ("CPU eff.", "percent"),
-    "time-efficiency": ("Time eff.", "percent"), "memory-efficiency": ("Mem eff.", "percent"),
+    "n-tasks": ("NTasks", "count"), "timelimit-seconds": ("Timelimit", "duration"),
+    "total-cpu-seconds": ("TotalCPU", "duration"), "core-seconds": ("CPUTime", "duration"),
     "max-rss": ("MaxRSS × NTasks", "size"), "req-mem-bytes": ("Memory allocated", "size"),
     "submit-time": ("Submit", "time"), "start-time": ("Start", "time"), "end-time": ("End", "time"),
     "queue-wait-seconds": ("Queue wait", "duration"), "steps": ("Steps", "count"),
@@ -126,21 +127,29 @@ def cell_text(kind: ColumnKind, value: object, zone: str) -> str:
     return f"{round(number):,}"
 
 
+def _one_run(frame: pd.DataFrame) -> bool:
+    """Whether every row is of one run: its name, said above the table, is then not repeated on every row."""
+    return "run" in frame.columns and frame["run"].nunique(dropna=False) <= 1
+
+
 def job_table(jobs: pd.DataFrame, zone: str) -> Table:
-    """The per-job table: one row per job, Slurm's headers; durations, sizes and dates in ``zone`` as text."""
+    """The per-job table: one row per job, Slurm's headers; durations, sizes and dates in ``zone`` as text.
+
+    The Run column is there when the jobs are of several runs.
+    """
     if "gpu-util" in jobs.columns:  # recorded percent → the fraction a percent column shows
         jobs = jobs.assign(**{"gpu-use": jobs["gpu-util"].astype("float64") / 100})
-    columns = {c: spec for c, spec in JOB_COLUMNS.items() if c in jobs.columns}
+    columns = {c: spec for c, spec in JOB_COLUMNS.items() if c in jobs.columns and not (c == "run" and _one_run(jobs))}
     frame = pd.DataFrame({header: jobs[c] for c, (header, _) in columns.items()})
     return Table(frame.reset_index(drop=True), {header: kind for header, kind in columns.values()}, zone)
 
 
 def row_table(rows: pd.DataFrame, zone: str) -> Table:
-    """Every sacct row as sacct prints it: field names as headers, JobID with its step."""
+    """Every sacct row as sacct prints it: field names as headers, JobID with its step; Run when of several runs."""
     out: dict[str, pd.Series] = {}
     kinds: dict[str, ColumnKind] = {}
     for column in rows.columns:
-        if column in ("parent-job-id", "req-mem-scope", "step"):
+        if column in ("parent-job-id", "req-mem-scope", "step") or (column == "run" and _one_run(rows)):
             continue
         if column == "job-id":
             step = rows["step"].fillna("").astype("string") if "step" in rows.columns else ""

@@ -139,3 +139,21 @@ def test_headline_median_leaves_out_jobs_too_short_to_judge_and_says_so(open_pag
     assert ("median CPU eff. of 2 finished jobs that ran at least 5 min (3 shorter left out, as the findings do)"
             in shown)
 
+
+def test_jobs_table_shows_state_and_efficiencies_first_and_the_run_only_when_several(open_page: OpenPage,
+                                                                                      store_dir: Path) -> None:
+    at = _open_sacct(open_page, store_dir, _SLEEPS_AND_WORK, "Table")
+    table = at.dataframe[-1].value
+    # Before: Run (a long name, the same on every row), Cluster, JobID, JobName, State, ExitCode, Partition, ...,
+    # with CPU eff. as the 15th column, past the edge of the page.
+    assert list(table.columns[:7]) == ["JobID", "JobName", "State", "CPU eff.", "Mem eff.", "Time eff.", "Elapsed"]
+    assert "Run" not in table.columns  # one run: named in the Runs picker above, not on every row
+    at.radio[0].set_value("All sacct rows").run()
+    assert "Run" not in at.dataframe[-1].value.columns
+    at.multiselect(key="sacct-runs").set_value(["user-example-com-short", at.multiselect(key="sacct-runs").options[-1]
+                                                ]).run()
+    _no_trouble(at)
+    at.radio[0].set_value("One row per job").run()
+    table = at.dataframe[-1].value
+    assert "Run" in table.columns and table["Run"].nunique() == 2  # several runs: which run each job is of
+    assert list(table.columns[:3]) == ["JobID", "JobName", "State"]
