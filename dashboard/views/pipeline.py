@@ -1,12 +1,13 @@
 """Pipeline: one pipeline run (a Management object) with its TIMES stages and Slurm jobs on one time axis."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.services import charts
+from core.services import charts, tables
 from core.services import pipeline as service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
@@ -55,6 +56,15 @@ for note in run.notes:
     st.info(links.plain(note), icon=":material/link_off:")
 
 
+def clock(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Columns of seconds as [D-]HH:MM:SS text padded to sort as the numbers (tables.aligned_durations), renamed."""
+    return frame.assign(**{c: tables.aligned_durations(frame[c]) for c in names if c in frame}).rename(columns=names)
+
+
+def durations_right(*names: str) -> dict[str, Any]:
+    return {name: st.column_config.TextColumn(alignment="right") for name in names}
+
+
 def timeline(pipeline: service.PipelineRun) -> go.Figure:
     bars = service.segments(pipeline)
     figure = go.Figure()
@@ -100,11 +110,11 @@ for column in ("submit", "start", "end"):
     jobs[column] = pd.to_datetime(jobs[column], unit="s", utc=True).dt.tz_convert(settings.sacct_timezone)
 shown_columns = ["job page", "platform", "group", "job-id", "script", "state", "partition", "submit", "start", "end",
                  "wait-seconds", "run-seconds", "cores", "gpus", "core-hours", "gpu-hours", "billed", "unit"]
-picked = st.dataframe(jobs[shown_columns],
+picked = st.dataframe(clock(jobs[shown_columns], {"wait-seconds": "wait-seconds", "run-seconds": "run-seconds"}),
              hide_index=True, width="stretch", key="pipeline-jobs", on_select="rerun", selection_mode="single-row",
              column_config={"job page": st.column_config.LinkColumn("Job page", display_text=r"job\?job=([^&]+)"),
-                            "wait-seconds": st.column_config.NumberColumn("Queue wait s", format="%d"),
-                            "run-seconds": st.column_config.NumberColumn("Run s", format="%d"),
+                            "wait-seconds": st.column_config.TextColumn("Queue wait", alignment="right"),
+                            "run-seconds": st.column_config.TextColumn("Run", alignment="right"),
                             "core-hours": st.column_config.NumberColumn(format="%.2f"),
                             "gpu-hours": st.column_config.NumberColumn("GPU-hours", format="%.2f"),
                             "billed": st.column_config.NumberColumn("Billed", format="%.2f"),
@@ -118,17 +128,21 @@ with c1:
     st.subheader("Per platform", divider="gray")
     st.caption("Wall time: first submit → last end. Billed: one column per pool (CSC CPU BU, CSC GPU BU, LUMI "
                "core-hours, LUMI GPU-hours), never added across pools; empty where nothing was recorded.")
-    st.dataframe(service.platform_summary(run), hide_index=True, width="stretch")
+    st.dataframe(clock(service.platform_summary(run),
+                       {"wall seconds": "wall time", "queue wait seconds": "queue wait"}),
+                 hide_index=True, width="stretch", column_config=durations_right("wall time", "queue wait"))
 with c2:
     st.subheader("Per stage", divider="gray")
     st.caption("The jobs submitted while a stage ran.")
-    st.dataframe(service.stage_summary(run), hide_index=True, width="stretch")
+    st.dataframe(clock(service.stage_summary(run), {"seconds": "time", "queue wait seconds": "queue wait"}),
+                 hide_index=True, width="stretch", column_config=durations_right("time", "queue wait"))
 
 st.subheader("Critical path", divider="gray")
 st.caption("From the job that ended last, back through the job that ended last before each one was submitted: the "
            "waits and runs that made the run as long as it was. Dependencies are read from the times (Management "
            "does not record them).")
-st.dataframe(service.critical_path(run), hide_index=True, width="stretch")
+st.dataframe(clock(service.critical_path(run), {"wait-seconds": "queue wait", "run-seconds": "run"}),
+             hide_index=True, width="stretch", column_config=durations_right("queue wait", "run"))
 
 if compare_with:
     with components.guard(f"Could not gather the pipeline run {compare_with}"):

@@ -103,7 +103,7 @@ def test_times_says_durations_as_a_clock_and_charts_them_in_hours(open_page: Ope
     assert all(CLOCK.fullmatch(v.strip()) for v in summary["wall time"])
 
 
-def test_pipeline_hover_says_how_long_each_bar_lasted(open_page: OpenPage) -> None:
+def test_pipeline_says_how_long_each_bar_and_row_lasted(open_page: OpenPage) -> None:
     at = open_page()
     at.query_params["object"] = "MANAGEMENT/1.json"
     at.switch_page("views/pipeline.py").run()
@@ -112,6 +112,13 @@ def test_pipeline_hover_says_how_long_each_bar_lasted(open_page: OpenPage) -> No
     for trace in figure["data"]:
         assert " ms" not in trace["hovertemplate"]  # before: "→ 3,540,000 ms"
         assert all(CLOCK.fullmatch(row[1]) for row in trace["customdata"])
+    # The tables say durations as a clock too (before: "Queue wait s" 3540, "wall seconds" 11475.0).
+    jobs, platforms, stages, path = (at.dataframe[i].value for i in range(4))
+    for table, columns in ((jobs, ["wait-seconds", "run-seconds"]), (platforms, ["wall time", "queue wait"]),
+                           (stages, ["time", "queue wait"]), (path, ["queue wait", "run"])):
+        for column in columns:
+            known = [v.strip() for v in table[column] if v.strip()]
+            assert known and all(CLOCK.fullmatch(v) for v in known), (column, known)
 
 
 def test_sacct_timeline_hover_says_how_long_each_job_waited_and_ran(open_page: OpenPage, store_dir: Path) -> None:
