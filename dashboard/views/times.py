@@ -35,9 +35,9 @@ cols[1].metric("Median wall time", f"{summary['wall time'].median():.0f} s")
 cols[2].metric("Slowest stage (most runs)", links.plain(summary["slowest stage"].mode().iat[0]))
 st.plotly_chart(charts.times_timeline(frame), width="stretch")
 st.plotly_chart(charts.stage_bars(frame), width="stretch")
-st.dataframe(summary, hide_index=True, width="stretch", column_config={
+components.dataframe(summary, hide_index=True, width="stretch", column_config={
     "stages total": st.column_config.NumberColumn(format="%.1f s"),
     "wall time": st.column_config.NumberColumn(format="%.1f s"),
 })
 with st.expander("Stage table"):
-    st.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")
+    components.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")

@@ -102,8 +102,8 @@ st.success(f"{parsed.rows:,} rows in {parsed.format} format from {markdown_plain
            icon=":material/check:")
 if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
-        st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
-                     hide_index=True, width="stretch")
+        components.dataframe({"line": [w.line for w in parsed.warnings],
+                              "problem": [w.message for w in parsed.warnings]}, hide_index=True, width="stretch")
 st.caption(f"{f'The first {len(shown.rows):,}' if parsed.rows > len(shown.rows) else 'All'} of {parsed.rows:,} "
            f"rows, as sacct prints them (times in {settings.sacct_timezone}).")
 components.sacct_table(tables.row_table(shown.rows, settings.sacct_timezone), key="upload_rows",
