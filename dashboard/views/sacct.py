@@ -177,6 +177,7 @@ elif view == "Sweeps":
                          query_params=JobKey(picked_sweep.ident, run=picked_sweep.run).query_params())
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
+    st.caption(sacct_selection.timeline_counts(jobs, charts.MAX_BARS))
 elif view == "Queue wait":
     st.plotly_chart(charts.queue_wait(jobs), width="stretch")
 elif view == "Disk I/O":
