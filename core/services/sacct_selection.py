@@ -234,3 +234,18 @@ def timeline_counts(jobs: pd.DataFrame, limit: int) -> str:
         reasons.append(f"only the {limit:,} that started last of the {started:,} that started are drawn; narrow the "
                        "days or the state filter to see the others")
     return f"Showing {drawn:,} of {total:,} jobs: " + "; ".join(reasons) + "."
+
+
+def cut_values_caption(values: pd.Series, what: str) -> str:
+    """Said where jobs are grouped by ``values`` (their ``what``: account, job name, partition…) cut with "+".
+
+    Fixed-width sacct ends a value it cut at the column's width with "+", so one such group may hold jobs of several.
+    Empty when no value ends so.
+    """
+    cut = sorted({str(v) for v in values.dropna().unique() if str(v).endswith("+")})
+    if not cut:
+        return ""
+    examples = ", ".join(repr(v) for v in cut[:3]) + (f" and {len(cut) - 3:,} more" if len(cut) > 3 else "")
+    return (f"Grouped by truncated values: {examples} end in '+', where fixed-width sacct cut the {what} at the "
+            f"column's width, so one such group may hold jobs of several {what}s. For whole values store sacct -P "
+            "output of those jobs.")

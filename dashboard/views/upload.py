@@ -100,6 +100,8 @@ parsed = shown.run
 jobs_text = f": {shown.jobs:,} {'job' if shown.jobs == 1 else 'jobs'}" if shown.jobs else ""
 st.success(f"{parsed.rows:,} rows in {parsed.format} format from {markdown_plain(result['source'])}{jobs_text}.",
            icon=":material/check:")
+if shown.cut_note:
+    st.warning(markdown_plain(shown.cut_note), icon=":material/content_cut:")
 if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
         components.dataframe({"line": [w.line for w in parsed.warnings],
