@@ -163,11 +163,12 @@ def page(browser: object, request: pytest.FixtureRequest, tmp_path: Path) -> Ite
     ``browser``) and recorded, and the test fails if there was any: the dashboard runs where there is no internet,
     and tells no other server who is looking.
 
-    The context is traced (screenshots, DOM snapshots); when the test fails, the trace and a screenshot of the page
+    The context is traced (DOM snapshots, which the trace viewer renders; a screencast would cost every test CPU time
+    for frames nobody looks at); when the test fails, the trace and a screenshot of the page
     are kept in the test's temporary folder and the failure report says where (Playwright's "retain on failure").
     """
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)  # type: ignore[attr-defined]
-    context.tracing.start(screenshots=True, snapshots=True)
+    context.tracing.start(screenshots=False, snapshots=True)
     folder = tmp_path / "browser-failure"
     request.node.stash[_ARTIFACTS] = folder
     outside: list[str] = []
