@@ -111,8 +111,7 @@ def cut_text(frame: pd.DataFrame) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for column, f in GROUPED_TEXT.items():
         if column in frame.columns:
-            values = frame[column].dropna().astype(str).unique()
-            cut = sorted(v for v in values if v.endswith("+"))
+            cut = sorted(str(v) for v in frame[column].dropna().unique() if str(v).endswith("+"))
             if cut:
                 out[f] = cut
     return out
