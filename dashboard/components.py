@@ -258,37 +258,41 @@ def with_sizes(frame: pd.DataFrame, columns: tuple[str, ...] = ("size",)) -> Any
     return frame.style.format(dict.fromkeys(columns, iec_size), na_rep="")
 
 
+def dataframe(data: Any, **options: Any) -> Any:
+    """``st.dataframe`` as every page shows a table: a missing value is an empty cell, as sacct prints one (the grid
+    draws the word "None" unless told otherwise, whatever text a Styler gives the cell)."""
+    return st.dataframe(data, placeholder="", **options)
+
+
 def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> list[int]:
     """A sacct table with Slurm's headers: values stay numbers (columns sort as numbers), the cells read as sacct
-    prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty. Returns the
-    positions of the rows the user selected."""
+    prints them ([D-]HH:MM:SS, binary units, dates in the cluster's zone), unknown values empty, each column's help
+    on its header. Returns the positions of the rows the user selected."""
     frame = table.frame
-    if frame.size <= int(pd.options.styler.render.max_elements):
-        styled = frame.style.format(
-            {c: partial(tables.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
-        if not selectable:
-            st.dataframe(styled, hide_index=True, width="stretch", key=key)
-            return []
-        event = st.dataframe(styled, hide_index=True, width="stretch", key=key, on_select="rerun",
-                             selection_mode="single-row")
-        return list(event.selection.rows)
-    # Too many cells to style: the grid's own formats with the units core.services.tables chooses per column.
     config: dict[str, Any] = {}
-    shown = frame.copy()
-    for column, kind in table.kinds.items():
-        grid = tables.grid_column(kind, frame[column], table.zone)
-        shown[column] = grid.values
-        if grid.is_time:
-            config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss")
-        elif grid.right:
-            config[column] = st.column_config.TextColumn(alignment="right")
-        elif grid.number_format:
-            config[column] = st.column_config.NumberColumn(format=grid.number_format)
+    if frame.size <= int(pd.options.styler.render.max_elements):
+        shown: Any = frame.style.format(
+            {c: partial(tables.cell_text, kind, zone=table.zone) for c, kind in table.kinds.items()})
+        config = {c: st.column_config.Column(help=text) for c, text in table.help.items()}
+    else:  # Too many cells to style: the grid's own formats with the units core.services.tables chooses per column.
+        shown = frame.copy()
+        for column, kind in table.kinds.items():
+            grid = tables.grid_column(kind, frame[column], table.zone)
+            shown[column] = grid.values
+            text = table.help.get(column)
+            if grid.is_time:
+                config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DDTHH:mm:ss", help=text)
+            elif grid.right:
+                config[column] = st.column_config.TextColumn(alignment="right", help=text)
+            elif grid.number_format:
+                config[column] = st.column_config.NumberColumn(format=grid.number_format, help=text)
+            elif text:
+                config[column] = st.column_config.Column(help=text)
     if not selectable:
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
+        dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key)
         return []
-    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
-                         selection_mode="single-row")
+    event = dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, on_select="rerun",
+                      selection_mode="single-row")
     return list(event.selection.rows)
 
 

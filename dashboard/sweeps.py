@@ -1,7 +1,9 @@
 """An array's or sweep's summary, as the SACCT page and the job page of an array show it."""
 
+import pandas as pd
 import streamlit as st
 
+from core.services import sacct_selection
 from core.services import sweeps as service
 from core.settings import Settings
 from dashboard import components, links
@@ -15,6 +17,9 @@ def show(sweep: service.Sweep, summary: service.SweepSummary, settings: Settings
     m[0].metric("Tasks", f"{summary.tasks:,}")
     m[1].metric("Failed, timed out or out of memory", f"{failed:,}")
     m[2].metric("States", f"{len(summary.states):,}")
+    cut = sacct_selection.cut_values_caption(pd.Series([sweep.ident]), "job name") if sweep.kind == "name" else ""
+    if cut:
+        st.caption(f":material/content_cut: {links.plain(cut)}")
     st.markdown("**Advice for the next sweep**")
     st.caption(f"From the whole distribution: the request that would have covered "
                f"{service.COVERAGE:.0%} of the tasks, plus the margin (ADVICE_MARGIN_PERCENT "

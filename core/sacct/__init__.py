@@ -56,8 +56,10 @@ from core.sacct.fields import (
     ParseWarning,
     canonical_field,
     column_name,
+    cut_text,
     kebab,
     order_columns,
+    whole_values_hint,
 )
 from core.sacct.metrics import finished_that_ran, job_metrics, parent_job_id
 from core.sacct.readers import read_text
@@ -66,10 +68,10 @@ from core.sacct.writer import to_parsable2
 
 __all__ = [
     "JOB_STATES", "KNOWN_FIELDS", "NULL_TOKENS", "STEP_NAMES", "UNIT_SUFFIXES", "ParseWarning",
-    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "durations_to_seconds",
+    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "cut_text", "durations_to_seconds",
     "finished_that_ran", "job_metrics",
     "kebab", "parent_job_id", "parse_sacct", "size_scopes", "sizes_to_numbers", "timestamps_to_epoch",
-    "to_parsable2",
+    "to_parsable2", "whole_values_hint",
 ]
 
 

@@ -32,6 +32,7 @@ from core.sacct.fields import (
     column_name,
     new_warning,
     order_columns,
+    whole_values_hint,
 )
 from core.sacct.raw import Batches, Column, RawTable, Stacked, bools, strings_of
 
@@ -463,7 +464,7 @@ def _convert_field(
     else:
         # Text ("Unknown", "None", ... become null); a truncated JobName is still the best name there is.
         out[name] = _nullify(a)
-        return out, []
+        return out, [] if cut is None or not cut.any() else [_cut_text_warning(f, a, lines, np.flatnonzero(cut))]
     if cut is None or not cut.any():
         return out, []
     values = out[name]
@@ -474,6 +475,16 @@ def _convert_field(
     at = np.flatnonzero(cut)
     messages = [f"{f} value {value!r} is truncated by the column width" for value in a.take(pa.array(at)).to_pylist()]
     return out, list(map(new_warning, zip(lines[at].tolist(), messages, strict=True)))
+
+
+def _cut_text_warning(f: str, a: pa.Array, lines: np.ndarray, at: np.ndarray) -> ParseWarning:
+    """One warning for the text values of ``f`` a fixed-width column cut (kept as printed): where and how to avoid."""
+    shown = ", ".join(map(str, lines[at[:5]].tolist())) + (f" and {len(at) - 5:,} more" if len(at) > 5 else "")
+    distinct = [v for v in dict.fromkeys(a.take(pa.array(at[:1000])).to_pylist()) if v]
+    examples = ", ".join(map(repr, distinct[:3])) + (", …" if len(distinct) > 3 else "")
+    return new_warning((int(lines[at[0]]), f"{f}: {len(at):,} values truncated by the column width and kept as "
+                        f"printed ({examples}) on lines {shown}; jobs whose {f} starts alike may be counted as one. "
+                        + whole_values_hint([f])))
 
 
 def _job_and_step(ids: pa.Array) -> dict[str, pa.Array]:

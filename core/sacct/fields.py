@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
@@ -88,6 +89,32 @@ def column_name(sacct_field: str) -> str:
 
 
 FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
+
+
+# --- Values cut by a fixed-width column -------------------------------------------------------------------------
+
+#: Text fields pages group or filter jobs by, by their frame column: a value cut with "+" there can merge groups.
+GROUPED_TEXT = {column_name(f): f for f in ("Account", "JobName", "Partition", "User", "Group", "QOS")}
+
+
+def whole_values_hint(fields: Sequence[str]) -> str:
+    """How to get values sacct's fixed-width columns would cut."""
+    wide = ",".join(f"{f}%30" for f in fields)
+    return f"For whole values run sacct -P (or widen the columns: --format=...,{wide})."
+
+
+def cut_text(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Per grouped text field (:data:`GROUPED_TEXT`) of ``frame``, its distinct values that end in "+".
+
+    A "+" ends a value sacct's fixed-width output cut at the column's width.
+    """
+    out: dict[str, list[str]] = {}
+    for column, f in GROUPED_TEXT.items():
+        if column in frame.columns:
+            cut = sorted(str(v) for v in frame[column].dropna().unique() if str(v).endswith("+"))
+            if cut:
+                out[f] = cut
+    return out
 
 
 # --- Results ------------------------------------------------------------------------------------------------------

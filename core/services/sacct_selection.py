@@ -225,3 +225,38 @@ def parse_days(text: str | None, span: tuple[date, date]) -> tuple[date, date] |
         return None
     low, high = max(days[0], span[0]), min(days[1], span[1])
     return (low, high) if low <= high else None
+
+
+def timeline_counts(jobs: pd.DataFrame, limit: int) -> str:
+    """Which of ``jobs`` the job timeline draws, and why the others are not there.
+
+    The timeline draws the jobs that have a Start (a job still pending, or cancelled before it started, has no run
+    to draw) and, of those, the ``limit`` that started last.
+    """
+    total = len(jobs)
+    started = int(jobs["start-time"].notna().sum()) if "start-time" in jobs.columns else 0
+    drawn = min(started, limit)
+    if drawn == total:
+        return f"All {total:,} jobs: queue wait (Submit → Start), then run (Start → End) coloured by state."
+    reasons = []
+    if started < total:
+        reasons.append(f"{total - started:,} have no Start (still pending, or cancelled before they started)")
+    if drawn < started:
+        reasons.append(f"only the {limit:,} that started last of the {started:,} that started are drawn; narrow the "
+                       "days or the state filter to see the others")
+    return f"Showing {drawn:,} of {total:,} jobs: " + "; ".join(reasons) + "."
+
+
+def cut_values_caption(values: pd.Series, what: str) -> str:
+    """Said where jobs are grouped by ``values`` (their ``what``: account, job name, partition…) cut with "+".
+
+    Fixed-width sacct ends a value it cut at the column's width with "+", so one such group may hold jobs of several.
+    Empty when no value ends so.
+    """
+    cut = sorted({str(v) for v in values.dropna().unique() if str(v).endswith("+")})
+    if not cut:
+        return ""
+    examples = ", ".join(repr(v) for v in cut[:3]) + (f" and {len(cut) - 3:,} more" if len(cut) > 3 else "")
+    return (f"Grouped by truncated values: {examples} end in '+', where fixed-width sacct cut the {what} at the "
+            f"column's width, so one such group may hold jobs of several {what}s. For whole values store sacct -P "
+            "output of those jobs.")

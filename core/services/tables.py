@@ -7,7 +7,7 @@ A :class:`Table` keeps its values as numbers (so columns sort as numbers) and sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,15 @@ _DURATION_COLUMNS = {column_name(f) for f in ("AveCPU", "Timelimit", "Elapsed", 
                                               "TotalCPU", "UserCPU", "SystemCPU", "MinCPU", "Suspended", "Reserved",
                                               "ResvCPU")}
 _FIELD_OF_COLUMN = {column_name(f): f for f in KNOWN_FIELDS}
+#: Fields whose value on a step's row is its job's: sacct prints them on the job's row and leaves them empty (or
+#: repeats them) on its steps' rows, and so does the row table.
+STEP_INHERITS = ("Partition", "Account", "User", "Group", "QOS", "Timelimit", "ReqMem", "ReqTRES")
+
+
+def inherited_help(field: str) -> str:
+    """The column help of a field a step inherits from its job."""
+    return (f"A step runs with its job's {field}: sacct prints it on the job's row, and an empty cell on a step's "
+            "row means the job's value.")
 
 
 def field_name(column: str) -> str:
@@ -100,6 +109,8 @@ class Table:
     frame: pd.DataFrame
     kinds: dict[str, ColumnKind]
     zone: str
+    #: A column's help, shown on its header.
+    help: dict[str, str] = field(default_factory=dict)
 
     def text(self, column: str) -> pd.Series:
         """A column as the table shows it (empty cells empty)."""
@@ -160,7 +171,9 @@ def row_table(rows: pd.DataFrame, zone: str) -> Table:
         out[header] = rows[column]
         kinds[header] = ("duration" if column in _DURATION_COLUMNS else "size" if column in _SIZE_COLUMNS
                          else "time" if column in _TIME_COLUMNS else "text")
-    return Table(pd.DataFrame(out).reset_index(drop=True), kinds, zone)
+    has_steps = "step" in rows.columns and bool(rows["step"].notna().any())
+    helps = {f: inherited_help(f) for f in STEP_INHERITS if f in out} if has_steps else {}
+    return Table(pd.DataFrame(out).reset_index(drop=True), kinds, zone, helps)
 
 
 def headed_table(frame: pd.DataFrame, headers: dict[str, tuple[str, ColumnKind]], zone: str) -> Table:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from core.errors import Conflict, InputTooLarge, InvalidInput, NotFound
 from core.naming import sacct_run_object
 from core.platforms import PLATFORMS, platform_of_frame, platform_of_name
-from core.sacct import ParsedSacct, ParseWarning, parse_sacct
+from core.sacct import ParsedSacct, ParseWarning, cut_text, parse_sacct, whole_values_hint
 from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services import charts, history
 from core.services import findings as findings_service
@@ -28,9 +28,9 @@ from core.store.base import MetaValue, ObjectStore
 from core.store.versioning import put_versioned
 
 __all__ = ["PREVIEW_FINDINGS", "PREVIEW_ROWS", "ParsedSacct", "PreparedRun", "RunPlatform", "StoredRun",
-           "UploadPreview", "check_size", "current_version", "input_identity", "parse_fields", "parse_upload",
-           "prepare_run", "preview", "preview_jobs", "read_upload", "run_name", "run_object", "run_platform",
-           "store_run", "warning_heading"]
+           "UploadPreview", "check_size", "current_version", "cut_values_note", "input_identity", "parse_fields",
+           "parse_upload", "prepare_run", "preview", "preview_jobs", "read_upload", "run_name", "run_object",
+           "run_platform", "store_run", "warning_heading"]
 
 log = logging.getLogger(__name__)
 #: Rows of the parsed input shown as a table (the count of all of them is said beside it).
@@ -88,7 +88,24 @@ def parse_upload(
     check_size(size, settings)
     parsed = parse_sacct(data, timezone=settings.sacct_timezone, fields=fields, delimiter=delimiter)
     log.info("parsed %s: %s, %d rows, %d warnings", source, parsed.format, len(parsed.frame), len(parsed.warnings))
+    note = cut_values_note(parsed)
+    if note:
+        log.warning("parsed %s: %s", source, note)
     return parsed
+
+
+def cut_values_note(parsed: ParsedSacct) -> str:
+    """Which grouped text fields (Account, JobName, Partition, ...) fixed-width sacct cut, and how to get them whole.
+
+    Empty when none was cut, or the output is not fixed width (a "+" is then the value's own).
+    """
+    cut = cut_text(parsed.frame) if parsed.format == "fixed-width" else {}
+    if not cut:
+        return ""
+    named = "; ".join(f"{f} ({', '.join(map(repr, values[:2]))}" + (f" and {len(values) - 2:,} more" if len(values) > 2
+                                                                     else "") + ")" for f, values in cut.items())
+    return (f"sacct's fixed-width columns cut values with '+': {named}. Jobs whose values start alike read as one "
+            "in charts, filters and the History; the warnings name the lines. " + whole_values_hint(list(cut)))
 
 
 def preview_jobs(parsed: ParsedSacct) -> pd.DataFrame | None:
@@ -138,6 +155,7 @@ class UploadPreview:
         waste: the run's idle core-hours, unused memory and failures in a sentence (empty without jobs).
         findings_csv: every finding as CSV with the page's headers, the bytes the download button hands out (made
             here, once per parse: a button whose data is computed on its click can miss it while the page reruns).
+        cut_note: the values fixed-width sacct cut at its columns' width (:func:`cut_values_note`), or empty.
     """
 
     run: PreparedRun
@@ -147,19 +165,22 @@ class UploadPreview:
     findings: pd.DataFrame
     waste: str
     findings_csv: bytes = b""
+    cut_note: str = ""
 
 
 def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
     """The encoded run, table head, job count, charts, findings and waste sentence of a parsed upload."""
     jobs = preview_jobs(parsed)
     rows = parsed.frame.head(PREVIEW_ROWS).copy()
+    note = cut_values_note(parsed)
     if jobs is None or jobs.empty:
-        return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "")
+        return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "", cut_note=note)
     notes = findings_service.findings(jobs, settings)
     shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), notes, findings_service.run_waste_text(jobs))
     count = len(jobs)
     del jobs  # the per-job table is not kept: encoding the run below then has its memory
-    return UploadPreview(prepare_run(parsed), rows, count, *shown, findings_csv=findings_service.findings_csv(notes))
+    return UploadPreview(prepare_run(parsed), rows, count, *shown, findings_csv=findings_service.findings_csv(notes),
+                         cut_note=note)
 
 
 def read_upload(

@@ -22,7 +22,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Buckets", len(table))
 c2.metric("Objects", f"{int(table['objects'].sum()):,}")
 c3.metric("Stored", iec_size(int(table["size"].sum())))
-st.dataframe(components.with_sizes(table), hide_index=True, width="stretch", column_config={
+components.dataframe(components.with_sizes(table), hide_index=True, width="stretch", column_config={
     "objects": st.column_config.NumberColumn(format="%d"),
     "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
 })
@@ -85,7 +85,7 @@ if not page.objects.empty:
     st.caption("Select a row to open the object.")
     with components.guard(f"Could not list the stored versions in {bucket}/{prefix}"):
         shown = service.label_versions(store, bucket, page.objects)
-    picked = st.dataframe(
+    picked = components.dataframe(
         components.with_sizes(shown.drop(columns="object")), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key=f"objects-{bucket}-{prefix}-{page_number}-{opened}",
         selection_default={"selection": {"rows": [] if position is None else [position]}},
@@ -151,19 +151,21 @@ if opened is not None:
         st.stop()
     detail = found
     meta_col, custom_col = st.columns(2)
-    meta_col.caption("General metadata")
-    meta_col.dataframe(service.metadata_rows(detail.general), hide_index=True, width="stretch")
-    custom_col.caption("Custom metadata (x-object-meta-*)")
-    custom_col.dataframe(service.metadata_rows(detail.custom), hide_index=True, width="stretch")
+    with meta_col:
+        st.caption("General metadata")
+        components.dataframe(service.metadata_rows(detail.general), hide_index=True, width="stretch")
+    with custom_col:
+        st.caption("Custom metadata (x-object-meta-*)")
+        components.dataframe(service.metadata_rows(detail.custom), hide_index=True, width="stretch")
     if versions is not None and not versions.empty:
         st.caption(f"{len(versions)} stored versions of this object (newest first); select one to open the object "
                    "that holds it")
-        chosen = st.dataframe(components.with_sizes(versions.drop(columns=["object", "etag"])), hide_index=True,
-                              width="stretch",
-                              on_select="rerun", selection_mode="single-row", key=f"versions-{bucket}-{opened}",
-                              column_config={"version": st.column_config.NumberColumn(format="%d"),
-                                             "last modified": st.column_config.DatetimeColumn(
-                                                 format="YYYY-MM-DD HH:mm:ss")})
+        chosen = components.dataframe(components.with_sizes(versions.drop(columns=["object", "etag"])), hide_index=True,
+                                      width="stretch",
+                                      on_select="rerun", selection_mode="single-row", key=f"versions-{bucket}-{opened}",
+                                      column_config={"version": st.column_config.NumberColumn(format="%d"),
+                                                     "last modified": st.column_config.DatetimeColumn(
+                                                         format="YYYY-MM-DD HH:mm:ss")})
         if chosen.selection.rows:
             slot = versions["object"].iat[chosen.selection.rows[0]]
             open_folder(slot.rsplit("/", 1)[0] + "/")
@@ -171,7 +173,7 @@ if opened is not None:
             st.rerun()
     st.caption(markdown_plain("Preview" + (f" — {detail.note}" if detail.note else "")))
     if detail.kind == "table":
-        st.dataframe(detail.preview, width="stretch")
+        components.dataframe(detail.preview, width="stretch")
     elif detail.kind == "tree":
         st.json(detail.preview, expanded=2)
     elif detail.kind == "text":

@@ -72,8 +72,11 @@ if points:
     value = point["customdata"][0] if point.get("customdata") else ""
     st.switch_page(links.SACCT, query_params=service.sacct_link(months, start, period, group, value, jobs))
 st.caption("A click on a bar opens those jobs on the SACCT page (the bar's days; its partition or job name).")
-st.dataframe(service.table_text(table), hide_index=True, width="stretch",
-             column_config={"period": st.column_config.DateColumn(f"{period} starting", format="YYYY-MM-DD"),
+cut = sacct_selection.cut_values_caption(table["group"], group) if group != "platform" else ""
+if cut:
+    st.caption(f":material/content_cut: {links.plain(cut)}")
+components.dataframe(service.table_text(table), hide_index=True, width="stretch",
+                     column_config={"period": st.column_config.DateColumn(f"{period} starting", format="YYYY-MM-DD"),
                             "group": st.column_config.TextColumn(group),
                             "failure rate": st.column_config.NumberColumn("failure rate %"),
                             "median CPU eff.": st.column_config.NumberColumn("median CPU eff. %"),
@@ -84,4 +87,4 @@ st.subheader("This month against the last")
 with components.guard("Could not read the history"):
     recent = components.history_jobs(store, bucket, service.months_to_read(months, today.replace(day=1), today))
 compared = service.compare_months(recent, today, settings)
-st.dataframe(compared, width="stretch")
+components.dataframe(compared, width="stretch")

@@ -60,9 +60,9 @@ else:
                  query_params={"object": entry.object, "platform": entry.platform})
     st.text(f"Script: {entry.script}\nManagement object: {entry.object}")
     st.caption("Status flags, in the order a job goes through them")
-    st.dataframe({flag: ["✔" if on else "·"] for flag, on in entry.flags}, hide_index=True, width="stretch")
+    components.dataframe({flag: ["✔" if on else "·"] for flag, on in entry.flags}, hide_index=True, width="stretch")
     st.caption("File transfers of the platform")
-    st.dataframe(entry.transfers, hide_index=True, width="stretch")
+    components.dataframe(entry.transfers, hide_index=True, width="stretch")
 
 # --- Accounting ---------------------------------------------------------------------------------------------------
 st.subheader("Accounting (sacct)", divider="gray")
@@ -102,7 +102,7 @@ else:
         st.code(priced.summary_text(), language=None, wrap_lines=True)
         if not priced.steps.empty:
             st.caption("GPU use per step (TRESUsageInAve gres/gpuutil; peak TRESUsageInMax gres/gpumem)")
-            st.dataframe(priced.steps, hide_index=True, width="stretch", column_config={
+            components.dataframe(priced.steps, hide_index=True, width="stretch", column_config={
                 "GPU use %": st.column_config.NumberColumn(format="%.0f %%"),
                 "peak GPU memory GiB": st.column_config.NumberColumn(format="%.2f GiB")})
     st.caption("Advice")

@@ -30,10 +30,10 @@ view.set("object", ref.object)
 st.caption("Select a row to show that log.")
 table = service.log_table(refs)
 position = [r.object for r in refs].index(ref.object)
-picked = st.dataframe(components.with_sizes(table), hide_index=True, width="stretch", on_select="rerun",
-                      selection_mode="single-row", key=f"logs-{ref.object}",
-                      selection_default={"selection": {"rows": [position]}},
-                      height=min(35 * (len(table) + 1) + 3, 300))
+picked = components.dataframe(components.with_sizes(table), hide_index=True, width="stretch", on_select="rerun",
+                              selection_mode="single-row", key=f"logs-{ref.object}",
+                              selection_default={"selection": {"rows": [position]}},
+                              height=min(35 * (len(table) + 1) + 3, 300))
 if picked.selection.rows and picked.selection.rows[0] != position:
     view.set("object", refs[picked.selection.rows[0]].object)
     view.set("line", None)
@@ -63,9 +63,10 @@ if query:
             height=360 if sum(len(b.lines) for b in blocks) > 16 else "content")
     if hits:
         lines = text.splitlines()
-        hit_pick = st.dataframe({"line": hits, "text": [service.shown_line(lines[n - 1]) for n in hits]},
-                                hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                                key=f"hits-{ref.object}-{query}", height=min(35 * (len(hits) + 1) + 3, 300))
+        hit_pick = components.dataframe({"line": hits, "text": [service.shown_line(lines[n - 1]) for n in hits]},
+                                        hide_index=True, width="stretch", on_select="rerun",
+                                        selection_mode="single-row", key=f"hits-{ref.object}-{query}",
+                                        height=min(35 * (len(hits) + 1) + 3, 300))
         st.caption("Select a hit to show its line in context; the address then links to that line.")
         if hit_pick.selection.rows:
             view.set("line", str(hits[hit_pick.selection.rows[0]]))

@@ -68,7 +68,7 @@ def show() -> None:
             measured = components.sacct_metrics(store, forwarder, runs, [frame])
             priced = cost.priced(measured, cost.job_platforms(measured, runs_service.platforms_of(infos)), settings)
             spent = cost.pipeline_cost(cost.management_job_ids(orchestration), priced)
-            st.dataframe(spent, hide_index=True, width="stretch", column_config={
+            components.dataframe(spent, hide_index=True, width="stretch", column_config={
                 pool: st.column_config.NumberColumn(format="%,.1f") for pool in spent.columns[3:]})
             st.caption(f"Jobs of this Management object found in the {len(runs):,} stored SACCT runs of the same "
                        "platform, billed at the rates in the settings, one column per pool (pools are never added "
@@ -116,9 +116,9 @@ def show() -> None:
                 st.info("No jobs on this platform.")
             else:
                 st.caption("Select a row to open the job's page (its sacct record and logs).")
-                picked = st.dataframe(jobs.style.map(_status_style, subset=["status"]), hide_index=True,
-                                      width="stretch", on_select="rerun", selection_mode="single-row",
-                                      key=f"jobs-{name}-{platform_name}")
+                picked = components.dataframe(jobs.style.map(_status_style, subset=["status"]), hide_index=True,
+                                              width="stretch", on_select="rerun", selection_mode="single-row",
+                                              key=f"jobs-{name}-{platform_name}")
                 if picked.selection.rows:
                     job_id = jobs["job id"].iat[picked.selection.rows[0]]
                     if job_id is None:
@@ -143,13 +143,13 @@ def show() -> None:
                 if transfers.empty:
                     st.info("No file transfers.")
                 else:
-                    st.dataframe(transfers, hide_index=True, width="stretch")
+                    components.dataframe(transfers, hide_index=True, width="stretch")
             st.subheader("Workspaces")
             spaces = service.workspace_table(platform)
             if spaces.empty:
                 st.info("No workspace quotas yet: the submitter adds them after its first visit to the platform.")
             else:
-                st.dataframe(spaces, hide_index=True, width="stretch", column_config={
+                components.dataframe(spaces, hide_index=True, width="stretch", column_config={
                     "capacity used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                     "files used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                 })

@@ -85,7 +85,7 @@ def show() -> None:
         if view.quotas.empty:
             st.success("Every workspace quota has room.", icon=":material/check:")
         else:
-            st.dataframe(view.quotas, hide_index=True, width="stretch", column_config={
+            components.dataframe(view.quotas, hide_index=True, width="stretch", column_config={
                 "capacity used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                 "files used": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
             })
@@ -119,9 +119,9 @@ def show() -> None:
         if not view.newest_runs:
             st.info("No SACCT run stored yet.")
         else:
-            st.dataframe(runs_service.run_table(view.newest_runs, settings.sacct_timezone), hide_index=True,
-                         width="stretch", column_order=["run", "platform", "cluster", "rows", "stored"],
-                         column_config={"stored": st.column_config.DatetimeColumn("stored",
+            components.dataframe(runs_service.run_table(view.newest_runs, settings.sacct_timezone), hide_index=True,
+                                 width="stretch", column_order=["run", "platform", "cluster", "rows", "stored"],
+                                 column_config={"stored": st.column_config.DatetimeColumn("stored",
                                                                                   format="YYYY-MM-DD HH:mm z")})
             for run in view.newest_runs:
                 st.page_link(links.SACCT, label=f"{plain(run.name)} ({plain(run.platform or 'unknown')})",

@@ -110,8 +110,10 @@ for column in ("submit", "start", "end"):
     jobs[column] = pd.to_datetime(jobs[column], unit="s", utc=True).dt.tz_convert(settings.sacct_timezone)
 shown_columns = ["job page", "platform", "group", "job-id", "script", "state", "partition", "submit", "start", "end",
                  "wait-seconds", "run-seconds", "cores", "gpus", "core-hours", "gpu-hours", "billed", "unit"]
-picked = st.dataframe(clock(jobs[shown_columns], {"wait-seconds": "wait-seconds", "run-seconds": "run-seconds"}),
-             hide_index=True, width="stretch", key="pipeline-jobs", on_select="rerun", selection_mode="single-row",
+clocked = clock(jobs[shown_columns], {"wait-seconds": "wait-seconds", "run-seconds": "run-seconds"})
+picked = components.dataframe(
+             clocked, hide_index=True, width="stretch", key="pipeline-jobs", on_select="rerun",
+             selection_mode="single-row",
              column_config={"job page": st.column_config.LinkColumn("Job page", display_text=r"job\?job=([^&]+)"),
                             "wait-seconds": st.column_config.TextColumn("Queue wait", alignment="right"),
                             "run-seconds": st.column_config.TextColumn("Run", alignment="right"),
@@ -128,20 +130,20 @@ with c1:
     st.subheader("Per platform", divider="gray")
     st.caption("Wall time: first submit → last end. Billed: one column per pool (CSC CPU BU, CSC GPU BU, LUMI "
                "core-hours, LUMI GPU-hours), never added across pools; empty where nothing was recorded.")
-    st.dataframe(clock(service.platform_summary(run),
+    components.dataframe(clock(service.platform_summary(run),
                        {"wall seconds": "wall time", "queue wait seconds": "queue wait"}),
                  hide_index=True, width="stretch", column_config=durations_right("wall time", "queue wait"))
 with c2:
     st.subheader("Per stage", divider="gray")
     st.caption("The jobs submitted while a stage ran.")
-    st.dataframe(clock(service.stage_summary(run), {"seconds": "time", "queue wait seconds": "queue wait"}),
+    components.dataframe(clock(service.stage_summary(run), {"seconds": "time", "queue wait seconds": "queue wait"}),
                  hide_index=True, width="stretch", column_config=durations_right("time", "queue wait"))
 
 st.subheader("Critical path", divider="gray")
 st.caption("From the job that ended last, back through the job that ended last before each one was submitted: the "
            "waits and runs that made the run as long as it was. Dependencies are read from the times (Management "
            "does not record them).")
-st.dataframe(clock(service.critical_path(run), {"wait-seconds": "queue wait", "run-seconds": "run"}),
+components.dataframe(clock(service.critical_path(run), {"wait-seconds": "queue wait", "run-seconds": "run"}),
              hide_index=True, width="stretch", column_config=durations_right("queue wait", "run"))
 
 if compare_with:
@@ -149,6 +151,6 @@ if compare_with:
         other = service.load_pipeline_run(store, settings, compare_with, read_run)
     st.subheader(f"{chosen} against {compare_with}", divider="gray")
     st.caption("Per platform, both runs' figures and the change (the second minus the first).")
-    st.dataframe(service.compare(run, other), hide_index=True, width="stretch", key="pipeline-compare-table")
+    components.dataframe(service.compare(run, other), hide_index=True, width="stretch", key="pipeline-compare-table")
     st.plotly_chart(timeline(other), width="stretch", key="pipeline-timeline-compare")
 st.caption(f"Read at {datetime.now(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC.")

@@ -49,10 +49,11 @@ with components.guard("Could not read the SACCT runs"):
     frame, described = components.sacct_frame(store, bucket, [by_name[n] for n in chosen])
 infos = {i.name: i for i in described}
 with st.expander(f"{len(chosen)} runs: platform, rows, stored", icon=":material/table_rows:"):
-    st.dataframe(runs_service.run_table([infos[n] for n in chosen if n in infos], settings.sacct_timezone),
-                 hide_index=True, width="stretch", column_order=["run", "platform", "cluster", "rows", "version",
-                                                                 "stored"],
-                 column_config={"stored": st.column_config.DatetimeColumn("stored", format="YYYY-MM-DD HH:mm:ss z")})
+    components.dataframe(runs_service.run_table([infos[n] for n in chosen if n in infos], settings.sacct_timezone),
+                         hide_index=True, width="stretch",
+                         column_order=["run", "platform", "cluster", "rows", "version", "stored"],
+                         column_config={"stored": st.column_config.DatetimeColumn("stored",
+                                                                                  format="YYYY-MM-DD HH:mm:ss z")})
 
 options = sacct_selection.filter_options(frame)
 with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
@@ -177,6 +178,7 @@ elif view == "Sweeps":
                          query_params=JobKey(picked_sweep.ident, run=picked_sweep.run).query_params())
 elif view == "Timeline":
     st.plotly_chart(charts.job_timeline(jobs), width="stretch")
+    st.caption(sacct_selection.timeline_counts(jobs, charts.MAX_BARS))
 elif view == "Queue wait":
     st.plotly_chart(charts.queue_wait(jobs), width="stretch")
 elif view == "Disk I/O":
@@ -194,7 +196,7 @@ elif view == "Platforms":
     gpu_left, gpu_right = st.columns(2)
     gpu_left.plotly_chart(platforms.gpu_hours_figure(compared), width="stretch")
     gpu_right.plotly_chart(platforms.billing_figure(by_platform, compared), width="stretch")
-    st.dataframe(compared, hide_index=True, width="stretch", column_config={
+    components.dataframe(compared, hide_index=True, width="stretch", column_config={
         "failure rate": st.column_config.NumberColumn(format="percent"),
         "CPU efficiency median": st.column_config.NumberColumn(format="percent"),
         "memory efficiency median": st.column_config.NumberColumn(format="percent"),

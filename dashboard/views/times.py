@@ -36,9 +36,9 @@ cols[1].metric("Median wall time", tables.duration_text(summary["wall time"].med
 cols[2].metric("Slowest stage (most runs)", links.plain(summary["slowest stage"].mode().iat[0]))
 st.plotly_chart(charts.times_timeline(frame), width="stretch")
 st.plotly_chart(charts.stage_bars(frame), width="stretch")
-st.dataframe(summary.assign(**{c: tables.aligned_durations(summary[c]) for c in ("stages total", "wall time")}),
+components.dataframe(summary.assign(**{c: tables.aligned_durations(summary[c]) for c in ("stages total", "wall time")}),
              hide_index=True, width="stretch", column_config={
                  "stages total": st.column_config.TextColumn(alignment="right"),
                  "wall time": st.column_config.TextColumn(alignment="right")})
 with st.expander("Stage table"):
-    st.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")
+    components.dataframe(frame.drop(columns=["start", "finish"]), hide_index=True, width="stretch")

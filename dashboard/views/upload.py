@@ -100,10 +100,12 @@ parsed = shown.run
 jobs_text = f": {shown.jobs:,} {'job' if shown.jobs == 1 else 'jobs'}" if shown.jobs else ""
 st.success(f"{parsed.rows:,} rows in {parsed.format} format from {markdown_plain(result['source'])}{jobs_text}.",
            icon=":material/check:")
+if shown.cut_note:
+    st.warning(markdown_plain(shown.cut_note), icon=":material/content_cut:")
 if parsed.warnings:
     with st.expander(service.warning_heading(parsed), expanded=True, icon=":material/warning:"):
-        st.dataframe({"line": [w.line for w in parsed.warnings], "problem": [w.message for w in parsed.warnings]},
-                     hide_index=True, width="stretch")
+        components.dataframe({"line": [w.line for w in parsed.warnings],
+                              "problem": [w.message for w in parsed.warnings]}, hide_index=True, width="stretch")
 st.caption(f"{f'The first {len(shown.rows):,}' if parsed.rows > len(shown.rows) else 'All'} of {parsed.rows:,} "
            f"rows, as sacct prints them (times in {settings.sacct_timezone}).")
 components.sacct_table(tables.row_table(shown.rows, settings.sacct_timezone), key="upload_rows",
