@@ -407,9 +407,10 @@ def _updated_jobs(stored: tuple[pd.DataFrame, dict[str, MetaValue]] | None, gene
     computed = jobs_of_rows(rows[taken].assign(month=month))
     if list(before.columns) != list(computed.columns):
         return None
-    replaced = pd.MultiIndex.from_arrays([computed["cluster"].astype("string"), computed["job-id"].astype("string")])
-    kept = before[~pd.MultiIndex.from_arrays([before["cluster"].astype("string"),
-                                              before["job-id"].astype("string")]).isin(replaced)]
+    codes = _job_codes(pd.concat([before[["cluster", "job-id"]], computed[["cluster", "job-id"]]], ignore_index=True))
+    recomputed = np.zeros(int(codes.max()) + 1, dtype=bool)
+    recomputed[codes[len(before):]] = True
+    kept = before[~recomputed[codes[:len(before)]]]
     kept = kept.astype({c: computed[c].dtype for c in computed.columns if kept[c].dtype != computed[c].dtype})
     return _job_order(pd.concat([kept, computed], ignore_index=True))
 
