@@ -157,7 +157,7 @@ def _job_codes(rows: pd.DataFrame) -> np.ndarray:
     clusters, _ = pd.factorize(rows["cluster"].astype("string").fillna(""))
     ids, names = pd.factorize(_job_ids(rows).fillna(""))
     codes, _ = pd.factorize(clusters.astype("int64") * max(len(names), 1) + ids)
-    return codes.astype("int64")
+    return np.asarray(codes, dtype="int64")
 
 
 def _keys(rows: pd.DataFrame) -> pd.Series:
@@ -167,22 +167,11 @@ def _keys(rows: pd.DataFrame) -> pd.Series:
 def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
     """A 64-bit hash of each row's content: what the job's state is, whoever collected it and when.
 
-    Each column is hashed in its own type (no row is turned into text): a text column whatever mix of missing-value
-    markers it holds, a float column with every NaN alike (one computed by a parse and one read back from parquet
-    are the same missing value).
+    Each column is hashed in its own type, no row turned into text; pandas hashes every missing value of a column
+    alike (NaN of any sign or payload, None, NA), so a value read back from parquet equals the one a parse gave.
     """
     content = [c for c in sorted(rows.columns) if c not in (COLLECTED_AT, SOURCE, "_origin", "_pull")]
-    columns: dict[str, pd.Series] = {}
-    for name in content:
-        column = rows[name]
-        if column.dtype == object:
-            column = column.astype("string")
-        elif isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
-            values = column.to_numpy(dtype="float64", copy=True)
-            values[np.isnan(values)] = np.nan
-            column = pd.Series(values, index=rows.index)
-        columns[name] = column
-    return pd.util.hash_pandas_object(pd.DataFrame(columns, index=rows.index), index=False).to_numpy(dtype="uint64")
+    return np.asarray(pd.util.hash_pandas_object(rows[content], index=False), dtype="uint64")
 
 
 def _digests(codes: np.ndarray, hashes: np.ndarray, jobs: int) -> np.ndarray:
@@ -202,7 +191,7 @@ def _finished_rows(rows: pd.DataFrame) -> np.ndarray:
     if "state" not in rows.columns:
         return np.zeros(len(rows), dtype=bool)
     state = rows["state"].astype("string")
-    return ((step == "") & state.notna() & ~state.isin(UNFINISHED_STATES).fillna(False)).to_numpy(dtype=bool)
+    return np.asarray((step == "") & state.notna() & ~state.isin(UNFINISHED_STATES).fillna(False), dtype=bool)
 
 
 def dedupe_pulls(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
