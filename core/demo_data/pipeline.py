@@ -38,7 +38,8 @@ class DemoJob:
 
     ``submit`` is local time; ``wait`` and ``elapsed`` are seconds (``elapsed`` None: not started). ``cpu_use`` is
     the fraction of the allocated core time the job used, ``rss`` its peak memory in bytes. ``gpu_util`` (percent)
-    and ``gpu_mem`` (bytes) are None where the cluster does not record GPU use (MIG slices, LUMI's AMD GPUs).
+    and ``gpu_mem`` (bytes) are per GPU, None where the cluster does not record GPU use (MIG slices, LUMI's AMD
+    GPUs).
     """
 
     pipeline: int
@@ -259,11 +260,16 @@ def _gres(job: DemoJob) -> str:
     return ",".join(parts) + ","
 
 
-def _usage(job: DemoJob, cpu_seconds: float, rss: int, *, gpus: bool) -> str:
-    """TRESUsageInAve/Max of a step; GPU entries only where the cluster records them."""
+def _usage(job: DemoJob, cpu_seconds: float, rss: int, *, gpus: bool, tasks: int = 1) -> str:
+    """TRESUsageInAve/Max of a step; GPU entries only where the cluster records them.
+
+    As Slurm's GPU plugins do, a task's entries add up its GPUs (the step's GPUs shared among its tasks):
+    ``gpu_util`` and ``gpu_mem`` are per GPU.
+    """
     parts = [f"cpu={_duration(cpu_seconds)}", "energy=0", f"fs/disk={int(rss * 0.37)}"]
     if gpus and job.gpus and job.gpu_util is not None:
-        parts += [f"gres/gpumem={job.gpu_mem or 0}", f"gres/gpuutil={job.gpu_util:g}"]
+        per_task = max(1.0, job.gpus / tasks)
+        parts += [f"gres/gpumem={int((job.gpu_mem or 0) * per_task)}", f"gres/gpuutil={job.gpu_util * per_task:g}"]
     parts += [f"mem={_kib(rss)}", "pages=0", f"vmem={_kib(rss * 1.08)}"]
     return ",".join(parts)
 
@@ -317,7 +323,7 @@ def sacct_rows(job: DemoJob) -> list[list[str]]:
         else:
             state, code = job.state, job.exit_code if (gpu_work or step == ".batch") else "0:0"
         gres = "" if step == ".extern" else _gres(job)
-        usage = _usage(job, cpu_seconds / tasks, rss, gpus=gpu_work) if finished else ""
+        usage = _usage(job, cpu_seconds / tasks, rss, gpus=gpu_work, tasks=tasks) if finished else ""
         rows.append([
             job.job_id + step, raw + step, "python3" if step[1:].isdigit() else step[1:], "", job.account,
             job.cluster, "", str(cpus), str(nodes), str(tasks), state, code, _stamp(start), _stamp(start),

@@ -8,7 +8,8 @@
   unknown count (null), never 0.
 - ``gres/nvme=N`` (CSC's local NVMe disk, ``--gres=nvme:N``) is N GiB.
 - Use: ``gres/gpuutil`` (percent) and ``gres/gpumem`` (bytes, or with a K/M/G/T suffix) in ``TRESUsageInAve`` /
-  ``TRESUsageInMax`` of the steps, present only where the cluster collects them (Slurm's NVML or RSMI GPU plugin).
+  ``TRESUsageInMax`` / ``TRESUsageInTot`` of the steps, present only where the cluster collects them (Slurm's NVML
+  or RSMI GPU plugin), each a sum over the GPUs of a task: :func:`step_gpu_use` turns them into per-GPU figures.
   Absent means "not recorded", never 0 %.
 
 ``--json`` output carries the same facts as lists of ``{"type", "name", "count"}``, which the JSON reader writes as
@@ -119,20 +120,37 @@ def tres_number(tres: pd.Series, name: str, *, size: bool = False) -> pd.Series:
     return pd.Series(values[codes], index=tres.index, dtype="float64")
 
 
-def step_gpu_use(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per sacct row: GPU use (``gpu-util``) and peak GPU memory (``gpu-mem-max``); null where not recorded.
+def step_gpu_use(rows: pd.DataFrame, job_gpus: pd.Series | None = None) -> pd.DataFrame:
+    """Per sacct row: use (``gpu-util``) and peak memory (``gpu-mem-max``) per GPU; null where not recorded.
 
-    ``gpu-util`` is TRESUsageInAve ``gres/gpuutil`` (percent; TRESUsageInMax when only that was printed),
-    ``gpu-mem-max`` TRESUsageInMax ``gres/gpumem`` in bytes.
+    Slurm's GPU plugins add each GPU a task uses into that task's ``gres/gpuutil`` and ``gres/gpumem`` (a task busy
+    on 4 GPUs records about 400 %), and TRESUsageInAve averages over the step's tasks, TRESUsageInTot sums them. So:
+
+    - ``gpu-util`` = the step's TRESUsageInTot ``gres/gpuutil`` (else Ave × NTasks; Max when only that was printed)
+      ÷ the step's GPUs: the mean use of each GPU, in percent;
+    - ``gpu-mem-max`` = TRESUsageInMax ``gres/gpumem`` ÷ GPUs per task: one GPU's share of the busiest task's peak.
+
+    A step's GPUs are its AllocTRES count, else its job's (``job_gpus``, aligned with ``rows``); NTasks missing
+    counts as 1. Without a GPU count the recorded figure is kept as it is.
     """
     def column(name: str) -> pd.Series:
         if name in rows.columns:
             return rows[name]
         return pd.Series(None, index=rows.index, dtype="object")
 
-    ave, peak = column("tres-usage-in-ave"), column("tres-usage-in-max")
+    ave, peak, tot = column("tres-usage-in-ave"), column("tres-usage-in-max"), column("tres-usage-in-tot")
+    tasks = pd.to_numeric(column("n-tasks"), errors="coerce").astype("float64")
+    tasks = tasks.where(tasks > 0, 1.0).fillna(1.0)
     util = tres_number(ave, "gres/gpuutil").fillna(tres_number(peak, "gres/gpuutil"))
-    return pd.DataFrame({"gpu-util": util, "gpu-mem-max": tres_number(peak, "gres/gpumem", size=True)})
+    util_total = tres_number(tot, "gres/gpuutil").fillna(util * tasks)
+    gpus = gpu_allocation(column("alloc-tres"), index=rows.index)["gpus"]
+    if job_gpus is not None:
+        gpus = gpus.where(gpus > 0, job_gpus.astype("float64"))
+    gpus = gpus.where(gpus > 0)
+    per_task = (gpus / tasks).clip(lower=1.0)
+    memory = tres_number(peak, "gres/gpumem", size=True)
+    return pd.DataFrame({"gpu-util": (util_total / gpus).fillna(util),
+                         "gpu-mem-max": (memory / per_task).fillna(memory)})
 
 
 def memory_of(gpu_type: object) -> float | None:

@@ -112,8 +112,9 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     - ``core-seconds`` = Elapsed × AllocCPUS (sacct's CPUTimeRAW: what the allocation held, used or not);
     - ``queue-wait-seconds`` = Start − Submit;
     - ``gpus`` and ``gpu-type`` from AllocTRES (ReqTRES for a pending job; :mod:`core.sacct.gpu`), ``gpu-hours`` =
-      GPUs × Elapsed, ``gpu-util`` = the highest TRESUsageInAve ``gres/gpuutil`` (percent) of the job's rows and
-      ``gpu-mem-max`` the highest TRESUsageInMax ``gres/gpumem`` (bytes): null where Slurm recorded none;
+      GPUs × Elapsed, ``gpu-util`` = the highest per-GPU use (percent) of the job's steps and ``gpu-mem-max`` the
+      highest per-GPU peak memory (bytes), from ``gres/gpuutil`` and ``gres/gpumem`` (:func:`core.sacct.gpu.
+      step_gpu_use`): null where Slurm recorded none;
       ``nvme-gib`` = AllocTRES ``gres/nvme`` (GiB of local disk).
 
     ``finished`` is true when the job has ended (its state is not pending, running, requeued, suspended...; a frame
@@ -171,7 +172,7 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
                          index=jobs.index)
     out["gpus"], out["gpu-type"] = gpu["gpus"].to_numpy(), gpu["gpu-type"].to_numpy()
     out["gpu-hours"] = out["gpus"] * out["elapsed-seconds"] / 3600
-    use = step_gpu_use(rows)
+    use = step_gpu_use(rows, rows["_key"].map(out["gpus"]))
     out["gpu-util"] = use["gpu-util"].groupby(by_job).max().reindex(out.index)
     out["gpu-mem-max"] = use["gpu-mem-max"].groupby(by_job).max().reindex(out.index)
     nvme = tres_number(_col(jobs, "alloc-tres", "object"), "gres/nvme")

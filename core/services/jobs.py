@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from core.errors import DamagedObject, Forbidden, InvalidInput, NotFound, StoreUnavailable, failure_message
@@ -337,7 +338,7 @@ class JobCost:
             return "no GPU allocated" if self.gpus == 0 else "GPU count not printed (no AllocTRES)"
         if self.gpu_util_percent is None:
             return "not recorded (the cluster collects no gres/gpuutil, e.g. MIG slices or no GPU accounting)"
-        return f"{self.gpu_util_percent:.0f} % (gres/gpuutil, the highest step average)"
+        return f"{self.gpu_util_percent:.0f} % (gres/gpuutil per GPU, the busiest step)"
 
     def summary_text(self) -> str:
         """GPUs, GPU-hours, GPU use and the bill with its formula, as lines for a plain-text box."""
@@ -370,12 +371,12 @@ def job_cost(rows: pd.DataFrame, job_id: str, platform: str | None, settings: Se
     where = cost_service.job_platforms(mine, None, platform or "other")
     priced = cost_service.priced(mine, where, settings)
     job = priced.iloc[0].to_dict()
-    use = step_gpu_use(rows)
+    gpus = _number(priced.iloc[0], "gpus")
+    use = step_gpu_use(rows, pd.Series(np.nan if gpus is None else gpus, index=rows.index, dtype="float64"))
     steps = pd.DataFrame({"step": rows["step"].fillna("").astype(str).replace("", "(job)").to_numpy(),
                           "GPU use %": use["gpu-util"].to_numpy(),
                           "peak GPU memory GiB": use["gpu-mem-max"].to_numpy() / 2**30})
     steps = steps.dropna(subset=["GPU use %", "peak GPU memory GiB"], how="all").reset_index(drop=True)
-    gpus = _number(priced.iloc[0], "gpus")
     return JobCost(
         platform=str(job.get("platform")), gpus=None if gpus is None else int(gpus),
         gpu_type=_text(priced.iloc[0], "gpu-type"), gpu_hours=_number(priced.iloc[0], "gpu-hours"),

@@ -36,7 +36,7 @@ def _sacct(ended: datetime) -> str:
             f"2.batch|batch||COMPLETED|02:00:00|10|1||10:00:00|{stamp}|{stamp}||gres/gpuutil=0,gres/gpumem=0\n"
             f"3|busy|gpu|COMPLETED|01:00:00|10|1|64G|10:00:00|{stamp}|{stamp}|"
             "cpu=10,gres/gpu:v100=2,gres/gpu=2,mem=64G,node=1|\n"
-            f"3.batch|batch||COMPLETED|01:00:00|10|1||10:00:00|{stamp}|{stamp}||gres/gpuutil=90\n")
+            f"3.batch|batch||COMPLETED|01:00:00|10|1||10:00:00|{stamp}|{stamp}||gres/gpuutil=180\n")  # 90 % per GPU
 
 
 #: What the demo's own GPU jobs were billed (CSC GPU BU): they ran in May 2024, so they add to the budget's use but

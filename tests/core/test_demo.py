@@ -163,8 +163,11 @@ def test_gpu_jobs_on_every_platform_as_sacct_prints_them() -> None:
     partitions = set(lumi["partition"].dropna())
     assert {"small-g", "standard-g"} <= partitions
     assert lumi.loc[lumi["job-id"] == "7340012", "alloc-tres"].iloc[0].count("gres/gpu=16") == 1
-    # Busy V100s record their use on the batch step; MIG slices and LUMI's GPUs record none.
-    assert "gres/gpuutil=87" in text["puhti"]
+    # Busy V100s record their use on the batch step, added up over a task's GPUs as Slurm does (4 × 87 %), and the
+    # job's figure is per GPU again; MIG slices and LUMI's GPUs record none.
+    assert "gres/gpuutil=348," in text["puhti"]
+    busy = job_metrics(parse_sacct(text["puhti"]).frame).set_index("job-id").loc["21538102"]
+    assert (busy["gpus"], busy["gpu-util"]) == (4, 87)
     assert "gpuutil" not in text["mahti"] and "gpuutil" not in text["lumi"]
 
 

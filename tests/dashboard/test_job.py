@@ -127,7 +127,7 @@ def test_job_page_shows_gpus_use_per_step_and_the_billing_formula(open_page: Ope
     at = _job_page(open_page, job="7100001", run="user-example-com-puhti-gpu")
     summary = next(c.value for c in at.code if c.value.startswith("GPUs: "))
     assert summary.splitlines() == [
-        "GPUs: 1 (v100)", "GPU-hours: 2.00 (GPUs × Elapsed)", "GPU use: 0 % (gres/gpuutil, the highest step average)",
+        "GPUs: 1 (v100)", "GPU-hours: 2.00 (GPUs × Elapsed)", "GPU use: 0 % (gres/gpuutil per GPU, the busiest step)",
         "Peak GPU memory: 0 B (gres/gpumem)",
         "Billed (CSC GPU BU): (60 × 1 GPUs + 1 × 10 cores + 0.1 × 64 GiB) × 2 h = 152.80 CSC GPU BU"]
     steps = next(d.value for d in at.dataframe if "GPU use %" in d.value.columns)

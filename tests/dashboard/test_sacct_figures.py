@@ -318,7 +318,7 @@ def test_gpu_jobs_are_billed_per_pool_with_gpu_columns_and_the_idle_gpu_first(op
             "2|idle|gpu|COMPLETED|02:00:00|10|1|64G|10:00:00|cpu=10,gres/gpu:v100=1,gres/gpu=1,mem=64G,node=1|\n"
             "2.batch|batch||COMPLETED|02:00:00|10|1||10:00:00||gres/gpuutil=0,gres/gpumem=0\n"
             "3|busy|gpu|COMPLETED|01:00:00|10|1|64G|10:00:00|cpu=10,gres/gpu:v100=2,gres/gpu=2,mem=64G,node=1|\n"
-            "3.batch|batch||COMPLETED|01:00:00|10|1||10:00:00||gres/gpuutil=90\n")
+            "3.batch|batch||COMPLETED|01:00:00|10|1||10:00:00||gres/gpuutil=180\n")  # 2 V100s at 90 % each
     _store_run(store_dir, "puhti-gpu", text, platform="puhti")
     at = open_page("views/sacct.py")
     at.multiselect[0].set_value(["user-example-com-puhti-gpu"]).run()

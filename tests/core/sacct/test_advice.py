@@ -137,7 +137,7 @@ def test_gpu_findings_idle_first_by_billing_at_stake_and_not_recorded_is_no_find
             "1|idle|gpu|COMPLETED|02:00:00|40|1|cpu=40,gres/gpu:v100=4,gres/gpu=4,mem=100G||\n"
             "1.batch|batch||COMPLETED|02:00:00|40|1||gres/gpuutil=0,gres/gpumem=0|gres/gpuutil=0,gres/gpumem=0\n"
             "2|low|gpu|COMPLETED|01:00:00|10|1|cpu=10,gres/gpu:v100=2,gres/gpu=2,mem=50G||\n"
-            "2.batch|batch||COMPLETED|01:00:00|10|1||gres/gpuutil=20,gres/gpumem=20G|gres/gpuutil=40,gres/gpumem=24G\n"
+            "2.batch|batch||COMPLETED|01:00:00|10|1||gres/gpuutil=40,gres/gpumem=40G|gres/gpuutil=80,gres/gpumem=48G\n"
             "3|mig|gpusmall|COMPLETED|01:00:00|4|1|cpu=4,gres/gpu:a100_1g.5gb=1,mem=17G||\n"
             "4|short|gpu|COMPLETED|00:01:00|10|1|cpu=10,gres/gpu=1,mem=10G||\n"
             "4.batch|batch||COMPLETED|00:01:00|10|1||gres/gpuutil=0|gres/gpuutil=0\n"

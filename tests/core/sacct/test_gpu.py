@@ -19,11 +19,12 @@ ROWS = [
      "", ""],
     ["101.batch", "batch", "", "COMPLETED", "02:00:00", "10", "1", "cpu=10,gres/gpu:v100=1,gres/gpu=1,mem=64G,node=1",
      "", "cpu=01:00:00,gres/gpumem=0,gres/gpuutil=0,mem=1G", "cpu=01:00:00,gres/gpumem=0,gres/gpuutil=0,mem=2G"],
-    # Typed entries only (no untyped total): the sum of the typed counts; busy at 87 %, 30 GiB peak.
+    # Typed entries only (no untyped total): the sum of the typed counts. Slurm adds up a task's GPUs: 348 % and a
+    # 120 GiB peak over 4 A100s are 87 % and 30 GiB each.
     ["102", "big", "gpumedium", "COMPLETED", "01:00:00", "64", "1", "cpu=64,gres/gpu:a100=4,mem=400G,node=1", "",
      "", ""],
     ["102.0", "python", "", "COMPLETED", "01:00:00", "64", "1", "cpu=64,gres/gpu:a100=4,mem=400G,node=1", "",
-     "cpu=10:00:00,gres/gpumem=20G,gres/gpuutil=87", "cpu=10:00:00,gres/gpumem=30G,gres/gpuutil=99"],
+     "cpu=10:00:00,gres/gpumem=80G,gres/gpuutil=348", "cpu=10:00:00,gres/gpumem=120G,gres/gpuutil=396"],
     # A MIG slice, submitted with --gres=gpu:a100_1g.5gb:1; no use recorded (MIG): not recorded, never 0.
     ["103", "slice", "gpusmall", "COMPLETED", "03:00:00", "4", "1", "cpu=4,gres/gpu:a100_1g.5gb=1,mem=17500M,node=1",
      "", "", ""],
@@ -132,3 +133,26 @@ def test_tres_numbers_and_sizes() -> None:
     assert tres_number(tres, "gres/gpumem", size=True).tolist()[:2] == [1536 * 2**20, 1000]
     util = tres_number(tres, "gres/gpuutil")
     assert util[0] == 45 and util[1:].isna().all()
+
+
+def test_gpu_use_is_per_gpu_though_slurm_adds_up_a_tasks_gpus() -> None:
+    """Slurm's GPU plugins add each GPU of a task into its gres/gpuutil and gres/gpumem; Ave is over tasks, Tot sums
+    them. The figures shown are per GPU."""
+    text = ("JobID|Partition|State|Elapsed|NTasks|AllocTRES|TRESUsageInAve|TRESUsageInMax|TRESUsageInTot\n"
+            # One task on 2 A100s recorded 100 %: one GPU busy and one idle, or both half busy: 50 % each.
+            "1|gpumedium|COMPLETED|01:00:00||cpu=32,gres/gpu:a100=2,mem=100G|||\n"
+            "1.batch||COMPLETED|01:00:00|1|cpu=32,gres/gpu:a100=2,mem=100G|gres/gpuutil=100,gres/gpumem=30G|"
+            "gres/gpuutil=100,gres/gpumem=30G|gres/gpuutil=100,gres/gpumem=30G\n"
+            # 2 tasks, 2 GPUs each: the tasks' total 300 % over 4 GPUs is 75 %; a task's 40 GiB peak is 20 GiB a GPU.
+            "2|gpumedium|COMPLETED|01:00:00||cpu=64,gres/gpu:a100=4,mem=200G|||\n"
+            "2.0||COMPLETED|01:00:00|2|cpu=64,gres/gpu:a100=4,mem=200G|gres/gpuutil=150,gres/gpumem=36G|"
+            "gres/gpuutil=160,gres/gpumem=40G|gres/gpuutil=300,gres/gpumem=72G\n"
+            # No TRESUsageInTot: Ave × NTasks over the step's GPUs (its AllocTRES printed none: the job's).
+            "3|gpumedium|COMPLETED|01:00:00||cpu=64,gres/gpu:a100=4,mem=200G|||\n"
+            "3.0||COMPLETED|01:00:00|2|cpu=64,mem=200G|gres/gpuutil=150|gres/gpuutil=160|\n")
+    parsed = parse_sacct(text)
+    assert parsed.warnings == []
+    jobs = job_metrics(parsed.frame).set_index("job-id")
+    assert jobs.loc["1", "gpu-util"] == 50 and jobs.loc["1", "gpu-mem-max"] == 15 * 2**30
+    assert jobs.loc["2", "gpu-util"] == 75 and jobs.loc["2", "gpu-mem-max"] == 20 * 2**30
+    assert jobs.loc["3", "gpu-util"] == 75
