@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bench import history, listing, load, network, pages, parse, serialize, store, upload
 from bench.results import RESULTS_PATH, Results, machine_info, update_readme
 
-AREAS = ("parse", "list", "store", "pages", "upload", "serialize", "load", "network", "history")
+AREAS = ("parse", "list", "store", "pages", "upload", "serialize", "load", "network", "history", "collect")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": lambda r: load.run(r, args.quick),
         "network": lambda r: network.run(r, args.quick),
         "history": lambda r: history.run(r, 100_000 if args.quick else 1_000_000),
+        "collect": lambda r: history.run_collect(r, 20_000 if args.quick else history.MONTH_ROWS),
     }
     info = machine_info()
     print(f"machine: {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}; "

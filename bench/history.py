@@ -1,10 +1,15 @@
 """The history: the History page over a year of 1,000,000 jobs, compaction of a month, and collect's own work.
 
+Area ``history``:
+
 - ``history.1M_jobs.*``: 12 months × 3 clusters of job tables (``jobs.parquet``, 1,000,000 jobs in all, the figures
   a merge writes) in a LocalStore; the History page rendered by AppTest in a child process: first render with cold
   caches over the whole year, a change of grouping, and the child's resident memory growth.
 - ``history.engine.*``: the page's aggregation (week × partition: counts, sums, three medians, a 90th percentile)
   over the same 1,000,000 jobs with pandas, and with DuckDB when it is importable (it is not a dependency).
+
+Area ``collect`` (``python -m bench --only collect``; ``--quick`` takes a month of 20,000 rows):
+
 - ``collect.compact_month.seconds``: merging a month of about 52,000 jobs (a 200,000-row generated sacct run),
   10 % of them in a newer state, into the stored month: read, replace, write both objects.
 - ``collect.one_hour.seconds``: ``collect`` of an hour of about 500 jobs into that existing month, sacct's own time
@@ -135,15 +140,15 @@ def _best(work: Any, repeat: int = 3) -> float:
     return min(times)
 
 
-def compaction_and_collect(results: Results, root: Path) -> None:
-    """compact_month, one_hour and first_year figures on a LocalStore at ``root``."""
+def compaction_and_collect(results: Results, root: Path, month_rows: int = MONTH_ROWS) -> None:
+    """compact_month, one_hour and first_year figures on a LocalStore at ``root``, a month of ``month_rows``."""
     from core.sacct import parse_sacct, to_parsable2
     from core.services import collect, history
     from core.store.local import LocalStore
 
     settings = _settings(root)
     store = LocalStore(root)
-    text = generate.cached(MONTH_ROWS, "parsable2").read_bytes()
+    text = generate.cached(month_rows, "parsable2").read_bytes()
     frame = parse_sacct(text, timezone="UTC").frame
     # One month: every job's times moved into March 2025, keeping their order and spacing.
     base = pd.Timestamp("2025-03-01", tz="UTC").timestamp()
@@ -253,12 +258,15 @@ def _child(jobs: int) -> None:
 
 
 def run(results: Results, jobs: int = 1_000_000) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
-        frame = year_of_jobs(jobs)
-        engine(results, frame)
-        del frame
-        compaction_and_collect(results, Path(tmp) / "store")
+    """Area ``history``: the engines and the History page."""
+    engine(results, year_of_jobs(jobs))
     page(results, jobs)
+
+
+def run_collect(results: Results, month_rows: int = MONTH_ROWS) -> None:
+    """Area ``collect``: compaction of a month, an hour's collection into it, a first year's sacct calls."""
+    with tempfile.TemporaryDirectory(prefix="bench-collect-") as tmp:
+        compaction_and_collect(results, Path(tmp) / "store", month_rows)
 
 
 if __name__ == "__main__":

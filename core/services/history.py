@@ -136,9 +136,8 @@ def prepare_rows(frame: pd.DataFrame, *, cluster: str | None, source: str,
     for column in ("submit-time", "start-time", "end-time"):
         if column in rows.columns:
             when = when.fillna(pd.to_numeric(rows[column], errors="coerce").astype("float64"))
-    key = rows["cluster"].fillna("") + "\x1f" + _job_ids(rows).fillna("")
     # Every row of a job takes the job's time: steps print no Submit in some formats.
-    when = when.groupby(key).transform("min")
+    when = when.groupby(_job_codes(rows)).transform("min")
     rows["month"] = month_of(when)
     placed = rows["month"].notna() & rows["cluster"].notna() & rows["job-id"].notna()
     rows = rows[placed]
@@ -152,35 +151,48 @@ def prepare_rows(frame: pd.DataFrame, *, cluster: str | None, source: str,
     return rows.reset_index(drop=True), int((~placed).sum())
 
 
-def _fingerprints(rows: pd.DataFrame, keys: pd.Series) -> pd.Series:
-    """An order-independent digest of each job's rows (what a job's state is, whoever collected it and when)."""
-    content = [c for c in sorted(rows.columns) if c not in (COLLECTED_AT, SOURCE, "_origin", "_pull")]
-    hashed = pd.util.hash_pandas_object(rows[content].astype("string"), index=False).to_numpy()
-    order = np.argsort(keys.to_numpy(), kind="stable")
-    sorted_keys = keys.to_numpy()[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    digest = np.bitwise_xor.reduceat(hashed[order], starts) if len(order) else np.array([], dtype="uint64")
-    return pd.Series(digest, index=sorted_keys[starts])
-
-
-def _job_rank(rows: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
-    """Per job: whether it finished (its own line's state) and when it was collected."""
-    step = rows["step"].astype("string").fillna("") if "step" in rows.columns else pd.Series("", index=rows.index)
-    state = rows["state"].astype("string") if "state" in rows.columns else pd.Series(pd.NA, index=rows.index,
-                                                                                     dtype="string")
-    own = (step == "").to_numpy()
-    finished = pd.Series(state.notna() & ~state.isin(UNFINISHED_STATES), index=rows.index)
-    frame = pd.DataFrame({"key": keys.to_numpy(), "own": own, "finished": finished.to_numpy(),
-                          "at": rows[COLLECTED_AT].to_numpy(dtype="float64")})
-    by = frame.groupby("key", sort=False)
-    ranked = pd.DataFrame({"at": by["at"].max()})
-    own_finished = frame[frame["own"]].groupby("key", sort=False)["finished"].any()
-    ranked["finished"] = own_finished.reindex(ranked.index).fillna(False).astype(bool)
-    return ranked
+def _job_codes(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's job (its cluster and job id) as an integer from 0: the rows of one job share it."""
+    if rows.empty:
+        return np.zeros(0, dtype="int64")
+    clusters, _ = pd.factorize(rows["cluster"].astype("string").fillna(""))
+    ids, names = pd.factorize(_job_ids(rows).fillna(""))
+    codes, _ = pd.factorize(clusters.astype("int64") * max(len(names), 1) + ids)
+    return np.asarray(codes, dtype="int64")
 
 
 def _keys(rows: pd.DataFrame) -> pd.Series:
     return (rows["cluster"].astype("string").fillna("") + "\x1f" + _job_ids(rows).fillna("")).reset_index(drop=True)
+
+
+def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's content: what the job's state is, whoever collected it and when.
+
+    Each column is hashed in its own type, no row turned into text; pandas hashes every missing value of a column
+    alike (NaN of any sign or payload, None, NA), so a value read back from parquet equals the one a parse gave.
+    """
+    content = [c for c in sorted(rows.columns) if c not in (COLLECTED_AT, SOURCE, "_origin", "_pull")]
+    return np.asarray(pd.util.hash_pandas_object(rows[content], index=False), dtype="uint64")
+
+
+def _digests(codes: np.ndarray, hashes: np.ndarray, jobs: int) -> np.ndarray:
+    """Per job code: the sum (modulo 2**64) of its rows' hashes, a digest that does not depend on the rows' order."""
+    digest = np.zeros(jobs, dtype="uint64")
+    if len(codes):
+        order = np.argsort(codes, kind="stable")
+        ordered = codes[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        digest[ordered[starts]] = np.add.reduceat(hashes[order], starts)
+    return digest
+
+
+def _finished_rows(rows: pd.DataFrame) -> np.ndarray:
+    """Rows that are a job's own line (no step) in a finished state."""
+    step = rows["step"].astype("string").fillna("") if "step" in rows.columns else pd.Series("", index=rows.index)
+    if "state" not in rows.columns:
+        return np.zeros(len(rows), dtype=bool)
+    state = rows["state"].astype("string")
+    return np.asarray((step == "") & state.notna() & ~state.isin(UNFINISHED_STATES).fillna(False), dtype=bool)
 
 
 def dedupe_pulls(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -189,18 +201,21 @@ def dedupe_pulls(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return frames[0].iloc[0:0] if frames else pd.DataFrame()
     rows = pd.concat(parts, ignore_index=True)
-    keys = _keys(rows)
-    last = rows["_pull"].groupby(keys.to_numpy()).transform("max")
-    return rows[rows["_pull"].to_numpy() == last.to_numpy()].drop(columns="_pull").reset_index(drop=True)
+    codes = _job_codes(rows)
+    pulls = rows["_pull"].to_numpy(dtype="int64")
+    last = np.full(int(codes.max()) + 1, -1, dtype="int64")
+    np.maximum.at(last, codes, pulls)
+    return rows[pulls == last[codes]].drop(columns="_pull").reset_index(drop=True)
 
 
 @dataclass(frozen=True)
 class MonthMerge:
-    """What merging new rows into one month did."""
+    """What merging new rows into one month did; ``taken`` marks the rows of ``rows`` that came in with it."""
 
     rows: pd.DataFrame
     new_jobs: int
     updated_jobs: int
+    taken: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def changed(self) -> bool:
@@ -212,32 +227,42 @@ def merge_month(existing: pd.DataFrame, incoming: pd.DataFrame) -> MonthMerge:
 
     A job of ``incoming`` replaces the same job of ``existing`` when it is finished and the stored one is not, or
     when both are equally finished and it was collected at the same time or later, and its rows differ; otherwise
-    the stored rows stay as they are.
+    the stored rows stay as they are. Jobs are compared by a digest of their rows, computed only for the jobs
+    both sides hold: the work grows with what comes in, not with the month.
     """
     if incoming.empty:
-        return MonthMerge(existing, 0, 0)
+        return MonthMerge(existing, 0, 0, np.zeros(len(existing), dtype=bool))
     if existing.empty:
-        return MonthMerge(incoming.reset_index(drop=True), int(_keys(incoming).nunique()), 0)
+        codes = _job_codes(incoming)
+        return MonthMerge(incoming.reset_index(drop=True), int(codes.max()) + 1, 0, np.ones(len(incoming), bool))
     both = pd.concat([existing.assign(_origin=0), incoming.assign(_origin=1)], ignore_index=True)
-    keys = _keys(both)
-    origin = both["_origin"].to_numpy()
-    old, new = origin == 0, origin == 1
-    old_print = _fingerprints(both[old], keys[old])
-    new_print = _fingerprints(both[new], keys[new])
-    old_rank = _job_rank(both[old], keys[old])
-    new_rank = _job_rank(both[new], keys[new])
-    common = new_rank.index.intersection(old_rank.index)
-    fresh = new_rank.index.difference(old_rank.index)
-    n_new, o_new = new_rank.loc[common], old_rank.loc[common]
-    wins = (n_new["finished"] & ~o_new["finished"]) | (
-        (n_new["finished"] == o_new["finished"]) & (n_new["at"] >= o_new["at"]))
-    differs = new_print.reindex(common).to_numpy() != old_print.reindex(common).to_numpy()
-    replaced = common[wins.to_numpy() & differs]
-    taken = fresh.append(replaced)
-    key_values = keys.to_numpy()
-    keep = (old & ~np.isin(key_values, replaced.to_numpy())) | (new & np.isin(key_values, taken.to_numpy()))
+    codes = _job_codes(both)
+    jobs = int(codes.max()) + 1
+    new = both["_origin"].to_numpy() == 1
+    old = ~new
+    in_old = np.bincount(codes[old], minlength=jobs) > 0
+    in_new = np.bincount(codes[new], minlength=jobs) > 0
+    common = in_old & in_new
+    fresh = in_new & ~in_old
+    compared = common[codes]
+    part = both[compared]
+    part_codes, part_new = codes[compared], new[compared]
+    hashes = _row_hashes(part)
+    differs = _digests(part_codes[part_new], hashes[part_new], jobs) != _digests(
+        part_codes[~part_new], hashes[~part_new], jobs)
+    finished = _finished_rows(part)
+    new_finished = np.bincount(part_codes[part_new & finished], minlength=jobs) > 0
+    old_finished = np.bincount(part_codes[~part_new & finished], minlength=jobs) > 0
+    at = part[COLLECTED_AT].to_numpy(dtype="float64")
+    new_at, old_at = np.full(jobs, np.nan), np.full(jobs, np.nan)
+    np.fmax.at(new_at, part_codes[part_new], at[part_new])
+    np.fmax.at(old_at, part_codes[~part_new], at[~part_new])
+    wins = (new_finished & ~old_finished) | ((new_finished == old_finished) & (new_at >= old_at))
+    replaced = common & wins & differs
+    taken = fresh | replaced
+    keep = (old & ~replaced[codes]) | (new & taken[codes])
     merged = both[keep].drop(columns="_origin").reset_index(drop=True)
-    return MonthMerge(merged, len(fresh), len(replaced))
+    return MonthMerge(merged, int(fresh.sum()), int(replaced.sum()), new[keep])
 
 
 # --- Per-job figures ----------------------------------------------------------------------------------------------
@@ -269,7 +294,9 @@ def jobs_of_rows(rows: pd.DataFrame) -> pd.DataFrame:
     if "month" in rows.columns:  # jobs printed only through their steps
         months = rows.assign(_key=_keys(rows).to_numpy()).drop_duplicates("_key").set_index("_key")["month"]
         out["month"] = out["month"].fillna(pd.Series(months.reindex(key.to_numpy()).to_numpy(), index=out.index))
-    out["platform"] = out["cluster"].map(lambda c: platform_of_cluster(c) or "other").astype("string")
+    clusters = out["cluster"].astype("string")
+    platforms = {c: platform_of_cluster(c) or "other" for c in clusters.dropna().unique()}
+    out["platform"] = clusters.map(platforms).astype("string").fillna("other")
     out["user"] = out["user"].str.lower()
     state = out["state"].astype("string")
     out["failed"] = (out["finished"].astype(bool) & state.isin(FAILED_STATES).fillna(False)).astype(bool)
@@ -282,7 +309,12 @@ def jobs_of_rows(rows: pd.DataFrame) -> pd.DataFrame:
     else:
         out["gpus"] = np.nan
     out["gpu-seconds"] = out["gpus"] * out["elapsed-seconds"]
-    return out[list(JOB_COLUMNS)].reset_index(drop=True)
+    return _job_order(out[list(JOB_COLUMNS)])
+
+
+def _job_order(jobs: pd.DataFrame) -> pd.DataFrame:
+    """The job table in its stored order: by cluster, then job id."""
+    return jobs.sort_values(["cluster", "job-id"], kind="stable").reset_index(drop=True)
 
 
 # --- Reading and writing months -----------------------------------------------------------------------------------
@@ -351,6 +383,28 @@ class MergeResult:
         return said
 
 
+def _updated_jobs(stored: tuple[pd.DataFrame, dict[str, MetaValue]] | None, generation: int,
+                  columns_before: pd.Index, rows: pd.DataFrame, taken: np.ndarray, month: str) -> pd.DataFrame | None:
+    """The month's job table after a merge, from the stored one: only the jobs the merge took are computed again.
+
+    ``None`` when the stored table cannot be carried over: absent, of another generation than the rows it is
+    merged into, or computed from rows with other columns (a figure may depend on which fields sacct printed).
+    A job's figures depend on its own rows only, so the result equals :func:`jobs_of_rows` of the whole month.
+    """
+    if stored is None or stored[1].get("generation") != generation or set(columns_before) != set(rows.columns):
+        return None
+    before = stored[0]
+    computed = jobs_of_rows(rows[taken].assign(month=month))
+    if list(before.columns) != list(computed.columns):
+        return None
+    codes = _job_codes(pd.concat([before[["cluster", "job-id"]], computed[["cluster", "job-id"]]], ignore_index=True))
+    recomputed = np.zeros(int(codes.max()) + 1, dtype=bool)
+    recomputed[codes[len(before):]] = True
+    kept = before[~recomputed[codes[:len(before)]]]
+    kept = kept.astype({c: computed[c].dtype for c in computed.columns if kept[c].dtype != computed[c].dtype})
+    return _job_order(pd.concat([kept, computed], ignore_index=True))
+
+
 def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, incoming: pd.DataFrame) -> MergeResult:
     where = partition_folder(cluster, month)
     stored = _read(store, bucket, where + ROWS_OBJECT)
@@ -358,13 +412,18 @@ def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, inco
     merged = merge_month(existing, incoming.drop(columns="month"))
     generation = meta.get("generation", 0)
     generation = generation if isinstance(generation, int) else 0
+    jobs: pd.DataFrame | None = None
     if merged.changed:
         generation += 1
-        rows = merged.rows.sort_values(["job-id"] + (["step"] if "step" in merged.rows.columns else []),
-                                       kind="stable").reset_index(drop=True)
+        order = merged.rows.sort_values(["job-id"] + (["step"] if "step" in merged.rows.columns else []),
+                                        kind="stable").index.to_numpy()
+        rows = merged.rows.take(order).reset_index(drop=True)
         store.put_object(bucket, where + ROWS_OBJECT, frame_to_parquet(rows), content_type=PARQUET, metadata={
-            "generation": generation, "rows": len(rows), "jobs": int(_keys(rows).nunique()), "cluster": cluster,
-            "month": month})
+            "generation": generation, "rows": len(rows), "jobs": int(_job_codes(rows).max()) + 1,
+            "cluster": cluster, "month": month})
+        if not existing.empty:
+            jobs = _updated_jobs(_read(store, bucket, where + JOBS_OBJECT), generation - 1, existing.columns, rows,
+                                 merged.taken[order], month)
     else:
         rows = existing
         try:  # a merge that stopped between the two puts left the job table one generation behind
@@ -373,7 +432,8 @@ def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, inco
                 return MergeResult()
         except NotFound:
             pass
-    jobs = jobs_of_rows(rows.assign(month=month))
+    if jobs is None:
+        jobs = jobs_of_rows(rows.assign(month=month))
     store.put_object(bucket, where + JOBS_OBJECT, frame_to_parquet(jobs), content_type=PARQUET, metadata={
         "generation": generation, "jobs": len(jobs), "cluster": cluster, "month": month})
     return MergeResult(merged.new_jobs, merged.updated_jobs, {(cluster, month)})
@@ -680,11 +740,11 @@ def stored_rows(store: ObjectStore, settings: Settings, *, cluster: str | None =
         return pd.DataFrame(columns=["cluster", "job-id", "step"])
     rows = pd.concat(frames, ignore_index=True).drop(columns=["month", COLLECTED_AT, SOURCE], errors="ignore")
     if since is not None:
-        keys = _keys(rows)
+        keys = _job_codes(rows)
         when = pd.Series(np.nan, index=rows.index, dtype="float64")
         for column in ("start-time", "submit-time"):
             if column in rows.columns:
                 own = pd.to_numeric(rows[column], errors="coerce").astype("float64")
-                when = when.fillna(own.groupby(keys.to_numpy()).transform("min"))
+                when = when.fillna(own.groupby(keys).transform("min"))
         rows = rows[(when >= since).to_numpy()]
     return rows.reset_index(drop=True)

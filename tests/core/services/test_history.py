@@ -1,0 +1,125 @@
+"""The history's merge: which state of a job wins, what counts as a change, and the job table a merge writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import generate
+from core.sacct import parse_sacct
+from core.serialize import frame_to_parquet, parquet_to_frame
+from core.services import history
+from core.services.sacct import forwarder_bucket
+from core.settings import Settings
+from core.store.local import LocalStore
+
+MARCH = pd.Timestamp("2026-03-01", tz="UTC").timestamp()
+
+
+def month_of_jobs(rows: int, cluster: str = "c1", collected_at: float = 1.0) -> pd.DataFrame:
+    """``rows`` generated sacct rows (jobs with their steps, arrays, pending and running jobs) in March 2026."""
+    frame = parse_sacct(generate.parsable2(generate.rows(rows)).encode(), timezone="UTC").frame
+    shift = MARCH - float(frame["submit-time"].min())
+    for column in ("submit-time", "start-time", "end-time"):
+        frame[column] = frame[column] + shift
+    frame["submit-time"] = MARCH + (frame["submit-time"] - MARCH) % (20 * 86_400)
+    prepared, unplaced = history.prepare_rows(frame, cluster=cluster, source="test", collected_at=collected_at)
+    assert unplaced == 0 and set(prepared["month"]) == {"2026-03"}
+    return prepared
+
+
+def stored(store: LocalStore, settings: Settings, name: str) -> bytes:
+    return store.get_object(forwarder_bucket(settings), history.partition_folder("c1", "2026-03") + name)[1]
+
+
+def test_the_job_table_after_an_update_equals_the_one_computed_from_the_whole_month(
+        store: LocalStore, settings: Settings) -> None:
+    rows = month_of_jobs(3000)
+    history.merge_into_history(store, settings, rows)
+    ids = rows["job-id"].unique()
+    later = rows[rows["job-id"].isin(set(ids[::7]))].copy()
+    later["elapsed-seconds"] = later["elapsed-seconds"] + 60
+    later["state"] = later["state"].where(later["state"] != "RUNNING", "COMPLETED")
+    later[history.COLLECTED_AT] = 2.0
+    arrived = month_of_jobs(3300).iloc[-200:]  # jobs the month did not hold yet
+    arrived = arrived[~arrived["job-id"].isin(set(ids))].assign(**{history.COLLECTED_AT: 2.0})
+    done = history.merge_into_history(store, settings, pd.concat([later, arrived], ignore_index=True))
+    assert done.updated_jobs == len(ids[::7]) and done.new_jobs == arrived["job-id"].nunique() > 0
+    month = parquet_to_frame(stored(store, settings, history.ROWS_OBJECT))
+    whole = history.jobs_of_rows(month.assign(month="2026-03"))
+    assert stored(store, settings, history.JOBS_OBJECT) == frame_to_parquet(whole)
+    jobs = parquet_to_frame(stored(store, settings, history.JOBS_OBJECT)).set_index("job-id")
+    assert jobs.index.is_unique and len(jobs) == len(ids) + arrived["job-id"].nunique()
+    first = ids[0]
+    assert jobs.loc[first, "elapsed-seconds"] == pytest.approx(
+        float(rows[(rows["job-id"] == first) & (rows["step"] == "")]["elapsed-seconds"].iloc[0]) + 60)
+
+
+def test_merging_the_same_rows_again_leaves_both_objects_byte_equal(store: LocalStore, settings: Settings) -> None:
+    rows = month_of_jobs(2000)
+    history.merge_into_history(store, settings, rows)
+    update = rows[rows["job-id"].isin(set(rows["job-id"].unique()[::5]))].assign(**{history.COLLECTED_AT: 3.0})
+    update["total-cpu-seconds"] = update["total-cpu-seconds"] + 1
+    history.merge_into_history(store, settings, update)
+    before = {name: stored(store, settings, name) for name in (history.ROWS_OBJECT, history.JOBS_OBJECT)}
+    again = history.merge_into_history(store, settings, update.assign(**{history.COLLECTED_AT: 4.0}))
+    assert again.months_written == 0 and again.updated_jobs == 0 and again.new_jobs == 0
+    assert {name: stored(store, settings, name) for name in before} == before
+
+
+def test_the_same_values_in_another_representation_are_not_a_change() -> None:
+    """A NaN computed by a parse (negative, another payload) and text held as Python objects equal what parquet
+    gives back: collecting an unchanged job rewrites nothing."""
+    rows = month_of_jobs(500)
+    kept = parquet_to_frame(frame_to_parquet(rows))
+    again = rows.assign(**{history.COLLECTED_AT: 5.0})
+    with np.errstate(invalid="ignore"):
+        computed_nan = np.array([0.0]) / np.array([0.0])  # -nan on x86: not np.nan's bit pattern
+    assert computed_nan.view("u8")[0] != np.array([np.nan]).view("u8")[0]
+    missing = again["max-rss"].isna().to_numpy()
+    assert missing.any()
+    values = again["max-rss"].to_numpy(copy=True)
+    values[missing] = computed_nan[0]
+    again["max-rss"] = values
+    again["job-name"] = again["job-name"].astype("object")
+    partition = again["partition"].astype("object")
+    assert partition.isna().any()  # steps print no partition
+    again["partition"] = partition.where(partition.notna(), None)
+    merged = history.merge_month(kept, again)
+    assert not merged.changed and len(merged.rows) == len(kept)
+    changed = again.copy()
+    changed.loc[changed.index[0], "job-name"] = "renamed"
+    assert history.merge_month(kept, changed).updated_jobs == 1
+
+
+def test_a_finished_state_replaces_a_running_one_and_never_the_other_way() -> None:
+    base = pd.DataFrame({"cluster": ["c1", "c1", "c1"], "job-id": ["7", "7", "8"], "step": ["", "batch", ""],
+                         "state": ["RUNNING", "RUNNING", "COMPLETED"], "submit-time": [MARCH + 10] * 3,
+                         "elapsed-seconds": [60.0, 60.0, 10.0]})
+    running, _ = history.prepare_rows(base, cluster=None, source="collect", collected_at=10.0)
+    finished, _ = history.prepare_rows(base.assign(state="COMPLETED", **{"elapsed-seconds": 90.0}), cluster=None,
+                                       source="collect", collected_at=5.0)
+    ahead = history.merge_month(running, finished)
+    # Job 7 finished: its finished rows win although collected earlier. Job 8 was finished on both sides: the
+    # later collection (10.0, the stored one) stays.
+    assert ahead.updated_jobs == 1 and not ahead.new_jobs
+    by_job = ahead.rows.set_index(["job-id", "step"])
+    assert by_job.loc[("7", ""), "state"] == "COMPLETED" and by_job.loc[("7", ""), "elapsed-seconds"] == 90
+    assert by_job.loc[("8", ""), "elapsed-seconds"] == 10
+    assert ahead.taken.tolist() == (ahead.rows["job-id"] == "7").tolist()
+    behind = history.merge_month(finished, running)
+    assert behind.updated_jobs == 1  # job 8 collected later; job 7 never goes back to running
+    by_job = behind.rows.set_index(["job-id", "step"])
+    assert by_job.loc[("7", "batch"), "state"] == "COMPLETED" and by_job.loc[("8", ""), "elapsed-seconds"] == 10
+
+
+def test_several_pulls_keep_each_jobs_rows_from_the_last_pull_that_had_it() -> None:
+    rows = month_of_jobs(300)
+    ids = rows["job-id"].unique()
+    first = rows[rows["job-id"].isin(set(ids[:20]))]
+    second = rows[rows["job-id"].isin(set(ids[10:30]))].assign(state="COMPLETED")
+    deduped = history.dedupe_pulls([first, second])
+    assert set(deduped["job-id"]) == set(ids[:30])
+    assert (deduped[deduped["job-id"].isin(set(ids[10:30]))]["state"] == "COMPLETED").all()
+    assert len(deduped) == len(rows[rows["job-id"].isin(set(ids[:30]))])
