@@ -526,7 +526,10 @@ def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
     """The first day of each job's week (Monday) or month, in ``timezone``, as a date."""
     local = pd.to_datetime(_when(jobs), unit="s", utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
     day = local.dt.normalize()
-    start = day - pd.to_timedelta(day.dt.day_of_week, unit="D") if period == "week" else day.dt.to_period("M").dt.start_time
+    if period == "week":
+        start = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    else:
+        start = day.dt.to_period("M").dt.start_time
     return start.dt.date
 
 
