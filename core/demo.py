@@ -8,6 +8,7 @@ start and never overwrites what a user stored.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -17,7 +18,7 @@ import pandas as pd
 from core.demo_data import pipeline
 from core.errors import NotFound
 from core.models import Configs, Files, Job, Orchestration, Platform, Properties, Status, Venv
-from core.naming import bucket_name, log_object, management_object, sacct_run_object, times_object
+from core.naming import bucket_name, budget_object, log_object, management_object, sacct_run_object, times_object
 from core.sacct import parse_sacct
 from core.serialize import dump_management, frame_to_parquet
 from core.settings import Settings
@@ -26,6 +27,9 @@ from core.workspaces import parse_workspaces
 
 log = logging.getLogger(__name__)
 
+#: The demo project's allocation per billing pool (ARTIFACTS/BUDGET.json).
+DEMO_ALLOCATIONS: dict[str, float] = {"CSC CPU BU": 2000, "CSC GPU BU": 5000, "LUMI core-hours": 1000,
+                                      "LUMI GPU-hours": 100}
 #: SACCT demo runs: run name → platform; each is what ``sacct -P`` printed on that cluster for the demo project.
 SACCT_RUNS: dict[str, str] = {name: platform for platform, name in pipeline.SACCT_RUN_NAMES.items()}
 #: The cluster each demo run comes from (sacct's Cluster field).
@@ -218,6 +222,8 @@ def seed_demo(store: ObjectStore, settings: Settings) -> SeedReport:
             return frame_to_parquet(parsed.frame)
 
         put(forwarder, sacct_run_object(user, run), build, "application/vnd.apache.parquet", meta)
+    # The demo project's allocation per pool, so the Overview shows the budget on first run.
+    put(forwarder, budget_object(), json.dumps(DEMO_ALLOCATIONS, indent=1).encode(), "application/json")
     for name, text in demo_logs().items():
         put(pipeline_bucket, name, text, "text/plain; charset=utf-8")
     if written:

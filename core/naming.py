@@ -121,6 +121,11 @@ def sacct_run_object(user: str, run: str) -> str:
     return object_path("arti", {"name": "SACCT"}, [f"{format_user(user)}-{run}.parquet"])
 
 
+def budget_object() -> str:
+    """``ARTIFACTS/BUDGET.json``: the project's allocation per billing pool, shared by every replica and session."""
+    return object_path("arti", {"name": "BUDGET.json"})
+
+
 def times_object(run: str) -> str:
     """``TIMES/<run>.parquet``: the stage timings of one pipeline run."""
     return object_path("time", {"name": f"{run}.parquet"})

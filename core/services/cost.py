@@ -6,17 +6,24 @@ figure, and a headline over several pools shows one figure per pool.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import PositiveFloat, TypeAdapter, ValidationError
 
 from core.billing import POOLS, bill, formula
+from core.errors import DamagedObject, ObjectTooLarge
 from core.models import Orchestration
+from core.naming import bucket_name, budget_object
 from core.platforms import platform_of_cluster
 from core.settings import Settings
+from core.store.base import ObjectEntry, ObjectStore
+from core.store.listing import objects_under
 
 #: Days the burn rate is measured over.
 BURN_DAYS = 30
@@ -135,6 +142,63 @@ class PoolBudget:
                 f"{self.burn_per_day:,.1f} per day; {when}.")
 
 
+#: A stored allocation object is a few numbers: anything bigger is refused unread.
+MAX_BUDGET_BYTES = 64 * 1024
+_ALLOCATIONS: TypeAdapter[dict[Literal["CSC CPU BU", "CSC GPU BU", "LUMI core-hours", "LUMI GPU-hours"],
+                               PositiveFloat]] = TypeAdapter(
+    dict[Literal["CSC CPU BU", "CSC GPU BU", "LUMI core-hours", "LUMI GPU-hours"], PositiveFloat])
+
+
+def budget_entry(store: ObjectStore, settings: Settings) -> ObjectEntry | None:
+    """The stored allocation object (:func:`core.naming.budget_object` in the forwarder bucket) as listed, if any."""
+    name = budget_object()
+    bucket = bucket_name("forwarder", settings.bucket_prefix, settings.pipeline_user)
+    return next((e for e in objects_under(store, bucket, name) if e.name == name), None)
+
+
+def read_allocations(store: ObjectStore, bucket: str, name: str) -> dict[str, float]:
+    """Pool → allocation of a stored budget object: JSON such as ``{"CSC GPU BU": 10000, "LUMI GPU-hours": 500}``.
+
+    Each key is a pool of :data:`core.billing.POOLS`, each value a positive number; anything else is a
+    DamagedObject naming the object (and what is wrong), never a budget half read.
+    """
+    _, data = store.get_object(bucket, name)
+    if len(data) > MAX_BUDGET_BYTES:
+        raise ObjectTooLarge(f"{len(data):,} bytes, more than an allocation needs", bucket=bucket, obj=name)
+    try:
+        values = _ALLOCATIONS.validate_python(json.loads(data))
+    except (ValueError, ValidationError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
+        raise DamagedObject(f"not an allocation per pool ({', '.join(POOLS)}): {where}", bucket=bucket,
+                            obj=name) from None
+    return {pool: float(values[pool]) for pool in POOLS if pool in values}
+
+
+AllocationLoader = Callable[[str, ObjectEntry], dict[str, float]]
+
+
+def stored_allocations(store: ObjectStore, settings: Settings, load: AllocationLoader | None = None
+                       ) -> dict[str, float]:
+    """Pool → allocation of the stored budget object; empty when there is none.
+
+    ``load(bucket, entry)`` replaces the direct read (a page passes a cached one keyed by the listed etag). An object
+    over :data:`MAX_BUDGET_BYTES` is refused unread.
+    """
+    entry = budget_entry(store, settings)
+    if entry is None:
+        return {}
+    bucket = bucket_name("forwarder", settings.bucket_prefix, settings.pipeline_user)
+    if entry.bytes > MAX_BUDGET_BYTES:
+        raise ObjectTooLarge(f"{entry.bytes:,} bytes, more than an allocation needs", bucket=bucket, obj=entry.name)
+    return load(bucket, entry) if load else read_allocations(store, bucket, entry.name)
+
+
+def allocations(stored: Mapping[str, float], settings: Settings) -> dict[str, float]:
+    """Pool → allocation: the stored object's, each pool replaced by its ``BUDGET_*`` setting when one is set."""
+    return {**stored, **settings.budget.allocations()}
+
+
 def job_day(jobs: pd.DataFrame) -> pd.Series:
     """When each job was billed, as epoch seconds: its End, else its Start (running), else Submit."""
     when = pd.Series(np.nan, index=jobs.index, dtype="float64")
@@ -144,15 +208,18 @@ def job_day(jobs: pd.DataFrame) -> pd.Series:
     return when
 
 
-def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None) -> list[PoolBudget]:
-    """Every pool that has an allocation (BUDGET_* settings), against :func:`priced` jobs of the stored runs.
+def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None,
+           allocated: Mapping[str, float] | None = None) -> list[PoolBudget]:
+    """Every pool that has an allocation, against :func:`priced` jobs of the stored runs.
+
+    ``allocated``: pool → allocation (:func:`allocations`); the ``BUDGET_*`` settings alone when not given.
 
     ``used`` sums every billed job of the pool (each job once: :func:`once_per_job`); the burn rate is the billing of
     jobs that ended (or, running, started) in the last :data:`BURN_DAYS` days, per day; the projected date is
     today + (allocated − used) / burn.
     """
-    allocations = settings.budget.allocations()
-    if not allocations:
+    pools = dict(allocated) if allocated is not None else settings.budget.allocations()
+    if not pools:
         return []
     jobs = once_per_job(jobs)
     moment = now or datetime.now(UTC)
@@ -160,23 +227,24 @@ def budget(jobs: pd.DataFrame, settings: Settings, now: datetime | None = None) 
     since = (moment - timedelta(days=BURN_DAYS)).timestamp()
     when = job_day(jobs) if len(jobs) else pd.Series(dtype="float64")
     out = []
-    for pool, allocated in allocations.items():
+    for pool, allocation in ((p, pools[p]) for p in POOLS if p in pools):
         mine = jobs["billing-unit"] == pool if "billing-unit" in jobs.columns else pd.Series(False, index=jobs.index)
         billed = jobs.loc[mine, "billed"].dropna() if len(jobs) else pd.Series(dtype="float64")
         recent = billed[(when[billed.index] >= since).to_numpy()] if len(billed) else billed
         used = float(billed.sum())
         burn = float(recent.sum()) / BURN_DAYS
-        left = allocated - used
+        left = allocation - used
         runs_out = today + timedelta(days=left / burn) if burn > 0 and left > 0 else None
         if left <= 0:
             runs_out = today
-        out.append(PoolBudget(pool, allocated, used, len(billed), burn, runs_out, settings.quota_alert_percent,
+        out.append(PoolBudget(pool, allocation, used, len(billed), burn, runs_out, settings.quota_alert_percent,
                               settings.budget.horizon_days, today))
     return out
 
 
 BUDGET_HELP = ("Counts only the jobs of the stored SACCT runs (what was uploaded or collected), billed at the rates "
-               "in the settings; CSC's MyCSC and LUMI's lumi-allocations show the project's official balance.")
+               "in the settings, against the allocations in ARTIFACTS/BUDGET.json (each pool replaced by its "
+               "BUDGET_* setting); CSC's MyCSC and LUMI's lumi-allocations show the project's official balance.")
 
 
 def pipeline_cost(job_ids: Mapping[str, list[str]], jobs: pd.DataFrame) -> pd.DataFrame:

@@ -167,7 +167,7 @@ def send_digests(store: ObjectStore, settings: Settings, now: datetime, targets:
     weeks, problems = weekly(store, settings, now)
     report = Report(problems=problems)
     budget: list[cost_service.PoolBudget] = []
-    if weeks and settings.budget.allocations():
+    if weeks:  # the budget's pools: the stored allocations and the BUDGET_* settings
         view = overview_service.build_overview(store, settings, now)
         budget = view.budget
         report.problems.extend(p for p in view.problems if p not in report.problems)

@@ -2,7 +2,8 @@
 
 Failed and out-of-memory jobs of the newest SACCT runs, workspace quotas over ``QUOTA_ALERT_PERCENT``, pipelines
 whose Management object has not changed for longer than ``STUCK_AFTER_MINUTES`` while jobs are active, the
-newest runs, the spend per billing pool over every stored run, and each pool's budget (``BUDGET_*``).
+newest runs, the spend per billing pool over every stored run, and each pool's budget (``ARTIFACTS/BUDGET.json``,
+``BUDGET_*``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from core.errors import MonitorError, failure_message
 from core.models import Orchestration
+from core.naming import budget_object
 from core.sacct.advice import gpu_findings
 from core.services import cost as cost_service
 from core.services import management as management_service
@@ -97,12 +99,14 @@ def failed_jobs(jobs: pd.DataFrame, platforms: dict[str, str]) -> pd.DataFrame:
 def build_overview(
     store: ObjectStore, settings: Settings, now: datetime, *, load: RunLoader | None = None,
     recent_runs: int = RECENT_RUNS, load_management: ManagementLoader | None = None, measure: JobMeasurer | None = None,
+    load_budget: cost_service.AllocationLoader | None = None,
 ) -> Overview:
     """Read what the Overview shows. A run or management object that cannot be read becomes a problem line.
 
     ``load`` and ``load_management`` replace the direct reads (a page passes cached ones, so a rerun
     reads no unchanged object again and makes no request per listed run); ``measure`` replaces the per-job metrics
-    of the runs read (a page caches them by the runs' etags: they are the Overview's costliest part).
+    of the runs read (a page caches them by the runs' etags: they are the Overview's costliest part); ``load_budget``
+    replaces the read of the stored allocations (:func:`core.services.cost.stored_allocations`).
     """
     problems: list[str] = []
     loader = load or _default_loader(store)
@@ -135,7 +139,12 @@ def build_overview(
     failed = failed_jobs(jobs[jobs["run"].isin(recent)] if len(jobs) else jobs, platforms)
     priced = cost_service.priced(jobs, cost_service.job_platforms(jobs, platforms), settings) if len(jobs) else jobs
     spend = cost_service.pool_totals(priced)
-    budget = cost_service.budget(priced, settings, now)
+    stored_budget: dict[str, float] = {}
+    try:
+        stored_budget = cost_service.stored_allocations(store, settings, load_budget)
+    except (MonitorError, ValueError) as exc:
+        problems.append(failure_message(f"Could not read the allocations {bucket}/{budget_object()}", exc))
+    budget = cost_service.budget(priced, settings, now, cost_service.allocations(stored_budget, settings))
     gpu_notes = gpu_findings(priced[priced["run"].isin(recent)], settings.advice) if len(priced) else pd.DataFrame()
     idle = gpu_notes[gpu_notes["finding"] == "idle GPUs"].reset_index(drop=True) if len(gpu_notes) else gpu_notes
 

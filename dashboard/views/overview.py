@@ -15,6 +15,7 @@ from core.services import sacct as sacct_service
 from core.services.jobs import JobKey
 from core.services.sacct import RunRef
 from core.services.sacct_selection import FAILED_STATES
+from core.store.base import ObjectEntry
 from dashboard import components, links
 
 #: How many items each section lists as links (the rest are counted).
@@ -41,6 +42,11 @@ def _measure(bucket: str, runs: list[RunRef], frames: list[pd.DataFrame]) -> pd.
     return components.sacct_metrics(store, bucket, runs, frames)
 
 
+def _load_budget(bucket: str, entry: ObjectEntry) -> dict[str, float]:
+    # The listing's etag keys the cache: a rerun reads the allocations again only when they changed.
+    return components.cached_read(cost.read_allocations, store, bucket, entry.name, entry.hash or "")
+
+
 def _load_management(bucket: str, obj: management_service.ManagementObject) -> Orchestration:
     # The listing's etag keys the cache: no HEAD and no download while the object is unchanged.
     return components.cached_read(management_service.load_orchestration, store, bucket, obj.name, obj.etag or None,
@@ -57,7 +63,8 @@ def show() -> None:
     now = datetime.now(UTC)
     with components.guard("Could not read the overview", progress="Reading runs and Management objects…"):
         view = service.build_overview(store, settings, now, load=_load,
-                                      load_management=_load_management, measure=_measure)
+                                      load_management=_load_management, measure=_measure,
+                                      load_budget=_load_budget)
     for problem in view.problems:
         st.warning(plain(problem), icon=":material/error:")
     st.caption(f"Read at {now.astimezone(ZoneInfo(settings.sacct_timezone)).strftime('%Y-%m-%d %H:%M:%S %Z')}.")
@@ -138,8 +145,9 @@ def show() -> None:
         for column, total in zip(spend, view.spend, strict=True):
             column.metric(f"{total.pool} spent", f"{total.amount:,.1f}", help=f"over {total.jobs:,} billed jobs")
     if not view.budget:
-        st.caption("No allocation set: BUDGET_CSC_CPU_BU, BUDGET_CSC_GPU_BU, BUDGET_LUMI_CORE_HOURS and "
-                   "BUDGET_LUMI_GPU_HOURS show what is left and when it runs out.")
+        st.caption("No allocation set: ARTIFACTS/BUDGET.json in the forwarder bucket (pool → allocation), or "
+                   "BUDGET_CSC_CPU_BU, BUDGET_CSC_GPU_BU, BUDGET_LUMI_CORE_HOURS and BUDGET_LUMI_GPU_HOURS, show what "
+                   "is left and when it runs out.")
     for pool in view.budget:
         line = pool.sentence()
         if pool.needs_attention:

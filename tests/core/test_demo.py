@@ -205,8 +205,9 @@ def test_demo_seeding_is_idempotent_and_never_overwrites(tmp_path: Path) -> None
     settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(tmp_path / "store")})
     store = LocalStore(settings.local_store_path)
     first = seed_demo(store, settings)
-    total = len(MANAGEMENT_OBJECTS) + len(TIMES_RUNS) + len(SACCT_RUNS) + len(LOGS)
+    total = len(MANAGEMENT_OBJECTS) + len(TIMES_RUNS) + len(SACCT_RUNS) + len(LOGS) + 1  # and the allocation
     assert len(first.written) == total and first.skipped == 0
+    assert "mlch-for-air/ARTIFACTS/BUDGET.json" in first.written
     name = "ARTIFACTS/SACCT/user-example-com-puhti-2024-05.parquet"
     store.put_object("mlch-for-air", name, b"the user's own version")
     again = seed_demo(store, settings)

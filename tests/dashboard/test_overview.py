@@ -156,3 +156,21 @@ def test_overview_shows_spend_per_pool_and_the_budget_with_its_projected_date(
     assert f"runs out about {runs_out:%Y-%m-%d}" in warning
     assert "2,564.0 of 5,000.0 used (51%) over 1 stored job;" in warning
     assert any(h.startswith("Spend and budget: 1 need attention") for h in _subheaders(at))
+
+
+def test_the_demo_shows_its_projects_budget_on_first_run(open_page: OpenPage, store_dir: Path) -> None:
+    at = open_page()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = texts(at)
+    # The demo's allocation (ARTIFACTS/BUDGET.json) against the demo's own jobs, which ran in May 2024.
+    assert ("CSC GPU BU: 3,598.4 of 5,000.0 used (72%) over 16 stored jobs; last 30 days 0.0 per day; no use in the "
+            "last 30 days, so no projected date.") in shown
+    assert "LUMI GPU-hours: 17.5 of 100.0 used (17%)" in shown
+    # A damaged allocation object costs the section its stored allocations, said by name, never the page.
+    LocalStore(store_dir).put_object("mlch-for-air", "ARTIFACTS/BUDGET.json", b'{"CSC GPU BU": "a lot"}')
+    at = open_page()
+    assert not at.exception and not at.error
+    warnings = [shown_text(w.value) for w in at.warning]
+    assert any(w.startswith("Could not read the allocations mlch-for-air/ARTIFACTS/BUDGET.json") for w in warnings), \
+        warnings
+    assert "No allocation set" in " ".join(c.value for c in at.caption)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -90,3 +91,27 @@ def test_a_job_held_by_two_stored_runs_is_billed_once_from_its_newest_record() -
     assert (budget.used, budget.jobs) == (45.0, 2)
     spent = cost.pipeline_cost({"puhti": ["7", "9"]}, jobs).set_index("platform")
     assert spent.loc["puhti", "CSC CPU BU"] == 45.0
+
+
+def test_stored_allocations_are_read_checked_and_each_pool_replaced_by_its_setting(tmp_path: Path) -> None:
+    from core.errors import DamagedObject
+    from core.naming import budget_object
+    from core.store.local import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+    settings = load_settings(None, {"STORE": "local", "LOCAL_STORE_PATH": str(tmp_path / "store"),
+                                    "BUDGET_CSC_GPU_BU": "7000"})
+    assert cost.stored_allocations(store, settings) == {}  # nothing stored: no budget from storage
+    store.put_object("mlch-for-air", budget_object(), b'{"LUMI GPU-hours": 100, "CSC GPU BU": 5000}')
+    stored = cost.stored_allocations(store, settings)
+    assert stored == {"CSC GPU BU": 5000.0, "LUMI GPU-hours": 100.0}
+    assert cost.allocations(stored, settings) == {"CSC GPU BU": 7000.0, "LUMI GPU-hours": 100.0}
+    for bad, said in ((b'{"CSC BU": 5}', "CSC BU"), (b'{"CSC GPU BU": -5}', "greater than 0"),
+                      (b"[1, 2]", "dictionary"), (b"not json", "Expecting value")):
+        store.put_object("mlch-for-air", budget_object(), bad)
+        with pytest.raises(DamagedObject) as caught:
+            cost.stored_allocations(store, settings)
+        assert "mlch-for-air/ARTIFACTS/BUDGET.json" in str(caught.value) and said in str(caught.value), caught.value
+    store.put_object("mlch-for-air", budget_object(), b" " * (cost.MAX_BUDGET_BYTES + 1))
+    with pytest.raises(DamagedObject, match="more than an allocation needs"):
+        cost.stored_allocations(store, settings, load=lambda bucket, entry: pytest.fail("read an oversized object"))
