@@ -51,6 +51,10 @@ def test_overview_lists_what_needs_attention_and_links_to_each_page(demo_app: st
     expect(main.get_by_role("link", name=re.compile(r" · job "))).to_have_count(2)
     expect(main.get_by_text("of the 4 most recently stored SACCT runs (at most 6, newest first)")).to_be_visible()
     expect(main.locator('[data-testid="stDataFrame"]').first).to_contain_text("roihu")
+    # The demo project's allocation (ARTIFACTS/BUDGET.json) against its own jobs: the budget on first run.
+    expect(main.get_by_text(re.compile(r"^CSC GPU BU: 3,598\.4 of 5,000\.0 used \(72%\) over 16 stored jobs;"))
+           ).to_be_visible()
+    expect(main.get_by_text("CSC GPU BU: 72% used")).to_be_visible()
     wait_idle(page)
     print(screenshot(page, "overview"))
 
