@@ -57,6 +57,7 @@ from core.sacct.fields import (
     canonical_field,
     column_name,
     cut_text,
+    cut_values,
     kebab,
     order_columns,
     whole_values_hint,
@@ -68,7 +69,8 @@ from core.sacct.writer import to_parsable2
 
 __all__ = [
     "JOB_STATES", "KNOWN_FIELDS", "NULL_TOKENS", "STEP_NAMES", "UNIT_SUFFIXES", "ParseWarning",
-    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "cut_text", "durations_to_seconds",
+    "ParsedSacct", "canonical_field", "column_name", "counts_to_integers", "cut_text", "cut_values",
+    "durations_to_seconds",
     "finished_that_ran", "job_metrics",
     "kebab", "parent_job_id", "parse_sacct", "size_scopes", "sizes_to_numbers", "timestamps_to_epoch",
     "to_parsable2", "whole_values_hint",

@@ -103,15 +103,17 @@ def whole_values_hint(fields: Sequence[str]) -> str:
     return f"For whole values run sacct -P (or widen the columns: --format=...,{wide})."
 
 
-def cut_text(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """Per grouped text field (:data:`GROUPED_TEXT`) of ``frame``, its distinct values that end in "+".
+def cut_values(values: pd.Series) -> list[str]:
+    """The distinct values that end in "+", sorted: what sacct's fixed-width output cut at the column's width."""
+    return sorted({str(v) for v in values.dropna().unique() if str(v).endswith("+")})
 
-    A "+" ends a value sacct's fixed-width output cut at the column's width.
-    """
+
+def cut_text(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Per grouped text field (:data:`GROUPED_TEXT`) of ``frame``, its :func:`cut_values`."""
     out: dict[str, list[str]] = {}
     for column, f in GROUPED_TEXT.items():
         if column in frame.columns:
-            cut = sorted(str(v) for v in frame[column].dropna().unique() if str(v).endswith("+"))
+            cut = cut_values(frame[column])
             if cut:
                 out[f] = cut
     return out

@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,9 @@ from pydantic import PositiveFloat, TypeAdapter, ValidationError
 from core.billing import POOLS, bill, formula
 from core.errors import DamagedObject, ObjectTooLarge
 from core.models import Orchestration
-from core.naming import bucket_name, budget_object
+from core.naming import budget_object
 from core.platforms import platform_of_cluster
+from core.services.sacct import forwarder_bucket
 from core.settings import Settings
 from core.store.base import ObjectEntry, ObjectStore
 from core.store.listing import objects_under
@@ -144,16 +144,12 @@ class PoolBudget:
 
 #: A stored allocation object is a few numbers: anything bigger is refused unread.
 MAX_BUDGET_BYTES = 64 * 1024
-_ALLOCATIONS: TypeAdapter[dict[Literal["CSC CPU BU", "CSC GPU BU", "LUMI core-hours", "LUMI GPU-hours"],
-                               PositiveFloat]] = TypeAdapter(
-    dict[Literal["CSC CPU BU", "CSC GPU BU", "LUMI core-hours", "LUMI GPU-hours"], PositiveFloat])
+_ALLOCATIONS: TypeAdapter[dict[str, PositiveFloat]] = TypeAdapter(dict[str, PositiveFloat])
 
 
-def budget_entry(store: ObjectStore, settings: Settings) -> ObjectEntry | None:
-    """The stored allocation object (:func:`core.naming.budget_object` in the forwarder bucket) as listed, if any."""
-    name = budget_object()
-    bucket = bucket_name("forwarder", settings.bucket_prefix, settings.pipeline_user)
-    return next((e for e in objects_under(store, bucket, name) if e.name == name), None)
+def _within_budget_size(size: int, bucket: str, name: str) -> None:
+    if size > MAX_BUDGET_BYTES:
+        raise ObjectTooLarge(f"{size:,} bytes, more than an allocation needs", bucket=bucket, obj=name)
 
 
 def read_allocations(store: ObjectStore, bucket: str, name: str) -> dict[str, float]:
@@ -163,8 +159,7 @@ def read_allocations(store: ObjectStore, bucket: str, name: str) -> dict[str, fl
     DamagedObject naming the object (and what is wrong), never a budget half read.
     """
     _, data = store.get_object(bucket, name)
-    if len(data) > MAX_BUDGET_BYTES:
-        raise ObjectTooLarge(f"{len(data):,} bytes, more than an allocation needs", bucket=bucket, obj=name)
+    _within_budget_size(len(data), bucket, name)
     try:
         values = _ALLOCATIONS.validate_python(json.loads(data))
     except (ValueError, ValidationError) as exc:
@@ -172,6 +167,10 @@ def read_allocations(store: ObjectStore, bucket: str, name: str) -> dict[str, fl
         where = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
         raise DamagedObject(f"not an allocation per pool ({', '.join(POOLS)}): {where}", bucket=bucket,
                             obj=name) from None
+    unknown = sorted(set(values) - set(POOLS))
+    if unknown:
+        raise DamagedObject(f"not an allocation per pool ({', '.join(POOLS)}): unknown pool {unknown[0]!r}",
+                            bucket=bucket, obj=name)
     return {pool: float(values[pool]) for pool in POOLS if pool in values}
 
 
@@ -182,15 +181,16 @@ def stored_allocations(store: ObjectStore, settings: Settings, load: AllocationL
                        ) -> dict[str, float]:
     """Pool → allocation of the stored budget object; empty when there is none.
 
-    ``load(bucket, entry)`` replaces the direct read (a page passes a cached one keyed by the listed etag). An object
-    over :data:`MAX_BUDGET_BYTES` is refused unread.
+    The object is :func:`core.naming.budget_object` in the forwarder bucket. ``load(bucket, entry)`` replaces the
+    direct read (a page passes a cached one keyed by the listed etag). An object over :data:`MAX_BUDGET_BYTES` is
+    refused unread.
     """
-    entry = budget_entry(store, settings)
+    name = budget_object()
+    bucket = forwarder_bucket(settings)
+    entry = next((e for e in objects_under(store, bucket, name) if e.name == name), None)
     if entry is None:
         return {}
-    bucket = bucket_name("forwarder", settings.bucket_prefix, settings.pipeline_user)
-    if entry.bytes > MAX_BUDGET_BYTES:
-        raise ObjectTooLarge(f"{entry.bytes:,} bytes, more than an allocation needs", bucket=bucket, obj=entry.name)
+    _within_budget_size(entry.bytes, bucket, entry.name)
     return load(bucket, entry) if load else read_allocations(store, bucket, entry.name)
 
 

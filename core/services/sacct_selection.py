@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.sacct import job_metrics
+from core.sacct import cut_values, job_metrics
 from core.sacct.advice import FAILURE_STATES, Thresholds
 
 
@@ -253,7 +253,7 @@ def cut_values_caption(values: pd.Series, what: str) -> str:
     Fixed-width sacct ends a value it cut at the column's width with "+", so one such group may hold jobs of several.
     Empty when no value ends so.
     """
-    cut = sorted({str(v) for v in values.dropna().unique() if str(v).endswith("+")})
+    cut = cut_values(values)
     if not cut:
         return ""
     examples = ", ".join(repr(v) for v in cut[:3]) + (f" and {len(cut) - 3:,} more" if len(cut) > 3 else "")
