@@ -75,6 +75,8 @@ def year_of_jobs(jobs: int, first_month: str = "2025-01", seed: int = 7) -> pd.D
         "time-efficiency": rng.uniform(0, 1, jobs), "memory-efficiency": rng.uniform(0, 1.2, jobs),
         "req-mem-bytes": cpus * 2.0 * 1024**3, "gpus": np.where(rng.random(jobs) < 0.1, 4.0, 0.0),
     })
+    frame["gpu-type"] = pd.Series("a100", index=frame.index, dtype="string").where(frame["gpus"] > 0)
+    frame["nvme-gib"] = 0.0
     frame["gpu-seconds"] = frame["gpus"] * frame["elapsed-seconds"]
     for column in ("cluster", "platform", "month", "job-id", "job-name", "state", "partition", "account", "user"):
         frame[column] = frame[column].astype("string")

@@ -296,33 +296,43 @@ def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> li
     return list(event.selection.rows)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _history_jobs(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore) -> pd.DataFrame:
-    frames = [cached_read(history_service.read_month_jobs, _store, bucket, name, etag, history_service.PAGE_COLUMNS)
-              for name, etag in key]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(history_service.PAGE_COLUMNS))
+@st.cache_data(max_entries=4, show_spinner=False)
+def _history_jobs(identity: str, key: tuple[tuple[str, str], ...], rules: str, _months: list[history_service.MonthRef],
+                  _store: ObjectStore, _settings: Settings) -> pd.DataFrame:
+    return history_service.page_jobs(_store, _settings, _months)
 
 
-def history_jobs(current: ObjectStore, bucket: str, months: list[history_service.MonthRef]) -> pd.DataFrame:
-    """The job tables of ``months`` (only the columns the History page uses), cached per store identity and the
-    months' objects and etags: a month is read again only when a collection or an upload rewrote it."""
-    key = tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
-    return _history_jobs(current.identity, bucket, key, current)
+def _history_key(months: list[history_service.MonthRef]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
+
+
+def _history_rules(current: Settings) -> str:
+    """The settings a prepared history depends on: the time zone of its days and the billing rates."""
+    return f"{current.sacct_timezone}|{current.billing!r}"
+
+
+def history_jobs(current: ObjectStore, months: list[history_service.MonthRef]) -> pd.DataFrame:
+    """The jobs of ``months`` prepared for the History page (:func:`core.services.history.page_jobs`), cached per
+    store identity, the months' objects and etags and the settings they depend on: a month is read again only when
+    a collection or an upload rewrote it."""
+    current_settings = settings()
+    return _history_jobs(current.identity, _history_key(months), _history_rules(current_settings), months, current,
+                         current_settings)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _history_table(identity: str, bucket: str, key: tuple[tuple[str, str], ...], period: str, group: str,
-                   first: date, last: date, rules: str, _jobs: pd.DataFrame, _settings: Settings) -> pd.DataFrame:
-    chosen = history_service.in_days(_jobs, first, last, _settings.sacct_timezone)
-    return history_service.aggregate(chosen, period, group, _settings)
+def _history_table(identity: str, key: tuple[tuple[str, str], ...], rules: str, period: str, group: str,
+                   first: date, last: date, _months: list[history_service.MonthRef], _store: ObjectStore,
+                   _settings: Settings) -> pd.DataFrame:
+    jobs = _history_jobs(identity, key, rules, _months, _store, _settings)
+    chosen = history_service.in_days(jobs, first, last, _settings.sacct_timezone)
+    return history_service.summarize(chosen, period, group)
 
 
-def history_table(current: ObjectStore, bucket: str, months: list[history_service.MonthRef], jobs: pd.DataFrame,
-                  period: str, group: str, first: date, last: date) -> pd.DataFrame:
-    """:func:`core.services.history.aggregate` of the jobs in ``first``..``last``, cached on the months' etags, the
-    choices and the settings that change it (time zone, billing rates)."""
-    key = tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
+def history_table(current: ObjectStore, months: list[history_service.MonthRef], period: str, group: str,
+                  first: date, last: date) -> pd.DataFrame:
+    """:func:`core.services.history.summarize` of the jobs in ``first``..``last``, cached like :func:`history_jobs`
+    and on the choices; a rerun with the same choices reads nothing and groups nothing."""
     current_settings = settings()
-    rules = f"{current_settings.sacct_timezone}|{current_settings.billing!r}"
-    return _history_table(current.identity, bucket, key, period, group, first, last, rules, jobs, current_settings)
+    return _history_table(current.identity, _history_key(months), _history_rules(current_settings), period, group,
+                          first, last, months, current, current_settings)
