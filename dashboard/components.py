@@ -43,10 +43,19 @@ PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
 
 
+#: The store and the settings of the current run: made once by :func:`store` and :func:`settings`, dropped by
+#: :func:`run_scope` when the run ends.
+_RUN_STORE: ContextVar[ObjectStore | None] = ContextVar("monitor_run_store", default=None)
+_RUN_SETTINGS: ContextVar[Settings | None] = ContextVar("monitor_run_settings", default=None)
+
+
 def settings() -> Settings:
-    """The settings from the environment and .env (read per run: cheap, and never cached with the password), with
-    the pipeline user this browser session chose in the sidebar."""
-    base = load_settings()
+    """The settings from the environment and .env (read once per run, never cached across runs with the password),
+    with the pipeline user this browser session chose in the sidebar."""
+    base = _RUN_SETTINGS.get()
+    if base is None:
+        base = load_settings()
+        _RUN_SETTINGS.set(base)
     chosen = st.session_state.get(PIPELINE_USER_KEY)
     if isinstance(chosen, str) and format_user(chosen):
         return base.model_copy(update={"pipeline_user": chosen.strip()})
@@ -61,8 +70,6 @@ def session_state() -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-#: The store of the current run: built once by :func:`store`, dropped by :func:`run_scope` when the run ends.
-_RUN_STORE: ContextVar[ObjectStore | None] = ContextVar("monitor_run_store", default=None)
 
 
 @contextmanager
@@ -73,11 +80,12 @@ def run_scope() -> Iterator[None]:
     :func:`core.services.session.build_store`), so nothing has to happen at the end of a page: ``st.stop()``,
     ``st.rerun()``, an exception or a fragment rerun (which runs only the fragment, never this scope) keep it too.
     """
-    token = _RUN_STORE.set(None)
+    token, settings_token = _RUN_STORE.set(None), _RUN_SETTINGS.set(None)
     try:
         yield
     finally:
         _RUN_STORE.reset(token)
+        _RUN_SETTINGS.reset(settings_token)
 
 
 def store() -> ObjectStore:
@@ -296,7 +304,10 @@ def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> li
     return list(event.selection.rows)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+# A resource, not data: the prepared year (about 100 MiB for 1,000,000 jobs) is shared by the sessions that read the
+# same objects with the same rights, never copied or pickled; nothing writes to it (pandas' copy-on-write keeps
+# every frame derived from it apart).
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _history_jobs(identity: str, key: tuple[tuple[str, str], ...], rules: str, _months: list[history_service.MonthRef],
                   _store: ObjectStore, _settings: Settings) -> pd.DataFrame:
     return history_service.page_jobs(_store, _settings, _months)

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import pyarrow as pa
 
@@ -566,25 +565,30 @@ def in_days(prepared: pd.DataFrame, first: date, last: date, timezone: str) -> p
     return prepared if inside.all() else prepared[inside]
 
 
-def _period_starts(when: pd.Series, timezone: str) -> tuple[np.ndarray, np.ndarray]:
-    """The first day (naive ``datetime64``) of each time's week (Monday) and month in ``timezone``.
+def _period_starts(when: pd.Series, timezone: str) -> tuple[pd.Categorical, pd.Categorical]:
+    """The first day of each time's week (Monday) and month in ``timezone``, as categories of naive timestamps.
 
     A time zone's offset only ever changes on a quarter-hour, so every time in one quarter-hour has the same local
-    day: each distinct quarter-hour is converted once (about 35,000 in a year) instead of every job.
+    day: each distinct quarter-hour is converted once (about 35,000 in a year) instead of every job. Categories make
+    a group-by on the period use their codes instead of hashing a million timestamps.
     """
     codes, quarters = pd.factorize(np.floor(when.to_numpy(dtype="float64") / 900))
     local = pd.to_datetime(quarters * 900, unit="s", utc=True).tz_convert(timezone).tz_localize(None).normalize()
-    week = (local - pd.to_timedelta(local.day_of_week, unit="D")).to_numpy()
-    month = local.to_period("M").to_timestamp().to_numpy()
-    missing = np.datetime64("NaT", "ns")
-    return (np.where(codes < 0, missing, week[codes]) if len(week) else np.full(len(codes), missing),
-            np.where(codes < 0, missing, month[codes]) if len(month) else np.full(len(codes), missing))
+    starts = {"week": local - pd.to_timedelta(local.day_of_week, unit="D"),
+              "month": local.to_period("M").to_timestamp()}
+    out = []
+    for start in starts.values():
+        of_quarter, days = pd.factorize(start, sort=True)
+        rows = np.where(codes < 0, -1, of_quarter[codes] if len(of_quarter) else -1)
+        out.append(pd.Categorical.from_codes(rows, categories=pd.DatetimeIndex(days)))
+    return out[0], out[1]
 
 
 def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
     """The first day of each job's week (Monday) or month, in ``timezone``, as a date."""
     week, month = _period_starts(_when(jobs), timezone)
-    return pd.Series(week if period == "week" else month, index=jobs.index).dt.date
+    starts = pd.Series(week if period == "week" else month, index=jobs.index).astype("datetime64[ns]")
+    return starts.dt.date
 
 
 def _category(values: pd.Series) -> pd.Categorical:
@@ -661,7 +665,7 @@ def summarize(prepared: pd.DataFrame, period: str, group: str) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     out = _figures(prepared.rename(columns={period: "period", GROUPS[group]: "group"}), ["period", "group"])
     out = out.reset_index()
-    out["period"] = out["period"].dt.date
+    out["period"] = out["period"].astype("datetime64[ns]").dt.date
     out["group"] = out["group"].astype("string")
     return out[columns]
 
@@ -675,7 +679,7 @@ def compare_months(prepared: pd.DataFrame, today: date) -> pd.DataFrame:
     month = prepared["month"]
     chosen = prepared[((month == pd.Timestamp(this)) | (month == pd.Timestamp(last))).to_numpy()]
     figures = _figures(chosen, ["month"])
-    figures.index = figures.index.date
+    figures.index = pd.DatetimeIndex(figures.index.astype("datetime64[ns]")).date
     table = table_text(figures.reindex([last, this]))[list(FIGURES)].T.astype("object").map(
         lambda v: "not recorded" if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
     table.columns = [f"{last:%Y-%m} (last month)", f"{this:%Y-%m} (this month, to {today:%d %b})"]
@@ -757,13 +761,16 @@ def chart(table: pd.DataFrame, figure: str, period: str) -> go.Figure:
         shown["value"] = shown[figure].astype("float64") * (100.0 if figure in _PERCENT else 1.0)
         shown["text"], unit = "", " %" if figure in _PERCENT else ""
         hover = "%{y:,.3~f}" + unit
-    fig = px.bar(shown, x="period", y="value", color="group", custom_data=["group", "text"],
-                 barmode="relative" if figure in ADDITIVE else "group",
-                 labels={"period": f"{period} starting", "value": f"{figure}{unit}", "group": ""})
-    fig.update_traces(hovertemplate="%{customdata[0]}<br>%{x|%Y-%m-%d}: " + hover + "<extra></extra>")
-    fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m")
+    # One trace per group, built directly: plotly.express spends a quarter of a second on the same figure.
+    template = "%{customdata[0]}<br>%{x|%Y-%m-%d}: " + hover + "<extra></extra>"
+    fig = go.Figure([go.Bar(x=part["period"], y=part["value"], name=str(name), legendgroup=str(name),
+                            customdata=np.column_stack([part["group"], part["text"]]), hovertemplate=template)
+                     for name, part in shown.groupby("group", sort=False)])
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m",
+                     title_text=f"{period} starting")
+    fig.update_yaxes(title_text=f"{figure}{unit}")
     fig.update_layout(title=f"{figure} per {period}" + (" (finished jobs that ran)" if "eff." in figure else ""),
-                      legend_title_text="", margin={"t": 40})
+                      barmode="relative" if figure in ADDITIVE else "group", legend_title_text="", margin={"t": 40})
     return fig
 
 
