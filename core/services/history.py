@@ -607,6 +607,12 @@ _EFFICIENCIES = {"median CPU eff.": "cpu-efficiency", "median memory eff.": "mem
                  "median time eff.": "time-efficiency"}
 
 
+def _flag(values: pd.Series) -> np.ndarray:
+    """A yes/no column as booleans; a value not recorded (a month stored before the column existed) is no."""
+    flags: np.ndarray = values.eq(True).to_numpy(dtype=bool, na_value=False)
+    return flags
+
+
 def prepare(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The job table as the page groups it, computed once per read of the months.
 
@@ -618,16 +624,14 @@ def prepare(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     and ran (null otherwise) and its queue wait.
     """
     when = _when(jobs)
-    finished = jobs["finished"].astype(bool)
-    elapsed = pd.to_numeric(jobs["elapsed-seconds"], errors="coerce")
-    ran = (finished & (elapsed > 0)).to_numpy()
+    finished, failed = _flag(jobs["finished"]), _flag(jobs["failed"])
+    ran = finished & (pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") > 0).to_numpy()
     week, month = _period_starts(when, settings.sacct_timezone)
     texts = {column: _category(jobs[column]) if column in jobs.columns
              else pd.Categorical([NONE] * len(jobs)) for column in ("cluster", *GROUPS.values())}
     return pd.DataFrame({
         "when": when.to_numpy(dtype="float64"), "week": week, "month": month, **texts,
-        "_finished": finished.to_numpy(dtype="int8"),
-        "_failed": jobs["failed"].astype(bool).to_numpy(dtype="int8"),
+        "_finished": finished.astype("int8"), "_failed": failed.astype("int8"),
         "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce").to_numpy(dtype="float64") / 3600,
         "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce").to_numpy(dtype="float64") / 3600,
         **per_pool(jobs, jobs["platform"], settings.billing),

@@ -1,4 +1,4 @@
-"""The history's merge: which state of a job wins, what counts as a change, and the job table a merge writes."""
+"""The history: which state of a job wins, what counts as a change, the job table a merge writes, the page's read."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bench import generate
+from core.errors import DamagedObject
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services import history
@@ -123,3 +124,28 @@ def test_several_pulls_keep_each_jobs_rows_from_the_last_pull_that_had_it() -> N
     assert set(deduped["job-id"]) == set(ids[:30])
     assert (deduped[deduped["job-id"].isin(set(ids[10:30]))]["state"] == "COMPLETED").all()
     assert len(deduped) == len(rows[rows["job-id"].isin(set(ids[:30]))])
+
+
+def _store_jobs(store: LocalStore, settings: Settings, month: str, jobs: pd.DataFrame) -> None:
+    store.put_object(forwarder_bucket(settings), history.partition_folder("c1", month) + history.JOBS_OBJECT,
+                     frame_to_parquet(jobs.reset_index(drop=True)))
+
+
+def test_the_page_reads_a_month_stored_before_a_column_existed_and_names_one_that_does_not_fit(
+        store: LocalStore, settings: Settings) -> None:
+    rows = month_of_jobs(400)
+    jobs = history.jobs_of_rows(rows)
+    new, old = jobs.iloc[: len(jobs) // 2], jobs.iloc[len(jobs) // 2:]
+    _store_jobs(store, settings, "2026-03", new)
+    _store_jobs(store, settings, "2026-02", old.drop(columns=["gpu-type", "nvme-gib", "failed"]))
+    prepared = history.page_jobs(store, settings, history.list_months(store, settings))
+    assert len(prepared) == len(jobs)
+    # The old month's jobs have no "failed": not recorded counts as not failed, never as failed.
+    assert prepared["_failed"].sum() == new["failed"].astype(bool).sum()
+    table = history.summarize(prepared, "month", "platform")
+    assert table["jobs"].sum() == len(jobs)
+    damaged = old.assign(**{"elapsed-seconds": ["a long time"] * len(old)})
+    _store_jobs(store, settings, "2026-02", damaged)
+    with pytest.raises(DamagedObject) as info:
+        history.page_jobs(store, settings, history.list_months(store, settings))
+    assert "month=2026-0" in str(info.value) and "jobs.parquet" in str(info.value)
