@@ -210,6 +210,41 @@ def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
 
 
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
+    """Sizes read as :data:`_SIZE` reads them, without running its regex on every value.
+
+    A value less its trailing unit and scope letters must be digits with at most one point, not ending in it, and
+    those letters a unit, a scope, or both in turn.
+    """
+    offsets, data = _offsets_data(a)
+    if not len(data):  # every value empty or null
+        return np.full(len(a), np.nan)
+    number = pc.utf8_rtrim(a, characters="KMGTPEnc")
+    digits = pc.ascii_is_decimal(pc.replace_substring(number, ".", "", max_replacements=1))  # false when empty
+    ends = offsets[1:]
+    letters = ends - offsets[:-1] - _ints(pc.binary_length(number))
+    last, before = data[np.maximum(ends - 1, 0)], data[np.maximum(ends - 2, 0)]
+    scope = _SCOPE_LETTER[last]
+    power = _UNIT_POWER[np.where(scope, before, last)]
+    suffix = (letters == 0) | ((letters == 1) & (scope | (power > 0))) | ((letters == 2) & scope & (power > 0))
+    fits = bools(digits) & ~bools(pc.ends_with(number, ".")) & suffix
+    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[np.where(letters > 0, power, 0)]
+    return _numpy(pc.cast(pc.if_else(pa.array(fits), number, _NULL_STRING), pa.float64())) * scale
+
+
+#: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
+#: and whether it is a scope letter (``n``, ``c``).
+_UNIT_POWER = np.zeros(256, dtype=np.int64)
+_UNIT_POWER[np.frombuffer(b"KMGTPE", dtype=np.uint8)] = np.arange(1, 7)
+_SCOPE_LETTER = np.zeros(256, dtype=bool)
+_SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
+
+
+def _ints(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _sizes_by_pattern(a: pa.Array, base: float) -> np.ndarray:
+    """Sizes through :data:`_SIZE` in Arrow's RE2, the reading :func:`_sizes` follows."""
     valid = pc.match_substring_regex(a, _SIZE)  # matching is cheap; extracting groups is not
     a = pc.if_else(valid, a, _NULL_STRING)
     unscoped = pc.utf8_rtrim(a, characters="nc")

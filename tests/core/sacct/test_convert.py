@@ -1,4 +1,4 @@
-"""Value conversions: state words in any case, durations."""
+"""Value conversions: state words in any case, durations, sizes, timestamps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import durations_to_seconds, parse_sacct
+from core.sacct import durations_to_seconds, parse_sacct, sizes_to_numbers
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -54,3 +54,42 @@ def test_durations_read_from_their_bytes_equal_the_published_reading(values: lis
     array = pa.array(["00:00:01"] * skip + values, pa.string()).slice(skip)
     got = [None if np.isnan(v) else float(v) for v in durations_to_seconds(array)]
     assert got == _durations_by_regex(values)
+
+
+_SIZE_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789.KMGTPEnckx-+e ", max_size=12),
+    st.builds(lambda n, unit, scope: f"{n}{unit}{scope}", st.integers(0, 10**16),
+              st.sampled_from(["", "K", "M", "G", "T", "P", "E"]), st.sampled_from(["", "c", "n"])),
+    st.builds(lambda n, d, unit, scope: f"{n:.{d}f}{unit}{scope}", st.floats(0, 1e9), st.integers(0, 6),
+              st.sampled_from(["", "K", "M", "G", "T", "P", "E"]), st.sampled_from(["", "c", "n"])),
+    st.sampled_from(["", "Unknown", "UNLIMITED", "INVALID", "None", "16?", ".5K", "5.", ".", "0", "00.000M",
+                     "4000Mc", "4000Mn", "4000cM", "5KK", "5cc", "5nc", "1e5", "+5", "-5", "１２K", "5 K", "K", "c"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SIZE_TEXT, max_size=40), st.integers(0, 3), st.sampled_from([1024.0, 1000.0]))
+def test_sizes_read_from_their_bytes_equal_the_pattern_reading(values: list[str | None], skip: int,
+                                                               base: float) -> None:
+    # The byte reader against Arrow's RE2 reading of the same pattern, from a slice too (the array's offset).
+    from core.sacct.convert import _sizes, _sizes_by_pattern
+
+    array = pa.array(["1K"] * skip + values, pa.string()).slice(skip)
+    got, expected = _sizes(array, base), _sizes_by_pattern(array, base)
+    differ = [(v, g, e) for v, g, e in zip(values, got, expected, strict=True)
+              if not (g == e or (np.isnan(g) and np.isnan(e)))]
+    assert np.array_equal(got, expected, equal_nan=True), differ
+
+
+@pytest.mark.parametrize(("printed", "binary", "value"), [
+    ("4000M", True, 4000 * 2**20), ("4000Mc", True, 4000 * 2**20), ("4000Mn", True, 4000 * 2**20),
+    ("1.5K", True, 1536.0), ("2928.27M", True, 2928.27 * 2**20), ("3T", True, 3 * 2**40), ("7E", True, 7 * 2**60),
+    ("12", True, 12.0), ("2.40G", False, 2.4e9), ("100", False, 100.0), ("Unknown", True, None),
+    ("INVALID", True, None), ("UNLIMITED", True, None), ("", True, None), ("16?", True, None), ("5KK", True, None),
+    ("5cM", True, None),
+])
+def test_sizes_with_unit_and_per_cpu_or_per_node_suffixes(printed: str, binary: bool, value: float | None) -> None:
+    got = sizes_to_numbers(pa.array([printed, None]), binary=binary)
+    assert np.isnan(got[1])
+    assert (np.isnan(got[0]) if value is None else got[0] == value), (printed, got[0])
