@@ -155,13 +155,14 @@ def _durations(a: pa.Array) -> np.ndarray:
         rows = np.flatnonzero((lengths == len(layout)) & valid)
         if not len(rows):
             continue
-        # int32 positions (Arrow string offsets are int32): half the memory of the block of positions.
-        at = starts[rows].astype(np.int32)[:, None] + np.arange(len(layout), dtype=np.int32)
-        digits = data[at] - np.uint8(48)  # other bytes wrap above 9
+        at = starts[rows]
+        # One byte position at a time over the rows of this length: each a contiguous array.
+        digits = [data[at + i] - np.uint8(48) for i in range(len(layout))]  # other bytes wrap above 9
         fits = np.ones(len(rows), dtype=bool)
         for i, byte in enumerate(layout):
-            fits &= digits[:, i] <= 9 if byte == ord("d") else digits[:, i] == np.uint8((byte - 48) % 256)
-        rows, digits = rows[fits], digits[fits]
+            fits &= digits[i] <= 9 if byte == ord("d") else digits[i] == np.uint8((byte - 48) % 256)
+        if not fits.all():
+            rows, digits = rows[fits], [d[fits] for d in digits]
         total = np.zeros(len(rows))
         for start, stop, unit in groups:
             # Whole groups are added largest first, as the regex path adds days, hours, minutes and seconds.
@@ -178,11 +179,11 @@ def _durations(a: pa.Array) -> np.ndarray:
     return out
 
 
-def _digits_value(digits: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """The whole number that the digit columns ``start:stop`` of a byte block spell."""
-    value = np.zeros(len(digits), dtype=np.int64)
-    for i in range(start, stop):
-        value = value * 10 + digits[:, i]
+def _digits_value(digits: list[np.ndarray], start: int, stop: int) -> np.ndarray:
+    """The whole number that the digits at positions ``start:stop`` spell, per row."""
+    value = digits[start].astype(np.int64)
+    for i in range(start + 1, stop):
+        value = value * 10 + digits[i]
     return value
 
 
@@ -571,4 +572,3 @@ def _split_job_ids(
         if fixed:
             job, step = pa.array(job_list, type=pa.string()), pa.array(step_list, type=pa.string())
     return job, step
-

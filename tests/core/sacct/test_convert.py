@@ -50,6 +50,7 @@ def _durations_by_regex(values: list[str | None]) -> list[float | None]:
     st.builds(lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}", st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)),
 ), max_size=40), st.integers(0, 3))
 def test_durations_read_from_their_bytes_equal_the_published_reading(values: list[str | None], skip: int) -> None:
+    # Every layout the byte reader knows, with other values between them (each layout is read as a group of rows).
     # Read from a slice too: the byte reader must honour the array's offset.
     array = pa.array(["00:00:01"] * skip + values, pa.string()).slice(skip)
     got = [None if np.isnan(v) else float(v) for v in durations_to_seconds(array)]
@@ -93,3 +94,15 @@ def test_sizes_with_unit_and_per_cpu_or_per_node_suffixes(printed: str, binary: 
     got = sizes_to_numbers(pa.array([printed, None]), binary=binary)
     assert np.isnan(got[1])
     assert (np.isnan(got[0]) if value is None else got[0] == value), (printed, got[0])
+
+
+@pytest.mark.parametrize(("printed", "seconds"), [
+    ("1-02:03:04", 93784.0), ("10-00:00:00", 864000.0), ("365-23:59:59", 365 * 86400 + 86399.0),
+    ("00:05:12", 312.0), ("46:15.162", 2775.162), ("05:12", 312.0), ("2:03", 123.0), ("1-2:03:04", 93784.0),
+    ("UNLIMITED", None), ("Partition_Limit", None), ("INVALID", None), ("Unknown", None), ("", None),
+    ("1-02:03:04.5", 93784.5), ("00:60:00", 3600.0), ("0a:00:00", None), ("1-02-03:04", None),
+])
+def test_durations_in_every_layout_sacct_prints(printed: str, seconds: float | None) -> None:
+    got = durations_to_seconds(pa.array(["00:00:01", printed, None]))
+    assert got[0] == 1.0 and np.isnan(got[2])
+    assert (np.isnan(got[1]) if seconds is None else got[1] == seconds), (printed, got[1])
