@@ -113,15 +113,23 @@ def _numpy(values: pa.Array) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
 
 
-def _few_distinct(a: pa.Array, sample: int = 20_000) -> bool:
-    """Whether a column repeats its values enough (judged on its first rows) to convert each distinct value once."""
+def _few_distinct(a: pa.Array, share: float = 0.25, sample: int = 20_000) -> bool:
+    """Whether at most ``share`` of a column's first rows are distinct values.
+
+    Then converting each distinct value once and gathering the results costs less than converting every row.
+    """
     head = a.slice(0, sample)
-    return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) // 4
+    return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) * share
 
 
-def _per_value(a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always: bool = False) -> np.ndarray:
-    """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row."""
-    if always or _few_distinct(a):
+def _per_value(
+    a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always: bool = False, share: float = 0.25,
+) -> np.ndarray:
+    """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row.
+
+    ``share``: the most distinct values, as a share of the rows, for which that pays (it depends on the conversion).
+    """
+    if always or _few_distinct(a, share):
         distinct, indices = _distinct(a)
         return _gather(convert(distinct), indices)
     return np.asarray(convert(a), dtype="float64")
@@ -207,7 +215,8 @@ def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
     """Sizes with optional K/M/G/T/P/E suffix (and ``n``/``c`` scope) → numbers, 1024- or 1000-based."""
-    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0))
+    # Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
+    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=0.5)
 
 
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
