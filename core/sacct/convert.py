@@ -238,7 +238,8 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     suffix = (letters == 0) | ((letters == 1) & (scope | (power > 0))) | ((letters == 2) & scope & (power > 0))
     fits = bools(digits) & ~bools(pc.ends_with(number, ".")) & suffix
     scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[np.where(letters > 0, power, 0)]
-    return _numpy(pc.cast(pc.if_else(pa.array(fits), number, _NULL_STRING), pa.float64())) * scale
+    sizes: np.ndarray = _numpy(pc.cast(pc.if_else(pa.array(fits), number, _NULL_STRING), pa.float64())) * scale
+    return sizes
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
@@ -251,17 +252,6 @@ _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
 
 def _ints(values: pa.Array) -> np.ndarray:
     return np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _sizes_by_pattern(a: pa.Array, base: float) -> np.ndarray:
-    """Sizes through :data:`_SIZE` in Arrow's RE2, the reading :func:`_sizes` follows."""
-    valid = pc.match_substring_regex(a, _SIZE)  # matching is cheap; extracting groups is not
-    a = pc.if_else(valid, a, _NULL_STRING)
-    unscoped = pc.utf8_rtrim(a, characters="nc")
-    last = pc.utf8_slice_codeunits(unscoped, -1)
-    power = pc.cast(pc.add(pc.fill_null(pc.index_in(last, value_set=_UNIT_LETTERS), -1), 1), pa.float64())
-    number = pc.cast(pc.utf8_rtrim(unscoped, characters="KMGTPE"), pa.float64())
-    return _numpy(pc.multiply(number, pc.power(base, power)))
 
 
 def size_scopes(values: Any) -> pa.Array:
@@ -374,20 +364,23 @@ def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[Pa
             if len(pending) > _BLOCKS_IN_FLIGHT:
                 parts.append(_collect(pending.popleft(), warnings))
         parts.extend(_collect(futures, warnings) for futures in pending)
-    if not parts:  # every line was skipped
-        empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
-        parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
-    columns: dict[str, Any] = {}
-    for name in list(parts[0]):
-        # Column by column, each block's column is released as soon as it is joined.
-        chunks = [part.pop(name) for part in parts]
-        if isinstance(chunks[0], np.ndarray):
-            columns[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-        elif chunks[0].type == pa.string():
-            columns[name] = pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
-        else:
-            columns[name] = pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
+        if not parts:  # every line was skipped
+            empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
+            parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None),
+                              warnings)]
+        # Column by column, on the pool (copies release the GIL); each block's column is released once joined.
+        joined = {name: pool.submit(_join, [part.pop(name) for part in parts]) for name in list(parts[0])}
+        columns = {name: future.result() for name, future in joined.items()}
     return order_columns(pd.DataFrame(columns, copy=False))
+
+
+def _join(chunks: list[_Values]) -> Any:
+    """One column's blocks as one pandas column (float64 numpy, pyarrow strings or nullable integers)."""
+    if isinstance(chunks[0], np.ndarray):
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    if chunks[0].type == pa.string():
+        return pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
+    return pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
 
 
 def _put_back(frame: pd.DataFrame, table: Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
@@ -456,8 +449,8 @@ def _submit(table: RawTable, zone: ZoneInfo, pool: ThreadPoolExecutor | None) ->
     return [started[f] for f, _ in tasks]
 
 
-#: Fields by how costly their conversion is, costliest first: durations, job ids, sizes, times (then the rest).
-_COST_ORDER = (DURATION_FIELDS, {"JobID"}, BYTE_FIELDS | DECIMAL_FIELDS, TIME_FIELDS)
+#: Fields by how costly their conversion is, costliest first: sizes, job ids, durations, times (then the rest).
+_COST_ORDER = (BYTE_FIELDS | DECIMAL_FIELDS, {"JobID"}, DURATION_FIELDS, TIME_FIELDS)
 
 
 def _cost_rank(f: str) -> int:
