@@ -136,3 +136,34 @@ def test_queue_wait_chart_reads_in_minutes_with_clock_hover(with_history: Path, 
     bars = {row[1]: y for trace in figure["data"]
             for row, y in zip(trace["customdata"], _values(trace["y"]), strict=True)}
     assert bars["00:10:00"] == pytest.approx(10)
+
+
+#: Three jobs whose bill depends on their GPU type, typed GPUs or NVMe (CSC's rates: docs.csc.fi hpc-billing).
+BILLED_BY_TRES = "\n".join([
+    "Cluster|JobID|JobName|Partition|Account|User|State|ExitCode|"
+    "Submit|Start|End|Elapsed|AllocCPUS|NNodes|ReqMem|AllocTRES",
+    "mahti|501|slice|gpusmall|project_2001|alice|COMPLETED|0:0|"
+    "2026-03-02T08:00:00|2026-03-02T08:00:00|2026-03-02T10:00:00|02:00:00|32|1|120G|billing=32,cpu=32,gres/gpu:a100_1g.5gb=1,gres/gpu=1,mem=120G,node=1",
+    "puhti|502|nvme|small|project_2001|alice|COMPLETED|0:0|"
+    "2026-03-02T08:00:00|2026-03-02T08:00:00|2026-03-02T09:00:00|01:00:00|4|1|8G|billing=4,cpu=4,gres/nvme=100,mem=8G,node=1",
+    "puhti|503|typed|gpu|project_2001|alice|COMPLETED|0:0|"
+    "2026-03-02T08:00:00|2026-03-02T08:00:00|2026-03-02T09:00:00|01:00:00|10|1|64G|billing=10,cpu=10,gres/gpu:v100=2,mem=64G,node=1",
+]) + "\n"
+
+
+def test_history_bills_gpu_types_typed_gpus_and_nvme_as_the_sacct_page_does(store_dir: Path,
+                                                                             open_page: OpenPage) -> None:
+    collect.merge_text(LocalStore(store_dir), load_settings(), BILLED_BY_TRES.encode(), cluster=None)
+    at = open_page()
+    at.switch_page("views/history.py")
+    at.query_params.update({"group": "job name", "figure": "CSC GPU BU"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("group")
+    # A Mahti a100_1g.5gb slice: 15 GPU BU per slice-hour × 2 h (not 100 per A100-hour).
+    assert table.loc["slice", "CSC GPU BU"] == pytest.approx(30.0)
+    # Puhti CPU with 100 GiB NVMe: (4 cores × 1 + 8 GiB × 0.1 + 100 GiB × 0.006) × 1 h.
+    assert table.loc["nvme", "CSC CPU BU"] == pytest.approx(5.4)
+    # Puhti GPU, GPUs printed only typed: (2 × 60 + 10 × 1 + 64 GiB × 0.1) × 1 h, and 2 GPU-hours.
+    assert table.loc["typed", "CSC GPU BU"] == pytest.approx(136.4)
+    assert table.loc["typed", "GPU-hours"] == pytest.approx(2.0)
