@@ -487,18 +487,21 @@ def _convert_field(
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
         out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
         return out, []
+    # A number cut by the column width is no number: it is left out of the conversion (it would take the slow path
+    # for values of no known layout) and comes out empty with a warning below.
+    whole = a if cut is None or not cut.any() else pc.if_else(pa.array(cut), _NULL_STRING, a)
     if f in DURATION_FIELDS:
-        out[name] = durations_to_seconds(a)
+        out[name] = durations_to_seconds(whole)
     elif f in TIME_FIELDS:
-        out[name] = timestamps_to_epoch(a, zone)
+        out[name] = timestamps_to_epoch(whole, zone)
     elif f in BYTE_FIELDS:
-        out[name] = sizes_to_numbers(a, binary=True)
+        out[name] = sizes_to_numbers(whole, binary=True)
         if f == "ReqMem":
             out["req-mem-scope"] = size_scopes(a)
     elif f in DECIMAL_FIELDS:
-        out[name] = sizes_to_numbers(a, binary=False)
+        out[name] = sizes_to_numbers(whole, binary=False)
     elif f in COUNT_FIELDS:
-        out[name] = counts_to_integers(a)
+        out[name] = counts_to_integers(whole)
     else:
         # Text ("Unknown", "None", ... become null); a truncated JobName is still the best name there is.
         out[name] = _nullify(a)

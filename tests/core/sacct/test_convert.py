@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -118,3 +119,21 @@ def test_durations_in_every_layout_sacct_prints(printed: str, seconds: float | N
     got = durations_to_seconds(pa.array(["00:00:01", printed, None]))
     assert got[0] == 1.0 and np.isnan(got[2])
     assert (np.isnan(got[1]) if seconds is None else got[1] == seconds), (printed, got[1])
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Helsinki"])
+def test_numbers_cut_by_fixed_width_are_empty_and_the_others_read_as_printed_whole(zone: str) -> None:
+    # A cut value is left out of its column's conversion: the whole values beside it read as they do in -P output.
+    rows = [["JobID", "Submit", "Elapsed", "MaxRSS", "TotalCPU"],
+            ["123", "2024-01-15T12:00:0+", "00:01:00", "1234567K", "46:15.162"],
+            ["124", "2024-07-15T12:00:00", "10000-00:+", "123456789+", "19-12:02:+"],
+            ["125", "Unknown", "1-02:03:04", "5.5Gc", "Unknown"]]
+    widths = [12, 19, 10, 10, 10]
+    lines = [" ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    text = "\n".join([lines[0], " ".join("-" * w for w in widths), *lines[1:]]) + "\n"
+    whole = ("JobID|Submit|Elapsed|MaxRSS|TotalCPU\n123||00:01:00|1234567K|46:15.162\n"
+             "124|2024-07-15T12:00:00|||\n125|Unknown|1-02:03:04|5.5Gc|Unknown\n")
+    parsed, expected = parse_sacct(text, timezone=zone), parse_sacct(whole, timezone=zone).frame
+    columns = ["submit-time", "elapsed-seconds", "max-rss", "total-cpu-seconds"]
+    pd.testing.assert_frame_equal(parsed.frame[columns], expected[columns], check_exact=True)
+    assert sorted(w.line for w in parsed.warnings) == [3, 4, 4, 4]
