@@ -118,14 +118,16 @@ PIECES = 4
 def _open_csv(blob: bytes | memoryview, columns: list[str], sep: str, on_invalid: Any) -> Iterator[pa.RecordBatch]:
     """Pyarrow's streaming CSV reader: every field a string, blocks of :data:`core.sacct.raw.BLOCK_SIZE` bytes.
 
-    Each block is parsed in :data:`PIECES` pieces, joined again for the conversion.
+    Each block is parsed in :data:`PIECES` pieces, joined again for the conversion; the first piece is handed on
+    alone, so that the conversion starts as soon as it can.
     """
     group: list[pa.RecordBatch] = []
+    size = 1
     for batch in _stream(blob, columns, sep, on_invalid, max(raw.BLOCK_SIZE // PIECES, 1)):
         group.append(batch)
-        if len(group) == PIECES:
+        if len(group) == size:
             yield _joined(group)
-            group = []
+            group, size = [], PIECES
     if group:
         yield _joined(group)
 
