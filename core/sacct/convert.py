@@ -113,7 +113,7 @@ def _numpy(values: pa.Array) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
 
 
-def _few_distinct(a: pa.Array, share: float = 0.25, sample: int = 20_000) -> bool:
+def _few_distinct(a: pa.Array, share: float = 0.25, sample: int = 5_000) -> bool:
     """Whether at most ``share`` of a column's first rows are distinct values.
 
     Then converting each distinct value once and gathering the results costs less than converting every row.
