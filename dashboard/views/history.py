@@ -86,6 +86,9 @@ components.dataframe(service.table_text(table), hide_index=True, width="stretch"
 
 st.subheader("This month against the last")
 with components.guard("Could not read the history"):
-    recent = components.history_jobs(store, service.months_to_read(months, today.replace(day=1), today))
+    recent_months = service.months_to_read(months, today.replace(day=1), today)
+    # The months the chart read hold them already when the chosen days reach this month (the default): no new read.
+    read_already = {(m.cluster, m.month) for m in recent_months} <= {(m.cluster, m.month) for m in needed}
+    recent = components.history_jobs(store, needed if read_already else recent_months)
 compared = service.compare_months(recent, today)
 components.dataframe(compared, width="stretch")

@@ -14,8 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.services import collect, history
+from core.services import session as session_service
 from core.settings import load_settings
 from core.store.local import LocalStore
+from stack.counting import Calls, CountingStore
 from tests.dashboard.conftest import shown as unescaped
 from tests.dashboard.conftest import texts
 from tests.fake_slurm import FakeSlurm, Job
@@ -104,6 +106,28 @@ def test_the_url_chooses_weeks_partitions_and_days_and_keeps_them(with_history: 
     assert at.selectbox(key="history-group").value == "partition"
     assert at.query_params["days"] == days
     assert f"{first:%Y-%m}: partial, only 01–21" in unescaped(texts(at))
+
+
+def test_each_month_is_read_once_and_a_rerun_reads_nothing(with_history: Path, open_page: OpenPage,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    earlier = (_last_month() - timedelta(days=40)).replace(day=1)
+    fake = FakeSlurm(with_history.parent / "earlier", cluster="puhti")
+    fake.record(Job("90", _at(earlier, 8), _at(earlier, 9), _at(earlier, 10), "COMPLETED", cpu_seconds=3600))
+    collect.merge_text(LocalStore(with_history), load_settings(), (fake.directory / "accounting.psv").read_bytes(),
+                       cluster=None)
+    calls = Calls()
+    monkeypatch.setattr(session_service, "build_store",
+                        lambda settings, state: CountingStore(LocalStore(with_history), calls))
+    at = open_page("views/history.py")
+    assert not at.exception, [e.value for e in at.exception]
+    # The chart's months hold this month and the last: the comparison below it reads nothing more.
+    reads = calls.reads(history.HISTORY_PREFIX)
+    assert sorted(reads) == [history.partition_folder("puhti", f"{m:%Y-%m}") + history.JOBS_OBJECT
+                             for m in (earlier, _last_month(), _this_month())]
+    assert set(reads.values()) == {1}
+    at.selectbox(key="history-group").set_value("partition").run()
+    at.run()
+    assert not at.exception and calls.reads(history.HISTORY_PREFIX) == reads
 
 
 def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) -> None:
