@@ -43,8 +43,10 @@ def out_of_range(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         series = frame[column]
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
-        values = pd.to_numeric(series, errors="coerce").astype("float64")
         limit = limit_of(str(column))
+        if _within(series, limit):  # the common case, judged without building a float copy of every column
+            continue
+        values = pd.to_numeric(series, errors="coerce").astype("float64")
         with np.errstate(invalid="ignore"):
             bad = values.notna() & ~((values >= 0) & (values <= limit))
         if not bad.any():
@@ -55,3 +57,16 @@ def out_of_range(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                         f"{values.iat[first]:g}{job}; left empty")
         changed[str(column)] = series.mask(bad)
     return (frame.assign(**changed) if changed else frame), messages
+
+
+def _within(series: pd.Series, limit: float) -> bool:
+    """Whether every value of a float64 or integer column is null or in ``[0, limit]`` (other dtypes: unknown)."""
+    array = series.array
+    if isinstance(array, pd.arrays.IntegerArray):
+        values = array.to_numpy(dtype="float64", na_value=np.nan)
+    elif series.dtype == np.float64:
+        values = series.to_numpy(copy=False)
+    else:
+        return False
+    with np.errstate(invalid="ignore"):
+        return not bool(((values < 0) | (values > limit)).any())  # NaN compares false both ways

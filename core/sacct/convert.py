@@ -113,15 +113,23 @@ def _numpy(values: pa.Array) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
 
 
-def _few_distinct(a: pa.Array, sample: int = 20_000) -> bool:
-    """Whether a column repeats its values enough (judged on its first rows) to convert each distinct value once."""
+def _few_distinct(a: pa.Array, share: float = 0.25, sample: int = 5_000) -> bool:
+    """Whether at most ``share`` of a column's first rows are distinct values.
+
+    Then converting each distinct value once and gathering the results costs less than converting every row.
+    """
     head = a.slice(0, sample)
-    return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) // 4
+    return len(head) > 0 and pc.count_distinct(head).as_py() <= len(head) * share
 
 
-def _per_value(a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always: bool = False) -> np.ndarray:
-    """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row."""
-    if always or _few_distinct(a):
+def _per_value(
+    a: pa.Array, convert: Callable[[pa.Array], np.ndarray], *, always: bool = False, share: float = 0.25,
+) -> np.ndarray:
+    """``convert`` (strings → float64 array) applied to each distinct value once when values repeat, else per row.
+
+    ``share``: the most distinct values, as a share of the rows, for which that pays (it depends on the conversion).
+    """
+    if always or _few_distinct(a, share):
         distinct, indices = _distinct(a)
         return _gather(convert(distinct), indices)
     return np.asarray(convert(a), dtype="float64")
@@ -155,13 +163,14 @@ def _durations(a: pa.Array) -> np.ndarray:
         rows = np.flatnonzero((lengths == len(layout)) & valid)
         if not len(rows):
             continue
-        # int32 positions (Arrow string offsets are int32): half the memory of the block of positions.
-        at = starts[rows].astype(np.int32)[:, None] + np.arange(len(layout), dtype=np.int32)
-        digits = data[at] - np.uint8(48)  # other bytes wrap above 9
+        at = starts[rows]
+        # One byte position at a time over the rows of this length: each a contiguous array.
+        digits = [data[at + i] - np.uint8(48) for i in range(len(layout))]  # other bytes wrap above 9
         fits = np.ones(len(rows), dtype=bool)
         for i, byte in enumerate(layout):
-            fits &= digits[:, i] <= 9 if byte == ord("d") else digits[:, i] == np.uint8((byte - 48) % 256)
-        rows, digits = rows[fits], digits[fits]
+            fits &= digits[i] <= 9 if byte == ord("d") else digits[i] == np.uint8((byte - 48) % 256)
+        if not fits.all():
+            rows, digits = rows[fits], [d[fits] for d in digits]
         total = np.zeros(len(rows))
         for start, stop, unit in groups:
             # Whole groups are added largest first, as the regex path adds days, hours, minutes and seconds.
@@ -178,11 +187,11 @@ def _durations(a: pa.Array) -> np.ndarray:
     return out
 
 
-def _digits_value(digits: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """The whole number that the digit columns ``start:stop`` of a byte block spell."""
-    value = np.zeros(len(digits), dtype=np.int64)
-    for i in range(start, stop):
-        value = value * 10 + digits[:, i]
+def _digits_value(digits: list[np.ndarray], start: int, stop: int) -> np.ndarray:
+    """The whole number that the digits at positions ``start:stop`` spell, per row."""
+    value = digits[start].astype(np.int64)
+    for i in range(start + 1, stop):
+        value = value * 10 + digits[i]
     return value
 
 
@@ -206,17 +215,43 @@ def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
     """Sizes with optional K/M/G/T/P/E suffix (and ``n``/``c`` scope) → numbers, 1024- or 1000-based."""
-    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0))
+    # Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
+    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=0.5)
 
 
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
-    valid = pc.match_substring_regex(a, _SIZE)  # matching is cheap; extracting groups is not
-    a = pc.if_else(valid, a, _NULL_STRING)
-    unscoped = pc.utf8_rtrim(a, characters="nc")
-    last = pc.utf8_slice_codeunits(unscoped, -1)
-    power = pc.cast(pc.add(pc.fill_null(pc.index_in(last, value_set=_UNIT_LETTERS), -1), 1), pa.float64())
-    number = pc.cast(pc.utf8_rtrim(unscoped, characters="KMGTPE"), pa.float64())
-    return _numpy(pc.multiply(number, pc.power(base, power)))
+    """Sizes read as :data:`_SIZE` reads them, without running its regex on every value.
+
+    A value less its trailing unit and scope letters must be digits with at most one point, not ending in it, and
+    those letters a unit, a scope, or both in turn.
+    """
+    offsets, data = _offsets_data(a)
+    if not len(data):  # every value empty or null
+        return np.full(len(a), np.nan)
+    number = pc.utf8_rtrim(a, characters="KMGTPEnc")
+    digits = pc.ascii_is_decimal(pc.replace_substring(number, ".", "", max_replacements=1))  # false when empty
+    ends = offsets[1:]
+    letters = ends - offsets[:-1] - _ints(pc.binary_length(number))
+    last, before = data[np.maximum(ends - 1, 0)], data[np.maximum(ends - 2, 0)]
+    scope = _SCOPE_LETTER[last]
+    power = _UNIT_POWER[np.where(scope, before, last)]
+    suffix = (letters == 0) | ((letters == 1) & (scope | (power > 0))) | ((letters == 2) & scope & (power > 0))
+    fits = bools(digits) & ~bools(pc.ends_with(number, ".")) & suffix
+    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[np.where(letters > 0, power, 0)]
+    sizes: np.ndarray = _numpy(pc.cast(pc.if_else(pa.array(fits), number, _NULL_STRING), pa.float64())) * scale
+    return sizes
+
+
+#: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
+#: and whether it is a scope letter (``n``, ``c``).
+_UNIT_POWER = np.zeros(256, dtype=np.int64)
+_UNIT_POWER[np.frombuffer(b"KMGTPE", dtype=np.uint8)] = np.arange(1, 7)
+_SCOPE_LETTER = np.zeros(256, dtype=bool)
+_SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
+
+
+def _ints(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def size_scopes(values: Any) -> pa.Array:
@@ -329,20 +364,23 @@ def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[Pa
             if len(pending) > _BLOCKS_IN_FLIGHT:
                 parts.append(_collect(pending.popleft(), warnings))
         parts.extend(_collect(futures, warnings) for futures in pending)
-    if not parts:  # every line was skipped
-        empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
-        parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None), warnings)]
-    columns: dict[str, Any] = {}
-    for name in list(parts[0]):
-        # Column by column, each block's column is released as soon as it is joined.
-        chunks = [part.pop(name) for part in parts]
-        if isinstance(chunks[0], np.ndarray):
-            columns[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-        elif chunks[0].type == pa.string():
-            columns[name] = pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
-        else:
-            columns[name] = pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
+        if not parts:  # every line was skipped
+            empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
+            parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None),
+                              warnings)]
+        # Column by column, on the pool (copies release the GIL); each block's column is released once joined.
+        joined = {name: pool.submit(_join, [part.pop(name) for part in parts]) for name in list(parts[0])}
+        columns = {name: future.result() for name, future in joined.items()}
     return order_columns(pd.DataFrame(columns, copy=False))
+
+
+def _join(chunks: list[_Values]) -> Any:
+    """One column's blocks as one pandas column (float64 numpy, pyarrow strings or nullable integers)."""
+    if isinstance(chunks[0], np.ndarray):
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    if chunks[0].type == pa.string():
+        return pd.Series(pa.chunked_array(chunks, type=pa.string()), dtype=_STRING, copy=False)
+    return pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
 
 
 def _put_back(frame: pd.DataFrame, table: Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
@@ -411,8 +449,8 @@ def _submit(table: RawTable, zone: ZoneInfo, pool: ThreadPoolExecutor | None) ->
     return [started[f] for f, _ in tasks]
 
 
-#: Fields by how costly their conversion is, costliest first: durations, job ids, sizes, times (then the rest).
-_COST_ORDER = (DURATION_FIELDS, {"JobID"}, BYTE_FIELDS | DECIMAL_FIELDS, TIME_FIELDS)
+#: Fields by how costly their conversion is, costliest first: sizes, job ids, durations, times (then the rest).
+_COST_ORDER = (BYTE_FIELDS | DECIMAL_FIELDS, {"JobID"}, DURATION_FIELDS, TIME_FIELDS)
 
 
 def _cost_rank(f: str) -> int:
@@ -449,18 +487,21 @@ def _convert_field(
         expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
         out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
         return out, []
+    # A number cut by the column width is no number: it is left out of the conversion (it would take the slow path
+    # for values of no known layout) and comes out empty with a warning below.
+    whole = a if cut is None or not cut.any() else pc.if_else(pa.array(cut), _NULL_STRING, a)
     if f in DURATION_FIELDS:
-        out[name] = durations_to_seconds(a)
+        out[name] = durations_to_seconds(whole)
     elif f in TIME_FIELDS:
-        out[name] = timestamps_to_epoch(a, zone)
+        out[name] = timestamps_to_epoch(whole, zone)
     elif f in BYTE_FIELDS:
-        out[name] = sizes_to_numbers(a, binary=True)
+        out[name] = sizes_to_numbers(whole, binary=True)
         if f == "ReqMem":
             out["req-mem-scope"] = size_scopes(a)
     elif f in DECIMAL_FIELDS:
-        out[name] = sizes_to_numbers(a, binary=False)
+        out[name] = sizes_to_numbers(whole, binary=False)
     elif f in COUNT_FIELDS:
-        out[name] = counts_to_integers(a)
+        out[name] = counts_to_integers(whole)
     else:
         # Text ("Unknown", "None", ... become null); a truncated JobName is still the best name there is.
         out[name] = _nullify(a)
@@ -536,4 +577,3 @@ def _split_job_ids(
         if fixed:
             job, step = pa.array(job_list, type=pa.string()), pa.array(step_list, type=pa.string())
     return job, step
-

@@ -1,16 +1,18 @@
-"""Value conversions: state words in any case, durations."""
+"""Value conversions: state words in any case, durations, sizes, timestamps."""
 
 from __future__ import annotations
 
 import re
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import durations_to_seconds, parse_sacct
+from core.sacct import durations_to_seconds, parse_sacct, sizes_to_numbers
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -50,7 +52,88 @@ def _durations_by_regex(values: list[str | None]) -> list[float | None]:
     st.builds(lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}", st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)),
 ), max_size=40), st.integers(0, 3))
 def test_durations_read_from_their_bytes_equal_the_published_reading(values: list[str | None], skip: int) -> None:
+    # Every layout the byte reader knows, with other values between them (each layout is read as a group of rows).
     # Read from a slice too: the byte reader must honour the array's offset.
     array = pa.array(["00:00:01"] * skip + values, pa.string()).slice(skip)
     got = [None if np.isnan(v) else float(v) for v in durations_to_seconds(array)]
     assert got == _durations_by_regex(values)
+
+
+_SIZE_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789.KMGTPEnckx-+e ", max_size=12),
+    st.builds(lambda n, unit, scope: f"{n}{unit}{scope}", st.integers(0, 10**16),
+              st.sampled_from(["", "K", "M", "G", "T", "P", "E"]), st.sampled_from(["", "c", "n"])),
+    st.builds(lambda n, d, unit, scope: f"{n:.{d}f}{unit}{scope}", st.floats(0, 1e9), st.integers(0, 6),
+              st.sampled_from(["", "K", "M", "G", "T", "P", "E"]), st.sampled_from(["", "c", "n"])),
+    st.sampled_from(["", "Unknown", "UNLIMITED", "INVALID", "None", "16?", ".5K", "5.", ".", "0", "00.000M",
+                     "4000Mc", "4000Mn", "4000cM", "5KK", "5cc", "5nc", "1e5", "+5", "-5", "１２K", "5 K", "K", "c"]),
+)
+
+
+def _sizes_by_pattern(a: pa.Array, base: float) -> np.ndarray:
+    """The reading sizes had before they were read from their bytes: the whole pattern matched in Arrow's RE2."""
+    valid = pc.match_substring_regex(a, r"^(?P<n>\d*\.?\d+)(?P<u>[KMGTPE]?)(?P<scope>[nc]?)$")
+    a = pc.if_else(valid, a, pa.scalar(None, pa.string()))
+    unscoped = pc.utf8_rtrim(a, characters="nc")
+    last = pc.utf8_slice_codeunits(unscoped, -1)
+    letters = pa.array(["K", "M", "G", "T", "P", "E"])
+    power = pc.cast(pc.add(pc.fill_null(pc.index_in(last, value_set=letters), -1), 1), pa.float64())
+    number = pc.cast(pc.utf8_rtrim(unscoped, characters="KMGTPE"), pa.float64())
+    return np.asarray(pc.multiply(number, pc.power(base, power)).to_numpy(zero_copy_only=False), dtype="float64")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SIZE_TEXT, max_size=40), st.integers(0, 3), st.sampled_from([1024.0, 1000.0]))
+def test_sizes_read_from_their_bytes_equal_the_pattern_reading(values: list[str | None], skip: int,
+                                                               base: float) -> None:
+    # From a slice too: the byte reader must honour the array's offset.
+    array = pa.array(["1K"] * skip + values, pa.string()).slice(skip)
+    got = sizes_to_numbers(array, binary=base == 1024.0)
+    expected = _sizes_by_pattern(array, base)
+    differ = [(v, g, e) for v, g, e in zip(values, got, expected, strict=True)
+              if not (g == e or (np.isnan(g) and np.isnan(e)))]
+    assert np.array_equal(got, expected, equal_nan=True), differ
+
+
+@pytest.mark.parametrize(("printed", "binary", "value"), [
+    ("4000M", True, 4000 * 2**20), ("4000Mc", True, 4000 * 2**20), ("4000Mn", True, 4000 * 2**20),
+    ("1.5K", True, 1536.0), ("2928.27M", True, 2928.27 * 2**20), ("3T", True, 3 * 2**40), ("7E", True, 7 * 2**60),
+    ("12", True, 12.0), ("2.40G", False, 2.4e9), ("100", False, 100.0), ("Unknown", True, None),
+    ("INVALID", True, None), ("UNLIMITED", True, None), ("", True, None), ("16?", True, None), ("5KK", True, None),
+    ("5cM", True, None),
+])
+def test_sizes_with_unit_and_per_cpu_or_per_node_suffixes(printed: str, binary: bool, value: float | None) -> None:
+    got = sizes_to_numbers(pa.array([printed, None]), binary=binary)
+    assert np.isnan(got[1])
+    assert (np.isnan(got[0]) if value is None else got[0] == value), (printed, got[0])
+
+
+@pytest.mark.parametrize(("printed", "seconds"), [
+    ("1-02:03:04", 93784.0), ("10-00:00:00", 864000.0), ("365-23:59:59", 365 * 86400 + 86399.0),
+    ("00:05:12", 312.0), ("46:15.162", 2775.162), ("05:12", 312.0), ("2:03", 123.0), ("1-2:03:04", 93784.0),
+    ("UNLIMITED", None), ("Partition_Limit", None), ("INVALID", None), ("Unknown", None), ("", None),
+    ("1-02:03:04.5", 93784.5), ("00:60:00", 3600.0), ("0a:00:00", None), ("1-02-03:04", None),
+])
+def test_durations_in_every_layout_sacct_prints(printed: str, seconds: float | None) -> None:
+    got = durations_to_seconds(pa.array(["00:00:01", printed, None]))
+    assert got[0] == 1.0 and np.isnan(got[2])
+    assert (np.isnan(got[1]) if seconds is None else got[1] == seconds), (printed, got[1])
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Helsinki"])
+def test_numbers_cut_by_fixed_width_are_empty_and_the_others_read_as_printed_whole(zone: str) -> None:
+    # A cut value is left out of its column's conversion: the whole values beside it read as they do in -P output.
+    rows = [["JobID", "Submit", "Elapsed", "MaxRSS", "TotalCPU"],
+            ["123", "2024-01-15T12:00:0+", "00:01:00", "1234567K", "46:15.162"],
+            ["124", "2024-07-15T12:00:00", "10000-00:+", "123456789+", "19-12:02:+"],
+            ["125", "Unknown", "1-02:03:04", "5.5Gc", "Unknown"]]
+    widths = [12, 19, 10, 10, 10]
+    lines = [" ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    text = "\n".join([lines[0], " ".join("-" * w for w in widths), *lines[1:]]) + "\n"
+    whole = ("JobID|Submit|Elapsed|MaxRSS|TotalCPU\n123||00:01:00|1234567K|46:15.162\n"
+             "124|2024-07-15T12:00:00|||\n125|Unknown|1-02:03:04|5.5Gc|Unknown\n")
+    parsed, expected = parse_sacct(text, timezone=zone), parse_sacct(whole, timezone=zone).frame
+    columns = ["submit-time", "elapsed-seconds", "max-rss", "total-cpu-seconds"]
+    pd.testing.assert_frame_equal(parsed.frame[columns], expected[columns], check_exact=True)
+    assert sorted(w.line for w in parsed.warnings) == [3, 4, 4, 4]

@@ -265,3 +265,13 @@ def test_any_delimiter_round_trips(run: tuple[str, list[list[str]]], header: boo
     assert f["job-name"].tolist() == [row[1] for row in rows]
     assert f["state"].tolist() == [row[2].split()[0].upper() for row in rows]
     assert parsed.format == ("parsable" if trailing else "parsable2")
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85", "\r", "\x0b", "\x1e"])
+def test_an_unusual_line_break_far_into_a_large_input_still_splits_its_lines(brk: str) -> None:
+    # The input is searched a window at a time: a break past the first windows is found all the same.
+    rows = [f"{i}|COMPLETED|00:00:01" for i in range(40_000)]  # about 1 MB
+    text = "JobID|State|Elapsed\n" + "\n".join(rows[:-1]) + brk + rows[-1] + "\n"
+    frame = parse_sacct(text.encode()).frame
+    assert len(frame) == 40_000 and frame["job-id"].iloc[-1] == "39999"
+    assert frame["elapsed-seconds"].iloc[-2] == 1.0
