@@ -14,7 +14,7 @@ import functools
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,20 +85,24 @@ def store_dir(seeded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.fixture()
 def open_page(store_dir: Path) -> Callable[..., AppTest]:
-    """``open_page("views/sacct.py")``: the app opened at that page, as a browser opening the page's URL runs it.
+    """``open_page("views/sacct.py", params={"runs": "x"})``: the app opened at that page with those URL parameters,
+    as a browser following a link to it runs it.
 
     Before its first run the app names a page by its file name; a page whose URL path is another name (``sign-in``
     of ``views/sign_in.py``) is reached as a user reaches it, from the first page the app shows.
     """
 
-    def _open(page: str | None = None, *, session: object = _UNSET) -> AppTest:
+    def _open(page: str | None = None, *, session: object = _UNSET,
+              params: Mapping[str, str | list[str]] | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
         if session is not _UNSET:
             at.session_state["monitor_session"] = session
+        at.query_params.update(params or {})
         if page is not None:
             at.switch_page(page)
         at.run()
         if page is not None and not _ran(at, page):
+            at.query_params.update(params or {})
             at.switch_page(page)
             at.run()
             assert _ran(at, page), f"the app did not open {page}"
