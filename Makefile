@@ -39,9 +39,9 @@ test: $(VENV)/.dev-stamp browser-deps slurm-deps
 screenshots: $(VENV)/.dev-stamp browser-deps
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -m browser tests/browser
 
-## make test-fast: every test that starts no real service, drives no browser and is not slow by design (< 60 s)
+## make test-fast: every test that starts no real service, drives no browser and is not slow by design, on every CPU
 test-fast: $(VENV)/.dev-stamp
-	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -m "not swift and not browser and not slow and not slurm"
+	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -n auto -m "not swift and not browser and not slow and not slurm"
 
 # Debian's chromium for the Playwright tests (Playwright cannot download its own browser here).
 browser-deps:
