@@ -5,6 +5,9 @@ Area ``history``:
 - ``history.1M_jobs.*``: 12 months × 3 clusters of job tables (``jobs.parquet``, 1,000,000 jobs in all, the figures
   a merge writes) in a LocalStore; the History page rendered by AppTest in a child process: first render with cold
   caches over the whole year, a change of grouping, and the child's resident memory growth.
+- ``history.1M_jobs.swift_50ms.*``: the same year in the stack's Swift, with 50 ms added to every storage request
+  (CSC Allas is tens of ms away, not loopback): a new app process, one signed-in session over Streamlit's websocket
+  protocol opening the History page (``first_render``) and the storage requests it made.
 - ``history.engine.*``: the page's aggregation (week × partition: counts, sums, three medians, a 90th percentile)
   over the same 1,000,000 jobs with pandas, and with DuckDB when it is importable (it is not a dependency).
 
@@ -51,9 +54,10 @@ def year_of_jobs(jobs: int, first_month: str = "2025-01", seed: int = 7) -> pd.D
     """``jobs`` synthetic job rows with the job table's columns over 12 months and 3 clusters."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp(first_month + "-01", tz="UTC").timestamp()
-    submit = start + rng.uniform(0, 365 * 86_400, jobs)
-    wait = rng.exponential(900, jobs)
-    elapsed = rng.exponential(3 * 3600, jobs)
+    # Whole seconds, as sacct prints times and durations.
+    submit = np.round(start + rng.uniform(0, 365 * 86_400, jobs))
+    wait = np.round(rng.exponential(900, jobs))
+    elapsed = np.round(rng.exponential(3 * 3600, jobs))
     cpus = rng.choice([1, 2, 4, 8, 16, 40, 128], jobs)
     state = rng.choice(["COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "OUT_OF_MEMORY"], jobs,
                        p=[0.8, 0.1, 0.04, 0.04, 0.02])
@@ -69,12 +73,14 @@ def year_of_jobs(jobs: int, first_month: str = "2025-01", seed: int = 7) -> pd.D
         "finished": True, "failed": state != "COMPLETED",
         "alloc-cpus": cpus, "n-nodes": np.ones(jobs, dtype="int64"),
         "elapsed-seconds": elapsed, "core-seconds": elapsed * cpus,
-        "total-cpu-seconds": elapsed * cpus * rng.uniform(0, 1, jobs),
+        "total-cpu-seconds": np.round(elapsed * cpus * rng.uniform(0, 1, jobs)),
         "submit-time": submit, "start-time": submit + wait, "end-time": submit + wait + elapsed,
         "queue-wait-seconds": wait, "cpu-efficiency": rng.uniform(0, 1, jobs),
         "time-efficiency": rng.uniform(0, 1, jobs), "memory-efficiency": rng.uniform(0, 1.2, jobs),
         "req-mem-bytes": cpus * 2.0 * 1024**3, "gpus": np.where(rng.random(jobs) < 0.1, 4.0, 0.0),
     })
+    frame["gpu-type"] = pd.Series("a100", index=frame.index, dtype="string").where(frame["gpus"] > 0)
+    frame["nvme-gib"] = 0.0
     frame["gpu-seconds"] = frame["gpus"] * frame["elapsed-seconds"]
     for column in ("cluster", "platform", "month", "job-id", "job-name", "state", "partition", "account", "user"):
         frame[column] = frame[column].astype("string")
@@ -83,13 +89,17 @@ def year_of_jobs(jobs: int, first_month: str = "2025-01", seed: int = 7) -> pd.D
 
 def write_year(root: Path, jobs: int) -> pd.DataFrame:
     """The year's job tables in a LocalStore at ``root``, one ``jobs.parquet`` per cluster-month."""
+    from core.store.local import LocalStore
+
+    return store_year(LocalStore(root), _settings(root), jobs)
+
+
+def store_year(store: Any, settings: Any, jobs: int) -> pd.DataFrame:
+    """The year's job tables in ``store``'s forwarder bucket, one ``jobs.parquet`` per cluster-month."""
     from core.serialize import frame_to_parquet
     from core.services import history
     from core.services.sacct import forwarder_bucket
-    from core.store.local import LocalStore
 
-    settings = _settings(root)
-    store = LocalStore(root)
     frame = year_of_jobs(jobs)
     for (cluster, month), part in frame.groupby(["cluster", "month"]):
         store.put_object(forwarder_bucket(settings), history.partition_folder(str(cluster), str(month))
@@ -257,10 +267,52 @@ def _child(jobs: int) -> None:
     os._exit(0)
 
 
+def swift_page(results: Results, jobs: int) -> None:
+    """The History page of a new app process over the stack's Swift with 50 ms added to every request."""
+    from pydantic import SecretStr
+
+    from bench import load
+    from bench.network import DELAY
+    from core.auth import Credentials
+    from core.settings import load_settings
+    from core.store.swift import SwiftStore
+    from stack.app import serve
+    from stack.faultproxy import interposed
+
+    label = f"history.{jobs // 1_000_000}M_jobs.swift_50ms"
+    with tempfile.TemporaryDirectory(prefix="bench-history-swift-") as tmp:
+        base = Path(tmp)
+        with load.swift_demo(base) as (info, env, fields):
+            user = info.users[0]
+            store = SwiftStore.from_credentials(Credentials(auth_url=info.auth_url, username=user.username,
+                                                            password=SecretStr(user.password),
+                                                            project_name=user.project))
+            store_year(store, load_settings(None, env), jobs)
+            with interposed(info.directory, delay=DELAY) as proxy, serve(base / "app", env) as app:
+                views: list[tuple[Any, int]] = []
+
+                async def open_history() -> None:
+                    async with load.AppSession(app.url) as client:
+                        signed = await client.sign_in(fields)
+                        if signed.error:
+                            raise RuntimeError(signed.error)
+                        proxy.reset_count()
+                        views.append((await client.open("history", timeout=LIMIT), len(proxy.request_lines)))
+
+                load.run_async(open_history())
+                view, requests = views[0]
+                if view.error:
+                    raise RuntimeError(f"History page over Swift failed: {view.error}")
+                results.add(f"{label}.first_render", view.seconds, "s", at_most=2)
+                results.add(f"{label}.requests", requests, "requests")
+                results.add(f"{label}.app_rss", app.rss() / 2**20, "MiB")
+
+
 def run(results: Results, jobs: int = 1_000_000) -> None:
-    """Area ``history``: the engines and the History page."""
+    """Area ``history``: the engines and the History page, on the local store and over Swift."""
     engine(results, year_of_jobs(jobs))
     page(results, jobs)
+    swift_page(results, jobs)
 
 
 def run_collect(results: Results, month_rows: int = MONTH_ROWS) -> None:

@@ -32,6 +32,8 @@ its figure is what it has been billed so far.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,26 +123,49 @@ def _column(jobs: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=jobs.index, dtype="float64")
 
 
-def _text(jobs: pd.DataFrame, name: str) -> pd.Series:
-    values = jobs[name].astype("object") if name in jobs.columns else pd.Series(None, index=jobs.index, dtype="object")
-    return values.fillna("").astype(str).str.lower()
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's index among the column's distinct texts, and those texts lower-cased (a null reads as ``""``).
+
+    The rules below look at a few distinct platforms and partitions, not at a million rows: they are decided once
+    per distinct text and spread to the rows by these codes.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = [str(value).lower() for value in uniques] + [""]
+    return np.where(codes < 0, len(names) - 1, codes), names
 
 
-def _kinds(platform: pd.Series, partition: pd.Series) -> pd.Series:
-    """Which billing rule applies to each job (see the module docstring); ``""`` for none."""
-    where = platform.astype(str).str.lower()
-    rules = [
-        ("puhti", PUHTI_CPU, "puhti-cpu"), ("puhti", PUHTI_GPU, "puhti-gpu"),
-        ("mahti", MAHTI_NODE, "mahti-node"), ("mahti", MAHTI_CORE, "mahti-core"), ("mahti", MAHTI_GPU, "mahti-gpu"),
-        ("roihu", ROIHU_CORE, "roihu-core"), ("roihu", ROIHU_HUGEMEM, "roihu-hugemem"),
-        ("roihu", ROIHU_NODE, "roihu-node"), ("roihu", ROIHU_GPU, "roihu-gpu"),
-        ("lumi", LUMI_NODE, "lumi-node"), ("lumi", LUMI_CORE, "lumi-core"), ("lumi", LUMI_GPU_NODE, "lumi-gpu-node"),
-        ("lumi", LUMI_GPU_GCD, "lumi-gpu-gcd"),
-    ]
-    out = pd.Series("", index=platform.index, dtype="object")
-    for name, partitions, kind in rules:
-        out[(where == name) & partition.isin(partitions)] = kind
-    return out
+def _text_codes(jobs: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str]]:
+    if name in jobs.columns:
+        return _codes(jobs[name])
+    return np.zeros(len(jobs), dtype=np.intp), [""]
+
+
+#: The billing rules: (platform, its partitions, the rule's name); a later rule wins where two match.
+RULES = (
+    ("puhti", PUHTI_CPU, "puhti-cpu"), ("puhti", PUHTI_GPU, "puhti-gpu"),
+    ("mahti", MAHTI_NODE, "mahti-node"), ("mahti", MAHTI_CORE, "mahti-core"), ("mahti", MAHTI_GPU, "mahti-gpu"),
+    ("roihu", ROIHU_CORE, "roihu-core"), ("roihu", ROIHU_HUGEMEM, "roihu-hugemem"),
+    ("roihu", ROIHU_NODE, "roihu-node"), ("roihu", ROIHU_GPU, "roihu-gpu"),
+    ("lumi", LUMI_NODE, "lumi-node"), ("lumi", LUMI_CORE, "lumi-core"), ("lumi", LUMI_GPU_NODE, "lumi-gpu-node"),
+    ("lumi", LUMI_GPU_GCD, "lumi-gpu-gcd"),
+)
+
+
+def _rule(platform: str, partition: str) -> str:
+    """The rule of one platform and partition (see the module docstring); ``""`` for none."""
+    found = ""
+    for name, partitions, kind in RULES:
+        if platform == name and partition in partitions:
+            found = kind
+    return found
+
+
+def _kind_codes(platform: pd.Series, jobs: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each job's index among the rules that apply, and those rules' names (``""``: none applies)."""
+    where, platforms = _codes(platform.reset_index(drop=True))
+    part, partitions = _text_codes(jobs, "partition")
+    pair, pairs = pd.factorize(where.astype(np.int64) * len(partitions) + part)
+    return pair, [_rule(platforms[p // len(partitions)], partitions[p % len(partitions)]) for p in pairs]
 
 
 #: The pool of each rule.
@@ -148,6 +173,50 @@ POOL_OF = {"puhti-cpu": CSC_CPU, "puhti-gpu": CSC_GPU, "mahti-node": CSC_CPU, "m
            "mahti-gpu": CSC_GPU, "roihu-core": CSC_CPU, "roihu-hugemem": CSC_CPU, "roihu-node": CSC_CPU,
            "roihu-gpu": CSC_GPU, "lumi-node": LUMI_CPU, "lumi-core": LUMI_CPU, "lumi-gpu-node": LUMI_GPU,
            "lumi-gpu-gcd": LUMI_GPU}
+
+
+def _amounts(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> tuple[np.ndarray, np.ndarray]:
+    """Per job, what it is billed and its pool's index in :data:`POOLS`.
+
+    The amount is NaN and the index -1 where no rule applies or an input is missing.
+    """
+    r = rates
+    hours = _column(jobs, "elapsed-seconds") / 3600
+    cores, nodes, gpus = _column(jobs, "alloc-cpus"), _column(jobs, "n-nodes"), _column(jobs, "gpus")
+    mem_gib = _column(jobs, "req-mem-bytes") / 1024**3
+    nvme = _column(jobs, "nvme-gib").fillna(0.0)
+    kind, kinds = _kind_codes(platform, jobs)
+    gpu_type, gpu_types = _text_codes(jobs, "gpu-type")
+    slice_ = np.isin(gpu_type, [i for i, name in enumerate(gpu_types) if name == MAHTI_SLICE])
+    # Each rule's rate per hour, computed only for the rules some job falls under.
+    per_hour: dict[str, Callable[[], object]] = {
+        "puhti-cpu": lambda: cores * r.puhti_bu_per_core_hour + mem_gib * r.puhti_bu_per_gib_hour
+        + nvme * r.puhti_bu_per_nvme_gib_hour,
+        "puhti-gpu": lambda: gpus * r.puhti_gpu_bu_per_gpu_hour + cores * r.puhti_gpu_bu_per_core_hour
+        + mem_gib * r.puhti_gpu_bu_per_gib_hour + nvme * r.puhti_bu_per_nvme_gib_hour,
+        "mahti-node": lambda: nodes * r.mahti_bu_per_node_hour,
+        "mahti-core": lambda: cores * r.mahti_bu_per_core_hour + nvme * r.mahti_bu_per_nvme_gib_hour,
+        "mahti-gpu": lambda: gpus * np.where(slice_, r.mahti_gpu_bu_per_slice_hour, r.mahti_gpu_bu_per_gpu_hour)
+        + nvme * r.mahti_bu_per_nvme_gib_hour,
+        "roihu-core": lambda: np.fmax(cores * r.roihu_bu_per_core_hour, mem_gib * r.roihu_bu_per_gib_hour)
+        + nvme * r.roihu_bu_per_storage_gib_hour,
+        "roihu-hugemem": lambda: np.fmax(cores * r.roihu_hugemem_bu_per_core_hour,
+                                         mem_gib * r.roihu_hugemem_bu_per_gib_hour)
+        + nvme * r.roihu_bu_per_storage_gib_hour,
+        "roihu-node": lambda: nodes * r.roihu_bu_per_node_hour + nvme * r.roihu_bu_per_storage_gib_hour,
+        "roihu-gpu": lambda: gpus * r.roihu_gpu_bu_per_gpu_hour + nvme * r.roihu_bu_per_storage_gib_hour,
+        "lumi-node": lambda: nodes * r.lumi_core_hours_per_node_hour,
+        "lumi-core": lambda: np.fmax(cores, np.ceil(mem_gib / r.lumi_gb_per_core_hour)),
+        "lumi-gpu-node": lambda: nodes * r.lumi_gpu_hours_per_node_hour,
+        "lumi-gpu-gcd": lambda: r.lumi_gpu_hours_per_gcd_hour * np.fmax(np.fmax(
+            np.ceil(cores / r.lumi_cores_per_gcd), np.ceil(mem_gib / r.lumi_gb_per_gcd)), gpus),
+    }
+    amount = np.full(len(jobs), np.nan)
+    for name in set(kinds) - {""}:
+        mine = np.isin(kind, [code for code, rule in enumerate(kinds) if rule == name])
+        amount[mine] = (np.asarray(per_hour[name](), dtype="float64") * hours.to_numpy())[mine]
+    pools = np.array([POOLS.index(POOL_OF[name]) if name else -1 for name in kinds] or [-1], dtype=np.int8)
+    return amount, np.where(np.isnan(amount), -1, pools[kind])
 
 
 def bill(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.DataFrame:
@@ -159,41 +228,15 @@ def bill(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.DataFrame:
         platform: the platform of each job (``puhti``, ``mahti``, ``roihu``, ``lumi`` or anything else).
         rates: the billing rates.
     """
-    r = rates
-    hours = _column(jobs, "elapsed-seconds") / 3600
-    cores, nodes, gpus = _column(jobs, "alloc-cpus"), _column(jobs, "n-nodes"), _column(jobs, "gpus")
-    mem_gib = _column(jobs, "req-mem-bytes") / 1024**3
-    nvme = _column(jobs, "nvme-gib").fillna(0.0)
-    kind = _kinds(platform, _text(jobs, "partition"))
-    slice_ = _text(jobs, "gpu-type") == MAHTI_SLICE
-    per_hour = {
-        "puhti-cpu": cores * r.puhti_bu_per_core_hour + mem_gib * r.puhti_bu_per_gib_hour
-        + nvme * r.puhti_bu_per_nvme_gib_hour,
-        "puhti-gpu": gpus * r.puhti_gpu_bu_per_gpu_hour + cores * r.puhti_gpu_bu_per_core_hour
-        + mem_gib * r.puhti_gpu_bu_per_gib_hour + nvme * r.puhti_bu_per_nvme_gib_hour,
-        "mahti-node": nodes * r.mahti_bu_per_node_hour,
-        "mahti-core": cores * r.mahti_bu_per_core_hour + nvme * r.mahti_bu_per_nvme_gib_hour,
-        "mahti-gpu": gpus * np.where(slice_, r.mahti_gpu_bu_per_slice_hour, r.mahti_gpu_bu_per_gpu_hour)
-        + nvme * r.mahti_bu_per_nvme_gib_hour,
-        "roihu-core": np.fmax(cores * r.roihu_bu_per_core_hour, mem_gib * r.roihu_bu_per_gib_hour)
-        + nvme * r.roihu_bu_per_storage_gib_hour,
-        "roihu-hugemem": np.fmax(cores * r.roihu_hugemem_bu_per_core_hour, mem_gib * r.roihu_hugemem_bu_per_gib_hour)
-        + nvme * r.roihu_bu_per_storage_gib_hour,
-        "roihu-node": nodes * r.roihu_bu_per_node_hour + nvme * r.roihu_bu_per_storage_gib_hour,
-        "roihu-gpu": gpus * r.roihu_gpu_bu_per_gpu_hour + nvme * r.roihu_bu_per_storage_gib_hour,
-        "lumi-node": nodes * r.lumi_core_hours_per_node_hour,
-        "lumi-core": np.fmax(cores, np.ceil(mem_gib / r.lumi_gb_per_core_hour)),
-        "lumi-gpu-node": nodes * r.lumi_gpu_hours_per_node_hour,
-        "lumi-gpu-gcd": r.lumi_gpu_hours_per_gcd_hour * np.fmax(np.fmax(
-            np.ceil(cores / r.lumi_cores_per_gcd), np.ceil(mem_gib / r.lumi_gb_per_gcd)), gpus),
-    }
-    amount = pd.Series(np.nan, index=jobs.index, dtype="float64")
-    for name, rate in per_hour.items():
-        mine = (kind == name).to_numpy()
-        if mine.any():
-            amount[mine] = (pd.Series(rate, index=jobs.index) * hours)[mine]
-    unit = kind.map(POOL_OF).where(kind != "", None)
-    return pd.DataFrame({"billed": amount, "billing-unit": unit.where(amount.notna(), None)})
+    amount, pool = _amounts(jobs, platform, rates)
+    names = np.array([*POOLS, None], dtype=object)
+    return pd.DataFrame({"billed": amount, "billing-unit": names[pool]}, index=jobs.index)
+
+
+def per_pool(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> dict[str, np.ndarray]:
+    """Pool → what each job is billed from it (:func:`bill`'s figure in the job's own pool, NaN in the others)."""
+    amount, pool = _amounts(jobs, platform, rates)
+    return {name: np.where(pool == i, amount, np.nan) for i, name in enumerate(POOLS)}
 
 
 def _n(value: float) -> str:
@@ -210,7 +253,7 @@ def formula(job: dict[str, object], platform: str, rates: Rates) -> str | None:
     if pd.isna(result["billed"]):
         return None
     r = rates
-    kind = str(_kinds(pd.Series([platform]), _text(frame, "partition")).iloc[0])
+    kind = _rule(platform.lower(), str(job.get("partition") or "").lower())
 
     def get(name: str) -> float:
         value = _column(frame, name).iloc[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -35,8 +36,27 @@ DECODE_BATCH_ROWS = 65_536
 def parquet_to_frame(data: bytes, limits: ReadLimits | None = None) -> pd.DataFrame:
     """Read parquet bytes back into the frame that was written, within ``limits``.
 
+    Raises:
+        ObjectTooLarge: more rows or decoded bytes than ``limits`` allow (the object's name is added by the caller).
+        ValueError: not a readable parquet object.
+    """
+    table = parquet_to_table(data, limits)
+    try:
+        frame: pd.DataFrame = table.to_pandas()
+    except (pa.ArrowException, ValueError, TypeError, KeyError, IndexError) as exc:
+        # pandas metadata that does not fit the columns can surface as any of these.
+        raise ValueError(f"not a parquet object ({len(data):,} bytes): {type(exc).__name__}: {exc}") from None
+    return frame
+
+
+def parquet_to_table(data: bytes, limits: ReadLimits | None = None, *, columns: Sequence[str] | None = None,
+                     dictionaries: bool = False) -> pa.Table:
+    """Decode parquet bytes within ``limits``: every reader of stored parquet goes through here.
+
     A few hundred KB of parquet can expand to tens of millions of rows, so the row count is taken from the footer
-    before anything is decoded, and decoded bytes are counted batch by batch.
+    before anything is decoded, and decoded bytes are counted batch by batch. Only ``columns`` are decoded when
+    given (those the object has; the others are left out). Text columns stay dictionaries (each distinct value
+    once; pandas reads them as categories) when ``dictionaries`` is true, else they come back as written.
 
     Raises:
         ObjectTooLarge: more rows or decoded bytes than ``limits`` allow (the object's name is added by the caller).
@@ -52,6 +72,9 @@ def parquet_to_frame(data: bytes, limits: ReadLimits | None = None) -> pd.DataFr
         # The footer's uncompressed sizes (pages, dictionary pages included) bound what plain pages decode to.
         if sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) > limits.bytes:
             raise ObjectTooLarge(too_big)
+        if columns is not None:
+            wanted = set(columns)
+            schema = pa.schema([f for f in schema if f.name in wanted], metadata=None)
         # Text columns are read as dictionaries (each distinct value once), and their size once expanded is counted
         # from the value lengths before a batch is expanded: a few hundred bytes repeating one long value millions
         # of times are refused without ever being expanded.
@@ -59,19 +82,20 @@ def parquet_to_frame(data: bytes, limits: ReadLimits | None = None) -> pd.DataFr
                 or pa.types.is_large_string(f.type) or pa.types.is_large_binary(f.type)]
         parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text) if text else footer
         batches, decoded = [], 0
-        for batch in parquet.iter_batches(batch_size=DECODE_BATCH_ROWS):
+        for batch in parquet.iter_batches(batch_size=DECODE_BATCH_ROWS, columns=schema.names):
             decoded += _expanded_bytes(batch)
             if decoded > limits.bytes:
                 raise ObjectTooLarge(too_big)
-            batches.append(_expanded(batch, schema))
-        table = pa.Table.from_batches(batches, schema=schema)
-        frame: pd.DataFrame = table.to_pandas()
+            batches.append(batch if dictionaries else _expanded(batch, schema))
+        table = (pa.Table.from_batches(batches, schema=batches[0].schema) if dictionaries and batches
+                 else pa.Table.from_batches(batches, schema=schema))
+        # Of some columns, the pandas metadata of the whole frame would name columns that are not there.
+        return table if columns is None else table.replace_schema_metadata(None)
     except ObjectTooLarge:
         raise
     except (pa.ArrowException, OSError, ValueError, TypeError, KeyError, IndexError) as exc:
-        # A damaged footer or page, or pandas metadata that does not fit the columns, can surface as any of these.
+        # A damaged footer or page can surface as any of these.
         raise ValueError(f"not a parquet object ({len(data):,} bytes): {type(exc).__name__}: {exc}") from None
-    return frame
 
 
 def _expanded_bytes(batch: pa.RecordBatch) -> int:

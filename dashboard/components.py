@@ -43,10 +43,19 @@ PIPELINE_USER_KEY = "pipeline"
 T = TypeVar("T")
 
 
+#: The store and the settings of the current run: made once by :func:`store` and :func:`settings`, dropped by
+#: :func:`run_scope` when the run ends.
+_RUN_STORE: ContextVar[ObjectStore | None] = ContextVar("monitor_run_store", default=None)
+_RUN_SETTINGS: ContextVar[Settings | None] = ContextVar("monitor_run_settings", default=None)
+
+
 def settings() -> Settings:
-    """The settings from the environment and .env (read per run: cheap, and never cached with the password), with
-    the pipeline user this browser session chose in the sidebar."""
-    base = load_settings()
+    """The settings from the environment and .env (read once per run, never cached across runs with the password),
+    with the pipeline user this browser session chose in the sidebar."""
+    base = _RUN_SETTINGS.get()
+    if base is None:
+        base = load_settings()
+        _RUN_SETTINGS.set(base)
     chosen = st.session_state.get(PIPELINE_USER_KEY)
     if isinstance(chosen, str) and format_user(chosen):
         return base.model_copy(update={"pipeline_user": chosen.strip()})
@@ -61,8 +70,6 @@ def session_state() -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-#: The store of the current run: built once by :func:`store`, dropped by :func:`run_scope` when the run ends.
-_RUN_STORE: ContextVar[ObjectStore | None] = ContextVar("monitor_run_store", default=None)
 
 
 @contextmanager
@@ -73,11 +80,12 @@ def run_scope() -> Iterator[None]:
     :func:`core.services.session.build_store`), so nothing has to happen at the end of a page: ``st.stop()``,
     ``st.rerun()``, an exception or a fragment rerun (which runs only the fragment, never this scope) keep it too.
     """
-    token = _RUN_STORE.set(None)
+    token, settings_token = _RUN_STORE.set(None), _RUN_SETTINGS.set(None)
     try:
         yield
     finally:
         _RUN_STORE.reset(token)
+        _RUN_SETTINGS.reset(settings_token)
 
 
 def store() -> ObjectStore:
@@ -296,33 +304,46 @@ def sacct_table(table: tables.Table, *, key: str, selectable: bool = True) -> li
     return list(event.selection.rows)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _history_jobs(identity: str, bucket: str, key: tuple[tuple[str, str], ...], _store: ObjectStore) -> pd.DataFrame:
-    frames = [cached_read(history_service.read_month_jobs, _store, bucket, name, etag, history_service.PAGE_COLUMNS)
-              for name, etag in key]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(history_service.PAGE_COLUMNS))
+# A resource, not data: the prepared year (about 100 MiB for 1,000,000 jobs) is shared by the sessions that read the
+# same objects with the same rights, never copied or pickled; nothing writes to it (pandas' copy-on-write keeps
+# every frame derived from it apart).
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _history_jobs(identity: str, key: tuple[tuple[str, str], ...], rules: str, _months: list[history_service.MonthRef],
+                  _store: ObjectStore, _settings: Settings) -> pd.DataFrame:
+    return history_service.page_jobs(_store, _settings, _months)
 
 
-def history_jobs(current: ObjectStore, bucket: str, months: list[history_service.MonthRef]) -> pd.DataFrame:
-    """The job tables of ``months`` (only the columns the History page uses), cached per store identity and the
-    months' objects and etags: a month is read again only when a collection or an upload rewrote it."""
-    key = tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
-    return _history_jobs(current.identity, bucket, key, current)
+def _history_key(months: list[history_service.MonthRef]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
+
+
+def _history_rules(current: Settings) -> str:
+    """The settings a prepared history depends on: the time zone of its days and the billing rates."""
+    return f"{current.sacct_timezone}|{current.billing!r}"
+
+
+def history_jobs(current: ObjectStore, months: list[history_service.MonthRef]) -> pd.DataFrame:
+    """The jobs of ``months`` prepared for the History page (:func:`core.services.history.page_jobs`), cached per
+    store identity, the months' objects and etags and the settings they depend on: a month is read again only when
+    a collection or an upload rewrote it."""
+    current_settings = settings()
+    return _history_jobs(current.identity, _history_key(months), _history_rules(current_settings), months, current,
+                         current_settings)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _history_table(identity: str, bucket: str, key: tuple[tuple[str, str], ...], period: str, group: str,
-                   first: date, last: date, rules: str, _jobs: pd.DataFrame, _settings: Settings) -> pd.DataFrame:
-    chosen = history_service.in_days(_jobs, first, last, _settings.sacct_timezone)
-    return history_service.aggregate(chosen, period, group, _settings)
+def _history_table(identity: str, key: tuple[tuple[str, str], ...], rules: str, period: str, group: str,
+                   first: date, last: date, _months: list[history_service.MonthRef], _store: ObjectStore,
+                   _settings: Settings) -> pd.DataFrame:
+    jobs = _history_jobs(identity, key, rules, _months, _store, _settings)
+    chosen = history_service.in_days(jobs, first, last, _settings.sacct_timezone)
+    return history_service.summarize(chosen, period, group)
 
 
-def history_table(current: ObjectStore, bucket: str, months: list[history_service.MonthRef], jobs: pd.DataFrame,
-                  period: str, group: str, first: date, last: date) -> pd.DataFrame:
-    """:func:`core.services.history.aggregate` of the jobs in ``first``..``last``, cached on the months' etags, the
-    choices and the settings that change it (time zone, billing rates)."""
-    key = tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
+def history_table(current: ObjectStore, months: list[history_service.MonthRef], period: str, group: str,
+                  first: date, last: date) -> pd.DataFrame:
+    """:func:`core.services.history.summarize` of the jobs in ``first``..``last``, cached like :func:`history_jobs`
+    and on the choices; a rerun with the same choices reads nothing and groups nothing."""
     current_settings = settings()
-    rules = f"{current_settings.sacct_timezone}|{current_settings.billing!r}"
-    return _history_table(current.identity, bucket, key, period, group, first, last, rules, jobs, current_settings)
+    return _history_table(current.identity, _history_key(months), _history_rules(current_settings), period, group,
+                          first, last, months, current, current_settings)

@@ -8,15 +8,15 @@ Several stores may share one :class:`Calls`, as the dashboard builds a new store
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from core.store.base import ObjectEntry, ObjectStore
+from core.store.base import ObjectEntry, ObjectMetadata, ObjectStore
 
-#: Operations that read an object's bytes.
-READS = ("get_object", "stream_object")
+#: Operations that read an object's bytes (``get_objects`` is counted once per object it reads).
+READS = ("get_object", "get_objects", "stream_object")
 
 
 @dataclass
@@ -75,6 +75,12 @@ class CountingStore:
             return call(*args, **kwargs)
 
         return counted
+
+    def get_objects(self, bucket: str, names: Sequence[str]) -> Iterator[tuple[str, ObjectMetadata, bytes]]:
+        """Counted once per object, as a GET each."""
+        for name in names:
+            self.calls.counter[("get_objects", name)] += 1
+        return self.inner.get_objects(bucket, names)
 
     def iter_objects(self, bucket: str, *, prefix: str = "") -> Iterator[ObjectEntry]:
         """Counted, and paged through this store's counted ``list_objects`` (as every backend pages)."""

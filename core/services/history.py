@@ -24,24 +24,23 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
-import pyarrow.parquet as pq
+import pyarrow as pa
 
-from core.billing import POOLS, bill
+from core.billing import POOLS, per_pool
 from core.errors import DamagedObject, NotFound, ObjectTooLarge
 from core.naming import folder
 from core.platforms import platform_of_cluster
 from core.sacct import job_metrics
 from core.sacct.metrics import UNFINISHED_STATES
-from core.serialize import frame_to_parquet, parquet_to_frame
+from core.serialize import frame_to_parquet, parquet_to_frame, parquet_to_table
 from core.services.charts import durations
 from core.services.sacct import RunRef, forwarder_bucket
 from core.services.sacct_selection import FAILED_STATES
@@ -272,9 +271,8 @@ JOB_COLUMNS = (
     "cluster", "platform", "month", "job-id", "job-name", "state", "partition", "account", "user", "finished",
     "failed", "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "total-cpu-seconds", "submit-time",
     "start-time", "end-time", "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency",
-    "req-mem-bytes", "gpus", "gpu-seconds",
+    "req-mem-bytes", "gpus", "gpu-type", "nvme-gib", "gpu-seconds",
 )
-_GPU = re.compile(r"(?:^|,)gres/gpu=(\d+)")
 
 
 def jobs_of_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -300,14 +298,7 @@ def jobs_of_rows(rows: pd.DataFrame) -> pd.DataFrame:
     out["user"] = out["user"].str.lower()
     state = out["state"].astype("string")
     out["failed"] = (out["finished"].astype(bool) & state.isin(FAILED_STATES).fillna(False)).astype(bool)
-    if "alloc-tres" in own.columns:
-        tres = own["alloc-tres"].astype("string").reindex(key.to_numpy())
-        gpus = tres.str.extract(_GPU)[0].astype("float64")
-        # AllocTRES printed without gres/gpu: the job had no GPU (0); not printed at all: not recorded (null).
-        gpus = gpus.where(tres.isna() | gpus.notna(), 0.0)
-        out["gpus"] = gpus.to_numpy()
-    else:
-        out["gpus"] = np.nan
+    # GPUs as core.sacct reads them (AllocTRES, else ReqTRES, else AllocGRES; typed or not): null when not printed.
     out["gpu-seconds"] = out["gpus"] * out["elapsed-seconds"]
     return _job_order(out[list(JOB_COLUMNS)])
 
@@ -329,9 +320,7 @@ def _read(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | N
     try:
         if columns is None:
             return parquet_to_frame(data, HISTORY_LIMITS), dict(meta.custom)
-        parquet = pq.ParquetFile(BytesIO(data))
-        present = [c for c in columns if c in parquet.schema_arrow.names]
-        return parquet.read(columns=present).to_pandas(), dict(meta.custom)
+        return parquet_to_table(data, HISTORY_LIMITS, columns=columns).to_pandas(), dict(meta.custom)
     except ObjectTooLarge as exc:
         raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
     except ValueError as exc:
@@ -474,13 +463,62 @@ GROUPS: dict[str, str] = {"platform": "platform", "partition": "partition", "acc
                           "job name": "job-name"}
 PERIODS = ("week", "month")
 #: The job table's columns the page reads (the rest are not decoded).
-PAGE_COLUMNS = ("cluster", "platform", "job-id", "job-name", "state", "partition", "account", "user", "finished",
-                "failed", "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "submit-time", "start-time",
+PAGE_COLUMNS = ("cluster", "platform", "job-name", "partition", "account", "user", "finished", "failed",
+                "alloc-cpus", "n-nodes", "elapsed-seconds", "core-seconds", "submit-time", "start-time",
                 "queue-wait-seconds", "cpu-efficiency", "time-efficiency", "memory-efficiency", "req-mem-bytes",
-                "gpus", "gpu-seconds")
+                "gpus", "gpu-type", "nvme-gib", "gpu-seconds")
 #: The figures of one group in one period, in the order the page shows them.
 FIGURES = ("jobs", "failure rate", "core-hours", "GPU-hours", *POOLS, "median CPU eff.",
            "median memory eff.", "median time eff.", "queue wait median", "queue wait p90")
+
+
+#: Threads decoding months while others arrive.
+DECODERS = 2
+
+
+def _decoded(bucket: str, name: str, future: Future[pa.Table]) -> pa.Table:
+    try:
+        return future.result()
+    except ObjectTooLarge as exc:
+        raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
+    except ValueError as exc:
+        raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
+
+
+def _misfit(bucket: str, names: Sequence[str], tables: Sequence[pa.Table]) -> DamagedObject:
+    """The error naming the first month whose job table does not fit with the ones before it."""
+    for at in range(1, len(tables)):
+        try:
+            pa.concat_tables(tables[:at + 1], promote_options="permissive")
+        except pa.ArrowException as exc:
+            return DamagedObject(f"its columns do not fit the other months' ({exc})", bucket=bucket, obj=names[at])
+    return DamagedObject("the months' job tables do not fit together", bucket=bucket)
+
+
+def page_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthRef]) -> pd.DataFrame:
+    """The jobs of ``months`` :func:`prepare` d for the page, uncached (the page goes through its cache).
+
+    Only the :data:`PAGE_COLUMNS` are decoded, text columns as categories (each distinct value once): a year of
+    1,000,000 jobs reads as about 100 MiB. A month stored before a column existed reads it as not recorded.
+    """
+    bucket = forwarder_bucket(settings)
+    names = [month.jobs.name for month in months if month.jobs is not None]
+    try:
+        with ThreadPoolExecutor(DECODERS) as pool:  # decoding releases the GIL: decode while the next ones arrive
+            decoding = [(name, pool.submit(parquet_to_table, data, HISTORY_LIMITS, columns=PAGE_COLUMNS,
+                                           dictionaries=True)) for name, _, data in store.get_objects(bucket, names)]
+            tables = [_decoded(bucket, name, future) for name, future in decoding]
+    except NotFound as exc:
+        raise NotFound("the month was replaced while it was read; reload", bucket=bucket, obj=exc.obj) from None
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries() if tables else None
+    except pa.ArrowException:
+        raise _misfit(bucket, names, tables) from None
+    jobs = table.to_pandas(split_blocks=True, self_destruct=True) if table is not None else pd.DataFrame()
+    for column in PAGE_COLUMNS:
+        if column not in jobs.columns:
+            jobs[column] = pd.Series(np.nan, index=jobs.index, dtype="float64")
+    return prepare(jobs, settings)
 
 
 def month_range(months: Sequence[MonthRef]) -> tuple[date, date] | None:
@@ -513,89 +551,136 @@ def _when(jobs: pd.DataFrame) -> pd.Series:
                                                                                    errors="coerce"))
 
 
-def in_days(jobs: pd.DataFrame, first: date, last: date, timezone: str) -> pd.DataFrame:
-    """The jobs whose Start (else Submit) falls on the days ``first``..``last`` in ``timezone``."""
+def _day_bounds(first: date, last: date, timezone: str) -> tuple[float, float]:
     zone = ZoneInfo(timezone)
     low = datetime.combine(first, datetime.min.time(), zone).timestamp()
-    high = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).timestamp()
-    when = _when(jobs)
-    return jobs[(when >= low) & (when < high)]
+    return low, datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).timestamp()
+
+
+def in_days(prepared: pd.DataFrame, first: date, last: date, timezone: str) -> pd.DataFrame:
+    """The jobs of a :func:`prepare` d table whose Start (else Submit) falls on ``first``..``last`` in ``timezone``."""
+    low, high = _day_bounds(first, last, timezone)
+    when = prepared["when"].to_numpy()
+    inside = (when >= low) & (when < high)
+    return prepared if inside.all() else prepared[inside]
+
+
+def _period_starts(when: pd.Series, timezone: str) -> tuple[pd.Categorical, pd.Categorical]:
+    """The first day of each time's week (Monday) and month in ``timezone``, as categories of naive timestamps.
+
+    A time zone's offset only ever changes on a quarter-hour, so every time in one quarter-hour has the same local
+    day: each distinct quarter-hour is converted once (about 35,000 in a year) instead of every job. Categories make
+    a group-by on the period use their codes instead of hashing a million timestamps.
+    """
+    codes, quarters = pd.factorize(np.floor(when.to_numpy(dtype="float64") / 900))
+    local = pd.to_datetime(quarters * 900, unit="s", utc=True).tz_convert(timezone).tz_localize(None).normalize()
+    starts = {"week": local - pd.to_timedelta(local.day_of_week, unit="D"),
+              "month": local.to_period("M").to_timestamp()}
+    out = []
+    for start in starts.values():
+        of_quarter, days = pd.factorize(start, sort=True)
+        rows = np.where(codes < 0, -1, of_quarter[codes] if len(of_quarter) else -1)
+        out.append(pd.Categorical.from_codes(rows, categories=pd.DatetimeIndex(days)))
+    return out[0], out[1]
 
 
 def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
     """The first day of each job's week (Monday) or month, in ``timezone``, as a date."""
-    local = pd.to_datetime(_when(jobs), unit="s", utc=True).dt.tz_convert(timezone).dt.tz_localize(None)
-    day = local.dt.normalize()
-    if period == "week":
-        start = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
-    else:
-        start = day.dt.to_period("M").dt.start_time
-    return start.dt.date
+    week, month = _period_starts(_when(jobs), timezone)
+    starts = pd.Series(week if period == "week" else month, index=jobs.index).astype("datetime64[ns]")
+    return starts.dt.date
 
 
-def _billed(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """What each job is billed, one column per pool (core.billing.POOLS; null outside the job's own pool)."""
-    billing = bill(jobs, jobs["platform"].astype("string").fillna(""), settings.billing)
-    return pd.DataFrame({pool: billing["billed"].where(billing["billing-unit"] == pool) for pool in POOLS},
-                        index=jobs.index)
+def _category(values: pd.Series) -> pd.Categorical:
+    """A text column as categories, a missing value as ``(none)`` (the page's group of jobs that printed none)."""
+    category = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    if category.isna().any():
+        if NONE not in category.cat.categories:
+            category = category.cat.add_categories([NONE])
+        category = category.fillna(NONE)
+    return category.array
 
 
-def _figures(jobs: pd.DataFrame, by: list[pd.Series] | pd.Series, billed: pd.DataFrame) -> pd.DataFrame:
+#: How the page names the group of jobs that printed no value of the grouping column.
+NONE = "(none)"
+_EFFICIENCIES = {"median CPU eff.": "cpu-efficiency", "median memory eff.": "memory-efficiency",
+                 "median time eff.": "time-efficiency"}
+
+
+def prepare(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The job table as the page groups it, computed once per read of the months.
+
+    Every choice of the page (period, grouping, days, figure) is then one filter and one group-by of this table:
+    ``when`` (Start, else Submit; epoch seconds), ``week`` and ``month`` (the first day of the job's week and month
+    in the settings' time zone), ``cluster`` and the :data:`GROUPS` columns as categories (``(none)`` where the job
+    printed none), and the per-job figures :func:`summarize` adds up: finished, failed, core-hours, GPU-hours, what it
+    was billed in each pool (core.billing, with the settings' rates), the three efficiencies where the job finished
+    and ran (null otherwise) and its queue wait.
+    """
+    when = _when(jobs)
     finished = jobs["finished"].astype(bool)
-    ran = finished & (pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") > 0)
-    frame = pd.DataFrame({
-        "jobs": 1,
-        "_finished": finished.astype(int),
-        "_failed": jobs["failed"].astype(bool).astype(int),
-        "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce") / 3600,
-        "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce") / 3600,
-        **{pool: billed[pool] for pool in POOLS},
-        "median CPU eff.": jobs["cpu-efficiency"].where(ran),
-        "median memory eff.": jobs["memory-efficiency"].where(ran),
-        "median time eff.": jobs["time-efficiency"].where(ran),
-        "_wait": pd.to_numeric(jobs["queue-wait-seconds"], errors="coerce"),
-    }, index=jobs.index)
-    grouped = frame.groupby(by, sort=True, observed=True, dropna=False)
-    out = grouped[["jobs", "_finished", "_failed"]].sum()
-    sums = grouped[["core-hours", "GPU-hours", *POOLS]].sum(min_count=1)
-    medians = grouped[["median CPU eff.", "median memory eff.", "median time eff."]].median()
-    out = out.join(sums).join(medians)
-    out["queue wait median"] = grouped["_wait"].median()
-    out["queue wait p90"] = grouped["_wait"].quantile(0.9)
+    elapsed = pd.to_numeric(jobs["elapsed-seconds"], errors="coerce")
+    ran = (finished & (elapsed > 0)).to_numpy()
+    week, month = _period_starts(when, settings.sacct_timezone)
+    texts = {column: _category(jobs[column]) if column in jobs.columns
+             else pd.Categorical([NONE] * len(jobs)) for column in ("cluster", *GROUPS.values())}
+    return pd.DataFrame({
+        "when": when.to_numpy(dtype="float64"), "week": week, "month": month, **texts,
+        "_finished": finished.to_numpy(dtype="int8"),
+        "_failed": jobs["failed"].astype(bool).to_numpy(dtype="int8"),
+        "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce").to_numpy(dtype="float64") / 3600,
+        "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce").to_numpy(dtype="float64") / 3600,
+        **per_pool(jobs, jobs["platform"], settings.billing),
+        **{name: np.where(ran, pd.to_numeric(jobs[column], errors="coerce").to_numpy(dtype="float64"), np.nan)
+           for name, column in _EFFICIENCIES.items()},
+        "_wait": pd.to_numeric(jobs["queue-wait-seconds"], errors="coerce").to_numpy(dtype="float64"),
+    }, copy=False)  # the columns are new arrays: no need to copy them into one block
+
+
+def _figures(prepared: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    grouped = prepared.groupby(by, sort=True, observed=True, dropna=False)
+    out = grouped.size().rename("jobs").to_frame()
+    out = out.join(grouped[["_finished", "_failed"]].sum())
+    out = out.join(grouped[["core-hours", "GPU-hours", *POOLS]].sum(min_count=1))
+    out = out.join(grouped[list(_EFFICIENCIES)].median())
+    wait = grouped["_wait"]
+    out["queue wait median"] = wait.median()
+    out["queue wait p90"] = wait.quantile(0.9)
     out["failure rate"] = out["_failed"] / out["_finished"].where(out["_finished"] > 0)
     out["finished jobs"] = out["_finished"]
     return out.drop(columns=["_finished", "_failed"])
 
 
-def aggregate(jobs: pd.DataFrame, period: str, group: str, settings: Settings) -> pd.DataFrame:
-    """The :data:`FIGURES` per period and group; columns ``period`` (the first day), ``group`` and the figures.
+def summarize(prepared: pd.DataFrame, period: str, group: str) -> pd.DataFrame:
+    """The :data:`FIGURES` per period and group of a :func:`prepare` d table.
 
-    Jobs, failure rate (of the finished jobs), core-hours allocated, GPU-hours allocated (null when no job recorded
-    its GPUs), billing per pool (core.billing.POOLS: CSC CPU BU, CSC GPU BU, LUMI core-hours, LUMI GPU-hours),
-    median CPU, memory and time efficiency of
-    the finished jobs that ran, and queue wait median and 90th percentile (seconds) of the jobs that started.
+    Columns ``period`` (the first day, a date), ``group`` and the figures: jobs, failure rate (of the finished
+    jobs), core-hours allocated, GPU-hours allocated (null when no job recorded its GPUs), billing per pool
+    (core.billing.POOLS: CSC CPU BU, CSC GPU BU, LUMI core-hours, LUMI GPU-hours), median CPU, memory and time
+    efficiency of the finished jobs that ran, and queue wait median and 90th percentile (seconds) of the jobs that
+    started.
     """
-    column = GROUPS[group]
-    if jobs.empty:
-        return pd.DataFrame(columns=["period", "group", *FIGURES, "finished jobs"])
-    amount = _billed(jobs, settings)
-    label = jobs[column].astype("string").fillna("(none)")
-    out = _figures(jobs, [periods(jobs, period, settings.sacct_timezone).rename("period"), label.rename("group")],
-                   amount)
-    return out.reset_index()[["period", "group", *FIGURES, "finished jobs"]]
+    columns = ["period", "group", *FIGURES, "finished jobs"]
+    if prepared.empty:
+        return pd.DataFrame(columns=columns)
+    out = _figures(prepared.rename(columns={period: "period", GROUPS[group]: "group"}), ["period", "group"])
+    out = out.reset_index()
+    out["period"] = out["period"].astype("datetime64[ns]").dt.date
+    out["group"] = out["group"].astype("string")
+    return out[columns]
 
 
-def compare_months(jobs: pd.DataFrame, today: date, settings: Settings) -> pd.DataFrame:
-    """This month (so far) against the last one: the :data:`FIGURES` of all jobs, one column per month."""
+def compare_months(prepared: pd.DataFrame, today: date) -> pd.DataFrame:
+    """This month (so far) against the last one: the :data:`FIGURES` of the :func:`prepare` d jobs, a column each."""
     this = today.replace(day=1)
     last = (this - timedelta(days=1)).replace(day=1)
-    if jobs.empty:
+    if prepared.empty:
         return pd.DataFrame(index=list(FIGURES))
-    month = periods(jobs, "month", settings.sacct_timezone)
-    chosen = jobs[(month == this) | (month == last)]
-    amount = _billed(chosen, settings)
-    figures = table_text(_figures(chosen, month[chosen.index].rename("period"), amount).reindex([last, this]))
-    table = figures[list(FIGURES)].T.astype("object").map(
+    month = prepared["month"]
+    chosen = prepared[((month == pd.Timestamp(this)) | (month == pd.Timestamp(last))).to_numpy()]
+    figures = _figures(chosen, ["month"])
+    figures.index = pd.DatetimeIndex(figures.index.astype("datetime64[ns]")).date
+    table = table_text(figures.reindex([last, this]))[list(FIGURES)].T.astype("object").map(
         lambda v: "not recorded" if v is None or v == "" or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
     table.columns = [f"{last:%Y-%m} (last month)", f"{this:%Y-%m} (this month, to {today:%d %b})"]
     table.index = [f"{name} %" if name in _PERCENT else name for name in FIGURES]
@@ -676,13 +761,16 @@ def chart(table: pd.DataFrame, figure: str, period: str) -> go.Figure:
         shown["value"] = shown[figure].astype("float64") * (100.0 if figure in _PERCENT else 1.0)
         shown["text"], unit = "", " %" if figure in _PERCENT else ""
         hover = "%{y:,.3~f}" + unit
-    fig = px.bar(shown, x="period", y="value", color="group", custom_data=["group", "text"],
-                 barmode="relative" if figure in ADDITIVE else "group",
-                 labels={"period": f"{period} starting", "value": f"{figure}{unit}", "group": ""})
-    fig.update_traces(hovertemplate="%{customdata[0]}<br>%{x|%Y-%m-%d}: " + hover + "<extra></extra>")
-    fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m")
+    # One trace per group, built directly: plotly.express spends a quarter of a second on the same figure.
+    template = "%{customdata[0]}<br>%{x|%Y-%m-%d}: " + hover + "<extra></extra>"
+    fig = go.Figure([go.Bar(x=part["period"], y=part["value"], name=str(name), legendgroup=str(name),
+                            customdata=np.column_stack([part["group"], part["text"]]), hovertemplate=template)
+                     for name, part in shown.groupby("group", sort=False)])
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d" if period == "week" else "%Y-%m",
+                     title_text=f"{period} starting")
+    fig.update_yaxes(title_text=f"{figure}{unit}")
     fig.update_layout(title=f"{figure} per {period}" + (" (finished jobs that ran)" if "eff." in figure else ""),
-                      legend_title_text="", margin={"t": 40})
+                      barmode="relative" if figure in ADDITIVE else "group", legend_title_text="", margin={"t": 40})
     return fig
 
 

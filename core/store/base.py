@@ -7,7 +7,7 @@ and :class:`core.store.local.LocalStore` (a directory; the embedded default). Bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -143,6 +143,16 @@ class ObjectStore(Protocol):
     def get_object(self, bucket: str, name: str) -> tuple[ObjectMetadata, bytes]:
         """Metadata and whole content of one object."""
         ...
+
+    def get_objects(self, bucket: str, names: Sequence[str]) -> Iterator[tuple[str, ObjectMetadata, bytes]]:
+        """:meth:`get_object` of each of ``names``, in their order.
+
+        The first error is raised as :meth:`get_object` raises it. One after the other here; Swift has several GETs
+        in flight at once, so a page reading a year of months waits a round trip per few objects, not per object.
+        """
+        for name in names:
+            meta, data = self.get_object(bucket, name)
+            yield name, meta, data
 
     def stream_object(
         self, bucket: str, name: str, *, chunk_size: int = 1 << 20

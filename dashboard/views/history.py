@@ -53,8 +53,7 @@ for note in service.month_notes(months, first, last, today):
 
 needed = service.months_to_read(months, first, last)
 with components.guard("Could not read the history"):
-    jobs = components.history_jobs(store, bucket, needed)
-    table = components.history_table(store, bucket, needed, jobs, period, group, first, last)
+    table = components.history_table(store, needed, period, group, first, last)
 if table.empty:
     st.info("No job started in the chosen days.")
     st.stop()
@@ -70,6 +69,8 @@ if points:
     point = points[0]
     start = date.fromisoformat(str(point["x"])[:10])
     value = point["customdata"][0] if point.get("customdata") else ""
+    with components.guard("Could not read the history"):
+        jobs = components.history_jobs(store, needed)
     st.switch_page(links.SACCT, query_params=service.sacct_link(months, start, period, group, value, jobs))
 st.caption("A click on a bar opens those jobs on the SACCT page (the bar's days; its partition or job name).")
 cut = sacct_selection.cut_values_caption(table["group"], group) if group != "platform" else ""
@@ -85,6 +86,9 @@ components.dataframe(service.table_text(table), hide_index=True, width="stretch"
 
 st.subheader("This month against the last")
 with components.guard("Could not read the history"):
-    recent = components.history_jobs(store, bucket, service.months_to_read(months, today.replace(day=1), today))
-compared = service.compare_months(recent, today, settings)
+    recent_months = service.months_to_read(months, today.replace(day=1), today)
+    # The months the chart read hold them already when the chosen days reach this month (the default): no new read.
+    read_already = {(m.cluster, m.month) for m in recent_months} <= {(m.cluster, m.month) for m in needed}
+    recent = components.history_jobs(store, needed if read_already else recent_months)
+compared = service.compare_months(recent, today)
 components.dataframe(compared, width="stretch")

@@ -14,8 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.services import collect, history
+from core.services import session as session_service
 from core.settings import load_settings
 from core.store.local import LocalStore
+from stack.counting import Calls, CountingStore
 from tests.dashboard.conftest import shown as unescaped
 from tests.dashboard.conftest import texts
 from tests.fake_slurm import FakeSlurm, Job
@@ -103,6 +105,28 @@ def test_the_url_chooses_weeks_partitions_and_days_and_keeps_them(with_history: 
     assert f"{first:%Y-%m}: partial, only 01–21" in unescaped(texts(at))
 
 
+def test_each_month_is_read_once_and_a_rerun_reads_nothing(with_history: Path, open_page: OpenPage,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    earlier = (_last_month() - timedelta(days=40)).replace(day=1)
+    fake = FakeSlurm(with_history.parent / "earlier", cluster="puhti")
+    fake.record(Job("90", _at(earlier, 8), _at(earlier, 9), _at(earlier, 10), "COMPLETED", cpu_seconds=3600))
+    collect.merge_text(LocalStore(with_history), load_settings(), (fake.directory / "accounting.psv").read_bytes(),
+                       cluster=None)
+    calls = Calls()
+    monkeypatch.setattr(session_service, "build_store",
+                        lambda settings, state: CountingStore(LocalStore(with_history), calls))
+    at = open_page("views/history.py")
+    assert not at.exception, [e.value for e in at.exception]
+    # The chart's months hold this month and the last: the comparison below it reads nothing more.
+    reads = calls.reads(history.HISTORY_PREFIX)
+    assert sorted(reads) == [history.partition_folder("puhti", f"{m:%Y-%m}") + history.JOBS_OBJECT
+                             for m in (earlier, _last_month(), _this_month())]
+    assert set(reads.values()) == {1}
+    at.selectbox(key="history-group").set_value("partition").run()
+    at.run()
+    assert not at.exception and calls.reads(history.HISTORY_PREFIX) == reads
+
+
 def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) -> None:
     settings = load_settings()
     months = history.list_months(LocalStore(with_history), settings)
@@ -127,3 +151,34 @@ def test_queue_wait_chart_reads_in_minutes_with_clock_hover(with_history: Path, 
     bars = {row[1]: y for trace in figure["data"]
             for row, y in zip(trace["customdata"], _values(trace["y"]), strict=True)}
     assert bars["00:10:00"] == pytest.approx(10)
+
+
+#: Three jobs whose bill depends on their GPU type, typed GPUs or NVMe (CSC's rates: docs.csc.fi hpc-billing).
+BILLED_BY_TRES = "\n".join([
+    "Cluster|JobID|JobName|Partition|Account|User|State|ExitCode|"
+    "Submit|Start|End|Elapsed|AllocCPUS|NNodes|ReqMem|AllocTRES",
+    "mahti|501|slice|gpusmall|project_2001|alice|COMPLETED|0:0|"
+    "2026-03-02T08:00:00|2026-03-02T08:00:00|2026-03-02T10:00:00|02:00:00|32|1|120G|billing=32,cpu=32,gres/gpu:a100_1g.5gb=1,gres/gpu=1,mem=120G,node=1",
+    "puhti|502|nvme|small|project_2001|alice|COMPLETED|0:0|"
+    "2026-03-02T08:00:00|2026-03-02T08:00:00|2026-03-02T09:00:00|01:00:00|4|1|8G|billing=4,cpu=4,gres/nvme=100,mem=8G,node=1",
+    "puhti|503|typed|gpu|project_2001|alice|COMPLETED|0:0|"
+    "2026-03-02T08:00:00|2026-03-02T08:00:00|2026-03-02T09:00:00|01:00:00|10|1|64G|billing=10,cpu=10,gres/gpu:v100=2,mem=64G,node=1",
+]) + "\n"
+
+
+def test_history_bills_gpu_types_typed_gpus_and_nvme_as_the_sacct_page_does(store_dir: Path,
+                                                                             open_page: OpenPage) -> None:
+    collect.merge_text(LocalStore(store_dir), load_settings(), BILLED_BY_TRES.encode(), cluster=None)
+    at = open_page()
+    at.switch_page("views/history.py")
+    at.query_params.update({"group": "job name", "figure": "CSC GPU BU"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("group")
+    # A Mahti a100_1g.5gb slice: 15 GPU BU per slice-hour × 2 h (not 100 per A100-hour).
+    assert table.loc["slice", "CSC GPU BU"] == pytest.approx(30.0)
+    # Puhti CPU with 100 GiB NVMe: (4 cores × 1 + 8 GiB × 0.1 + 100 GiB × 0.006) × 1 h.
+    assert table.loc["nvme", "CSC CPU BU"] == pytest.approx(5.4)
+    # Puhti GPU, GPUs printed only typed: (2 × 60 + 10 × 1 + 64 GiB × 0.1) × 1 h, and 2 GPU-hours.
+    assert table.loc["typed", "CSC GPU BU"] == pytest.approx(136.4)
+    assert table.loc["typed", "GPU-hours"] == pytest.approx(2.0)

@@ -35,6 +35,22 @@ def test_missing_things_are_not_found_and_named(store: ObjectStore, bucket: str)
         store.delete_object(bucket, "LOGS/nothing.out")
 
 
+def test_several_objects_come_in_their_order_with_their_metadata_and_a_missing_one_is_named(
+        store: ObjectStore, bucket: str) -> None:
+    names = [f"ARTIFACTS/SACCT/history/cluster=c1/month=2026-{m:02d}/jobs.parquet" for m in range(12, 0, -1)]
+    for i, name in enumerate(names):
+        store.put_object(bucket, name, f"month {i}".encode() * (i + 1), metadata={"generation": i})
+    got = list(store.get_objects(bucket, names))
+    assert [name for name, _, _ in got] == names
+    for i, (name, meta, data) in enumerate(got):
+        assert data == f"month {i}".encode() * (i + 1) and meta.custom["generation"] == i
+        assert meta.etag == store.head_object(bucket, name).etag
+    assert list(store.get_objects(bucket, [])) == []
+    with pytest.raises(NotFound) as info:
+        list(store.get_objects(bucket, [*names[:5], "ARTIFACTS/SACCT/history/gone.parquet", *names[5:]]))
+    assert "ARTIFACTS/SACCT/history/gone.parquet" in str(info.value)
+
+
 def test_folders_and_paging_follow_swift(store: ObjectStore, bucket: str) -> None:
     names = ["ARTIFACTS/SACCT/a.parquet", "ARTIFACTS/SACCT/b.parquet", "ARTIFACTS/TASKS/t1", "LOGS/slurm-1.out",
              "LOGS/slurm-2.out", "MANAGEMENT/1.pkl", "readme.txt"]

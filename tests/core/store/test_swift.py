@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.auth import Credentials, authenticate
-from core.errors import Forbidden, StoreUnavailable
+from core.errors import Forbidden, StoreUnavailable, TokenExpired
 from core.store.swift import SwiftStore
 from core.store.versioning import put_versioned
 from stack.faultproxy import FaultProxy
@@ -119,3 +119,22 @@ def test_bucket_counts_come_from_the_account_listing(openstack: OpenStack) -> No
             break
         time.sleep(0.5)
     assert (info.object_count, info.bytes_used) == (2, 11)
+
+
+def test_several_objects_read_at_once_renew_a_refused_token(openstack: OpenStack) -> None:
+    alice = openstack.users[0]
+    store = openstack.store_for(alice)
+    bucket = _bucket()
+    names = [f"ARTIFACTS/SACCT/history/cluster=c1/month=2026-{m:02d}/jobs.parquet" for m in range(1, 13)]
+    for name in names:
+        store.put_object(bucket, name, name.encode())
+    renewed: list[str] = []
+    stale = SwiftStore.from_token(store.storage_url, "gAAAAAB-revoked", openstack.credentials(alice),
+                                  on_renewal=lambda _url, token: renewed.append(token))
+    got = list(stale.get_objects(bucket, names))
+    assert [(name, data) for name, _, data in got] == [(name, name.encode()) for name in names]
+    assert renewed and renewed[-1] != "gAAAAAB-revoked"
+    without = SwiftStore.from_token(store.storage_url, "gAAAAAB-revoked")  # no credentials: nothing to renew with
+    with pytest.raises(TokenExpired) as info:
+        list(without.get_objects(bucket, names))
+    assert "gAAAAAB-revoked" not in str(info.value)
