@@ -169,10 +169,7 @@ BILLED_BY_TRES = "\n".join([
 def test_history_bills_gpu_types_typed_gpus_and_nvme_as_the_sacct_page_does(store_dir: Path,
                                                                              open_page: OpenPage) -> None:
     collect.merge_text(LocalStore(store_dir), load_settings(), BILLED_BY_TRES.encode(), cluster=None)
-    at = open_page()
-    at.switch_page("views/history.py")
-    at.query_params.update({"group": "job name", "figure": "CSC GPU BU"})
-    at.run()
+    at = open_page("views/history.py", params={"group": "job name", "figure": "CSC GPU BU"})
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value.set_index("group")
     # A Mahti a100_1g.5gb slice: 15 GPU BU per slice-hour × 2 h (not 100 per A100-hour).
