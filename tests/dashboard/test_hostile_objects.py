@@ -293,9 +293,8 @@ def test_a_log_of_hundreds_of_megabytes_is_read_bounded(open_page: OpenPage, sto
     with sqlite3.connect(store_dir / "store.db") as db:  # the store records the size it now has
         db.execute("UPDATE objects SET size = ? WHERE bucket = ? AND name = ?", (size, PIPELINE, name))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("views/logs.py")
     at.query_params["object"] = name
+    at.switch_page("views/logs.py")  # opened at its URL, as a link to the log does
     began = time.monotonic()
     at.run()
     elapsed = time.monotonic() - began
