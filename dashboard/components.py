@@ -313,6 +313,11 @@ def _history_jobs(identity: str, key: tuple[tuple[str, str], ...], rules: str, _
     return history_service.page_jobs(_store, _settings, _months)
 
 
+def history_cache_clear() -> None:
+    """Forget every prepared history (what a new app process starts with)."""
+    _history_jobs.clear()
+
+
 def _history_key(months: list[history_service.MonthRef]) -> tuple[tuple[str, str], ...]:
     return tuple((m.jobs.name, m.jobs.hash) for m in months if m.jobs is not None)
 
