@@ -39,9 +39,11 @@ test: $(VENV)/.dev-stamp browser-deps slurm-deps
 screenshots: $(VENV)/.dev-stamp browser-deps
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -m browser tests/browser
 
-## make test-fast: every test that starts no real service, drives no browser and is not slow by design (< 60 s)
+## make test-fast: every test that starts no real service, drives no browser and is not slow by design, on every CPU
+# Compiled modules are kept in the venv, even where the environment turns bytecode files off: otherwise each worker,
+# and each process a test starts, compiles the project and rewrites the tests' asserts again (seconds each).
 test-fast: $(VENV)/.dev-stamp
-	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -m "not swift and not browser and not slow and not slurm"
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache HYPOTHESIS_PROFILE=fast $(PY) -m pytest -n auto -m "not swift and not browser and not slow and not slurm"
 
 # Debian's chromium for the Playwright tests (Playwright cannot download its own browser here).
 browser-deps:

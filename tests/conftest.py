@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -35,7 +36,17 @@ from tests.slurm_fixture import GroundTruth, cluster_session, run_jobs
 hypothesis_settings.register_profile("fast", deadline=None)
 hypothesis_settings.register_profile("ci", max_examples=500, deadline=None)
 hypothesis_settings.register_profile("local", max_examples=10_000, deadline=None)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "fast")
+T = TypeVar("T")
+hypothesis_settings.load_profile(PROFILE)
+
+
+def by_profile(*, fast: T, full: T) -> T:
+    """What a test repeats by design (examples of a property that opens every page, points at which a process is
+    killed): ``full`` under `make test` (profiles "ci" and "local"), ``fast`` under the fast profile, which still
+    reaches every page and every kind of fault once."""
+    return fast if PROFILE == "fast" else full
+
 
 #: A test that uses one of these fixtures (itself or through another fixture) gets the marker: the fast path
 #: (`make test-fast`) leaves out every test that starts a real service, however it reaches it.

@@ -5,8 +5,9 @@ of ``directory/accounting.psv`` (Slurm 22.05's ``sacct -P`` print: ``MM:SS.mmm``
 ReqMem without suffix, MaxRSS on step lines only) that the call selects as real sacct does: with ``--starttime`` and
 ``--endtime`` the jobs that were submitted before the end and had not ended before the start (pending and running
 jobs included), with ``--jobs`` those jobs whatever their time, always with their steps; only the ``--format`` fields,
-in their order. Each call is logged (``calls()``). ``dbd_down()`` makes it fail as 22.05 does when slurmdbd is
-down; ``delay`` makes every call take that long.
+in their order. It is a standard-library script run by ``python -S`` (no site-packages to load at each call). Each
+call is logged (``calls()``). ``dbd_down()`` makes it fail as 22.05 does when slurmdbd is down; ``delay`` makes every
+call take that long.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from core.services.collect import FIELDS
 
-_SACCT = r'''#!{python}
+_SACCT = r'''#!{python} -S
 import json, os, sys, time
 from datetime import datetime, timezone
 here = {here!r}

@@ -18,7 +18,7 @@ from core.services import collect, history
 from core.settings import Settings, load_settings
 from core.store.base import ObjectStore
 from core.store.local import LocalStore
-from tests.conftest import OpenStack
+from tests.conftest import OpenStack, by_profile
 from tests.core.services.test_collect import at, three_months
 from tests.core.test_cli import ROOT, hpc_monitor, one_error_line
 from tests.fake_slurm import FakeSlurm
@@ -165,8 +165,8 @@ def test_a_collection_killed_after_any_write_then_run_again_loses_and_duplicates
     driver = tmp_path / "killed.py"
     driver.write_text(_KILLED_AFTER_PUT)
     # 12 windows merged every 7: writes 1-6 are the first merge's months and watermark; after the first month's rows,
-    # between a month's rows and its job table, after the watermark.
-    for n in (1, 3, 6):
+    # between a month's rows and its job table (the fast profile: this one), after the watermark.
+    for n in by_profile(fast=(3,), full=(1, 3, 6)):
         store = tmp_path / f"store{n}"
         env = {**os.environ, **env_of(slurm, store), "PYTHONPATH": str(ROOT)}
         killed = subprocess.run([sys.executable, str(driver), str(n), "collect", *SPAN, "--window-days", "4"],
@@ -191,7 +191,8 @@ def test_kill_minus_9_at_any_moment_of_a_running_collect_then_again_gives_the_wh
     expected = contents(LocalStore(reference), settings_of(reference))
     store = tmp_path / "store"
     env = {**os.environ, **env_of(slurm, store), "PYTHONPATH": str(ROOT)}
-    for calls in (3, 9, 15):  # after some windows were pulled: before, during and after the first merge
+    # After some windows were pulled: before, during and after the first merge (the fast profile: during it).
+    for calls in by_profile(fast=(9,), full=(3, 9, 15)):
         slurm.reset_calls()
         process = subprocess.Popen([sys.executable, "-m", "core.cli", "collect", *SPAN, "--window-days", "2"],
                                    env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

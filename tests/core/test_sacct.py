@@ -261,7 +261,7 @@ def test_headerless_without_fields_says_what_was_expected() -> None:
         parse_sacct(sample("07_slurmdog_parsable2_noheader_alpine.txt"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.one_of(st.text(max_size=400), st.binary(max_size=400),
                  st.text(alphabet="JobIDStae|-: \n0123456789.+_KMGCANCELLEDby", max_size=400).map(
                      lambda t: "JobID|State|Elapsed|MaxRSS\n" + t)))

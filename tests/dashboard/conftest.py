@@ -2,18 +2,27 @@
 
 Every test gets its own store directory (a copy of one seeded store), its own working directory (so no developer
 ``.env`` is read) and empty Streamlit caches.
+
+Two things Streamlit redoes for every ``AppTest`` run are done once per test process instead, because their result
+cannot change while the tests run: the scan of every installed distribution for custom-component manifests (the app
+uses none; ~0.5 s a test) and the compilation of the app's scripts (kept while the file is unchanged).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
+from streamlit.components.v2 import manifest_scanner
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+from streamlit.testing.v1 import AppTest, app_test
 
 from core.demo import seed_demo
 from core.settings import ENV_NAMES, load_settings
@@ -21,6 +30,34 @@ from core.store.local import LocalStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 _UNSET = object()
+
+
+class _UnchangedScriptCache(ScriptCache):
+    """Streamlit's bytecode cache, kept across runs and recompiling a script whose file changed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stamps: dict[str, tuple[int, int]] = {}
+
+    def get_bytecode(self, script_path: str) -> Any:
+        path = os.path.abspath(script_path)
+        stat = os.stat(path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self._stamps.get(path) != stamp:
+            with self._lock:
+                self._cache.pop(path, None)
+                self._stamps[path] = stamp
+        return super().get_bytecode(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _streamlit_once_per_process() -> Iterator[None]:
+    scripts = _UnchangedScriptCache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests",
+                      functools.cache(manifest_scanner.scan_component_manifests))
+        patch.setattr(app_test, "ScriptCache", lambda: scripts)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -48,19 +85,36 @@ def store_dir(seeded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.fixture()
 def open_page(store_dir: Path) -> Callable[..., AppTest]:
-    """``open_page("views/sacct.py")``: the app run once, then switched to that page and run again."""
+    """``open_page("views/sacct.py", params={"runs": "x"})``: the app opened at that page with those URL parameters,
+    as a browser following a link to it runs it.
 
-    def _open(page: str | None = None, *, session: object = _UNSET) -> AppTest:
+    Before its first run the app names a page by its file name; a page whose URL path is another name (``sign-in``
+    of ``views/sign_in.py``) is reached as a user reaches it, from the first page the app shows.
+    """
+
+    def _open(page: str | None = None, *, session: object = _UNSET,
+              params: Mapping[str, str | list[str]] | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
         if session is not _UNSET:
             at.session_state["monitor_session"] = session
-        at.run()
+        at.query_params.update(params or {})
         if page is not None:
             at.switch_page(page)
+        at.run()
+        if page is not None and not _ran(at, page):
+            at.query_params.update(params or {})
+            at.switch_page(page)
             at.run()
+            assert _ran(at, page), f"the app did not open {page}"
         return at
 
     return _open
+
+
+def _ran(at: AppTest, page: str) -> bool:
+    """Whether ``page`` (a path relative to the app) is the page the app's last run showed."""
+    shown_page = at._registered_pages.get(at._finished_page_script_hash, {}).get("script_path")
+    return shown_page is not None and Path(str(shown_page)).resolve() == (Path(APP).parent / page).resolve()
 
 
 def seed_public_runs(store_dir: Path, runs: list[str] | None = None) -> None:

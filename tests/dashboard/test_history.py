@@ -96,10 +96,7 @@ def test_months_per_platform_with_the_figures_users_know(with_history: Path, ope
 def test_the_url_chooses_weeks_partitions_and_days_and_keeps_them(with_history: Path, open_page: OpenPage) -> None:
     first = _last_month()
     days = f"{first:%Y-%m-%d}..{first + timedelta(days=20):%Y-%m-%d}"
-    at = open_page()
-    at.switch_page("views/history.py")
-    at.query_params.update({"period": "week", "group": "partition", "days": days})
-    at.run()
+    at = open_page("views/history.py", params={"period": "week", "group": "partition", "days": days})
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
     assert sorted(table["group"]) == ["hugemem", "small"] and table["jobs"].sum() == 3
@@ -137,10 +134,7 @@ def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) 
     params = history.sacct_link(months, _last_month(), "month", "job name", "prep", jobs)
     assert params == {"runs": [f"history:puhti/{_last_month():%Y-%m}"], "name": ["prep"],
                       "days": [f"{_last_month():%Y-%m-%d}..{_this_month() - timedelta(days=1):%Y-%m-%d}"]}
-    at = open_page()
-    at.switch_page("views/sacct.py")
-    at.query_params.update(params)
-    at.run()
+    at = open_page("views/sacct.py", params=params)
     assert not at.exception, [e.value for e in at.exception]
     assert at.multiselect(key="sacct-runs").value[0].startswith("history:puhti/")
     metrics = {m.label: m.value for m in at.metric}
@@ -149,10 +143,7 @@ def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) 
 
 
 def test_queue_wait_chart_reads_in_minutes_with_clock_hover(with_history: Path, open_page: OpenPage) -> None:
-    at = open_page()
-    at.switch_page("views/history.py")
-    at.query_params["figure"] = "queue wait median"
-    at.run()
+    at = open_page("views/history.py", params={"figure": "queue wait median"})
     assert not at.exception, [e.value for e in at.exception]
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     # Last month's median wait is 10 minutes: a minute axis, not 0.17 h.
@@ -178,10 +169,7 @@ BILLED_BY_TRES = "\n".join([
 def test_history_bills_gpu_types_typed_gpus_and_nvme_as_the_sacct_page_does(store_dir: Path,
                                                                              open_page: OpenPage) -> None:
     collect.merge_text(LocalStore(store_dir), load_settings(), BILLED_BY_TRES.encode(), cluster=None)
-    at = open_page()
-    at.switch_page("views/history.py")
-    at.query_params.update({"group": "job name", "figure": "CSC GPU BU"})
-    at.run()
+    at = open_page("views/history.py", params={"group": "job name", "figure": "CSC GPU BU"})
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value.set_index("group")
     # A Mahti a100_1g.5gb slice: 15 GPU BU per slice-hour × 2 h (not 100 per A100-hour).

@@ -202,10 +202,7 @@ def test_damaged_objects_elsewhere_do_not_hide_a_job(open_page: OpenPage, store_
     store.put_object(SUBMITTER, "MANAGEMENT/zz-damaged.json", b'{"x": ')  # the newest name: read first
     store.put_object(FORWARDER, "ARTIFACTS/SACCT/zz-damaged.parquet", b"PAR1 damaged")
     before = _snapshot(store_dir)
-    at = open_page()
-    at.query_params["job"] = "3459879"
-    at.switch_page("views/job.py")
-    at.run()
+    at = open_page("views/job.py", params={"job": "3459879"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     warnings = [shown(w.value) for w in at.warning]
     _named_once(next(w for w in warnings if "zz-damaged.json" in w), f"{SUBMITTER}/MANAGEMENT/zz-damaged.json",
@@ -230,10 +227,7 @@ def test_a_failed_log_read_names_the_log_once(open_page: OpenPage, monkeypatch: 
     at = open_page("views/logs.py")
     assert not at.exception and len(at.error) == 1
     _named_once(shown(at.error[0].value), f"{PIPELINE}/LOGS/", "Swift did not answer")
-    at = open_page()
-    at.query_params["job"] = "3459879"
-    at.switch_page("views/job.py")
-    at.run()
+    at = open_page("views/job.py", params={"job": "3459879"})
     assert not at.exception and len(at.error) == 1
     _named_once(shown(at.error[0].value), f"{PIPELINE}/LOGS/slurm-3459879.out", "Swift did not answer")
 
@@ -299,9 +293,8 @@ def test_a_log_of_hundreds_of_megabytes_is_read_bounded(open_page: OpenPage, sto
     with sqlite3.connect(store_dir / "store.db") as db:  # the store records the size it now has
         db.execute("UPDATE objects SET size = ? WHERE bucket = ? AND name = ?", (size, PIPELINE, name))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("views/logs.py")
     at.query_params["object"] = name
+    at.switch_page("views/logs.py")  # opened at its URL, as a link to the log does
     began = time.monotonic()
     at.run()
     elapsed = time.monotonic() - began

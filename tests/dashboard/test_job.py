@@ -19,11 +19,7 @@ OpenPage = Callable[..., AppTest]
 
 
 def _job_page(open_page: OpenPage, **params: str) -> AppTest:
-    at = open_page()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page("views/job.py")
-    at.run()
+    at = open_page("views/job.py", params=params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -149,9 +145,7 @@ def test_a_forbidden_bucket_costs_only_its_section_of_the_job_page(open_page: Ca
         return real(self, bucket, **kwargs)
 
     monkeypatch.setattr(LocalStore, "list_objects", forbidding)
-    at = open_page()
-    at.query_params["job"] = "3459879"
-    at.switch_page("views/job.py").run()
+    at = open_page("views/job.py", params={"job": "3459879"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     warnings = [shown(str(w.value)) for w in at.warning]
     assert any(w.startswith("Could not list mlch-for-air/ARTIFACTS/SACCT/") and "forbidden" in w for w in warnings)

@@ -100,11 +100,7 @@ def test_every_page_shows_hostile_stored_values_as_text(hostile_store: Path, ope
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_shows_hostile_url_values_as_text(hostile_store: Path, open_page: OpenPage, page: str) -> None:
-    at = open_page()
-    for key in PARAMETERS:
-        at.query_params[key] = HOSTILE
-    at.switch_page(page)
-    at.run()
+    at = open_page(page, params=dict.fromkeys(PARAMETERS, HOSTILE))
     _assert_escaped(at, page)
 
 
@@ -117,11 +113,7 @@ def test_the_objects_named_with_markup_are_text_when_opened(hostile_store: Path,
                          ("views/logs.py", {"object": f"LOGS/slurm-77_{NAME}.out"}),
                          ("views/job.py", {"job": "21538077", "platform": HOSTILE}),
                          ("views/job.py", {"job": "77"})):
-        at = open_page()
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.switch_page(page)
-        at.run()
+        at = open_page(page, params=params)
         _assert_escaped(at, f"{page} {params}")
         if page == "views/job.py" and params["job"] == "21538077":
             assert [m.value for m in at.metric if m.label == "Platform"], "the job's Management entry is shown"

@@ -34,11 +34,7 @@ def seen(table: Dataframe) -> pd.DataFrame:
 
 
 def _page(open_page: OpenPage, page: str, **params: str) -> AppTest:
-    at = open_page()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    at.run()
+    at = open_page(page, params=params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core.demo import demo_orchestration
 from core.serialize import dump_management, frame_to_parquet
 from core.store.local import LocalStore
+from tests.conftest import by_profile
 from tests.dashboard.conftest import APP, shown
 
 FORWARDER, PIPELINE, SUBMITTER = "mlch-for-air", "mlch-pipe-user-example-com", "mlch-sub-air-user-example-com"
@@ -88,7 +89,7 @@ def _assert_page_or_named_message(at: AppTest, page: str, objects: tuple[str, ..
         assert any(name in shown(str(error.value)) for name in objects), f"{page}: {error.value}"
 
 
-@settings(max_examples=3, deadline=None,
+@settings(max_examples=by_profile(fast=1, full=3), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(run=sacct_runs(), times=times_runs(), management=management_objects())
 def test_every_page_survives_any_stored_value(store_dir: Path,

@@ -21,9 +21,7 @@ def _figure(at: AppTest, index: int = 0) -> dict[str, Any]:
 
 
 def test_a_run_shows_stages_and_jobs_of_every_platform_on_one_axis(open_page: OpenPage) -> None:
-    at = open_page()
-    at.query_params["object"] = "MANAGEMENT/1.json"
-    at.switch_page("views/pipeline.py").run()
+    at = open_page("views/pipeline.py", params={"object": "MANAGEMENT/1.json"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.query_params["object"] == "MANAGEMENT/1.json"
     figure = _figure(at)
@@ -54,10 +52,7 @@ def test_a_run_shows_stages_and_jobs_of_every_platform_on_one_axis(open_page: Op
 
 
 def test_two_runs_side_by_side_and_what_cannot_be_matched(open_page: OpenPage) -> None:
-    at = open_page()
-    at.query_params["object"] = "MANAGEMENT/2.json"
-    at.query_params["compare"] = "MANAGEMENT/1.json"
-    at.switch_page("views/pipeline.py").run()
+    at = open_page("views/pipeline.py", params={"object": "MANAGEMENT/2.json", "compare": "MANAGEMENT/1.json"})
     assert not at.exception and not at.error
     compared = next(d.value for d in at.dataframe if "change" in d.value.columns)
     wait = compared[(compared["platform"] == "puhti") & (compared["figure"] == "queue wait seconds")].iloc[0]

@@ -43,10 +43,7 @@ def _open_sacct(open_page: OpenPage, store_dir: Path, text: str, view: str) -> A
     LocalStore(store_dir).put_object("mlch-for-air", "ARTIFACTS/SACCT/user-example-com-short.parquet",
                                      frame_to_parquet(parse_sacct(text).frame),
                                      metadata={"version": 1, "platform": "other"})
-    at = open_page()
-    at.query_params.update({"runs": "user-example-com-short", "view": view})
-    at.switch_page("views/sacct.py")
-    at.run()
+    at = open_page("views/sacct.py", params={"runs": "user-example-com-short", "view": view})
     _no_trouble(at)
     return at
 
@@ -104,9 +101,7 @@ def test_times_says_durations_as_a_clock_and_charts_them_in_hours(open_page: Ope
 
 
 def test_pipeline_says_how_long_each_bar_and_row_lasted(open_page: OpenPage) -> None:
-    at = open_page()
-    at.query_params["object"] = "MANAGEMENT/1.json"
-    at.switch_page("views/pipeline.py").run()
+    at = open_page("views/pipeline.py", params={"object": "MANAGEMENT/1.json"})
     _no_trouble(at)
     figure = _figures(at)[0]
     for trace in figure["data"]:

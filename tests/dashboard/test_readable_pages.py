@@ -109,10 +109,7 @@ def test_job_page_names_each_run_it_links_to_and_says_no_finding_plainly(open_pa
                                                                          ) -> None:
     for run in ("first-try", "second-try"):
         _store_run(store_dir, run, _GOOD_JOB)
-    at = open_page()
-    at.query_params["job"] = "777001"
-    at.switch_page("views/job.py")
-    at.run()
+    at = open_page("views/job.py", params={"job": "777001"})
     _no_trouble(at)
     labels = [link.proto.label for link in at.get("page_link") if "SACCT" in link.proto.label]
     assert len(labels) == 2 and len(set(labels)) == 2, labels  # not two identical "Open the run in SACCT"
@@ -125,11 +122,7 @@ def test_job_page_names_each_run_it_links_to_and_says_no_finding_plainly(open_pa
 def test_one_finding_is_one_finding(open_page: OpenPage, store_dir: Path) -> None:
     _store_run(store_dir, "oom", "JobID|JobName|State|Elapsed|AllocCPUS|ReqMem|MaxRSS\n"
                                  "777002|train|OUT_OF_MEMORY|00:10:00|1|100M|\n")
-    at = open_page()
-    at.query_params["runs"] = "user-example-com-oom"
-    at.query_params["view"] = "Findings"
-    at.switch_page("views/sacct.py")
-    at.run()
+    at = open_page("views/sacct.py", params={"runs": "user-example-com-oom", "view": "Findings"})
     _no_trouble(at)
     assert [h.value for h in at.subheader if "finding" in h.value] == ["1 finding on 1 of 1 jobs"]
 
@@ -144,10 +137,7 @@ _COLOURED_LOG = ("\x1b[1m ray stop \x1b[22m\n"
 def test_logs_read_without_colour_codes_wrap_and_count_each_line_once(open_page: OpenPage, store_dir: Path) -> None:
     LocalStore(store_dir).put_object("mlch-pipe-user-example-com", "LOGS/slurm-9100001.out",
                                      _COLOURED_LOG.encode())
-    at = open_page()
-    at.query_params["object"] = "LOGS/slurm-9100001.out"
-    at.switch_page("views/logs.py")
-    at.run()
+    at = open_page("views/logs.py", params={"object": "LOGS/slurm-9100001.out"})
     _no_trouble(at)
     boxes = [c for c in at.code if "ray stop" in c.value]
     assert boxes and all("\x1b" not in c.value and "[1m" not in c.value for c in boxes)

@@ -18,12 +18,7 @@ OpenPage = Callable[..., AppTest]
 
 def _timeline(open_page: OpenPage, **params: str) -> tuple[int, int, str]:
     """Jobs the headline counts, bars the timeline draws, and the captions under it."""
-    at = open_page()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.query_params["view"] = "Timeline"
-    at.switch_page("views/sacct.py")
-    at.run()
+    at = open_page("views/sacct.py", params={**params, "view": "Timeline"})
     assert not at.exception, [e.value for e in at.exception]
     jobs = int(next(m.value for m in at.metric if m.label == "Jobs").replace(",", ""))
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)

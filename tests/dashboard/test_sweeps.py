@@ -53,19 +53,11 @@ def test_sacct_sweeps_view_shows_the_array_summary_and_advice(open_page: OpenPag
 
 def test_job_page_of_an_array_shows_its_summary_and_a_task_links_to_it(open_page: OpenPage, store_dir: Path) -> None:
     _store(store_dir)
-    at = open_page()
-    at.query_params["job"] = "700"
-    at.query_params["run"] = RUN
-    at.switch_page("views/job.py")
-    at.run()
+    at = open_page("views/job.py", params={"job": "700", "run": RUN})
     assert not at.exception, at.exception
     assert "Array: 40 tasks" in [s.value for s in at.subheader]
     assert any(shown(s.value).startswith("--time=00:56:00") for s in at.success)
-    task = open_page()
-    task.query_params["job"] = "700_3"
-    task.query_params["run"] = RUN
-    task.switch_page("views/job.py")
-    task.run()
+    task = open_page("views/job.py", params={"job": "700_3", "run": RUN})
     assert not task.exception
     link = next(p for p in task.get("page_link") if "task of array 700" in p.proto.label)
     assert (link.proto.page, link.proto.query_string) == ("job", f"job=700&run={RUN}")

@@ -71,10 +71,7 @@ def _store(store_dir: Path) -> None:
 
 def test_history_says_when_it_groups_by_truncated_values(open_page: OpenPage, store_dir: Path) -> None:
     _store(store_dir)
-    at = open_page()
-    at.query_params["group"] = "account"
-    at.switch_page("views/history.py")
-    at.run()
+    at = open_page("views/history.py", params={"group": "account"})
     assert not at.exception
     assert "Grouped by truncated values: 'project_2+' end in '+'" in shown(texts(at))
     at.selectbox(key="history-group").set_value("platform").run()
@@ -83,11 +80,7 @@ def test_history_says_when_it_groups_by_truncated_values(open_page: OpenPage, st
 
 def test_a_sweep_of_a_truncated_name_says_it_may_hold_several_names(open_page: OpenPage, store_dir: Path) -> None:
     _store(store_dir)
-    at = open_page()
-    at.query_params["runs"] = "user-example-com-cut-2024-06"
-    at.query_params["view"] = "Sweeps"
-    at.switch_page("views/sacct.py")
-    at.run()
+    at = open_page("views/sacct.py", params={"runs": "user-example-com-cut-2024-06", "view": "Sweeps"})
     assert not at.exception
     assert at.selectbox(key="sacct-sweep").value.endswith("sleep_pas+")
     assert "'sleep_pas+' end in '+', where fixed-width sacct cut the job name" in shown(texts(at))

@@ -41,7 +41,7 @@ def _durations_by_regex(values: list[str | None]) -> list[float | None]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.one_of(
     st.none(),
     st.text(alphabet="0123456789:-.x ", max_size=13),

@@ -250,7 +250,7 @@ def delimited_runs(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
                    for job, name, state, secs in rows]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(delimited_runs(), st.booleans(), st.booleans())
 def test_any_delimiter_round_trips(run: tuple[str, list[list[str]]], header: bool, trailing: bool) -> None:
     delim, rows = run
