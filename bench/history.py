@@ -96,7 +96,6 @@ def write_year(root: Path, jobs: int) -> pd.DataFrame:
 
 def store_year(store: Any, settings: Any, jobs: int) -> pd.DataFrame:
     """The year's job tables in ``store``'s forwarder bucket, one ``jobs.parquet`` per cluster-month."""
-    from core.serialize import frame_to_parquet
     from core.services import history
     from core.services.sacct import forwarder_bucket
 
@@ -104,7 +103,7 @@ def store_year(store: Any, settings: Any, jobs: int) -> pd.DataFrame:
     for (cluster, month), part in frame.groupby(["cluster", "month"]):
         store.put_object(forwarder_bucket(settings), history.partition_folder(str(cluster), str(month))
                          + history.JOBS_OBJECT,
-                         frame_to_parquet(part.reset_index(drop=True)[list(history.JOB_COLUMNS)]),
+                         history.month_parquet(part.reset_index(drop=True)[list(history.JOB_COLUMNS)]),
                          metadata={"generation": 1, "jobs": len(part)})
     return frame
 

@@ -64,6 +64,10 @@ PARQUET = "application/vnd.apache.parquet"
 #: Columns the history adds to the parser's: the job's cluster, when the row was collected and from where.
 COLLECTED_AT = "collected-at"
 SOURCE = "source"
+#: Float columns of mostly distinct values in both objects, written byte-stream-split (core.serialize).
+SPLIT_FLOATS = frozenset({"submit-time", "start-time", "end-time", "elapsed-seconds", "total-cpu-seconds",
+                          "max-rss", "max-disk-read", "max-disk-write", "core-seconds", "queue-wait-seconds",
+                          "cpu-efficiency", "time-efficiency", "memory-efficiency", "gpu-seconds"})
 _CLUSTER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _PARTITION = re.compile(r"cluster=([^/]+)/month=(\d{4}-\d{2})/([^/]+)$")
 #: A month's objects are far larger than one upload: the read limits of one history object.
@@ -311,6 +315,11 @@ def _job_order(jobs: pd.DataFrame) -> pd.DataFrame:
 # --- Reading and writing months -----------------------------------------------------------------------------------
 
 
+def month_parquet(frame: pd.DataFrame) -> bytes:
+    """A month's object as written: parquet, the :data:`SPLIT_FLOATS` columns byte-stream-split."""
+    return frame_to_parquet(frame, split_floats=SPLIT_FLOATS)
+
+
 def _read(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | None = None
           ) -> tuple[pd.DataFrame, dict[str, MetaValue]] | None:
     try:
@@ -407,7 +416,7 @@ def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, inco
         order = merged.rows.sort_values(["job-id"] + (["step"] if "step" in merged.rows.columns else []),
                                         kind="stable").index.to_numpy()
         rows = merged.rows.take(order).reset_index(drop=True)
-        store.put_object(bucket, where + ROWS_OBJECT, frame_to_parquet(rows), content_type=PARQUET, metadata={
+        store.put_object(bucket, where + ROWS_OBJECT, month_parquet(rows), content_type=PARQUET, metadata={
             "generation": generation, "rows": len(rows), "jobs": int(_job_codes(rows).max()) + 1,
             "cluster": cluster, "month": month})
         if not existing.empty:
@@ -423,7 +432,7 @@ def _write_month(store: ObjectStore, bucket: str, cluster: str, month: str, inco
             pass
     if jobs is None:
         jobs = jobs_of_rows(rows.assign(month=month))
-    store.put_object(bucket, where + JOBS_OBJECT, frame_to_parquet(jobs), content_type=PARQUET, metadata={
+    store.put_object(bucket, where + JOBS_OBJECT, month_parquet(jobs), content_type=PARQUET, metadata={
         "generation": generation, "jobs": len(jobs), "cluster": cluster, "month": month})
     return MergeResult(merged.new_jobs, merged.updated_jobs, {(cluster, month)})
 

@@ -69,3 +69,21 @@ def test_non_dict_and_garbage_are_refused() -> None:
         load_management(b"PAR1 not a management object")
     with pytest.raises(ValueError, match="not a readable pickle"):
         load_management(b"\x80\x04garbage")
+
+
+def test_split_float_columns_are_byte_stream_split_smaller_and_exact() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(3)
+    start = np.round(1.7e9 + rng.uniform(0, 30 * 86_400, 50_000))
+    frame = pd.DataFrame({"start-time": start, "cpu-efficiency": rng.uniform(0, 1, 50_000),
+                          "gpus": rng.choice([0.0, 4.0], 50_000), "partition": rng.choice(["small", "gpu"], 50_000)})
+    plain = frame_to_parquet(frame)
+    split = frame_to_parquet(frame, split_floats={"start-time", "cpu-efficiency", "partition", "absent"})
+    pd.testing.assert_frame_equal(parquet_to_frame(split), frame)
+    chunks = pq.ParquetFile(pa.BufferReader(split)).metadata.row_group(0)
+    encodings = {chunks.column(i).path_in_schema: chunks.column(i).encodings for i in range(chunks.num_columns)}
+    assert "BYTE_STREAM_SPLIT" in encodings["start-time"] and "BYTE_STREAM_SPLIT" in encodings["cpu-efficiency"]
+    assert "BYTE_STREAM_SPLIT" not in encodings["gpus"] and "BYTE_STREAM_SPLIT" not in encodings["partition"]
+    assert len(split) < 0.85 * len(plain)

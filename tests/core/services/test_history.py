@@ -49,7 +49,7 @@ def test_the_job_table_after_an_update_equals_the_one_computed_from_the_whole_mo
     assert done.updated_jobs == len(ids[::7]) and done.new_jobs == arrived["job-id"].nunique() > 0
     month = parquet_to_frame(stored(store, settings, history.ROWS_OBJECT))
     whole = history.jobs_of_rows(month.assign(month="2026-03"))
-    assert stored(store, settings, history.JOBS_OBJECT) == frame_to_parquet(whole)
+    assert stored(store, settings, history.JOBS_OBJECT) == history.month_parquet(whole)
     jobs = parquet_to_frame(stored(store, settings, history.JOBS_OBJECT)).set_index("job-id")
     assert jobs.index.is_unique and len(jobs) == len(ids) + arrived["job-id"].nunique()
     first = ids[0]
