@@ -33,6 +33,7 @@ its figure is what it has been billed so far.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -175,48 +176,68 @@ POOL_OF = {"puhti-cpu": CSC_CPU, "puhti-gpu": CSC_GPU, "mahti-node": CSC_CPU, "m
            "lumi-gpu-gcd": LUMI_GPU}
 
 
+@dataclass(frozen=True)
+class _Use:
+    """What jobs are billed for, one array each: cores, nodes, GPUs, memory (GiB), NVMe (GiB), Mahti slices."""
+
+    cores: np.ndarray
+    nodes: np.ndarray
+    gpus: np.ndarray
+    mem: np.ndarray
+    nvme: np.ndarray
+    slices: np.ndarray
+
+    def take(self, rows: np.ndarray) -> _Use:
+        """The same jobs' values at ``rows``."""
+        return _Use(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+
+#: Each rule's rate per hour (see the module docstring).
+PER_HOUR: dict[str, Callable[[_Use, Rates], np.ndarray]] = {
+    "puhti-cpu": lambda u, r: u.cores * r.puhti_bu_per_core_hour + u.mem * r.puhti_bu_per_gib_hour
+    + u.nvme * r.puhti_bu_per_nvme_gib_hour,
+    "puhti-gpu": lambda u, r: u.gpus * r.puhti_gpu_bu_per_gpu_hour + u.cores * r.puhti_gpu_bu_per_core_hour
+    + u.mem * r.puhti_gpu_bu_per_gib_hour + u.nvme * r.puhti_bu_per_nvme_gib_hour,
+    "mahti-node": lambda u, r: u.nodes * r.mahti_bu_per_node_hour,
+    "mahti-core": lambda u, r: u.cores * r.mahti_bu_per_core_hour + u.nvme * r.mahti_bu_per_nvme_gib_hour,
+    "mahti-gpu": lambda u, r: u.gpus * np.where(u.slices, r.mahti_gpu_bu_per_slice_hour, r.mahti_gpu_bu_per_gpu_hour)
+    + u.nvme * r.mahti_bu_per_nvme_gib_hour,
+    "roihu-core": lambda u, r: np.fmax(u.cores * r.roihu_bu_per_core_hour, u.mem * r.roihu_bu_per_gib_hour)
+    + u.nvme * r.roihu_bu_per_storage_gib_hour,
+    "roihu-hugemem": lambda u, r: np.fmax(u.cores * r.roihu_hugemem_bu_per_core_hour,
+                                          u.mem * r.roihu_hugemem_bu_per_gib_hour)
+    + u.nvme * r.roihu_bu_per_storage_gib_hour,
+    "roihu-node": lambda u, r: u.nodes * r.roihu_bu_per_node_hour + u.nvme * r.roihu_bu_per_storage_gib_hour,
+    "roihu-gpu": lambda u, r: u.gpus * r.roihu_gpu_bu_per_gpu_hour + u.nvme * r.roihu_bu_per_storage_gib_hour,
+    "lumi-node": lambda u, r: u.nodes * r.lumi_core_hours_per_node_hour,
+    "lumi-core": lambda u, r: np.fmax(u.cores, np.ceil(u.mem / r.lumi_gb_per_core_hour)),
+    "lumi-gpu-node": lambda u, r: u.nodes * r.lumi_gpu_hours_per_node_hour,
+    "lumi-gpu-gcd": lambda u, r: r.lumi_gpu_hours_per_gcd_hour * np.fmax(np.fmax(
+        np.ceil(u.cores / r.lumi_cores_per_gcd), np.ceil(u.mem / r.lumi_gb_per_gcd)), u.gpus),
+}
+
+
 def _amounts(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> tuple[np.ndarray, np.ndarray]:
     """Per job, what it is billed and its pool's index in :data:`POOLS`.
 
-    The amount is NaN and the index -1 where no rule applies or an input is missing.
+    The amount is NaN and the index -1 where no rule applies or an input is missing. Each rule's rate is computed
+    for its own jobs only.
     """
-    r = rates
-    hours = _column(jobs, "elapsed-seconds") / 3600
-    cores, nodes, gpus = _column(jobs, "alloc-cpus"), _column(jobs, "n-nodes"), _column(jobs, "gpus")
-    mem_gib = _column(jobs, "req-mem-bytes") / 1024**3
-    nvme = _column(jobs, "nvme-gib").fillna(0.0)
     kind, kinds = _kind_codes(platform, jobs)
     gpu_type, gpu_types = _text_codes(jobs, "gpu-type")
-    slice_ = np.isin(gpu_type, [i for i, name in enumerate(gpu_types) if name == MAHTI_SLICE])
-    # Each rule's rate per hour, computed only for the rules some job falls under.
-    per_hour: dict[str, Callable[[], object]] = {
-        "puhti-cpu": lambda: cores * r.puhti_bu_per_core_hour + mem_gib * r.puhti_bu_per_gib_hour
-        + nvme * r.puhti_bu_per_nvme_gib_hour,
-        "puhti-gpu": lambda: gpus * r.puhti_gpu_bu_per_gpu_hour + cores * r.puhti_gpu_bu_per_core_hour
-        + mem_gib * r.puhti_gpu_bu_per_gib_hour + nvme * r.puhti_bu_per_nvme_gib_hour,
-        "mahti-node": lambda: nodes * r.mahti_bu_per_node_hour,
-        "mahti-core": lambda: cores * r.mahti_bu_per_core_hour + nvme * r.mahti_bu_per_nvme_gib_hour,
-        "mahti-gpu": lambda: gpus * np.where(slice_, r.mahti_gpu_bu_per_slice_hour, r.mahti_gpu_bu_per_gpu_hour)
-        + nvme * r.mahti_bu_per_nvme_gib_hour,
-        "roihu-core": lambda: np.fmax(cores * r.roihu_bu_per_core_hour, mem_gib * r.roihu_bu_per_gib_hour)
-        + nvme * r.roihu_bu_per_storage_gib_hour,
-        "roihu-hugemem": lambda: np.fmax(cores * r.roihu_hugemem_bu_per_core_hour,
-                                         mem_gib * r.roihu_hugemem_bu_per_gib_hour)
-        + nvme * r.roihu_bu_per_storage_gib_hour,
-        "roihu-node": lambda: nodes * r.roihu_bu_per_node_hour + nvme * r.roihu_bu_per_storage_gib_hour,
-        "roihu-gpu": lambda: gpus * r.roihu_gpu_bu_per_gpu_hour + nvme * r.roihu_bu_per_storage_gib_hour,
-        "lumi-node": lambda: nodes * r.lumi_core_hours_per_node_hour,
-        "lumi-core": lambda: np.fmax(cores, np.ceil(mem_gib / r.lumi_gb_per_core_hour)),
-        "lumi-gpu-node": lambda: nodes * r.lumi_gpu_hours_per_node_hour,
-        "lumi-gpu-gcd": lambda: r.lumi_gpu_hours_per_gcd_hour * np.fmax(np.fmax(
-            np.ceil(cores / r.lumi_cores_per_gcd), np.ceil(mem_gib / r.lumi_gb_per_gcd)), gpus),
-    }
+    use = _Use(cores=_column(jobs, "alloc-cpus").to_numpy(), nodes=_column(jobs, "n-nodes").to_numpy(),
+               gpus=_column(jobs, "gpus").to_numpy(), mem=_column(jobs, "req-mem-bytes").to_numpy() / 1024**3,
+               nvme=_column(jobs, "nvme-gib").fillna(0.0).to_numpy(),
+               slices=np.isin(gpu_type, [i for i, name in enumerate(gpu_types) if name == MAHTI_SLICE]))
+    hours = _column(jobs, "elapsed-seconds").to_numpy() / 3600
+    names = sorted(set(kinds) - {""})
+    rule = np.array([names.index(name) if name else -1 for name in kinds] or [-1], dtype=np.int16)[kind]
     amount = np.full(len(jobs), np.nan)
-    for name in set(kinds) - {""}:
-        mine = np.isin(kind, [code for code, rule in enumerate(kinds) if rule == name])
-        amount[mine] = (np.asarray(per_hour[name](), dtype="float64") * hours.to_numpy())[mine]
-    pools = np.array([POOLS.index(POOL_OF[name]) if name else -1 for name in kinds] or [-1], dtype=np.int8)
-    return amount, np.where(np.isnan(amount), -1, pools[kind])
+    for index, name in enumerate(names):
+        rows = np.flatnonzero(rule == index)
+        amount[rows] = PER_HOUR[name](use.take(rows), rates) * hours[rows]
+    pools = np.array([POOLS.index(POOL_OF[name]) for name in names] + [-1], dtype=np.int8)
+    return amount, np.where(np.isnan(amount), -1, pools[rule])
 
 
 def bill(jobs: pd.DataFrame, platform: pd.Series, rates: Rates) -> pd.DataFrame:
