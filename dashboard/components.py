@@ -341,8 +341,22 @@ def _history_table(identity: str, key: tuple[tuple[str, str], ...], rules: str, 
                    first: date, last: date, _months: list[history_service.MonthRef], _store: ObjectStore,
                    _settings: Settings) -> pd.DataFrame:
     jobs = _history_jobs(identity, key, rules, _months, _store, _settings)
-    chosen = history_service.in_days(jobs, first, last, _settings.sacct_timezone)
-    return history_service.summarize(chosen, period, group)
+    return history_service.summarize(jobs, period, group,
+                                     history_service.in_days(jobs, first, last, _settings.sacct_timezone))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _history_comparison(identity: str, key: tuple[tuple[str, str], ...], rules: str, today: date,
+                        _months: list[history_service.MonthRef], _store: ObjectStore,
+                        _settings: Settings) -> pd.DataFrame:
+    return history_service.compare_months(_history_jobs(identity, key, rules, _months, _store, _settings), today)
+
+
+def history_comparison(current: ObjectStore, months: list[history_service.MonthRef], today: date) -> pd.DataFrame:
+    """:func:`core.services.history.compare_months` of the jobs of ``months``, cached like :func:`history_table`."""
+    current_settings = settings()
+    return _history_comparison(current.identity, _history_key(months), _history_rules(current_settings), today,
+                               months, current, current_settings)
 
 
 def history_table(current: ObjectStore, months: list[history_service.MonthRef], period: str, group: str,

@@ -566,12 +566,12 @@ def _day_bounds(first: date, last: date, timezone: str) -> tuple[float, float]:
     return low, datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).timestamp()
 
 
-def in_days(prepared: pd.DataFrame, first: date, last: date, timezone: str) -> pd.DataFrame:
-    """The jobs of a :func:`prepare` d table whose Start (else Submit) falls on ``first``..``last`` in ``timezone``."""
+def in_days(prepared: pd.DataFrame, first: date, last: date, timezone: str) -> np.ndarray:
+    """Which jobs of a :func:`prepare` d table started (else were submitted) on ``first``..``last`` in ``timezone``."""
     low, high = _day_bounds(first, last, timezone)
     when = prepared["when"].to_numpy()
-    inside = (when >= low) & (when < high)
-    return prepared if inside.all() else prepared[inside]
+    inside: np.ndarray = (when >= low) & (when < high)
+    return inside
 
 
 def _period_starts(when: pd.Series, timezone: str) -> tuple[pd.Categorical, pd.Categorical]:
@@ -651,7 +651,7 @@ def prepare(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 
 
 def _figures(prepared: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    grouped = prepared.groupby(by, sort=True, observed=True, dropna=False)
+    grouped = prepared.groupby(by, sort=True, observed=True)
     out = grouped.size().rename("jobs").to_frame()
     out = out.join(grouped[["_finished", "_failed"]].sum())
     out = out.join(grouped[["core-hours", "GPU-hours", *POOLS]].sum(min_count=1))
@@ -664,8 +664,8 @@ def _figures(prepared: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out.drop(columns=["_finished", "_failed"])
 
 
-def summarize(prepared: pd.DataFrame, period: str, group: str) -> pd.DataFrame:
-    """The :data:`FIGURES` per period and group of a :func:`prepare` d table.
+def summarize(prepared: pd.DataFrame, period: str, group: str, jobs: np.ndarray | None = None) -> pd.DataFrame:
+    """The :data:`FIGURES` per period and group of a :func:`prepare` d table (of the ``jobs`` chosen, a mask).
 
     Columns ``period`` (the first day, a date), ``group`` and the figures: jobs, failure rate (of the finished
     jobs), core-hours allocated, GPU-hours allocated (null when no job recorded its GPUs), billing per pool
@@ -676,7 +676,10 @@ def summarize(prepared: pd.DataFrame, period: str, group: str) -> pd.DataFrame:
     columns = ["period", "group", *FIGURES, "finished jobs"]
     if prepared.empty:
         return pd.DataFrame(columns=columns)
-    out = _figures(prepared.rename(columns={period: "period", GROUPS[group]: "group"}), ["period", "group"])
+    periods = prepared[period].array
+    if jobs is not None and not jobs.all():  # the others get no period: the group-by leaves them out (no copy)
+        periods = pd.Categorical.from_codes(np.where(jobs, periods.codes, -1), dtype=periods.dtype)
+    out = _figures(prepared.assign(period=periods).rename(columns={GROUPS[group]: "group"}), ["period", "group"])
     out = out.reset_index()
     out["period"] = out["period"].astype("datetime64[ns]").dt.date
     out["group"] = out["group"].astype("string")

@@ -89,6 +89,5 @@ with components.guard("Could not read the history"):
     recent_months = service.months_to_read(months, today.replace(day=1), today)
     # The months the chart read hold them already when the chosen days reach this month (the default): no new read.
     read_already = {(m.cluster, m.month) for m in recent_months} <= {(m.cluster, m.month) for m in needed}
-    recent = components.history_jobs(store, needed if read_already else recent_months)
-compared = service.compare_months(recent, today)
+    compared = components.history_comparison(store, needed if read_already else recent_months, today)
 components.dataframe(compared, width="stretch")
