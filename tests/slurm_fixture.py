@@ -47,7 +47,9 @@ JOBS: tuple[JobSpec, ...] = (
             ("exec {py} {out} --hold-mib 200 --hold-seconds 5",)),
     JobSpec("exit3", ("--mem=100M", "--time=5"), ("exec {py} {out} --cpu-seconds 1 --exit 3",)),
     JobSpec("timeout", ("--mem=100M", "--time=1"), ("exec {py} {out} --sleep 600",)),
-    JobSpec("oom", ("--mem=100M", "--time=5"), ("exec {py} {out} --hold-mib 400 --hold-seconds 5",)),
+    # Killed as soon as it reaches its 100 MiB; the second's wait first makes its Elapsed at least 1 s whichever second
+    # it starts in (Slurm records whole seconds: a kill in the starting second would read as a job that never ran).
+    JobSpec("oom", ("--mem=100M", "--time=5"), ("sleep 1.5", "exec {py} {out} --hold-mib 400 --hold-seconds 5")),
     JobSpec("array", ("--array=1-3", "--mem=100M", "--time=5"),
             ('code=0; [ "$SLURM_ARRAY_TASK_ID" = 2 ] && code=1',
              "exec {py} {out}.$SLURM_ARRAY_TASK_ID --cpu-seconds 1 --exit $code")),
