@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -320,20 +321,27 @@ def month_parquet(frame: pd.DataFrame) -> bytes:
     return frame_to_parquet(frame, split_floats=SPLIT_FLOATS)
 
 
+@contextmanager
+def _named(bucket: str, name: str) -> Iterator[None]:
+    """A month's decoding errors as errors naming its object: too large, or not a readable parquet object."""
+    try:
+        yield
+    except ObjectTooLarge as exc:
+        raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
+    except ValueError as exc:
+        raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
+
+
 def _read(store: ObjectStore, bucket: str, name: str, columns: Sequence[str] | None = None
           ) -> tuple[pd.DataFrame, dict[str, MetaValue]] | None:
     try:
         meta, data = store.get_object(bucket, name)
     except NotFound:
         return None
-    try:
+    with _named(bucket, name):
         if columns is None:
             return parquet_to_frame(data, HISTORY_LIMITS), dict(meta.custom)
         return parquet_to_table(data, HISTORY_LIMITS, columns=columns).to_pandas(), dict(meta.custom)
-    except ObjectTooLarge as exc:
-        raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
-    except ValueError as exc:
-        raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
 
 
 def read_month_rows(store: ObjectStore, settings: Settings, cluster: str, month: str) -> pd.DataFrame:
@@ -486,12 +494,8 @@ DECODERS = 2
 
 
 def _decoded(bucket: str, name: str, future: Future[pa.Table]) -> pa.Table:
-    try:
+    with _named(bucket, name):
         return future.result()
-    except ObjectTooLarge as exc:
-        raise ObjectTooLarge(exc.reason, bucket=bucket, obj=name) from None
-    except ValueError as exc:
-        raise DamagedObject(str(exc), bucket=bucket, obj=name) from None
 
 
 def _misfit(bucket: str, names: Sequence[str], tables: Sequence[pa.Table]) -> DamagedObject:
