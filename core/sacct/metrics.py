@@ -97,11 +97,13 @@ def requested_memory(req_mem: pd.Series, scope: pd.Series, alloc_cpus: pd.Series
     return allocated.where(allocated > 0).fillna(req_mem.astype("float64") * factor)
 
 
-def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
+def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per job record (each array task and het component), with seff-style efficiencies.
 
     A job is its job id, within its cluster when the frame has a Cluster column (``sacct -M`` can print the same id
-    for two clusters). Formulas (as ``seff``, reportseff and jobstats define them):
+    for two clusters), and within the values of the ``by`` columns (``("run",)``: several stored runs computed in
+    one pass, each job of each run its own row; those columns come first in the result, rows without them are
+    left out). Formulas (as ``seff``, reportseff and jobstats define them):
 
     - ``cpu-efficiency`` = CPU time / (Elapsed × AllocCPUS); the CPU time is TotalCPU, or what the steps recorded
       (see :func:`_cpu_time`; ``total-cpu-source`` says which);
@@ -125,26 +127,33 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     :func:`finished_that_ran` jobs.
     ``out-of-memory`` is true when the job or one of its steps ended OUT_OF_MEMORY.
     """
+    if by:
+        frame = frame.dropna(subset=list(by))
     if "job-id" not in frame.columns or frame.empty:
-        return pd.DataFrame(columns=[c for c in _METRIC_COLUMNS if c != "cluster"])
+        return pd.DataFrame(columns=[*by, *(c for c in _METRIC_COLUMNS if c != "cluster")])
     step = _col(frame, "step", "object").fillna("")
     rows = frame.assign(step=step)
     with_cluster = "cluster" in rows.columns
     key = rows["job-id"].astype("string")
+    # The unit separator never appears in a run or cluster name or a job id.
     if with_cluster:
-        # The unit separator never appears in a cluster name or job id.
         key = rows["cluster"].astype("string").fillna("") + "\x1f" + key
+    for name in reversed(by):
+        key = rows[name].astype("string") + "\x1f" + key
     rows = rows.assign(_key=key)
     jobs = rows[rows["step"] == ""].drop_duplicates("_key").set_index("_key")
     steps = rows[rows["step"] != ""]
     # Jobs printed only through their steps still get a row.
     missing = pd.Index(steps["_key"].unique()).difference(jobs.index)
     if len(missing):
-        first = steps.drop_duplicates("_key").set_index("_key").loc[missing, ["job-id"] + (["cluster"] * with_cluster)]
+        named = [*by, "job-id"] + (["cluster"] * with_cluster)
+        first = steps.drop_duplicates("_key").set_index("_key").loc[missing, named]
         jobs = pd.concat([jobs, first])
     by_job = rows["_key"]
     rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
     out = pd.DataFrame(index=jobs.index)
+    for name in by:
+        out[name] = jobs[name]
     out["job-id"] = jobs["job-id"].astype("string")
     if with_cluster:
         out["cluster"] = jobs["cluster"].astype("string")
@@ -196,11 +205,17 @@ def job_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["core-seconds"], out["finished"] & ran)
     out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"], ran)
     out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"], out["finished"] & ~never_ran)
+    if by:
+        # Each group's jobs together, the groups in the order they first appear (jobs printed only through their
+        # steps come last in their group, as they do for a frame of that group alone).
+        group, _ = pd.factorize(pd.MultiIndex.from_frame(rows[list(by)]))
+        rank = pd.Series(group, index=by_job.to_numpy()).groupby(level=0).first().reindex(out.index)
+        out = out.iloc[np.argsort(rank.to_numpy(), kind="stable")]
     out = out.reset_index(drop=True)
     out["parent-job-id"] = parent_job_id(out["job-id"])
     for name in ("alloc-cpus", "n-nodes", "n-tasks", "gpus"):
         out[name] = out[name].round().astype("Int64")
-    columns = [c for c in _METRIC_COLUMNS if c != "cluster" or with_cluster]
+    columns = [*by, *(c for c in _METRIC_COLUMNS if c != "cluster" or with_cluster)]
     return out[columns]
 
 

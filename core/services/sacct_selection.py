@@ -152,12 +152,7 @@ def metrics(frame: pd.DataFrame) -> pd.DataFrame:
         out.insert(0, "run", pd.Series(dtype="string"))
         out.insert(1, "job", pd.Series(dtype="string"))
         return out
-    parts = []
-    for run, rows in frame.groupby("run", sort=False):
-        m = job_metrics(rows.drop(columns=["run", "parent-job-id"], errors="ignore"))
-        m.insert(0, "run", run)
-        parts.append(m)
-    out = pd.concat(parts, ignore_index=True)
+    out = job_metrics(frame.drop(columns=["parent-job-id"], errors="ignore"), by=("run",))
     out.insert(1, "job", _job_labels(out))
     return out
 

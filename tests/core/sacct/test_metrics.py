@@ -103,3 +103,22 @@ def test_a_job_is_its_cluster_and_job_id() -> None:
     assert jobs.loc["puhti", "cpu-efficiency"] == pytest.approx(0.5)
     assert jobs.loc["mahti", "cpu-efficiency"] == pytest.approx(1.0)
     assert jobs.loc["mahti", "steps"] == 1 and jobs.loc["puhti", "steps"] == 0
+
+
+def test_runs_computed_in_one_pass_equal_each_run_alone() -> None:
+    # Two runs with the same job ids, one of them a job printed only through its steps (no job row).
+    first = parse_sacct("JobID|State|Elapsed|AllocCPUS|TotalCPU\n"
+                        "7|COMPLETED|01:00:00|2|01:00:00\n"
+                        "9.batch|FAILED|00:10:00|1|00:05:00\n"
+                        "8|RUNNING|00:30:00|4|\n").frame
+    second = parse_sacct("JobID|State|Elapsed|AllocCPUS|TotalCPU\n"
+                         "7|COMPLETED|02:00:00|4|04:00:00\n"
+                         "7.0|COMPLETED|02:00:00|4|04:00:00\n").frame
+    frame = pd.concat([first.assign(run="a"), second.assign(run="b")], ignore_index=True)
+    together = job_metrics(frame, by=("run",))
+    alone = pd.concat([job_metrics(part).assign(run=run) for run, part in (("a", first), ("b", second))],
+                      ignore_index=True)
+    assert list(together.columns) == ["run", *alone.columns.drop("run")]
+    assert list(together["run"] + together["job-id"]) == ["a7", "a8", "a9", "b7"]
+    pd.testing.assert_frame_equal(together, alone[together.columns], check_dtype=False)
+    assert together.loc[0, "cpu-efficiency"] == pytest.approx(0.5) and together.loc[3, "elapsed-seconds"] == 7200
