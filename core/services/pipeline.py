@@ -22,11 +22,11 @@ import pandas as pd
 
 from core.errors import MonitorError
 from core.models import Orchestration
+from core.sacct import job_metrics
 from core.services import cost as cost_service
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
-from core.services import sacct_selection
 from core.services import times as times_service
 from core.settings import Settings
 from core.store.base import ObjectStore
@@ -129,36 +129,45 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
             continue
         by_platform.setdefault(info.platform or "", []).append((ref.name, frame))
 
-    rows: list[dict[str, object]] = []
+    # Every (job, run) match first, then the per-job figures of all of them in one pass (a match is its own group).
+    matches: list[tuple[dict[str, object], str, pd.DataFrame]] = []
     for platform, entry in orchestration.platforms.items():
         for job in entry.jobs:
-            base = {"platform": platform, "group": job.id, "script": job.path, "phase": job.status.phase}
+            base: dict[str, object] = {"platform": platform, "group": job.id, "script": job.path,
+                                       "phase": job.status.phase}
             if job.id in ("", "None"):
                 notes.append(f"{platform}: {job.path} has no job id (never submitted; {job.status.phase}).")
                 continue
             found = False
             for run_name, frame in by_platform.get(platform, []):
                 matched = _job_rows(frame, job.id)
-                if matched.empty:
-                    continue
-                found = True
-                metrics = sacct_selection.metrics(matched.assign(run=run_name))
-                metrics = cost_service.priced(metrics, pd.Series(platform, index=metrics.index), settings)
-                for _, m in metrics.iterrows():
-                    submit, start, end = (float(m.get(c, np.nan)) for c in ("submit-time", "start-time", "end-time"))
-                    own = matched[matched["job-id"].astype(str) == str(m["job-id"])].iloc[0]
-                    gpus = gpu_count(own.get("alloc-tres"))
-                    cores = float(m.get("alloc-cpus", np.nan))
-                    seconds = float(m.get("elapsed-seconds", np.nan)) if not np.isnan(start) else np.nan
-                    rows.append({**base, "job-id": str(m["job-id"]), "state": str(m.get("state")), "run": run_name,
-                                 "partition": m.get("partition"), "submit": submit, "start": start, "end": end,
-                                 "wait-seconds": (start - submit) if not np.isnan(start) else np.nan,
-                                 "run-seconds": seconds, "cores": cores, "gpus": gpus,
-                                 "core-hours": cores * seconds / 3600, "gpu-hours": gpus * seconds / 3600,
-                                 "billed": float(m.get("billed", np.nan)), "unit": m.get("billing-unit")})
+                if not matched.empty:
+                    found = True
+                    matches.append((base, run_name, matched))
             if not found:
                 notes.append(f"{platform}: job {job.id} ({job.path}) has no sacct record yet in the stored "
                              f"{platform} runs.")
+    rows: list[dict[str, object]] = []
+    if matches:
+        every = pd.concat([matched.assign(_match=i) for i, (_, _, matched) in enumerate(matches)],
+                          ignore_index=True)
+        figures = job_metrics(every.drop(columns=["run", "parent-job-id"], errors="ignore"), by=("_match",))
+        platforms = figures["_match"].map(lambda i: matches[i][0]["platform"])
+        figures = cost_service.priced(figures, platforms, settings)
+        for i, metrics in figures.groupby("_match", sort=True):
+            job_base, run_name, matched = matches[int(i)]
+            for _, m in metrics.iterrows():
+                submit, start, end = (float(m.get(c, np.nan)) for c in ("submit-time", "start-time", "end-time"))
+                own = matched[matched["job-id"].astype(str) == str(m["job-id"])].iloc[0]
+                gpus = gpu_count(own.get("alloc-tres"))
+                cores = float(m.get("alloc-cpus", np.nan))
+                seconds = float(m.get("elapsed-seconds", np.nan)) if not np.isnan(start) else np.nan
+                rows.append({**job_base, "job-id": str(m["job-id"]), "state": str(m.get("state")), "run": run_name,
+                             "partition": m.get("partition"), "submit": submit, "start": start, "end": end,
+                             "wait-seconds": (start - submit) if not np.isnan(start) else np.nan,
+                             "run-seconds": seconds, "cores": cores, "gpus": gpus,
+                             "core-hours": cores * seconds / 3600, "gpu-hours": gpus * seconds / 3600,
+                             "billed": float(m.get("billed", np.nan)), "unit": m.get("billing-unit")})
     jobs = pd.DataFrame(rows, columns=_JOB_COLUMNS)
     return PipelineRun(management_object, orchestration.name, times_run, stages, jobs, notes)
 
