@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -151,7 +153,10 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
         jobs = pd.concat([jobs, first])
     by_job = rows["_key"]
     rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
-    out = pd.DataFrame(index=jobs.index)
+    # The columns are gathered first and made one frame at the end (a column set on a frame costs more than its
+    # figures on a run's few hundred jobs).
+    out: dict[str, Any] = {}
+    index = jobs.index
     for name in by:
         out[name] = jobs[name]
     out["job-id"] = jobs["job-id"].astype("string")
@@ -162,36 +167,37 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     # NCPUS is AllocCPUS under another name (sacct prints either); use it when AllocCPUS was not asked for.
     out["alloc-cpus"] = _col(jobs, "alloc-cpus").fillna(_col(jobs, "ncpus"))
     out["n-nodes"] = _col(jobs, "n-nodes")
-    out["n-tasks"] = _col(rows, "n-tasks").groupby(by_job).max().reindex(out.index)
+    out["n-tasks"] = _col(rows, "n-tasks").groupby(by_job).max().reindex(index)
     for name in ("elapsed-seconds", "timelimit-seconds", "submit-time", "start-time", "end-time"):
         out[name] = _col(jobs, name)
-    out["total-cpu-seconds"], out["total-cpu-source"] = _cpu_time(jobs, steps, out.index)
+    out["total-cpu-seconds"], out["total-cpu-source"] = _cpu_time(jobs, steps, index)
     if "state" in frame.columns:
         # A job that ended without running (cancelled while pending) has no start: sacct's text prints the
         # cancel time there, its JSON none.
         never_started = out["state"].notna() & ~out["state"].isin(UNFINISHED_STATES) & (out["elapsed-seconds"] == 0)
-        out.loc[never_started, "start-time"] = np.nan
+        out["start-time"] = out["start-time"].mask(never_started)
     out["core-seconds"] = out["elapsed-seconds"] * out["alloc-cpus"]
     out["queue-wait-seconds"] = out["start-time"] - out["submit-time"]
-    out["max-rss"] = rss.groupby(by_job).max().reindex(out.index)
+    out["max-rss"] = rss.groupby(by_job).max().reindex(index)
     out["req-mem-scope"] = _col(jobs, "req-mem-scope", "object")
     out["req-mem-bytes"] = requested_memory(_col(jobs, "req-mem"), out["req-mem-scope"], out["alloc-cpus"],
                                             out["n-nodes"], _col(jobs, "alloc-tres", "object"))
     gpu = gpu_allocation(*(jobs[c] if c in jobs.columns else None for c in ("alloc-tres", "req-tres", "alloc-gres")),
                          index=jobs.index)
-    out["gpus"], out["gpu-type"] = gpu["gpus"].to_numpy(), gpu["gpu-type"].to_numpy()
+    out["gpus"] = pd.Series(gpu["gpus"].to_numpy(), index=index)
+    out["gpu-type"] = pd.Series(gpu["gpu-type"].to_numpy(), index=index)
     out["gpu-hours"] = out["gpus"] * out["elapsed-seconds"] / 3600
     use = step_gpu_use(rows, rows["_key"].map(out["gpus"]))
-    out["gpu-util"] = use["gpu-util"].groupby(by_job).max().reindex(out.index)
-    out["gpu-mem-max"] = use["gpu-mem-max"].groupby(by_job).max().reindex(out.index)
+    out["gpu-util"] = use["gpu-util"].groupby(by_job).max().reindex(index)
+    out["gpu-mem-max"] = use["gpu-mem-max"].groupby(by_job).max().reindex(index)
     nvme = tres_number(_col(jobs, "alloc-tres", "object"), "gres/nvme")
     out["nvme-gib"] = nvme.fillna(0.0) if "alloc-tres" in jobs.columns else nvme
-    out["steps"] = (rows["step"] != "").groupby(by_job).sum().reindex(out.index).fillna(0).astype("Int64")
+    out["steps"] = (rows["step"] != "").groupby(by_job).sum().reindex(index).fillna(0).astype("Int64")
     state = out["state"].astype("object")
     if "state" in frame.columns:
         out["finished"] = state.notna() & ~state.isin(UNFINISHED_STATES)
         oom = (_col(rows, "state", "object") == "OUT_OF_MEMORY").groupby(by_job).any()
-        out["out-of-memory"] = oom.reindex(out.index).fillna(False).astype(bool)
+        out["out-of-memory"] = oom.reindex(index).fillna(False).astype(bool)
     else:
         out["finished"] = True
         out["out-of-memory"] = False
@@ -205,18 +211,19 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["core-seconds"], out["finished"] & ran)
     out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"], ran)
     out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"], out["finished"] & ~never_ran)
+    result = pd.DataFrame(out, index=index)
     if by:
         # Each group's jobs together, the groups in the order they first appear (jobs printed only through their
         # steps come last in their group, as they do for a frame of that group alone).
         group, _ = pd.factorize(pd.MultiIndex.from_frame(rows[list(by)]))
-        rank = pd.Series(group, index=by_job.to_numpy()).groupby(level=0).first().reindex(out.index)
-        out = out.iloc[np.argsort(rank.to_numpy(), kind="stable")]
-    out = out.reset_index(drop=True)
-    out["parent-job-id"] = parent_job_id(out["job-id"])
+        rank = pd.Series(group, index=by_job.to_numpy()).groupby(level=0).first().reindex(result.index)
+        result = result.iloc[np.argsort(rank.to_numpy(), kind="stable")]
+    result = result.reset_index(drop=True)
+    result["parent-job-id"] = parent_job_id(result["job-id"])
     for name in ("alloc-cpus", "n-nodes", "n-tasks", "gpus"):
-        out[name] = out[name].round().astype("Int64")
+        result[name] = result[name].round().astype("Int64")
     columns = [*by, *(c for c in _METRIC_COLUMNS if c != "cluster" or with_cluster)]
-    return out[columns]
+    return result[columns]
 
 
 _METRIC_COLUMNS = (
