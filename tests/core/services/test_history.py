@@ -149,3 +149,23 @@ def test_the_page_reads_a_month_stored_before_a_column_existed_and_names_one_tha
     with pytest.raises(DamagedObject) as info:
         history.page_jobs(store, settings, history.list_months(store, settings))
     assert "month=2026-0" in str(info.value) and "jobs.parquet" in str(info.value)
+
+
+@pytest.mark.parametrize("spread", [400 * 86_400, 7e9], ids=["months", "centuries"])
+def test_a_jobs_week_and_month_are_those_of_its_own_time_in_the_time_zone(spread: float) -> None:
+    rng = np.random.default_rng(11)
+    change = pd.Timestamp("2026-03-29 01:00", tz="UTC").timestamp()  # Helsinki moves from +2 to +3 then
+    start = change - spread / 2 + rng.uniform(0, spread, 3_000)
+    start[:4] = [change - 1, change, change + 899, pd.Timestamp("2026-03-31 21:00", tz="UTC").timestamp()]
+    start[4:6] = np.nan
+    submit = start - 60
+    submit[5] = np.nan
+    jobs = pd.DataFrame({"start-time": start, "submit-time": submit})
+    when = np.where(np.isnan(start), submit, start)
+    local = pd.to_datetime(pd.Series(when), unit="s", utc=True).dt.tz_convert("Europe/Helsinki")
+    day = local.dt.tz_localize(None).dt.normalize()
+    week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.date
+    month = day.dt.to_period("M").dt.start_time.dt.date
+    assert history.periods(jobs, "week", "Europe/Helsinki").tolist() == week.tolist()
+    assert history.periods(jobs, "month", "Europe/Helsinki").tolist() == month.tolist()
+    assert history.periods(jobs, "month", "Europe/Helsinki")[3] == pd.Timestamp("2026-04-01").date()
