@@ -6,10 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -20,7 +21,7 @@ from core.store.base import ObjectStore
 from core.store.local import LocalStore
 from tests.conftest import OpenStack, by_profile
 from tests.core.services.test_collect import at, three_months
-from tests.core.test_cli import ROOT, hpc_monitor, one_error_line
+from tests.core.test_cli import hpc_monitor, one_error_line
 from tests.fake_slurm import FakeSlurm
 
 SPAN = ["--cluster", "testcluster", "--since", "2026-01-20", "--until", "2026-03-06"]
@@ -138,22 +139,44 @@ def test_collect_into_swift_keeps_no_local_state_and_a_refusing_store_is_one_lin
     assert "not-the-password-18" not in line and slurm.calls() == []
 
 
-#: Runs ``hpc-monitor collect`` and kills its own process with SIGKILL right after the n-th write to storage.
-_KILLED_AFTER_PUT = """
-import os, signal, sys
-from core.store.local import LocalStore
-n, writes = int(sys.argv[1]), []
-put = LocalStore.put_object
-def put_then_die(self, *args, **kwargs):
-    put(self, *args, **kwargs)
-    writes.append(args[1])
-    if len(writes) == n:
-        print(args[1], flush=True)
-        os.kill(os.getpid(), signal.SIGKILL)
-LocalStore.put_object = put_then_die
-from core.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
+def forked(run: Callable[[], int]) -> int:
+    """The pid of a child of this process running ``run`` (its exit status is what ``run`` returns).
+
+    A fork of the test process starts with the command's modules imported, as a cron job's process is once it has
+    started: each kill point costs the command's own work, not a new interpreter's. The child writes nothing to
+    this process's streams and never returns into the tests.
+    """
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 70
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            code = run()
+        finally:
+            os._exit(code)
+    return pid
+
+
+def killed_after_put(n: int, args: list[str], env: dict[str, str], cwd: Path) -> Callable[[], int]:
+    """``hpc-monitor ARGS``, killing its own process with SIGKILL right after its n-th write to storage."""
+    def run() -> int:
+        put, writes = LocalStore.put_object, []
+
+        def put_then_die(self: LocalStore, *put_args: Any, **kwargs: Any) -> None:
+            put(self, *put_args, **kwargs)
+            writes.append(put_args[1])
+            if len(writes) == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        LocalStore.put_object = put_then_die  # type: ignore[method-assign]
+        return hpc_monitor(args, env, cwd).returncode
+    return run
+
+
+def exit_status(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def test_a_collection_killed_after_any_write_then_run_again_loses_and_duplicates_nothing(
@@ -162,16 +185,12 @@ def test_a_collection_killed_after_any_write_then_run_again_loses_and_duplicates
     whole = hpc_monitor(["collect", *SPAN, "--window-days", "4"], env_of(slurm, reference), tmp_path)
     assert whole.returncode == 0, whole.stderr
     expected = contents(LocalStore(reference), settings_of(reference))
-    driver = tmp_path / "killed.py"
-    driver.write_text(_KILLED_AFTER_PUT)
     # 12 windows merged every 7: writes 1-6 are the first merge's months and watermark; after the first month's rows,
     # between a month's rows and its job table (the fast profile: this one), after the watermark.
     for n in by_profile(fast=(3,), full=(1, 3, 6)):
         store = tmp_path / f"store{n}"
-        env = {**os.environ, **env_of(slurm, store), "PYTHONPATH": str(ROOT)}
-        killed = subprocess.run([sys.executable, str(driver), str(n), "collect", *SPAN, "--window-days", "4"],
-                                capture_output=True, env=env, cwd=tmp_path, timeout=300, check=False)
-        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        run = killed_after_put(n, ["collect", *SPAN, "--window-days", "4"], env_of(slurm, store), tmp_path)
+        assert exit_status(forked(run)) == -signal.SIGKILL
         check_whole(LocalStore(store), settings_of(store))
         watermark = collect.read_state(LocalStore(store), settings_of(store),
                                        collect.CollectOptions(cluster="testcluster")).until
@@ -190,18 +209,18 @@ def test_kill_minus_9_at_any_moment_of_a_running_collect_then_again_gives_the_wh
     assert hpc_monitor(["collect", *SPAN, "--window-days", "2"], env_of(slurm, reference), tmp_path).returncode == 0
     expected = contents(LocalStore(reference), settings_of(reference))
     store = tmp_path / "store"
-    env = {**os.environ, **env_of(slurm, store), "PYTHONPATH": str(ROOT)}
+    args = ["collect", *SPAN, "--window-days", "2"]
     # After some windows were pulled: before, during and after the first merge (the fast profile: during it).
     for calls in by_profile(fast=(9,), full=(3, 9, 15)):
         slurm.reset_calls()
-        process = subprocess.Popen([sys.executable, "-m", "core.cli", "collect", *SPAN, "--window-days", "2"],
-                                   env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while len(slurm.calls()) < calls and process.poll() is None and time.monotonic() < deadline:
+        pid = forked(lambda: hpc_monitor(args, env_of(slurm, store), tmp_path).returncode)
+        deadline, ended = time.monotonic() + 120, 0
+        while len(slurm.calls()) < calls and not ended and time.monotonic() < deadline:
+            ended = os.waitpid(pid, os.WNOHANG)[0]
             time.sleep(0.02)
-        assert process.poll() is None, "the collection ended before it was killed"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
+        assert not ended and not os.waitpid(pid, os.WNOHANG)[0], "the collection ended before it was killed"
+        os.kill(pid, signal.SIGKILL)
+        exit_status(pid)
         if (store / "store.db").exists():
             check_whole(LocalStore(store), settings_of(store))
     state = collect.read_state(LocalStore(store), settings_of(store), collect.CollectOptions(cluster="testcluster"))
