@@ -150,9 +150,13 @@ def _text(row: pd.Series, column: str) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def seff_summary(rows: pd.DataFrame, job_id: str) -> SeffSummary | None:
-    """The figures seff prints for ``job_id`` (core.sacct.job_metrics), or ``None`` without a job record."""
-    metrics = job_metrics(rows.drop(columns=["run", "parent-job-id"], errors="ignore"))
+def seff_summary(rows: pd.DataFrame, job_id: str, metrics: pd.DataFrame | None = None) -> SeffSummary | None:
+    """The figures seff prints for ``job_id`` (core.sacct.job_metrics), or ``None`` without a job record.
+
+    ``metrics``: the job_metrics of ``rows`` when the caller has them already.
+    """
+    if metrics is None:
+        metrics = job_metrics(rows.drop(columns=["run", "parent-job-id"], errors="ignore"))
     if metrics.empty:
         return None
     by_id = metrics.set_index(metrics["job-id"].astype("string")) if "job-id" in metrics.columns else metrics
@@ -306,8 +310,11 @@ def load_job(store: ObjectStore, settings: Settings, key: JobKey,
             found_runs.append(ref.name)
     rows = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["run", "job-id", "step"])
     first_run = rows[rows["run"] == found_runs[0]] if found_runs else rows
-    seff = seff_summary(first_run, key.job_id) if found_runs else None
-    findings = findings_service.findings(sacct_selection.metrics(rows), settings) if found_runs else pd.DataFrame()
+    seff, findings = None, pd.DataFrame()
+    if found_runs:
+        metrics = sacct_selection.metrics(rows)  # every run's figures at once: the first run's are seff's
+        seff = seff_summary(first_run, key.job_id, metrics[metrics["run"] == found_runs[0]])
+        findings = findings_service.findings(metrics, settings)
     logs = section("logs", f"Could not list {pipeline_bucket(settings)}/{logs_service.LOGS_PREFIX}",
                    lambda: logs_service.list_logs(store, settings)) or []
     return JobView(key, entry, found_runs, rows, seff, logs_of(logs, key.job_id), notes, findings, unreadable)
