@@ -60,12 +60,13 @@ def _text(store: LocalStore, name: str) -> str:
 def test_every_management_job_has_its_sacct_record_log_and_seff_report(seeded: LocalStore) -> None:
     checked = failures = 0
     listed: dict[str, set[str]] = {p: set() for p in pipeline.CLUSTERS}
+    per_platform = {p: _jobs(seeded, p) for p in pipeline.CLUSTERS}  # each platform's jobs, read and measured once
     for run, name in MANAGEMENT_OBJECTS.items():
         orchestration = Orchestration.model_validate(load_management(seeded.get_object(SUB, name)[1]))
         assert orchestration == demo_orchestration(run)
         assert set(orchestration.platforms) == {"puhti", "mahti", "roihu", "lumi"}
         for platform, entry in orchestration.platforms.items():
-            jobs = _jobs(seeded, platform)
+            jobs = per_platform[platform]
             for job in entry.jobs:
                 if job.id == "None":  # never submitted: nothing to match, and the phase says so
                     assert job.status.phase in {"new", "started", "configured"}
@@ -87,7 +88,7 @@ def test_every_management_job_has_its_sacct_record_log_and_seff_report(seeded: L
                 checked += 1
     # Every job in the sacct runs is one Management lists: nothing stray, nothing missing.
     for platform in pipeline.CLUSTERS:
-        assert {i.split("_")[0] for i in _jobs(seeded, platform).index} == listed[platform]
+        assert {i.split("_")[0] for i in per_platform[platform].index} == listed[platform]
     assert checked == 21
     assert failures == 3  # the sweep's task 5, Roihu's out-of-memory job, Mahti's cancelled Ray cluster
 
