@@ -63,7 +63,8 @@ def webhook_receiver(statuses: list[int] | None = None) -> Iterator[Webhook]:
 
     server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
     hook.url = f"http://{LOOPBACK}:{server.server_address[1]}/hooks/T000/B000/secret-token"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often, so that the shutdown at the end waits for the server itself, not for half a second.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield hook
