@@ -833,8 +833,15 @@ def sacct_link(months: Sequence[MonthRef], start: date, period: str, group: str,
     """
     end = _month_end(start) if period == "month" else start + timedelta(days=6)
     column = GROUPS[group]
-    chosen = jobs[(jobs[column].astype("string").fillna("(none)") == value)] if column in jobs.columns else jobs
-    clusters = set(chosen["cluster"].astype("string").dropna())
+    clusters: set[str] = set()
+    if "cluster" in jobs.columns:
+        chosen = np.ones(len(jobs), dtype=bool)
+        if column in jobs.columns:  # categories compare by their codes: no text per job
+            values = jobs[column]
+            if not isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype("string").fillna(NONE)
+            chosen = (values == value).to_numpy(dtype=bool, na_value=False)
+        clusters = {str(name) for name in jobs["cluster"][chosen].dropna().unique()}
     first_month = (start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     runs = [sacct_run_name(m) for m in months if m.rows is not None and (not clusters or m.cluster in clusters)
             and first_month <= m.month <= end.strftime("%Y-%m")]
