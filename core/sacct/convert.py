@@ -34,7 +34,7 @@ from core.sacct.fields import (
     order_columns,
     whole_values_hint,
 )
-from core.sacct.raw import Batches, Column, RawTable, Stacked, bools, strings_of
+from core.sacct.raw import Batches, Column, RawTable, Rejoined, Stacked, bools, strings_of
 
 
 def _str_mapper(dtype: pa.DataType) -> Any:
@@ -343,27 +343,33 @@ def convert_table(table: RawTable | Batches | Stacked, zone: ZoneInfo, warnings:
         frame = _stack([_convert_blocks(t, zone, warnings) for t in table.tables])
     else:
         frame = _convert_blocks(table, zone, warnings)
-        if isinstance(table, Batches) and table.rejoined:
-            frame = _put_back(frame, table, zone, warnings)
+        if isinstance(table, Batches):
+            records = table.rejoin()
+            if records:
+                frame = _put_back(frame, table.fields, records, zone, warnings)
     warnings.sort(key=lambda w: w.line)
     return frame
 
 
 def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
-    """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks).
+    """Convert a table column by column, or a table read in blocks block by block (the blocks' columns become chunks).
 
-    Columns are converted on a thread pool (Arrow's kernels release the GIL) while the next block is read; at most
-    :data:`_BLOCKS_IN_FLIGHT` blocks are held at a time, so memory stays bounded by the block size.
+    Work goes to a thread pool (pyarrow's reader and Arrow's kernels release the GIL): a table's columns side by
+    side, or blocks side by side, each read and converted by one thread. At most :data:`_BLOCKS_IN_FLIGHT` blocks
+    more than the pool has threads are read at a time, so memory stays bounded by the block size.
     """
-    blocks = iter([table]) if isinstance(table, RawTable) else table.batches
+    workers = os.cpu_count() or 1
     parts: list[dict[str, _Values]] = []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        pending: deque[list[Future[_Converted]]] = deque()
-        for block in blocks:
-            pending.append(_submit(block, zone, pool))
-            if len(pending) > _BLOCKS_IN_FLIGHT:
-                parts.append(_collect(pending.popleft(), warnings))
-        parts.extend(_collect(futures, warnings) for futures in pending)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        if isinstance(table, RawTable):
+            parts.append(_collect(_submit(table, zone, pool), warnings))
+        else:
+            pending: deque[Future[_Converted]] = deque()
+            for block in table.blocks:
+                pending.append(pool.submit(_read_and_convert, block, zone))
+                if len(pending) > workers + _BLOCKS_IN_FLIGHT:
+                    parts.append(_collect([pending.popleft()], warnings))
+            parts.extend(_collect([future], warnings) for future in pending)
         if not parts:  # every line was skipped
             empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
             parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None),
@@ -372,6 +378,12 @@ def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[Pa
         joined = {name: pool.submit(_join, [part.pop(name) for part in parts]) for name in list(parts[0])}
         columns = {name: future.result() for name, future in joined.items()}
     return order_columns(pd.DataFrame(columns, copy=False))
+
+
+def _read_and_convert(read: Callable[[], RawTable], zone: ZoneInfo) -> _Converted:
+    """One block read and converted in the calling thread."""
+    found: list[ParseWarning] = []
+    return _collect(_submit(read(), zone, None), found), found
 
 
 def _join(chunks: list[_Values]) -> Any:
@@ -383,13 +395,13 @@ def _join(chunks: list[_Values]) -> Any:
     return pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
 
 
-def _put_back(frame: pd.DataFrame, table: Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+def _put_back(
+    frame: pd.DataFrame, fields: list[str], records: list[Rejoined], zone: ZoneInfo, warnings: list[ParseWarning],
+) -> pd.DataFrame:
     """The records that a line break inside a value had split, converted and put back at their rows."""
-    records = table.rejoined
-    raw: dict[str, Column] = {
-        f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(table.fields)}
+    raw: dict[str, Column] = {f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(fields)}
     lines = np.array([r.line for r in records], dtype=np.int64)
-    extra = _convert_blocks(RawTable(table.fields, raw, lines), zone, warnings)
+    extra = _convert_blocks(RawTable(fields, raw, lines), zone, warnings)
     pieces: list[pd.DataFrame] = []
     done = 0
     for k, record in enumerate(records):
@@ -415,8 +427,8 @@ def _int_mapper(dtype: pa.DataType) -> Any:
 
 #: Rows from which a block's columns are converted on the thread pool rather than in the calling thread.
 _PARALLEL_ROWS = 50_000
-#: Blocks read ahead of the conversion.
-_BLOCKS_IN_FLIGHT = 2
+#: Blocks read ahead of the threads that convert them.
+_BLOCKS_IN_FLIGHT = 1
 #: One conversion task's columns and warnings.
 _Converted: TypeAlias = tuple[dict[str, _Values], list[ParseWarning]]
 
