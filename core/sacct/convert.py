@@ -222,24 +222,41 @@ def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
     """Sizes read as :data:`_SIZE` reads them, without running its regex on every value.
 
-    A value less its trailing unit and scope letters must be digits with at most one point, not ending in it, and
-    those letters a unit, a scope, or both in turn.
+    A value's trailing letters are a unit, a scope, or both in turn; the rest, its number, must be digits with at
+    most one point, ending in a digit. Each byte's class is counted per value from one running sum over the bytes,
+    and the numbers are cast where they are: one array of two values per size (number, letters) over the same
+    bytes, of which the numbers of the sizes that fit are valid.
     """
     offsets, data = _offsets_data(a)
     if not len(data):  # every value empty or null
         return np.full(len(a), np.nan)
-    number = pc.utf8_rtrim(a, characters="KMGTPEnc")
-    digits = pc.ascii_is_decimal(pc.replace_substring(number, ".", "", max_replacements=1))  # false when empty
-    ends = offsets[1:]
-    letters = ends - offsets[:-1] - _ints(pc.binary_length(number))
+    starts, ends = offsets[:-1], offsets[1:]
     last, before = data[np.maximum(ends - 1, 0)], data[np.maximum(ends - 2, 0)]
-    scope = _SCOPE_LETTER[last]
-    power = _UNIT_POWER[np.where(scope, before, last)]
-    suffix = (letters == 0) | ((letters == 1) & (scope | (power > 0))) | ((letters == 2) & scope & (power > 0))
-    fits = bools(digits) & ~bools(pc.ends_with(number, ".")) & suffix
-    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[np.where(letters > 0, power, 0)]
-    sizes: np.ndarray = _numpy(pc.cast(pc.if_else(pa.array(fits), number, _NULL_STRING), pa.float64())) * scale
+    lengths = ends - starts
+    scope = _SCOPE_LETTER[last] & (lengths > 0)
+    power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
+    letters = scope.astype(np.int64) + (power > 0)
+    number_end = ends - letters
+    counts = np.concatenate([[0], np.cumsum(_BYTE_CLASS[data])])
+    found = counts[number_end] - counts[starts]
+    fits = ((found >> 32) == 0) & ((found & 0xFFFFFFFF) <= 1) & (number_end > starts) & bools(a.is_valid())
+    fits &= _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    bounds = np.empty(2 * len(a) + 1, dtype=np.int32)
+    bounds[0::2], bounds[1::2] = offsets, number_end
+    valid = np.zeros(2 * len(a), dtype=bool)
+    valid[0::2] = fits
+    numbers = pa.StringArray.from_buffers(2 * len(a), pa.py_buffer(bounds), pa.py_buffer(data),
+                                          pa.py_buffer(np.packbits(valid, bitorder="little")))
+    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[power]
+    sizes: np.ndarray = _numpy(pc.cast(numbers, pa.float64()))[0::2] * scale
     return sizes
+
+
+#: Per byte, what a size's number may not hold: a point counts 1, any byte but a digit 2**32.
+_BYTE_CLASS = np.full(256, 1 << 32, dtype=np.int64)
+_BYTE_CLASS[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
+_BYTE_CLASS[ord(".")] = 1
+_DIGIT = _BYTE_CLASS == 0
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
@@ -248,10 +265,6 @@ _UNIT_POWER = np.zeros(256, dtype=np.int64)
 _UNIT_POWER[np.frombuffer(b"KMGTPE", dtype=np.uint8)] = np.arange(1, 7)
 _SCOPE_LETTER = np.zeros(256, dtype=bool)
 _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
-
-
-def _ints(values: pa.Array) -> np.ndarray:
-    return np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def size_scopes(values: Any) -> pa.Array:
@@ -292,7 +305,10 @@ def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
             local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
         return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
 
-    return _per_value(_text(values), convert)
+    strings = _text(values)
+    if zone.key == "UTC":  # the cast alone costs less than finding the distinct values; a zone's rules do not
+        return convert(strings)
+    return _per_value(strings, convert)
 
 
 def _iso_seconds(a: pa.Array) -> pa.Array | None:
@@ -540,26 +556,33 @@ def _cut_text_warning(f: str, a: pa.Array, lines: np.ndarray, at: np.ndarray) ->
                         + whole_values_hint([f])))
 
 
-def _job_and_step(ids: pa.Array) -> dict[str, pa.Array]:
-    """``123_4.batch`` → job ``123_4`` and step ``batch`` (null where there is no step), split at the first point."""
-    pieces = pc.split_pattern(ids, ".", max_splits=1)
-    offsets = pieces.offsets.to_numpy()
-    firsts, counts = offsets[:-1], np.diff(offsets)
-    valid = bools(pieces.is_valid())
-    job = pieces.values.take(pa.array(firsts, mask=~(valid & (counts > 0))))
-    step = pieces.values.take(pa.array(firsts + 1, mask=~(valid & (counts > 1))))
-    return {"job": job, "step": step}
+def _job_and_step(ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``123_4.batch`` → job ``123_4`` and step ``batch`` (``""`` where there is none), split at the first point.
+
+    Both are cut from the ids' own bytes: one array of three values per id (job, point, step) over the same
+    bytes, of which every third value is taken. A null id has a null job and an empty step.
+    """
+    offsets, data = _offsets_data(ids)
+    starts, ends = offsets[:-1], offsets[1:]
+    valid = bools(ids.is_valid())
+    point = np.asarray(pc.find_substring(ids, ".").fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    split = valid & (point >= 0)
+    job_end = np.where(split, starts + point, ends)
+    bounds = np.empty(3 * len(ids) + 1, dtype=np.int32)
+    bounds[0::3], bounds[1::3], bounds[2::3] = offsets, job_end, np.where(split, job_end + 1, ends)
+    pieces = pa.StringArray.from_buffers(3 * len(ids), pa.py_buffer(bounds), pa.py_buffer(data))
+    thirds = np.arange(0, 3 * len(ids), 3)
+    return pieces.take(pa.array(thirds, mask=~valid)), pieces.take(pa.array(thirds + 2))
 
 
 def _split_job_ids(
     ids: pa.Array, names: pa.Array | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
 ) -> tuple[pa.Array, pa.Array]:
-    parts = _job_and_step(ids)
+    job, step = _job_and_step(ids)
     if not truncated:  # parsable output: nothing to repair
-        return parts["job"], parts["step"].fill_null("")
+        return job, step
     # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").
-    job = parts["job"]
-    distinct, indices = _distinct(parts["step"].fill_null(""))  # no null step is left
+    distinct, indices = _distinct(step)  # no step is null
     expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in distinct.to_pylist()]
     step = _take_rows(pa.array(expanded, type=pa.string()), indices)
     cut_still = np.array([v.endswith("+") for v in expanded], dtype=bool)[indices]

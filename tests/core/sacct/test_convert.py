@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import durations_to_seconds, parse_sacct, sizes_to_numbers
+from core.sacct import NULL_TOKENS, durations_to_seconds, parse_sacct, sizes_to_numbers
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -137,3 +137,18 @@ def test_numbers_cut_by_fixed_width_are_empty_and_the_others_read_as_printed_who
     columns = ["submit-time", "elapsed-seconds", "max-rss", "total-cpu-seconds"]
     pd.testing.assert_frame_equal(parsed.frame[columns], expected[columns], check_exact=True)
     assert sorted(w.line for w in parsed.warnings) == [3, 4, 4, 4]
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(
+    st.text(alphabet="0123456789_+.abé", max_size=12),
+    st.sampled_from(["", "Unknown", "None", "123", "123.batch", "123_4.extern", "123+0.0", "1.2.3", ".", "5.", "é.ü"]),
+), min_size=1, max_size=40))
+def test_job_ids_split_at_their_first_point_as_python_splits_them(ids: list[str]) -> None:
+    # The job and step are cut from the ids' bytes (multi-byte characters too); a "no value" id has no job.
+    text = "JobID|State\n" + "".join(f"{v}|COMPLETED\n" for v in ids)
+    frame = parse_sacct(text).frame
+    expected_jobs = [None if v in NULL_TOKENS else v.split(".", 1)[0] for v in ids]
+    expected_steps = ["" if v in NULL_TOKENS or "." not in v else v.split(".", 1)[1] for v in ids]
+    assert [None if pd.isna(v) else v for v in frame["job-id"]] == expected_jobs
+    assert frame["step"].tolist() == expected_steps
