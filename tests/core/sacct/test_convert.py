@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import NULL_TOKENS, durations_to_seconds, parse_sacct, sizes_to_numbers
+from core.sacct import NULL_TOKENS, durations_to_seconds, parse_sacct, sizes_to_numbers, timestamps_to_epoch
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -152,3 +153,24 @@ def test_job_ids_split_at_their_first_point_as_python_splits_them(ids: list[str]
     expected_steps = ["" if v in NULL_TOKENS or "." not in v else v.split(".", 1)[1] for v in ids]
     assert [None if pd.isna(v) else v for v in frame["job-id"]] == expected_jobs
     assert frame["step"].tolist() == expected_steps
+
+
+_STAMPS = ["2024-01-15T12:00:00", "2024-07-15T12:00:00", "2024-10-27T03:30:00", "2024-03-31T03:30:00",
+           "2024-02-29T23:59:59", "Unknown", "None", "", "2024-13-01T00:00:00", "2024-07-15 12:00:00", "x" * 19]
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from(_STAMPS), max_size=60), st.sampled_from(["UTC", "Europe/Helsinki"]))
+def test_timestamps_of_a_column_equal_each_value_read_alone(values: list[str], zone: str) -> None:
+    # Repeated values are read once per distinct value (zones) or per row (UTC): either way as each reads alone.
+    got = timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo(zone))
+    alone = [timestamps_to_epoch(pa.array([v], pa.string()), ZoneInfo(zone))[0] for v in values]
+    assert np.array_equal(got, np.array(alone, dtype=float), equal_nan=True)
+
+
+def test_timestamps_when_clocks_go_back_or_forward() -> None:
+    # Helsinki: 2024-10-27 03:00-04:00 happens twice (the later, standard time, is taken); 2024-03-31 03:00-04:00
+    # never happens (moved forward to 04:00 EEST).
+    got = timestamps_to_epoch(pa.array(["2024-10-27T03:30:00", "2024-03-31T03:30:00"] * 3), ZoneInfo("Europe/Helsinki"))
+    assert got.tolist() == [pd.Timestamp("2024-10-27T01:30:00Z").timestamp(),
+                            pd.Timestamp("2024-03-31T01:00:00Z").timestamp()] * 3
