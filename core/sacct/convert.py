@@ -223,9 +223,8 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     """Sizes read as :data:`_SIZE` reads them, without running its regex on every value.
 
     A value's trailing letters are a unit, a scope, or both in turn; the rest, its number, must be digits with at
-    most one point, ending in a digit. Each byte's class is counted per value from one running sum over the bytes,
-    and the numbers are cast where they are: one array of two values per size (number, letters) over the same
-    bytes, of which the numbers of the sizes that fit are valid.
+    most one point, ending in a digit. The numbers are cast where they are: one array of two values per size
+    (number, letters) over the same bytes, of which the numbers of the sizes that fit are valid.
     """
     offsets, data = _offsets_data(a)
     if not len(data):  # every value empty or null
@@ -237,10 +236,17 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
     letters = scope.astype(np.int64) + (power > 0)
     number_end = ends - letters
-    counts = np.concatenate([[0], np.cumsum(_BYTE_CLASS[data])])
-    found = counts[number_end] - counts[starts]
-    fits = ((found >> 32) == 0) & ((found & 0xFFFFFFFF) <= 1) & (number_end > starts) & bools(a.is_valid())
-    fits &= _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    # Per value, its points (low 16 bits) and its other bytes that are not digits (high 16 bits), from one
+    # running sum over the bytes: a difference of the running sums is right even where they wrapped around, for
+    # values of up to 65,535 bytes. Longer ones (no size is) are matched with the pattern.
+    running = np.empty(len(data) + 1, dtype=np.uint32)
+    running[0] = 0
+    np.cumsum(np.take(_BYTE_KIND, data, out=running[1:]), out=running[1:])
+    found = running[number_end] - running[starts]
+    fits = (found <= 1) & (number_end > starts) & bools(a.is_valid()) & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    long = np.flatnonzero(lengths > 0xFFFF)
+    if len(long):
+        fits[long] = bools(pc.match_substring_regex(a.take(pa.array(long)), _SIZE))
     bounds = np.empty(2 * len(a) + 1, dtype=np.int32)
     bounds[0::2], bounds[1::2] = offsets, number_end
     valid = np.zeros(2 * len(a), dtype=bool)
@@ -252,11 +258,11 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     return sizes
 
 
-#: Per byte, what a size's number may not hold: a point counts 1, any byte but a digit 2**32.
-_BYTE_CLASS = np.full(256, 1 << 32, dtype=np.int64)
-_BYTE_CLASS[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
-_BYTE_CLASS[ord(".")] = 1
-_DIGIT = _BYTE_CLASS == 0
+#: Per byte: 1 for a point, 2**16 for any other byte but a digit.
+_BYTE_KIND = np.full(256, 1 << 16, dtype=np.uint32)
+_BYTE_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
+_BYTE_KIND[ord(".")] = 1
+_DIGIT = _BYTE_KIND == 0
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
