@@ -1,7 +1,8 @@
 """Value conversions: raw sacct strings → seconds, epoch seconds, bytes, counts and state words, column by column.
 
-Arrow kernels convert whole columns, each distinct value once where values repeat, on a thread pool while the next
-block is read. Python loops run only over the rare rows that need a decision (truncated fixed-width values).
+Arrow kernels and numpy over the values' bytes convert whole columns (each distinct value once where values repeat
+and that costs less), on a thread pool: blocks of delimited input side by side, or a table's columns side by side.
+Python loops run only over the rare rows that need a decision (truncated fixed-width values).
 """
 
 from __future__ import annotations
