@@ -84,11 +84,10 @@ def _read_block(
         skipped.append(str(row.text))
         return "skip"
 
+    _check_utf8(piece)
     try:
         table = _read_csv(piece, columns, delim, on_invalid)
     except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "UTF-8" in str(exc):
-            raise NotUtf8 from None
         raise SacctParseError(f"line {start + 1}: unreadable delimited data ({exc})") from None
     # Line numbers only matter for fixed-width warnings; delimited rows need just their count here.
     out: dict[str, Column] = {f: table.column(i).combine_chunks() for f, i in zip(fields, at, strict=True)}
@@ -142,13 +141,26 @@ def _line_numbers_of(lines: list[str], start: int, texts: Iterable[str]) -> list
     return out
 
 
+def _check_utf8(piece: pa.Buffer) -> None:
+    """Raise :class:`NotUtf8` unless the block is UTF-8: checked whole, in Arrow, without a copy.
+
+    Fields are separated by ASCII bytes, which are never part of a multi-byte character, so the block is UTF-8
+    exactly when every field is; checking it at once costs a fifth of checking each field as the reader would.
+    """
+    whole = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(np.array([0, piece.size], np.int32)), piece])
+    try:
+        whole.cast(pa.string())
+    except pa.ArrowInvalid:
+        raise NotUtf8 from None
+
+
 #: Pieces pyarrow parses a block in: its parser costs less on pieces that stay in the CPU's cache, the conversion
 #: less on whole blocks.
 PIECES = 4
 
 
 def _read_csv(piece: pa.Buffer, columns: list[str], sep: str, on_invalid: Any) -> pa.Table:
-    """Pyarrow's CSV reader on one block, in the calling thread: every field a string."""
+    """Pyarrow's CSV reader on one block of UTF-8, in the calling thread: every field a string."""
     return pacsv.read_csv(
         pa.BufferReader(piece),
         read_options=pacsv.ReadOptions(
@@ -161,5 +173,6 @@ def _read_csv(piece: pa.Buffer, columns: list[str], sep: str, on_invalid: Any) -
             column_types=dict.fromkeys(columns, pa.string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            check_utf8=False,  # the block was checked whole (_check_utf8)
         ),
     )
