@@ -94,8 +94,7 @@ def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.n
 
 def _take_rows(values: pa.Array, indices: np.ndarray) -> pa.Array:
     """:func:`_gather` for Arrow values: per-row values from per-distinct values, null where the row was null."""
-    padded = pa.concat_arrays([values, pa.nulls(1, values.type)])
-    return padded.take(pa.array(np.where(indices < 0, len(values), indices)))
+    return values.take(pa.array(indices, mask=indices < 0))
 
 
 def _groups(a: pa.Array, pattern: str) -> dict[str, pa.Array]:
