@@ -69,6 +69,8 @@ SOURCE = "source"
 SPLIT_FLOATS = frozenset({"submit-time", "start-time", "end-time", "elapsed-seconds", "total-cpu-seconds",
                           "max-rss", "max-disk-read", "max-disk-write", "core-seconds", "queue-wait-seconds",
                           "cpu-efficiency", "time-efficiency", "memory-efficiency", "gpu-seconds"})
+#: The job table's ratios: 32-bit floats (7 significant digits; the page shows a percentage with one decimal).
+RATIOS = frozenset({"cpu-efficiency", "time-efficiency", "memory-efficiency"})
 _CLUSTER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _PARTITION = re.compile(r"cluster=([^/]+)/month=(\d{4}-\d{2})/([^/]+)$")
 #: A month's objects are far larger than one upload: the read limits of one history object.
@@ -317,8 +319,8 @@ def _job_order(jobs: pd.DataFrame) -> pd.DataFrame:
 
 
 def month_parquet(frame: pd.DataFrame) -> bytes:
-    """A month's object as written: parquet, the :data:`SPLIT_FLOATS` columns byte-stream-split."""
-    return frame_to_parquet(frame, split_floats=SPLIT_FLOATS)
+    """A month's object as written: parquet, :data:`SPLIT_FLOATS` byte-stream-split, :data:`RATIOS` 32-bit."""
+    return frame_to_parquet(frame, split_floats=SPLIT_FLOATS, single_floats=RATIOS)
 
 
 @contextmanager
@@ -493,9 +495,55 @@ FIGURES = ("jobs", "failure rate", "core-hours", "GPU-hours", *POOLS, "median CP
 DECODERS = 2
 
 
-def _decoded(bucket: str, name: str, future: Future[pa.Table]) -> pa.Table:
+@dataclass(frozen=True)
+class _Part:
+    """A few months' share of the page's table: their text columns (Arrow dictionaries) and their jobs' figures."""
+
+    texts: pa.Table
+    figures: dict[str, np.ndarray]
+
+
+#: The text columns the page groups by: categories in the prepared table.
+_TEXTS = ("cluster", *GROUPS.values())
+#: Stored bytes of the months prepared together: a year is prepared in about ten parts, each while the next months
+#: are still arriving, and each part is large enough that its own fixed costs stay small.
+PART_BYTES = 4 * 2**20
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind))
+
+
+def _is_number(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+                or pa.types.is_null(kind))
+
+
+def _page_table(bucket: str, name: str, data: bytes) -> pa.Table:
+    """One month's :data:`PAGE_COLUMNS`, each checked to hold the kind of value the job table holds there."""
     with _named(bucket, name):
-        return future.result()
+        table = parquet_to_table(data, HISTORY_LIMITS, columns=PAGE_COLUMNS, dictionaries=True)
+        for column in table.schema:
+            if not (_is_text(column.type) if column.name in (*_TEXTS, "gpu-type") else _is_number(column.type)):
+                raise ValueError(f"its column {column.name!r} holds {column.type}, not what a job table holds there")
+    return table
+
+
+def _part(bucket: str, months: Sequence[tuple[str, bytes]], settings: Settings) -> _Part:
+    """Decode a few months and compute their jobs' figures: done by a decoder thread while later months arrive."""
+    tables = [_page_table(bucket, name, data) for name, data in months]
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowException:
+        raise _misfit(bucket, [name for name, _ in months], tables) from None
+    texts = table.select([c for c in _TEXTS if c in table.column_names])
+    jobs = table.to_pandas(split_blocks=True, use_threads=False)
+    for column in PAGE_COLUMNS:
+        if column not in jobs.columns:  # months stored before the column existed: not recorded
+            jobs[column] = pd.Series(np.nan, index=jobs.index, dtype="float64")
+    return _Part(texts, job_figures(jobs, settings))
 
 
 def _misfit(bucket: str, names: Sequence[str], tables: Sequence[pa.Table]) -> DamagedObject:
@@ -512,26 +560,36 @@ def page_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthRef]
     """The jobs of ``months`` :func:`prepare` d for the page, uncached (the page goes through its cache).
 
     Only the :data:`PAGE_COLUMNS` are decoded, text columns as categories (each distinct value once): a year of
-    1,000,000 jobs reads as about 100 MiB. A month stored before a column existed reads it as not recorded.
+    1,000,000 jobs reads as about 100 MiB. The months are decoded and their jobs' figures computed a few at a time
+    (:data:`PART_BYTES`) as they arrive, while the next ones are read; the parts are then put together. A month
+    stored before a column existed reads it as not recorded; a month whose column holds another kind of value is
+    named in the error.
     """
     bucket = forwarder_bucket(settings)
     names = [month.jobs.name for month in months if month.jobs is not None]
     try:
         with ThreadPoolExecutor(DECODERS) as pool:  # decoding releases the GIL: decode while the next ones arrive
-            decoding = [(name, pool.submit(parquet_to_table, data, HISTORY_LIMITS, columns=PAGE_COLUMNS,
-                                           dictionaries=True)) for name, _, data in store.get_objects(bucket, names)]
-            tables = [_decoded(bucket, name, future) for name, future in decoding]
+            preparing: list[Future[_Part]] = []
+            waiting: list[tuple[str, bytes]] = []
+            for name, _, data in store.get_objects(bucket, names):
+                waiting.append((name, data))
+                if sum(len(d) for _, d in waiting) >= PART_BYTES:
+                    preparing.append(pool.submit(_part, bucket, waiting, settings))
+                    waiting = []
+            if waiting:
+                preparing.append(pool.submit(_part, bucket, waiting, settings))
+            parts = [future.result() for future in preparing]
     except NotFound as exc:
         raise NotFound("the month was replaced while it was read; reload", bucket=bucket, obj=exc.obj) from None
+    if not parts:
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in PAGE_COLUMNS})
+        return prepare(empty[list(_TEXTS)], job_figures(empty, settings), settings.sacct_timezone)
     try:
-        table = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries() if tables else None
-    except pa.ArrowException:
-        raise _misfit(bucket, names, tables) from None
-    jobs = table.to_pandas(split_blocks=True, self_destruct=True) if table is not None else pd.DataFrame()
-    for column in PAGE_COLUMNS:
-        if column not in jobs.columns:
-            jobs[column] = pd.Series(np.nan, index=jobs.index, dtype="float64")
-    return prepare(jobs, settings)
+        texts = pa.concat_tables([p.texts for p in parts], promote_options="permissive").unify_dictionaries()
+    except pa.ArrowException as exc:
+        raise DamagedObject(f"the months' job tables do not fit together ({exc})", bucket=bucket) from None
+    figures = {name: np.concatenate([p.figures[name] for p in parts]) for name in parts[0].figures}
+    return prepare(texts.to_pandas(use_threads=False), figures, settings.sacct_timezone)
 
 
 def month_range(months: Sequence[MonthRef]) -> tuple[date, date] | None:
@@ -578,23 +636,38 @@ def in_days(prepared: pd.DataFrame, first: date, last: date, timezone: str) -> n
     return inside
 
 
-def _period_starts(when: pd.Series, timezone: str) -> tuple[pd.Categorical, pd.Categorical]:
+def _period_starts(when: pd.Series | np.ndarray, timezone: str) -> tuple[pd.Categorical, pd.Categorical]:
     """The first day of each time's week (Monday) and month in ``timezone``, as categories of naive timestamps.
 
     A time zone's offset only ever changes on a quarter-hour, so every time in one quarter-hour has the same local
-    day: each distinct quarter-hour is converted once (about 35,000 in a year) instead of every job. Categories make
-    a group-by on the period use their codes instead of hashing a million timestamps.
+    day: each quarter-hour is converted once (about 35,000 in a year) instead of every job, and a job's period is
+    looked up by its quarter-hour's offset from the first. Categories make a group-by on the period use their codes
+    instead of hashing a million timestamps.
     """
-    codes, quarters = pd.factorize(np.floor(when.to_numpy(dtype="float64") / 900))
-    local = pd.to_datetime(quarters * 900, unit="s", utc=True).tz_convert(timezone).tz_localize(None).normalize()
+    times = np.asarray(when, dtype="float64")
+    known = ~np.isnan(times)
+    first = int(np.floor(np.nanmin(times) / 900)) if known.any() else 0
+    quarters = np.full(len(times), first, dtype="int64")  # a job with no time: the first, then no period
+    quarters[known] = np.floor(times[known] / 900)
+    span = int(quarters.max()) - first + 1 if known.any() else 0
+    if span <= max(4 * len(times), _QUARTERS_AT_ONCE):  # every quarter-hour from the first to the last
+        offsets, quarter_values = quarters - first, first + np.arange(span, dtype="int64")
+    else:  # times scattered over centuries: only the ones that occur
+        offsets, quarter_values = pd.factorize(quarters)
+    local = (pd.to_datetime(quarter_values * 900, unit="s", utc=True).tz_convert(timezone).tz_localize(None)
+             .normalize())
     starts = {"week": local - pd.to_timedelta(local.day_of_week, unit="D"),
               "month": local.to_period("M").to_timestamp()}
     out = []
     for start in starts.values():
         of_quarter, days = pd.factorize(start, sort=True)
-        rows = np.where(codes < 0, -1, of_quarter[codes] if len(of_quarter) else -1)
+        rows = np.where(known, of_quarter[offsets] if len(of_quarter) else -1, -1)
         out.append(pd.Categorical.from_codes(rows, categories=pd.DatetimeIndex(days)))
     return out[0], out[1]
+
+
+#: Quarter-hours converted at once at most when times are few (ten years).
+_QUARTERS_AT_ONCE = 400_000
 
 
 def periods(jobs: pd.DataFrame, period: str, timezone: str) -> pd.Series:
@@ -626,24 +699,18 @@ def _flag(values: pd.Series) -> np.ndarray:
     return flags
 
 
-def prepare(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """The job table as the page groups it, computed once per read of the months.
+def job_figures(jobs: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
+    """Per job of a job table (:data:`PAGE_COLUMNS`), the figures :func:`summarize` adds up, one array each.
 
-    Every choice of the page (period, grouping, days, figure) is then one filter and one group-by of this table:
-    ``when`` (Start, else Submit; epoch seconds), ``week`` and ``month`` (the first day of the job's week and month
-    in the settings' time zone), ``cluster`` and the :data:`GROUPS` columns as categories (``(none)`` where the job
-    printed none), and the per-job figures :func:`summarize` adds up: finished, failed, core-hours, GPU-hours, what it
-    was billed in each pool (core.billing, with the settings' rates), the three efficiencies where the job finished
-    and ran (null otherwise) and its queue wait.
+    ``when`` (Start, else Submit; epoch seconds), finished and failed (0 or 1), core-hours, GPU-hours, what it was
+    billed in each pool (core.billing, with the settings' rates), the three efficiencies where the job finished and
+    ran (null otherwise) and its queue wait. A job's figures depend on its own row only, so a year's are its
+    months' put together.
     """
-    when = _when(jobs)
     finished, failed = _flag(jobs["finished"]), _flag(jobs["failed"])
     ran = finished & (pd.to_numeric(jobs["elapsed-seconds"], errors="coerce") > 0).to_numpy()
-    week, month = _period_starts(when, settings.sacct_timezone)
-    texts = {column: _category(jobs[column]) if column in jobs.columns
-             else pd.Categorical([NONE] * len(jobs)) for column in ("cluster", *GROUPS.values())}
-    return pd.DataFrame({
-        "when": when.to_numpy(dtype="float64"), "week": week, "month": month, **texts,
+    return {
+        "when": _when(jobs).to_numpy(dtype="float64"),
         "_finished": finished.astype("int8"), "_failed": failed.astype("int8"),
         "core-hours": pd.to_numeric(jobs["core-seconds"], errors="coerce").to_numpy(dtype="float64") / 3600,
         "GPU-hours": pd.to_numeric(jobs["gpu-seconds"], errors="coerce").to_numpy(dtype="float64") / 3600,
@@ -651,7 +718,23 @@ def prepare(jobs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         **{name: np.where(ran, pd.to_numeric(jobs[column], errors="coerce").to_numpy(dtype="float64"), np.nan)
            for name, column in _EFFICIENCIES.items()},
         "_wait": pd.to_numeric(jobs["queue-wait-seconds"], errors="coerce").to_numpy(dtype="float64"),
-    }, copy=False)  # the columns are new arrays: no need to copy them into one block
+    }
+
+
+def prepare(texts: pd.DataFrame, figures: dict[str, np.ndarray], timezone: str) -> pd.DataFrame:
+    """The job table as the page groups it, computed once per read of the months.
+
+    Every choice of the page (period, grouping, days, figure) is then one filter and one group-by of this table:
+    the :func:`job_figures`, ``week`` and ``month`` (the first day of the job's week and month in ``timezone``), and
+    ``cluster`` and the :data:`GROUPS` columns of ``texts`` as categories (``(none)`` where the job printed none).
+    """
+    week, month = _period_starts(figures["when"], timezone)
+    rows = len(figures["when"])
+    categories = {column: _category(texts[column]) if column in texts.columns
+                  else pd.Categorical([NONE] * rows) for column in _TEXTS}
+    return pd.DataFrame({"when": figures["when"], "week": week, "month": month, **categories,
+                         **{name: values for name, values in figures.items() if name != "when"}},
+                        copy=False)  # the columns are new arrays: no need to copy them into one block
 
 
 def _figures(prepared: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -55,7 +55,7 @@ logging.getLogger("swiftclient").setLevel(logging.WARNING)
 
 T = TypeVar("T")
 #: GETs :meth:`SwiftStore.get_objects` keeps in flight at once.
-PARALLEL_GETS = 8
+PARALLEL_GETS = 16
 
 
 def _listing_time(text: str | None) -> datetime | None:

@@ -87,3 +87,27 @@ def test_split_float_columns_are_byte_stream_split_smaller_and_exact() -> None:
     assert "BYTE_STREAM_SPLIT" in encodings["start-time"] and "BYTE_STREAM_SPLIT" in encodings["cpu-efficiency"]
     assert "BYTE_STREAM_SPLIT" not in encodings["gpus"] and "BYTE_STREAM_SPLIT" not in encodings["partition"]
     assert len(split) < 0.85 * len(plain)
+
+
+def test_ratios_are_written_as_32_bit_floats() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(5)
+    ids = pd.Series([f"{10_000_000 + i}" for i in range(50_000)], dtype="string")
+    frame = pd.DataFrame({"job-id": ids, "cpu-efficiency": rng.uniform(0, 1, 50_000),
+                          "elapsed-seconds": np.round(rng.exponential(3600, 50_000))})
+    frame.loc[7, "cpu-efficiency"] = np.nan
+    plain = frame_to_parquet(frame, split_floats={"cpu-efficiency", "elapsed-seconds"})
+    narrow = frame_to_parquet(frame, split_floats={"cpu-efficiency", "elapsed-seconds"},
+                              single_floats={"cpu-efficiency", "elapsed-seconds-absent", "job-id"})
+    back = parquet_to_frame(narrow)
+    assert back["cpu-efficiency"].dtype == "float32"
+    np.testing.assert_allclose(back["cpu-efficiency"].astype("float64"), frame["cpu-efficiency"], rtol=1e-7)
+    assert np.isnan(back.loc[7, "cpu-efficiency"])
+    pd.testing.assert_frame_equal(back.drop(columns="cpu-efficiency"), frame.drop(columns="cpu-efficiency"))
+    chunks = pq.ParquetFile(pa.BufferReader(narrow)).metadata.row_group(0)
+    columns = {chunks.column(i).path_in_schema: chunks.column(i) for i in range(chunks.num_columns)}
+    assert columns["cpu-efficiency"].physical_type == "FLOAT"
+    assert columns["elapsed-seconds"].physical_type == "DOUBLE" and columns["job-id"].physical_type == "BYTE_ARRAY"
+    assert len(narrow) < 0.85 * len(plain)

@@ -149,3 +149,38 @@ def test_the_page_reads_a_month_stored_before_a_column_existed_and_names_one_tha
     with pytest.raises(DamagedObject) as info:
         history.page_jobs(store, settings, history.list_months(store, settings))
     assert "month=2026-0" in str(info.value) and "jobs.parquet" in str(info.value)
+
+
+@pytest.mark.parametrize("spread", [400 * 86_400, 7e9], ids=["months", "centuries"])
+def test_a_jobs_week_and_month_are_those_of_its_own_time_in_the_time_zone(spread: float) -> None:
+    rng = np.random.default_rng(11)
+    change = pd.Timestamp("2026-03-29 01:00", tz="UTC").timestamp()  # Helsinki moves from +2 to +3 then
+    start = change - spread / 2 + rng.uniform(0, spread, 3_000)
+    start[:4] = [change - 1, change, change + 899, pd.Timestamp("2026-03-31 21:00", tz="UTC").timestamp()]
+    start[4:6] = np.nan
+    submit = start - 60
+    submit[5] = np.nan
+    jobs = pd.DataFrame({"start-time": start, "submit-time": submit})
+    when = np.where(np.isnan(start), submit, start)
+    local = pd.to_datetime(pd.Series(when), unit="s", utc=True).dt.tz_convert("Europe/Helsinki")
+    day = local.dt.tz_localize(None).dt.normalize()
+    week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.date
+    month = day.dt.to_period("M").dt.start_time.dt.date
+    assert history.periods(jobs, "week", "Europe/Helsinki").tolist() == week.tolist()
+    assert history.periods(jobs, "month", "Europe/Helsinki").tolist() == month.tolist()
+    assert history.periods(jobs, "month", "Europe/Helsinki")[3] == pd.Timestamp("2026-04-01").date()
+
+
+def test_the_page_table_is_the_same_whether_months_are_prepared_one_at_a_time_or_all_together(
+        store: LocalStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = history.jobs_of_rows(month_of_jobs(600)).assign(account="project_2001234")
+    for at, month in enumerate(("2026-01", "2026-02", "2026-03")):
+        part = jobs.iloc[at::3]
+        _store_jobs(store, settings, month, part if at else part.drop(columns=["gpu-type", "account"]))
+    months = history.list_months(store, settings)
+    monkeypatch.setattr(history, "PART_BYTES", 1)  # each month its own part
+    apart = history.page_jobs(store, settings, months)
+    monkeypatch.setattr(history, "PART_BYTES", 2**40)  # all months one part
+    together = history.page_jobs(store, settings, months)
+    pd.testing.assert_frame_equal(apart, together)
+    assert len(apart) == len(jobs) and (apart["account"] == history.NONE).sum() == len(jobs.iloc[0::3])
