@@ -7,6 +7,7 @@ value is joined again, anything else is a warning naming its line.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
@@ -57,12 +58,13 @@ def read_delimited(
 
 
 def _pieces(blob: bytes | memoryview) -> Iterator[pa.Buffer]:
-    """The blob in pieces of whole lines, each :data:`core.sacct.raw.BLOCK_SIZE` bytes or a line more."""
+    """The blob in pieces of whole lines, each :func:`_block_size` bytes or a line more."""
     data = np.frombuffer(blob, dtype=np.uint8)
     buffer = pa.py_buffer(blob)
+    size = _block_size(len(data))
     at = 0
     while at < len(data):
-        end = min(at + max(raw.BLOCK_SIZE, 1), len(data))
+        end = min(at + size, len(data))
         while end < len(data) and data[end - 1] != _NEWLINE:  # to the end of the line the block ends in
             window = data[end:end + (1 << 16)]
             found = np.flatnonzero(window == _NEWLINE)
@@ -72,6 +74,22 @@ def _pieces(blob: bytes | memoryview) -> Iterator[pa.Buffer]:
 
 
 _NEWLINE = ord("\n")
+
+#: The smallest block worth a thread of its own.
+SMALLEST_BLOCK = 1 << 20
+
+
+def _block_size(total: int) -> int:
+    """Bytes per block: at most :data:`core.sacct.raw.BLOCK_SIZE` and at least :data:`SMALLEST_BLOCK`.
+
+    The count of blocks is a multiple of the CPUs' where it can be, so that no thread is left converting the last
+    block alone while the others wait.
+    """
+    threads = os.cpu_count() or 1
+    largest = max(raw.BLOCK_SIZE, 1)
+    count = threads * -(-total // (threads * largest))
+    count = max(1, min(count, total // min(SMALLEST_BLOCK, largest)))
+    return -(-total // count)
 
 
 def _read_block(
