@@ -204,13 +204,13 @@ def _durations_by_pattern(a: pa.Array) -> np.ndarray:
 
 
 def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A string array's value offsets (``len + 1``, from 0) and the bytes they point into, without a copy."""
+    """A string array's value offsets (``len + 1``, from 0, 4-byte ints as Arrow's) and the bytes they point into."""
     buffers = a.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(a) + 1, offset=a.offset * 4).astype(np.int64)
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(a) + 1, offset=a.offset * 4)
     first, last = int(offsets[0]), int(offsets[-1])
     data = np.frombuffer(buffers[2], dtype=np.uint8)[first:last] if buffers[2] is not None and last > first else (
         np.zeros(0, dtype=np.uint8))
-    return offsets - first, data
+    return offsets - np.int32(first), data
 
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
@@ -234,17 +234,18 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     lengths = ends - starts
     scope = _SCOPE_LETTER[last] & (lengths > 0)
     power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
-    letters = scope.astype(np.int64) + (power > 0)
+    letters = scope.astype(np.uint8) + (power > 0)
     number_end = ends - letters
-    # Per value, its points (low 16 bits) and its other bytes that are not digits (high 16 bits), from one
-    # running sum over the bytes: a difference of the running sums is right even where they wrapped around, for
-    # values of up to 65,535 bytes. Longer ones (no size is) are matched with the pattern.
-    running = np.empty(len(data) + 1, dtype=np.uint32)
+    # Per value, its points (low byte) and its other bytes that are not digits (high byte), from one running sum
+    # of 2-byte ints over the bytes: a difference of the running sums is right even where they wrapped around, for
+    # values of up to 255 bytes. Longer ones (no size is) are matched with the pattern.
+    running = np.empty(len(data) + 1, dtype=np.uint16)
     running[0] = 0
-    np.cumsum(np.take(_BYTE_KIND, data, out=running[1:]), out=running[1:])
+    np.cumsum(np.take(_BYTE_KIND, data, out=running[1:], mode="clip"), out=running[1:])  # clip: no buffer
     found = running[number_end] - running[starts]
+    del running  # 2 bytes per byte of the column: freed before the numbers are cast
     fits = (found <= 1) & (number_end > starts) & bools(a.is_valid()) & _DIGIT[data[np.maximum(number_end - 1, 0)]]
-    long = np.flatnonzero(lengths > 0xFFFF)
+    long = np.flatnonzero(lengths > 0xFF)
     if len(long):
         fits[long] = bools(pc.match_substring_regex(a.take(pa.array(long)), _SIZE))
     bounds = np.empty(2 * len(a) + 1, dtype=np.int32)
@@ -254,12 +255,15 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     numbers = pa.StringArray.from_buffers(2 * len(a), pa.py_buffer(bounds), pa.py_buffer(data),
                                           pa.py_buffer(np.packbits(valid, bitorder="little")))
     scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[power]
-    sizes: np.ndarray = _numpy(pc.cast(numbers, pa.float64()))[0::2] * scale
+    cast = pc.cast(numbers, pa.float64())
+    # The numbers' values without a copy (every other one is a null's, never read); the sizes that do not fit NaN.
+    values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * len(a), offset=cast.offset * 8)[0::2]
+    sizes: np.ndarray = np.multiply(values, scale, out=np.full(len(a), np.nan), where=fits)
     return sizes
 
 
-#: Per byte: 1 for a point, 2**16 for any other byte but a digit.
-_BYTE_KIND = np.full(256, 1 << 16, dtype=np.uint32)
+#: Per byte: 1 for a point, 2**8 for any other byte but a digit.
+_BYTE_KIND = np.full(256, 1 << 8, dtype=np.uint16)
 _BYTE_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
 _BYTE_KIND[ord(".")] = 1
 _DIGIT = _BYTE_KIND == 0
@@ -267,7 +271,7 @@ _DIGIT = _BYTE_KIND == 0
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
 #: and whether it is a scope letter (``n``, ``c``).
-_UNIT_POWER = np.zeros(256, dtype=np.int64)
+_UNIT_POWER = np.zeros(256, dtype=np.uint8)
 _UNIT_POWER[np.frombuffer(b"KMGTPE", dtype=np.uint8)] = np.arange(1, 7)
 _SCOPE_LETTER = np.zeros(256, dtype=bool)
 _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
@@ -311,10 +315,7 @@ def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
             local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
         return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
 
-    strings = _text(values)
-    if zone.key == "UTC":  # the cast alone costs less than finding the distinct values; a zone's rules do not
-        return convert(strings)
-    return _per_value(strings, convert)
+    return _per_value(_text(values), convert)
 
 
 def _iso_seconds(a: pa.Array) -> pa.Array | None:
@@ -569,15 +570,16 @@ def _job_and_step(ids: pa.Array) -> tuple[pa.Array, pa.Array]:
     bytes, of which every third value is taken. A null id has a null job and an empty step.
     """
     offsets, data = _offsets_data(ids)
-    starts, ends = offsets[:-1], offsets[1:]
+    bounds = np.empty(3 * len(ids) + 1, dtype=np.int32)  # 4-byte offsets, as the ids' own
+    bounds[0::3] = offsets
+    starts, ends = bounds[0:-1:3], bounds[3::3]
     valid = bools(ids.is_valid())
-    point = np.asarray(pc.find_substring(ids, ".").fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    point = np.asarray(pc.find_substring(ids, ".").fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int32)
     split = valid & (point >= 0)
-    job_end = np.where(split, starts + point, ends)
-    bounds = np.empty(3 * len(ids) + 1, dtype=np.int32)
-    bounds[0::3], bounds[1::3], bounds[2::3] = offsets, job_end, np.where(split, job_end + 1, ends)
+    bounds[1::3] = np.where(split, starts + point, ends)
+    bounds[2::3] = np.where(split, bounds[1::3] + 1, ends)
     pieces = pa.StringArray.from_buffers(3 * len(ids), pa.py_buffer(bounds), pa.py_buffer(data))
-    thirds = np.arange(0, 3 * len(ids), 3)
+    thirds = np.arange(0, 3 * len(ids), 3, dtype=np.int32)
     return pieces.take(pa.array(thirds, mask=~valid)), pieces.take(pa.array(thirds + 2))
 
 

@@ -103,9 +103,10 @@ def test_sizes_read_from_their_bytes_equal_the_pattern_reading(values: list[str 
     ("12", True, 12.0), ("2.40G", False, 2.4e9), ("100", False, 100.0), ("Unknown", True, None),
     ("INVALID", True, None), ("UNLIMITED", True, None), ("", True, None), ("16?", True, None), ("5KK", True, None),
     ("5cM", True, None),
-    # Values too long for any size, each byte's kind counted: 2**16 letters or points is no number.
-    ("x" * 2**16 + "5K", True, None), ("." * 2**16 + "5", True, None), ("1." + "x" * (2**16 - 1) + "5", True, None),
-    ("0" * 2**16 + "1.5K", True, 1536.0), ("0" * 2**16 + "1.5.5K", True, None),
+    # Values too long for any size, each byte's kind counted: 2**8 or 2**16 letters or points is no number.
+    ("x" * 2**8 + "5K", True, None), ("." * 2**8 + "5", True, None), ("1." + "x" * (2**8 - 1) + "5", True, None),
+    ("0" * 2**8 + "1.5K", True, 1536.0), ("0" * 2**8 + "1.5.5K", True, None), ("0" * 250 + "1.5K", True, 1536.0),
+    ("x" * 2**16 + "5K", True, None), ("." * 2**16 + "5", True, None), ("0" * 2**16 + "1.5K", True, 1536.0),
 ])
 def test_sizes_with_unit_and_per_cpu_or_per_node_suffixes(printed: str, binary: bool, value: float | None) -> None:
     got = sizes_to_numbers(pa.array([printed, None]), binary=binary)
