@@ -166,7 +166,7 @@ _STAMPS = ["2024-01-15T12:00:00", "2024-07-15T12:00:00", "2024-10-27T03:30:00", 
 @settings(deadline=None)
 @given(st.lists(st.sampled_from(_STAMPS), max_size=60), st.sampled_from(["UTC", "Europe/Helsinki"]))
 def test_timestamps_of_a_column_equal_each_value_read_alone(values: list[str], zone: str) -> None:
-    # Repeated values are read once per distinct value (zones) or per row (UTC): either way as each reads alone.
+    # Values that repeat are read once per distinct value, others per row: either way as each reads alone.
     got = timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo(zone))
     alone = [timestamps_to_epoch(pa.array([v], pa.string()), ZoneInfo(zone))[0] for v in values]
     assert np.array_equal(got, np.array(alone, dtype=float), equal_nan=True)
