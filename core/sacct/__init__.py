@@ -24,10 +24,12 @@ Modules, in the order a parse runs: :mod:`~core.sacct.fields` (the field catalog
 :mod:`~core.sacct.advice` (findings) and :mod:`~core.sacct.writer` (back to ``--parsable2``).
 
 The work is vectorised: pyarrow's CSV reader splits the bytes (into fields, or for fixed width into lines that
-``binary_slice`` cuts at sacct's byte offsets), and Arrow kernels convert whole columns, each distinct value once
-where values repeat, on a thread pool while the next block is read. Columns stay in Arrow until the frame is
-built. Python loops run only over the rare rows that need a decision (truncated fixed-width values, rows with the
-wrong field count, records split by a line break inside a value).
+``binary_slice`` cuts at sacct's byte offsets), and Arrow kernels and numpy over the values' bytes convert whole
+columns, each distinct value once where values repeat and that costs less than converting every row. Delimited
+input is read and converted in blocks of whole lines, side by side on a thread pool; a fixed-width table's columns
+are converted side by side. Columns stay in Arrow until the frame is built. Python loops run only over the rare
+rows that need a decision (truncated fixed-width values, rows with the wrong field count, records split by a line
+break inside a value).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Value conversions: raw sacct strings → seconds, epoch seconds, bytes, counts and state words, column by column.
 
-Arrow kernels convert whole columns, each distinct value once where values repeat, on a thread pool while the next
-block is read. Python loops run only over the rare rows that need a decision (truncated fixed-width values).
+Arrow kernels and numpy over the values' bytes convert whole columns (each distinct value once where values repeat
+and that costs less), on a thread pool: blocks of delimited input side by side, or a table's columns side by side.
+Python loops run only over the rare rows that need a decision (truncated fixed-width values).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from core.sacct.fields import (
     order_columns,
     whole_values_hint,
 )
-from core.sacct.raw import Batches, Column, RawTable, Stacked, bools, strings_of
+from core.sacct.raw import Batches, Column, RawTable, Rejoined, Stacked, bools, strings_of
 
 
 def _str_mapper(dtype: pa.DataType) -> Any:
@@ -93,8 +94,7 @@ def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.n
 
 def _take_rows(values: pa.Array, indices: np.ndarray) -> pa.Array:
     """:func:`_gather` for Arrow values: per-row values from per-distinct values, null where the row was null."""
-    padded = pa.concat_arrays([values, pa.nulls(1, values.type)])
-    return padded.take(pa.array(np.where(indices < 0, len(values), indices)))
+    return values.take(pa.array(indices, mask=indices < 0))
 
 
 def _groups(a: pa.Array, pattern: str) -> dict[str, pa.Array]:
@@ -204,13 +204,13 @@ def _durations_by_pattern(a: pa.Array) -> np.ndarray:
 
 
 def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A string array's value offsets (``len + 1``, from 0) and the bytes they point into, without a copy."""
+    """A string array's value offsets (``len + 1``, from 0, 4-byte ints as Arrow's) and the bytes they point into."""
     buffers = a.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(a) + 1, offset=a.offset * 4).astype(np.int64)
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(a) + 1, offset=a.offset * 4)
     first, last = int(offsets[0]), int(offsets[-1])
     data = np.frombuffer(buffers[2], dtype=np.uint8)[first:last] if buffers[2] is not None and last > first else (
         np.zeros(0, dtype=np.uint8))
-    return offsets - first, data
+    return offsets - np.int32(first), data
 
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
@@ -222,36 +222,59 @@ def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
     """Sizes read as :data:`_SIZE` reads them, without running its regex on every value.
 
-    A value less its trailing unit and scope letters must be digits with at most one point, not ending in it, and
-    those letters a unit, a scope, or both in turn.
+    A value's trailing letters are a unit, a scope, or both in turn; the rest, its number, must be digits with at
+    most one point, ending in a digit. The numbers are cast where they are: one array of two values per size
+    (number, letters) over the same bytes, of which the numbers of the sizes that fit are valid.
     """
     offsets, data = _offsets_data(a)
     if not len(data):  # every value empty or null
         return np.full(len(a), np.nan)
-    number = pc.utf8_rtrim(a, characters="KMGTPEnc")
-    digits = pc.ascii_is_decimal(pc.replace_substring(number, ".", "", max_replacements=1))  # false when empty
-    ends = offsets[1:]
-    letters = ends - offsets[:-1] - _ints(pc.binary_length(number))
+    starts, ends = offsets[:-1], offsets[1:]
     last, before = data[np.maximum(ends - 1, 0)], data[np.maximum(ends - 2, 0)]
-    scope = _SCOPE_LETTER[last]
-    power = _UNIT_POWER[np.where(scope, before, last)]
-    suffix = (letters == 0) | ((letters == 1) & (scope | (power > 0))) | ((letters == 2) & scope & (power > 0))
-    fits = bools(digits) & ~bools(pc.ends_with(number, ".")) & suffix
-    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[np.where(letters > 0, power, 0)]
-    sizes: np.ndarray = _numpy(pc.cast(pc.if_else(pa.array(fits), number, _NULL_STRING), pa.float64())) * scale
+    lengths = ends - starts
+    scope = _SCOPE_LETTER[last] & (lengths > 0)
+    power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
+    letters = scope.astype(np.uint8) + (power > 0)
+    number_end = ends - letters
+    # Per value, its points (low byte) and its other bytes that are not digits (high byte), from one running sum
+    # of 2-byte ints over the bytes: a difference of the running sums is right even where they wrapped around, for
+    # values of up to 255 bytes. Longer ones (no size is) are matched with the pattern.
+    running = np.empty(len(data) + 1, dtype=np.uint16)
+    running[0] = 0
+    np.cumsum(np.take(_BYTE_KIND, data, out=running[1:], mode="clip"), out=running[1:])  # clip: no buffer
+    found = running[number_end] - running[starts]
+    del running  # 2 bytes per byte of the column: freed before the numbers are cast
+    fits = (found <= 1) & (number_end > starts) & bools(a.is_valid()) & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    long = np.flatnonzero(lengths > 0xFF)
+    if len(long):
+        fits[long] = bools(pc.match_substring_regex(a.take(pa.array(long)), _SIZE))
+    bounds = np.empty(2 * len(a) + 1, dtype=np.int32)
+    bounds[0::2], bounds[1::2] = offsets, number_end
+    valid = np.zeros(2 * len(a), dtype=bool)
+    valid[0::2] = fits
+    numbers = pa.StringArray.from_buffers(2 * len(a), pa.py_buffer(bounds), pa.py_buffer(data),
+                                          pa.py_buffer(np.packbits(valid, bitorder="little")))
+    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[power]
+    cast = pc.cast(numbers, pa.float64())
+    # The numbers' values without a copy (every other one is a null's, never read); the sizes that do not fit NaN.
+    values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * len(a), offset=cast.offset * 8)[0::2]
+    sizes: np.ndarray = np.multiply(values, scale, out=np.full(len(a), np.nan), where=fits)
     return sizes
+
+
+#: Per byte: 1 for a point, 2**8 for any other byte but a digit.
+_BYTE_KIND = np.full(256, 1 << 8, dtype=np.uint16)
+_BYTE_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
+_BYTE_KIND[ord(".")] = 1
+_DIGIT = _BYTE_KIND == 0
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
 #: and whether it is a scope letter (``n``, ``c``).
-_UNIT_POWER = np.zeros(256, dtype=np.int64)
+_UNIT_POWER = np.zeros(256, dtype=np.uint8)
 _UNIT_POWER[np.frombuffer(b"KMGTPE", dtype=np.uint8)] = np.arange(1, 7)
 _SCOPE_LETTER = np.zeros(256, dtype=bool)
 _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
-
-
-def _ints(values: pa.Array) -> np.ndarray:
-    return np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def size_scopes(values: Any) -> pa.Array:
@@ -343,27 +366,33 @@ def convert_table(table: RawTable | Batches | Stacked, zone: ZoneInfo, warnings:
         frame = _stack([_convert_blocks(t, zone, warnings) for t in table.tables])
     else:
         frame = _convert_blocks(table, zone, warnings)
-        if isinstance(table, Batches) and table.rejoined:
-            frame = _put_back(frame, table, zone, warnings)
+        if isinstance(table, Batches):
+            records = table.rejoin()
+            if records:
+                frame = _put_back(frame, table.fields, records, zone, warnings)
     warnings.sort(key=lambda w: w.line)
     return frame
 
 
 def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
-    """Convert a table, or block by block a table read in blocks (the blocks' columns become chunks).
+    """Convert a table column by column, or a table read in blocks block by block (the blocks' columns become chunks).
 
-    Columns are converted on a thread pool (Arrow's kernels release the GIL) while the next block is read; at most
-    :data:`_BLOCKS_IN_FLIGHT` blocks are held at a time, so memory stays bounded by the block size.
+    Work goes to a thread pool (pyarrow's reader and Arrow's kernels release the GIL): a table's columns side by
+    side, or blocks side by side, each read and converted by one thread. At most :data:`_BLOCKS_IN_FLIGHT` blocks
+    more than the pool has threads are read at a time, so memory stays bounded by the block size.
     """
-    blocks = iter([table]) if isinstance(table, RawTable) else table.batches
+    workers = os.cpu_count() or 1
     parts: list[dict[str, _Values]] = []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        pending: deque[list[Future[_Converted]]] = deque()
-        for block in blocks:
-            pending.append(_submit(block, zone, pool))
-            if len(pending) > _BLOCKS_IN_FLIGHT:
-                parts.append(_collect(pending.popleft(), warnings))
-        parts.extend(_collect(futures, warnings) for futures in pending)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        if isinstance(table, RawTable):
+            parts.append(_collect(_submit(table, zone, pool), warnings))
+        else:
+            pending: deque[Future[_Converted]] = deque()
+            for block in table.blocks:
+                pending.append(pool.submit(_read_and_convert, block, zone))
+                if len(pending) > workers + _BLOCKS_IN_FLIGHT:
+                    parts.append(_collect([pending.popleft()], warnings))
+            parts.extend(_collect([future], warnings) for future in pending)
         if not parts:  # every line was skipped
             empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
             parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None),
@@ -372,6 +401,12 @@ def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[Pa
         joined = {name: pool.submit(_join, [part.pop(name) for part in parts]) for name in list(parts[0])}
         columns = {name: future.result() for name, future in joined.items()}
     return order_columns(pd.DataFrame(columns, copy=False))
+
+
+def _read_and_convert(read: Callable[[], RawTable], zone: ZoneInfo) -> _Converted:
+    """One block read and converted in the calling thread."""
+    found: list[ParseWarning] = []
+    return _collect(_submit(read(), zone, None), found), found
 
 
 def _join(chunks: list[_Values]) -> Any:
@@ -383,13 +418,13 @@ def _join(chunks: list[_Values]) -> Any:
     return pa.chunked_array(chunks).to_pandas(types_mapper=_int_mapper)
 
 
-def _put_back(frame: pd.DataFrame, table: Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
+def _put_back(
+    frame: pd.DataFrame, fields: list[str], records: list[Rejoined], zone: ZoneInfo, warnings: list[ParseWarning],
+) -> pd.DataFrame:
     """The records that a line break inside a value had split, converted and put back at their rows."""
-    records = table.rejoined
-    raw: dict[str, Column] = {
-        f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(table.fields)}
+    raw: dict[str, Column] = {f: pa.array([r.values[k] for r in records], pa.string()) for k, f in enumerate(fields)}
     lines = np.array([r.line for r in records], dtype=np.int64)
-    extra = _convert_blocks(RawTable(table.fields, raw, lines), zone, warnings)
+    extra = _convert_blocks(RawTable(fields, raw, lines), zone, warnings)
     pieces: list[pd.DataFrame] = []
     done = 0
     for k, record in enumerate(records):
@@ -415,8 +450,8 @@ def _int_mapper(dtype: pa.DataType) -> Any:
 
 #: Rows from which a block's columns are converted on the thread pool rather than in the calling thread.
 _PARALLEL_ROWS = 50_000
-#: Blocks read ahead of the conversion.
-_BLOCKS_IN_FLIGHT = 2
+#: Blocks read ahead of the threads that convert them.
+_BLOCKS_IN_FLIGHT = 1
 #: One conversion task's columns and warnings.
 _Converted: TypeAlias = tuple[dict[str, _Values], list[ParseWarning]]
 
@@ -528,26 +563,34 @@ def _cut_text_warning(f: str, a: pa.Array, lines: np.ndarray, at: np.ndarray) ->
                         + whole_values_hint([f])))
 
 
-def _job_and_step(ids: pa.Array) -> dict[str, pa.Array]:
-    """``123_4.batch`` → job ``123_4`` and step ``batch`` (null where there is no step), split at the first point."""
-    pieces = pc.split_pattern(ids, ".", max_splits=1)
-    offsets = pieces.offsets.to_numpy()
-    firsts, counts = offsets[:-1], np.diff(offsets)
-    valid = bools(pieces.is_valid())
-    job = pieces.values.take(pa.array(firsts, mask=~(valid & (counts > 0))))
-    step = pieces.values.take(pa.array(firsts + 1, mask=~(valid & (counts > 1))))
-    return {"job": job, "step": step}
+def _job_and_step(ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``123_4.batch`` → job ``123_4`` and step ``batch`` (``""`` where there is none), split at the first point.
+
+    Both are cut from the ids' own bytes: one array of three values per id (job, point, step) over the same
+    bytes, of which every third value is taken. A null id has a null job and an empty step.
+    """
+    offsets, data = _offsets_data(ids)
+    bounds = np.empty(3 * len(ids) + 1, dtype=np.int32)  # 4-byte offsets, as the ids' own
+    bounds[0::3] = offsets
+    starts, ends = bounds[0:-1:3], bounds[3::3]
+    valid = bools(ids.is_valid())
+    point = np.asarray(pc.find_substring(ids, ".").fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int32)
+    split = valid & (point >= 0)
+    bounds[1::3] = np.where(split, starts + point, ends)
+    bounds[2::3] = np.where(split, bounds[1::3] + 1, ends)
+    pieces = pa.StringArray.from_buffers(3 * len(ids), pa.py_buffer(bounds), pa.py_buffer(data))
+    thirds = np.arange(0, 3 * len(ids), 3, dtype=np.int32)
+    return pieces.take(pa.array(thirds, mask=~valid)), pieces.take(pa.array(thirds + 2))
 
 
 def _split_job_ids(
     ids: pa.Array, names: pa.Array | None, lines: np.ndarray, truncated: bool, warnings: list[ParseWarning]
 ) -> tuple[pa.Array, pa.Array]:
-    parts = _job_and_step(ids)
+    job, step = _job_and_step(ids)
     if not truncated:  # parsable output: nothing to repair
-        return parts["job"], parts["step"].fill_null("")
+        return job, step
     # Fixed width cuts long ids with "+": expand step names per distinct value ("ba+" → "batch").
-    job = parts["job"]
-    distinct, indices = _distinct(parts["step"].fill_null(""))  # no null step is left
+    distinct, indices = _distinct(step)  # no step is null
     expanded = [_STEP_PREFIX.get(v, v) if v.endswith("+") else v for v in distinct.to_pylist()]
     step = _take_rows(pa.array(expanded, type=pa.string()), indices)
     cut_still = np.array([v.endswith("+") for v in expanded], dtype=bool)[indices]

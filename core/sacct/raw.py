@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
 
 import numpy as np
@@ -42,15 +42,15 @@ class Rejoined(NamedTuple):
 
 @dataclass
 class Batches:
-    """A delimited table read lazily in blocks: each block is converted and freed before the next is read.
+    """A delimited table read lazily in blocks: each block is read when its reader is called, then converted.
 
-    ``rejoined`` is filled once the blocks are read: records split over several lines by a line break inside a
-    value, joined again, to be put back in their place.
+    ``rejoin``, called once every block is read, gives the records split over several lines by a line break
+    inside a value, joined again, to be put back in their place.
     """
 
     fields: list[str]
-    batches: Iterator[RawTable]
-    rejoined: list[Rejoined] = field(default_factory=list)
+    blocks: Iterator[Callable[[], RawTable]]
+    rejoin: Callable[[], list[Rejoined]]
 
 
 @dataclass

@@ -26,7 +26,7 @@ def read_text(
     """Delimited or fixed-width output read from its bytes into Arrow, without decoding it into Python lines.
 
     Returns ``None`` for anything else (JSON, binary, no header, a head that is not UTF-8), which the caller then
-    reads or explains. pyarrow checks the UTF-8 of every field (:class:`NotUtf8`).
+    reads or explains. The readers check that every field is UTF-8 (:class:`NotUtf8`).
     """
     if b"\x00" in raw[:65536]:
         return None

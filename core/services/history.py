@@ -496,8 +496,8 @@ DECODERS = 2
 
 
 @dataclass(frozen=True)
-class _MonthPart:
-    """One month's share of the page's table: its text columns (Arrow dictionaries) and its jobs' figures."""
+class _Part:
+    """A few months' share of the page's table: their text columns (Arrow dictionaries) and their jobs' figures."""
 
     texts: pa.Table
     figures: dict[str, np.ndarray]
@@ -505,6 +505,9 @@ class _MonthPart:
 
 #: The text columns the page groups by: categories in the prepared table.
 _TEXTS = ("cluster", *GROUPS.values())
+#: Stored bytes of the months prepared together: a year is prepared in about ten parts, each while the next months
+#: are still arriving, and each part is large enough that its own fixed costs stay small.
+PART_BYTES = 4 * 2**20
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -518,26 +521,29 @@ def _is_number(kind: pa.DataType) -> bool:
                 or pa.types.is_null(kind))
 
 
-def _month_part(data: bytes, settings: Settings) -> _MonthPart:
-    """Decode one month's job table and compute its jobs' figures: done by a decoder thread while others arrive.
+def _page_table(bucket: str, name: str, data: bytes) -> pa.Table:
+    """One month's :data:`PAGE_COLUMNS`, each checked to hold the kind of value the job table holds there."""
+    with _named(bucket, name):
+        table = parquet_to_table(data, HISTORY_LIMITS, columns=PAGE_COLUMNS, dictionaries=True)
+        for column in table.schema:
+            if not (_is_text(column.type) if column.name in (*_TEXTS, "gpu-type") else _is_number(column.type)):
+                raise ValueError(f"its column {column.name!r} holds {column.type}, not what a job table holds there")
+    return table
 
-    Raises:
-        ValueError: a page column of another kind than the job table's (text where a number belongs).
-    """
-    table = parquet_to_table(data, HISTORY_LIMITS, columns=PAGE_COLUMNS, dictionaries=True)
-    for field_ in table.schema:
-        if not (_is_text(field_.type) if field_.name in (*_TEXTS, "gpu-type") else _is_number(field_.type)):
-            raise ValueError(f"its column {field_.name!r} holds {field_.type}, not what the job table holds there")
+
+def _part(bucket: str, months: Sequence[tuple[str, bytes]], settings: Settings) -> _Part:
+    """Decode a few months and compute their jobs' figures: done by a decoder thread while later months arrive."""
+    tables = [_page_table(bucket, name, data) for name, data in months]
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowException:
+        raise _misfit(bucket, [name for name, _ in months], tables) from None
+    texts = table.select([c for c in _TEXTS if c in table.column_names])
     jobs = table.to_pandas(split_blocks=True, use_threads=False)
     for column in PAGE_COLUMNS:
-        if column not in jobs.columns:  # a month stored before the column existed: not recorded
+        if column not in jobs.columns:  # months stored before the column existed: not recorded
             jobs[column] = pd.Series(np.nan, index=jobs.index, dtype="float64")
-    return _MonthPart(table.select([c for c in _TEXTS if c in table.column_names]), job_figures(jobs, settings))
-
-
-def _decoded(bucket: str, name: str, future: Future[_MonthPart]) -> _MonthPart:
-    with _named(bucket, name):
-        return future.result()
+    return _Part(texts, job_figures(jobs, settings))
 
 
 def _misfit(bucket: str, names: Sequence[str], tables: Sequence[pa.Table]) -> DamagedObject:
@@ -554,17 +560,25 @@ def page_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthRef]
     """The jobs of ``months`` :func:`prepare` d for the page, uncached (the page goes through its cache).
 
     Only the :data:`PAGE_COLUMNS` are decoded, text columns as categories (each distinct value once): a year of
-    1,000,000 jobs reads as about 100 MiB. Each month is decoded and its jobs' figures computed as soon as it
-    arrives, while the next ones are read; the months are then put together. A month stored before a column
-    existed reads it as not recorded; a month whose column holds another kind of value is named in the error.
+    1,000,000 jobs reads as about 100 MiB. The months are decoded and their jobs' figures computed a few at a time
+    (:data:`PART_BYTES`) as they arrive, while the next ones are read; the parts are then put together. A month
+    stored before a column existed reads it as not recorded; a month whose column holds another kind of value is
+    named in the error.
     """
     bucket = forwarder_bucket(settings)
     names = [month.jobs.name for month in months if month.jobs is not None]
     try:
         with ThreadPoolExecutor(DECODERS) as pool:  # decoding releases the GIL: decode while the next ones arrive
-            decoding = [(name, pool.submit(_month_part, data, settings))
-                        for name, _, data in store.get_objects(bucket, names)]
-            parts = [_decoded(bucket, name, future) for name, future in decoding]
+            preparing: list[Future[_Part]] = []
+            waiting: list[tuple[str, bytes]] = []
+            for name, _, data in store.get_objects(bucket, names):
+                waiting.append((name, data))
+                if sum(len(d) for _, d in waiting) >= PART_BYTES:
+                    preparing.append(pool.submit(_part, bucket, waiting, settings))
+                    waiting = []
+            if waiting:
+                preparing.append(pool.submit(_part, bucket, waiting, settings))
+            parts = [future.result() for future in preparing]
     except NotFound as exc:
         raise NotFound("the month was replaced while it was read; reload", bucket=bucket, obj=exc.obj) from None
     if not parts:
@@ -572,8 +586,8 @@ def page_jobs(store: ObjectStore, settings: Settings, months: Iterable[MonthRef]
         return prepare(empty[list(_TEXTS)], job_figures(empty, settings), settings.sacct_timezone)
     try:
         texts = pa.concat_tables([p.texts for p in parts], promote_options="permissive").unify_dictionaries()
-    except pa.ArrowException:
-        raise _misfit(bucket, names, [p.texts for p in parts]) from None
+    except pa.ArrowException as exc:
+        raise DamagedObject(f"the months' job tables do not fit together ({exc})", bucket=bucket) from None
     figures = {name: np.concatenate([p.figures[name] for p in parts]) for name in parts[0].figures}
     return prepare(texts.to_pandas(use_threads=False), figures, settings.sacct_timezone)
 
@@ -819,8 +833,15 @@ def sacct_link(months: Sequence[MonthRef], start: date, period: str, group: str,
     """
     end = _month_end(start) if period == "month" else start + timedelta(days=6)
     column = GROUPS[group]
-    chosen = jobs[(jobs[column].astype("string").fillna("(none)") == value)] if column in jobs.columns else jobs
-    clusters = set(chosen["cluster"].astype("string").dropna())
+    clusters: set[str] = set()
+    if "cluster" in jobs.columns:
+        chosen = np.ones(len(jobs), dtype=bool)
+        if column in jobs.columns:  # categories compare by their codes: no text per job
+            values = jobs[column]
+            if not isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype("string").fillna(NONE)
+            chosen = (values == value).to_numpy(dtype=bool, na_value=False)
+        clusters = {str(name) for name in jobs["cluster"][chosen].dropna().unique()}
     first_month = (start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     runs = [sacct_run_name(m) for m in months if m.rows is not None and (not clusters or m.cluster in clusters)
             and first_month <= m.month <= end.strftime("%Y-%m")]

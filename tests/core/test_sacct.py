@@ -358,6 +358,20 @@ def test_delimited_input_read_in_blocks_gives_the_same_frame(monkeypatch: pytest
     assert [w.line for w in blocks.warnings] == [574]
 
 
+def test_multibyte_text_read_in_small_blocks_is_checked_whole_per_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.sacct.raw
+
+    text = "JobID|JobName|State\n" + "".join(f"{i}|é😀ñ_{i}|COMPLETED\n" for i in range(200))
+    whole = parse_sacct(text.encode("utf-8"))
+    monkeypatch.setattr(core.sacct.raw, "BLOCK_SIZE", 128)  # blocks of a few whole lines: no character cut in two
+    blocks = parse_sacct(text.encode("utf-8"))
+    pd.testing.assert_frame_equal(blocks.frame, whole.frame)
+    assert blocks.frame["job-name"].iloc[-1] == "é😀ñ_199"
+    bad = text.encode("utf-8") + b"200|\xf0\x9f\x98|COMPLETED\n"  # a character cut short in the last block
+    with pytest.raises(SacctParseError, match=f"byte {len(text.encode('utf-8')) + 4} is not UTF-8"):
+        parse_sacct(bad)
+
+
 def test_blocks_converted_on_the_pool_while_reading_give_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     import core.sacct.convert
     import core.sacct.raw

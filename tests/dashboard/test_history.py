@@ -134,6 +134,9 @@ def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) 
     params = history.sacct_link(months, _last_month(), "month", "job name", "prep", jobs)
     assert params == {"runs": [f"history:puhti/{_last_month():%Y-%m}"], "name": ["prep"],
                       "days": [f"{_last_month():%Y-%m-%d}..{_this_month() - timedelta(days=1):%Y-%m-%d}"]}
+    # The page's own table (categories, "(none)" for no value) gives the same link.
+    prepared = history.page_jobs(LocalStore(with_history), settings, months)
+    assert history.sacct_link(months, _last_month(), "month", "job name", "prep", prepared) == params
     at = open_page("views/sacct.py", params=params)
     assert not at.exception, [e.value for e in at.exception]
     assert at.multiselect(key="sacct-runs").value[0].startswith("history:puhti/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import durations_to_seconds, parse_sacct, sizes_to_numbers
+from core.sacct import NULL_TOKENS, durations_to_seconds, parse_sacct, sizes_to_numbers, timestamps_to_epoch
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -102,6 +103,10 @@ def test_sizes_read_from_their_bytes_equal_the_pattern_reading(values: list[str 
     ("12", True, 12.0), ("2.40G", False, 2.4e9), ("100", False, 100.0), ("Unknown", True, None),
     ("INVALID", True, None), ("UNLIMITED", True, None), ("", True, None), ("16?", True, None), ("5KK", True, None),
     ("5cM", True, None),
+    # Values too long for any size, each byte's kind counted: 2**8 or 2**16 letters or points is no number.
+    ("x" * 2**8 + "5K", True, None), ("." * 2**8 + "5", True, None), ("1." + "x" * (2**8 - 1) + "5", True, None),
+    ("0" * 2**8 + "1.5K", True, 1536.0), ("0" * 2**8 + "1.5.5K", True, None), ("0" * 250 + "1.5K", True, 1536.0),
+    ("x" * 2**16 + "5K", True, None), ("." * 2**16 + "5", True, None), ("0" * 2**16 + "1.5K", True, 1536.0),
 ])
 def test_sizes_with_unit_and_per_cpu_or_per_node_suffixes(printed: str, binary: bool, value: float | None) -> None:
     got = sizes_to_numbers(pa.array([printed, None]), binary=binary)
@@ -137,3 +142,39 @@ def test_numbers_cut_by_fixed_width_are_empty_and_the_others_read_as_printed_who
     columns = ["submit-time", "elapsed-seconds", "max-rss", "total-cpu-seconds"]
     pd.testing.assert_frame_equal(parsed.frame[columns], expected[columns], check_exact=True)
     assert sorted(w.line for w in parsed.warnings) == [3, 4, 4, 4]
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(
+    st.text(alphabet="0123456789_+.abé", max_size=12),
+    st.sampled_from(["", "Unknown", "None", "123", "123.batch", "123_4.extern", "123+0.0", "1.2.3", ".", "5.", "é.ü"]),
+), min_size=1, max_size=40))
+def test_job_ids_split_at_their_first_point_as_python_splits_them(ids: list[str]) -> None:
+    # The job and step are cut from the ids' bytes (multi-byte characters too); a "no value" id has no job.
+    text = "JobID|State\n" + "".join(f"{v}|COMPLETED\n" for v in ids)
+    frame = parse_sacct(text).frame
+    expected_jobs = [None if v in NULL_TOKENS else v.split(".", 1)[0] for v in ids]
+    expected_steps = ["" if v in NULL_TOKENS or "." not in v else v.split(".", 1)[1] for v in ids]
+    assert [None if pd.isna(v) else v for v in frame["job-id"]] == expected_jobs
+    assert frame["step"].tolist() == expected_steps
+
+
+_STAMPS = ["2024-01-15T12:00:00", "2024-07-15T12:00:00", "2024-10-27T03:30:00", "2024-03-31T03:30:00",
+           "2024-02-29T23:59:59", "Unknown", "None", "", "2024-13-01T00:00:00", "2024-07-15 12:00:00", "x" * 19]
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from(_STAMPS), max_size=60), st.sampled_from(["UTC", "Europe/Helsinki"]))
+def test_timestamps_of_a_column_equal_each_value_read_alone(values: list[str], zone: str) -> None:
+    # Values that repeat are read once per distinct value, others per row: either way as each reads alone.
+    got = timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo(zone))
+    alone = [timestamps_to_epoch(pa.array([v], pa.string()), ZoneInfo(zone))[0] for v in values]
+    assert np.array_equal(got, np.array(alone, dtype=float), equal_nan=True)
+
+
+def test_timestamps_when_clocks_go_back_or_forward() -> None:
+    # Helsinki: 2024-10-27 03:00-04:00 happens twice (the later, standard time, is taken); 2024-03-31 03:00-04:00
+    # never happens (moved forward to 04:00 EEST).
+    got = timestamps_to_epoch(pa.array(["2024-10-27T03:30:00", "2024-03-31T03:30:00"] * 3), ZoneInfo("Europe/Helsinki"))
+    assert got.tolist() == [pd.Timestamp("2024-10-27T01:30:00Z").timestamp(),
+                            pd.Timestamp("2024-03-31T01:00:00Z").timestamp()] * 3

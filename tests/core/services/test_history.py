@@ -169,3 +169,18 @@ def test_a_jobs_week_and_month_are_those_of_its_own_time_in_the_time_zone(spread
     assert history.periods(jobs, "week", "Europe/Helsinki").tolist() == week.tolist()
     assert history.periods(jobs, "month", "Europe/Helsinki").tolist() == month.tolist()
     assert history.periods(jobs, "month", "Europe/Helsinki")[3] == pd.Timestamp("2026-04-01").date()
+
+
+def test_the_page_table_is_the_same_whether_months_are_prepared_one_at_a_time_or_all_together(
+        store: LocalStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = history.jobs_of_rows(month_of_jobs(600)).assign(account="project_2001234")
+    for at, month in enumerate(("2026-01", "2026-02", "2026-03")):
+        part = jobs.iloc[at::3]
+        _store_jobs(store, settings, month, part if at else part.drop(columns=["gpu-type", "account"]))
+    months = history.list_months(store, settings)
+    monkeypatch.setattr(history, "PART_BYTES", 1)  # each month its own part
+    apart = history.page_jobs(store, settings, months)
+    monkeypatch.setattr(history, "PART_BYTES", 2**40)  # all months one part
+    together = history.page_jobs(store, settings, months)
+    pd.testing.assert_frame_equal(apart, together)
+    assert len(apart) == len(jobs) and (apart["account"] == history.NONE).sum() == len(jobs.iloc[0::3])
