@@ -18,18 +18,18 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from pydantic import SecretStr
 
-from core.auth import Credentials
-from core.settings import Settings, load_settings
-from core.store.swift import SwiftStore
-from stack import StackInfo, User, start, stop
-from stack.slurm import SlurmInfo
-from tests.slurm_fixture import GroundTruth, cluster_session, run_jobs
+if TYPE_CHECKING:  # imported where used: pytest's main process (and `--collect-only`) starts without them
+    from core.auth import Credentials
+    from core.settings import Settings
+    from core.store.swift import SwiftStore
+    from stack import StackInfo, User
+    from stack.slurm import SlurmInfo
+    from tests.slurm_fixture import GroundTruth
 
 # Property tests: "fast" (the default, and `make test-fast`) runs Hypothesis' default 100 examples per property that
 # sets no count of its own; "ci" (`make test`) runs 500; HYPOTHESIS_PROFILE=local runs 10,000.
@@ -89,13 +89,21 @@ class OpenStack:
         return self.info.directory
 
     def credentials(self, user: User) -> Credentials:
+        from pydantic import SecretStr
+
+        from core.auth import Credentials
+
         return Credentials(auth_url=self.auth_url, username=user.username, password=SecretStr(user.password),
                            project_name=user.project)
 
     def settings_for(self, user: User) -> Settings:
+        from core.settings import load_settings
+
         return load_settings(None, self.info.env_for(user))
 
     def store_for(self, user: User) -> SwiftStore:
+        from core.store.swift import SwiftStore
+
         return SwiftStore.from_credentials(self.credentials(user))
 
     @property
@@ -111,6 +119,8 @@ class OpenStack:
 
 @pytest.fixture(scope="session")
 def openstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStack]:
+    from stack import start, stop
+
     directory = tmp_path_factory.mktemp("openstack")
     try:
         info = start(directory, token_expiration=TOKEN_TTL)
@@ -121,9 +131,13 @@ def openstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenStack]:
 
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmInfo]:
+    from tests.slurm_fixture import cluster_session
+
     yield from cluster_session(tmp_path_factory.mktemp("slurm"))
 
 
 @pytest.fixture(scope="session")
 def slurm_jobs(slurm_cluster: SlurmInfo, tmp_path_factory: pytest.TempPathFactory) -> GroundTruth:
+    from tests.slurm_fixture import run_jobs
+
     return run_jobs(slurm_cluster, tmp_path_factory.mktemp("slurm-jobs"))
