@@ -67,11 +67,11 @@ def read_log_object(store: ObjectStore, bucket: str, name: str) -> str:
 
     A log over :data:`MAX_LOG_BYTES` is read from its end, with a first line saying how much is not shown.
     """
-    meta, chunks = store.stream_object(bucket, name)
+    meta, chunks = store.stream_object(bucket, name, last=MAX_LOG_BYTES)  # a longer log's start is not downloaded
     data = bytearray()
     for chunk in chunks:
         data.extend(chunk)
-        if len(data) > 2 * MAX_LOG_BYTES:
+        if len(data) > 2 * MAX_LOG_BYTES:  # storage that sends more than the end asked for
             del data[: len(data) - MAX_LOG_BYTES]
     text: str = _ANSI.sub("", bytes(data[-MAX_LOG_BYTES:]).decode("utf-8", errors="replace"))
     if meta.size > MAX_LOG_BYTES:

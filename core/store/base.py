@@ -155,9 +155,13 @@ class ObjectStore(Protocol):
             yield name, meta, data
 
     def stream_object(
-        self, bucket: str, name: str, *, chunk_size: int = 1 << 20
+        self, bucket: str, name: str, *, chunk_size: int = 1 << 20, last: int | None = None
     ) -> tuple[ObjectMetadata, Iterator[bytes]]:
-        """Metadata and the content in chunks, for large objects."""
+        """Metadata and the content in chunks, for large objects.
+
+        With ``last``, only the content's last ``last`` bytes (all of a smaller object) are read: the end of a log
+        without downloading its start. The metadata still describes the whole object (its size too).
+        """
         ...
 
     def put_object(

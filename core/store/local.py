@@ -293,10 +293,12 @@ class LocalStore(ObjectStore):
             return meta, handle.read()
 
     def stream_object(
-        self, bucket: str, name: str, *, chunk_size: int = 1 << 20
+        self, bucket: str, name: str, *, chunk_size: int = 1 << 20, last: int | None = None
     ) -> tuple[ObjectMetadata, Iterator[bytes]]:
-        """Metadata and the content in chunks (of the same write)."""
+        """Metadata and the content in chunks (of the same write); with ``last``, from that many bytes from its end."""
         meta, handle = self._open(bucket, name)
+        if last is not None:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - max(0, last)))
 
         def chunks() -> Iterator[bytes]:
             with handle:

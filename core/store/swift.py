@@ -16,6 +16,7 @@ kept below WARNING.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,8 @@ logging.getLogger("swiftclient").setLevel(logging.WARNING)
 T = TypeVar("T")
 #: GETs :meth:`SwiftStore.get_objects` keeps in flight at once.
 PARALLEL_GETS = 16
+#: The whole object's size in a partial answer's ``Content-Range: bytes 100-199/5000``.
+_CONTENT_RANGE_TOTAL = re.compile(r"/(\d+)\s*$")
 
 
 def _listing_time(text: str | None) -> datetime | None:
@@ -355,14 +358,30 @@ class SwiftStore(ObjectStore):
                     yield name, self._metadata(bucket, name, got[0]), got[1]
 
     def stream_object(
-        self, bucket: str, name: str, *, chunk_size: int = 1 << 20
+        self, bucket: str, name: str, *, chunk_size: int = 1 << 20, last: int | None = None
     ) -> tuple[ObjectMetadata, Iterator[bytes]]:
-        """GET with the body in chunks."""
+        """GET with the body in chunks; with ``last``, a GET of that many bytes from the end (an HTTP suffix range).
+
+        A range storage cannot satisfy (416: an empty object) is read whole; the size is the whole object's, from
+        the ``Content-Range`` of a partial answer.
+        """
         validate_bucket_name(bucket)
         validate_object_name(name, bucket=bucket)
-        headers, body = self._call(
-            lambda: self._connection.get_object(bucket, name, resp_chunk_size=chunk_size), bucket=bucket, obj=name
-        )
+
+        def get() -> tuple[dict[str, str], Any]:
+            if last is not None and last > 0:
+                try:
+                    return self._connection.get_object(  # type: ignore[no-any-return]
+                        bucket, name, resp_chunk_size=chunk_size, headers={"Range": f"bytes=-{last}"})
+                except ClientException as exc:
+                    if exc.http_status != 416:
+                        raise
+            return self._connection.get_object(bucket, name, resp_chunk_size=chunk_size)  # type: ignore[no-any-return]
+
+        headers, body = self._call(get, bucket=bucket, obj=name)
+        total = _CONTENT_RANGE_TOTAL.search(headers.get("content-range", ""))
+        if total is not None:
+            headers = {**headers, "content-length": total.group(1)}
 
         def chunks() -> Iterator[bytes]:
             try:

@@ -23,6 +23,15 @@ def test_put_head_get_with_metadata(store: ObjectStore, bucket: str) -> None:
     assert b"".join(chunks) == b'{"a": 1}'
 
 
+def test_the_end_of_an_object_is_read_without_its_start(store: ObjectStore, bucket: str) -> None:
+    store.put_object(bucket, "LOGS/slurm-1.out", b"0123456789")
+    store.put_object(bucket, "LOGS/slurm-2.out", b"")
+    for name, last, end, size in [("LOGS/slurm-1.out", 4, b"6789", 10), ("LOGS/slurm-1.out", 100, b"0123456789", 10),
+                                  ("LOGS/slurm-2.out", 4, b"", 0)]:
+        meta, chunks = store.stream_object(bucket, name, chunk_size=3, last=last)
+        assert (b"".join(chunks), meta.size) == (end, size), (name, last)
+
+
 def test_missing_things_are_not_found_and_named(store: ObjectStore, bucket: str) -> None:
     with pytest.raises(NotFound) as info:
         store.head_bucket(bucket)
