@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
+import plotly.express as px
 
 from core.services import charts
+from core.services.palette import PHASE_COLOURS, STATE_COLOURS
 
 
 def test_efficiency_chart_plots_known_values_including_zero_and_leaves_unknown_values_out() -> None:
@@ -34,3 +38,20 @@ def test_efficiency_chart_of_many_jobs_sends_box_statistics_not_every_value() ->
     assert box.upperfence[0] == percent.iloc[-2]  # the whisker stops at the last value inside 1.5 × IQR
     assert box.lowerfence[0] == 0.0
     assert len(fig.to_json()) < 10_000
+
+
+def test_jobs_by_state_and_by_status_are_the_bars_plotly_express_draws() -> None:
+    """The two bar charts every SACCT and Management page shows are built without Plotly Express (which builds
+    its template again for each figure); a browser gets the same figure: traces, colours (also the template's
+    next colour for a value with none of its own), hover, text, axes and legend."""
+    cases = [
+        (pd.DataFrame({"state": ["COMPLETED", "FAILED", "NEW_STATE", "OUT_OF_MEMORY"], "jobs": [30, 2, 1, 400]}),
+         "state", "state", STATE_COLOURS),
+        (pd.DataFrame({"platform": ["puhti", "puhti", "lumi", "mahti", "lumi"],
+                       "status": ["complete", "failed", "complete", "new-phase", "running"], "jobs": [3, 1, 2, 7, 1]}),
+         "platform", "status", PHASE_COLOURS),
+    ]
+    for frame, x, colour, colours in cases:
+        drawn = px.bar(frame, x=x, y="jobs", color=colour, color_discrete_map=colours, text="jobs")
+        built = charts._coloured_bars(frame, x, "jobs", colour, colours)
+        assert json.loads(built.to_json()) == json.loads(drawn.to_json()), colour
