@@ -46,8 +46,12 @@ def _whole_counts(fig: go.Figure, tallest: int, axis: str = "y") -> None:
     (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**ticks)
 
 
-def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: dict[str, str]) -> go.Figure:
-    """The figure of ``px.bar(frame, x=x, y=y, color=colour, color_discrete_map=colours, text=y)``, built directly.
+def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: dict[str, str], *,
+                   labelled: bool = True, custom_data: list[str] | None = None) -> go.Figure:
+    """Plotly Express's bar chart of ``frame`` coloured by ``colour``, built directly.
+
+    The figure of ``px.bar(frame, x=x, y=y, color=colour, color_discrete_map=colours, text=y if labelled else None,
+    custom_data=custom_data)``.
 
     One bar trace per ``colour`` value in order of appearance, a value missing from ``colours`` given the template's
     next colour as Plotly Express gives it, the same hover text, axis and legend titles. Plotly Express builds and
@@ -55,15 +59,20 @@ def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: di
     """
     sequence = list(pio.templates[pio.templates.default].layout.colorway or px.colors.qualitative.Plotly)
     chosen = dict(colours)
-    hover = f"{x}=%{{x}}<br>{y}=%{{text}}<extra></extra>"
+    hover = f"{x}=%{{x}}<br>{y}=%{{{'text' if labelled else 'y'}}}<extra></extra>"
     values = frame[colour]
     traces = []
     for value in values.drop_duplicates():
         if value not in chosen:
             chosen[value] = sequence[len(chosen) % len(sequence)]
         rows = frame[(values == value).to_numpy()]
+        extra: dict[str, object] = {}
+        if labelled:
+            extra["text"] = rows[y].to_numpy(dtype="float64")
+        if custom_data:
+            extra["customdata"] = rows[custom_data].to_numpy(dtype=object)
         traces.append(go.Bar(
-            x=rows[x].to_numpy(dtype=object), y=rows[y].to_numpy(), text=rows[y].to_numpy(dtype="float64"),
+            x=rows[x].to_numpy(dtype=object), y=rows[y].to_numpy(), **extra,
             name=str(value), legendgroup=str(value), showlegend=True, orientation="v", textposition="auto",
             marker={"color": chosen[value], "pattern": {"shape": ""}}, xaxis="x", yaxis="y",
             hovertemplate=hover if colour == x else f"{colour}={value}<br>{hover}"))
@@ -145,8 +154,8 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
     elapsed = durations(data["elapsed-seconds"])
     data = data.assign(value=elapsed.values, label=_labels(data), state=plain(data["state"]), elapsed=elapsed.text,
                        name=plain(data["job-name"]) if "job-name" in data else "")
-    fig = px.bar(data, x="label", y="value", color="state", color_discrete_map=STATE_COLOURS,
-                 custom_data=["elapsed", "name"])
+    fig = _coloured_bars(data, "label", "value", "state", STATE_COLOURS, labelled=False,
+                         custom_data=["elapsed", "name"])
     fig.update_traces(
         hovertemplate="%{x}<br>Elapsed %{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=data["label"].tolist(), title="job")

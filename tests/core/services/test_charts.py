@@ -41,7 +41,7 @@ def test_efficiency_chart_of_many_jobs_sends_box_statistics_not_every_value() ->
 
 
 def test_jobs_by_state_and_by_status_are_the_bars_plotly_express_draws() -> None:
-    """The two bar charts every SACCT and Management page shows are built without Plotly Express (which builds
+    """The bar charts every SACCT and Management page shows are built without Plotly Express (which builds
     its template again for each figure); a browser gets the same figure: traces, colours (also the template's
     next colour for a value with none of its own), hover, text, axes and legend."""
     cases = [
@@ -55,3 +55,11 @@ def test_jobs_by_state_and_by_status_are_the_bars_plotly_express_draws() -> None
         drawn = px.bar(frame, x=x, y="jobs", color=colour, color_discrete_map=colours, text="jobs")
         built = charts._coloured_bars(frame, x, "jobs", colour, colours)
         assert json.loads(built.to_json()) == json.loads(drawn.to_json()), colour
+    jobs = pd.DataFrame({"label": ["3 · a", "1 · b", "2 · c"], "state": ["COMPLETED", "NEW_STATE", "COMPLETED"],
+                         "value": [3.5, 1.0, 2.0], "elapsed": ["00:03:30", "00:01:00", "00:02:00"],
+                         "name": ["train", "<b>prep</b>", "eval"]})
+    drawn = px.bar(jobs, x="label", y="value", color="state", color_discrete_map=STATE_COLOURS,
+                   custom_data=["elapsed", "name"])
+    built = charts._coloured_bars(jobs, "label", "value", "state", STATE_COLOURS, labelled=False,
+                                  custom_data=["elapsed", "name"])
+    assert json.loads(built.to_json()) == json.loads(drawn.to_json())  # Elapsed per job
