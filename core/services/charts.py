@@ -47,11 +47,11 @@ def _whole_counts(fig: go.Figure, tallest: int, axis: str = "y") -> None:
 
 
 def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: dict[str, str], *,
-                   labelled: bool = True, custom_data: list[str] | None = None) -> go.Figure:
+                   labelled: bool = True, custom_data: list[str] | None = None, grouped: bool = False) -> go.Figure:
     """Plotly Express's bar chart of ``frame`` coloured by ``colour``, built directly.
 
     The figure of ``px.bar(frame, x=x, y=y, color=colour, color_discrete_map=colours, text=y if labelled else None,
-    custom_data=custom_data)``.
+    custom_data=custom_data, barmode="group" if grouped else "relative")``.
 
     One bar trace per ``colour`` value in order of appearance, a value missing from ``colours`` given the template's
     next colour as Plotly Express gives it, the same hover text, axis and legend titles. Plotly Express builds and
@@ -71,6 +71,8 @@ def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: di
             extra["text"] = rows[y].to_numpy(dtype="float64")
         if custom_data:
             extra["customdata"] = rows[custom_data].to_numpy(dtype=object)
+        if grouped:
+            extra.update(alignmentgroup="True", offsetgroup=str(value))
         traces.append(go.Bar(
             x=rows[x].to_numpy(dtype=object), y=rows[y].to_numpy(), **extra,
             name=str(value), legendgroup=str(value), showlegend=True, orientation="v", textposition="auto",
@@ -81,7 +83,7 @@ def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: di
         xaxis.update(categoryorder="array", categoryarray=list(values.drop_duplicates()))
     fig = go.Figure(traces, {"xaxis": xaxis, "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "title": {"text": y}},
                              "legend": {"title": {"text": colour}, "tracegroupgap": 0}, "margin": {"t": 60},
-                             "barmode": "relative"})
+                             "barmode": "group" if grouped else "relative"})
     return fig
 
 
@@ -280,8 +282,8 @@ def disk_io(frame: pd.DataFrame) -> go.Figure:
     grouped = grouped.reset_index()
     grouped["job"] = plain(_disk_labels(grouped))
     long = grouped.drop(columns=key).melt(id_vars="job", var_name="direction", value_name="MiB")
-    fig = px.bar(long, x="job", y="MiB", color="direction", barmode="group",
-                 color_discrete_map={"read": "#5dade2", "write": "#af7ac5"})
+    fig = _coloured_bars(long, "job", "MiB", "direction", {"read": "#5dade2", "write": "#af7ac5"}, labelled=False,
+                         grouped=True)
     fig.update_xaxes(type="category")
     return _finish(fig, title)
 

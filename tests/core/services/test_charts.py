@@ -63,3 +63,9 @@ def test_jobs_by_state_and_by_status_are_the_bars_plotly_express_draws() -> None
     built = charts._coloured_bars(jobs, "label", "value", "state", STATE_COLOURS, labelled=False,
                                   custom_data=["elapsed", "name"])
     assert json.loads(built.to_json()) == json.loads(drawn.to_json())  # Elapsed per job
+    disk = pd.DataFrame({"job": ["1", "2", "1", "2"], "direction": ["read", "read", "write", "write"],
+                         "MiB": [3.5, 1.0, 2.0, None]})
+    colours = {"read": "#5dade2", "write": "#af7ac5"}
+    drawn = px.bar(disk, x="job", y="MiB", color="direction", barmode="group", color_discrete_map=colours)
+    built = charts._coloured_bars(disk, "job", "MiB", "direction", colours, labelled=False, grouped=True)
+    assert json.loads(built.to_json()) == json.loads(drawn.to_json())  # Disk I/O, bars side by side
