@@ -47,10 +47,10 @@ def _whole_counts(fig: go.Figure, tallest: int, axis: str = "y") -> None:
 
 
 def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: dict[str, str], *,
-                   labelled: bool = True, custom_data: list[str] | None = None, grouped: bool = False) -> go.Figure:
+                   text: str | None = None, custom_data: list[str] | None = None, grouped: bool = False) -> go.Figure:
     """Plotly Express's bar chart of ``frame`` coloured by ``colour``, built directly.
 
-    The figure of ``px.bar(frame, x=x, y=y, color=colour, color_discrete_map=colours, text=y if labelled else None,
+    The figure of ``px.bar(frame, x=x, y=y, color=colour, color_discrete_map=colours, text=text,
     custom_data=custom_data, barmode="group" if grouped else "relative")``.
 
     One bar trace per ``colour`` value in order of appearance, a value missing from ``colours`` given the template's
@@ -59,7 +59,8 @@ def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: di
     """
     sequence = list(pio.templates[pio.templates.default].layout.colorway or px.colors.qualitative.Plotly)
     chosen = dict(colours)
-    hover = f"{x}=%{{x}}<br>{y}=%{{{'text' if labelled else 'y'}}}<extra></extra>"
+    hover = f"{x}=%{{x}}<br>{y}=%{{{'text' if text == y else 'y'}}}"
+    hover += ("" if text in (None, y) else f"<br>{text}=%{{text}}") + "<extra></extra>"
     values = frame[colour]
     traces = []
     for value in values.drop_duplicates():
@@ -67,8 +68,8 @@ def _coloured_bars(frame: pd.DataFrame, x: str, y: str, colour: str, colours: di
             chosen[value] = sequence[len(chosen) % len(sequence)]
         rows = frame[(values == value).to_numpy()]
         extra: dict[str, object] = {}
-        if labelled:
-            extra["text"] = rows[y].to_numpy(dtype="float64")
+        if text is not None:  # the bar's own value as a number, another column as it is
+            extra["text"] = rows[y].to_numpy(dtype="float64") if text == y else rows[text].to_numpy(dtype=object)
         if custom_data:
             extra["customdata"] = rows[custom_data].to_numpy(dtype=object)
         if grouped:
@@ -136,7 +137,7 @@ def state_counts(jobs: pd.DataFrame) -> go.Figure:
         return _empty("Jobs by state", "no state in this data")
     counts = jobs["state"].fillna("unknown").value_counts().rename_axis("state").reset_index(name="jobs")
     counts["state"] = plain(counts["state"])
-    fig = _coloured_bars(counts, "state", "jobs", "state", STATE_COLOURS)
+    fig = _coloured_bars(counts, "state", "jobs", "state", STATE_COLOURS, text="jobs")
     fig.update_layout(showlegend=False)
     _whole_counts(fig, int(counts["jobs"].max()))
     return _finish(fig, f"Jobs by state ({len(jobs):,} jobs)")
@@ -156,7 +157,7 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
     elapsed = durations(data["elapsed-seconds"])
     data = data.assign(value=elapsed.values, label=_labels(data), state=plain(data["state"]), elapsed=elapsed.text,
                        name=plain(data["job-name"]) if "job-name" in data else "")
-    fig = _coloured_bars(data, "label", "value", "state", STATE_COLOURS, labelled=False,
+    fig = _coloured_bars(data, "label", "value", "state", STATE_COLOURS,
                          custom_data=["elapsed", "name"])
     fig.update_traces(
         hovertemplate="%{x}<br>Elapsed %{customdata[0]}<br>%{customdata[1]}<extra>%{fullData.name}</extra>")
@@ -282,7 +283,7 @@ def disk_io(frame: pd.DataFrame) -> go.Figure:
     grouped = grouped.reset_index()
     grouped["job"] = plain(_disk_labels(grouped))
     long = grouped.drop(columns=key).melt(id_vars="job", var_name="direction", value_name="MiB")
-    fig = _coloured_bars(long, "job", "MiB", "direction", {"read": "#5dade2", "write": "#af7ac5"}, labelled=False,
+    fig = _coloured_bars(long, "job", "MiB", "direction", {"read": "#5dade2", "write": "#af7ac5"},
                          grouped=True)
     fig.update_xaxes(type="category")
     return _finish(fig, title)
@@ -321,8 +322,8 @@ def stage_bars(frame: pd.DataFrame) -> go.Figure:
         return _empty("Stage durations", "no run selected")
     frame = plotly_plain_frame(frame)
     total = durations(frame["total"])
-    fig = px.bar(frame.assign(value=total.values, took=total.text), x="stage", y="value", color="run",
-                 barmode="group", text="took", custom_data=["took"])
+    fig = _coloured_bars(frame.assign(value=total.values, took=total.text), "stage", "value", "run", {}, text="took",
+                         custom_data=["took"], grouped=True)
     fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>")
     fig.update_yaxes(title=total.unit)
     return _finish(fig, f"Stage durations ({total.unit})")
@@ -333,7 +334,7 @@ def phase_bars(counts: pd.DataFrame, order: list[str] | None = None) -> go.Figur
     if counts.empty:
         return _empty("Jobs by status", "no jobs")
     counts = plotly_plain_frame(counts)  # platform names come from the management object
-    fig = _coloured_bars(counts, "platform", "jobs", "status", PHASE_COLOURS)
+    fig = _coloured_bars(counts, "platform", "jobs", "status", PHASE_COLOURS, text="jobs")
     _whole_counts(fig, int(counts.groupby("platform")["jobs"].sum().max()))
     if order is not None:
         fig.update_xaxes(type="category", categoryorder="array", categoryarray=[plotly_plain(p) for p in order])

@@ -53,19 +53,24 @@ def test_jobs_by_state_and_by_status_are_the_bars_plotly_express_draws() -> None
     ]
     for frame, x, colour, colours in cases:
         drawn = px.bar(frame, x=x, y="jobs", color=colour, color_discrete_map=colours, text="jobs")
-        built = charts._coloured_bars(frame, x, "jobs", colour, colours)
+        built = charts._coloured_bars(frame, x, "jobs", colour, colours, text="jobs")
         assert json.loads(built.to_json()) == json.loads(drawn.to_json()), colour
     jobs = pd.DataFrame({"label": ["3 · a", "1 · b", "2 · c"], "state": ["COMPLETED", "NEW_STATE", "COMPLETED"],
                          "value": [3.5, 1.0, 2.0], "elapsed": ["00:03:30", "00:01:00", "00:02:00"],
                          "name": ["train", "<b>prep</b>", "eval"]})
     drawn = px.bar(jobs, x="label", y="value", color="state", color_discrete_map=STATE_COLOURS,
                    custom_data=["elapsed", "name"])
-    built = charts._coloured_bars(jobs, "label", "value", "state", STATE_COLOURS, labelled=False,
+    built = charts._coloured_bars(jobs, "label", "value", "state", STATE_COLOURS,
                                   custom_data=["elapsed", "name"])
     assert json.loads(built.to_json()) == json.loads(drawn.to_json())  # Elapsed per job
     disk = pd.DataFrame({"job": ["1", "2", "1", "2"], "direction": ["read", "read", "write", "write"],
                          "MiB": [3.5, 1.0, 2.0, None]})
     colours = {"read": "#5dade2", "write": "#af7ac5"}
     drawn = px.bar(disk, x="job", y="MiB", color="direction", barmode="group", color_discrete_map=colours)
-    built = charts._coloured_bars(disk, "job", "MiB", "direction", colours, labelled=False, grouped=True)
+    built = charts._coloured_bars(disk, "job", "MiB", "direction", colours, grouped=True)
     assert json.loads(built.to_json()) == json.loads(drawn.to_json())  # Disk I/O, bars side by side
+    stages = pd.DataFrame({"stage": ["load", "train", "load", "train"], "run": ["r1", "r1", "r2", "r2"],
+                           "value": [3.5, 1.0, 2.0, 4.0], "took": ["00:03:30", "00:01:00", "00:02:00", "00:04:00"]})
+    drawn = px.bar(stages, x="stage", y="value", color="run", barmode="group", text="took", custom_data=["took"])
+    built = charts._coloured_bars(stages, "stage", "value", "run", {}, text="took", custom_data=["took"], grouped=True)
+    assert json.loads(built.to_json()) == json.loads(drawn.to_json())  # Stage durations, labelled by their text
