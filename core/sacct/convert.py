@@ -236,6 +236,15 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
     letters = scope.astype(np.uint8) + (power > 0)
     number_end = ends - letters
+    valid = bools(a.is_valid())
+    # Mostly the only bytes but digits and points are the letters just found at the values' ends: then each number
+    # is digits and points, and Arrow's cast, which refuses a second point, judges it in the pass that reads it.
+    if np.count_nonzero(np.take(_NOT_DIGIT_OR_POINT, data)) == int(np.sum(letters, dtype=np.int64)):
+        fits = (number_end > starts) & valid & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+        try:
+            return _scaled_numbers(offsets, number_end, data, fits, power, base)
+        except pa.ArrowInvalid:
+            pass
     # Per value, its points (low byte) and its other bytes that are not digits (high byte), from one running sum
     # of 2-byte ints over the bytes: a difference of the running sums is right even where they wrapped around, for
     # values of up to 255 bytes. Longer ones (no size is) are matched with the pattern.
@@ -244,21 +253,28 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     np.cumsum(np.take(_BYTE_KIND, data, out=running[1:], mode="clip"), out=running[1:])  # clip: no buffer
     found = running[number_end] - running[starts]
     del running  # 2 bytes per byte of the column: freed before the numbers are cast
-    fits = (found <= 1) & (number_end > starts) & bools(a.is_valid()) & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    fits = (found <= 1) & (number_end > starts) & valid & _DIGIT[data[np.maximum(number_end - 1, 0)]]
     long = np.flatnonzero(lengths > 0xFF)
     if len(long):
         fits[long] = bools(pc.match_substring_regex(a.take(pa.array(long)), _SIZE))
-    bounds = np.empty(2 * len(a) + 1, dtype=np.int32)
+    return _scaled_numbers(offsets, number_end, data, fits, power, base)
+
+
+def _scaled_numbers(offsets: np.ndarray, number_end: np.ndarray, data: np.ndarray, fits: np.ndarray,
+                    power: np.ndarray, base: float) -> np.ndarray:
+    """The numbers of the sizes that fit (each ending at ``number_end``) times their unit; NaN for the others."""
+    n = len(fits)
+    bounds = np.empty(2 * n + 1, dtype=np.int32)
     bounds[0::2], bounds[1::2] = offsets, number_end
-    valid = np.zeros(2 * len(a), dtype=bool)
+    valid = np.zeros(2 * n, dtype=bool)
     valid[0::2] = fits
-    numbers = pa.StringArray.from_buffers(2 * len(a), pa.py_buffer(bounds), pa.py_buffer(data),
+    numbers = pa.StringArray.from_buffers(2 * n, pa.py_buffer(bounds), pa.py_buffer(data),
                                           pa.py_buffer(np.packbits(valid, bitorder="little")))
     scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[power]
     cast = pc.cast(numbers, pa.float64())
     # The numbers' values without a copy (every other one is a null's, never read); the sizes that do not fit NaN.
-    values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * len(a), offset=cast.offset * 8)[0::2]
-    sizes: np.ndarray = np.multiply(values, scale, out=np.full(len(a), np.nan), where=fits)
+    values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * n, offset=cast.offset * 8)[0::2]
+    sizes: np.ndarray = np.multiply(values, scale, out=np.full(n, np.nan), where=fits)
     return sizes
 
 
@@ -267,6 +283,7 @@ _BYTE_KIND = np.full(256, 1 << 8, dtype=np.uint16)
 _BYTE_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
 _BYTE_KIND[ord(".")] = 1
 _DIGIT = _BYTE_KIND == 0
+_NOT_DIGIT_OR_POINT = _BYTE_KIND > 1
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
