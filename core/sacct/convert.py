@@ -215,8 +215,11 @@ def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
     """Sizes with optional K/M/G/T/P/E suffix (and ``n``/``c`` scope) → numbers, 1024- or 1000-based."""
-    # Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
-    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=0.5)
+    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=_SIZE_SHARE)
+
+
+#: Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
+_SIZE_SHARE = 0.5
 
 
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
@@ -297,10 +300,23 @@ _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
 def size_scopes(values: Any) -> pa.Array:
     """The scope of a ``ReqMem`` value: ``4000Mc`` → ``cpu``, ``4000Mn`` → ``node``, else null."""
     distinct, indices = _distinct(_text(values))  # a handful of distinct requests
-    scope = pc.if_else(pc.match_substring_regex(distinct, _SIZE), pc.utf8_slice_codeunits(distinct, -1),
-                       _NULL_STRING)
-    words = pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
-    return _take_rows(words, indices)
+    return _take_rows(_scope_words(distinct), indices)
+
+
+def _scope_words(a: pa.Array) -> pa.Array:
+    scope = pc.if_else(pc.match_substring_regex(a, _SIZE), pc.utf8_slice_codeunits(a, -1), _NULL_STRING)
+    return pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
+
+
+def _requested_memory(a: pa.Array, whole: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """``ReqMem`` in bytes (of ``whole``: ``a`` without its values cut by a column) and its scope (of ``a``).
+
+    Requests repeat: when no value was cut, both come from one pass that finds the distinct requests.
+    """
+    if whole is not a or a.type != pa.string() or not _few_distinct(a, _SIZE_SHARE):
+        return sizes_to_numbers(whole, binary=True), size_scopes(a)
+    distinct, indices = _distinct(a)
+    return _gather(_sizes(distinct, 1024.0), indices), _take_rows(_scope_words(distinct), indices)
 
 
 def counts_to_integers(values: Any) -> pa.Array:
@@ -546,10 +562,10 @@ def _convert_field(
         out[name] = durations_to_seconds(whole)
     elif f in TIME_FIELDS:
         out[name] = timestamps_to_epoch(whole, zone)
+    elif f == "ReqMem":
+        out[name], out["req-mem-scope"] = _requested_memory(a, whole)
     elif f in BYTE_FIELDS:
         out[name] = sizes_to_numbers(whole, binary=True)
-        if f == "ReqMem":
-            out["req-mem-scope"] = size_scopes(a)
     elif f in DECIMAL_FIELDS:
         out[name] = sizes_to_numbers(whole, binary=False)
     elif f in COUNT_FIELDS:

@@ -13,7 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import NULL_TOKENS, durations_to_seconds, parse_sacct, sizes_to_numbers, timestamps_to_epoch
+from core.sacct import (
+    NULL_TOKENS,
+    durations_to_seconds,
+    parse_sacct,
+    size_scopes,
+    sizes_to_numbers,
+    timestamps_to_epoch,
+)
+from core.sacct.bounds import LARGEST_NUMBER
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -178,3 +186,17 @@ def test_timestamps_when_clocks_go_back_or_forward() -> None:
     got = timestamps_to_epoch(pa.array(["2024-10-27T03:30:00", "2024-03-31T03:30:00"] * 3), ZoneInfo("Europe/Helsinki"))
     assert got.tolist() == [pd.Timestamp("2024-10-27T01:30:00Z").timestamp(),
                             pd.Timestamp("2024-03-31T01:00:00Z").timestamp()] * 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_SIZE_TEXT, min_size=1, max_size=20), st.integers(1, 3))
+def test_requested_memory_and_its_scope_read_as_each_value_alone(values: list[str | None], repeats: int) -> None:
+    # Repeated requests are read once per distinct value: the same figures as each value read alone.
+    printed = [v or "" for v in values] * repeats
+    frame = parse_sacct("JobID|ReqMem\n" + "".join(f"{i}|{v}\n" for i, v in enumerate(printed))).frame
+    alone = [(sizes_to_numbers(pa.array([v]), binary=True)[0], size_scopes(pa.array([v]))[0].as_py())
+             for v in printed]
+    alone = [(n if n <= LARGEST_NUMBER else np.nan, scope) for n, scope in alone]  # beyond: no Slurm records it
+    got = list(zip(frame["req-mem"].tolist(), frame["req-mem-scope"].astype(object).tolist(), strict=True))
+    assert all((g[0] == e[0] or (np.isnan(g[0]) and np.isnan(e[0]))) and (g[1] if isinstance(g[1], str) else None)
+               == e[1] for g, e in zip(got, alone, strict=True)), (got, alone)
