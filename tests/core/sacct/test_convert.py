@@ -200,3 +200,22 @@ def test_requested_memory_and_its_scope_read_as_each_value_alone(values: list[st
     got = list(zip(frame["req-mem"].tolist(), frame["req-mem-scope"].astype(object).tolist(), strict=True))
     assert all((g[0] == e[0] or (np.isnan(g[0]) and np.isnan(e[0]))) and (g[1] if isinstance(g[1], str) else None)
                == e[1] for g, e in zip(got, alone, strict=True)), (got, alone)
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(_STAMPS)), max_size=60))
+def test_utc_timestamps_equal_their_calendar_reading(values: list[str | None]) -> None:
+    # Read row by row in UTC: the published layout, anything else (a "no value" word, a space for T) empty.
+    got = timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo("UTC"))
+    read = pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+    expected = [np.nan if pd.isna(t) else t.value / 1e9 for t in read]
+    assert np.array_equal(got, np.array(expected, dtype=float), equal_nan=True)
+
+
+def test_a_long_timestamp_column_reads_as_its_short_columns() -> None:
+    # A whole table's column is read once per distinct value (less memory), a block's row by row: same seconds.
+    values = [*_STAMPS, None]
+    long = timestamps_to_epoch(pa.array(values * 30_000, pa.string()), ZoneInfo("UTC"))
+    assert len(long) == len(values) * 30_000 > 2**18
+    assert np.array_equal(long, np.tile(timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo("UTC")), 30_000),
+                          equal_nan=True)
