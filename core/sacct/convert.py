@@ -51,14 +51,32 @@ _UNIT_LETTERS = pa.array(["K", "M", "G", "T", "P", "E"])  # index + 1 = power of
 _STRING = pd.StringDtype("pyarrow")
 _NULL_STRING = pa.scalar(None, pa.string())
 _NULL_SET = pa.array(NULL_TOKENS)
+#: Per byte length from 1 to 255: whether a "no value" token is that long (the empty one is told by its length).
+_NULL_LENGTH = np.zeros(256, dtype=bool)
+_NULL_LENGTH[[len(token.encode()) for token in NULL_TOKENS if token]] = True
+assert "" in NULL_TOKENS
 
 #: A converted column: float64 values (NaN for none) or an Arrow array (strings, nullable integers).
 _Values: TypeAlias = np.ndarray | pa.Array
 
 
 def _nullify(a: pa.Array) -> pa.Array:
-    """Text with the "no value" tokens made null."""
-    return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+    """Text with the "no value" tokens made null.
+
+    Values are told apart by their lengths first (from the offsets, without reading them): an empty one is a token,
+    and only those as long as another token are looked up (names, ids and counts seldom are).
+    """
+    if a.type != pa.string():
+        return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+    offsets, _ = _offsets_data(a)
+    lengths = np.diff(offsets)
+    maybe = np.flatnonzero(np.take(_NULL_LENGTH, lengths, mode="clip"))  # clip: no token is that long
+    if 2 * len(maybe) > len(a):
+        return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+    null = lengths == 0  # empty, or null already
+    if len(maybe):
+        null[maybe[bools(pc.is_in(a.take(pa.array(maybe)), value_set=_NULL_SET))]] = True
+    return pc.if_else(pa.array(null), _NULL_STRING, a) if null.any() else a
 
 
 def _text(values: Any) -> pa.Array:

@@ -219,3 +219,17 @@ def test_a_long_timestamp_column_reads_as_its_short_columns() -> None:
     assert len(long) == len(values) * 30_000 > 2**18
     assert np.array_equal(long, np.tile(timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo("UTC")), 30_000),
                           equal_nan=True)
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(NULL_TOKENS), st.sampled_from(["Unknowx", "none", "(nulL)", "N/A", "é" * 2]),
+                          st.text(alphabet="NoeUnk()é ", max_size=16)), min_size=1, max_size=40))
+def test_no_value_words_are_empty_in_text_counts_and_ids_and_nothing_else_is(values: list[str]) -> None:
+    # Only whole "no value" words are empty (a word as long as one, or in another case, is kept).
+    text = "JobID|JobName|NTasks\n" + "".join(f"{v}|{v}|{v}\n" for v in values)
+    frame = parse_sacct(text).frame
+    empty = [v in NULL_TOKENS for v in values]
+    assert [pd.isna(v) for v in frame["job-name"]] == empty
+    assert [pd.isna(v) for v in frame["job-id"]] == empty
+    assert [v for v in frame["job-name"] if not pd.isna(v)] == [v for v in values if v not in NULL_TOKENS]
+    assert frame["n-tasks"].isna().all()
