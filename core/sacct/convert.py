@@ -586,12 +586,17 @@ def _convert_field(
     cut = bools(pc.ends_with(a, "+")) if truncated else None
     out: dict[str, _Values] = {}
     if f == "State":
-        distinct, indices = _distinct(a)
-        # The state word in any case ("completed", "Cancelled by 123"), in Slurm's upper case.
-        words = [w.upper() if w else None for w in _groups(distinct, r"^(?P<w>[A-Za-z_]+\+?)")["w"].to_pylist()]
+        encoded = pc.dictionary_encode(a)
+        # The state word in any case ("completed", "Cancelled by 123"), in Slurm's upper case (its letters ASCII).
+        words = pc.utf8_upper(_groups(encoded.dictionary, r"^(?P<w>[A-Za-z_]+\+?)")["w"])
         # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
-        expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
-        out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
+        cut_words = np.flatnonzero(bools(pc.ends_with(words, "+")))
+        if len(cut_words):
+            expanded = words.to_pylist()
+            for i in cut_words.tolist():
+                expanded[i] = _STATE_PREFIX.get(expanded[i], expanded[i])
+            words = pa.array(expanded, type=pa.string())
+        out[name] = words.take(encoded.indices)
         return out, []
     # A number cut by the column width is no number: it is left out of the conversion (it would take the slow path
     # for values of no known layout) and comes out empty with a warning below.
