@@ -56,6 +56,10 @@ _NULL_LENGTH = np.zeros(256, dtype=bool)
 _NULL_LENGTH[[len(token.encode()) for token in NULL_TOKENS if token]] = True
 assert "" in NULL_TOKENS
 
+#: The most rows of a column read in the ways that cost less time but hold more memory per row (more than a block
+#: of delimited input holds; a whole fixed-width table's columns, converted side by side, are read in the others).
+_BLOCK_ROWS = 1 << 18
+
 #: A converted column: float64 values (NaN for none) or an Arrow array (strings, nullable integers).
 _Values: TypeAlias = np.ndarray | pa.Array
 
@@ -66,7 +70,7 @@ def _nullify(a: pa.Array) -> pa.Array:
     Values are told apart by their lengths first (from the offsets, without reading them): an empty one is a token,
     and only those as long as another token are looked up (names, ids and counts seldom are).
     """
-    if a.type != pa.string():
+    if a.type != pa.string() or len(a) > _BLOCK_ROWS:  # a whole table's column: the lookup holds less memory
         return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
     offsets, _ = _offsets_data(a)
     lengths = np.diff(offsets)
@@ -369,15 +373,11 @@ def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
     a = _text(values)
     # In UTC (no zone to look up per value) reading each row costs less than finding the distinct values, but adds
     # to the peak memory of a whole table's columns converted side by side: only blocks' columns are read per row.
-    if zone.key == "UTC" and len(a) <= _ROWS_READ_PER_ROW:
+    if zone.key == "UTC" and len(a) <= _BLOCK_ROWS:
         stamps = _iso_seconds(a)
         if stamps is not None:
             return _epoch_seconds(stamps)
     return _per_value(a, convert)
-
-
-#: The most rows of a timestamp column read row by row (more than a block of delimited input holds).
-_ROWS_READ_PER_ROW = 1 << 18
 
 
 def _epoch_seconds(stamps: pa.Array) -> np.ndarray:

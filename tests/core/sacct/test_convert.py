@@ -233,3 +233,15 @@ def test_no_value_words_are_empty_in_text_counts_and_ids_and_nothing_else_is(val
     assert [pd.isna(v) for v in frame["job-id"]] == empty
     assert [v for v in frame["job-name"] if not pd.isna(v)] == [v for v in values if v not in NULL_TOKENS]
     assert frame["n-tasks"].isna().all()
+
+
+def test_no_value_words_of_a_long_column_are_empty_as_in_a_short_one() -> None:
+    # A whole fixed-width table's column (more rows than a block of delimited input) is looked up whole.
+    values = [v for v in NULL_TOKENS if " " not in v and len(v) <= 10] + ["Unknowx", "(nulL)", "batch", "gpu"]
+    rows = values * 30_000
+    text = f"{'JobID':>10} {'JobName':>10}\n{'-' * 10} {'-' * 10}\n" + "".join(
+        f"{i:>10} {v:>10}\n" for i, v in enumerate(rows))
+    names = parse_sacct(text).frame["job-name"]
+    assert len(names) == len(rows) > 2**18
+    assert [pd.isna(v) for v in names] == [v in NULL_TOKENS for v in rows]
+    assert [v for v in names if not pd.isna(v)] == [v for v in rows if v not in NULL_TOKENS]
