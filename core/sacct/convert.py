@@ -75,7 +75,7 @@ def _nullify(a: pa.Array) -> pa.Array:
     offsets, _ = _offsets_data(a)
     lengths = np.diff(offsets)
     maybe = np.flatnonzero(np.take(_NULL_LENGTH, lengths, mode="clip"))  # clip: no token is that long
-    if 2 * len(maybe) > len(a):
+    if 4 * len(maybe) > len(a):  # many as long as a token: looking every value up costs less
         return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
     null = lengths == 0  # empty, or null already
     if len(maybe):
