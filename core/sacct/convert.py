@@ -51,14 +51,36 @@ _UNIT_LETTERS = pa.array(["K", "M", "G", "T", "P", "E"])  # index + 1 = power of
 _STRING = pd.StringDtype("pyarrow")
 _NULL_STRING = pa.scalar(None, pa.string())
 _NULL_SET = pa.array(NULL_TOKENS)
+#: Per byte length from 1 to 255: whether a "no value" token is that long (the empty one is told by its length).
+_NULL_LENGTH = np.zeros(256, dtype=bool)
+_NULL_LENGTH[[len(token.encode()) for token in NULL_TOKENS if token]] = True
+assert "" in NULL_TOKENS
+
+#: The most rows of a column read in the ways that cost less time but hold more memory per row (more than a block
+#: of delimited input holds; a whole fixed-width table's columns, converted side by side, are read in the others).
+_BLOCK_ROWS = 1 << 18
 
 #: A converted column: float64 values (NaN for none) or an Arrow array (strings, nullable integers).
 _Values: TypeAlias = np.ndarray | pa.Array
 
 
 def _nullify(a: pa.Array) -> pa.Array:
-    """Text with the "no value" tokens made null."""
-    return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+    """Text with the "no value" tokens made null.
+
+    Values are told apart by their lengths first (from the offsets, without reading them): an empty one is a token,
+    and only those as long as another token are looked up (names, ids and counts seldom are).
+    """
+    if a.type != pa.string() or len(a) > _BLOCK_ROWS:  # a whole table's column: the lookup holds less memory
+        return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+    offsets, _ = _offsets_data(a)
+    lengths = np.diff(offsets)
+    maybe = np.flatnonzero(np.take(_NULL_LENGTH, lengths, mode="clip"))  # clip: no token is that long
+    if 4 * len(maybe) > len(a):  # many as long as a token: looking every value up costs less
+        return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+    null = lengths == 0  # empty, or null already
+    if len(maybe):
+        null[maybe[bools(pc.is_in(a.take(pa.array(maybe)), value_set=_NULL_SET))]] = True
+    return pc.if_else(pa.array(null), _NULL_STRING, a) if null.any() else a
 
 
 def _text(values: Any) -> pa.Array:
@@ -215,8 +237,11 @@ def _offsets_data(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
     """Sizes with optional K/M/G/T/P/E suffix (and ``n``/``c`` scope) → numbers, 1024- or 1000-based."""
-    # Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
-    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=0.5)
+    return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=_SIZE_SHARE)
+
+
+#: Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
+_SIZE_SHARE = 0.5
 
 
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
@@ -236,6 +261,15 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
     letters = scope.astype(np.uint8) + (power > 0)
     number_end = ends - letters
+    valid = bools(a.is_valid())
+    # Mostly the only bytes but digits and points are the letters just found at the values' ends: then each number
+    # is digits and points, and Arrow's cast, which refuses a second point, judges it in the pass that reads it.
+    if np.count_nonzero(np.take(_NOT_DIGIT_OR_POINT, data)) == int(np.sum(letters, dtype=np.int64)):
+        fits = (number_end > starts) & valid & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+        try:
+            return _scaled_numbers(offsets, number_end, data, fits, power, base)
+        except pa.ArrowInvalid:
+            pass
     # Per value, its points (low byte) and its other bytes that are not digits (high byte), from one running sum
     # of 2-byte ints over the bytes: a difference of the running sums is right even where they wrapped around, for
     # values of up to 255 bytes. Longer ones (no size is) are matched with the pattern.
@@ -244,21 +278,28 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     np.cumsum(np.take(_BYTE_KIND, data, out=running[1:], mode="clip"), out=running[1:])  # clip: no buffer
     found = running[number_end] - running[starts]
     del running  # 2 bytes per byte of the column: freed before the numbers are cast
-    fits = (found <= 1) & (number_end > starts) & bools(a.is_valid()) & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    fits = (found <= 1) & (number_end > starts) & valid & _DIGIT[data[np.maximum(number_end - 1, 0)]]
     long = np.flatnonzero(lengths > 0xFF)
     if len(long):
         fits[long] = bools(pc.match_substring_regex(a.take(pa.array(long)), _SIZE))
-    bounds = np.empty(2 * len(a) + 1, dtype=np.int32)
+    return _scaled_numbers(offsets, number_end, data, fits, power, base)
+
+
+def _scaled_numbers(offsets: np.ndarray, number_end: np.ndarray, data: np.ndarray, fits: np.ndarray,
+                    power: np.ndarray, base: float) -> np.ndarray:
+    """The numbers of the sizes that fit (each ending at ``number_end``) times their unit; NaN for the others."""
+    n = len(fits)
+    bounds = np.empty(2 * n + 1, dtype=np.int32)
     bounds[0::2], bounds[1::2] = offsets, number_end
-    valid = np.zeros(2 * len(a), dtype=bool)
+    valid = np.zeros(2 * n, dtype=bool)
     valid[0::2] = fits
-    numbers = pa.StringArray.from_buffers(2 * len(a), pa.py_buffer(bounds), pa.py_buffer(data),
+    numbers = pa.StringArray.from_buffers(2 * n, pa.py_buffer(bounds), pa.py_buffer(data),
                                           pa.py_buffer(np.packbits(valid, bitorder="little")))
     scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[power]
     cast = pc.cast(numbers, pa.float64())
     # The numbers' values without a copy (every other one is a null's, never read); the sizes that do not fit NaN.
-    values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * len(a), offset=cast.offset * 8)[0::2]
-    sizes: np.ndarray = np.multiply(values, scale, out=np.full(len(a), np.nan), where=fits)
+    values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * n, offset=cast.offset * 8)[0::2]
+    sizes: np.ndarray = np.multiply(values, scale, out=np.full(n, np.nan), where=fits)
     return sizes
 
 
@@ -267,6 +308,7 @@ _BYTE_KIND = np.full(256, 1 << 8, dtype=np.uint16)
 _BYTE_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
 _BYTE_KIND[ord(".")] = 1
 _DIGIT = _BYTE_KIND == 0
+_NOT_DIGIT_OR_POINT = _BYTE_KIND > 1
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
@@ -280,10 +322,23 @@ _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
 def size_scopes(values: Any) -> pa.Array:
     """The scope of a ``ReqMem`` value: ``4000Mc`` → ``cpu``, ``4000Mn`` → ``node``, else null."""
     distinct, indices = _distinct(_text(values))  # a handful of distinct requests
-    scope = pc.if_else(pc.match_substring_regex(distinct, _SIZE), pc.utf8_slice_codeunits(distinct, -1),
-                       _NULL_STRING)
-    words = pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
-    return _take_rows(words, indices)
+    return _take_rows(_scope_words(distinct), indices)
+
+
+def _scope_words(a: pa.Array) -> pa.Array:
+    scope = pc.if_else(pc.match_substring_regex(a, _SIZE), pc.utf8_slice_codeunits(a, -1), _NULL_STRING)
+    return pc.if_else(pc.equal(scope, "c"), "cpu", pc.if_else(pc.equal(scope, "n"), "node", _NULL_STRING))
+
+
+def _requested_memory(a: pa.Array, whole: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """``ReqMem`` in bytes (of ``whole``: ``a`` without its values cut by a column) and its scope (of ``a``).
+
+    Requests repeat: when no value was cut, both come from one pass that finds the distinct requests.
+    """
+    if whole is not a or a.type != pa.string() or not _few_distinct(a, _SIZE_SHARE):
+        return sizes_to_numbers(whole, binary=True), size_scopes(a)
+    distinct, indices = _distinct(a)
+    return _gather(_sizes(distinct, 1024.0), indices), _take_rows(_scope_words(distinct), indices)
 
 
 def counts_to_integers(values: Any) -> pa.Array:
@@ -315,7 +370,23 @@ def timestamps_to_epoch(values: Any, zone: ZoneInfo) -> np.ndarray:
             local, timezone=zone.key, ambiguous="latest", nonexistent="latest")
         return _numpy(pc.cast(pc.cast(utc, pa.int64()), pa.float64()))
 
-    return _per_value(_text(values), convert)
+    a = _text(values)
+    # In UTC (no zone to look up per value) reading each row costs less than finding the distinct values, but adds
+    # to the peak memory of a whole table's columns converted side by side: only blocks' columns are read per row.
+    if zone.key == "UTC" and len(a) <= _BLOCK_ROWS:
+        stamps = _iso_seconds(a)
+        if stamps is not None:
+            return _epoch_seconds(stamps)
+    return _per_value(a, convert)
+
+
+def _epoch_seconds(stamps: pa.Array) -> np.ndarray:
+    """Second timestamps as float epoch seconds (NaN for null), read from their buffer: one copy, as floats."""
+    seconds = np.frombuffer(stamps.buffers()[1], dtype=np.int64, count=len(stamps), offset=stamps.offset * 8)
+    out = seconds.astype(np.float64)
+    if stamps.null_count:
+        out[~bools(stamps.is_valid())] = np.nan
+    return out
 
 
 def _iso_seconds(a: pa.Array) -> pa.Array | None:
@@ -515,12 +586,17 @@ def _convert_field(
     cut = bools(pc.ends_with(a, "+")) if truncated else None
     out: dict[str, _Values] = {}
     if f == "State":
-        distinct, indices = _distinct(a)
-        # The state word in any case ("completed", "Cancelled by 123"), in Slurm's upper case.
-        words = [w.upper() if w else None for w in _groups(distinct, r"^(?P<w>[A-Za-z_]+\+?)")["w"].to_pylist()]
+        encoded = pc.dictionary_encode(a)
+        # The state word in any case ("completed", "Cancelled by 123"), in Slurm's upper case (its letters ASCII).
+        words = pc.utf8_upper(_groups(encoded.dictionary, r"^(?P<w>[A-Za-z_]+\+?)")["w"])
         # "CANCELLED+" (fixed width cut "CANCELLED by 123") is expanded where one state has that prefix.
-        expanded = [_STATE_PREFIX.get(w, w) if w is not None and w.endswith("+") else w for w in words]
-        out[name] = _take_rows(pa.array(expanded, type=pa.string()), indices)
+        cut_words = np.flatnonzero(bools(pc.ends_with(words, "+")))
+        if len(cut_words):
+            expanded = words.to_pylist()
+            for i in cut_words.tolist():
+                expanded[i] = _STATE_PREFIX.get(expanded[i], expanded[i])
+            words = pa.array(expanded, type=pa.string())
+        out[name] = words.take(encoded.indices)
         return out, []
     # A number cut by the column width is no number: it is left out of the conversion (it would take the slow path
     # for values of no known layout) and comes out empty with a warning below.
@@ -529,10 +605,10 @@ def _convert_field(
         out[name] = durations_to_seconds(whole)
     elif f in TIME_FIELDS:
         out[name] = timestamps_to_epoch(whole, zone)
+    elif f == "ReqMem":
+        out[name], out["req-mem-scope"] = _requested_memory(a, whole)
     elif f in BYTE_FIELDS:
         out[name] = sizes_to_numbers(whole, binary=True)
-        if f == "ReqMem":
-            out["req-mem-scope"] = size_scopes(a)
     elif f in DECIMAL_FIELDS:
         out[name] = sizes_to_numbers(whole, binary=False)
     elif f in COUNT_FIELDS:

@@ -13,7 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.sacct import NULL_TOKENS, durations_to_seconds, parse_sacct, sizes_to_numbers, timestamps_to_epoch
+from core.sacct import (
+    NULL_TOKENS,
+    durations_to_seconds,
+    parse_sacct,
+    size_scopes,
+    sizes_to_numbers,
+    timestamps_to_epoch,
+)
+from core.sacct.bounds import LARGEST_NUMBER
 
 
 @pytest.mark.parametrize(("printed", "state"), [
@@ -178,3 +186,62 @@ def test_timestamps_when_clocks_go_back_or_forward() -> None:
     got = timestamps_to_epoch(pa.array(["2024-10-27T03:30:00", "2024-03-31T03:30:00"] * 3), ZoneInfo("Europe/Helsinki"))
     assert got.tolist() == [pd.Timestamp("2024-10-27T01:30:00Z").timestamp(),
                             pd.Timestamp("2024-03-31T01:00:00Z").timestamp()] * 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_SIZE_TEXT, min_size=1, max_size=20), st.integers(1, 3))
+def test_requested_memory_and_its_scope_read_as_each_value_alone(values: list[str | None], repeats: int) -> None:
+    # Repeated requests are read once per distinct value: the same figures as each value read alone.
+    printed = [v or "" for v in values] * repeats
+    frame = parse_sacct("JobID|ReqMem\n" + "".join(f"{i}|{v}\n" for i, v in enumerate(printed))).frame
+    alone = [(sizes_to_numbers(pa.array([v]), binary=True)[0], size_scopes(pa.array([v]))[0].as_py())
+             for v in printed]
+    alone = [(n if n <= LARGEST_NUMBER else np.nan, scope) for n, scope in alone]  # beyond: no Slurm records it
+    got = list(zip(frame["req-mem"].tolist(), frame["req-mem-scope"].astype(object).tolist(), strict=True))
+    assert all((g[0] == e[0] or (np.isnan(g[0]) and np.isnan(e[0]))) and (g[1] if isinstance(g[1], str) else None)
+               == e[1] for g, e in zip(got, alone, strict=True)), (got, alone)
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(_STAMPS)), max_size=60))
+def test_utc_timestamps_equal_their_calendar_reading(values: list[str | None]) -> None:
+    # Read row by row in UTC: the published layout, anything else (a "no value" word, a space for T) empty.
+    got = timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo("UTC"))
+    read = pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+    expected = [np.nan if pd.isna(t) else t.value / 1e9 for t in read]
+    assert np.array_equal(got, np.array(expected, dtype=float), equal_nan=True)
+
+
+def test_a_long_timestamp_column_reads_as_its_short_columns() -> None:
+    # A whole table's column is read once per distinct value (less memory), a block's row by row: same seconds.
+    values = [*_STAMPS, None]
+    long = timestamps_to_epoch(pa.array(values * 30_000, pa.string()), ZoneInfo("UTC"))
+    assert len(long) == len(values) * 30_000 > 2**18
+    assert np.array_equal(long, np.tile(timestamps_to_epoch(pa.array(values, pa.string()), ZoneInfo("UTC")), 30_000),
+                          equal_nan=True)
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(NULL_TOKENS), st.sampled_from(["Unknowx", "none", "(nulL)", "N/A", "é" * 2]),
+                          st.text(alphabet="NoeUnk()é ", max_size=16)), min_size=1, max_size=40))
+def test_no_value_words_are_empty_in_text_counts_and_ids_and_nothing_else_is(values: list[str]) -> None:
+    # Only whole "no value" words are empty (a word as long as one, or in another case, is kept).
+    text = "JobID|JobName|NTasks\n" + "".join(f"{v}|{v}|{v}\n" for v in values)
+    frame = parse_sacct(text).frame
+    empty = [v in NULL_TOKENS for v in values]
+    assert [pd.isna(v) for v in frame["job-name"]] == empty
+    assert [pd.isna(v) for v in frame["job-id"]] == empty
+    assert [v for v in frame["job-name"] if not pd.isna(v)] == [v for v in values if v not in NULL_TOKENS]
+    assert frame["n-tasks"].isna().all()
+
+
+def test_no_value_words_of_a_long_column_are_empty_as_in_a_short_one() -> None:
+    # A whole fixed-width table's column (more rows than a block of delimited input) is looked up whole.
+    values = [v for v in NULL_TOKENS if " " not in v and len(v) <= 10] + ["Unknowx", "(nulL)", "batch", "gpu"]
+    rows = values * 30_000
+    text = f"{'JobID':>10} {'JobName':>10}\n{'-' * 10} {'-' * 10}\n" + "".join(
+        f"{i:>10} {v:>10}\n" for i, v in enumerate(rows))
+    names = parse_sacct(text).frame["job-name"]
+    assert len(names) == len(rows) > 2**18
+    assert [pd.isna(v) for v in names] == [v in NULL_TOKENS for v in rows]
+    assert [v for v in names if not pd.isna(v)] == [v for v in rows if v not in NULL_TOKENS]
