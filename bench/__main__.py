@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         results.keep_previous(Path(args.output))
     path = results.save(Path(args.output), {"mode": "quick" if args.quick else "full", "areas": only,
                                             "area_seconds": durations, "failed_areas": failed,
-                                            "finished": finished})
+                                            "finished": finished, "partial": len(only) < len(AREAS)})
     print(f"results written to {path}")
-    if path.resolve() == RESULTS_PATH and not args.quick and len(only) == len(AREAS) and not failed:
+    if path.resolve() == RESULTS_PATH and not args.quick and not failed:
         update_readme(path)
         print("README.md benchmark table updated")
     return 1 if failed else 0

@@ -125,8 +125,12 @@ README_MARK = "<!-- bench-table -->"
 def markdown(results: dict[str, Any]) -> str:
     """The README table of a results.json: machine, then one row per figure."""
     machine = results["machine"]
+    measured = results.get("areas") or []
+    run = f"run at {results.get('finished', '?')}"
+    if measured and results.get("partial"):
+        run += f" (areas {', '.join(measured)}; the other areas' figures are kept from earlier runs)"
     rows = [f"Machine: {machine['cpu_count']} CPUs ({machine['cpu_model']}), Python {machine['python']}, "
-            f"{machine['platform']}; run at {results.get('finished', '?')}.", "",
+            f"{machine['platform']}; {run}.", "",
             "| figure | value | unit | target | status |", "|---|---:|---|---|---|"]
     for name, fig in results["figures"].items():
         status = "" if fig["met"] is None else ("met" if fig["met"] else "**missed**")

@@ -38,3 +38,9 @@ def test_a_run_of_some_areas_keeps_the_other_figures(tmp_path: Path) -> None:
     assert figures["parse.seconds"]["value"] == 1.0
     assert figures["load.20_sessions.median"] == {"value": 1.2, "unit": "s", "target": "<= 1.5", "met": True}
     assert later.notes == ["parse: measured earlier"]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"## Benchmarks\n{README_MARK}\n")
+    later.save(path, {"finished": "2026-12-07 10:55 UTC", "areas": ["load"], "partial": True})
+    update_readme(path, readme)
+    assert ("run at 2026-12-07 10:55 UTC (areas load; the other areas' figures are kept from earlier runs)."
+            in readme.read_text())
