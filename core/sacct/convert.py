@@ -70,13 +70,16 @@ def _nullify(a: pa.Array) -> pa.Array:
     Values are told apart by their lengths first (from the offsets, without reading them): an empty one is a token,
     and only those as long as another token are looked up (names, ids and counts seldom are).
     """
-    if a.type != pa.string() or len(a) > _BLOCK_ROWS:  # a whole table's column: the lookup holds less memory
+    def every_value_looked_up() -> pa.Array:
         return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+
+    if a.type != pa.string() or len(a) > _BLOCK_ROWS:  # a whole table's column: the lookup holds less memory
+        return every_value_looked_up()
     offsets, _ = _offsets_data(a)
     lengths = np.diff(offsets)
     maybe = np.flatnonzero(np.take(_NULL_LENGTH, lengths, mode="clip"))  # clip: no token is that long
     if 4 * len(maybe) > len(a):  # many as long as a token: looking every value up costs less
-        return pc.if_else(pc.is_in(a, value_set=_NULL_SET), _NULL_STRING, a)
+        return every_value_looked_up()
     null = lengths == 0  # empty, or null already
     if len(maybe):
         null[maybe[bools(pc.is_in(a.take(pa.array(maybe)), value_set=_NULL_SET))]] = True
