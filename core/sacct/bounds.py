@@ -68,5 +68,8 @@ def _within(series: pd.Series, limit: float) -> bool:
         values = series.to_numpy(copy=False)
     else:
         return False
-    with np.errstate(invalid="ignore"):
-        return not bool(((values < 0) | (values > limit)).any())  # NaN compares false both ways
+    if not len(values):
+        return True
+    # The smallest and largest values in one pass each, without a temporary array (NaN only if every value is).
+    lowest, highest = np.fmin.reduce(values), np.fmax.reduce(values)
+    return not (lowest < 0 or highest > limit)  # NaN compares false both ways

@@ -54,6 +54,9 @@ _NULL_SET = pa.array(NULL_TOKENS)
 #: Per byte length from 1 to 255: whether a "no value" token is that long (the empty one is told by its length).
 _NULL_LENGTH = np.zeros(256, dtype=bool)
 _NULL_LENGTH[[len(token.encode()) for token in NULL_TOKENS if token]] = True
+#: Per byte: whether a "no value" token starts with it.
+_NULL_FIRST = np.zeros(256, dtype=bool)
+_NULL_FIRST[[token.encode()[0] for token in NULL_TOKENS if token]] = True
 assert "" in NULL_TOKENS
 
 #: The most rows of a column read in the ways that cost less time but hold more memory per row (more than a block
@@ -75,15 +78,26 @@ def _nullify(a: pa.Array) -> pa.Array:
 
     if a.type != pa.string() or len(a) > _BLOCK_ROWS:  # a whole table's column: the lookup holds less memory
         return every_value_looked_up()
-    offsets, _ = _offsets_data(a)
+    offsets, data = _offsets_data(a)
     lengths = np.diff(offsets)
     maybe = np.flatnonzero(np.take(_NULL_LENGTH, lengths, mode="clip"))  # clip: no token is that long
+    if len(maybe):  # and of those, the ones that start as a token does (ids and counts start with a digit)
+        maybe = maybe[_NULL_FIRST[data[offsets[maybe]]]]
     if 4 * len(maybe) > len(a):  # many as long as a token: looking every value up costs less
         return every_value_looked_up()
     null = lengths == 0  # empty, or null already
     if len(maybe):
         null[maybe[bools(pc.is_in(a.take(pa.array(maybe)), value_set=_NULL_SET))]] = True
-    return pc.if_else(pa.array(null), _NULL_STRING, a) if null.any() else a
+    if not null.any():
+        return a
+    # Null where a token was, by a validity bitmap over the same bytes (no copy of the column).
+    return pa.StringArray.from_buffers(len(a), pa.py_buffer(offsets), pa.py_buffer(data),
+                                       pa.py_buffer(np.packbits(~null, bitorder="little")))
+
+
+def _valid(a: pa.Array) -> np.ndarray:
+    """Which values are not null, as numpy (without reading a bitmap when there is no null)."""
+    return np.ones(len(a), dtype=bool) if a.null_count == 0 else bools(a.is_valid())
 
 
 def _text(values: Any) -> pa.Array:
@@ -181,7 +195,7 @@ def _durations(a: pa.Array) -> np.ndarray:
     """Durations in sacct's layouts read from their bytes; any other value through :data:`_DURATION` (RE2)."""
     offsets, data = _offsets_data(a)
     starts, lengths = offsets[:-1], np.diff(offsets)
-    valid = bools(a.is_valid())
+    valid = _valid(a)
     out = np.full(len(a), np.nan)
     done = ~valid
     for layout, groups in _DURATION_LAYOUTS.items():
@@ -243,8 +257,9 @@ def sizes_to_numbers(values: Any, *, binary: bool) -> np.ndarray:
     return _per_value(_text(values), lambda a: _sizes(a, 1024.0 if binary else 1000.0), share=_SIZE_SHARE)
 
 
-#: Sizes cost more per value than durations: gathering pays off with up to half the values distinct.
-_SIZE_SHARE = 0.5
+#: Sizes cost more per value than durations, but finding the distinct values of a column of mostly distinct sizes
+#: costs more than reading them: gathering pays off with up to about a third of the values distinct.
+_SIZE_SHARE = 0.35
 
 
 def _sizes(a: pa.Array, base: float) -> np.ndarray:
@@ -264,7 +279,7 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
     letters = scope.astype(np.uint8) + (power > 0)
     number_end = ends - letters
-    valid = bools(a.is_valid())
+    valid = _valid(a)
     # Mostly the only bytes but digits and points are the letters just found at the values' ends: then each number
     # is digits and points, and Arrow's cast, which refuses a second point, judges it in the pass that reads it.
     if np.count_nonzero(np.take(_NOT_DIGIT_OR_POINT, data)) == int(np.sum(letters, dtype=np.int64)):
@@ -401,7 +416,7 @@ def _iso_seconds(a: pa.Array) -> pa.Array | None:
     """
     offsets, data = _offsets_data(a)
     starts, lengths = offsets[:-1], np.diff(offsets)
-    valid = bools(a.is_valid())
+    valid = _valid(a)
     stamp = (lengths == 19) & valid
     if not stamp.any():
         return None
@@ -410,7 +425,9 @@ def _iso_seconds(a: pa.Array) -> pa.Array | None:
         return None
     if not (data[starts[stamp] + 10] == ord("T")).all():
         return None
-    stamps = a if len(other) == 0 else pc.if_else(pa.array(stamp), a, _NULL_STRING)
+    # The null tokens made null by a validity bitmap over the same bytes (no copy of the column).
+    stamps = a if len(other) == 0 and a.null_count == 0 else pa.StringArray.from_buffers(
+        len(a), pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(np.packbits(stamp, bitorder="little")))
     try:
         return pc.cast(stamps, pa.timestamp("s"))
     except pa.ArrowInvalid:
@@ -652,7 +669,7 @@ def _job_and_step(ids: pa.Array) -> tuple[pa.Array, pa.Array]:
     bounds = np.empty(3 * len(ids) + 1, dtype=np.int32)  # 4-byte offsets, as the ids' own
     bounds[0::3] = offsets
     starts, ends = bounds[0:-1:3], bounds[3::3]
-    valid = bools(ids.is_valid())
+    valid = _valid(ids)
     point = np.asarray(pc.find_substring(ids, ".").fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int32)
     split = valid & (point >= 0)
     bounds[1::3] = np.where(split, starts + point, ends)
