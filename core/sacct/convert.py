@@ -273,17 +273,26 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     if not len(data):  # every value empty or null
         return np.full(len(a), np.nan)
     starts, ends = offsets[:-1], offsets[1:]
-    last, before = data[np.maximum(ends - 1, 0)], data[np.maximum(ends - 2, 0)]
     lengths = ends - starts
-    scope = _SCOPE_LETTER[last] & (lengths > 0)
-    power = np.where(lengths > scope, _UNIT_POWER[np.where(scope, before, last)], 0)
-    letters = scope.astype(np.uint8) + (power > 0)
+    # A value's last two bytes say its letters, its unit's power and whether its number ends in a digit (bytes of
+    # the value before it where it is shorter: such a value is no size, as its number would end before it starts).
+    last_two = data[np.maximum(ends - 2, 0)].astype(np.uint16) << 8
+    last_two |= data[np.maximum(ends - 1, 0)]
+    tail = _SIZE_TAIL[last_two]
+    letters = np.minimum(tail & 3, lengths)  # no more letters than bytes (those the table read were another's)
+    power = (tail >> 2) & 7
     number_end = ends - letters
     valid = _valid(a)
+    ends_in_digit = (tail & _ENDS_IN_DIGIT) > 0
+    two = np.flatnonzero(letters == 2)  # a unit and a scope: the byte before them is read
+    if len(two):
+        ends_in_digit[two] = _DIGIT[data[np.maximum(number_end[two] - 1, 0)]]
     # Mostly the only bytes but digits and points are the letters just found at the values' ends: then each number
     # is digits and points, and Arrow's cast, which refuses a second point, judges it in the pass that reads it.
-    if np.count_nonzero(np.take(_NOT_DIGIT_OR_POINT, data)) == int(np.sum(letters, dtype=np.int64)):
-        fits = (number_end > starts) & valid & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    shifted = data - np.uint8(ord("."))  # "." 0, "/" 1, digits 2 to 11
+    others = len(data) - np.count_nonzero(shifted <= 11) + np.count_nonzero(shifted == 1)
+    if others == int(np.sum(letters, dtype=np.int64)):
+        fits = (number_end > starts) & valid & ends_in_digit
         try:
             return _scaled_numbers(offsets, number_end, data, fits, power, base)
         except pa.ArrowInvalid:
@@ -296,7 +305,7 @@ def _sizes(a: pa.Array, base: float) -> np.ndarray:
     np.cumsum(np.take(_BYTE_KIND, data, out=running[1:], mode="clip"), out=running[1:])  # clip: no buffer
     found = running[number_end] - running[starts]
     del running  # 2 bytes per byte of the column: freed before the numbers are cast
-    fits = (found <= 1) & (number_end > starts) & valid & _DIGIT[data[np.maximum(number_end - 1, 0)]]
+    fits = (found <= 1) & (number_end > starts) & valid & ends_in_digit
     long = np.flatnonzero(lengths > 0xFF)
     if len(long):
         fits[long] = bools(pc.match_substring_regex(a.take(pa.array(long)), _SIZE))
@@ -313,11 +322,14 @@ def _scaled_numbers(offsets: np.ndarray, number_end: np.ndarray, data: np.ndarra
     valid[0::2] = fits
     numbers = pa.StringArray.from_buffers(2 * n, pa.py_buffer(bounds), pa.py_buffer(data),
                                           pa.py_buffer(np.packbits(valid, bitorder="little")))
-    scale = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)])[power]
+    # Per power of the base its multiple; NaN for the sizes that do not fit (after the largest power).
+    scales = np.array([base ** k for k in range(len(_UNIT_LETTERS) + 1)] + [np.nan])
+    scale = scales[np.where(fits, power, len(scales) - 1)]
     cast = pc.cast(numbers, pa.float64())
-    # The numbers' values without a copy (every other one is a null's, never read); the sizes that do not fit NaN.
+    # The numbers' values without a copy (every other one is a null's, whatever its bytes: times NaN, NaN).
     values = np.frombuffer(cast.buffers()[1], dtype=np.float64, count=2 * n, offset=cast.offset * 8)[0::2]
-    sizes: np.ndarray = np.multiply(values, scale, out=np.full(n, np.nan), where=fits)
+    with np.errstate(invalid="ignore"):
+        sizes: np.ndarray = values * scale
     return sizes
 
 
@@ -335,6 +347,19 @@ _UNIT_POWER = np.zeros(256, dtype=np.uint8)
 _UNIT_POWER[np.frombuffer(b"KMGTPE", dtype=np.uint8)] = np.arange(1, 7)
 _SCOPE_LETTER = np.zeros(256, dtype=bool)
 _SCOPE_LETTER[np.frombuffer(b"nc", dtype=np.uint8)] = True
+
+#: Per last two bytes of a value (the last one low): its letters (bits 0-1: a scope, a unit, or a unit then a
+#: scope), its unit's power (bits 2-4) and whether the byte before its letters is a digit (when there is one letter
+#: or none).
+_ENDS_IN_DIGIT = 1 << 5
+_SIZE_TAIL = np.zeros(1 << 16, dtype=np.uint8)
+for _before in range(256):
+    for _last in range(256):
+        _scope = bool(_SCOPE_LETTER[_last])
+        _power = int(_UNIT_POWER[_before if _scope else _last])
+        _letters = int(_scope) + int(_power > 0)
+        _digit = bool(_DIGIT[_last]) if _letters == 0 else bool(_DIGIT[_before]) if _letters == 1 else False
+        _SIZE_TAIL[(_before << 8) | _last] = _letters | (_power << 2) | (_ENDS_IN_DIGIT if _digit else 0)
 
 
 def size_scopes(values: Any) -> pa.Array:
