@@ -338,7 +338,6 @@ _BYTE_KIND = np.full(256, 1 << 8, dtype=np.uint16)
 _BYTE_KIND[np.frombuffer(b"0123456789", dtype=np.uint8)] = 0
 _BYTE_KIND[ord(".")] = 1
 _DIGIT = _BYTE_KIND == 0
-_NOT_DIGIT_OR_POINT = _BYTE_KIND > 1
 
 
 #: Per byte: the power of the base its unit letter stands for (``K`` → 1, ..., ``E`` → 6; 0 for any other byte),
