@@ -190,6 +190,8 @@ _DURATION_LAYOUTS: dict[bytes, tuple[tuple[int, int, float], ...]] = {
     b"ddd-dd:dd:dd": ((0, 3, 86400.0), (4, 6, 3600.0), (7, 9, 60.0), (10, 12, 1.0)),
 }
 
+_LONGEST_LAYOUT = max(map(len, _DURATION_LAYOUTS))
+
 
 def _durations(a: pa.Array) -> np.ndarray:
     """Durations in sacct's layouts read from their bytes; any other value through :data:`_DURATION` (RE2)."""
@@ -198,7 +200,11 @@ def _durations(a: pa.Array) -> np.ndarray:
     valid = _valid(a)
     out = np.full(len(a), np.nan)
     done = ~valid
+    present = np.zeros(_LONGEST_LAYOUT + 2, dtype=bool)
+    present[np.minimum(lengths, _LONGEST_LAYOUT + 1)] = True  # the lengths found: only layouts of those are looked for
     for layout, groups in _DURATION_LAYOUTS.items():
+        if not present[len(layout)]:
+            continue
         rows = np.flatnonzero((lengths == len(layout)) & valid)
         if not len(rows):
             continue
@@ -447,7 +453,7 @@ def _iso_seconds(a: pa.Array) -> pa.Array | None:
     other = np.flatnonzero(valid & ~stamp)
     if len(other) and not pc.all(pc.is_in(a.take(pa.array(other)), value_set=_NULL_SET)).as_py():
         return None
-    if not (data[starts[stamp] + 10] == ord("T")).all():
+    if not (data[(starts if len(other) == 0 and a.null_count == 0 else starts[stamp]) + 10] == ord("T")).all():
         return None
     # The null tokens made null by a validity bitmap over the same bytes (no copy of the column).
     stamps = a if len(other) == 0 and a.null_count == 0 else pa.StringArray.from_buffers(
