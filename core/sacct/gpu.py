@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.sacct.convert import sizes_to_numbers
 
@@ -68,56 +70,126 @@ def _gpus_of_gres(text: str) -> tuple[float, str]:
     return total, "+".join(sorted(kinds))
 
 
-def _per_distinct(values: pd.Series, read: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``read`` applied once per distinct string; null where the value is null."""
-    codes, distinct = pd.factorize(values.astype("object"))
-    counts = np.full(len(distinct) + 1, np.nan)
-    kinds = np.full(len(distinct) + 1, None, dtype=object)
-    for i, text in enumerate(distinct):
-        counts[i], kinds[i] = read(str(text))
-    return counts[codes], kinds[codes]
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
-def gpu_allocation(alloc_tres: pd.Series | None, req_tres: pd.Series | None = None,
-                   alloc_gres: pd.Series | None = None, *, index: pd.Index | None = None) -> pd.DataFrame:
-    """Per row: ``gpus`` (float, null when no TRES or GRES field was printed) and ``gpu-type`` (null when untyped).
+class Distinct:
+    """A text column as its distinct values and, per row, the index of its value (-1 where null or empty).
 
-    AllocTRES wins; a row without it (a pending job) takes ReqTRES, then AllocGRES.
+    TRES and GRES strings repeat (a run's jobs share a few allocations): each reader below parses each distinct
+    string once and gathers the results per row.
     """
-    if index is None:
-        index = next((s.index for s in (alloc_tres, req_tres, alloc_gres) if s is not None), pd.RangeIndex(0))
-    gpus = pd.Series(np.nan, index=index, dtype="float64")
-    kind = pd.Series(None, index=index, dtype="object")
-    for source, read in ((alloc_tres, _gpus_of), (req_tres, _gpus_of), (alloc_gres, _gpus_of_gres)):
+
+    def __init__(self, values: pd.Series | np.ndarray | None, rows: int) -> None:
+        if values is None:
+            self.codes = np.full(rows, -1, dtype=np.intp)
+            self.values: list[str] = []
+            return
+        codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+        texts = [str(v) for v in distinct]
+        empty = [i for i, text in enumerate(texts) if not text]
+        if empty:  # an empty field is no value
+            keep = np.ones(len(texts), dtype=bool)
+            keep[empty] = False
+            renumber = np.append(np.cumsum(keep) - 1, -1)
+            renumber[empty] = -1
+            codes = renumber[codes]
+            texts = [text for text in texts if text]
+        self.codes = codes
+        self.values = texts
+
+    def gather(self, per_value: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+        """Per-row results from per-distinct-value results (``fill`` where the row had no value)."""
+        padded = np.append(per_value, np.asarray([fill], dtype=per_value.dtype))
+        gathered: np.ndarray = padded[self.codes]  # -1 picks the fill value appended last
+        return gathered
+
+    def read(self, read: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``read`` (text → (count, type)) applied once per distinct value.
+
+        Per row: counts (NaN where no value) and types (None there).
+        """
+        counts = np.full(len(self.values), np.nan)
+        kinds = np.full(len(self.values), None, dtype=object)
+        for i, text in enumerate(self.values):
+            counts[i], kinds[i] = read(text)
+        return self.gather(counts), self.gather(kinds, None)
+
+    def number(self, name: str, *, size: bool = False) -> np.ndarray:
+        """Per row, the value of ``name=`` in its TRES string; NaN where absent or not a number.
+
+        ``name`` is ``gres/gpuutil``, ``gres/gpumem``, ``gres/nvme``, ``mem``... With ``size``, a K/M/G/T/P/E suffix
+        is binary (sacct's own units) and a bare number is bytes.
+        """
+        if not self.values:
+            return np.full(len(self.codes), np.nan)
+        pattern = r"(?:^|,)" + re.escape(name) + r"=(?P<v>[0-9.]+[KMGTPE]?)(?:,|$)"
+        found = pc.extract_regex(pa.array(self.values, type=pa.string()), pattern)
+        text = pc.if_else(found.is_valid(), pc.struct_field(found, "v"), pa.scalar(None, pa.string()))
+        if size:
+            values = np.asarray(sizes_to_numbers(text, binary=True), dtype="float64")
+        else:
+            try:
+                numbers = pc.cast(text, pa.float64())
+            except pa.ArrowInvalid:  # a stored value such as "1.2.3": that one is not a number
+                numbers = pa.array([_number(v) for v in text.to_pylist()], type=pa.float64())
+            values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype="float64")
+        return self.gather(values)
+
+
+def allocation(sources: list[Distinct | None], rows: int, src: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: GPU count (NaN when no TRES or GRES field was printed) and type (None when untyped).
+
+    AllocTRES wins; a row without it (a pending job) takes ReqTRES, then AllocGRES: ``sources`` are those columns in
+    that order, as many as given, ``None`` where not printed. With ``src``, per job instead: the values of rows
+    ``src`` (-1 for a job without a row of its own).
+    """
+    size = rows if src is None else len(src)
+    gpus = np.full(size, np.nan)
+    kind = np.full(size, None, dtype=object)
+    for source, read in zip(sources, _READERS, strict=False):
         if source is None:
             continue
-        text = source.astype("object").where(source.notna() & (source.astype("object") != ""))
-        counts, kinds = _per_distinct(text, read)
-        todo = gpus.isna().to_numpy() & ~np.isnan(counts)
+        counts, kinds = source.read(read)
+        if src is not None:
+            counts, kinds = np.append(counts, np.nan)[src], np.append(kinds, np.array([None], dtype=object))[src]
+        todo = np.isnan(gpus) & ~np.isnan(counts)
         gpus[todo] = counts[todo]
         kind[todo] = kinds[todo]
     # A field printed empty on a job's own row still says "no GPU": 0, once any TRES/GRES field exists.
-    printed = [s for s in (alloc_tres, req_tres, alloc_gres) if s is not None]
-    if printed:
-        gpus = gpus.fillna(0.0)
-    kind = kind.where(kind.astype("object").fillna("") != "", None)
-    return pd.DataFrame({"gpus": gpus, "gpu-type": kind})
+    if any(source is not None for source in sources):
+        gpus = np.nan_to_num(gpus, nan=0.0)
+    kind[np.fromiter((not k for k in kind), dtype=bool, count=len(kind))] = None
+    return gpus, kind
 
 
-def tres_number(tres: pd.Series, name: str, *, size: bool = False) -> pd.Series:
-    """The value of ``name=`` (``gres/gpuutil``, ``gres/gpumem``, ``gres/nvme``) in each TRES string; null if absent.
+#: How each of :func:`allocation`'s sources is read.
+_READERS = (_gpus_of, _gpus_of, _gpus_of_gres)
 
-    With ``size``, a K/M/G/T/P/E suffix is binary (sacct's own units) and a bare number is bytes.
+
+def gpu_use(ave: Distinct, peak: Distinct, tot: Distinct, tasks: np.ndarray, gpus: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-GPU use and peak memory per row (see :func:`step_gpu_use`).
+
+    From the rows' TRES usage strings, NTasks (NaN where not printed) and GPU counts (NaN or 0 where unknown).
     """
-    codes, distinct = pd.factorize(tres.astype("object"))
-    pattern = r"(?:^|,)" + re.escape(name) + r"=([0-9.]+[KMGTPE]?)(?:,|$)"
-    found = pd.Series(distinct, dtype="string").str.extract(pattern)[0]
-    if size:
-        values = sizes_to_numbers(found.fillna(""), binary=True).astype("float64")
-    else:
-        values = pd.to_numeric(found, errors="coerce").astype("float64")
-    values = np.append(np.asarray(values, dtype="float64"), np.nan)
-    return pd.Series(values[codes], index=tres.index, dtype="float64")
+    tasks = np.where(tasks > 0, tasks, 1.0)  # NaN compares false: missing counts as 1 too
+    util = ave.number("gres/gpuutil")
+    util = np.where(np.isnan(util), peak.number("gres/gpuutil"), util)
+    util_total = tot.number("gres/gpuutil")
+    util_total = np.where(np.isnan(util_total), util * tasks, util_total)
+    gpus = np.where(gpus > 0, gpus, np.nan)
+    per_task = np.maximum(gpus / tasks, 1.0)
+    memory = peak.number("gres/gpumem", size=True)
+    per_gpu_util = util_total / gpus
+    per_gpu_memory = memory / per_task
+    return (np.where(np.isnan(per_gpu_util), util, per_gpu_util),
+            np.where(np.isnan(per_gpu_memory), memory, per_gpu_memory))
 
 
 def step_gpu_use(rows: pd.DataFrame, job_gpus: pd.Series | None = None) -> pd.DataFrame:
@@ -133,24 +205,19 @@ def step_gpu_use(rows: pd.DataFrame, job_gpus: pd.Series | None = None) -> pd.Da
     A step's GPUs are its AllocTRES count, else its job's (``job_gpus``, aligned with ``rows``); NTasks missing
     counts as 1. Without a GPU count the recorded figure is kept as it is.
     """
-    def column(name: str) -> pd.Series:
-        if name in rows.columns:
-            return rows[name]
-        return pd.Series(None, index=rows.index, dtype="object")
+    n = len(rows)
 
-    ave, peak, tot = column("tres-usage-in-ave"), column("tres-usage-in-max"), column("tres-usage-in-tot")
-    tasks = pd.to_numeric(column("n-tasks"), errors="coerce").astype("float64")
-    tasks = tasks.where(tasks > 0, 1.0).fillna(1.0)
-    util = tres_number(ave, "gres/gpuutil").fillna(tres_number(peak, "gres/gpuutil"))
-    util_total = tres_number(tot, "gres/gpuutil").fillna(util * tasks)
-    gpus = gpu_allocation(column("alloc-tres"), index=rows.index)["gpus"]
+    def text(name: str) -> Distinct:
+        return Distinct(rows[name] if name in rows.columns else None, n)
+
+    tasks = (pd.to_numeric(rows["n-tasks"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+             if "n-tasks" in rows.columns else np.full(n, np.nan))
+    gpus, _ = allocation([text("alloc-tres")], n)
     if job_gpus is not None:
-        gpus = gpus.where(gpus > 0, job_gpus.astype("float64"))
-    gpus = gpus.where(gpus > 0)
-    per_task = (gpus / tasks).clip(lower=1.0)
-    memory = tres_number(peak, "gres/gpumem", size=True)
-    return pd.DataFrame({"gpu-util": (util_total / gpus).fillna(util),
-                         "gpu-mem-max": (memory / per_task).fillna(memory)})
+        gpus = np.where(gpus > 0, gpus, job_gpus.to_numpy(dtype="float64", na_value=np.nan))
+    util, memory = gpu_use(text("tres-usage-in-ave"), text("tres-usage-in-max"), text("tres-usage-in-tot"), tasks,
+                           gpus)
+    return pd.DataFrame({"gpu-util": util, "gpu-mem-max": memory}, index=rows.index)
 
 
 def memory_of(gpu_type: object) -> float | None:

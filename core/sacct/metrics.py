@@ -6,9 +6,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from core.sacct.convert import durations_to_seconds, sizes_to_numbers
-from core.sacct.gpu import gpu_allocation, step_gpu_use, tres_number
+from core.sacct.convert import durations_to_seconds
+from core.sacct.gpu import Distinct, allocation, gpu_use
 
 #: States of a job that has not ended: its TotalCPU and MaxRSS are only updated when a step ends, and its Elapsed
 #: still grows, so it has no CPU, memory or time efficiency yet.
@@ -29,21 +31,42 @@ def _col(frame: pd.DataFrame, name: str, dtype: str = "float64") -> pd.Series:
     return pd.Series(np.nan, index=frame.index, dtype=dtype)
 
 
-def tres_memory(tres: pd.Series) -> pd.Series:
-    """The ``mem=`` of TRES strings (``billing=1,cpu=1,mem=7996M,node=1``) in bytes; null where there is none."""
-    # A run repeats a few TRES strings many times: read each distinct one once.
-    codes, distinct = pd.factorize(tres.astype("string"))
-    mem = pd.Series(distinct, dtype="string").str.extract(r"(?:^|,)mem=([0-9.]+[KMGTPE]?)(?:,|$)")[0]
-    values = np.append(sizes_to_numbers(mem.fillna(""), binary=True).astype("float64"), np.nan)
-    return pd.Series(values[codes], index=tres.index, dtype="float64")  # code -1 (missing) takes the NaN
+def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as float64 numbers (NaN where null or not printed)."""
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return np.asarray(frame[name].to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
 
 
-def tres_cpu(tres: pd.Series) -> pd.Series:
-    """The ``cpu=`` of TRES usage strings (``cpu=00:00:03,mem=25424K``) in seconds; null where there is none."""
-    codes, distinct = pd.factorize(tres.astype("string"))
-    cpu = pd.Series(distinct, dtype="string").str.extract(r"(?:^|,)cpu=([0-9:.-]+)(?:,|$)")[0]
-    values = np.append(durations_to_seconds(cpu.fillna("")).astype("float64"), np.nan)
-    return pd.Series(values[codes], index=tres.index, dtype="float64")
+def _take(values: np.ndarray, rows: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+    """``values`` at ``rows``; ``fill`` where a row is -1 (a job printed only through its steps)."""
+    taken: np.ndarray = np.append(values, np.asarray([fill], dtype=values.dtype))[rows]
+    return taken
+
+
+def _group_max(values: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+    """Per group, the largest value that is not NaN (NaN when there is none)."""
+    out = np.full(size, -np.inf)
+    np.fmax.at(out, groups, values)
+    out[out == -np.inf] = np.nan
+    return out
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+    """Per group, the sum of the values that are not NaN (NaN when there is none)."""
+    known = ~np.isnan(values)
+    total = np.bincount(groups, weights=np.where(known, values, 0.0), minlength=size).astype("float64")
+    total[np.bincount(groups, weights=known, minlength=size) == 0] = np.nan
+    return total
+
+
+def _tres_cpu(tres: Distinct) -> np.ndarray:
+    """The ``cpu=`` of TRES usage strings (``cpu=00:00:03,mem=25424K``) in seconds; NaN where there is none."""
+    if not tres.values:
+        return np.full(len(tres.codes), np.nan)
+    found = pc.extract_regex(pa.array(tres.values, type=pa.string()), r"(?:^|,)cpu=(?P<v>[0-9:.-]+)(?:,|$)")
+    text = pc.if_else(found.is_valid(), pc.struct_field(found, "v"), pa.scalar(None, pa.string()))
+    return tres.gather(np.asarray(durations_to_seconds(text), dtype="float64"))
 
 
 #: Where a job's ``total-cpu-seconds`` came from (column ``total-cpu-source``).
@@ -52,51 +75,63 @@ CPU_FROM_STEPS = "steps' TotalCPU"
 CPU_FROM_TRES = "steps' TRESUsageIn cpu="
 
 
-def _cpu_time(jobs: pd.DataFrame, steps: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+def _cpu_time(job_total: np.ndarray, step_total: np.ndarray, sampled: np.ndarray, step_job: np.ndarray, jobs: int
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Each job's CPU time in seconds and where it came from.
 
     TotalCPU of the job row (in text, Slurm's sum over the steps), else the sum over its steps. A step's CPU time
-    is its TotalCPU, or its ``TRESUsageInTot``/``TRESUsageInMax`` ``cpu=`` when that is larger: a step whose
-    processes were killed (a job cancelled while running) loses their CPU time from TotalCPU, which counts only
-    the processes it waited for, while the sampled TRES usage kept it (``seff`` reports 0 % there). A job printed
-    without steps (``sacct -X``) whose TotalCPU is 0 has no recorded CPU time (null): Slurm puts the figure on the
-    steps.
+    is its TotalCPU, or its ``TRESUsageInTot``/``TRESUsageInMax`` ``cpu=`` (``sampled``) when that is larger: a step
+    whose processes were killed (a job cancelled while running) loses their CPU time from TotalCPU, which counts
+    only the processes it waited for, while the sampled TRES usage kept it (``seff`` reports 0 % there). A job
+    printed without steps (``sacct -X``) whose TotalCPU is 0 has no recorded CPU time (null): Slurm puts the figure
+    on the steps. ``step_job`` is each step row's job.
     """
-    job_total = _col(jobs, "total-cpu-seconds").reindex(index)
-    step_total = _col(steps, "total-cpu-seconds")
-    sampled = pd.concat([tres_cpu(_col(steps, name, "object")) for name in ("tres-usage-in-tot", "tres-usage-in-max")],
-                        axis=1).max(axis=1)
-    step_best = pd.concat([step_total, sampled], axis=1).max(axis=1)
-    by_step = steps["_key"]
-    steps_sum = step_total.groupby(by_step).sum(min_count=1).reindex(index)
-    best_sum = step_best.groupby(by_step).sum(min_count=1).reindex(index)
-    has_steps = pd.Series(index.isin(by_step.unique()), index=index)
-    total = job_total.where(~((job_total == 0) & ~has_steps))
-    source = pd.Series(None, index=index, dtype="object")
-    source[total.notna()] = CPU_FROM_TOTALCPU
-    from_steps = total.isna() & steps_sum.notna()
-    total = total.fillna(steps_sum)
+    step_best = np.fmax(step_total, sampled)
+    steps_sum = _group_sum(step_total, step_job, jobs)
+    best_sum = _group_sum(step_best, step_job, jobs)
+    has_steps = np.bincount(step_job, minlength=jobs) > 0
+    total = np.where((job_total == 0) & ~has_steps, np.nan, job_total)
+    source = np.full(jobs, np.nan, dtype=object)
+    source[~np.isnan(total)] = CPU_FROM_TOTALCPU
+    from_steps = np.isnan(total) & ~np.isnan(steps_sum)
+    total = np.where(np.isnan(total), steps_sum, total)
     source[from_steps] = CPU_FROM_STEPS
-    raised = best_sum.notna() & (best_sum > total.fillna(0) + 0.5)  # TRES prints whole seconds of CPU
-    total = total.mask(raised, best_sum)
+    raised = ~np.isnan(best_sum) & (best_sum > np.nan_to_num(total, nan=0.0) + 0.5)  # TRES prints whole seconds
+    total = np.where(raised, best_sum, total)
     source[raised] = CPU_FROM_TRES
     return total, source
 
 
-def requested_memory(req_mem: pd.Series, scope: pd.Series, alloc_cpus: pd.Series, n_nodes: pd.Series,
-                     alloc_tres: pd.Series) -> pd.Series:
+def requested_memory(req_mem: np.ndarray, scope: np.ndarray, alloc_cpus: np.ndarray, n_nodes: np.ndarray,
+                     allocated: np.ndarray) -> np.ndarray:
     """The job's whole memory allocation in bytes.
 
-    AllocTRES ``mem=`` is what Slurm allocated, so it wins when printed. Otherwise ReqMem: per CPU (``c`` suffix) ×
-    AllocCPUS, per node (``n`` suffix) × NNodes, and without a suffix it already is the job's total (Slurm ≥ 21.08
-    prints the total; earlier versions always printed a suffix).
+    AllocTRES ``mem=`` (``allocated``, in bytes) is what Slurm allocated, so it wins when printed. Otherwise ReqMem:
+    per CPU (``c`` suffix, ``scope`` "cpu") × AllocCPUS, per node (``n`` suffix, "node") × NNodes, and without a
+    suffix it already is the job's total (Slurm ≥ 21.08 prints the total; earlier versions always printed a suffix).
     """
-    scope = scope.astype("object").fillna("")
-    factor = np.where(scope == "cpu", alloc_cpus.astype("float64"),
-                      np.where(scope == "node", n_nodes.astype("float64").where(n_nodes > 0).fillna(1), 1.0))
-    allocated = tres_memory(alloc_tres)
+    nodes = np.where(n_nodes > 0, n_nodes, 1.0)
+    codes, words = pd.factorize(np.asarray(scope, dtype=object))
+    per_cpu, per_node = (np.append([w == name for w in words], False).astype(bool)[codes] for name in ("cpu", "node"))
+    factor = np.where(per_cpu, alloc_cpus, np.where(per_node, nodes, 1.0))
     # A job that never started has nothing allocated (mem=0 or no string): what it asked for is ReqMem.
-    return allocated.where(allocated > 0).fillna(req_mem.astype("float64") * factor)
+    return np.where(allocated > 0, allocated, req_mem * factor)
+
+
+def _job_keys(frame: pd.DataFrame, by: tuple[str, ...], with_cluster: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, its job and its ``by`` group: integers numbered in the order they first appear."""
+    parts = [frame[name] for name in by]
+    if with_cluster:
+        parts.append(frame["cluster"].astype("string").fillna(""))
+    parts.append(frame["job-id"].astype("string"))
+    codes = np.zeros(len(frame), dtype=np.int64)
+    group = codes
+    for i, part in enumerate(parts):
+        part_codes, distinct = pd.factorize(part, use_na_sentinel=False)
+        codes = pd.factorize(codes * max(len(distinct), 1) + part_codes)[0].astype(np.int64)
+        if i == len(by) - 1:
+            group = codes
+    return codes, group
 
 
 def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -128,102 +163,134 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     or its denominator is zero: a chart must not show a fake zero. Charts and aggregates count only
     :func:`finished_that_ran` jobs.
     ``out-of-memory`` is true when the job or one of its steps ended OUT_OF_MEMORY.
+
+    The figures are computed over numpy arrays, one pass per column: a page computes them for a run's few hundred
+    jobs on every first view, where each pandas operation would cost more than its figures.
     """
-    if by:
+    if any(frame[name].hasnans for name in by):
         frame = frame.dropna(subset=list(by))
     if "job-id" not in frame.columns or frame.empty:
         return pd.DataFrame(columns=[*by, *(c for c in _METRIC_COLUMNS if c != "cluster")])
-    step = _col(frame, "step", "object").fillna("")
-    rows = frame.assign(step=step)
-    with_cluster = "cluster" in rows.columns
-    key = rows["job-id"].astype("string")
-    # The unit separator never appears in a run or cluster name or a job id.
-    if with_cluster:
-        key = rows["cluster"].astype("string").fillna("") + "\x1f" + key
-    for name in reversed(by):
-        key = rows[name].astype("string") + "\x1f" + key
-    rows = rows.assign(_key=key)
-    jobs = rows[rows["step"] == ""].drop_duplicates("_key").set_index("_key")
-    steps = rows[rows["step"] != ""]
-    # Jobs printed only through their steps still get a row.
-    missing = pd.Index(steps["_key"].unique()).difference(jobs.index)
-    if len(missing):
-        named = [*by, "job-id"] + (["cluster"] * with_cluster)
-        first = steps.drop_duplicates("_key").set_index("_key").loc[missing, named]
-        jobs = pd.concat([jobs, first])
-    by_job = rows["_key"]
-    rss = _col(rows, "max-rss") * _col(rows, "n-tasks").fillna(1).astype("float64")
-    # The columns are gathered first and made one frame at the end (a column set on a frame costs more than its
-    # figures on a run's few hundred jobs).
-    out: dict[str, Any] = {}
-    index = jobs.index
-    for name in by:
-        out[name] = jobs[name]
-    out["job-id"] = jobs["job-id"].astype("string")
-    if with_cluster:
-        out["cluster"] = jobs["cluster"].astype("string")
-    for name in ("job-name", "state", "partition", "exit-code"):
-        out[name] = _col(jobs, name, "object")
-    # NCPUS is AllocCPUS under another name (sacct prints either); use it when AllocCPUS was not asked for.
-    out["alloc-cpus"] = _col(jobs, "alloc-cpus").fillna(_col(jobs, "ncpus"))
-    out["n-nodes"] = _col(jobs, "n-nodes")
-    out["n-tasks"] = _col(rows, "n-tasks").groupby(by_job).max().reindex(index)
-    for name in ("elapsed-seconds", "timelimit-seconds", "submit-time", "start-time", "end-time"):
-        out[name] = _col(jobs, name)
-    out["total-cpu-seconds"], out["total-cpu-source"] = _cpu_time(jobs, steps, index)
-    if "state" in frame.columns:
-        # A job that ended without running (cancelled while pending) has no start: sacct's text prints the
-        # cancel time there, its JSON none.
-        never_started = out["state"].notna() & ~out["state"].isin(UNFINISHED_STATES) & (out["elapsed-seconds"] == 0)
-        out["start-time"] = out["start-time"].mask(never_started)
-    out["core-seconds"] = out["elapsed-seconds"] * out["alloc-cpus"]
-    out["queue-wait-seconds"] = out["start-time"] - out["submit-time"]
-    out["max-rss"] = rss.groupby(by_job).max().reindex(index)
-    out["req-mem-scope"] = _col(jobs, "req-mem-scope", "object")
-    out["req-mem-bytes"] = requested_memory(_col(jobs, "req-mem"), out["req-mem-scope"], out["alloc-cpus"],
-                                            out["n-nodes"], _col(jobs, "alloc-tres", "object"))
-    gpu = gpu_allocation(*(jobs[c] if c in jobs.columns else None for c in ("alloc-tres", "req-tres", "alloc-gres")),
-                         index=jobs.index)
-    out["gpus"] = pd.Series(gpu["gpus"].to_numpy(), index=index)
-    out["gpu-type"] = pd.Series(gpu["gpu-type"].to_numpy(), index=index)
-    out["gpu-hours"] = out["gpus"] * out["elapsed-seconds"] / 3600
-    use = step_gpu_use(rows, rows["_key"].map(out["gpus"]))
-    out["gpu-util"] = use["gpu-util"].groupby(by_job).max().reindex(index)
-    out["gpu-mem-max"] = use["gpu-mem-max"].groupby(by_job).max().reindex(index)
-    nvme = tres_number(_col(jobs, "alloc-tres", "object"), "gres/nvme")
-    out["nvme-gib"] = nvme.fillna(0.0) if "alloc-tres" in jobs.columns else nvme
-    out["steps"] = (rows["step"] != "").groupby(by_job).sum().reindex(index).fillna(0).astype("Int64")
-    state = out["state"].astype("object")
-    if "state" in frame.columns:
-        out["finished"] = state.notna() & ~state.isin(UNFINISHED_STATES)
-        oom = (_col(rows, "state", "object") == "OUT_OF_MEMORY").groupby(by_job).any()
-        out["out-of-memory"] = oom.reindex(index).fillna(False).astype(bool)
-    else:
-        out["finished"] = True
-        out["out-of-memory"] = False
-    ran = out["elapsed-seconds"] > 0
-    never_ran = out["elapsed-seconds"] == 0
-
-    def ratio(num: pd.Series, den: pd.Series, when: pd.Series) -> pd.Series:
-        den = den.where((den > 0) & when)
-        return (num / den).astype("float64")
-
-    out["cpu-efficiency"] = ratio(out["total-cpu-seconds"], out["core-seconds"], out["finished"] & ran)
-    out["time-efficiency"] = ratio(out["elapsed-seconds"], out["timelimit-seconds"], ran)
-    out["memory-efficiency"] = ratio(out["max-rss"], out["req-mem-bytes"], out["finished"] & ~never_ran)
-    result = pd.DataFrame(out, index=index)
+    n = len(frame)
+    with_cluster = "cluster" in frame.columns
+    is_job = ((frame["step"].fillna("") == "").to_numpy(dtype=bool, na_value=True) if "step" in frame.columns
+              else np.ones(n, dtype=bool))
+    key, group = _job_keys(frame, by, with_cluster)
+    keys = int(key.max()) + 1
+    # The jobs: each job row's key once, in the order of the rows; then jobs printed only through their steps, in
+    # the order they first appear.
+    job_rows = np.flatnonzero(is_job)
+    present, first = np.unique(key[job_rows], return_index=True)
+    order = np.argsort(first, kind="stable")
+    present, src = present[order], job_rows[first[order]]
+    step_rows = np.flatnonzero(~is_job)
+    has_row = np.zeros(keys, dtype=bool)
+    has_row[present] = True
+    orphan = step_rows[~has_row[key[step_rows]]]
+    named = orphan[np.sort(np.unique(key[orphan], return_index=True)[1])]
+    missing = key[named]
+    codes = np.concatenate([present, missing])
+    # Each job's own row (-1 for a job printed only through its steps), and the row that names it.
+    first_row = np.concatenate([src, named]).astype(np.intp)
+    src = np.concatenate([src, np.full(len(missing), -1, dtype=src.dtype)]).astype(np.intp)
     if by:
         # Each group's jobs together, the groups in the order they first appear (jobs printed only through their
         # steps come last in their group, as they do for a frame of that group alone).
-        group, _ = pd.factorize(pd.MultiIndex.from_frame(rows[list(by)]))
-        rank = pd.Series(group, index=by_job.to_numpy()).groupby(level=0).first().reindex(result.index)
-        result = result.iloc[np.argsort(rank.to_numpy(), kind="stable")]
-    result = result.reset_index(drop=True)
-    result["parent-job-id"] = parent_job_id(result["job-id"])
-    for name in ("alloc-cpus", "n-nodes", "n-tasks", "gpus"):
-        result[name] = result[name].round().astype("Int64")
-    columns = [*by, *(c for c in _METRIC_COLUMNS if c != "cluster" or with_cluster)]
-    return result[columns]
+        regroup = np.argsort(group[first_row], kind="stable")
+        codes, src, first_row = codes[regroup], src[regroup], first_row[regroup]
+    jobs = len(codes)
+    position = np.empty(keys, dtype=np.intp)
+    position[codes] = np.arange(jobs)
+    job_of = position[key]  # each row's job
+
+    def at_job(name: str) -> np.ndarray:
+        return _take(_floats(frame, name), src)
+
+    def text_at_job(name: str) -> pd.Series:
+        if name not in frame.columns:
+            return pd.Series(np.full(jobs, np.nan, dtype=object), dtype=object)
+        return pd.Series(_take(frame[name].to_numpy(dtype=object), src, pd.NA), dtype=object)
+
+    out: dict[str, Any] = {}
+    for name in by:
+        out[name] = frame[name].take(first_row).reset_index(drop=True)
+    out["job-id"] = frame["job-id"].astype("string").take(first_row).reset_index(drop=True)
+    if with_cluster:
+        out["cluster"] = frame["cluster"].astype("string").take(first_row).reset_index(drop=True)
+    for name in ("job-name", "state", "partition", "exit-code"):
+        out[name] = text_at_job(name)
+    # NCPUS is AllocCPUS under another name (sacct prints either); use it when AllocCPUS was not asked for.
+    alloc_cpus = at_job("alloc-cpus")
+    alloc_cpus = np.where(np.isnan(alloc_cpus), at_job("ncpus"), alloc_cpus)
+    n_nodes = at_job("n-nodes")
+    tasks = _floats(frame, "n-tasks")
+    elapsed = at_job("elapsed-seconds")
+    out["elapsed-seconds"], out["timelimit-seconds"] = elapsed, at_job("timelimit-seconds")
+    submit, start = at_job("submit-time"), at_job("start-time")
+    out["submit-time"], out["end-time"] = submit, at_job("end-time")
+    tot, peak = (Distinct(frame[c] if c in frame.columns else None, n) for c in ("tres-usage-in-tot",
+                                                                                   "tres-usage-in-max"))
+    sampled = np.fmax(_tres_cpu(tot), _tres_cpu(peak))
+    total_cpu = _floats(frame, "total-cpu-seconds")
+    cpu_total, cpu_source = _cpu_time(_take(total_cpu, src), total_cpu[step_rows], sampled[step_rows],
+                                      job_of[step_rows], jobs)
+    out["total-cpu-seconds"], out["total-cpu-source"] = cpu_total, pd.Series(cpu_source, dtype=object)
+    states, state_words = (pd.factorize(frame["state"]) if "state" in frame.columns
+                           else (np.full(n, -1, dtype=np.intp), []))
+    word_unfinished = np.append([w in UNFINISHED_STATES for w in state_words], False).astype(bool)
+    word_oom = np.append([w == "OUT_OF_MEMORY" for w in state_words], False).astype(bool)
+    job_state = _take(states, src, -1)
+    finished = (job_state >= 0) & ~word_unfinished[job_state]
+    if "state" in frame.columns:
+        # A job that ended without running (cancelled while pending) has no start: sacct's text prints the
+        # cancel time there, its JSON none.
+        start = np.where(finished & (elapsed == 0), np.nan, start)
+    else:
+        finished = np.ones(jobs, dtype=bool)
+    out["start-time"] = start
+    core_seconds = elapsed * alloc_cpus
+    out["core-seconds"] = core_seconds
+    out["queue-wait-seconds"] = start - submit
+    rss = _floats(frame, "max-rss") * np.where(np.isnan(tasks), 1.0, tasks)
+    max_rss = _group_max(rss, job_of, jobs)
+    out["max-rss"] = max_rss
+    out["req-mem-scope"] = scope = text_at_job("req-mem-scope")
+    alloc_tres = Distinct(frame["alloc-tres"] if "alloc-tres" in frame.columns else None, n)
+    req_mem = requested_memory(at_job("req-mem"), scope.to_numpy(), alloc_cpus, n_nodes,
+                                _take(alloc_tres.number("mem", size=True), src))
+    out["req-mem-bytes"] = req_mem
+    sources = [None if c not in frame.columns else alloc_tres if c == "alloc-tres" else Distinct(frame[c], n)
+               for c in ("alloc-tres", "req-tres", "alloc-gres")]
+    gpus, gpu_type = allocation(sources, n, src)
+    out["gpu-type"] = pd.Series(gpu_type)
+    out["gpu-hours"] = gpus * elapsed / 3600
+    row_gpus, _ = allocation([alloc_tres], n)
+    row_gpus = np.where(row_gpus > 0, row_gpus, gpus[job_of])
+    util, memory = gpu_use(Distinct(frame["tres-usage-in-ave"] if "tres-usage-in-ave" in frame.columns else None, n),
+                           peak, tot, tasks, row_gpus)
+    out["gpu-util"] = _group_max(util, job_of, jobs)
+    out["gpu-mem-max"] = _group_max(memory, job_of, jobs)
+    nvme = _take(alloc_tres.number("gres/nvme"), src)
+    out["nvme-gib"] = np.nan_to_num(nvme, nan=0.0) if "alloc-tres" in frame.columns else nvme
+    out["steps"] = pd.array(np.bincount(job_of[step_rows], minlength=jobs), dtype="Int64")
+    out["finished"] = finished
+    out["out-of-memory"] = np.bincount(job_of, weights=word_oom[states], minlength=jobs) > 0
+    ran = elapsed > 0
+
+    def ratio(num: np.ndarray, den: np.ndarray, when: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return num / np.where((den > 0) & when, den, np.nan)
+
+    out["cpu-efficiency"] = ratio(cpu_total, core_seconds, finished & ran)
+    out["time-efficiency"] = ratio(elapsed, out["timelimit-seconds"], ran)
+    out["memory-efficiency"] = ratio(max_rss, req_mem, finished & ~(elapsed == 0))
+    for name, values in (("alloc-cpus", alloc_cpus), ("n-nodes", n_nodes),
+                         ("n-tasks", _group_max(tasks, job_of, jobs)), ("gpus", gpus)):
+        missing_value = np.isnan(values)
+        out[name] = pd.arrays.IntegerArray(np.where(missing_value, 0, np.round(values)).astype(np.int64),
+                                           missing_value)
+    out["parent-job-id"] = parent_job_id(out["job-id"])
+    return pd.DataFrame({name: out[name] for name in (*by, *_METRIC_COLUMNS) if name != "cluster" or with_cluster})
 
 
 _METRIC_COLUMNS = (

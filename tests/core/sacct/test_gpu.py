@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from core.sacct import job_metrics, parse_sacct
-from core.sacct.gpu import gpu_allocation, tres_number
+from core.sacct.gpu import Distinct
 
 FIELDS = ["JobID", "JobName", "Partition", "State", "Elapsed", "AllocCPUS", "NNodes", "AllocTRES", "ReqTRES",
           "TRESUsageInAve", "TRESUsageInMax"]
@@ -122,17 +123,20 @@ def test_without_any_tres_field_the_gpu_count_is_unknown_not_zero() -> None:
 
 
 def test_alloc_gres_of_older_releases() -> None:
-    gres = pd.Series(["gpu:v100:2", "gpu:4(IDX:0-3)", "", "gpu:tesla:1,mic:0"])
-    got = gpu_allocation(None, None, gres)
-    assert got["gpus"].tolist() == [2, 4, 0, 1]
-    assert got["gpu-type"].tolist() == ["v100", None, None, "tesla"]
+    text = ("JobID|Elapsed|AllocGRES\n1|01:00:00|gpu:v100:2\n2|01:00:00|gpu:4(IDX:0-3)\n3|01:00:00|\n"
+            "4|01:00:00|gpu:tesla:1,mic:0\n")
+    jobs = job_metrics(parse_sacct(text).frame)
+    assert jobs["gpus"].tolist() == [2, 4, 0, 1]
+    assert [None if pd.isna(kind) else kind for kind in jobs["gpu-type"]] == ["v100", None, None, "tesla"]
 
 
 def test_tres_numbers_and_sizes() -> None:
-    tres = pd.Series(["cpu=00:01:00,gres/gpumem=1536M,gres/gpuutil=45", "gres/gpumem=1000", None, "mem=1G"])
-    assert tres_number(tres, "gres/gpumem", size=True).tolist()[:2] == [1536 * 2**20, 1000]
-    util = tres_number(tres, "gres/gpuutil")
-    assert util[0] == 45 and util[1:].isna().all()
+    tres = pd.Series(["cpu=00:01:00,gres/gpumem=1536M,gres/gpuutil=45", "gres/gpumem=1000", None, "mem=1G", ""])
+    values = Distinct(tres, len(tres))
+    assert values.number("gres/gpumem", size=True).tolist()[:2] == [1536 * 2**20, 1000]
+    util = values.number("gres/gpuutil")
+    assert util[0] == 45 and np.isnan(util[1:]).all()
+    assert values.number("mem", size=True)[3] == 2**30
 
 
 def test_gpu_use_is_per_gpu_though_slurm_adds_up_a_tasks_gpus() -> None:
