@@ -22,7 +22,12 @@ UNFINISHED_STATES = frozenset({
 
 def parent_job_id(job_ids: pd.Series) -> pd.Series:
     """The job an id belongs to: ``123_4`` and ``123_[1-5]`` → ``123`` (array), ``176+0`` → ``176`` (het job)."""
-    return job_ids.astype(pd.StringDtype("pyarrow")).str.extract(r"^(\d+)")[0].fillna(job_ids)
+    text = pa.array(job_ids.astype(pd.StringDtype("pyarrow")), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    found = pc.extract_regex(text, r"^(?P<id>\d+)")  # in Arrow's C++: pandas would match row by row in Python
+    ids = pc.if_else(found.is_valid(), pc.struct_field(found, "id"), text)
+    return pd.Series(pd.arrays.ArrowStringArray(ids), index=job_ids.index)
 
 
 def _col(frame: pd.DataFrame, name: str, dtype: str = "float64") -> pd.Series:
