@@ -124,15 +124,15 @@ def _distinct(a: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return encoded.dictionary, indices
 
 
-def _gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.ndarray:
-    """Per-row results from per-distinct-value results (``fill`` where the row was null)."""
+def gather(values: np.ndarray, indices: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+    """``values`` at ``indices`` (per-row results from per-distinct-value results), ``fill`` where an index is -1."""
     padded = np.append(values, np.asarray([fill], dtype=values.dtype))
     gathered: np.ndarray = padded[indices]  # -1 picks the fill value appended last
     return gathered
 
 
 def _take_rows(values: pa.Array, indices: np.ndarray) -> pa.Array:
-    """:func:`_gather` for Arrow values: per-row values from per-distinct values, null where the row was null."""
+    """:func:`gather` for Arrow values: per-row values from per-distinct values, null where the row was null."""
     return values.take(pa.array(indices, mask=indices < 0))
 
 
@@ -170,7 +170,7 @@ def _per_value(
     """
     if always or _few_distinct(a, share):
         distinct, indices = _distinct(a)
-        return _gather(convert(distinct), indices)
+        return gather(convert(distinct), indices)
     return np.asarray(convert(a), dtype="float64")
 
 
@@ -390,7 +390,7 @@ def _requested_memory(a: pa.Array, whole: pa.Array) -> tuple[np.ndarray, pa.Arra
     if whole is not a or a.type != pa.string() or not _few_distinct(a, _SIZE_SHARE):
         return sizes_to_numbers(whole, binary=True), size_scopes(a)
     distinct, indices = _distinct(a)
-    return _gather(_sizes(distinct, 1024.0), indices), _take_rows(_scope_words(distinct), indices)
+    return gather(_sizes(distinct, 1024.0), indices), _take_rows(_scope_words(distinct), indices)
 
 
 def counts_to_integers(values: Any) -> pa.Array:
@@ -403,7 +403,7 @@ def counts_to_integers(values: Any) -> pa.Array:
     distinct, indices = _distinct(a)
     numbers = pd.to_numeric(distinct.to_pandas(types_mapper=_str_mapper), errors="coerce")
     floats = numbers.to_numpy(dtype="float64", na_value=np.nan)
-    out = _gather(floats, indices)
+    out = gather(floats, indices)
     whole = np.isfinite(out) & (out == np.floor(out))
     return pa.array(np.where(whole, out, 0).astype(np.int64), mask=~whole)
 

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.sacct.convert import sizes_to_numbers
+from core.sacct.convert import gather, sizes_to_numbers
 
 #: GPU memory of one device of each type Slurm names on CSC's and LUMI's clusters, in bytes (vendors' figures;
 #: ``a100_1g.5gb`` is Mahti's one-seventh MIG slice, ``mi250`` one GCD of an MI250X).
@@ -102,11 +102,23 @@ class Distinct:
         self.codes = codes
         self.values = texts
 
+    @classmethod
+    def column(cls, frame: pd.DataFrame, name: str) -> Distinct:
+        """Column ``name`` of ``frame`` (no value in any row when the frame has no such column)."""
+        return cls(frame[name] if name in frame.columns else None, len(frame))
+
     def gather(self, per_value: np.ndarray, fill: Any = np.nan) -> np.ndarray:
         """Per-row results from per-distinct-value results (``fill`` where the row had no value)."""
-        padded = np.append(per_value, np.asarray([fill], dtype=per_value.dtype))
-        gathered: np.ndarray = padded[self.codes]  # -1 picks the fill value appended last
-        return gathered
+        return gather(per_value, self.codes, fill)
+
+    def field(self, name: str, value: str) -> pa.Array:
+        """Per distinct value, the text of ``name=`` in its TRES string; null where there is none.
+
+        Only a text that matches the ``value`` pattern counts (RE2, matched in Arrow).
+        """
+        found = pc.extract_regex(pa.array(self.values, type=pa.string()),
+                                 r"(?:^|,)" + re.escape(name) + r"=(?P<v>" + value + r")(?:,|$)")
+        return pc.if_else(found.is_valid(), pc.struct_field(found, "v"), pa.scalar(None, pa.string()))
 
     def read(self, read: Any) -> tuple[np.ndarray, np.ndarray]:
         """``read`` (text → (count, type)) applied once per distinct value.
@@ -127,9 +139,7 @@ class Distinct:
         """
         if not self.values:
             return np.full(len(self.codes), np.nan)
-        pattern = r"(?:^|,)" + re.escape(name) + r"=(?P<v>[0-9.]+[KMGTPE]?)(?:,|$)"
-        found = pc.extract_regex(pa.array(self.values, type=pa.string()), pattern)
-        text = pc.if_else(found.is_valid(), pc.struct_field(found, "v"), pa.scalar(None, pa.string()))
+        text = self.field(name, r"[0-9.]+[KMGTPE]?")
         if size:
             values = np.asarray(sizes_to_numbers(text, binary=True), dtype="float64")
         else:
@@ -157,7 +167,7 @@ def allocation(sources: list[Distinct | None], rows: int, src: np.ndarray | None
             continue
         counts, kinds = source.read(read)
         if src is not None:
-            counts, kinds = np.append(counts, np.nan)[src], np.append(kinds, np.array([None], dtype=object))[src]
+            counts, kinds = gather(counts, src), gather(kinds, src, None)
         todo = np.isnan(gpus) & ~np.isnan(counts)
         gpus[todo] = counts[todo]
         kind[todo] = kinds[todo]
@@ -207,16 +217,13 @@ def step_gpu_use(rows: pd.DataFrame, job_gpus: pd.Series | None = None) -> pd.Da
     """
     n = len(rows)
 
-    def text(name: str) -> Distinct:
-        return Distinct(rows[name] if name in rows.columns else None, n)
-
     tasks = (pd.to_numeric(rows["n-tasks"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
              if "n-tasks" in rows.columns else np.full(n, np.nan))
-    gpus, _ = allocation([text("alloc-tres")], n)
+    gpus, _ = allocation([Distinct.column(rows, "alloc-tres")], n)
     if job_gpus is not None:
         gpus = np.where(gpus > 0, gpus, job_gpus.to_numpy(dtype="float64", na_value=np.nan))
-    util, memory = gpu_use(text("tres-usage-in-ave"), text("tres-usage-in-max"), text("tres-usage-in-tot"), tasks,
-                           gpus)
+    util, memory = gpu_use(Distinct.column(rows, "tres-usage-in-ave"), Distinct.column(rows, "tres-usage-in-max"),
+                           Distinct.column(rows, "tres-usage-in-tot"), tasks, gpus)
     return pd.DataFrame({"gpu-util": util, "gpu-mem-max": memory}, index=rows.index)
 
 

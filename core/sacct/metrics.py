@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.sacct.convert import durations_to_seconds
+from core.sacct.convert import durations_to_seconds, gather
 from core.sacct.gpu import Distinct, allocation, gpu_use
 
 #: States of a job that has not ended: its TotalCPU and MaxRSS are only updated when a step ends, and its Elapsed
@@ -43,12 +43,6 @@ def _floats(frame: pd.DataFrame, name: str) -> np.ndarray:
     return np.asarray(frame[name].to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
 
 
-def _take(values: np.ndarray, rows: np.ndarray, fill: Any = np.nan) -> np.ndarray:
-    """``values`` at ``rows``; ``fill`` where a row is -1 (a job printed only through its steps)."""
-    taken: np.ndarray = np.append(values, np.asarray([fill], dtype=values.dtype))[rows]
-    return taken
-
-
 def _group_max(values: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
     """Per group, the largest value that is not NaN (NaN when there is none)."""
     out = np.full(size, -np.inf)
@@ -69,9 +63,7 @@ def _tres_cpu(tres: Distinct) -> np.ndarray:
     """The ``cpu=`` of TRES usage strings (``cpu=00:00:03,mem=25424K``) in seconds; NaN where there is none."""
     if not tres.values:
         return np.full(len(tres.codes), np.nan)
-    found = pc.extract_regex(pa.array(tres.values, type=pa.string()), r"(?:^|,)cpu=(?P<v>[0-9:.-]+)(?:,|$)")
-    text = pc.if_else(found.is_valid(), pc.struct_field(found, "v"), pa.scalar(None, pa.string()))
-    return tres.gather(np.asarray(durations_to_seconds(text), dtype="float64"))
+    return tres.gather(np.asarray(durations_to_seconds(tres.field("cpu", r"[0-9:.-]+")), dtype="float64"))
 
 
 #: Where a job's ``total-cpu-seconds`` came from (column ``total-cpu-source``).
@@ -117,7 +109,8 @@ def requested_memory(req_mem: np.ndarray, scope: np.ndarray, alloc_cpus: np.ndar
     """
     nodes = np.where(n_nodes > 0, n_nodes, 1.0)
     codes, words = pd.factorize(np.asarray(scope, dtype=object))
-    per_cpu, per_node = (np.append([w == name for w in words], False).astype(bool)[codes] for name in ("cpu", "node"))
+    per_cpu, per_node = (gather(np.array([w == name for w in words], dtype=bool), codes, False)
+                         for name in ("cpu", "node"))
     factor = np.where(per_cpu, alloc_cpus, np.where(per_node, nodes, 1.0))
     # A job that never started has nothing allocated (mem=0 or no string): what it asked for is ReqMem.
     return np.where(allocated > 0, allocated, req_mem * factor)
@@ -209,12 +202,12 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     job_of = position[key]  # each row's job
 
     def at_job(name: str) -> np.ndarray:
-        return _take(_floats(frame, name), src)
+        return gather(_floats(frame, name), src)
 
     def text_at_job(name: str) -> pd.Series:
         if name not in frame.columns:
             return pd.Series(np.full(jobs, np.nan, dtype=object), dtype=object)
-        return pd.Series(_take(frame[name].to_numpy(dtype=object), src, pd.NA), dtype=object)
+        return pd.Series(gather(frame[name].to_numpy(dtype=object), src, pd.NA), dtype=object)
 
     out: dict[str, Any] = {}
     for name in by:
@@ -233,19 +226,17 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     out["elapsed-seconds"], out["timelimit-seconds"] = elapsed, at_job("timelimit-seconds")
     submit, start = at_job("submit-time"), at_job("start-time")
     out["submit-time"], out["end-time"] = submit, at_job("end-time")
-    tot, peak = (Distinct(frame[c] if c in frame.columns else None, n) for c in ("tres-usage-in-tot",
-                                                                                   "tres-usage-in-max"))
+    tot, peak = Distinct.column(frame, "tres-usage-in-tot"), Distinct.column(frame, "tres-usage-in-max")
     sampled = np.fmax(_tres_cpu(tot), _tres_cpu(peak))
     total_cpu = _floats(frame, "total-cpu-seconds")
-    cpu_total, cpu_source = _cpu_time(_take(total_cpu, src), total_cpu[step_rows], sampled[step_rows],
+    cpu_total, cpu_source = _cpu_time(gather(total_cpu, src), total_cpu[step_rows], sampled[step_rows],
                                       job_of[step_rows], jobs)
     out["total-cpu-seconds"], out["total-cpu-source"] = cpu_total, pd.Series(cpu_source, dtype=object)
     states, state_words = (pd.factorize(frame["state"]) if "state" in frame.columns
                            else (np.full(n, -1, dtype=np.intp), []))
-    word_unfinished = np.append([w in UNFINISHED_STATES for w in state_words], False).astype(bool)
-    word_oom = np.append([w == "OUT_OF_MEMORY" for w in state_words], False).astype(bool)
-    job_state = _take(states, src, -1)
-    finished = (job_state >= 0) & ~word_unfinished[job_state]
+    unfinished = gather(np.array([w in UNFINISHED_STATES for w in state_words], dtype=bool), states, False)
+    oom = gather(np.array([w == "OUT_OF_MEMORY" for w in state_words], dtype=bool), states, False)
+    finished = (gather(states, src, -1) >= 0) & ~gather(unfinished, src, True)
     if "state" in frame.columns:
         # A job that ended without running (cancelled while pending) has no start: sacct's text prints the
         # cancel time there, its JSON none.
@@ -260,26 +251,25 @@ def job_metrics(frame: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     max_rss = _group_max(rss, job_of, jobs)
     out["max-rss"] = max_rss
     out["req-mem-scope"] = scope = text_at_job("req-mem-scope")
-    alloc_tres = Distinct(frame["alloc-tres"] if "alloc-tres" in frame.columns else None, n)
+    alloc_tres = Distinct.column(frame, "alloc-tres")
     req_mem = requested_memory(at_job("req-mem"), scope.to_numpy(), alloc_cpus, n_nodes,
-                                _take(alloc_tres.number("mem", size=True), src))
+                                gather(alloc_tres.number("mem", size=True), src))
     out["req-mem-bytes"] = req_mem
-    sources = [None if c not in frame.columns else alloc_tres if c == "alloc-tres" else Distinct(frame[c], n)
+    sources = [None if c not in frame.columns else alloc_tres if c == "alloc-tres" else Distinct.column(frame, c)
                for c in ("alloc-tres", "req-tres", "alloc-gres")]
     gpus, gpu_type = allocation(sources, n, src)
     out["gpu-type"] = pd.Series(gpu_type)
     out["gpu-hours"] = gpus * elapsed / 3600
     row_gpus, _ = allocation([alloc_tres], n)
     row_gpus = np.where(row_gpus > 0, row_gpus, gpus[job_of])
-    util, memory = gpu_use(Distinct(frame["tres-usage-in-ave"] if "tres-usage-in-ave" in frame.columns else None, n),
-                           peak, tot, tasks, row_gpus)
+    util, memory = gpu_use(Distinct.column(frame, "tres-usage-in-ave"), peak, tot, tasks, row_gpus)
     out["gpu-util"] = _group_max(util, job_of, jobs)
     out["gpu-mem-max"] = _group_max(memory, job_of, jobs)
-    nvme = _take(alloc_tres.number("gres/nvme"), src)
+    nvme = gather(alloc_tres.number("gres/nvme"), src)
     out["nvme-gib"] = np.nan_to_num(nvme, nan=0.0) if "alloc-tres" in frame.columns else nvme
     out["steps"] = pd.array(np.bincount(job_of[step_rows], minlength=jobs), dtype="Int64")
     out["finished"] = finished
-    out["out-of-memory"] = np.bincount(job_of, weights=word_oom[states], minlength=jobs) > 0
+    out["out-of-memory"] = np.bincount(job_of, weights=oom, minlength=jobs) > 0
     ran = elapsed > 0
 
     def ratio(num: np.ndarray, den: np.ndarray, when: np.ndarray) -> np.ndarray:
