@@ -67,19 +67,20 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _link_or_copy(source: str, target: str) -> None:
-    """A stored object's data file is written once and never changed (a new version is a new file): linked. The
-    database is copied."""
-    if f"{os.sep}data{os.sep}" in source:
-        os.link(source, target)
-    else:
-        shutil.copyfile(source, target)
-
-
 @pytest.fixture()
 def store_dir(seeded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "store"
-    shutil.copytree(seeded_store, root, copy_function=_link_or_copy)
+    data = f"{seeded_store / 'data'}{os.sep}"
+
+    def link_or_copy(source: str, target: str) -> None:
+        """A stored object's data file is written once and never changed (a new version is a new file): linked.
+        The database is copied."""
+        if source.startswith(data):
+            os.link(source, target)
+        else:
+            shutil.copyfile(source, target)
+
+    shutil.copytree(seeded_store, root, copy_function=link_or_copy)
     for key in ENV_NAMES:  # every setting: none from the developer's shell reaches the app
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("STORE", "local")
