@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from itertools import chain, islice
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -502,28 +503,48 @@ def convert_table(table: RawTable | Batches | Stacked, zone: ZoneInfo, warnings:
 def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[ParseWarning]) -> pd.DataFrame:
     """Convert a table column by column, or a table read in blocks block by block (the blocks' columns become chunks).
 
-    Work goes to a thread pool (pyarrow's reader and Arrow's kernels release the GIL): a table's columns side by
+    Work goes to a thread pool (pyarrow's reader and Arrow's kernels release the GIL): a big table's columns side by
     side, or blocks side by side, each read and converted by one thread. At most :data:`_BLOCKS_IN_FLIGHT` blocks
-    more than the pool has threads are read at a time, so memory stays bounded by the block size.
+    more than the pool has threads are read at a time, so memory stays bounded by the block size. A table of one
+    block, or of fewer than :data:`_PARALLEL_ROWS` rows, is converted in the calling thread: starting threads would
+    cost more than they save.
     """
-    workers = os.cpu_count() or 1
-    parts: list[dict[str, _Values]] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        if isinstance(table, RawTable):
-            parts.append(_collect(_submit(table, zone, pool), warnings))
-        else:
-            pending: deque[Future[_Converted]] = deque()
-            for block in table.blocks:
-                pending.append(pool.submit(_read_and_convert, block, zone))
-                if len(pending) > workers + _BLOCKS_IN_FLIGHT:
-                    parts.append(_collect([pending.popleft()], warnings))
-            parts.extend(_collect([future], warnings) for future in pending)
-        if not parts:  # every line was skipped
+    if isinstance(table, RawTable):
+        if len(table.lines) < _PARALLEL_ROWS:
+            return _frame([_collect(_submit(table, zone, None), warnings)], None)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return _frame([_collect(_submit(table, zone, pool), warnings)], pool)
+    blocks = iter(table.blocks)
+    head = list(islice(blocks, 2))
+    if len(head) < 2:
+        parts = [_collect([_done(_read_and_convert(read, zone))], warnings) for read in head]
+        if not parts:  # no block at all
             empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
             parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None),
                               warnings)]
-        # Column by column, on the pool (copies release the GIL); each block's column is released once joined.
-        joined = {name: pool.submit(_join, [part.pop(name) for part in parts]) for name in list(parts[0])}
+        return _frame(parts, None)
+    workers = os.cpu_count() or 1
+    parts = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[_Converted]] = deque()
+        for block in chain(head, blocks):
+            pending.append(pool.submit(_read_and_convert, block, zone))
+            if len(pending) > workers + _BLOCKS_IN_FLIGHT:
+                parts.append(_collect([pending.popleft()], warnings))
+        parts.extend(_collect([future], warnings) for future in pending)
+        return _frame(parts, pool)
+
+
+def _frame(parts: list[dict[str, _Values]], pool: ThreadPoolExecutor | None) -> pd.DataFrame:
+    """The blocks' columns joined into one frame.
+
+    Column by column on the pool if there is one (copies release the GIL); each block's column is released once joined.
+    """
+    names = list(parts[0])
+    if pool is None:
+        columns = {name: _join([part.pop(name) for part in parts]) for name in names}
+    else:
+        joined = {name: pool.submit(_join, [part.pop(name) for part in parts]) for name in names}
         columns = {name: future.result() for name, future in joined.items()}
     return order_columns(pd.DataFrame(columns, copy=False))
 
