@@ -1,8 +1,7 @@
 """Names the dead-code check (vulture, in `make lint`) cannot see used, each with who uses it.
 
-Framework hooks (pydantic's ``model_config`` and validators, pydantic-settings' ``settings_customise_sources`` and
-``_load_env_vars`` of an environment source, the
-pickle ``find_class`` override) are ignored by name or decorator in ``[tool.vulture]`` of pyproject.toml.
+Framework hooks (pydantic's ``model_config`` and validators, the pickle ``find_class`` override) are ignored by name or
+decorator in ``[tool.vulture]`` of pyproject.toml.
 """
 
 from vulture.whitelist_utils import Whitelist

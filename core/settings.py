@@ -1,4 +1,4 @@
-"""One typed settings object, read by pydantic-settings from the environment and ``.env`` (parsed by python-decouple).
+"""One typed settings object (a pydantic model), read from the environment and ``.env`` (parsed by python-decouple).
 
 The process environment wins over ``.env``. Secrets are ``SecretStr``: they never appear in ``repr``, ``str`` or a
 JSON dump. A wrong value raises :class:`core.errors.SettingsError` naming the key.
@@ -9,19 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from decouple import RepositoryEnv
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
-from pydantic_settings.sources.utils import parse_env_vars
 
 from core.billing import Budget, Rates
 from core.delivery import NotifySettings
@@ -61,7 +53,7 @@ class CollectSettings(BaseModel):
     first_days: float = Field(30, gt=0, le=3660)
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Everything the monitor is configured with.
 
     Each field is read from the environment variable of its name in capitals; a nested model's fields from
@@ -69,8 +61,7 @@ class Settings(BaseSettings):
     ``Settings(...)`` reads nothing: :func:`load_settings` reads the environment and ``.env``.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_nested_delimiter="_", env_nested_max_split=1,
-                                      env_ignore_empty=True, case_sensitive=False)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     csc_username: str | None = None
     csc_password: SecretStr | None = None
@@ -92,7 +83,7 @@ class Settings(BaseSettings):
     #: session ends, so a bigger one is fetched with `hpc-monitor` or a Swift client instead.
     download_limit_mb: int = Field(256, gt=0)
     #: Keystone URLs the sign-in page may send credentials to besides CSC_AUTH_URL (comma-separated).
-    keystone_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    keystone_urls: tuple[str, ...] = ()
     default_platform: str = "other"
     stuck_after_minutes: float = Field(120, gt=0)
     quota_alert_percent: float = Field(90, gt=0, le=100)
@@ -108,15 +99,6 @@ class Settings(BaseSettings):
     collect: CollectSettings = CollectSettings()
     # hpc-monitor notify: an incoming webhook and/or e-mail (NOTIFY_<FIELD>).
     notify: NotifySettings = NotifySettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Only what the caller passes: :func:`load_settings` decides which environment and file are read."""
-        return (init_settings,)
 
     @field_validator("default_platform")
     @classmethod
@@ -181,18 +163,6 @@ class Settings(BaseSettings):
         return self.upload_limit_mb * 1024 * 1024
 
 
-class _Variables(EnvSettingsSource):
-    """The settings found in one mapping of variables (an environment, or the pairs of a ``.env`` file)."""
-
-    def __init__(self, variables: Mapping[str, str]) -> None:
-        # Only the names of ENV_NAMES: a nested model is never read whole from one variable (BILLING='{...}').
-        self._variables = {name: value.strip() for name, value in variables.items() if name.upper() in _READ}
-        super().__init__(Settings)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(self._variables, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
-
-
 def _env_names(model: type[BaseModel], prefix: str = "") -> dict[tuple[str, ...], str]:
     names: dict[tuple[str, ...], str] = {}
     for field, info in model.model_fields.items():
@@ -208,7 +178,25 @@ def _env_names(model: type[BaseModel], prefix: str = "") -> dict[tuple[str, ...]
 ENV_PATHS: dict[tuple[str, ...], str] = _env_names(Settings)
 #: Every environment variable the settings read (what tests clear so a developer's shell cannot leak into them).
 ENV_NAMES: tuple[str, ...] = tuple(ENV_PATHS.values())
-_READ = frozenset(ENV_NAMES)
+_PATHS: dict[str, tuple[str, ...]] = {name: path for path, name in ENV_PATHS.items()}
+
+
+def _values(variables: Mapping[str, str]) -> dict[str, Any]:
+    """The settings one mapping of variables names (any case), nested by their paths; an empty value is no value.
+
+    Only the names of :data:`ENV_NAMES` are read: a nested model is never read whole from one variable
+    (``BILLING='{...}'``), and a value is passed on as its text for the model to validate.
+    """
+    values: dict[str, Any] = {}
+    for name, value in variables.items():
+        path = _PATHS.get(name.upper())
+        if path is None or not value.strip():
+            continue
+        inner = values
+        for key in path[:-1]:
+            inner = inner.setdefault(key, {})
+        inner[path[-1]] = value.strip()
+    return values
 
 
 def _env_name(location: tuple[int | str, ...]) -> str:
@@ -235,14 +223,15 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
     """Read the settings from ``environ`` (default: the process environment) over ``env_file`` if it exists.
 
     ``.env`` is parsed by python-decouple (the seed's reader: ``KEY=value`` lines, quotes and comments as decouple
-    reads them); both mappings are turned into settings by pydantic-settings, nested keys included.
+    reads them). Each variable is put at its setting's path (:data:`ENV_PATHS`, derived from the model) and the model
+    validates the values: a read costs a few hundred microseconds, and the pages read the settings on every run.
     """
     import os
 
     file = RepositoryEnv(str(env_file)).data if env_file and Path(env_file).is_file() else {}
     env = os.environ if environ is None else environ
     try:
-        values = _over(_Variables(file)(), _Variables(env)())
+        values = _over(_values(file), _values(env))
         return Settings(**values)
     except ValidationError as exc:
         error = exc.errors()[0]
