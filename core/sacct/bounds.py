@@ -38,7 +38,6 @@ def out_of_range(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """
     changed: dict[str, pd.Series] = {}
     messages: list[str] = []
-    jobs = frame["job-id"].astype("string") if "job-id" in frame.columns else None
     for column in frame.columns:
         series = frame[column]
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
@@ -52,7 +51,8 @@ def out_of_range(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if not bad.any():
             continue
         first = int(np.flatnonzero(bad.to_numpy())[0])
-        job = f" (first: job {jobs.iat[first]})" if jobs is not None and not pd.isna(jobs.iat[first]) else ""
+        job_id = frame["job-id"].iat[first] if "job-id" in frame.columns else None
+        job = f" (first: job {job_id})" if job_id is not None and not pd.isna(job_id) else ""
         messages.append(f"{column}: {int(bad.sum())} value(s) outside what Slurm records, e.g. "
                         f"{values.iat[first]:g}{job}; left empty")
         changed[str(column)] = series.mask(bad)

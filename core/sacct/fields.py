@@ -151,5 +151,7 @@ class ParsedSacct:
 def order_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """``job-id`` and ``step`` first, the other columns in their order."""
     first = [c for c in ("job-id", "step") if c in frame.columns]
+    if list(frame.columns[:len(first)]) == first:  # already so: the frame itself, not a copy of every column
+        return frame
     return frame[first + [c for c in frame.columns if c not in first]]
 
