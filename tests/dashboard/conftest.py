@@ -5,7 +5,8 @@ Every test gets its own store directory (a copy of one seeded store), its own wo
 
 Two things Streamlit redoes for every ``AppTest`` run are done once per test process instead, because their result
 cannot change while the tests run: the scan of every installed distribution for custom-component manifests (the app
-uses none; ~0.5 s a test) and the compilation of the app's scripts (kept while the file is unchanged).
+uses none; ~0.5 s a test) and the compilation of the app's scripts, the app's and its pages' (kept while the file is
+unchanged).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 import streamlit as st
 from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
 from core.demo import seed_demo
 from core.settings import ENV_NAMES, load_settings
@@ -56,7 +57,8 @@ def _streamlit_once_per_process() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(manifest_scanner, "scan_component_manifests",
                       functools.cache(manifest_scanner.scan_component_manifests))
-        patch.setattr(app_test, "ScriptCache", lambda: scripts)
+        patch.setattr(app_test, "ScriptCache", lambda: scripts)  # the pages' scripts
+        patch.setattr(local_script_runner, "ScriptCache", lambda: scripts)  # the app's own script
         yield
 
 
