@@ -34,7 +34,6 @@ from core.store.base import ObjectStore
 #: Reads one stored SACCT run's frame and what the run is, from one GET (the page passes its cached reader).
 RunReader = Callable[[sacct_service.RunRef], tuple[pd.DataFrame, runs_service.RunInfo]]
 _NUMBER = re.compile(r"MANAGEMENT/(?:.*/)?(\d+)\.json$")
-_TYPED = re.compile(r"gres/gpu:[^=,]+=(\d+)")
 #: States a job ends in without having done its work.
 FAILED_STATES = frozenset({"FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE"})
 
@@ -48,16 +47,6 @@ def times_run_of(management_object: str) -> str | None:
 def pipeline_runs(store: ObjectStore, settings: Settings) -> list[str]:
     """The Management objects (one per pipeline run), newest last."""
     return management_service.list_management(store, settings)
-
-
-def gpu_count(alloc_tres: object) -> float:
-    """Slurm's GPU count from AllocTRES: ``gres/gpu=N``, else the sum of typed entries; 0 for none; NaN unknown."""
-    if not isinstance(alloc_tres, str):
-        return float("nan")
-    plain = re.search(r"gres/gpu=(\d+)", alloc_tres)
-    if plain:
-        return float(plain.group(1))
-    return float(sum(int(n) for n in _TYPED.findall(alloc_tres)))
 
 
 @dataclass(frozen=True)
@@ -158,8 +147,7 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
             job_base, run_name, matched = matches[int(i)]
             for _, m in metrics.iterrows():
                 submit, start, end = (float(m.get(c, np.nan)) for c in ("submit-time", "start-time", "end-time"))
-                own = matched[matched["job-id"].astype(str) == str(m["job-id"])].iloc[0]
-                gpus = gpu_count(own.get("alloc-tres"))
+                gpus = float(m.get("gpus", np.nan))  # the job's GPUs as every page reads them (core.sacct.gpu)
                 cores = float(m.get("alloc-cpus", np.nan))
                 seconds = float(m.get("elapsed-seconds", np.nan)) if not np.isnan(start) else np.nan
                 rows.append({**job_base, "job-id": str(m["job-id"]), "state": str(m.get("state")), "run": run_name,

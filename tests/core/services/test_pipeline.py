@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
@@ -26,14 +24,6 @@ def test_a_management_object_names_its_times_run(name: str, times: str | None) -
     assert pipeline.times_run_of(name) == times
 
 
-@pytest.mark.parametrize(("tres", "gpus"), [("billing=40,cpu=40,gres/gpu:v100=4,gres/gpu=4,mem=128G,node=1", 4.0),
-                                            ("cpu=4,gres/gpu:a100_1g.5gb=1,mem=17500M,node=1", 1.0),
-                                            ("cpu=8,mem=32G,node=1", 0.0)])
-def test_gpus_come_from_alloctres_typed_entries_included(tres: str, gpus: float) -> None:
-    assert pipeline.gpu_count(tres) == gpus
-    assert math.isnan(pipeline.gpu_count(None))
-
-
 def test_run_one_of_the_demo_joins_stages_and_every_platforms_jobs(store: LocalStore, settings: Settings) -> None:
     seed_demo(store, settings)
     run = _load(store, settings, "MANAGEMENT/1.json")
@@ -52,7 +42,9 @@ def test_run_one_of_the_demo_joins_stages_and_every_platforms_jobs(store: LocalS
     platforms = pipeline.platform_summary(run).set_index("platform")
     assert platforms.loc["mahti", "billed CSC CPU BU"] == pytest.approx(100 * 309 / 3600)  # 3459879, medium
     # The sweep's 8 MIG slices: 15 GPU BU per slice-hour, in their own pool.
-    slices = run.jobs[run.jobs["group"] == "3462001"]["run-seconds"].sum() / 3600
+    sweep = run.jobs[run.jobs["group"] == "3462001"]
+    assert sweep["gpus"].tolist() == [1.0] * 8  # each a typed GPU (gres/gpu:a100_1g.5gb=1) on AllocTRES
+    slices = sweep["run-seconds"].sum() / 3600
     assert platforms.loc["mahti", "billed CSC GPU BU"] == pytest.approx(15 * slices)
     path = pipeline.critical_path(run)
     assert path["job-id"].tolist()[-1] == "7340020"  # LUMI's finetune ended last
@@ -61,15 +53,20 @@ def test_run_one_of_the_demo_joins_stages_and_every_platforms_jobs(store: LocalS
     assert (bars["end"] >= bars["begin"]).all()
 
 
-def test_what_cannot_be_matched_is_named(store: LocalStore, settings: Settings) -> None:
+def _demo_with_roihu_job(store: LocalStore, settings: Settings, path: str, name: str) -> None:
+    """The demo, with run 3's Management and a submitted Roihu job 899999 of ``path`` added stored as ``name``."""
+    from core.serialize import dump_management
+
     seed_demo(store, settings)
     bucket = management.submitter_bucket(settings)
     orchestration = management.load_orchestration(store, bucket, "MANAGEMENT/3.json")
-    orchestration.platforms["roihu"].jobs.append(Job(path="/users/mvirtane/x.sh", id="899999",
+    orchestration.platforms["roihu"].jobs.append(Job(path=path, id="899999",
                                                      status=Status(start=True, config=True, submit=True)))
-    from core.serialize import dump_management
+    store.put_object(bucket, name, dump_management(orchestration))
 
-    store.put_object(bucket, "MANAGEMENT/latest.json", dump_management(orchestration))
+
+def test_what_cannot_be_matched_is_named(store: LocalStore, settings: Settings) -> None:
+    _demo_with_roihu_job(store, settings, "/users/mvirtane/x.sh", "MANAGEMENT/latest.json")
     run = _load(store, settings, "MANAGEMENT/latest.json")
     assert run.notes[0] == "MANAGEMENT/latest.json has no run number, so no TIMES run can be matched to it."
     assert sorted(run.notes[1:]) == [
@@ -83,3 +80,18 @@ def test_what_cannot_be_matched_is_named(store: LocalStore, settings: Settings) 
     compared = pipeline.compare(first, second)
     puhti = compared[(compared["platform"] == "puhti") & (compared["figure"] == "queue wait seconds")].iloc[0]
     assert puhti["change"] == puhti["MANAGEMENT/2.json"] - puhti["MANAGEMENT/1.json"] > 0
+
+
+def test_a_jobs_gpus_are_read_as_on_every_page_also_from_allocgres(store: LocalStore, settings: Settings) -> None:
+    """A site whose sacct prints AllocGRES and no AllocTRES: the job's GPUs are the pages' reading, not unknown."""
+    from core.sacct import parse_sacct
+    from core.services import upload
+
+    _demo_with_roihu_job(store, settings, "/users/mvirtane/gres.sh", "MANAGEMENT/3.json")
+    text = ("JobID|JobName|Partition|State|Submit|Start|End|Elapsed|AllocCPUS|AllocGRES\n"
+            "899999|gres|gpu|COMPLETED|2026-01-05T10:00:00|2026-01-05T10:10:00|2026-01-05T11:40:00|01:30:00|8|"
+            "gpu:2\n")
+    upload.store_run(store, settings, "roihu-gres", parse_sacct(text), platform="roihu")
+    run = _load(store, settings, "MANAGEMENT/3.json")
+    job = run.jobs.set_index("job-id").loc["899999"]
+    assert (job["gpus"], job["gpu-hours"]) == (2.0, pytest.approx(3.0))  # 2 GPUs × 1.5 h
