@@ -189,13 +189,13 @@ def _values(variables: Mapping[str, str]) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     for name, value in variables.items():
-        path = _PATHS.get(name.upper())
-        if path is None or not value.strip():
+        path, text = _PATHS.get(name.upper()), value.strip()
+        if path is None or not text:
             continue
         inner = values
         for key in path[:-1]:
             inner = inner.setdefault(key, {})
-        inner[path[-1]] = value.strip()
+        inner[path[-1]] = text
     return values
 
 
@@ -224,7 +224,8 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
 
     ``.env`` is parsed by python-decouple (the seed's reader: ``KEY=value`` lines, quotes and comments as decouple
     reads them). Each variable is put at its setting's path (:data:`ENV_PATHS`, derived from the model) and the model
-    validates the values: a read costs a few hundred microseconds, and the pages read the settings on every run.
+    validates the values: a read of the environment costs tens of microseconds, and the pages read the settings on every
+    run.
     """
     import os
 

@@ -505,9 +505,9 @@ def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[Pa
 
     Work goes to a thread pool (pyarrow's reader and Arrow's kernels release the GIL): a big table's columns side by
     side, or blocks side by side, each read and converted by one thread. At most :data:`_BLOCKS_IN_FLIGHT` blocks
-    more than the pool has threads are read at a time, so memory stays bounded by the block size. A table of one
-    block, or of fewer than :data:`_PARALLEL_ROWS` rows, is converted in the calling thread: starting threads would
-    cost more than they save.
+    more than the pool has threads are read at a time, so memory stays bounded by the block size. A table read in
+    one block is converted as that block's table, and a table of fewer than :data:`_PARALLEL_ROWS` rows in the
+    calling thread: starting threads would cost more than they save.
     """
     if isinstance(table, RawTable):
         if len(table.lines) < _PARALLEL_ROWS:
@@ -516,15 +516,12 @@ def _convert_blocks(table: RawTable | Batches, zone: ZoneInfo, warnings: list[Pa
             return _frame([_collect(_submit(table, zone, pool), warnings)], pool)
     blocks = iter(table.blocks)
     head = list(islice(blocks, 2))
-    if len(head) < 2:
-        parts = [_collect([_done(_read_and_convert(read, zone))], warnings) for read in head]
-        if not parts:  # no block at all
-            empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
-            parts = [_collect(_submit(RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)), zone, None),
-                              warnings)]
-        return _frame(parts, None)
+    if len(head) < 2:  # one block (or none): converted as the table it is
+        empty: dict[str, Column] = {f: pa.array([], pa.string()) for f in table.fields}
+        return _convert_blocks(head[0]() if head else RawTable(table.fields, empty, np.zeros(0, dtype=np.int64)),
+                               zone, warnings)
     workers = os.cpu_count() or 1
-    parts = []
+    parts: list[dict[str, _Values]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[_Converted]] = deque()
         for block in chain(head, blocks):

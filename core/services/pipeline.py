@@ -144,7 +144,7 @@ def load_pipeline_run(store: ObjectStore, settings: Settings, management_object:
         platforms = figures["_match"].map(lambda i: matches[i][0]["platform"])
         figures = cost_service.priced(figures, platforms, settings)
         for i, metrics in figures.groupby("_match", sort=True):
-            job_base, run_name, matched = matches[int(i)]
+            job_base, run_name, _ = matches[int(i)]
             for _, m in metrics.iterrows():
                 submit, start, end = (float(m.get(c, np.nan)) for c in ("submit-time", "start-time", "end-time"))
                 gpus = float(m.get("gpus", np.nan))  # the job's GPUs as every page reads them (core.sacct.gpu)
