@@ -6,7 +6,7 @@ Every test gets its own store directory (a copy of one seeded store), its own wo
 Two things Streamlit redoes for every ``AppTest`` run are done once per test process instead, because their result
 cannot change while the tests run: the scan of every installed distribution for custom-component manifests (the app
 uses none; ~0.5 s a test) and the compilation of the app's scripts, the app's and its pages' (kept while the file is
-unchanged).
+unchanged). And a test waits for a run by joining the script's thread, not by Streamlit's poll every millisecond.
 """
 
 from __future__ import annotations
@@ -59,7 +59,24 @@ def _streamlit_once_per_process() -> Iterator[None]:
                       functools.cache(manifest_scanner.scan_component_manifests))
         patch.setattr(app_test, "ScriptCache", lambda: scripts)  # the pages' scripts
         patch.setattr(local_script_runner, "ScriptCache", lambda: scripts)  # the app's own script
+        patch.setattr(local_script_runner, "require_widgets_deltas", _wait_for_script)
         yield
+
+
+def _wait_for_script(runner: local_script_runner.LocalScriptRunner, timeout: float = 3) -> None:
+    """Streamlit's wait for a test run, as a join of the script's thread instead of a poll every millisecond.
+
+    The poll woke the test's thread a thousand times a second to contend for the interpreter lock with the script
+    it waits for. The script's thread ends once it has sent its shutdown event, so joining it waits for the same
+    moment; a run still going at the timeout is stopped and fails as Streamlit's does.
+    """
+    thread = runner._script_thread
+    if thread is not None:
+        thread.join(timeout)
+    if thread is None or thread.is_alive() or not runner.script_stopped():
+        runner.request_stop()
+        runner.join()
+        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
 
 
 @pytest.fixture(scope="session")
