@@ -791,24 +791,37 @@ def compare_months(prepared: pd.DataFrame, today: date) -> pd.DataFrame:
 
 
 def month_notes(months: Sequence[MonthRef], first: date, last: date, today: date) -> list[str]:
-    """What the page must say of the chosen range.
+    """What the page must say of the chosen range, month by month in order.
 
-    Months with no stored jobs, the month still running, and months the range cuts.
+    Months with no stored jobs (consecutive ones in one note: a gap of a year is one line, not twelve), the month
+    still running, and months the range cuts.
     """
     stored = {m.month for m in months if m.jobs is not None}
     notes: list[str] = []
+    empty: list[date] = []  # the months of a gap so far
+
+    def end_of_gap() -> None:
+        if len(empty) == 1:
+            notes.append(f"{empty[0]:%Y-%m}: no jobs stored (nothing collected or uploaded for it)")
+        elif empty:
+            notes.append(f"{empty[0]:%Y-%m} to {empty[-1]:%Y-%m} ({len(empty)} months): no jobs stored (nothing "
+                         "collected or uploaded for them)")
+        empty.clear()
+
     month = first.replace(day=1)
     while month <= last:
-        name = f"{month:%Y-%m}"
         end = _month_end(month)
-        if name not in stored:
-            notes.append(f"{name}: no jobs stored (nothing collected or uploaded for it)")
-        elif month <= today <= end:
-            notes.append(f"{name}: partial, the month is not over (up to {today:%Y-%m-%d})")
-        elif first > month or last < end:
-            cut_from, cut_to = max(first, month), min(last, end)
-            notes.append(f"{name}: partial, only {cut_from:%d}–{cut_to:%d} {month:%b} are in the range")
+        if f"{month:%Y-%m}" not in stored:
+            empty.append(month)
+        else:
+            end_of_gap()
+            if month <= today <= end:
+                notes.append(f"{month:%Y-%m}: partial, the month is not over (up to {today:%Y-%m-%d})")
+            elif first > month or last < end:
+                cut_from, cut_to = max(first, month), min(last, end)
+                notes.append(f"{month:%Y-%m}: partial, only {cut_from:%d}–{cut_to:%d} {month:%b} are in the range")
         month = end + timedelta(days=1)
+    end_of_gap()
     return notes
 
 

@@ -105,6 +105,28 @@ def test_the_url_chooses_weeks_partitions_and_days_and_keeps_them(with_history: 
     assert f"{first:%Y-%m}: partial, only 01–21" in unescaped(texts(at))
 
 
+def _months_before(month: date, count: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 - count, 12)
+    return date(year, index + 1, 1)
+
+
+def test_a_gap_of_months_is_one_note_and_a_lone_empty_month_its_own(with_history: Path, open_page: OpenPage) -> None:
+    last = _last_month()
+    fake = FakeSlurm(with_history.parent / "earlier", cluster="puhti")
+    fake.record(*(Job(str(90 + n), _at(_months_before(last, n), 8), _at(_months_before(last, n), 9),
+                      _at(_months_before(last, n), 10), "COMPLETED", cpu_seconds=3600) for n in (5, 7)))
+    collect.merge_text(LocalStore(with_history), load_settings(), (fake.directory / "accounting.psv").read_bytes(),
+                       cluster=None)
+    at = open_page("views/history.py")
+    assert not at.exception, [e.value for e in at.exception]
+    notes = [line for line in unescaped(texts(at)).splitlines() if "no jobs stored" in line]
+    # Stored: 7 and 5 months before the last, the last and this one. Between them, one month alone, then four.
+    lone, gap_from, gap_to = _months_before(last, 6), _months_before(last, 4), _months_before(last, 1)
+    assert notes == [f":material/info: {lone:%Y-%m}: no jobs stored (nothing collected or uploaded for it)",
+                     f":material/info: {gap_from:%Y-%m} to {gap_to:%Y-%m} (4 months): no jobs stored (nothing "
+                     "collected or uploaded for them)"]
+
+
 def test_each_month_is_read_once_and_a_rerun_reads_nothing(with_history: Path, open_page: OpenPage,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     earlier = (_last_month() - timedelta(days=40)).replace(day=1)
