@@ -40,7 +40,7 @@ test: $(VENV)/.dev-stamp browser-deps slurm-deps
 screenshots: $(VENV)/.dev-stamp browser-deps
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -m browser tests/browser
 
-## make test-fast: every test that starts no real service, drives no browser and is not slow by design, on every CPU
+## make test-fast: every test that starts no real service, drives no browser and is not slow by design, on all CPUs
 # One worker more than CPUs: a fifth of these tests' time is spent waiting (a ledger's settle, a process it started,
 # a loopback receiver), and the extra worker runs meanwhile (45-53 s instead of 54-61 s on 2 CPUs).
 # Compiled modules are kept in the venv, even where the environment turns bytecode files off: otherwise each worker,

@@ -73,10 +73,13 @@ def _wait_for_script(runner: local_script_runner.LocalScriptRunner, timeout: flo
     thread = runner._script_thread
     if thread is not None:
         thread.join(timeout)
-    if thread is None or thread.is_alive() or not runner.script_stopped():
-        runner.request_stop()
-        runner.join()
-        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+        if not thread.is_alive() and runner.script_stopped():
+            return
+    running = thread is not None and thread.is_alive()
+    runner.request_stop()
+    runner.join()
+    raise RuntimeError(f"AppTest script run timed out after {timeout}(s)" if running
+                       else "AppTest script run ended without its shutdown event")
 
 
 @pytest.fixture(scope="session")
