@@ -42,7 +42,7 @@ screenshots: $(VENV)/.dev-stamp browser-deps
 
 ## make test-fast: every test that starts no real service, drives no browser and is not slow by design, on all CPUs
 # One worker more than CPUs: a fifth of these tests' time is spent waiting (a ledger's settle, a process it started,
-# a loopback receiver), and the extra worker runs meanwhile (45-53 s instead of 54-61 s on 2 CPUs).
+# a loopback receiver), and the extra worker runs meanwhile (a median of 53 s instead of 58 s on 2 CPUs).
 # Compiled modules are kept in the venv, even where the environment turns bytecode files off: otherwise each worker,
 # and each process a test starts, compiles the project and rewrites the tests' asserts again (seconds each).
 test-fast: $(VENV)/.dev-stamp
