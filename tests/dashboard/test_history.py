@@ -113,8 +113,9 @@ def _months_before(month: date, count: int) -> date:
 def test_a_gap_of_months_is_one_note_and_a_lone_empty_month_its_own(with_history: Path, open_page: OpenPage) -> None:
     last = _last_month()
     fake = FakeSlurm(with_history.parent / "earlier", cluster="puhti")
-    fake.record(*(Job(str(90 + n), _at(_months_before(last, n), 8), _at(_months_before(last, n), 9),
-                      _at(_months_before(last, n), 10), "COMPLETED", cpu_seconds=3600) for n in (5, 7)))
+    earlier = {n: _months_before(last, n) for n in (5, 7)}
+    fake.record(*(Job(str(90 + n), _at(month, 8), _at(month, 9), _at(month, 10), "COMPLETED", cpu_seconds=3600)
+                  for n, month in earlier.items()))
     collect.merge_text(LocalStore(with_history), load_settings(), (fake.directory / "accounting.psv").read_bytes(),
                        cluster=None)
     at = open_page("views/history.py")
