@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack import stop_process_groups
+from stack import free_port, stop_process_groups
 
 #: Daemons and tools the cluster needs, from Debian's packages.
 REQUIRED = ("munged", "mungekey", "mariadbd", "mariadb-install-db", "mariadb", "slurmdbd", "slurmctld", "slurmd",
@@ -90,13 +90,6 @@ def _cmd(name: str) -> str:
         raise RuntimeError(f"{name} is not installed: run `make slurm-deps` (apt-get install slurm-wlm slurmdbd "
                            "mariadb-server)")
     return found
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def memory_controller() -> bool:
