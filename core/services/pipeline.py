@@ -23,6 +23,7 @@ import pandas as pd
 from core.errors import MonitorError
 from core.models import Orchestration
 from core.sacct import job_metrics
+from core.sacct.advice import FAILURE_STATES
 from core.services import cost as cost_service
 from core.services import management as management_service
 from core.services import runs as runs_service
@@ -34,8 +35,6 @@ from core.store.base import ObjectStore
 #: Reads one stored SACCT run's frame and what the run is, from one GET (the page passes its cached reader).
 RunReader = Callable[[sacct_service.RunRef], tuple[pd.DataFrame, runs_service.RunInfo]]
 _NUMBER = re.compile(r"MANAGEMENT/(?:.*/)?(\d+)\.json$")
-#: States a job ends in without having done its work.
-FAILED_STATES = frozenset({"FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE"})
 
 
 def times_run_of(management_object: str) -> str | None:
@@ -179,7 +178,7 @@ def platform_summary(run: PipelineRun) -> pd.DataFrame:
     for platform, jobs in run.jobs.groupby("platform", sort=False):
         first, last = jobs["submit"].min(), jobs["end"].max()
         row: dict[str, object] = {
-            "platform": platform, "jobs": len(jobs), "failed": int(jobs["state"].isin(FAILED_STATES).sum()),
+            "platform": platform, "jobs": len(jobs), "failed": int(jobs["state"].isin(FAILURE_STATES).sum()),
             "wall seconds": last - first if pd.notna(first) and pd.notna(last) else np.nan,
             "queue wait seconds": _sum(jobs["wait-seconds"]), "core-hours": _sum(jobs["core-hours"]),
             "GPU-hours": _sum(jobs["gpu-hours"]),
@@ -198,7 +197,7 @@ def stage_summary(run: PipelineRun) -> pd.DataFrame:
         end = stage.end if pd.notna(stage.end) else np.inf
         jobs = run.jobs[(run.jobs["submit"] >= stage.begin) & (run.jobs["submit"] <= end)]
         rows.append({"stage": stage.stage, "seconds": stage.seconds, "jobs": len(jobs),
-                     "failed": int(jobs["state"].isin(FAILED_STATES).sum()),
+                     "failed": int(jobs["state"].isin(FAILURE_STATES).sum()),
                      "queue wait seconds": _sum(jobs["wait-seconds"]), "core-hours": _sum(jobs["core-hours"]),
                      "GPU-hours": _sum(jobs["gpu-hours"])})
     return pd.DataFrame(rows, columns=["stage", "seconds", "jobs", "failed", "queue wait seconds", "core-hours",
