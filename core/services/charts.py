@@ -123,7 +123,8 @@ def _labels(jobs: pd.DataFrame) -> pd.Series:
     return plain(jobs["job"] if "job" in jobs.columns else jobs["job-id"])
 
 
-def _empty(title: str, why: str) -> go.Figure:
+def empty_figure(title: str, why: str) -> go.Figure:
+    """A chart with nothing to draw: its title, and why there is nothing, where the bars would be."""
     fig = go.Figure()
     fig.add_annotation(text=why, showarrow=False, font={"size": 14, "color": "#6b7785"})
     fig.update_xaxes(visible=False)
@@ -134,7 +135,7 @@ def _empty(title: str, why: str) -> go.Figure:
 def state_counts(jobs: pd.DataFrame) -> go.Figure:
     """Jobs per state."""
     if jobs.empty or "state" not in jobs or jobs["state"].isna().all():
-        return _empty("Jobs by state", "no state in this data")
+        return empty_figure("Jobs by state", "no state in this data")
     counts = jobs["state"].fillna("unknown").value_counts().rename_axis("state").reset_index(name="jobs")
     counts["state"] = plain(counts["state"])
     fig = _coloured_bars(counts, "state", "jobs", "state", STATE_COLOURS, text="jobs")
@@ -148,7 +149,7 @@ def elapsed_per_job(jobs: pd.DataFrame) -> go.Figure:
     finished = jobs[jobs["finished"].astype(bool)] if "finished" in jobs else jobs
     data = finished.dropna(subset=["elapsed-seconds"]) if "elapsed-seconds" in finished else finished.iloc[0:0]
     if data.empty:
-        return _empty("Elapsed time per job", "no finished job with an Elapsed in this selection")
+        return empty_figure("Elapsed time per job", "no finished job with an Elapsed in this selection")
     data = data.sort_values("elapsed-seconds", ascending=False, kind="stable")
     title = f"Elapsed per finished job, longest first ({len(data):,} jobs)"
     if len(data) > MAX_BARS:
@@ -176,7 +177,7 @@ def efficiency(jobs: pd.DataFrame) -> go.Figure:
     data = jobs.assign(label=_labels(jobs)) if len(jobs) else jobs.assign(label=pd.Series(dtype="object"))
     long = data.melt(id_vars=["label"], value_vars=columns, var_name="metric", value_name="efficiency").dropna()
     if long.empty:
-        return _empty("Efficiency", "efficiency needs finished jobs with TotalCPU, Elapsed, AllocCPUS, Timelimit "
+        return empty_figure("Efficiency", "efficiency needs finished jobs with TotalCPU, Elapsed, AllocCPUS, Timelimit "
                       "or MaxRSS and ReqMem")
     counts = long.groupby("metric")["efficiency"].size()
     long["metric"] = long["metric"].map(lambda m: f"{EFFICIENCY_NAMES[m]} ({_jobs(counts[m])})")
@@ -212,7 +213,7 @@ def cpu_vs_memory(jobs: pd.DataFrame) -> go.Figure:
     """CPU efficiency against memory efficiency, one point per job (WebGL for many points)."""
     data = jobs.dropna(subset=[c for c in ("cpu-efficiency", "memory-efficiency") if c in jobs] or ["job-id"])
     if data.empty or "cpu-efficiency" not in data or "memory-efficiency" not in data:
-        return _empty("CPU vs memory efficiency", "needs both CPU and memory efficiency")
+        return empty_figure("CPU vs memory efficiency", "needs both CPU and memory efficiency")
     data = data.assign(label=_labels(data), state=plain(data["state"]))
     fig = px.scatter(data, x="cpu-efficiency", y="memory-efficiency", color="state", color_discrete_map=STATE_COLOURS,
                      hover_data=["label"], render_mode="webgl" if len(data) > WEBGL_POINTS else "svg")
@@ -226,7 +227,7 @@ def job_timeline(jobs: pd.DataFrame) -> go.Figure:
     needed = [c for c in ("submit-time", "start-time", "end-time") if c in jobs]
     data = jobs.dropna(subset=["start-time"]) if "start-time" in needed else jobs.iloc[0:0]
     if data.empty:
-        return _empty("Job timeline", "no Start times in this data")
+        return empty_figure("Job timeline", "no Start times in this data")
     title = "Job timeline"
     if len(data) > MAX_BARS:
         data = data.nlargest(MAX_BARS, "start-time")
@@ -255,7 +256,7 @@ def queue_wait(jobs: pd.DataFrame) -> go.Figure:
     """Distribution of queue wait (start − submit), in the unit the longest wait reads best in."""
     data = jobs.dropna(subset=["queue-wait-seconds"]) if "queue-wait-seconds" in jobs else jobs.iloc[0:0]
     if data.empty:
-        return _empty("Queue wait", "needs Submit and Start")
+        return empty_figure("Queue wait", "needs Submit and Start")
     wait = durations(data["queue-wait-seconds"])
     fig = px.histogram(data.assign(wait=wait.values), x="wait", nbins=40,
                        color_discrete_sequence=[STATE_COLOURS["PENDING"]])
@@ -270,11 +271,11 @@ def disk_io(frame: pd.DataFrame) -> go.Figure:
     pairs = [("read", c) for c in ("ave-disk-read-bytes", "max-disk-read") if c in frame][:1] + \
         [("write", c) for c in ("ave-disk-write-bytes", "max-disk-write") if c in frame][:1]
     if not pairs:
-        return _empty("Disk I/O", "no disk read/write fields in this data")
+        return empty_figure("Disk I/O", "no disk read/write fields in this data")
     key = [k for k in ("run", "cluster", "job-id") if k in frame.columns]
     grouped = frame.groupby(key)[[c for _, c in pairs]].sum(min_count=1).dropna(how="all")
     if grouped.empty:
-        return _empty("Disk I/O", "disk fields are empty")
+        return empty_figure("Disk I/O", "disk fields are empty")
     grouped = grouped.rename(columns={c: n for n, c in pairs}) / 1024**2
     title = f"Disk read / write per job (MiB), {len(grouped):,} jobs"
     if len(grouped) > MAX_BARS:
@@ -302,7 +303,7 @@ def times_timeline(frame: pd.DataFrame) -> go.Figure:
     """Stage timeline of each run."""
     data = frame[frame["end"] > frame["begin"]] if not frame.empty else frame
     if data.empty:
-        return _empty("Stage timeline", "no timed stage in the selected runs")
+        return empty_figure("Stage timeline", "no timed stage in the selected runs")
     data = plotly_plain_frame(data)  # run and stage names come from object names and files
     total = durations(data["total"], largest=float((data["offset"] + data["total"]).max()))
     offset = durations(data["offset"], largest=float((data["offset"] + data["total"]).max()))
@@ -319,7 +320,7 @@ def times_timeline(frame: pd.DataFrame) -> go.Figure:
 def stage_bars(frame: pd.DataFrame) -> go.Figure:
     """Time per stage, runs side by side; each bar labelled [D-]HH:MM:SS."""
     if frame.empty:
-        return _empty("Stage durations", "no run selected")
+        return empty_figure("Stage durations", "no run selected")
     frame = plotly_plain_frame(frame)
     total = durations(frame["total"])
     fig = _coloured_bars(frame.assign(value=total.values, took=total.text), "stage", "value", "run", {}, text="took",
@@ -332,7 +333,7 @@ def stage_bars(frame: pd.DataFrame) -> go.Figure:
 def phase_bars(counts: pd.DataFrame, order: list[str] | None = None) -> go.Figure:
     """Jobs per phase on every platform, platforms in ``order`` (the Management tabs' order) when given."""
     if counts.empty:
-        return _empty("Jobs by status", "no jobs")
+        return empty_figure("Jobs by status", "no jobs")
     counts = plotly_plain_frame(counts)  # platform names come from the management object
     fig = _coloured_bars(counts, "platform", "jobs", "status", PHASE_COLOURS, text="jobs")
     _whole_counts(fig, int(counts.groupby("platform")["jobs"].sum().max()))

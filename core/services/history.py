@@ -913,6 +913,21 @@ def table_text(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _stored_months(store: ObjectStore, settings: Settings, cluster: str | None, since: float | None) -> list[MonthRef]:
+    """The stored months of ``cluster`` (every cluster's when ``None``) that can hold jobs from ``since`` on.
+
+    ``since`` is epoch seconds; a job belongs to its Submit month and may have started in a later one, so the month
+    before ``since``'s is read too.
+    """
+    months = list_months(store, settings)
+    if cluster is not None:
+        months = [m for m in months if m.cluster == cluster_name(cluster)]
+    if since is None:
+        return months
+    before = datetime.fromtimestamp(since, ZoneInfo("UTC")).date().replace(day=1) - timedelta(days=1)
+    return [m for m in months if m.month >= before.strftime("%Y-%m")]
+
+
 def stored_jobs(store: ObjectStore, settings: Settings, *, cluster: str | None = None,
                 since: float | None = None) -> pd.DataFrame:
     """The history's jobs (one row per job, :data:`JOB_COLUMNS`), of one cluster and from a time on when asked.
@@ -920,13 +935,7 @@ def stored_jobs(store: ObjectStore, settings: Settings, *, cluster: str | None =
     ``since`` (epoch seconds) keeps the jobs whose Start, else Submit, is at or after it; only the months that can
     hold them are read. Ordered by Submit, then cluster and job id.
     """
-    months = list_months(store, settings)
-    if cluster is not None:
-        months = [m for m in months if m.cluster == cluster_name(cluster)]
-    if since is not None:
-        day = datetime.fromtimestamp(since, ZoneInfo("UTC")).date()
-        months = months_to_read(months, day, date.max)
-    jobs = history_jobs(store, settings, months)
+    jobs = history_jobs(store, settings, _stored_months(store, settings, cluster, since))
     if since is not None and not jobs.empty:
         jobs = jobs[_when(jobs) >= since]
     if jobs.empty:
@@ -941,14 +950,8 @@ def stored_rows(store: ObjectStore, settings: Settings, *, cluster: str | None =
     Only one cluster's when ``cluster`` is given, and only the jobs whose Start, else Submit, is at or after
     ``since``; only the months that can hold them are read.
     """
-    months = list_months(store, settings)
-    if cluster is not None:
-        months = [m for m in months if m.cluster == cluster_name(cluster)]
-    if since is not None:
-        day = datetime.fromtimestamp(since, ZoneInfo("UTC")).date()
-        months = [m for m in months if m.month >= (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")]
     bucket = forwarder_bucket(settings)
-    frames = [read[0] for m in months if m.rows is not None
+    frames = [read[0] for m in _stored_months(store, settings, cluster, since) if m.rows is not None
               and (read := _read(store, bucket, m.rows.name)) is not None and not read[0].empty]
     if not frames:
         return pd.DataFrame(columns=["cluster", "job-id", "step"])

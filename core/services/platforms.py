@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from core.platforms import platform_order
 from core.sacct.metrics import UNFINISHED_STATES
-from core.services.charts import durations
+from core.services.charts import durations, empty_figure
 from core.services.sacct_selection import FAILED_STATES
 from core.text import plotly_plain
 
@@ -92,12 +92,7 @@ def comparison(jobs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _empty(title: str, why: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=why, showarrow=False, font={"size": 14, "color": "#6b7785"})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(title=title, **_LAYOUT)
-    return fig
+    return empty_figure(title, why).update_layout(**_LAYOUT)
 
 
 def _counts_label(table: pd.DataFrame, column: str, what: str) -> str:
