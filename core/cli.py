@@ -217,6 +217,8 @@ def report_jobs(args: argparse.Namespace, settings: Settings, out: TextIO, err: 
                                          delimiter=upload.parse_delimiter(args.delimiter or ""), source=source)
         except MonitorError as exc:
             raise CommandFailed(failure_message(NOT_ACCEPTED, exc)) from None
+        if not upload.has_job_ids(parsed):
+            raise CommandFailed(upload.NO_JOB_IDS)
     for warning in parsed.warnings[:SHOWN_WARNINGS]:
         print(f"{PROG}: warning: line {warning.line}: {_one_line(warning.message)}", file=err)
     platform = args.platform.strip().lower() if args.platform else None

@@ -108,9 +108,19 @@ def cut_values_note(parsed: ParsedSacct) -> str:
             "in charts, filters and the History; the warnings name the lines. " + whole_values_hint(list(cut)))
 
 
+#: What the Upload page and ``hpc-monitor jobs`` say of input that has no JobID field.
+NO_JOB_IDS = ("The input has no JobID field, so its rows cannot be told apart as jobs: nothing per job (efficiency, "
+              "billing, findings) is computed. Keep JobID in sacct's --format (it is one of sacct's default fields).")
+
+
+def has_job_ids(parsed: ParsedSacct) -> bool:
+    """Whether the parsed input printed JobID (without it, rows are not jobs: :data:`NO_JOB_IDS`)."""
+    return "job-id" in parsed.frame.columns
+
+
 def preview_jobs(parsed: ParsedSacct) -> pd.DataFrame | None:
     """Per-job metrics of a parsed upload for the preview charts; ``None`` when the input has no JobID column."""
-    if "job-id" not in parsed.frame.columns:
+    if not has_job_ids(parsed):
         return None
     return metrics(parsed.frame.assign(run="upload"))
 
@@ -156,6 +166,7 @@ class UploadPreview:
         findings_csv: every finding as CSV with the page's headers, the bytes the download button hands out (made
             here, once per parse: a button whose data is computed on its click can miss it while the page reruns).
         cut_note: the values fixed-width sacct cut at its columns' width (:func:`cut_values_note`), or empty.
+        jobs_note: :data:`NO_JOB_IDS` when the input printed no JobID, else empty.
     """
 
     run: PreparedRun
@@ -166,6 +177,7 @@ class UploadPreview:
     waste: str
     findings_csv: bytes = b""
     cut_note: str = ""
+    jobs_note: str = ""
 
 
 def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
@@ -174,7 +186,8 @@ def preview(parsed: ParsedSacct, settings: Settings) -> UploadPreview:
     rows = parsed.frame.head(PREVIEW_ROWS).copy()
     note = cut_values_note(parsed)
     if jobs is None or jobs.empty:
-        return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "", cut_note=note)
+        return UploadPreview(prepare_run(parsed), rows, 0, (), pd.DataFrame(), "", cut_note=note,
+                             jobs_note="" if jobs is not None else NO_JOB_IDS)
     notes = findings_service.findings(jobs, settings)
     shown = ((charts.state_counts(jobs), charts.efficiency(jobs)), notes, findings_service.run_waste_text(jobs))
     count = len(jobs)

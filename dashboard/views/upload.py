@@ -97,9 +97,12 @@ if result is None:
 
 shown = result["preview"]
 parsed = shown.run
-jobs_text = f": {shown.jobs:,} {'job' if shown.jobs == 1 else 'jobs'}" if shown.jobs else ""
-st.success(f"{parsed.rows:,} rows in {parsed.format} format from {markdown_plain(result['source'])}{jobs_text}.",
+jobs_text = f": {counted(shown.jobs, 'job')}" if shown.jobs else ""
+source = markdown_plain(result["source"])
+st.success(f"{counted(parsed.rows, 'row')} in {parsed.format} format from {source}{jobs_text}.",
            icon=":material/check:")
+if shown.jobs_note:
+    st.warning(shown.jobs_note, icon=":material/tag:")
 if shown.cut_note:
     st.warning(markdown_plain(shown.cut_note), icon=":material/content_cut:")
 if parsed.warnings:

@@ -74,10 +74,10 @@ def _no_markup(page: Page, watch: Watch) -> None:
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("empty.txt", b"", "the input is empty"),
     ("random.bin", bytes(range(256)) * 16, "binary data"),
-    ("utf16.txt", SACCT.encode("utf-16"), "1 rows in parsable2 format"),
-    ("utf16le.txt", SACCT.encode("utf-16-le"), "1 rows in parsable2 format"),
+    ("utf16.txt", SACCT.encode("utf-16"), "1 row in parsable2 format"),
+    ("utf16le.txt", SACCT.encode("utf-16-le"), "1 row in parsable2 format"),
     ("latin1.txt", SACCT.replace("train", "café").encode("latin-1"), "not UTF-8"),
-    ("crlf.txt", SACCT.replace("\n", "\r\n").encode(), "1 rows in parsable2 format"),
+    ("crlf.txt", SACCT.replace("\n", "\r\n").encode(), "1 row in parsable2 format"),
     ("too-big.txt", b"x" * (2 * 2**20), "1.0MB"),
 ], ids=["empty", "binary", "utf16", "utf16-no-bom", "latin1", "crlf", "over-the-limit"])
 def test_odd_files_get_a_clear_message_and_change_nothing(served_app: ServedApp, watched: tuple[Page, Watch],

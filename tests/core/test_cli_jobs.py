@@ -11,6 +11,7 @@ import pytest
 
 from core.cli import main
 from core.settings import ENV_NAMES
+from tests import samples
 from tests.core.sacct.test_gpu import FORMATS
 from tests.core.test_cli import hpc_monitor, one_error_line
 
@@ -102,6 +103,17 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(clean: Path) -> None:
     assert code == 1 and "cannot read" in err
     code, _, err = run(["jobs", "-", "--platform", "hyak"], SACCT.encode())
     assert code == 1 and "platform 'hyak' is not one of" in err
+
+
+def test_input_without_job_ids_is_refused_in_one_line_saying_to_keep_jobid(clean: Path) -> None:
+    # CSC's split tables ("Resources:", "Time:") print no JobID: their rows are not jobs, and an empty table would
+    # say there were none.
+    code, out, err = run(["jobs", str(samples.sacct("04_csc_mahti_fixedwidth_split.txt"))])
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and err.startswith("hpc-monitor: error: The input has no JobID field")
+    assert "Keep JobID in sacct's --format" in err
+    code, out, _ = run(["jobs", "-"], b"JobID|State\n")  # no rows, but JobID: no jobs, said as an empty table
+    assert code == 0 and out.startswith("JobID")
 
 
 def test_as_a_command(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
+from tests import samples
 from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
@@ -35,6 +36,17 @@ def test_upload_reads_reportseff_delimiter_with_a_header(open_page: OpenPage) ->
     assert preview["State"].tolist() == ["COMPLETED", "FAILED"]
 
 
+def test_upload_of_rows_without_job_ids_says_they_are_not_jobs_and_how_to_print_them(open_page: OpenPage) -> None:
+    at = _upload(open_page("views/upload.py"), samples.sacct("04_csc_mahti_fixedwidth_split.txt").read_text())
+    _fine(at)
+    assert "4 rows in fixed-width format" in texts(at)
+    [note] = [w.value for w in at.warning if "JobID" in w.value]
+    assert note.startswith("The input has no JobID field") and "Keep JobID in sacct's --format" in note
+    at = _upload(at, "JobID|State\n1|COMPLETED\n")  # with JobIDs: jobs, and no such note
+    assert "1 row in parsable2 format from pasted text: 1 job." in texts(at)  # one row, not "1 rows"
+    assert not [w.value for w in at.warning if "JobID" in w.value]
+
+
 def test_upload_reads_headerless_output_with_its_field_list(open_page: OpenPage) -> None:
     text = "23000233^|^train^|^COMPLETED^|^00:01:00^|^\n23000234^|^eval^|^FAILED^|^00:00:05^|^\n"
     at = _upload(open_page("views/upload.py"), text, fields="JobID,JobName,State,Elapsed")
@@ -61,7 +73,7 @@ def test_upload_reads_slurm_24_11_json_with_a_pending_job(open_page: OpenPage) -
     text = json.dumps({"meta": {"Slurm": {"release": "24.11.1"}}, "jobs": [pending]})
     at = _upload(open_page("views/upload.py"), text)
     _fine(at)
-    assert "1 rows in json format" in texts(at)
+    assert "1 row in json format" in texts(at)
     preview = at.dataframe[0].value  # no warnings: the first table is the preview, in sacct's field names
     assert preview["State"].tolist() == ["PENDING"]
     assert preview["Start"].isna().all() and preview["Timelimit"].isna().all()  # not 2106, not a number
