@@ -9,7 +9,9 @@ import streamlit as st
 
 from core.demo import seed_new_store
 from core.naming import format_user
+from core.services import sacct as sacct_service
 from core.services import session as session_service
+from core.services import upload as upload_service
 from core.settings import load_settings
 from core.store.local import LocalStore
 from dashboard import components, links
@@ -24,8 +26,15 @@ st.set_page_config(page_title="HPC MLOps monitor", page_icon=str(Path(__file__).
 
 @st.cache_resource(show_spinner="Preparing the demo data…")
 def _seed_local_store(root: str, prefix: str, user: str, timezone: str) -> int:
-    """Seed a new embedded store once per process and root; a store that already holds buckets is left as it is."""
-    return len(seed_new_store(LocalStore(root), load_settings()).written)
+    """Seed a new embedded store once per process and root; a store that already holds buckets is left as it is.
+
+    The demo's SACCT runs stand for uploads, so their jobs go into the history as an upload's do.
+    """
+    store, settings = LocalStore(root), load_settings()
+    written = seed_new_store(store, settings).written
+    if written:
+        upload_service.merge_stored_runs(store, settings, sacct_service.list_runs(store, settings))
+    return len(written)
 
 
 # The demo is seeded for the configured pipeline user only, whatever user a session picks.

@@ -790,6 +790,17 @@ def compare_months(prepared: pd.DataFrame, today: date) -> pd.DataFrame:
     return table
 
 
+def comparison_note(months: Sequence[MonthRef], today: date) -> str | None:
+    """What the page says instead of comparing this month with the last when neither has stored jobs, else ``None``."""
+    if months_to_read(months, today.replace(day=1), today):
+        return None
+    last = today.replace(day=1) - timedelta(days=1)
+    newest = max((m.month for m in months if m.jobs is not None), default=None)
+    stored = f"; the newest stored month is {newest}" if newest else ""
+    return (f"No jobs are stored for {last:%Y-%m} or {today:%Y-%m}, so there is nothing to compare: collect or upload "
+            f"their sacct output{stored}.")
+
+
 def month_notes(months: Sequence[MonthRef], first: date, last: date, today: date) -> list[str]:
     """What the page must say of the chosen range, month by month in order.
 

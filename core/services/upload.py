@@ -7,7 +7,7 @@ import ctypes
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,7 +21,9 @@ from core.sacct import ParsedSacct, ParseWarning, cut_text, parse_sacct, whole_v
 from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services import charts, history
 from core.services import findings as findings_service
-from core.services.sacct import forwarder_bucket
+from core.services.objects import read_frame_and_metadata
+from core.services.runs import run_info
+from core.services.sacct import RunRef, forwarder_bucket
 from core.services.sacct_selection import metrics
 from core.settings import Settings
 from core.store.base import MetaValue, ObjectStore
@@ -295,6 +297,23 @@ class StoredRun:
         if self.merged is None:
             return ""
         return f"History: {self.merged.text()}."
+
+
+def merge_stored_runs(store: ObjectStore, settings: Settings, runs: Iterable[RunRef]) -> history.MergeResult:
+    """Merge stored SACCT runs into the history as :func:`store_run` merges an upload's jobs.
+
+    For runs written without an upload (the demo's): each run's jobs go under its cluster, else its platform, and a
+    run whose rows have no JobID adds nothing.
+    """
+    bucket, merged = forwarder_bucket(settings), history.MergeResult()
+    for run in runs:
+        frame, meta = read_frame_and_metadata(store, bucket, run.object)
+        info = run_info(run.name, meta)
+        rows, unplaced = history.prepare_rows(frame, cluster=info.cluster or info.platform, source=f"upload:{run.name}")
+        result = history.merge_into_history(store, settings, rows)
+        result.unplaced_rows += unplaced
+        merged.add(result)
+    return merged
 
 
 def store_run(

@@ -14,7 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.services import collect, history
+from core.services import sacct as sacct_service
 from core.services import session as session_service
+from core.services.objects import read_frame
 from core.settings import load_settings
 from core.store.local import LocalStore
 from stack.counting import Calls, CountingStore
@@ -69,6 +71,28 @@ def test_without_history_the_page_says_how_to_get_one(open_page: OpenPage) -> No
     at = open_page("views/history.py")
     assert not at.exception
     assert "No history in mlch-for-air/ARTIFACTS/SACCT/history/ yet: run `hpc-monitor collect`" in unescaped(texts(at))
+
+
+def test_a_new_store_has_the_demo_runs_jobs_in_its_history(store_dir: Path, open_page: OpenPage,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A store with no bucket yet gets the demo, whose SACCT runs stand for uploads: their jobs are in the History,
+    # each run's under its cluster, and this month against the last says there is nothing stored to compare.
+    fresh = store_dir.parent / "new-store"
+    monkeypatch.setenv("LOCAL_STORE_PATH", str(fresh))
+    at = open_page("views/history.py")
+    assert not at.exception, [e.value for e in at.exception]
+    settings, store = load_settings(), LocalStore(fresh)
+    runs = sacct_service.list_runs(store, settings)
+    jobs = sum(read_frame(store, sacct_service.forwarder_bucket(settings), run.object)["job-id"].nunique()
+               for run in runs)
+    assert len(runs) == 4 and jobs > 0
+    shown = texts(at)
+    assert f"{jobs} jobs in {len(runs)} stored cluster-months" in shown
+    assert sorted(at.dataframe[0].value["group"]) == ["lumi", "mahti", "puhti", "roihu"]  # grouped by platform
+    last = _last_month()
+    assert (f"No jobs are stored for {last:%Y-%m} or {_this_month():%Y-%m}, so there is nothing to compare" in shown
+            and "the newest stored month is 2024-05" in shown)
+    assert len(at.dataframe) == 1  # no table of "not recorded" in every cell
 
 
 def test_months_per_platform_with_the_figures_users_know(with_history: Path, open_page: OpenPage) -> None:
