@@ -20,7 +20,9 @@ bucket = service.forwarder_bucket(settings)
 
 with components.guard(f"Could not list {bucket}/ARTIFACTS/SACCT/"):
     # Uploaded runs first (the page opens on the newest of them), then the history's months.
-    runs = service.list_runs(store, settings) + history.month_runs(history.list_months(store, settings))
+    uploaded = service.list_runs(store, settings)
+    months = history.month_runs(history.list_months(store, settings))
+    runs = uploaded + months
 if not runs:
     st.info(f"No SACCT runs in {bucket}/ARTIFACTS/SACCT/ yet: store one on the Upload sacct page.")
     st.page_link("views/upload.py", label="Upload sacct", icon=":material/upload_file:")
@@ -29,7 +31,9 @@ by_name = {r.name: r for r in runs}
 # URL state by hand (no bind): a row click opens the job page with st.switch_page, which bound parameters block.
 view_params = links.ViewParams("sacct", ("runs", "state", "partition", "kind", "name", "days", "view", "rows",
                                           "sweep"))
-default_runs = service.default_runs(runs)
+# The newest uploads, as the Overview counts them: never with the history's months, which hold the same jobs again
+# (an upload is merged into the history). Without uploads, the history's newest months.
+default_runs = service.default_runs(uploaded or months)
 linked = view_params.get_all("runs")
 missing = [n for n in linked if n not in by_name]
 if missing:
@@ -38,8 +42,10 @@ links.seed_choices("sacct-runs", [n for n in linked if n in by_name] or default_
 chosen = st.multiselect("Runs", list(by_name), key="sacct-runs",
                         help="Newest stored first; the page opens on the newest ones. The chosen runs' platform, "
                         "rows and stored time are listed below.")
-if chosen == default_runs:
+if chosen == default_runs and uploaded:
     st.caption(f"Showing {service.recent_runs_rule(len(chosen))}: the runs the Overview counts.")
+elif chosen == default_runs:
+    st.caption(f"Showing the history's {len(chosen)} newest cluster-months: no run was uploaded.")
 view_params.set("runs", chosen)  # always: newer runs must not change what a shared link shows
 if not chosen:
     st.info("Pick one or more runs.")

@@ -192,6 +192,35 @@ def test_a_bar_opens_sacct_on_its_jobs(with_history: Path, open_page: OpenPage) 
 
 
 
+def test_sacct_opens_on_the_uploads_not_on_history_months_that_hold_their_jobs_again(
+        store_dir: Path, open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An upload is merged into the history: opening SACCT on the uploads and the history's months would count each
+    # job twice. The demo's runs stand for uploads, so a new store has both.
+    fresh = store_dir.parent / "new-store"
+    monkeypatch.setenv("LOCAL_STORE_PATH", str(fresh))
+    history_page = open_page("views/history.py")
+    [jobs] = [line.split()[0] for line in texts(history_page).splitlines() if " stored cluster-months" in line]
+    at = open_page("views/sacct.py")
+    assert not at.exception, [e.value for e in at.exception]
+    uploads = [r.name for r in sacct_service.list_runs(LocalStore(fresh), load_settings())]
+    assert at.multiselect(key="sacct-runs").value == uploads
+    assert {m.label: m.value for m in at.metric}["Jobs"] == jobs
+    assert "the runs the Overview counts" in texts(at)
+
+
+def test_without_uploads_sacct_opens_on_the_newest_months_of_the_history(with_history: Path,
+                                                                         open_page: OpenPage) -> None:
+    store, settings = LocalStore(with_history), load_settings()
+    for run in sacct_service.list_runs(store, settings):  # collected only: no upload
+        store.delete_object(sacct_service.forwarder_bucket(settings), run.object)
+    at = open_page("views/sacct.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="sacct-runs").value == [f"history:puhti/{_this_month():%Y-%m}",
+                                                      f"history:puhti/{_last_month():%Y-%m}"]
+    assert "Showing the history's 2 newest cluster-months: no run was uploaded." in texts(at)
+    assert {m.label: m.value for m in at.metric}["Jobs"] == "5"
+
+
 def test_queue_wait_chart_reads_in_minutes_with_clock_hover(with_history: Path, open_page: OpenPage) -> None:
     at = open_page("views/history.py", params={"figure": "queue wait median"})
     assert not at.exception, [e.value for e in at.exception]
