@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.billing import POOLS
 from core.errors import MonitorError
 from core.models import Orchestration
 from core.sacct import job_metrics
@@ -28,6 +29,7 @@ from core.services import cost as cost_service
 from core.services import management as management_service
 from core.services import runs as runs_service
 from core.services import sacct as sacct_service
+from core.services import tables
 from core.services import times as times_service
 from core.settings import Settings
 from core.store.base import ObjectStore
@@ -168,6 +170,24 @@ def _pools(jobs: pd.DataFrame) -> list[str]:
     return [str(p) for p in dict.fromkeys(jobs["unit"].dropna())]
 
 
+#: The page's tables: column → (header, kind), read as every table is (core.services.tables).
+_SUMS: dict[str, tuple[str, tables.ColumnKind]] = {
+    "jobs": ("jobs", "count"), "failed": ("failed", "count"), "queue wait seconds": ("queue wait", "duration"),
+    "core-hours": ("core-hours", "hours"), "GPU-hours": ("GPU-hours", "hours"),
+}
+PLATFORM_HEADERS: dict[str, tuple[str, tables.ColumnKind]] = {
+    "platform": ("platform", "text"), "wall seconds": ("wall time", "duration"), **_SUMS,
+    **{f"billed {pool}": (f"billed {pool}", "hours") for pool in POOLS},
+}
+STAGE_HEADERS: dict[str, tuple[str, tables.ColumnKind]] = {
+    "stage": ("stage", "text"), "seconds": ("time", "duration"), **_SUMS,
+}
+PATH_HEADERS: dict[str, tuple[str, tables.ColumnKind]] = {
+    "platform": ("platform", "text"), "job-id": ("job-id", "text"), "script": ("script", "text"),
+    "state": ("state", "text"), "wait-seconds": ("queue wait", "duration"), "run-seconds": ("run", "duration"),
+}
+
+
 def platform_summary(run: PipelineRun) -> pd.DataFrame:
     """Per platform: jobs, failures, wall time, queue wait, core- and GPU-hours, and what each pool billed.
 
@@ -222,6 +242,17 @@ def critical_path(run: PipelineRun) -> pd.DataFrame:
     if out.empty:
         return pd.DataFrame(columns=["platform", "job-id", "script", "state", "wait-seconds", "run-seconds"])
     return out[["platform", "job-id", "script", "state", "wait-seconds", "run-seconds"]].reset_index(drop=True)
+
+
+def compare_text(compared: pd.DataFrame, zone: str) -> pd.DataFrame:
+    """:func:`compare` as the page shows it: each figure by its header, its values as its column shows them."""
+    kinds = {column: kind for column, (_, kind) in PLATFORM_HEADERS.items()}
+    out = compared.copy()
+    for column in compared.columns[2:]:
+        out[column] = [tables.cell_text(kinds.get(str(figure), "text"), value, zone)
+                       for figure, value in zip(compared["figure"], compared[column], strict=True)]
+    out["figure"] = [PLATFORM_HEADERS.get(str(figure), (str(figure), "text"))[0] for figure in compared["figure"]]
+    return out
 
 
 def compare(first: PipelineRun, second: PipelineRun) -> pd.DataFrame:

@@ -1,7 +1,6 @@
 """Pipeline: one pipeline run (a Management object) with its TIMES stages and Slurm jobs on one time axis."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -56,15 +55,6 @@ for note in run.notes:
     st.info(links.plain(note), icon=":material/link_off:")
 
 
-def clock(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Columns of seconds as [D-]HH:MM:SS text padded to sort as the numbers (tables.aligned_durations), renamed."""
-    return frame.assign(**{c: tables.aligned_durations(frame[c]) for c in names if c in frame}).rename(columns=names)
-
-
-def durations_right(*names: str) -> dict[str, Any]:
-    return {name: st.column_config.TextColumn(alignment="right") for name in names}
-
-
 def timeline(pipeline: service.PipelineRun) -> go.Figure:
     bars = service.segments(pipeline)
     figure = go.Figure()
@@ -110,11 +100,14 @@ for column in ("submit", "start", "end"):
     jobs[column] = pd.to_datetime(jobs[column], unit="s", utc=True).dt.tz_convert(settings.sacct_timezone)
 shown_columns = ["job page", "platform", "group", "job-id", "script", "state", "partition", "submit", "start", "end",
                  "wait-seconds", "run-seconds", "cores", "gpus", "core-hours", "gpu-hours", "billed", "unit"]
-clocked = clock(jobs[shown_columns], {"wait-seconds": "wait-seconds", "run-seconds": "run-seconds"})
+# Durations as [D-]HH:MM:SS text padded to sort as the numbers (tables.aligned_durations).
+clocked = jobs[shown_columns].assign(**{c: tables.aligned_durations(jobs[c]) for c in ("wait-seconds", "run-seconds")})
 picked = components.dataframe(
              clocked, hide_index=True, width="stretch", key="pipeline-jobs", on_select="rerun",
              selection_mode="single-row",
              column_config={"job page": st.column_config.LinkColumn("Job page", display_text=r"job\?job=([^&]+)"),
+                            **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DDTHH:mm:ss")
+                               for c in ("submit", "start", "end")},
                             "wait-seconds": st.column_config.TextColumn("Queue wait", alignment="right"),
                             "run-seconds": st.column_config.TextColumn("Run", alignment="right"),
                             "core-hours": st.column_config.NumberColumn(format="%.2f"),
@@ -125,32 +118,34 @@ if picked.selection.rows:
     row = run.jobs.iloc[picked.selection.rows[0]]
     links.open_job(JobKey(str(row["job-id"]), str(row["run"]), str(row["platform"]), chosen).query_params())
 
+zone = settings.sacct_timezone
 c1, c2 = st.columns(2)
 with c1:
     st.subheader("Per platform", divider="gray")
     st.caption("Wall time: first submit → last end. Billed: one column per pool (CSC CPU BU, CSC GPU BU, LUMI "
                "core-hours, LUMI GPU-hours), never added across pools; empty where nothing was recorded.")
-    components.dataframe(clock(service.platform_summary(run),
-                       {"wall seconds": "wall time", "queue wait seconds": "queue wait"}),
-                 hide_index=True, width="stretch", column_config=durations_right("wall time", "queue wait"))
+    components.sacct_table(tables.headed_table(service.platform_summary(run), service.PLATFORM_HEADERS, zone),
+                           key="pipeline-platforms", selectable=False)
 with c2:
     st.subheader("Per stage", divider="gray")
     st.caption("The jobs submitted while a stage ran.")
-    components.dataframe(clock(service.stage_summary(run), {"seconds": "time", "queue wait seconds": "queue wait"}),
-                 hide_index=True, width="stretch", column_config=durations_right("time", "queue wait"))
+    components.sacct_table(tables.headed_table(service.stage_summary(run), service.STAGE_HEADERS, zone),
+                           key="pipeline-stages", selectable=False)
 
 st.subheader("Critical path", divider="gray")
 st.caption("From the job that ended last, back through the job that ended last before each one was submitted: the "
            "waits and runs that made the run as long as it was. Dependencies are read from the times (Management "
            "does not record them).")
-components.dataframe(clock(service.critical_path(run), {"wait-seconds": "queue wait", "run-seconds": "run"}),
-             hide_index=True, width="stretch", column_config=durations_right("queue wait", "run"))
+components.sacct_table(tables.headed_table(service.critical_path(run), service.PATH_HEADERS, zone),
+                       key="pipeline-path", selectable=False)
 
 if compare_with:
     with components.guard(f"Could not gather the pipeline run {compare_with}"):
         other = service.load_pipeline_run(store, settings, compare_with, read_run)
-    st.subheader(f"{chosen} against {compare_with}", divider="gray")
-    st.caption("Per platform, both runs' figures and the change (the second minus the first).")
-    components.dataframe(service.compare(run, other), hide_index=True, width="stretch", key="pipeline-compare-table")
+    this_run, other_run = links.plain(chosen), links.plain(compare_with)
+    st.subheader(f"{this_run} against {other_run}", divider="gray")
+    st.caption(f"Per platform, both runs' figures and the change: {this_run} minus {other_run}.")
+    components.dataframe(service.compare_text(service.compare(other, run), zone), hide_index=True, width="stretch",
+                         key="pipeline-compare-table")
     st.plotly_chart(timeline(other), width="stretch", key="pipeline-timeline-compare")
 st.caption(f"Read at {datetime.now(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC.")

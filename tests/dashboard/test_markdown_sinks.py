@@ -84,8 +84,8 @@ def hostile_store(store_dir: Path) -> Path:
     return store_dir
 
 
-PAGES = ["views/overview.py", "views/buckets.py", "views/management.py", "views/times.py", "views/sacct.py",
-         "views/upload.py", "views/logs.py", "views/job.py", "views/sign_in.py"]
+PAGES = ["views/overview.py", "views/buckets.py", "views/management.py", "views/pipeline.py", "views/times.py",
+         "views/sacct.py", "views/history.py", "views/upload.py", "views/logs.py", "views/job.py", "views/sign_in.py"]
 PARAMETERS = ("bucket", "object", "prefix", "platform", "run", "runs", "job", "line", "view", "tab", "state",
               "cluster", "user", "search", "kind", "stage", "folder", "page")
 
@@ -110,6 +110,8 @@ def test_the_objects_named_with_markup_are_text_when_opened(hostile_store: Path,
                          ("views/times.py", {"runs": NAME}),
                          ("views/sacct.py", {"runs": f"zz-{NAME}"}),
                          ("views/management.py", {"object": f"MANAGEMENT/{NAME}.json", "platform": HOSTILE}),
+                         ("views/pipeline.py", {"object": f"MANAGEMENT/{NAME}.json", "compare": "MANAGEMENT/1.json"}),
+                         ("views/pipeline.py", {"object": "MANAGEMENT/1.json", "compare": f"MANAGEMENT/{NAME}.json"}),
                          ("views/logs.py", {"object": f"LOGS/slurm-77_{NAME}.out"}),
                          ("views/job.py", {"job": "21538077", "platform": HOSTILE}),
                          ("views/job.py", {"job": "77"})):

@@ -4,6 +4,7 @@ job links, and two runs side by side."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,14 @@ from tests.dashboard.conftest import shown as shown_text
 from tests.dashboard.conftest import texts
 
 OpenPage = Callable[..., AppTest]
+
+
+def _seconds(clock: str) -> int:
+    """``[-][D-]HH:MM:SS`` as seconds."""
+    sign = -1 if clock.startswith("-") else 1
+    days, _, rest = clock.lstrip("-").rpartition("-")
+    hours, minutes, seconds = map(int, rest.split(":"))
+    return sign * (int(days or 0) * 86400 + hours * 3600 + minutes * 60 + seconds)
 
 
 def _figure(at: AppTest, index: int = 0) -> dict[str, Any]:
@@ -55,8 +64,14 @@ def test_two_runs_side_by_side_and_what_cannot_be_matched(open_page: OpenPage) -
     at = open_page("views/pipeline.py", params={"object": "MANAGEMENT/2.json", "compare": "MANAGEMENT/1.json"})
     assert not at.exception and not at.error
     compared = next(d.value for d in at.dataframe if "change" in d.value.columns)
-    wait = compared[(compared["platform"] == "puhti") & (compared["figure"] == "queue wait seconds")].iloc[0]
-    assert wait["MANAGEMENT/2.json"] > wait["MANAGEMENT/1.json"]  # run 2's training waited longer in the queue
+    puhti = compared[compared["platform"] == "puhti"].set_index("figure")
+    # Each figure reads as its column does on the page: durations as [D-]HH:MM:SS, hours with one decimal.
+    wait = puhti.loc["queue wait"]
+    assert all(re.fullmatch(r"-?(\d+-)?\d\d:\d\d:\d\d", wait[c]) for c in ("MANAGEMENT/1.json", "MANAGEMENT/2.json"))
+    assert _seconds(wait["MANAGEMENT/2.json"]) > _seconds(wait["MANAGEMENT/1.json"])  # run 2's training waited longer
+    assert _seconds(wait["change"]) == _seconds(wait["MANAGEMENT/2.json"]) - _seconds(wait["MANAGEMENT/1.json"])
+    assert re.fullmatch(r"[\d,]+\.\d", puhti.loc["core-hours", "MANAGEMENT/1.json"])
+    assert puhti.loc["jobs", "MANAGEMENT/1.json"].isdigit()
     assert len(at.get("plotly_chart")) == 2
     # Run 3 is under way: the jobs that were never submitted are named, not guessed.
     at.selectbox(key="pipeline-object").set_value("MANAGEMENT/3.json").run()

@@ -7,7 +7,7 @@ import pytest
 
 from core.demo import seed_demo
 from core.models import Job, Status
-from core.services import management, pipeline, runs, sacct
+from core.services import management, pipeline, runs, sacct, tables
 from core.settings import Settings
 from core.store.local import LocalStore
 
@@ -51,6 +51,17 @@ def test_run_one_of_the_demo_joins_stages_and_every_platforms_jobs(store: LocalS
     bars = pipeline.segments(run)
     assert set(bars["kind"]) == {"stage", "wait", "run"}
     assert (bars["end"] >= bars["begin"]).all()
+    # The page's tables read as every table does: hours with one decimal, durations as [D-]HH:MM:SS, no word for
+    # a figure not recorded.
+    shown = tables.headed_table(pipeline.platform_summary(run), pipeline.PLATFORM_HEADERS, "UTC")
+    assert shown.text("core-hours").str.fullmatch(r"[\d,]+\.\d").all()
+    assert shown.text("wall time").str.fullmatch(r"(\d+-)?\d\d:\d\d:\d\d").all()
+    assert shown.text("billed CSC CPU BU").tolist() == [
+        "" if pd.isna(v) else f"{v:,.1f}" for v in pipeline.platform_summary(run)["billed CSC CPU BU"]]
+    stage_table = tables.headed_table(pipeline.stage_summary(run), pipeline.STAGE_HEADERS, "UTC")
+    assert stage_table.text("core-hours").iloc[0] == ""  # the start stage submitted no job
+    path_table = tables.headed_table(path, pipeline.PATH_HEADERS, "UTC")
+    assert path_table.text("run").str.fullmatch(r"(\d+-)?\d\d:\d\d:\d\d").all()
 
 
 def _demo_with_roihu_job(store: LocalStore, settings: Settings, path: str, name: str) -> None:
