@@ -325,7 +325,10 @@ def stage_bars(frame: pd.DataFrame) -> go.Figure:
     total = durations(frame["total"])
     fig = _coloured_bars(frame.assign(value=total.values, took=total.text), "stage", "value", "run", {}, text="took",
                          custom_data=["took"], grouped=True)
-    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>")
+    # Labels inside the bars, and none on a bar too short to hold one: side by side, the short stages' labels would
+    # run into one another ("00:00:0400:00:04"). The hover still says every bar's time.
+    fig.update_traces(hovertemplate="%{x} · %{fullData.name}<br>%{customdata[0]}<extra></extra>", textposition="inside")
+    fig.update_layout(uniformtext={"minsize": 9, "mode": "hide"})
     fig.update_yaxes(title=total.unit)
     return _finish(fig, f"Stage durations ({total.unit})")
 

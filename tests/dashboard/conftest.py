@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.components.v2 import manifest_scanner
@@ -163,6 +165,14 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 def shown(markdown: str) -> str:
     """What Markdown displays of text escaped by ``core.text.markdown_plain``: the text itself."""
     return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")  # the word joiner that breaks autolinks
+
+
+def shown_table(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """The text the ``index``-th dataframe shows (its Styler's display values), keyed like its data."""
+    styler = at.dataframe[index].proto.arrow_data.styler
+    assert styler.display_values, "the table's cells are not formatted"
+    shown: pd.DataFrame = pa.ipc.open_stream(styler.display_values).read_pandas()
+    return shown
 
 
 def texts(at: AppTest) -> str:

@@ -18,6 +18,7 @@ from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
 from core.store.local import LocalStore
 from core.units import slurm_duration
+from tests.dashboard.conftest import shown_table
 
 OpenPage = Callable[..., AppTest]
 CLOCK = re.compile(r"(\d+-)?\d\d:\d\d:\d\d")
@@ -96,6 +97,9 @@ def test_times_says_durations_as_a_clock_and_charts_them_in_hours(open_page: Ope
             assert CLOCK.fullmatch(label), label
             assert label == slurm_duration(height * 3600)
     assert 2 <= max(y for trace in stages["data"] for y in _values(trace["y"])) < 48
+    # A label sits inside its bar or is hidden: the short stages' labels side by side do not run into one another.
+    assert {trace["textposition"] for trace in stages["data"]} == {"inside"}
+    assert stages["layout"]["uniformtext"] == {"minsize": 9, "mode": "hide"}
     summary = at.dataframe[0].value
     assert all(CLOCK.fullmatch(v.strip()) for v in summary["wall time"])
 
@@ -108,7 +112,8 @@ def test_pipeline_says_how_long_each_bar_and_row_lasted(open_page: OpenPage) -> 
         assert " ms" not in trace["hovertemplate"]  # before: "→ 3,540,000 ms"
         assert all(CLOCK.fullmatch(row[1]) for row in trace["customdata"])
     # The tables say durations as a clock too (before: "Queue wait s" 3540, "wall seconds" 11475.0).
-    jobs, platforms, stages, path = (at.dataframe[i].value for i in range(4))
+    jobs = at.dataframe[0].value
+    platforms, stages, path = (shown_table(at, i) for i in (1, 2, 3))
     for table, columns in ((jobs, ["wait-seconds", "run-seconds"]), (platforms, ["wall time", "queue wait"]),
                            (stages, ["time", "queue wait"]), (path, ["queue wait", "run"])):
         for column in columns:

@@ -8,27 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from core.sacct import parse_sacct
 from core.serialize import frame_to_parquet
 from core.store.local import LocalStore
-from tests.dashboard.conftest import texts
+from tests.dashboard.conftest import shown_table, texts
 
 OpenPage = Callable[..., AppTest]
 
 #: Sizes whose text sorts in another order than their numbers: 0 B, 14.29 KiB, 46.95 KiB, 2.12 MiB.
 SIZES = {"a-empty": 0, "b-big": 2_222_981, "c-small": 14_633, "d-medium": 48_077}
 SHOWN = {0: "0 B", 14_633: "14.29 KiB", 48_077: "46.95 KiB", 2_222_981: "2.12 MiB"}
-
-
-def _shown(at: AppTest, index: int) -> pd.DataFrame:
-    """The text a dataframe shows (its Styler's display values), keyed like its data."""
-    styler = at.dataframe[index].proto.arrow_data.styler
-    assert styler.display_values, "the table's cells are not formatted"
-    shown: pd.DataFrame = pa.ipc.open_stream(styler.display_values).read_pandas()
-    return shown
 
 
 def _no_trouble(at: AppTest) -> None:
@@ -52,7 +43,7 @@ def test_bucket_and_object_sizes_are_numbers_shown_in_binary_units(open_page: Op
     for name, size in SIZES.items():
         assert buckets.loc[f"zz-sizes-{name}", "size"] == size  # a number: a header click sorts numbers
     assert pd.api.types.is_integer_dtype(buckets["size"].dtype)
-    shown = _shown(at, 0)
+    shown = shown_table(at, 0)
     data = at.dataframe[0].value
     for row in range(len(data)):
         if data["bucket"].iat[row].startswith("zz-sizes-"):
@@ -62,7 +53,7 @@ def test_bucket_and_object_sizes_are_numbers_shown_in_binary_units(open_page: Op
     _no_trouble(at)
     objects = at.dataframe[1].value
     assert objects["size"].tolist() == [SIZES[n.removesuffix(".bin")] for n in objects["name"]]
-    assert _shown(at, 1)["size"].tolist() == [SHOWN[s] for s in objects["size"]]
+    assert shown_table(at, 1)["size"].tolist() == [SHOWN[s] for s in objects["size"]]
 
 
 def test_log_sizes_are_numbers_shown_in_binary_units(open_page: OpenPage, store_dir: Path) -> None:
@@ -73,7 +64,7 @@ def test_log_sizes_are_numbers_shown_in_binary_units(open_page: OpenPage, store_
     ours = logs[logs["job"].isin([str(9_000_000 + s) for s in SIZES.values()])]
     assert sorted(ours["size"].tolist()) == sorted(SIZES.values())
     assert pd.api.types.is_integer_dtype(logs["size"].dtype)
-    shown = _shown(at, 0)
+    shown = shown_table(at, 0)
     assert [shown["size"].iat[i] for i in ours.index] == [SHOWN[s] for s in ours["size"]]
 
 

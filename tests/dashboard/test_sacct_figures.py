@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -19,7 +18,7 @@ from core.serialize import frame_to_parquet, parquet_to_frame
 from core.services.palette import PHASE_COLOURS, STATE_COLOURS
 from core.store.local import LocalStore
 from tests import samples
-from tests.dashboard.conftest import seed_public_runs, texts
+from tests.dashboard.conftest import seed_public_runs, shown_table, texts
 
 OpenPage = Callable[..., AppTest]
 BUCKET = "mlch-for-air"
@@ -39,13 +38,6 @@ def _values(array: Any) -> list[Any]:
     if isinstance(array, dict) and "bdata" in array:
         return list(np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist())
     return list(array)
-
-
-def _shown(at: AppTest, index: int = 0) -> pd.DataFrame:
-    """The text a dataframe shows (its Styler's display values), keyed like its data."""
-    styler = at.dataframe[index].proto.arrow_data.styler
-    shown: pd.DataFrame = pa.ipc.open_stream(styler.display_values).read_pandas()
-    return shown
 
 
 def _store_run(store_dir: Path, run: str, text: str, platform: str = "other") -> None:
@@ -137,7 +129,7 @@ def test_job_table_reads_like_sacct_and_sorts_as_numbers(open_page: OpenPage, st
     at.segmented_control(key="sacct-view").set_value("Table").run()
     assert not at.exception
     data = at.dataframe[-1].value
-    shown = _shown(at, -1)
+    shown = shown_table(at, -1)
     assert {"JobID", "State", "Elapsed", "TotalCPU", "CPU eff.", "MaxRSS × NTasks", "Submit"} <= set(data.columns)
     assert not any("-" in c and c.islower() for c in data.columns)  # no kebab-case headers
     assert pd.api.types.is_float_dtype(data["Elapsed"]) and pd.api.types.is_float_dtype(data["MaxRSS × NTasks"])
@@ -199,7 +191,7 @@ def test_findings_view_lists_notes_worst_first_with_a_csv(open_page: OpenPage, s
     at.segmented_control(key="sacct-view").set_value("Findings").run()
     assert not at.exception and not at.error
     notes = at.dataframe[1].value  # after the runs table
-    shown = _shown(at, 1)
+    shown = shown_table(at, 1)
     # Fact 3: 12051616's batch step ran out of memory at 2565880K of its 3840M: the worst finding.
     assert notes.loc[0, "JobID"] == "12051616" and notes.loc[0, "Finding"] == "out of memory"
     assert shown.loc[0, "Ask next time"].startswith("--mem=6G")
@@ -233,7 +225,7 @@ def test_upload_preview_shows_findings(open_page: OpenPage) -> None:
     at.text_input(key="upload_fields").input(",".join(FIELDS_07))
     at.button(key="parse").click().run()
     assert not at.exception and not at.error
-    rows, shown = at.dataframe[0].value, _shown(at, 0)
+    rows, shown = at.dataframe[0].value, shown_table(at, 0)
     # Fact 1: 11965642 TIMEOUT, Elapsed 12:00:26 (43226 s), ReqMem 3840M; headers in Slurm's words.
     assert rows.loc[0, "JobID"] == "11965642" and rows.loc[0, "Elapsed"] == 43226
     assert (shown.loc[0, "Elapsed"], shown.loc[0, "ReqMem"], shown.loc[0, "MaxRSS"]) == ("12:00:26", "3.75 GiB", "")
