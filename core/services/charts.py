@@ -177,8 +177,8 @@ def efficiency(jobs: pd.DataFrame) -> go.Figure:
     data = jobs.assign(label=_labels(jobs)) if len(jobs) else jobs.assign(label=pd.Series(dtype="object"))
     long = data.melt(id_vars=["label"], value_vars=columns, var_name="metric", value_name="efficiency").dropna()
     if long.empty:
-        return empty_figure("Efficiency", "efficiency needs finished jobs with TotalCPU, Elapsed, AllocCPUS, Timelimit "
-                      "or MaxRSS and ReqMem")
+        return empty_figure("Efficiency", "efficiency needs finished jobs with TotalCPU, Elapsed, AllocCPUS, "
+                            "Timelimit or MaxRSS and ReqMem")
     counts = long.groupby("metric")["efficiency"].size()
     long["metric"] = long["metric"].map(lambda m: f"{EFFICIENCY_NAMES[m]} ({_jobs(counts[m])})")
     long["efficiency"] = long["efficiency"] * 100
