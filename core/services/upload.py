@@ -309,10 +309,16 @@ def merge_stored_runs(store: ObjectStore, settings: Settings, runs: Iterable[Run
     for run in runs:
         frame, meta = read_frame_and_metadata(store, bucket, run.object)
         info = run_info(run.name, meta)
-        rows, unplaced = history.prepare_rows(frame, cluster=info.cluster or info.platform, source=f"upload:{run.name}")
-        result = history.merge_into_history(store, settings, rows)
-        result.unplaced_rows += unplaced
-        merged.add(result)
+        merged.add(_into_history(store, settings, frame, info.cluster or info.platform, run.name))
+    return merged
+
+
+def _into_history(store: ObjectStore, settings: Settings, frame: pd.DataFrame, cluster: str | None,
+                  run: str) -> history.MergeResult:
+    """A run's rows merged into the history, as hpc-monitor collect would merge them, under ``cluster``."""
+    rows, unplaced = history.prepare_rows(frame, cluster=cluster, source=f"upload:{run}")
+    merged = history.merge_into_history(store, settings, rows)
+    merged.unplaced_rows += unplaced
     return merged
 
 
@@ -342,9 +348,7 @@ def store_run(
     version = put_versioned(store, bucket, name, prepared.data, content_type="application/vnd.apache.parquet",
                             metadata=meta)
     log.info("stored %s/%s version %d (%d rows)", bucket, name, version, prepared.rows)
-    # The same jobs go into the history, as hpc-monitor collect would merge them, under the run's cluster.
+    # The same jobs go into the history, under the run's cluster.
     frame = parsed.frame if isinstance(parsed, ParsedSacct) else parquet_to_frame(prepared.data)
-    rows, unplaced = history.prepare_rows(frame, cluster=where.cluster or chosen, source=f"upload:{run_name(run)}")
-    merged = history.merge_into_history(store, settings, rows)
-    merged.unplaced_rows += unplaced
+    merged = _into_history(store, settings, frame, where.cluster or chosen, run_name(run))
     return StoredRun(bucket, name, version, prepared.rows, merged)
