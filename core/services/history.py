@@ -790,10 +790,8 @@ def compare_months(prepared: pd.DataFrame, today: date) -> pd.DataFrame:
     return table
 
 
-def comparison_note(months: Sequence[MonthRef], today: date) -> str | None:
-    """What the page says instead of comparing this month with the last when neither has stored jobs, else ``None``."""
-    if months_to_read(months, today.replace(day=1), today):
-        return None
+def comparison_note(months: Sequence[MonthRef], today: date) -> str:
+    """What the page says instead of comparing this month with the last when neither has stored jobs."""
     last = today.replace(day=1) - timedelta(days=1)
     newest = max((m.month for m in months if m.jobs is not None), default=None)
     stored = f"; the newest stored month is {newest}" if newest else ""

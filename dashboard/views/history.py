@@ -85,12 +85,11 @@ components.dataframe(service.table_text(table), hide_index=True, width="stretch"
                             "median time eff.": st.column_config.NumberColumn("median time eff. %")})
 
 st.subheader("This month against the last")
-nothing_to_compare = service.comparison_note(months, today)
-if nothing_to_compare:
-    st.caption(nothing_to_compare)
+recent_months = service.months_to_read(months, today.replace(day=1), today)
+if not recent_months:
+    st.caption(service.comparison_note(months, today))
 else:
     with components.guard("Could not read the history"):
-        recent_months = service.months_to_read(months, today.replace(day=1), today)
         # The months the chart read hold them already when the chosen days reach this month (the default): no read.
         read_already = {(m.cluster, m.month) for m in recent_months} <= {(m.cluster, m.month) for m in needed}
         compared = components.history_comparison(store, needed if read_already else recent_months, today)

@@ -96,8 +96,9 @@ jobs = run.jobs.copy()
 jobs["job page"] = [
     "job?" + "&".join(f"{k}={v}" for k, v in JobKey(str(j), str(r), str(p), chosen).query_params().items())
     for j, r, p in zip(jobs["job-id"], jobs["run"], jobs["platform"], strict=True)]
+zone = settings.sacct_timezone
 for column in ("submit", "start", "end"):
-    jobs[column] = pd.to_datetime(jobs[column], unit="s", utc=True).dt.tz_convert(settings.sacct_timezone)
+    jobs[column] = pd.to_datetime(jobs[column], unit="s", utc=True).dt.tz_convert(zone)
 shown_columns = ["job page", "platform", "group", "job-id", "script", "state", "partition", "submit", "start", "end",
                  "wait-seconds", "run-seconds", "cores", "gpus", "core-hours", "gpu-hours", "billed", "unit"]
 # Durations as [D-]HH:MM:SS text padded to sort as the numbers (tables.aligned_durations).
@@ -118,7 +119,6 @@ if picked.selection.rows:
     row = run.jobs.iloc[picked.selection.rows[0]]
     links.open_job(JobKey(str(row["job-id"]), str(row["run"]), str(row["platform"]), chosen).query_params())
 
-zone = settings.sacct_timezone
 c1, c2 = st.columns(2)
 with c1:
     st.subheader("Per platform", divider="gray")
